@@ -1,0 +1,18 @@
+//! The Atlassian Connect protocol, as `../shared/connect/PROTOCOL.md` specifies it.
+//!
+//! This crate knows tokens, query-string hashes, lifecycle payloads, install keys and the
+//! descriptor. It knows nothing about assets, storage or HTTP routing, so the server and the Jira
+//! simulator share one implementation: a bug cannot hide by being mirrored on both sides, because
+//! both are also checked against the byte-exact vectors in the protocol brief.
+
+pub mod descriptor;
+pub mod error;
+pub mod install_keys;
+pub mod jwt;
+pub mod lifecycle;
+pub mod policy;
+pub mod qsh;
+
+pub use error::{AuthError, AuthReason};
+pub use jwt::{ConnectClaims, TokenKind};
+pub use policy::{QshPolicy, RouteKind};

@@ -1,0 +1,100 @@
+//! Which tokens a route accepts.
+//!
+//! CVE-2021-26074 was a context token (`qsh: "context-qsh"`) accepted on a lifecycle route. The
+//! route kind decides the policy, and the kinds that must be URL-bound cannot be configured
+//! otherwise: `QshPolicy::ExactOrContext` is only reachable through `RouteKind::Api`.
+
+use jsonwebtoken::Algorithm;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QshPolicy {
+    /// The token's qsh must equal the hash of this very request.
+    Exact,
+    /// Also accept the literal `context-qsh` of tokens from `AP.context.getToken()`.
+    ExactOrContext,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RouteKind {
+    /// `installed` and `uninstalled`: RS256 from Atlassian's key server.
+    Lifecycle,
+    /// `enabled` and `disabled`: HS256 with the shared secret, URL-bound.
+    LifecycleNotification,
+    Webhook,
+    /// A module URL rendered inside a Jira iframe (`?jwt=` on a GET).
+    Iframe,
+    /// Our own JSON API, called from our pages with context tokens.
+    Api,
+}
+
+impl RouteKind {
+    pub const ALL: [RouteKind; 5] = [
+        RouteKind::Lifecycle,
+        RouteKind::LifecycleNotification,
+        RouteKind::Webhook,
+        RouteKind::Iframe,
+        RouteKind::Api,
+    ];
+
+    pub const fn qsh_policy(self) -> QshPolicy {
+        match self {
+            RouteKind::Api => QshPolicy::ExactOrContext,
+            RouteKind::Lifecycle
+            | RouteKind::LifecycleNotification
+            | RouteKind::Webhook
+            | RouteKind::Iframe => QshPolicy::Exact,
+        }
+    }
+
+    /// Algorithm pinning: exactly one algorithm per route, so neither `none` nor an RS/HS
+    /// confusion can get through.
+    pub const fn algorithm(self) -> Algorithm {
+        match self {
+            RouteKind::Lifecycle => Algorithm::RS256,
+            _ => Algorithm::HS256,
+        }
+    }
+
+    pub const fn label(self) -> &'static str {
+        match self {
+            RouteKind::Lifecycle => "lifecycle",
+            RouteKind::LifecycleNotification => "lifecycle_notification",
+            RouteKind::Webhook => "webhook",
+            RouteKind::Iframe => "iframe",
+            RouteKind::Api => "api",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Self::ALL.iter().position(|k| *k == self).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_api_accepts_context_tokens() {
+        for kind in RouteKind::ALL {
+            let expected = if kind == RouteKind::Api {
+                QshPolicy::ExactOrContext
+            } else {
+                QshPolicy::Exact
+            };
+            assert_eq!(kind.qsh_policy(), expected, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn only_installs_are_asymmetric() {
+        for kind in RouteKind::ALL {
+            let expected = if kind == RouteKind::Lifecycle {
+                Algorithm::RS256
+            } else {
+                Algorithm::HS256
+            };
+            assert_eq!(kind.algorithm(), expected);
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The Jira REST subset the app calls. Requests reach this module only after `Sim` verified the
+//! app's JWT (issuer, current secret, qsh, expiry).
+
+use crate::data::{search, user_json};
+use crate::sim::{Sim, Site};
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn query_param(query: Option<&str>, name: &str) -> Vec<String> {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .collect()
+}
+
+fn not_found(what: &str) -> (StatusCode, Value) {
+    (
+        StatusCode::NOT_FOUND,
+        json!({"errorMessages": [format!("{what} does not exist or you do not have permission to see it.")]}),
+    )
+}
+
+pub fn answer(
+    sim: &Sim,
+    site: &Site,
+    method: &Method,
+    rest: &str,
+    query: Option<&str>,
+    body: &[u8],
+) -> (StatusCode, Value) {
+    let parts: Vec<&str> = rest.split('/').collect();
+    let app_key = sim.app_key();
+    let result = sim.with_data(&site.name, |data| match (method.as_str(), parts.as_slice()) {
+        ("GET", ["api", "3", "myself"]) => (
+            StatusCode::OK,
+            json!({"accountId": format!("app-user-{}", site.client_key), "accountType": "app", "displayName": "Asset Management for Jira"}),
+        ),
+        ("GET", ["api", "3", "serverInfo"]) => (StatusCode::OK, json!({"baseUrl": site.base_url, "deploymentType": "Cloud"})),
+        ("GET", ["api", "3", "user"]) => {
+            let id = query_param(query, "accountId").pop().unwrap_or_default();
+            data.user(&id).map_or_else(|| not_found("The user"), |u| (StatusCode::OK, user_json(u)))
+        }
+        ("GET", ["api", "3", "user", "search"]) => {
+            let q = query_param(query, "query").pop().unwrap_or_default();
+            (StatusCode::OK, Value::Array(data.search_users(&q).into_iter().map(user_json).collect()))
+        }
+        ("GET", ["api", "3", "mypermissions"]) => {
+            let wanted = query_param(query, "permissions").pop().unwrap_or_default();
+            let permissions: serde_json::Map<String, Value> = wanted
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(|p| (p.to_owned(), json!({"key": p, "havePermission": true})))
+                .collect();
+            (StatusCode::OK, json!({"permissions": permissions}))
+        }
+        ("GET" | "POST", ["api", "3", "search", "jql"]) => {
+            let jql = if method == Method::POST {
+                serde_json::from_slice::<Value>(body).ok().and_then(|b| b.get("jql").and_then(Value::as_str).map(str::to_owned))
+            } else {
+                query_param(query, "jql").pop()
+            };
+            match search(data, jql.as_deref().unwrap_or("")) {
+                Ok(issues) => {
+                    let issues: Vec<Value> = issues.into_iter().map(|i| data.issue_json(i, &site.base_url)).collect();
+                    (StatusCode::OK, json!({"issues": issues, "isLast": true}))
+                }
+                Err(message) => (StatusCode::BAD_REQUEST, json!({"errorMessages": [message]})),
+            }
+        }
+        ("GET", ["api", "3", "issue", id]) => match data.issue(id) {
+            Some(issue) => (StatusCode::OK, data.issue_json(issue, &site.base_url)),
+            None => not_found("Issue"),
+        },
+        (_, ["api", "3", "issue", id, "properties", rest @ ..]) => {
+            let Some(issue_id) = data.issue(id).map(|i| i.id.clone()) else { return not_found("Issue") };
+            match (method.as_str(), rest) {
+                ("GET", []) => {
+                    let keys: Vec<Value> =
+                        data.issue_properties.keys().filter(|(i, _)| *i == issue_id).map(|(_, k)| json!({"key": k})).collect();
+                    (StatusCode::OK, json!({"keys": keys}))
+                }
+                ("GET", [key]) => match data.issue_properties.get(&(issue_id, (*key).to_owned())) {
+                    Some(value) => (StatusCode::OK, json!({"key": key, "value": value})),
+                    None => not_found("The property"),
+                },
+                ("PUT", [key]) => match serde_json::from_slice::<Value>(body) {
+                    Ok(value) => {
+                        let created = data.issue_properties.insert((issue_id, (*key).to_owned()), value).is_none();
+                        (if created { StatusCode::CREATED } else { StatusCode::OK }, Value::Null)
+                    }
+                    Err(_) => (StatusCode::BAD_REQUEST, json!({"errorMessages": ["The property value must be JSON."]})),
+                },
+                ("DELETE", [key]) => match data.issue_properties.remove(&(issue_id, (*key).to_owned())) {
+                    Some(_) => (StatusCode::NO_CONTENT, Value::Null),
+                    None => not_found("The property"),
+                },
+                _ => (StatusCode::METHOD_NOT_ALLOWED, json!({"errorMessages": ["Method not allowed."]})),
+            }
+        }
+        (_, ["atlassian-connect", "1", "addons", addon, "properties", rest @ ..]) => {
+            if *addon != app_key {
+                return (StatusCode::NOT_FOUND, json!({"message": "Only the app itself may use its properties."}));
+            }
+            match (method.as_str(), rest) {
+                ("GET", []) => {
+                    let keys: Vec<Value> = data.app_properties.keys().filter(|(a, _)| a == addon).map(|(_, k)| json!({"key": k})).collect();
+                    (StatusCode::OK, json!({"keys": keys}))
+                }
+                ("GET", [key]) => match data.app_properties.get(&((*addon).to_owned(), (*key).to_owned())) {
+                    Some(value) => (StatusCode::OK, json!({"key": key, "value": value})),
+                    None => (StatusCode::NOT_FOUND, json!({"message": "Property with key not found."})),
+                },
+                ("PUT", [key]) if key.len() > 127 => {
+                    (StatusCode::BAD_REQUEST, json!({"message": "The property key cannot be longer than 127 characters."}))
+                }
+                ("PUT", [key]) => match serde_json::from_slice::<Value>(body) {
+                    Ok(value) => {
+                        let created = data.app_properties.insert(((*addon).to_owned(), (*key).to_owned()), value).is_none();
+                        if created {
+                            (StatusCode::CREATED, json!({"message": "Property created."}))
+                        } else {
+                            (StatusCode::OK, json!({"message": "Property updated."}))
+                        }
+                    }
+                    Err(_) => (StatusCode::BAD_REQUEST, json!({"message": "The property value must be JSON."})),
+                },
+                ("DELETE", [key]) => match data.app_properties.remove(&((*addon).to_owned(), (*key).to_owned())) {
+                    Some(_) => (StatusCode::NO_CONTENT, Value::Null),
+                    None => (StatusCode::NOT_FOUND, json!({"message": "Property with key not found."})),
+                },
+                _ => (StatusCode::METHOD_NOT_ALLOWED, json!({"message": "Method not allowed."})),
+            }
+        }
+        _ => (StatusCode::NOT_FOUND, json!({"errorMessages": [format!("the simulator does not implement {method} /rest/{rest}")]})),
+    });
+    result.unwrap_or_else(|| not_found("The site"))
+}

@@ -1,0 +1,66 @@
+//! Runtime configuration of the app, built by `main` from flags and environment (or literally by
+//! tests). Nothing below `main` reads the environment.
+
+use amj_connect::lifecycle::HostAllowList;
+
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Our public base URL: the descriptor's `baseUrl` and the `aud` of install tokens.
+    pub base_url: url::Url,
+    pub app_key: String,
+    pub app_name: String,
+    pub allowed_hosts: HostAllowList,
+    pub jwt_leeway_secs: i64,
+    /// Accept the pre-2021 lifecycle scheme (unsigned first install, reinstall HS256-signed with
+    /// the stored secret). Off by default: it is what made install overwrites possible.
+    pub legacy_installs: bool,
+    /// Lifetime of the context token a page embeds for its own XHR calls.
+    pub context_token_ttl_secs: i64,
+    /// Where pages load Atlassian's `all.js` from; the simulator serves its own.
+    pub ap_js_url: String,
+    pub tenant_cache_ttl: std::time::Duration,
+    /// Test-only faults. The field does not exist in release builds, so no flag or environment
+    /// variable can switch a fault on in production.
+    #[cfg(debug_assertions)]
+    pub faults: Faults,
+}
+
+/// Faults the browser and drill tests inject to prove that failures are visible.
+#[cfg(debug_assertions)]
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Answer `installed` with 204 but keep the old secret: the March-2022 bug.
+    pub ignore_rotated_secrets: bool,
+}
+
+pub const ATLASSIAN_ALL_JS: &str = "https://connect-cdn.atl-paas.net/all.js";
+
+impl AppConfig {
+    /// A configuration for a local app at `base_url`, allowing loopback sites: what the demo and
+    /// the tests start from.
+    pub fn local(base_url: url::Url) -> Self {
+        Self {
+            base_url,
+            app_key: "asset-management-for-jira".into(),
+            app_name: "Asset Management for Jira".into(),
+            allowed_hosts: HostAllowList::loopback(),
+            jwt_leeway_secs: 30,
+            legacy_installs: false,
+            context_token_ttl_secs: 15 * 60,
+            ap_js_url: ATLASSIAN_ALL_JS.into(),
+            tenant_cache_ttl: std::time::Duration::from_secs(30),
+            #[cfg(debug_assertions)]
+            faults: Faults::default(),
+        }
+    }
+
+    /// The path part of our base URL (`/connect` in `https://x.example/connect`), which the qsh
+    /// leaves out.
+    pub fn base_path(&self) -> String {
+        self.base_url.path().trim_end_matches('/').to_owned()
+    }
+
+    pub fn base_url_str(&self) -> &str {
+        self.base_url.as_str().trim_end_matches('/')
+    }
+}

@@ -1,0 +1,12 @@
+//! The Asset Management for Jira app server: storage, the HTTP edge, request authentication, the
+//! outbound Jira client and the `amj` binary's commands.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod descriptor;
+pub mod jira;
+pub mod store;
+pub mod timefmt;
+pub mod web;

@@ -1,0 +1,32 @@
+use amj_server::cli::{Cli, Command, SecretKeyCommand, run_demo, run_jira_sim, run_serve};
+use amj_server::crypto::MasterKey;
+use clap::Parser;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let result = match cli.command {
+        Command::Serve(args) => run_serve(args).await,
+        Command::Demo(args) => run_demo(args).await,
+        Command::JiraSim(args) => run_jira_sim(args).await,
+        Command::SecretKey(SecretKeyCommand::Generate) => MasterKey::generate_base64()
+            .map(|k| println!("{k}"))
+            .map_err(Into::into),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

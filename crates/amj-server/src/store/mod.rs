@@ -1,0 +1,235 @@
+//! Storage: one store over SQLite (the default, one file, zero set-up) or PostgreSQL (several
+//! stateless app instances on one database).
+//!
+//! Both backends run the same SQL text wherever the dialects agree (`$N` parameters work on both).
+//! Where they differ (transaction modes, row locks, notifications), the code says so next to the
+//! difference. Every query binds its values; none is ever spliced.
+
+pub mod tenants;
+
+use crate::crypto::{CryptoError, MasterKey};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use tenants::{InstallOutcome, InstallRequest, LifecycleEventRecord, SharedSecret, Tenant};
+
+#[derive(Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Db::Sqlite(_) => "Db::Sqlite",
+            Db::Postgres(_) => "Db::Postgres",
+        })
+    }
+}
+
+/// Runs the same body against whichever pool is configured; the body is compiled once per backend,
+/// so a type error on either shows up at build time.
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_db;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or is overloaded: callers answer 503 so Jira retries.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// An install older than the one already applied (a replay): it must not roll the site back.
+    #[error("this install is older than the one already applied")]
+    StaleInstall,
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
+            sqlx::Error::Database(db) if is_busy(db.code().as_deref()) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+/// SQLite "database is locked/busy" and PostgreSQL "cannot connect now"/"too many connections".
+fn is_busy(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("5" | "6" | "517" | "261" | "57P03" | "53300" | "08006" | "08001")
+    )
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Db,
+    key: Arc<MasterKey>,
+}
+
+/// Where the database lives, parsed from `--database-url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseLocation {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseLocation::Postgres(url.to_owned()));
+        }
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            let path = rest.split('?').next().unwrap_or(rest);
+            if path.is_empty() || path == ":memory:" {
+                return Err("an in-memory SQLite database would lose every install on restart; give a file path".into());
+            }
+            return Ok(DatabaseLocation::Sqlite(PathBuf::from(path)));
+        }
+        Err(format!(
+            "{url:?} is neither a sqlite:// nor a postgres:// URL"
+        ))
+    }
+}
+
+impl Store {
+    pub async fn connect(
+        location: &DatabaseLocation,
+        key: Arc<MasterKey>,
+    ) -> Result<Self, StoreError> {
+        let db = match location {
+            DatabaseLocation::Sqlite(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        StoreError::Unavailable(format!("{}: {e}", parent.display()))
+                    })?;
+                }
+                let options =
+                    SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+                        .create_if_missing(true)
+                        .journal_mode(SqliteJournalMode::Wal)
+                        // FULL: a 2xx to `installed` promises the new secret survives a power cut.
+                        .synchronous(SqliteSynchronous::Full)
+                        .foreign_keys(true)
+                        .busy_timeout(Duration::from_secs(5));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect_with(options)
+                    .await?;
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&pool)
+                    .await
+                    .map_err(migrate_error)?;
+                Db::Sqlite(pool)
+            }
+            DatabaseLocation::Postgres(url) => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(5))
+                    .connect(url)
+                    .await?;
+                // The migrator holds an advisory lock, so instances starting together are safe.
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&pool)
+                    .await
+                    .map_err(migrate_error)?;
+                Db::Postgres(pool)
+            }
+        };
+        Ok(Self { db, key })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub(crate) fn master_key(&self) -> &MasterKey {
+        &self.key
+    }
+
+    /// Readiness: can we run a query right now?
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_db!(&self.db, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()).map_err(StoreError::from))
+    }
+
+    pub async fn close(&self) {
+        on_db!(&self.db, pool => pool.close().await)
+    }
+}
+
+fn migrate_error(e: sqlx::migrate::MigrateError) -> StoreError {
+    match e {
+        sqlx::migrate::MigrateError::Execute(inner) => StoreError::from(inner),
+        other => StoreError::Unavailable(format!("migrations failed: {other}")),
+    }
+}
+
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls() {
+        assert_eq!(
+            DatabaseLocation::parse("sqlite://./data/amj.db").unwrap(),
+            DatabaseLocation::Sqlite("./data/amj.db".into())
+        );
+        assert_eq!(
+            DatabaseLocation::parse("sqlite:x.db?mode=rwc").unwrap(),
+            DatabaseLocation::Sqlite("x.db".into())
+        );
+        assert!(matches!(
+            DatabaseLocation::parse("postgres://root@127.0.0.1/test"),
+            Ok(DatabaseLocation::Postgres(_))
+        ));
+        assert!(DatabaseLocation::parse("sqlite::memory:").is_err());
+        assert!(DatabaseLocation::parse("mysql://x").is_err());
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let names = |dir: &str| {
+            let mut names: Vec<String> =
+                std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names("sqlite"), names("postgres"));
+    }
+}

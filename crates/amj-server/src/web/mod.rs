@@ -1,0 +1,173 @@
+//! The HTTP edge: router, shared state and cross-cutting layers. Handlers are thin: they take an
+//! authenticated tenant from an extractor and call the store or the Jira client.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod lifecycle;
+pub mod pages;
+pub mod webhooks;
+
+use crate::auth::{AuthCounters, RequestAuthenticator, TenantDirectory};
+use crate::config::AppConfig;
+use crate::jira::JiraClient;
+use crate::store::Store;
+use amj_connect::install_keys::InstallKeyStore;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath};
+use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::trace::TraceLayer;
+
+#[derive(Clone)]
+pub struct AppState(Arc<AppInner>);
+
+pub struct AppInner {
+    pub config: AppConfig,
+    pub store: Store,
+    pub tenants: Arc<TenantDirectory>,
+    pub auth: RequestAuthenticator,
+    pub keys: Arc<dyn InstallKeyStore>,
+    pub counters: Arc<AuthCounters>,
+    pub jira: JiraClient,
+    pub descriptor: serde_json::Value,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppInner;
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(
+        config: AppConfig,
+        store: Store,
+        keys: Arc<dyn InstallKeyStore>,
+    ) -> anyhow::Result<Self> {
+        let counters = Arc::new(AuthCounters::default());
+        let tenants = Arc::new(TenantDirectory::new(store.clone(), config.tenant_cache_ttl));
+        let auth = RequestAuthenticator {
+            directory: Arc::clone(&tenants),
+            counters: Arc::clone(&counters),
+            app_base_path: config.base_path(),
+            leeway_secs: config.jwt_leeway_secs,
+        };
+        let jira = JiraClient::new(config.app_key.clone(), Arc::clone(&counters))?;
+        let descriptor = crate::descriptor::app_descriptor(&config);
+        if let Err(problems) = descriptor.validate() {
+            anyhow::bail!("the app descriptor is invalid: {}", problems.join("; "));
+        }
+        let descriptor = serde_json::to_value(&descriptor)?;
+        Ok(Self(Arc::new(AppInner {
+            config,
+            store,
+            tenants,
+            auth,
+            keys,
+            counters,
+            jira,
+            descriptor,
+        })))
+    }
+}
+
+/// Request ids: a per-process random prefix and a counter, cheap and unique enough to grep logs.
+#[derive(Clone)]
+struct SequentialRequestId {
+    prefix: Arc<str>,
+    next: Arc<AtomicU64>,
+}
+
+impl MakeRequestId for SequentialRequestId {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        format!("{}-{n}", self.prefix)
+            .parse()
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn build_app(state: AppState) -> Router {
+    let mut prefix = [0u8; 4];
+    let _ = aws_lc_rs::rand::fill(&mut prefix);
+    let request_ids = SequentialRequestId {
+        prefix: hex::encode(prefix).into(),
+        next: Arc::new(AtomicU64::new(1)),
+    };
+
+    let lifecycle = Router::new()
+        .route("/installed", post(lifecycle::installed))
+        .route("/uninstalled", post(lifecycle::uninstalled))
+        .route("/enabled", post(lifecycle::enabled))
+        .route("/disabled", post(lifecycle::disabled))
+        .layer(DefaultBodyLimit::max(64 * 1024));
+
+    let realm = HeaderValue::from_str(&format!("JWT realm=\"{}\"", state.config.app_key))
+        .unwrap_or_else(|_| HeaderValue::from_static(error::APP_REALM_HEADER));
+
+    Router::new()
+        .route("/atlassian-connect.json", get(pages::descriptor))
+        .merge(lifecycle)
+        .route("/pages/assets", get(pages::assets))
+        .route("/pages/admin", get(pages::admin))
+        .route("/pages/issue-glance", get(pages::issue_glance))
+        .route("/static/{file}", get(pages::static_file))
+        .route("/webhooks/issue-deleted", post(webhooks::issue_deleted))
+        .route("/webhooks/issue-updated", post(webhooks::issue_updated))
+        .route("/api/v1/whoami", get(api::whoami))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(api::not_found)
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+        .with_state(state)
+        .layer(axum::middleware::map_response_with_state(realm, name_realm))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                // Never the raw URI: it carries `?jwt=`.
+                let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+                let request_id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+                tracing::info_span!("request", method = %request.method(), route, request_id, tenant = tracing::field::Empty)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, request_ids))
+        .layer(SetSensitiveRequestHeadersLayer::new([axum::http::header::AUTHORIZATION]))
+}
+
+/// 401s name our app key as their realm (`WWW-Authenticate: JWT realm="<app key>"`), as Atlassian's
+/// frameworks do. The key passed descriptor validation, so it is header-safe.
+async fn name_realm(
+    axum::extract::State(realm): axum::extract::State<HeaderValue>,
+    mut response: Response,
+) -> Response {
+    if response.status() == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, realm);
+    }
+    response
+}
+
+/// Serves the router on a bound listener until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

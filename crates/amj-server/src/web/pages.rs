@@ -1,0 +1,220 @@
+//! Pages rendered inside Jira iframes. Each one embeds a short-lived context token for its own
+//! XHR calls and sends a CSP whose `frame-ancestors` names the site's Jira.
+
+use super::AppState;
+use super::error::AppError;
+use super::extract::IframeAuth;
+use crate::auth::{Authenticated, unix_now};
+use crate::timefmt::utc;
+use amj_connect::ConnectClaims;
+use amj_connect::jwt::sign_hs256;
+use amj_connect::qsh::CONTEXT_QSH;
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+pub async fn descriptor(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(state.descriptor.clone())
+}
+
+/// A context token for the page's own API calls: the same shape as `AP.context.getToken()`
+/// gives, signed with the site's current secret, so the API accepts either.
+fn context_token(state: &AppState, auth: &Authenticated) -> Result<String, AppError> {
+    let now = unix_now();
+    let claims = ConnectClaims {
+        iss: auth.tenant.client_key.clone(),
+        sub: auth.account_id.clone(),
+        iat: now,
+        exp: now + state.config.context_token_ttl_secs,
+        nbf: None,
+        qsh: Some(CONTEXT_QSH.to_owned()),
+        aud: None,
+        context: None,
+        jti: None,
+    };
+    sign_hs256(&claims, auth.tenant.shared_secret.expose().as_bytes())
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+fn origin(url: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+        .filter(|o| o != "null")
+}
+
+/// The page's CSP: our own origin for everything, Atlassian's bridge script, and framing only
+/// by the site's Jira (its base and display URLs).
+pub fn content_security_policy(state: &AppState, auth: &Authenticated) -> String {
+    let own = origin(state.config.base_url_str()).unwrap_or_default();
+    let ap = origin(&state.config.ap_js_url).unwrap_or_default();
+    let mut ancestors = vec![origin(&auth.tenant.base_url).unwrap_or_default()];
+    if let Some(display) = auth.tenant.display_url.as_deref().and_then(origin)
+        && !ancestors.contains(&display)
+    {
+        ancestors.push(display);
+    }
+    format!(
+        "default-src 'self' {own}; script-src 'self' {own} {ap}; style-src 'self' {own}; img-src 'self' {own} data:; \
+         connect-src 'self' {own}; frame-ancestors {}; base-uri 'none'; form-action 'self' {own}; object-src 'none'",
+        ancestors.join(" ")
+    )
+}
+
+fn render_page(
+    state: &AppState,
+    auth: &Authenticated,
+    page: &impl Template,
+) -> Result<Response, AppError> {
+    let html = page
+        .render()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut response = Html(html).into_response();
+    let headers = response.headers_mut();
+    let csp = HeaderValue::from_str(&content_security_policy(state, auth))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "assets.html")]
+struct AssetsPage<'a> {
+    context_token: String,
+    app_base_url: &'a str,
+    ap_js_url: &'a str,
+    site_url: &'a str,
+}
+
+pub async fn assets(
+    State(state): State<AppState>,
+    IframeAuth(auth): IframeAuth,
+) -> Result<Response, AppError> {
+    let page = AssetsPage {
+        context_token: context_token(&state, &auth)?,
+        app_base_url: state.config.base_url_str(),
+        ap_js_url: &state.config.ap_js_url,
+        site_url: auth.tenant.display_url(),
+    };
+    render_page(&state, &auth, &page)
+}
+
+#[derive(Deserialize)]
+pub struct GlanceQuery {
+    #[serde(rename = "issueKey", default)]
+    issue_key: String,
+}
+
+#[derive(Template)]
+#[template(path = "issue_glance.html")]
+struct GlancePage<'a> {
+    context_token: String,
+    app_base_url: &'a str,
+    ap_js_url: &'a str,
+    issue_key: &'a str,
+}
+
+pub async fn issue_glance(
+    State(state): State<AppState>,
+    IframeAuth(auth): IframeAuth,
+    Query(query): Query<GlanceQuery>,
+) -> Result<Response, AppError> {
+    let page = GlancePage {
+        context_token: context_token(&state, &auth)?,
+        app_base_url: state.config.base_url_str(),
+        ap_js_url: &state.config.ap_js_url,
+        issue_key: &query.issue_key,
+    };
+    render_page(&state, &auth, &page)
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+struct AdminPage<'a> {
+    context_token: String,
+    app_base_url: &'a str,
+    ap_js_url: &'a str,
+    site_url: &'a str,
+    installed_at: String,
+    last_rotation: String,
+    last_success: String,
+    failures: Vec<(&'static str, u64)>,
+    events: Vec<(String, String, String)>,
+}
+
+pub async fn admin(
+    State(state): State<AppState>,
+    IframeAuth(auth): IframeAuth,
+) -> Result<Response, AppError> {
+    let tenant = &auth.tenant;
+    let health = state.counters.tenant(tenant.id);
+    let failures = amj_connect::AuthReason::ALL
+        .iter()
+        .map(|r| (r.code(), health.failures_by_reason[r.index()]))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let events = state
+        .store
+        .lifecycle_events(tenant.id, None, 20)
+        .await?
+        .into_iter()
+        .map(|e| (utc(e.at), e.kind, e.detail))
+        .collect();
+    let page = AdminPage {
+        context_token: context_token(&state, &auth)?,
+        app_base_url: state.config.base_url_str(),
+        ap_js_url: &state.config.ap_js_url,
+        site_url: tenant.display_url(),
+        installed_at: utc(tenant.installed_at),
+        last_rotation: tenant
+            .secret_rotated_at
+            .map_or_else(|| "never".to_owned(), utc),
+        last_success: health
+            .last_success_at
+            .map_or_else(|| "none since this instance started".to_owned(), utc),
+        failures,
+        events,
+    };
+    render_page(&state, &auth, &page)
+}
+
+const APP_CSS: &str = include_str!("../../static/app.css");
+const APP_JS: &str = include_str!("../../static/app.js");
+const ICON_SVG: &str = include_str!("../../static/icon.svg");
+
+pub async fn static_file(Path(file): Path<String>) -> Response {
+    let (body, content_type) = match file.as_str() {
+        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        "icon.svg" => (ICON_SVG, "image/svg+xml"),
+        _ => {
+            return AppError::NotFound {
+                code: "not_found",
+                message: format!("no static file {file:?}"),
+            }
+            .into_response();
+        }
+    };
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        body,
+    )
+        .into_response()
+}

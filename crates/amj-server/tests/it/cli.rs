@@ -1,0 +1,120 @@
+//! The `amj` binary's contract: master-key rules and clear errors for bad flags.
+
+use std::process::Command;
+
+fn amj() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_amj"))
+}
+
+#[test]
+fn secret_key_generate_prints_a_fresh_32_byte_key() {
+    let first = amj().args(["secret-key", "generate"]).output().unwrap();
+    assert!(first.status.success());
+    let key = String::from_utf8(first.stdout).unwrap();
+    amj_server::crypto::MasterKey::from_base64(key.trim()).expect("a usable master key");
+    let second = amj().args(["secret-key", "generate"]).output().unwrap();
+    assert_ne!(key, String::from_utf8(second.stdout).unwrap());
+}
+
+#[test]
+fn postgres_without_a_master_key_refuses_to_start() {
+    let out = amj()
+        .args([
+            "serve",
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/none",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .env_remove("AMJ_SECRET_KEY_FILE")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--secret-key-file"), "{stderr}");
+}
+
+#[test]
+fn bad_flags_get_clear_messages_and_a_non_zero_exit() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["serve", "--database-url", "mysql://x"], "--database-url"),
+        (&["serve", "--database-url", "sqlite::memory:"], "in-memory"),
+        (
+            &["serve", "--allowed-hosts", "https://x.example/"],
+            "--allowed-hosts",
+        ),
+        (&["serve", "--base-url", "not a url"], "--base-url"),
+    ];
+    for (args, expected) in cases {
+        let out = amj()
+            .args(args)
+            .env_remove("AMJ_SECRET_KEY_FILE")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let leeway = amj()
+        .args(["serve", "--jwt-leeway-secs", "9999"])
+        .output()
+        .unwrap();
+    assert!(!leeway.status.success());
+}
+
+#[test]
+fn sqlite_without_a_key_creates_one_next_to_the_database() {
+    let dir = std::env::temp_dir().join(format!("amj-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let db = dir.join("amj.db");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let args = amj_server::cli::ServeArgs {
+        base_url: None,
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: format!("sqlite://{}", db.display()),
+        install_keys_url: amj_connect::install_keys::ATLASSIAN_KEY_SERVER.into(),
+        app_key: "amj".into(),
+        secret_key_file: None,
+        allowed_hosts: "*.atlassian.net".into(),
+        jwt_leeway_secs: 30,
+        legacy_installs: false,
+        ap_js_url: "https://connect-cdn.atl-paas.net/all.js".into(),
+    };
+    let prepared = runtime.block_on(amj_server::cli::prepare(&args)).unwrap();
+    let key_file = dir.join("master.key");
+    assert!(key_file.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    runtime.block_on(prepared.state.store.close());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn jira_sim_explains_an_unreachable_descriptor_and_demo_rejects_bad_intervals() {
+    let out = amj()
+        .args([
+            "jira-sim",
+            "--bind",
+            "127.0.0.1:0",
+            "--app-descriptor-url",
+            "http://127.0.0.1:1/atlassian-connect.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("descriptor was refused"), "{stderr}");
+    let out = amj()
+        .args(["demo", "--rotate-every", "soon"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a duration"));
+}

@@ -1,0 +1,15 @@
+//! Integration tests of the app server against the Jira simulator, on SQLite and (when
+//! `AMJ_TEST_DATABASE_URL` is set, as in CI) on PostgreSQL.
+
+// A failed unwrap is how a test helper fails its test; the no-unwrap rule is for request paths.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod cli;
+mod jira_client;
+mod lifecycle;
+mod requests;
+mod rotation;
+mod simulator;
+mod store_contract;
+mod support;
