@@ -71,7 +71,7 @@ pub struct Modules {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jira_issue_glances: Vec<IssueGlance>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub jira_entity_properties: Vec<serde_json::Value>,
+    pub jira_entity_properties: Vec<EntityProperty>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<Webhook>,
 }
@@ -136,6 +136,171 @@ pub struct Webhook {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub exclude_body: bool,
 }
+
+/// A `jiraEntityProperties` module (PROTOCOL.md §1.4): asks Jira to index values of an entity
+/// property so that JQL can search them, as `issue.property[<propertyKey>].<objectName>` or by
+/// alias. Jira indexes nothing an installed app has not declared here, so a property the app writes
+/// but forgot to declare is silently unsearchable: declaring it is part of the contract.
+///
+/// `entityType` and each extraction's `type` stay strings, because Jira accepts them in either case
+/// and `validate` should name a bad value rather than fail to parse the whole descriptor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityProperty {
+    pub key: String,
+    pub name: I18n,
+    #[serde(default = "default_entity_type")]
+    pub entity_type: String,
+    #[serde(default)]
+    pub key_configurations: Vec<KeyConfiguration>,
+}
+
+fn default_entity_type() -> String {
+    EntityType::Issue.as_str().to_owned()
+}
+
+/// One entity property (by key) and the values Jira extracts from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyConfiguration {
+    pub property_key: String,
+    #[serde(default)]
+    pub extractions: Vec<Extraction>,
+}
+
+/// One indexed value: `objectName` is a `.`-separated path into the property's JSON. When it names
+/// an array, `type` is the type of its elements and a clause matches any element.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Extraction {
+    pub object_name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+}
+
+/// The entities whose properties Jira can index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntityType {
+    Issue,
+    User,
+    Project,
+}
+
+impl EntityType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityType::Issue => "issue",
+            EntityType::User => "user",
+            EntityType::Project => "project",
+        }
+    }
+
+    /// Case-insensitive, as Jira reads the descriptor (`issue` and `ISSUE` are both documented).
+    pub fn parse(text: &str) -> Option<Self> {
+        [EntityType::Issue, EntityType::User, EntityType::Project]
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+/// How Jira indexes an extracted value, which decides the JQL operators it supports: `text` is
+/// searched with `~`, the others with `=`, `in` and comparisons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtractionType {
+    Number,
+    String,
+    Text,
+    Date,
+    User,
+}
+
+impl ExtractionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExtractionType::Number => "number",
+            ExtractionType::String => "string",
+            ExtractionType::Text => "text",
+            ExtractionType::Date => "date",
+            ExtractionType::User => "user",
+        }
+    }
+
+    /// Case-insensitive, as Jira reads the descriptor.
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            ExtractionType::Number,
+            ExtractionType::String,
+            ExtractionType::Text,
+            ExtractionType::Date,
+            ExtractionType::User,
+        ]
+        .into_iter()
+        .find(|t| t.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+impl Extraction {
+    /// The parsed `type`, or `None` when it is not one Jira knows (`validate` reports that).
+    pub fn extraction_type(&self) -> Option<ExtractionType> {
+        ExtractionType::parse(&self.kind)
+    }
+}
+
+impl EntityProperty {
+    /// A module with no key configurations yet; add them with [`EntityProperty::extract`].
+    pub fn new(key: &str, name: &str, entity_type: EntityType) -> Self {
+        Self {
+            key: key.to_owned(),
+            name: I18n::new(name),
+            entity_type: entity_type.as_str().to_owned(),
+            key_configurations: Vec::new(),
+        }
+    }
+
+    /// Indexes `object_name` of property `property_key`, searchable in JQL as
+    /// `<entity>.property[<property_key>].<object_name>` and, with an alias, as `<alias>`.
+    /// Extractions of the same property share one key configuration, as Jira expects.
+    pub fn extract(
+        mut self,
+        property_key: &str,
+        object_name: &str,
+        kind: ExtractionType,
+        alias: Option<&str>,
+    ) -> Self {
+        let extraction = Extraction {
+            object_name: object_name.to_owned(),
+            kind: kind.as_str().to_owned(),
+            alias: alias.map(str::to_owned),
+        };
+        match self
+            .key_configurations
+            .iter_mut()
+            .find(|c| c.property_key == property_key)
+        {
+            Some(configuration) => configuration.extractions.push(extraction),
+            None => self.key_configurations.push(KeyConfiguration {
+                property_key: property_key.to_owned(),
+                extractions: vec![extraction],
+            }),
+        }
+        self
+    }
+
+    /// The parsed `entityType`, or `None` when it is not one Jira knows.
+    pub fn parsed_entity_type(&self) -> Option<EntityType> {
+        EntityType::parse(&self.entity_type)
+    }
+}
+
+/// The most extractions one app may declare across all its `jiraEntityProperties` modules, per
+/// the limit the team took from Atlassian's Connect documentation (Forge's successor module
+/// allows 100). Jira refuses a descriptor over it, so we refuse it first.
+pub const MAX_EXTRACTIONS: usize = 30;
+
+/// The longest entity property key Jira stores.
+pub const MAX_PROPERTY_KEY_LEN: usize = 255;
 
 /// Builds our descriptor. `signed-install` and `context-qsh` are always on: they are what makes
 /// forged installs and context-token replays impossible, and there is no reason to build a
@@ -260,7 +425,8 @@ impl DescriptorBuilder {
         self
     }
 
-    pub fn entity_property(mut self, module: serde_json::Value) -> Self {
+    /// Adds a `jiraEntityProperties` module, so Jira indexes the declared property values for JQL.
+    pub fn entity_property(mut self, module: EntityProperty) -> Self {
         self.descriptor.modules.jira_entity_properties.push(module);
         self
     }
@@ -355,7 +521,7 @@ impl Descriptor {
             .jira_issue_glances
             .iter()
             .map(|g| ("jiraIssueGlances", &g.key, &g.target.url));
-        for (module, key, url) in pages.chain(admin).chain(glances) {
+        let mut check_module_key = |module: &str, key: &String, problems: &mut Vec<String>| {
             let key_valid = !key.is_empty()
                 && key
                     .bytes()
@@ -368,11 +534,39 @@ impl Descriptor {
             if !keys.insert(key.clone()) {
                 problems.push(format!("module key {key:?} is used twice"));
             }
+        };
+        for (module, key, url) in pages.chain(admin).chain(glances) {
+            check_module_key(module, key, &mut problems);
             if !url.starts_with('/') {
                 problems.push(format!(
                     "{module} {key:?} url {url:?} must be relative to baseUrl"
                 ));
             }
+        }
+        for module in &modules.jira_entity_properties {
+            check_module_key("jiraEntityProperties", &module.key, &mut problems);
+            validate_entity_property(module, &mut problems);
+        }
+        let extractions = modules
+            .jira_entity_properties
+            .iter()
+            .flat_map(|m| &m.key_configurations)
+            .flat_map(|c| &c.extractions);
+        let mut aliases = std::collections::BTreeSet::new();
+        for alias in extractions.clone().filter_map(|e| e.alias.as_ref()) {
+            if !aliases.insert(alias) {
+                problems.push(format!(
+                    "jiraEntityProperties alias {alias:?} is used twice, so JQL could not tell which \
+                     value it names"
+                ));
+            }
+        }
+        let count = extractions.count();
+        if count > MAX_EXTRACTIONS {
+            problems.push(format!(
+                "jiraEntityProperties declare {count} extractions; an app may declare at most \
+                 {MAX_EXTRACTIONS}"
+            ));
         }
         for hook in &modules.webhooks {
             if hook.event.is_empty() {
@@ -398,6 +592,65 @@ impl Descriptor {
     }
 }
 
+/// The per-module rules of `jiraEntityProperties` (the module key is checked with the others).
+fn validate_entity_property(module: &EntityProperty, problems: &mut Vec<String>) {
+    let key = &module.key;
+    if module.name.value.trim().is_empty() {
+        problems.push(format!("jiraEntityProperties {key:?} needs a name"));
+    }
+    if module.parsed_entity_type().is_none() {
+        problems.push(format!(
+            "jiraEntityProperties {key:?} entityType {:?} must be issue, user or project",
+            module.entity_type
+        ));
+    }
+    if module.key_configurations.is_empty() {
+        problems.push(format!(
+            "jiraEntityProperties {key:?} needs at least one keyConfiguration"
+        ));
+    }
+    for configuration in &module.key_configurations {
+        let property = &configuration.property_key;
+        if property.is_empty() || property.len() > MAX_PROPERTY_KEY_LEN {
+            problems.push(format!(
+                "jiraEntityProperties {key:?} propertyKey {property:?} must be 1 to \
+                 {MAX_PROPERTY_KEY_LEN} characters"
+            ));
+        }
+        if configuration.extractions.is_empty() {
+            problems.push(format!(
+                "jiraEntityProperties {key:?} propertyKey {property:?} needs at least one extraction"
+            ));
+        }
+        for extraction in &configuration.extractions {
+            if extraction.object_name.trim().is_empty() {
+                problems.push(format!(
+                    "jiraEntityProperties {key:?} propertyKey {property:?} has an extraction \
+                     without an objectName"
+                ));
+            }
+            if extraction.extraction_type().is_none() {
+                problems.push(format!(
+                    "jiraEntityProperties {key:?} extraction {:?} type {:?} must be number, \
+                     string, text, date or user",
+                    extraction.object_name, extraction.kind
+                ));
+            }
+            if let Some(alias) = &extraction.alias {
+                let alias_ok = !alias.is_empty()
+                    && alias
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                if !alias_ok {
+                    problems.push(format!(
+                        "jiraEntityProperties {key:?} alias {alias:?} must match ^[a-zA-Z0-9_]+$"
+                    ));
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -417,7 +670,23 @@ mod tests {
             Some("system.top.navigation.bar"),
         )
         .webhook("jira:issue_deleted", "/webhooks/issue-deleted")
+        .entity_property(asset_links())
         .build()
+    }
+
+    fn asset_links() -> EntityProperty {
+        EntityProperty::new("asset-links", "Asset links", EntityType::Issue).extract(
+            "assets",
+            "keys",
+            ExtractionType::String,
+            Some("assetKeys"),
+        )
+    }
+
+    fn problems_of(module: EntityProperty) -> String {
+        let mut d = sample();
+        d.modules.jira_entity_properties = vec![module];
+        d.validate().unwrap_err().join("\n")
     }
 
     #[test]
@@ -455,5 +724,109 @@ mod tests {
         ] {
             assert!(text.contains(expected), "missing {expected:?} in {text}");
         }
+    }
+
+    #[test]
+    fn entity_properties_serialize_in_connect_shape() {
+        let json = serde_json::to_value(sample()).unwrap();
+        assert_eq!(
+            json["modules"]["jiraEntityProperties"],
+            serde_json::json!([{
+                "key": "asset-links",
+                "name": {"value": "Asset links"},
+                "entityType": "issue",
+                "keyConfigurations": [{
+                    "propertyKey": "assets",
+                    "extractions": [{"objectName": "keys", "type": "string", "alias": "assetKeys"}]
+                }]
+            }])
+        );
+        let module = &sample().modules.jira_entity_properties[0];
+        assert_eq!(module.parsed_entity_type(), Some(EntityType::Issue));
+        assert_eq!(
+            module.key_configurations[0].extractions[0].extraction_type(),
+            Some(ExtractionType::String)
+        );
+    }
+
+    #[test]
+    fn entity_properties_read_as_jira_reads_them() {
+        let module: EntityProperty = serde_json::from_value(serde_json::json!({
+            "key": "sizes",
+            "name": {"value": "Sizes"},
+            "keyConfigurations": [{
+                "propertyKey": "attachment",
+                "extractions": [{"objectName": "size", "type": "NUMBER"}]
+            }]
+        }))
+        .unwrap();
+        assert_eq!(module.parsed_entity_type(), Some(EntityType::Issue));
+        let mut d = sample();
+        d.modules.jira_entity_properties.push(module);
+        d.validate().unwrap();
+    }
+
+    #[test]
+    fn extractions_of_one_property_share_a_key_configuration() {
+        let module = asset_links()
+            .extract("assets", "count", ExtractionType::Number, None)
+            .extract("owner", "accountId", ExtractionType::User, None);
+        let properties: Vec<_> = module
+            .key_configurations
+            .iter()
+            .map(|c| (c.property_key.as_str(), c.extractions.len()))
+            .collect();
+        assert_eq!(properties, [("assets", 2), ("owner", 1)]);
+    }
+
+    #[test]
+    fn entity_property_rules_name_each_problem() {
+        let mut bad = EntityProperty::new("Asset Links", "", EntityType::Issue)
+            .extract("", "", ExtractionType::String, Some("asset-keys"))
+            .extract(&"p".repeat(256), "x", ExtractionType::Text, None);
+        bad.entity_type = "comment".into();
+        bad.key_configurations[0].extractions[0].kind = "boolean".into();
+        bad.key_configurations.push(KeyConfiguration {
+            property_key: "empty".into(),
+            extractions: Vec::new(),
+        });
+        let text = problems_of(bad);
+        for expected in [
+            "jiraEntityProperties key \"Asset Links\"",
+            "needs a name",
+            "entityType \"comment\"",
+            "propertyKey \"\" must be 1 to 255",
+            "must be 1 to 255",
+            "without an objectName",
+            "type \"boolean\"",
+            "alias \"asset-keys\" must match",
+            "propertyKey \"empty\" needs at least one extraction",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in {text}");
+        }
+        let none = EntityProperty::new("nothing", "Nothing", EntityType::User);
+        assert!(problems_of(none).contains("at least one keyConfiguration"));
+    }
+
+    #[test]
+    fn entity_property_keys_and_aliases_are_unique_and_extractions_capped() {
+        let mut d = sample();
+        d.modules.jira_entity_properties.push(asset_links());
+        let text = d.validate().unwrap_err().join("\n");
+        assert!(
+            text.contains("module key \"asset-links\" is used twice"),
+            "{text}"
+        );
+        assert!(text.contains("alias \"assetKeys\" is used twice"), "{text}");
+
+        let at_limit = (0..MAX_EXTRACTIONS).fold(
+            EntityProperty::new("many", "Many", EntityType::Project),
+            |m, i| m.extract("p", &format!("v{i}"), ExtractionType::String, None),
+        );
+        let mut d = sample();
+        d.modules.jira_entity_properties = vec![at_limit.clone()];
+        d.validate().unwrap();
+        let over = at_limit.extract("p", "one-more", ExtractionType::String, None);
+        assert!(problems_of(over).contains("31 extractions; an app may declare at most 30"));
     }
 }

@@ -23,10 +23,13 @@ pub enum AuthReason {
     AlgNotAllowed,
     /// An install from a site whose host is not in the allow-list.
     HostNotAllowed,
+    /// A `Bearer` API token that is unknown or revoked. API tokens are the app's own credential,
+    /// not Connect's, but their failures belong on the same dashboards.
+    InvalidApiToken,
 }
 
 impl AuthReason {
-    pub const ALL: [AuthReason; 14] = [
+    pub const ALL: [AuthReason; 15] = [
         AuthReason::MissingToken,
         AuthReason::Malformed,
         AuthReason::BadSignature,
@@ -41,6 +44,7 @@ impl AuthReason {
         AuthReason::KeyFetchFailed,
         AuthReason::AlgNotAllowed,
         AuthReason::HostNotAllowed,
+        AuthReason::InvalidApiToken,
     ];
 
     pub const fn code(self) -> &'static str {
@@ -59,6 +63,7 @@ impl AuthReason {
             AuthReason::KeyFetchFailed => "key_fetch_failed",
             AuthReason::AlgNotAllowed => "alg_not_allowed",
             AuthReason::HostNotAllowed => "host_not_allowed",
+            AuthReason::InvalidApiToken => "invalid_api_token",
         }
     }
 

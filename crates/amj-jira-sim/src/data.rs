@@ -1,8 +1,10 @@
 //! Each simulated site's content: users, projects and issues seeded with realistic fake data, the
-//! issue and app entity properties the app writes, and the JQL subset the app's searches use.
+//! site's admins, the issue and app entity properties the app writes, and the JQL subset the app's
+//! searches use.
 
+use amj_connect::descriptor::{Descriptor, EntityType, ExtractionType};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -29,6 +31,9 @@ pub struct SiteData {
     pub issue_properties: BTreeMap<(String, String), Value>,
     /// (app key, property key) → value.
     pub app_properties: BTreeMap<(String, String), Value>,
+    /// Account ids holding the ADMINISTER global permission: the site admin who installed the app,
+    /// unless a test changes it. Seeded users are ordinary users.
+    pub site_admins: BTreeSet<String>,
 }
 
 const PEOPLE: &[(&str, &str)] = &[
@@ -157,10 +162,48 @@ pub fn user_json(user: &User) -> Value {
     json!({"accountId": user.account_id, "accountType": "atlassian", "displayName": user.display_name, "emailAddress": user.email, "active": true})
 }
 
+/// One issue-property value Jira indexes because the installed app declared it in
+/// `jiraEntityProperties`. Jira indexes nothing else, so JQL can reach nothing else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedValue {
+    pub property_key: String,
+    pub object_name: String,
+    pub kind: ExtractionType,
+    pub alias: Option<String>,
+}
+
+/// The issue-property values `descriptor` asks Jira to index. Modules with an unknown entity type
+/// or extraction type index nothing; `validate` has refused such a descriptor already.
+pub fn issue_index(descriptor: &Descriptor) -> Vec<IndexedValue> {
+    descriptor
+        .modules
+        .jira_entity_properties
+        .iter()
+        .filter(|m| m.parsed_entity_type() == Some(EntityType::Issue))
+        .flat_map(|m| &m.key_configurations)
+        .flat_map(|c| {
+            c.extractions.iter().filter_map(|e| {
+                Some(IndexedValue {
+                    property_key: c.property_key.clone(),
+                    object_name: e.object_name.clone(),
+                    kind: e.extraction_type()?,
+                    alias: e.alias.clone(),
+                })
+            })
+        })
+        .collect()
+}
+
 /// The JQL subset the app uses: clauses joined by `AND`, each `key = X`, `issuekey = X`,
-/// `project = X`, `issuekey in (A, B)`, `key in (…)` or `text ~ "words"`; `ORDER BY` is accepted
-/// and ignored. Anything else is a 400 with a message, as Jira answers.
-pub fn search<'a>(data: &'a SiteData, jql: &str) -> Result<Vec<&'a Issue>, String> {
+/// `project = X`, `issuekey in (A, B)`, `key in (…)`, `text ~ "words"`,
+/// `issue.property[<key>].<path> = X` or `… in (A, B)`, or an indexed value's alias with `=` or
+/// `in`; `ORDER BY` is accepted and ignored. Property clauses reach only the values in `index`, as
+/// in Jira. Anything else is a 400 with a message, as Jira answers.
+pub fn search<'a>(
+    data: &'a SiteData,
+    jql: &str,
+    index: &[IndexedValue],
+) -> Result<Vec<&'a Issue>, String> {
     let jql = jql.trim();
     let body = match jql.to_lowercase().find(" order by ") {
         Some(i) => &jql[..i],
@@ -172,12 +215,12 @@ pub fn search<'a>(data: &'a SiteData, jql: &str) -> Result<Vec<&'a Issue>, Strin
     }
     let mut clauses = Vec::new();
     for clause in split_and(body) {
-        clauses.push(parse_clause(clause.trim())?);
+        clauses.push(parse_clause(clause.trim(), index)?);
     }
     Ok(data
         .issues
         .iter()
-        .filter(|issue| clauses.iter().all(|c| c.matches(issue)))
+        .filter(|issue| clauses.iter().all(|c| c.matches(data, issue)))
         .collect())
 }
 
@@ -185,10 +228,14 @@ enum Clause {
     Key(Vec<String>),
     Project(String),
     Text(String),
+    Property {
+        indexed: IndexedValue,
+        values: Vec<String>,
+    },
 }
 
 impl Clause {
-    fn matches(&self, issue: &Issue) -> bool {
+    fn matches(&self, data: &SiteData, issue: &Issue) -> bool {
         match self {
             Clause::Key(keys) => keys
                 .iter()
@@ -201,7 +248,48 @@ impl Clause {
                     .split_whitespace()
                     .all(|w| summary.contains(w))
             }
+            Clause::Property { indexed, values } => {
+                let key = (issue.id.clone(), indexed.property_key.clone());
+                let Some(property) = data.issue_properties.get(&key) else {
+                    return false;
+                };
+                let mut found = Vec::new();
+                let path: Vec<&str> = indexed.object_name.split('.').collect();
+                collect_at(property, &path, &mut found);
+                found
+                    .iter()
+                    .any(|v| values.iter().any(|w| value_equals(indexed.kind, v, w)))
+            }
         }
+    }
+}
+
+/// The values at `path` in `value`, Jira's flattened-object view: an array anywhere on the path
+/// contributes each of its elements, so `keys` matches any element of `{"keys": [...]}`.
+fn collect_at<'v>(value: &'v Value, path: &[&str], out: &mut Vec<&'v Value>) {
+    match (value, path.split_first()) {
+        (Value::Array(items), _) => items.iter().for_each(|i| collect_at(i, path, out)),
+        (_, None) => out.push(value),
+        (Value::Object(map), Some((first, rest))) => {
+            if let Some(next) = map.get(*first) {
+                collect_at(next, rest, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether an indexed value equals a JQL operand. Strings (and users, dates) compare exactly;
+/// numbers compare as numbers, so `3` matches `3.0`.
+fn value_equals(kind: ExtractionType, stored: &Value, wanted: &str) -> bool {
+    match (kind, stored) {
+        (ExtractionType::Number, Value::Number(n)) => wanted
+            .parse::<f64>()
+            .is_ok_and(|w| n.as_f64().is_some_and(|n| n == w)),
+        (_, Value::String(s)) => s == wanted,
+        (_, Value::Number(n)) => n.to_string() == wanted,
+        (_, Value::Bool(b)) => b.to_string() == wanted,
+        _ => false,
     }
 }
 
@@ -228,40 +316,97 @@ fn split_and(text: &str) -> Vec<&str> {
 }
 
 fn unquote(value: &str) -> String {
-    value.trim().trim_matches('"').to_owned()
+    value.trim().trim_matches(['"', '\'']).to_owned()
 }
 
-fn parse_clause(clause: &str) -> Result<Clause, String> {
-    let lower = clause.to_lowercase();
-    let field_end = lower
-        .find(|c: char| c.is_whitespace() || c == '=' || c == '~')
-        .unwrap_or(lower.len());
-    let field = &lower[..field_end];
+/// The operands of `= X` or `in (A, B)`; `None` for any other operator.
+fn equality_operands(rest: &str) -> Option<Result<Vec<String>, String>> {
+    if let Some(value) = rest.strip_prefix('=') {
+        return Some(Ok(vec![unquote(value)]));
+    }
+    let list = rest
+        .get(..2)
+        .filter(|op| op.eq_ignore_ascii_case("in"))
+        .and_then(|_| rest.get(2..))?
+        .trim();
+    Some(
+        list.strip_prefix('(')
+            .and_then(|l| l.strip_suffix(')'))
+            .map(|inner| {
+                inner
+                    .split(',')
+                    .map(unquote)
+                    .filter(|k| !k.is_empty())
+                    .collect()
+            })
+            .ok_or_else(|| "the operator 'in' needs a (list) of values".to_owned()),
+    )
+}
+
+/// `issue.property[<key>].<path>` → (key, path). The key may be quoted, and its case is kept.
+fn property_field(field: &str) -> Option<(String, String)> {
+    let prefix = "issue.property[";
+    let rest = field
+        .get(..prefix.len())
+        .filter(|p| p.eq_ignore_ascii_case(prefix))
+        .and_then(|_| field.get(prefix.len()..))?;
+    let (key, path) = rest.split_once(']')?;
+    Some((
+        unquote(key),
+        path.strip_prefix('.').unwrap_or(path).to_owned(),
+    ))
+}
+
+fn no_such_field(field: &str) -> String {
+    format!("Field '{field}' does not exist or you do not have permission to view it.")
+}
+
+fn parse_clause(clause: &str, index: &[IndexedValue]) -> Result<Clause, String> {
+    let field_end = clause
+        .find(|c: char| c.is_whitespace() || c == '=' || c == '~' || c == '!')
+        .unwrap_or(clause.len());
+    let raw_field = &clause[..field_end];
+    let field = raw_field.to_lowercase();
+    let field = field.as_str();
     let rest = clause[field_end..].trim();
-    let rest_lower = rest.to_lowercase();
-    match field {
-        "key" | "issuekey" | "issue" => {
-            if let Some(value) = rest.strip_prefix('=') {
-                Ok(Clause::Key(vec![unquote(value)]))
-            } else if rest_lower.starts_with("in") {
-                let list = rest[2..].trim();
-                let inner = list
-                    .strip_prefix('(')
-                    .and_then(|l| l.strip_suffix(')'))
-                    .ok_or("issuekey in needs a (list)")?;
-                Ok(Clause::Key(
-                    inner
-                        .split(',')
-                        .map(unquote)
-                        .filter(|k| !k.is_empty())
-                        .collect(),
-                ))
-            } else {
-                Err(format!(
-                    "the operator in {clause:?} is not supported for {field}"
-                ))
-            }
+    let indexed = match property_field(raw_field) {
+        Some((key, path)) => Some(
+            index
+                .iter()
+                .find(|v| v.property_key == key && v.object_name == path)
+                .ok_or_else(|| no_such_field(raw_field))?,
+        ),
+        None => index.iter().find(|v| {
+            v.alias
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case(raw_field))
+        }),
+    };
+    if let Some(indexed) = indexed {
+        if indexed.kind == ExtractionType::Text {
+            return Err(format!(
+                "The simulator supports only = and in on property values, and '{raw_field}' is \
+                 indexed as text, which Jira searches with ~."
+            ));
         }
+        return match equality_operands(rest) {
+            Some(values) => Ok(Clause::Property {
+                indexed: indexed.clone(),
+                values: values?,
+            }),
+            None => Err(format!(
+                "The operator in {clause:?} is not supported by the simulator for '{raw_field}'; \
+                 use = or in."
+            )),
+        };
+    }
+    match field {
+        "key" | "issuekey" | "issue" => match equality_operands(rest) {
+            Some(keys) => Ok(Clause::Key(keys?)),
+            None => Err(format!(
+                "the operator in {clause:?} is not supported for {field}"
+            )),
+        },
         "project" => match rest.strip_prefix('=') {
             Some(value) => Ok(Clause::Project(unquote(value))),
             None => Err(format!(
@@ -272,9 +417,7 @@ fn parse_clause(clause: &str) -> Result<Clause, String> {
             Some(value) => Ok(Clause::Text(unquote(value))),
             None => Err(format!("{field} supports only ~ in {clause:?}")),
         },
-        _ => Err(format!(
-            "Field '{field}' does not exist or you do not have permission to view it."
-        )),
+        _ => Err(no_such_field(field)),
     }
 }
 
@@ -298,7 +441,7 @@ mod tests {
     fn jql_subset() {
         let data = seed("acme");
         let keys = |jql: &str| {
-            search(&data, jql)
+            search(&data, jql, &[])
                 .unwrap()
                 .iter()
                 .map(|i| i.key.clone())
@@ -309,12 +452,120 @@ mod tests {
         assert_eq!(keys("project = OPS AND text ~ \"licence\""), ["OPS-3"]);
         assert_eq!(keys("text ~ \"office printer\" ORDER BY key"), ["AM-2"]);
         assert!(
-            search(&data, "assignee = me")
+            search(&data, "assignee = me", &[])
                 .unwrap_err()
                 .contains("does not exist")
         );
-        assert!(search(&data, "").unwrap_err().contains("unbounded"));
-        assert!(search(&data, "order by key").is_err());
-        assert!(search(&data, "project ~ AM").is_err());
+        assert!(search(&data, "", &[]).unwrap_err().contains("unbounded"));
+        assert!(search(&data, "order by key", &[]).is_err());
+        assert!(search(&data, "project ~ AM", &[]).is_err());
+    }
+
+    fn asset_index() -> Vec<IndexedValue> {
+        vec![
+            IndexedValue {
+                property_key: "assets".into(),
+                object_name: "keys".into(),
+                kind: ExtractionType::String,
+                alias: Some("assetKeys".into()),
+            },
+            IndexedValue {
+                property_key: "assets".into(),
+                object_name: "owner.count".into(),
+                kind: ExtractionType::Number,
+                alias: None,
+            },
+            IndexedValue {
+                property_key: "notes".into(),
+                object_name: "body".into(),
+                kind: ExtractionType::Text,
+                alias: None,
+            },
+        ]
+    }
+
+    #[test]
+    fn jql_reaches_declared_issue_properties_only() {
+        let mut data = seed("acme");
+        let mut set = |issue: &str, key: &str, value: Value| {
+            data.issue_properties
+                .insert((issue.to_owned(), key.to_owned()), value);
+        };
+        set("10001", "assets", json!({"keys": ["IT-42", "IT-7"]}));
+        set(
+            "10002",
+            "assets",
+            json!({"keys": "IT-42", "owner": {"count": 3}}),
+        );
+        set("10003", "assets", json!({"keys": []}));
+        set("10007", "other", json!({"keys": ["IT-42"]}));
+        set("10008", "assets", json!({"keys": ["it-42"]}));
+        let index = asset_index();
+        let keys = |jql: &str| {
+            search(&data, jql, &index)
+                .unwrap()
+                .iter()
+                .map(|i| i.key.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            keys("issue.property[assets].keys = \"IT-42\""),
+            ["AM-1", "AM-2"]
+        );
+        assert_eq!(keys("ISSUE.PROPERTY[\"assets\"].keys = IT-7"), ["AM-1"]);
+        assert_eq!(
+            keys("issue.property[assets].keys in (\"IT-7\", \"it-42\")"),
+            ["AM-1", "OPS-2"]
+        );
+        assert_eq!(
+            keys("assetKeys = \"IT-42\" AND project = AM"),
+            ["AM-1", "AM-2"]
+        );
+        assert_eq!(keys("assetkeys in (IT-7)"), ["AM-1"]);
+        assert_eq!(keys("issue.property[assets].owner.count = 3.0"), ["AM-2"]);
+        assert!(keys("issue.property[assets].keys = \"IT-99\"").is_empty());
+
+        let error = |jql: &str| search(&data, jql, &index).unwrap_err();
+        assert_eq!(
+            error("issue.property[other].keys = \"IT-42\""),
+            "Field 'issue.property[other].keys' does not exist or you do not have permission to \
+             view it."
+        );
+        assert!(error("issue.property[assets].count = 1").contains("does not exist"));
+        assert!(error("issue.property[Assets].keys = IT-42").contains("does not exist"));
+        assert!(error("issue.property[assets].keys ~ IT-42").contains("use = or in"));
+        assert!(error("assetKeys != IT-42").contains("use = or in"));
+        assert!(error("issue.property[notes].body = x").contains("indexed as text"));
+        let undeclared = search(&data, "issue.property[assets].keys = \"IT-42\"", &[]);
+        assert!(undeclared.unwrap_err().contains("does not exist"));
+        assert!(
+            search(&data, "assetKeys = IT-42", &[])
+                .unwrap_err()
+                .contains("does not exist")
+        );
+    }
+
+    #[test]
+    fn the_index_follows_the_descriptor() {
+        use amj_connect::descriptor::{DescriptorBuilder, EntityProperty};
+        let descriptor = DescriptorBuilder::new("amj", "AMJ", "https://amj.example.com")
+            .entity_property(
+                EntityProperty::new("asset-links", "Asset links", EntityType::Issue).extract(
+                    "assets",
+                    "keys",
+                    ExtractionType::String,
+                    Some("assetKeys"),
+                ),
+            )
+            .entity_property(
+                EntityProperty::new("people", "People", EntityType::User).extract(
+                    "assets",
+                    "owned",
+                    ExtractionType::String,
+                    None,
+                ),
+            )
+            .build();
+        assert_eq!(issue_index(&descriptor), asset_index()[..1]);
     }
 }

@@ -10,9 +10,11 @@ pub mod control;
 pub mod data;
 pub mod host;
 pub mod keys;
+pub mod permissions;
 pub mod rest;
 pub mod sim;
 
+pub use data::User;
 pub use keys::{InstallKeys, KeyServerMode};
 pub use sim::{
     AppCall, AppTarget, ClaimTweaks, RolloutPlan, RolloutReport, Signing, Sim, SimError, Site,

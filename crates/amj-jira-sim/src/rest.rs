@@ -2,6 +2,7 @@
 //! app's JWT (issuer, current secret, qsh, expiry).
 
 use crate::data::{search, user_json};
+use crate::permissions;
 use crate::sim::{Sim, Site};
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -20,6 +21,11 @@ fn not_found(what: &str) -> (StatusCode, Value) {
     )
 }
 
+/// The app user's accountId on `site`: the caller of every app-JWT request.
+pub fn app_user_id(site: &Site) -> String {
+    format!("app-user-{}", site.client_key)
+}
+
 pub fn answer(
     sim: &Sim,
     site: &Site,
@@ -30,10 +36,17 @@ pub fn answer(
 ) -> (StatusCode, Value) {
     let parts: Vec<&str> = rest.split('/').collect();
     let app_key = sim.app_key();
+    let app_user = app_user_id(site);
+    // Read before taking the site's data lock, so the two locks are never held together.
+    let index = if site.installed {
+        sim.issue_property_index()
+    } else {
+        Vec::new()
+    };
     let result = sim.with_data(&site.name, |data| match (method.as_str(), parts.as_slice()) {
         ("GET", ["api", "3", "myself"]) => (
             StatusCode::OK,
-            json!({"accountId": format!("app-user-{}", site.client_key), "accountType": "app", "displayName": "Asset Management for Jira"}),
+            json!({"accountId": app_user, "accountType": "app", "displayName": "Asset Management for Jira"}),
         ),
         ("GET", ["api", "3", "serverInfo"]) => (StatusCode::OK, json!({"baseUrl": site.base_url, "deploymentType": "Cloud"})),
         ("GET", ["api", "3", "user"]) => {
@@ -44,22 +57,16 @@ pub fn answer(
             let q = query_param(query, "query").pop().unwrap_or_default();
             (StatusCode::OK, Value::Array(data.search_users(&q).into_iter().map(user_json).collect()))
         }
-        ("GET", ["api", "3", "mypermissions"]) => {
-            let wanted = query_param(query, "permissions").pop().unwrap_or_default();
-            let permissions: serde_json::Map<String, Value> = wanted
-                .split(',')
-                .filter(|p| !p.is_empty())
-                .map(|p| (p.to_owned(), json!({"key": p, "havePermission": true})))
-                .collect();
-            (StatusCode::OK, json!({"permissions": permissions}))
-        }
+        // Answers for the caller, the app user, so ADMINISTER is false (see `permissions`).
+        ("GET", ["api", "3", "mypermissions"]) => permissions::my_permissions(&query_param(query, "permissions").pop().unwrap_or_default()),
+        ("POST", ["api", "3", "permissions", "check"]) => permissions::check(data, &app_user, body),
         ("GET" | "POST", ["api", "3", "search", "jql"]) => {
             let jql = if method == Method::POST {
                 serde_json::from_slice::<Value>(body).ok().and_then(|b| b.get("jql").and_then(Value::as_str).map(str::to_owned))
             } else {
                 query_param(query, "jql").pop()
             };
-            match search(data, jql.as_deref().unwrap_or("")) {
+            match search(data, jql.as_deref().unwrap_or(""), &index) {
                 Ok(issues) => {
                     let issues: Vec<Value> = issues.into_iter().map(|i| data.issue_json(i, &site.base_url)).collect();
                     (StatusCode::OK, json!({"issues": issues, "isLast": true}))

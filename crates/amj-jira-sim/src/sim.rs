@@ -1,7 +1,7 @@
 //! The simulator: sites, the key server, lifecycle calls to the app, host tokens, and a Jira REST
 //! subset that verifies the app's JWTs.
 
-use crate::data::SiteData;
+use crate::data::{IndexedValue, SiteData, User};
 use crate::keys::{InstallKeys, KeyServerMode};
 use amj_connect::ConnectClaims;
 use amj_connect::descriptor::Descriptor;
@@ -30,6 +30,8 @@ pub enum SimError {
     Startup(String),
     #[error("the app descriptor is invalid: {0}")]
     InvalidDescriptor(String),
+    #[error("site {site:?} has no user with accountId {account_id:?}")]
+    UnknownUser { site: String, account_id: String },
 }
 
 /// A simulated Jira Cloud site, as Jira sees it.
@@ -41,6 +43,8 @@ pub struct Site {
     /// The secret this site signs with and verifies the app's calls with.
     pub shared_secret: String,
     pub installed: bool,
+    /// The site admin who installs the app: a user of the site, the default `sub` of host tokens,
+    /// and, until a test says otherwise, the site's only holder of ADMINISTER.
     pub admin_account_id: String,
 }
 
@@ -282,6 +286,13 @@ impl Sim {
         self.inner.app.lock().ok()?.as_ref().map(|(_, d)| f(d))
     }
 
+    /// The issue-property values Jira indexes for JQL because the registered app declares them in
+    /// `jiraEntityProperties`; empty without a registered app.
+    pub fn issue_property_index(&self) -> Vec<IndexedValue> {
+        self.with_descriptor(crate::data::issue_index)
+            .unwrap_or_default()
+    }
+
     /// (key, name) of the app's general pages, for the top navigation.
     pub fn general_pages(&self) -> Vec<(String, String)> {
         self.with_descriptor(|d| {
@@ -371,10 +382,56 @@ impl Sim {
         if let Ok(mut sites) = self.inner.sites.lock() {
             sites.insert(name.to_owned(), site.clone());
         }
+        let mut content = crate::data::seed(name);
+        content.users.push(User {
+            account_id: site.admin_account_id.clone(),
+            display_name: "Morgan Lee".to_owned(),
+            email: format!("morgan@{name}.example.com"),
+        });
+        content.site_admins.insert(site.admin_account_id.clone());
         if let Ok(mut data) = self.inner.data.lock() {
-            data.insert(name.to_owned(), crate::data::seed(name));
+            data.insert(name.to_owned(), content);
         }
         site
+    }
+
+    /// The site's users: the seeded ones (never site admins unless made so), then the site admin
+    /// who installed the app (`Site::admin_account_id`).
+    pub fn site_users(&self, name: &str) -> Result<Vec<User>, SimError> {
+        self.with_data(name, |d| d.users.clone())
+            .ok_or_else(|| SimError::UnknownSite(name.to_owned()))
+    }
+
+    /// The accountIds holding the ADMINISTER global permission on the site.
+    pub fn site_admins(&self, name: &str) -> Result<Vec<String>, SimError> {
+        self.with_data(name, |d| d.site_admins.iter().cloned().collect())
+            .ok_or_else(|| SimError::UnknownSite(name.to_owned()))
+    }
+
+    /// Grants or revokes a user's site-admin rights (the ADMINISTER and SYSTEM_ADMIN global
+    /// permissions, and ADMINISTER_PROJECTS everywhere), as an org admin does in Atlassian Admin.
+    /// `permissions/check` answers from this at once.
+    pub fn set_site_admin(
+        &self,
+        name: &str,
+        account_id: &str,
+        admin: bool,
+    ) -> Result<(), SimError> {
+        self.with_data(name, |d| {
+            if d.user(account_id).is_none() {
+                return Err(SimError::UnknownUser {
+                    site: name.to_owned(),
+                    account_id: account_id.to_owned(),
+                });
+            }
+            if admin {
+                d.site_admins.insert(account_id.to_owned());
+            } else {
+                d.site_admins.remove(account_id);
+            }
+            Ok(())
+        })
+        .ok_or_else(|| SimError::UnknownSite(name.to_owned()))?
     }
 
     pub fn site(&self, name: &str) -> Result<Site, SimError> {

@@ -1,4 +1,6 @@
-use amj_server::cli::{Cli, Command, SecretKeyCommand, run_demo, run_jira_sim, run_serve};
+use amj_server::cli::{
+    Cli, Command, SecretKeyCommand, run_bench, run_demo, run_jira_sim, run_serve,
+};
 use amj_server::crypto::MasterKey;
 use clap::Parser;
 use std::process::ExitCode;
@@ -18,6 +20,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => run_serve(args).await,
         Command::Demo(args) => run_demo(args).await,
         Command::JiraSim(args) => run_jira_sim(args).await,
+        Command::Bench(command) => run_bench(command).await,
         Command::SecretKey(SecretKeyCommand::Generate) => MasterKey::generate_base64()
             .map(|k| println!("{k}"))
             .map_err(Into::into),

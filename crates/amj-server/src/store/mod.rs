@@ -5,6 +5,11 @@
 //! Where they differ (transaction modes, row locks, notifications), the code says so next to the
 //! difference. Every query binds its values; none is ever spliced.
 
+pub mod api_tokens;
+pub mod assets;
+pub mod catalog;
+pub mod links;
+pub(crate) mod sql;
 pub mod tenants;
 
 use crate::crypto::{CryptoError, MasterKey};
@@ -56,6 +61,28 @@ pub enum StoreError {
     StaleInstall,
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// A request that conflicts with the data (a taken key, a type still in use).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    /// A value the domain accepted but the data refuses (a unique value taken, a reference to a
+    /// missing asset), with the field and rule named.
+    #[error(transparent)]
+    Invalid(amj_domain::ValidationErrors),
+    /// The same, per row of a bulk request (row index in the request).
+    #[error("{} row(s) are invalid", .0.len())]
+    InvalidRows(Vec<(usize, amj_domain::ValidationErrors)>),
+    /// Optimistic concurrency: the asset changed since the caller read it.
+    #[error("asset {} is at version {current}, not {expected}", id.0)]
+    StaleVersion {
+        id: amj_domain::ids::AssetId,
+        expected: i64,
+        current: i64,
+    },
+    /// Stored data that does not decode: a bug or a manual edit, never the caller's fault.
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
     #[error("database error: {0}")]
     Database(sqlx::Error),
 }
@@ -87,6 +114,7 @@ fn is_busy(code: Option<&str>) -> bool {
 pub struct Store {
     db: Db,
     key: Arc<MasterKey>,
+    catalog: Arc<catalog::CatalogCache>,
 }
 
 /// Where the database lives, parsed from `--database-url`.
@@ -162,7 +190,11 @@ impl Store {
                 Db::Postgres(pool)
             }
         };
-        Ok(Self { db, key })
+        Ok(Self {
+            db,
+            key,
+            catalog: Arc::default(),
+        })
     }
 
     pub fn db(&self) -> &Db {

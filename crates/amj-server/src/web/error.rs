@@ -20,6 +20,11 @@ pub enum AppError {
     NotFound { code: &'static str, message: String },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Input that breaks the model's rules: 400 with every failing field and rule in `details`.
+    #[error(transparent)]
+    Validation(amj_domain::ValidationErrors),
+    #[error("Jira could not be reached to check permissions: {0}")]
+    JiraUnavailable(String),
     #[error("the database is unavailable")]
     StoreUnavailable(String),
     #[error("internal error")]
@@ -68,6 +73,14 @@ impl AppError {
             AppError::Forbidden { code, message } => (StatusCode::FORBIDDEN, code, message.clone()),
             AppError::NotFound { code, message } => (StatusCode::NOT_FOUND, code, message.clone()),
             AppError::Conflict { code, message } => (StatusCode::CONFLICT, code, message.clone()),
+            AppError::Validation(e) => {
+                (StatusCode::BAD_REQUEST, "validation_failed", e.to_string())
+            }
+            AppError::JiraUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "jira_unavailable",
+                "Jira could not be reached to check your permissions; retry shortly".to_owned(),
+            ),
             AppError::StoreUnavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "store_unavailable",
@@ -90,6 +103,18 @@ impl From<StoreError> for AppError {
             StoreError::StaleInstall => AppError::Conflict {
                 code: "stale_lifecycle_event",
                 message: "this lifecycle event is older than the one already applied".into(),
+            },
+            StoreError::Conflict { code, message } => AppError::Conflict { code, message },
+            StoreError::NotFound { code, message } => AppError::NotFound { code, message },
+            StoreError::Invalid(errors) => AppError::Validation(errors),
+            StoreError::InvalidRows(rows) => {
+                AppError::Validation(crate::assets::rows_to_errors(rows, true))
+            }
+            e @ StoreError::StaleVersion { .. } => AppError::Conflict {
+                code: "stale_version",
+                message: format!(
+                    "{e}: someone changed it since you read it; reload it and apply your change again"
+                ),
             },
             other => AppError::Internal(other.to_string()),
         }
@@ -119,6 +144,9 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match &self {
             AppError::StoreUnavailable(detail) => tracing::error!(detail, "database unavailable"),
+            AppError::JiraUnavailable(detail) => {
+                tracing::warn!(detail, "Jira unavailable for a permission check")
+            }
             AppError::Internal(detail) => tracing::error!(detail, "internal error"),
             _ => {}
         }
@@ -158,7 +186,10 @@ impl IntoResponse for AppError {
             return response;
         }
         let (status, code, message) = self.parts();
-        let body = serde_json::json!({"error": {"code": code, "message": message}});
+        let mut body = serde_json::json!({"error": {"code": code, "message": message}});
+        if let AppError::Validation(errors) = &self {
+            body["error"]["details"] = serde_json::to_value(&errors.0).unwrap_or_default();
+        }
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

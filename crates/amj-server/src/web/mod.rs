@@ -2,6 +2,9 @@
 //! authenticated tenant from an extractor and call the store or the Jira client.
 
 pub mod api;
+pub mod assets_api;
+pub mod caller;
+pub mod catalog_api;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -18,7 +21,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tower_http::request_id::{
@@ -39,6 +42,7 @@ pub struct AppInner {
     pub counters: Arc<AuthCounters>,
     pub jira: JiraClient,
     pub descriptor: serde_json::Value,
+    pub admins: caller::AdminCache,
 }
 
 impl std::ops::Deref for AppState {
@@ -77,6 +81,7 @@ impl AppState {
             counters,
             jira,
             descriptor,
+            admins: caller::AdminCache::default(),
         })))
     }
 }
@@ -128,6 +133,7 @@ pub fn build_app(state: AppState) -> Router {
         .route("/webhooks/issue-deleted", post(webhooks::issue_deleted))
         .route("/webhooks/issue-updated", post(webhooks::issue_updated))
         .route("/api/v1/whoami", get(api::whoami))
+        .merge(api_routes())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(api::not_found)
@@ -145,6 +151,81 @@ pub fn build_app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, request_ids))
         .layer(SetSensitiveRequestHeadersLayer::new([axum::http::header::AUTHORIZATION]))
+}
+
+/// The REST API. Every handler takes a `Caller` (Connect JWT or API token) first, so no route
+/// can forget authentication or the tenant.
+fn api_routes() -> Router<AppState> {
+    use assets_api as a;
+    use catalog_api as c;
+    Router::new()
+        .route(
+            "/api/v1/schemas",
+            get(c::list_schemas).post(c::create_schema),
+        )
+        .route(
+            "/api/v1/schemas/{schema}",
+            get(c::get_schema)
+                .put(c::update_schema)
+                .delete(c::delete_schema),
+        )
+        .route(
+            "/api/v1/schemas/{schema}/statuses",
+            get(c::list_statuses).post(c::create_status),
+        )
+        .route(
+            "/api/v1/schemas/{schema}/statuses/{id}",
+            put(c::update_status).delete(c::delete_status),
+        )
+        .route(
+            "/api/v1/schemas/{schema}/types",
+            get(c::list_types).post(c::create_type),
+        )
+        .route(
+            "/api/v1/schemas/{schema}/types/{id}",
+            get(c::get_type).put(c::update_type).delete(c::delete_type),
+        )
+        .route(
+            "/api/v1/schemas/{schema}/types/{id}/attributes",
+            get(c::list_attributes).post(c::create_attribute),
+        )
+        .route(
+            "/api/v1/schemas/{schema}/attributes/{id}",
+            put(c::update_attribute).delete(c::delete_attribute),
+        )
+        .route(
+            "/api/v1/schemas/{schema}/assets",
+            get(a::list_assets).post(a::create_asset),
+        )
+        .route(
+            "/api/v1/schemas/{schema}/assets/bulk",
+            post(a::bulk_create).patch(a::bulk_update),
+        )
+        .route(
+            "/api/v1/assets/{key}",
+            get(a::get_asset)
+                .put(a::replace_asset)
+                .patch(a::patch_asset)
+                .delete(a::delete_asset),
+        )
+        .route("/api/v1/assets/{key}/archive", post(a::archive_asset))
+        .route("/api/v1/assets/{key}/restore", post(a::restore_asset))
+        .route("/api/v1/assets/{key}/history", get(a::asset_history))
+        .route("/api/v1/assets/{key}/references", get(a::asset_references))
+        .route(
+            "/api/v1/assets/{key}/issues",
+            get(a::asset_issues).post(a::link_issue),
+        )
+        .route(
+            "/api/v1/assets/{key}/issues/{issue}",
+            axum::routing::delete(a::unlink_issue),
+        )
+        .route("/api/v1/issues/{issue}/assets", get(a::issue_assets))
+        .route("/api/v1/tokens", get(a::list_tokens).post(a::create_token))
+        .route(
+            "/api/v1/tokens/{id}",
+            axum::routing::delete(a::revoke_token),
+        )
 }
 
 /// 401s name our app key as their realm (`WWW-Authenticate: JWT realm="<app key>"`), as Atlassian's

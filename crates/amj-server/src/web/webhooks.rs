@@ -1,30 +1,132 @@
 //! Jira webhooks. Authentication is URL-bound (exact qsh); a bad token gets 401, never a 5xx, so
-//! Jira does not retry a request that can never succeed. What the events do to asset links is the
-//! asset model's business.
+//! Jira does not retry a request that can never succeed.
+//!
+//! `jira:issue_deleted` drops the issue's asset links; `jira:issue_updated` refreshes the cached
+//! issue key and summary (a move to another project changes the key, the id stays). Deliveries
+//! are idempotent on `X-Atlassian-Webhook-Identifier`: Jira retries with the same identifier, and
+//! a retry is acknowledged without being applied twice.
 
+use super::AppState;
 use super::error::AppError;
 use super::extract::WebhookAuth;
+use crate::store::links::{DeliveryOutcome, IssueRef};
+use axum::body::Bytes;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 
-fn delivery_id(headers: &HeaderMap) -> &str {
+/// The delivery id; a delivery without one (not something Jira sends) gets a unique id, so it is
+/// applied once and never mistaken for another.
+fn delivery_id(headers: &HeaderMap) -> String {
     headers
         .get("x-atlassian-webhook-identifier")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
+        .filter(|v| !v.is_empty() && v.len() <= 200)
+        .map_or_else(
+            || {
+                let mut bytes = [0u8; 12];
+                let _ = aws_lc_rs::rand::fill(&mut bytes);
+                format!("local-{}", hex::encode(bytes))
+            },
+            str::to_owned,
+        )
+}
+
+fn issue_of(body: &Bytes) -> Result<IssueRef, AppError> {
+    let json: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        AppError::bad_request("invalid_json", format!("the webhook body is not JSON: {e}"))
+    })?;
+    let issue = &json["issue"];
+    let id = issue["id"]
+        .as_str()
+        .and_then(|s| s.parse::<i64>().ok())
+        .or_else(|| issue["id"].as_i64())
+        .ok_or_else(|| AppError::bad_request("invalid_webhook", "the webhook has no issue id"))?;
+    Ok(IssueRef {
+        id,
+        key: issue["key"].as_str().unwrap_or_default().to_owned(),
+        summary: issue["fields"]["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    })
 }
 
 pub async fn issue_deleted(
+    State(state): State<AppState>,
     WebhookAuth(auth): WebhookAuth,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Result<StatusCode, AppError> {
-    tracing::info!(tenant = %auth.tenant.client_key, delivery = delivery_id(&headers), "issue deleted webhook");
+    let delivery = delivery_id(&headers);
+    let issue = issue_of(&body)?;
+    let outcome = state
+        .store
+        .apply_issue_deleted(auth.tenant.id, &delivery, issue.id)
+        .await?;
+    log_outcome(
+        "jira:issue_deleted",
+        &auth.tenant.client_key,
+        &delivery,
+        &issue,
+        &outcome,
+    );
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn issue_updated(
+    State(state): State<AppState>,
     WebhookAuth(auth): WebhookAuth,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Result<StatusCode, AppError> {
-    tracing::info!(tenant = %auth.tenant.client_key, delivery = delivery_id(&headers), "issue updated webhook");
+    let delivery = delivery_id(&headers);
+    let issue = issue_of(&body)?;
+    if issue.key.is_empty() {
+        return Err(AppError::bad_request(
+            "invalid_webhook",
+            "the webhook has no issue key",
+        ));
+    }
+    let outcome = state
+        .store
+        .apply_issue_updated(auth.tenant.id, &delivery, &issue)
+        .await?;
+    log_outcome(
+        "jira:issue_updated",
+        &auth.tenant.client_key,
+        &delivery,
+        &issue,
+        &outcome,
+    );
     Ok(StatusCode::NO_CONTENT)
+}
+
+fn log_outcome(
+    event: &str,
+    tenant: &str,
+    delivery: &str,
+    issue: &IssueRef,
+    outcome: &DeliveryOutcome,
+) {
+    match outcome {
+        DeliveryOutcome::Applied { assets } => {
+            tracing::info!(
+                tenant,
+                event,
+                delivery,
+                issue_id = issue.id,
+                assets = assets.len(),
+                "webhook applied"
+            );
+        }
+        DeliveryOutcome::Duplicate => {
+            tracing::info!(
+                tenant,
+                event,
+                delivery,
+                issue_id = issue.id,
+                "webhook retry ignored: already applied"
+            );
+        }
+    }
 }

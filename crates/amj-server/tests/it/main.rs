@@ -4,6 +4,7 @@
 // A failed unwrap is how a test helper fails its test; the no-unwrap rule is for request paths.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod assets_api;
 mod bad_input;
 mod cli;
 mod jira_client;

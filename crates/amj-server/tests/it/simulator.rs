@@ -652,3 +652,121 @@ async fn install_keys_rotate_to_a_new_kid_and_old_kids_stay_served() {
     app.stop().await;
     db.cleanup().await;
 }
+
+/// The served descriptor declares the `assets` issue property for JQL, so the app's own searches
+/// find linked issues; and only the site admin passes `permissions/check` for ADMINISTER, while
+/// `mypermissions` (the app user) never does.
+#[tokio::test]
+async fn asset_links_are_searchable_and_only_site_admins_administer() {
+    use amj_server::jira::JiraError;
+    use reqwest::Method;
+    let db = crate::support::TestDb::new(crate::support::Backend::Sqlite).await;
+    let sim = Sim::start().await.unwrap();
+    let app = TestApp::start(&db, &sim).await;
+    let target = sim
+        .register_app(&format!("{}/atlassian-connect.json", app.base_url))
+        .await
+        .unwrap();
+    sim.add_site("acme");
+    sim.install("acme", &target).await.unwrap();
+    let site = sim.site("acme").unwrap();
+    let tenant = app
+        .state
+        .store
+        .tenant_by_client_key(&site.client_key)
+        .await
+        .unwrap()
+        .unwrap();
+    let (jira, tenant) = (&app.state.jira, &tenant);
+
+    for (issue, keys) in [("AM-1", vec!["IT-42", "IT-7"]), ("OPS-2", vec!["IT-42"])] {
+        jira.send(
+            tenant,
+            Method::PUT,
+            &format!("/rest/api/3/issue/{issue}/properties/assets"),
+            Some(&serde_json::json!({ "keys": keys })),
+        )
+        .await
+        .unwrap();
+    }
+    let search = |jql: &'static str| async move {
+        let found = jira
+            .send(
+                tenant,
+                Method::POST,
+                "/rest/api/3/search/jql",
+                Some(&serde_json::json!({ "jql": jql })),
+            )
+            .await?;
+        Ok::<Vec<String>, JiraError>(
+            found["issues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["key"].as_str().unwrap().to_owned())
+                .collect(),
+        )
+    };
+    assert_eq!(
+        search("issue.property[assets].keys = \"IT-42\"")
+            .await
+            .unwrap(),
+        ["AM-1", "OPS-2"]
+    );
+    assert_eq!(
+        search("assetKeys in (\"IT-7\") AND project = AM")
+            .await
+            .unwrap(),
+        ["AM-1"]
+    );
+    let undeclared = search("issue.property[assets].owner = \"x\"")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(undeclared, JiraError::Status { status: 400, .. }),
+        "{undeclared}"
+    );
+
+    let users = sim.site_users("acme").unwrap();
+    let user = users
+        .iter()
+        .find(|u| u.account_id != site.admin_account_id)
+        .unwrap();
+    let administers = |account_id: String| async move {
+        let granted = jira
+            .send(
+                tenant,
+                Method::POST,
+                "/rest/api/3/permissions/check",
+                Some(&serde_json::json!({
+                    "accountId": account_id,
+                    "globalPermissions": ["ADMINISTER"],
+                })),
+            )
+            .await
+            .unwrap();
+        granted["globalPermissions"] == serde_json::json!(["ADMINISTER"])
+    };
+    assert!(administers(site.admin_account_id.clone()).await);
+    assert!(!administers(user.account_id.clone()).await);
+    sim.set_site_admin("acme", &user.account_id, true).unwrap();
+    assert!(administers(user.account_id.clone()).await);
+    let mine = jira
+        .get(
+            tenant,
+            "/rest/api/3/mypermissions?permissions=ADMINISTER,BROWSE_PROJECTS",
+        )
+        .await
+        .unwrap();
+    assert_eq!(mine["permissions"]["ADMINISTER"]["havePermission"], false);
+    assert_eq!(
+        mine["permissions"]["BROWSE_PROJECTS"]["havePermission"],
+        true
+    );
+    assert!(
+        sim.calls().iter().all(|c| c.failure.is_none()),
+        "every call was correctly signed"
+    );
+    app.stop().await;
+    db.cleanup().await;
+}

@@ -1,0 +1,331 @@
+//! The asset service: turns API input into validated writes. The domain checks what it can
+//! alone (kinds, formats, required, cardinality), the store checks what needs data (unique
+//! values, reference targets, versions) inside its transaction, and this layer joins them: it
+//! resolves names, computes history, and names the row of a bulk request that failed.
+
+use crate::store::assets::{AssetChange, AssetRecord, NewAsset};
+use crate::store::catalog::SchemaModel;
+use crate::store::{Store, StoreError};
+use amj_domain::ids::{StatusId, TenantId, TypeId};
+use amj_domain::value::format_datetime;
+use amj_domain::{
+    AssetKey, AttributeValues, FieldError, HistoryEvent, Mode, SchemaKey, ValidationContext,
+    ValidationErrors, Value, diff_values, resolve_status, validate_values,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value as Json, json};
+use std::sync::Arc;
+
+/// Most assets one bulk call may create or update: large enough for imports, small enough that
+/// one transaction stays short on SQLite's single writer.
+pub const BULK_MAX: usize = 1000;
+
+/// An asset as a client sends it for creation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssetInput {
+    /// The type, by id or by name.
+    #[serde(rename = "type")]
+    pub asset_type: Json,
+    /// The status, by id or name; the schema's first status when absent.
+    #[serde(default)]
+    pub status: Option<Json>,
+    #[serde(default)]
+    pub attributes: Map<String, Json>,
+}
+
+/// A change to an existing asset: `version` is the one the client read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AssetUpdateInput {
+    pub version: i64,
+    #[serde(default)]
+    pub status: Option<Json>,
+    #[serde(default)]
+    pub attributes: Map<String, Json>,
+}
+
+/// One row of a bulk update.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BulkUpdateItem {
+    pub key: String,
+    pub version: i64,
+    #[serde(default)]
+    pub status: Option<Json>,
+    #[serde(default)]
+    pub attributes: Map<String, Json>,
+}
+
+fn not_found(code: &'static str, message: impl Into<String>) -> StoreError {
+    StoreError::NotFound {
+        code,
+        message: message.into(),
+    }
+}
+
+/// The schema named by `key`, or 404.
+pub async fn schema_by_key(
+    store: &Store,
+    tenant: TenantId,
+    key: &str,
+) -> Result<Arc<SchemaModel>, StoreError> {
+    let missing = || not_found("schema_not_found", format!("no schema with key {key:?}"));
+    let Ok(parsed) = SchemaKey::parse(key) else {
+        return Err(missing());
+    };
+    let schema = store
+        .schema_by_key(tenant, &parsed)
+        .await?
+        .ok_or_else(missing)?;
+    store
+        .schema_model(tenant, schema.id)
+        .await?
+        .ok_or_else(missing)
+}
+
+/// The asset with `key` and its schema's model, or 404.
+pub async fn asset_by_key(
+    store: &Store,
+    tenant: TenantId,
+    key: &str,
+) -> Result<(Arc<SchemaModel>, AssetRecord), StoreError> {
+    let missing = || not_found("asset_not_found", format!("no asset with key {key:?}"));
+    let parsed = AssetKey::parse(key).map_err(|_| missing())?;
+    let model = schema_by_key(store, tenant, parsed.schema.as_str())
+        .await
+        .map_err(|_| missing())?;
+    let asset = store
+        .asset_by_key(tenant, &model, parsed.number)
+        .await?
+        .ok_or_else(missing)?;
+    Ok((model, asset))
+}
+
+/// A type of the schema by id (number) or name (string, case-insensitive).
+pub fn resolve_type(
+    model: &SchemaModel,
+    input: &Json,
+    field: &str,
+) -> Result<TypeId, ValidationErrors> {
+    let found = match input {
+        Json::Number(n) => n
+            .as_i64()
+            .map(TypeId)
+            .filter(|id| model.types.get(*id).is_some()),
+        Json::String(name) => model
+            .types
+            .types()
+            .find(|t| t.name.eq_ignore_ascii_case(name.trim()))
+            .map(|t| t.id),
+        _ => None,
+    };
+    found.ok_or_else(|| {
+        ValidationErrors::single(
+            field,
+            "unknown_type",
+            format!(
+                "{field}: {input} is not a type of schema {}",
+                model.schema.key
+            ),
+        )
+    })
+}
+
+fn resolve_status_or_default(
+    model: &SchemaModel,
+    input: Option<&Json>,
+    current: Option<StatusId>,
+) -> Result<StatusId, ValidationErrors> {
+    match input {
+        Some(value) if !value.is_null() => resolve_status(&model.statuses, value),
+        _ => current.or_else(|| model.default_status()).ok_or_else(|| {
+            ValidationErrors::single("status", "required", "status: the schema has no statuses")
+        }),
+    }
+}
+
+/// The label: the value of the type's label attribute, or the key when it has none.
+fn label_of(model: &SchemaModel, type_id: TypeId, values: &AttributeValues) -> Option<String> {
+    let attribute = model.types.label_attribute(type_id)?;
+    values.get(attribute).first().map(|v| match v {
+        Value::Text(s) | Value::User(s) | Value::Project(s) => s.clone(),
+        other => match other.to_json() {
+            Json::String(s) => s,
+            json => json.to_string(),
+        },
+    })
+}
+
+/// Validates new assets. Every bad row is reported, with its index, before anything is written.
+pub fn prepare_new(
+    model: &SchemaModel,
+    inputs: &[AssetInput],
+) -> Result<Vec<NewAsset>, StoreError> {
+    let mut prepared = Vec::with_capacity(inputs.len());
+    let mut errors = Vec::new();
+    for (row, input) in inputs.iter().enumerate() {
+        match prepare_one(model, input) {
+            Ok(asset) => prepared.push(asset),
+            Err(e) => errors.push((row, e)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(prepared)
+    } else {
+        Err(StoreError::InvalidRows(errors))
+    }
+}
+
+fn prepare_one(model: &SchemaModel, input: &AssetInput) -> Result<NewAsset, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let type_id = errors.absorb(resolve_type(model, &input.asset_type, "type"));
+    let status = errors.absorb(resolve_status_or_default(
+        model,
+        input.status.as_ref(),
+        None,
+    ));
+    let Some(type_id) = type_id else {
+        return Err(errors);
+    };
+    if model.types.get(type_id).is_some_and(|t| t.is_abstract) {
+        errors.push(
+            "type",
+            "abstract_type",
+            "type: is abstract; create an asset of one of its subtypes",
+        );
+    }
+    let attributes = model.effective_attributes(type_id);
+    let ctx = ValidationContext {
+        attributes: &attributes,
+        statuses: &model.statuses,
+    };
+    let values = errors.absorb(validate_values(&ctx, &input.attributes, None, Mode::Create));
+    match (status, values) {
+        (Some(status_id), Some(values)) if errors.is_empty() => {
+            let label = label_of(model, type_id, &values).unwrap_or_default();
+            Ok(NewAsset {
+                type_id,
+                status_id,
+                label,
+                values,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// Validates a change against the asset as read, and records what changed for the history.
+pub fn prepare_change(
+    model: &SchemaModel,
+    current: &AssetRecord,
+    version: i64,
+    status: Option<&Json>,
+    attributes: &Map<String, Json>,
+    mode: Mode,
+) -> Result<AssetChange, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    if current.archived {
+        errors.push(
+            "key",
+            "archived",
+            format!("{}: is archived; restore it before editing", current.key),
+        );
+    }
+    let status_id = errors.absorb(resolve_status_or_default(
+        model,
+        status,
+        Some(current.status_id),
+    ));
+    let effective = model.effective_attributes(current.type_id);
+    let ctx = ValidationContext {
+        attributes: &effective,
+        statuses: &model.statuses,
+    };
+    let values = errors.absorb(validate_values(
+        &ctx,
+        attributes,
+        Some(&current.values),
+        mode,
+    ));
+    let (Some(status_id), Some(values)) = (status_id, values) else {
+        return Err(errors);
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut events = Vec::new();
+    if status_id != current.status_id {
+        let name = |id| {
+            model
+                .status(id)
+                .map_or_else(|| format!("status {}", id.0), |s| s.name.clone())
+        };
+        events.push(HistoryEvent::StatusChanged {
+            old: name(current.status_id),
+            new: name(status_id),
+        });
+    }
+    events.extend(diff_values(&effective, &current.values, &values));
+    let label = label_of(model, current.type_id, &values).unwrap_or_default();
+    Ok(AssetChange {
+        id: current.id,
+        expected_version: version,
+        status_id,
+        label,
+        values,
+        events,
+    })
+}
+
+/// Bulk errors name their row: `items[3].Serial number`.
+pub fn rows_to_errors(rows: Vec<(usize, ValidationErrors)>, bulk: bool) -> ValidationErrors {
+    let mut out = ValidationErrors::default();
+    for (row, errors) in rows {
+        for e in errors.0 {
+            out.push_error(if bulk {
+                FieldError {
+                    field: format!("items[{row}].{}", e.field),
+                    rule: e.rule,
+                    message: format!("items[{row}]: {}", e.message),
+                }
+            } else {
+                e
+            });
+        }
+    }
+    out
+}
+
+fn time_json(millis: i64) -> Json {
+    format_datetime(millis).map_or(Json::Null, Json::String)
+}
+
+/// The API form of an asset.
+pub fn asset_json(model: &SchemaModel, asset: &AssetRecord) -> Json {
+    let asset_type = model.asset_type(asset.type_id);
+    let status = model.status(asset.status_id);
+    let attributes = model.effective_attributes(asset.type_id);
+    let label = if asset.label.is_empty() {
+        asset.key.to_string()
+    } else {
+        asset.label.clone()
+    };
+    json!({
+        "key": asset.key.to_string(),
+        "id": asset.id.0,
+        "schema": model.schema.key.as_str(),
+        "type": {"id": asset.type_id.0, "name": asset_type.map(|t| t.name.as_str())},
+        "label": label,
+        "status": {
+            "id": asset.status_id.0,
+            "name": status.map(|s| s.name.as_str()),
+            "category": status.map(|s| s.category.as_str()),
+        },
+        "attributes": asset.values.to_api_json(&attributes),
+        "version": asset.version,
+        "archived": asset.archived,
+        "created": {"at": time_json(asset.created_at), "by": asset.created_by},
+        "updated": {"at": time_json(asset.updated_at), "by": asset.updated_by},
+    })
+}

@@ -1,0 +1,1288 @@
+//! Assets, their typed value index, history and references.
+//!
+//! An asset row holds its values as one JSON document (one read serves a page or a get-by-key),
+//! and `asset_value` holds the same values typed, one row per value, under partial indexes for
+//! sorting and filtering on any attribute. Both are written in one transaction. See
+//! docs/ARCHITECTURE.md, "Asset storage".
+
+use super::catalog::{SchemaModel, write_tx};
+use super::sql::{MAX_PARAMS, Sql, bind_params, safe_sql};
+use super::{Store, StoreError, now_millis, on_db};
+use amj_domain::ids::{AssetId, AttributeId, SchemaId, StatusId, TenantId, TypeId};
+use amj_domain::{
+    AssetKey, AttributeKind, AttributeValues, HistoryEvent, StorageClass, ValidationErrors, Value,
+};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetRecord {
+    pub id: AssetId,
+    pub schema_id: SchemaId,
+    pub key: AssetKey,
+    pub type_id: TypeId,
+    pub label: String,
+    pub status_id: StatusId,
+    pub values: AttributeValues,
+    pub version: i64,
+    pub archived: bool,
+    pub created_at: i64,
+    pub created_by: String,
+    pub updated_at: i64,
+    pub updated_by: String,
+}
+
+/// A validated new asset: the caller ran the domain validation; the store checks what needs the
+/// data (references exist and fit, unique values are unique).
+#[derive(Debug, Clone)]
+pub struct NewAsset {
+    pub type_id: TypeId,
+    pub status_id: StatusId,
+    pub label: String,
+    pub values: AttributeValues,
+}
+
+/// A validated change to one asset, applied only if the asset is still at `expected_version`.
+#[derive(Debug, Clone)]
+pub struct AssetChange {
+    pub id: AssetId,
+    pub expected_version: i64,
+    pub status_id: StatusId,
+    pub label: String,
+    pub values: AttributeValues,
+    pub events: Vec<HistoryEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    #[serde(flatten)]
+    pub event: HistoryEvent,
+}
+
+/// One reference between two assets, seen from either end.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReferenceEntry {
+    pub attribute_id: AttributeId,
+    pub attribute: String,
+    pub reference_type: String,
+    pub key: String,
+    pub label: String,
+    pub archived: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortField {
+    #[default]
+    Key,
+    Label,
+    Updated,
+    Created,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Sort {
+    #[default]
+    Key,
+    Label,
+    Updated,
+    Created,
+    Attribute(AttributeId),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AssetFilter {
+    /// Assets of any of these types (the caller expands a type to its subtypes).
+    pub type_ids: Option<Vec<TypeId>>,
+    pub status_ids: Option<Vec<StatusId>>,
+    /// An asset key (exact) or the start of a label (case-insensitive).
+    pub text: Option<String>,
+    pub include_archived: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListRequest {
+    pub filter: AssetFilter,
+    pub sort: Sort,
+    pub descending: bool,
+    pub cursor: Option<String>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct AssetPage {
+    pub items: Vec<AssetRecord>,
+    /// Opaque; pass back as `cursor` for the next page. `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Where a page ended. Attribute sorts list assets that have a value first (in value order),
+/// then those without (in key order), so the cursor says which part it is in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "p")]
+enum Cursor {
+    #[serde(rename = "v")]
+    Value {
+        t: Option<String>,
+        i: Option<i64>,
+        n: Option<f64>,
+        id: i64,
+    },
+    #[serde(rename = "m")]
+    Missing { id: i64 },
+}
+
+fn encode_cursor(c: &Cursor) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(c).unwrap_or_default())
+}
+
+fn decode_cursor(s: &str) -> Result<Cursor, StoreError> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| {
+            StoreError::Invalid(ValidationErrors::single(
+                "cursor",
+                "format",
+                "cursor: is not a cursor this API returned",
+            ))
+        })
+}
+
+#[derive(sqlx::FromRow)]
+struct AssetRow {
+    id: i64,
+    schema_id: i64,
+    type_id: i64,
+    number: i64,
+    label: String,
+    status_id: i64,
+    attrs: String,
+    version: i64,
+    archived: bool,
+    created_at: i64,
+    created_by: String,
+    updated_at: i64,
+    updated_by: String,
+}
+
+const ASSET_COLUMNS: &str = "a.id, a.schema_id, a.type_id, a.number, a.label, a.status_id, a.attrs, a.version, a.archived, a.created_at, a.created_by, a.updated_at, a.updated_by";
+
+impl AssetRow {
+    fn into_record(self, model: &SchemaModel) -> Result<AssetRecord, StoreError> {
+        let values = AttributeValues::from_stored_json(&model.attributes, &self.attrs)
+            .map_err(|e| StoreError::Corrupt(format!("asset {} values: {e}", self.id)))?;
+        Ok(AssetRecord {
+            id: AssetId(self.id),
+            schema_id: SchemaId(self.schema_id),
+            key: AssetKey::new(model.schema.key.clone(), self.number),
+            type_id: TypeId(self.type_id),
+            label: self.label,
+            status_id: StatusId(self.status_id),
+            values,
+            version: self.version,
+            archived: self.archived,
+            created_at: self.created_at,
+            created_by: self.created_by,
+            updated_at: self.updated_at,
+            updated_by: self.updated_by,
+        })
+    }
+}
+
+/// Errors of one row of a bulk request, by its position in the request.
+pub type RowErrors = Vec<(usize, ValidationErrors)>;
+
+fn label_sort(label: &str) -> String {
+    label.trim().to_lowercase().chars().take(255).collect()
+}
+
+/// The value the unique index compares: case-insensitive for text, exact for the rest.
+fn unique_key(value: &Value) -> String {
+    let entry = value.index_entry();
+    if let Some(text) = entry.text {
+        return text;
+    }
+    if let Some(i) = entry.int {
+        return i.to_string();
+    }
+    if let Some(n) = entry.num {
+        return n.to_string();
+    }
+    entry.reference.map(|k| k.to_string()).unwrap_or_default()
+}
+
+struct ValueRow {
+    asset_id: i64,
+    attribute_id: i64,
+    ord: i64,
+    text: Option<String>,
+    int: Option<i64>,
+    num: Option<f64>,
+    reference: Option<i64>,
+    unique: Option<String>,
+}
+
+/// What a batch of writes needs checked against the database before it commits.
+struct Checks<'a> {
+    model: &'a SchemaModel,
+    /// Asset numbers referenced, resolved to (id, type, archived).
+    resolved: HashMap<i64, (i64, TypeId, bool)>,
+}
+
+impl Store {
+    /// Creates assets atomically: any invalid row means none is written, and the error names
+    /// every bad row. Numbers are allocated from the schema's counter in the same transaction,
+    /// so keys have no gaps even under concurrency (the counter row is the lock).
+    pub async fn create_assets(
+        &self,
+        tenant: TenantId,
+        model: &SchemaModel,
+        assets: &[NewAsset],
+        actor: &str,
+    ) -> Result<Vec<AssetRecord>, StoreError> {
+        if assets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = now_millis();
+        let schema = model.schema.id;
+        let created_event = serde_json::to_string(&HistoryEvent::Created)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rows: Vec<AssetRow> = write_tx!(self, tx => {
+            let mut checks = Checks { model, resolved: HashMap::new() };
+            let wanted = referenced_numbers(model, assets.iter().map(|a| &a.values));
+            for chunk in wanted.chunks(500) {
+                let mut sql = Sql::new("SELECT id, number, type_id, archived FROM asset WHERE tenant_id = ");
+                sql.bind(tenant.0).push(" AND schema_id = ").bind(schema.0).push(" AND number IN ").bind_list(chunk.iter().copied());
+                let found: Vec<(i64, i64, i64, bool)> = bind_params!(sqlx::query_as(sql.safe()), &sql.params).fetch_all(&mut *tx).await?;
+                for (id, number, type_id, archived) in found {
+                    checks.resolved.insert(number, (id, TypeId(type_id), archived));
+                }
+            }
+            let mut errors: RowErrors = Vec::new();
+            for (row, asset) in assets.iter().enumerate() {
+                if let Err(e) = checks.references(asset.type_id, &asset.values) {
+                    errors.push((row, e));
+                }
+            }
+            let unique = unique_claims(model, assets.iter().enumerate().map(|(i, a)| (i, None, a.type_id, &a.values)));
+            for (row, e) in conflicting_claims(model, &unique, |attribute, keys| {
+                let mut sql = Sql::new("SELECT v_unique, asset_id FROM asset_value WHERE tenant_id = ");
+                sql.bind(tenant.0).push(" AND attribute_id = ").bind(attribute.0).push(" AND v_unique IN ").bind_list(keys.iter().cloned());
+                sql
+            }, &mut tx).await? {
+                errors.push((row, e));
+            }
+            if !errors.is_empty() {
+                return Err(StoreError::InvalidRows(merge_row_errors(errors)));
+            }
+            let count = i64::try_from(assets.len()).unwrap_or(i64::MAX);
+            let (next,): (i64,) = sqlx::query_as("UPDATE asset_schema SET next_number = next_number + $3 WHERE tenant_id = $1 AND id = $2 RETURNING next_number")
+                .bind(tenant.0)
+                .bind(schema.0)
+                .bind(count)
+                .fetch_one(&mut *tx)
+                .await?;
+            let first = next - count;
+            let mut inserted: Vec<AssetRow> = Vec::with_capacity(assets.len());
+            const ASSET_PARAMS: usize = 13;
+            for (chunk_index, chunk) in assets.chunks(MAX_PARAMS / ASSET_PARAMS).enumerate() {
+                let mut sql = Sql::new("INSERT INTO asset (tenant_id, schema_id, type_id, number, label, label_sort, status_id, attrs, version, archived, created_at, created_by, updated_at, updated_by) VALUES ");
+                for (i, asset) in chunk.iter().enumerate() {
+                    let number = first + i64::try_from(chunk_index * (MAX_PARAMS / ASSET_PARAMS) + i).unwrap_or(0);
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.push("(").bind(tenant.0).push(", ").bind(schema.0).push(", ").bind(asset.type_id.0).push(", ").bind(number)
+                        .push(", ").bind(asset.label.as_str()).push(", ").bind(label_sort(&asset.label)).push(", ").bind(asset.status_id.0)
+                        .push(", ").bind(asset.values.to_stored_json()).push(", 1, FALSE, ").bind(now).push(", ").bind(actor)
+                        .push(", ").bind(now).push(", ").bind(actor).push(")");
+                }
+                sql.push(" RETURNING ").push(&ASSET_COLUMNS.replace("a.", ""));
+                let rows: Vec<AssetRow> = bind_params!(sqlx::query_as(sql.safe()), &sql.params).fetch_all(&mut *tx).await?;
+                inserted.extend(rows);
+            }
+            // RETURNING order is not guaranteed; numbers are, so put rows back in request order.
+            inserted.sort_by_key(|r| r.number);
+            let mut value_rows = Vec::new();
+            for (row, asset) in inserted.iter().zip(assets) {
+                value_rows.extend(checks.value_rows(row.id, asset.type_id, &asset.values));
+            }
+            insert_value_rows(&mut tx, tenant, &value_rows).await?;
+            let events: Vec<(i64, String)> = inserted.iter().map(|r| (r.id, created_event.clone())).collect();
+            insert_events(&mut tx, tenant, now, actor, &events).await?;
+            inserted
+        });
+        rows.into_iter().map(|r| r.into_record(model)).collect()
+    }
+
+    /// Applies changes atomically, each only if its asset is still at the version the caller read:
+    /// a stale one fails the whole batch with 409 and nothing is lost or half-written.
+    pub async fn update_assets(
+        &self,
+        tenant: TenantId,
+        model: &SchemaModel,
+        changes: &[AssetChange],
+        actor: &str,
+    ) -> Result<Vec<AssetRecord>, StoreError> {
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = now_millis();
+        let schema = model.schema.id;
+        let rows: Vec<AssetRow> = write_tx!(self, tx => {
+            let mut checks = Checks { model, resolved: HashMap::new() };
+            let wanted = referenced_numbers(model, changes.iter().map(|c| &c.values));
+            for chunk in wanted.chunks(500) {
+                let mut sql = Sql::new("SELECT id, number, type_id, archived FROM asset WHERE tenant_id = ");
+                sql.bind(tenant.0).push(" AND schema_id = ").bind(schema.0).push(" AND number IN ").bind_list(chunk.iter().copied());
+                let found: Vec<(i64, i64, i64, bool)> = bind_params!(sqlx::query_as(sql.safe()), &sql.params).fetch_all(&mut *tx).await?;
+                for (id, number, type_id, archived) in found {
+                    checks.resolved.insert(number, (id, TypeId(type_id), archived));
+                }
+            }
+            let mut types = HashMap::new();
+            let ids: Vec<i64> = changes.iter().map(|c| c.id.0).collect();
+            for chunk in ids.chunks(500) {
+                let mut sql = Sql::new("SELECT id, type_id FROM asset WHERE tenant_id = ");
+                sql.bind(tenant.0).push(" AND schema_id = ").bind(schema.0).push(" AND id IN ").bind_list(chunk.iter().copied());
+                let found: Vec<(i64, i64)> = bind_params!(sqlx::query_as(sql.safe()), &sql.params).fetch_all(&mut *tx).await?;
+                types.extend(found.into_iter().map(|(id, t)| (id, TypeId(t))));
+            }
+            let mut errors: RowErrors = Vec::new();
+            for (row, change) in changes.iter().enumerate() {
+                let Some(type_id) = types.get(&change.id.0) else {
+                    return Err(StoreError::NotFound { code: "asset_not_found", message: format!("asset {} does not exist", change.id.0) });
+                };
+                if let Err(e) = checks.references(*type_id, &change.values) {
+                    errors.push((row, e));
+                }
+                if references(&change.values).any(|key| checks.resolved.get(&key.number).is_some_and(|(id, _, _)| *id == change.id.0)) {
+                    errors.push((row, ValidationErrors::single("references", "reference_target", "an asset cannot reference itself")));
+                }
+            }
+            let unique = unique_claims(model, changes.iter().enumerate().map(|(i, c)| (i, Some(c.id.0), types.get(&c.id.0).copied().unwrap_or(TypeId(0)), &c.values)));
+            for (row, e) in conflicting_claims(model, &unique, |attribute, keys| {
+                let mut sql = Sql::new("SELECT v_unique, asset_id FROM asset_value WHERE tenant_id = ");
+                sql.bind(tenant.0).push(" AND attribute_id = ").bind(attribute.0).push(" AND v_unique IN ").bind_list(keys.iter().cloned());
+                sql
+            }, &mut tx).await? {
+                errors.push((row, e));
+            }
+            if !errors.is_empty() {
+                return Err(StoreError::InvalidRows(merge_row_errors(errors)));
+            }
+            let mut updated = Vec::with_capacity(changes.len());
+            let mut events = Vec::new();
+            let mut value_rows = Vec::new();
+            for change in changes {
+                let row: Option<AssetRow> = sqlx::query_as(safe_sql!(
+                    "UPDATE asset SET label = $4, label_sort = $5, status_id = $6, attrs = $7, version = version + 1, updated_at = $8, updated_by = $9 \
+                     WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING {}", ASSET_COLUMNS.replace("a.", "")
+                ))
+                .bind(tenant.0)
+                .bind(change.id.0)
+                .bind(change.expected_version)
+                .bind(&change.label)
+                .bind(label_sort(&change.label))
+                .bind(change.status_id.0)
+                .bind(change.values.to_stored_json())
+                .bind(now)
+                .bind(actor)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else {
+                    let (current,): (i64,) = sqlx::query_as("SELECT version FROM asset WHERE tenant_id = $1 AND id = $2")
+                        .bind(tenant.0)
+                        .bind(change.id.0)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    return Err(StoreError::StaleVersion { id: change.id, expected: change.expected_version, current });
+                };
+                sqlx::query("DELETE FROM asset_value WHERE asset_id = $1 AND tenant_id = $2")
+                    .bind(change.id.0)
+                    .bind(tenant.0)
+                    .execute(&mut *tx)
+                    .await?;
+                value_rows.extend(checks.value_rows(row.id, TypeId(row.type_id), &change.values));
+                for event in &change.events {
+                    events.push((row.id, serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?));
+                }
+                updated.push(row);
+            }
+            insert_value_rows(&mut tx, tenant, &value_rows).await?;
+            insert_events(&mut tx, tenant, now, actor, &events).await?;
+            updated
+        });
+        rows.into_iter().map(|r| r.into_record(model)).collect()
+    }
+
+    /// Archives or restores an asset (at the version the caller read). Archived assets keep their
+    /// values, links, history and inbound references; they leave default lists and can no longer
+    /// be newly referenced.
+    pub async fn set_archived(
+        &self,
+        tenant: TenantId,
+        model: &SchemaModel,
+        id: AssetId,
+        expected_version: i64,
+        archived: bool,
+        actor: &str,
+    ) -> Result<AssetRecord, StoreError> {
+        let now = now_millis();
+        let event = if archived {
+            HistoryEvent::Archived
+        } else {
+            HistoryEvent::Restored
+        };
+        let event =
+            serde_json::to_string(&event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let row: AssetRow = write_tx!(self, tx => {
+            let row: Option<AssetRow> = sqlx::query_as(safe_sql!(
+                "UPDATE asset SET archived = $4, version = version + 1, updated_at = $5, updated_by = $6 \
+                 WHERE tenant_id = $1 AND id = $2 AND version = $3 AND archived <> $4 RETURNING {}", ASSET_COLUMNS.replace("a.", "")
+            ))
+            .bind(tenant.0)
+            .bind(id.0)
+            .bind(expected_version)
+            .bind(archived)
+            .bind(now)
+            .bind(actor)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(row) = row else {
+                let current: Option<(i64, bool)> = sqlx::query_as("SELECT version, archived FROM asset WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant.0)
+                    .bind(id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                return Err(match current {
+                    None => StoreError::NotFound { code: "asset_not_found", message: "the asset does not exist".into() },
+                    Some((current, _)) if current != expected_version => StoreError::StaleVersion { id, expected: expected_version, current },
+                    Some(_) => StoreError::Conflict {
+                        code: if archived { "already_archived" } else { "not_archived" },
+                        message: format!("the asset is {}", if archived { "already archived" } else { "not archived" }),
+                    },
+                });
+            };
+            insert_events(&mut tx, tenant, now, actor, &[(row.id, event)]).await?;
+            row
+        });
+        row.into_record(model)
+    }
+
+    pub async fn asset_by_key(
+        &self,
+        tenant: TenantId,
+        model: &SchemaModel,
+        number: i64,
+    ) -> Result<Option<AssetRecord>, StoreError> {
+        let row: Option<AssetRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(safe_sql!("SELECT {ASSET_COLUMNS} FROM asset a WHERE a.tenant_id = $1 AND a.schema_id = $2 AND a.number = $3"))
+                .bind(tenant.0)
+                .bind(model.schema.id.0)
+                .bind(number)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(|r| r.into_record(model)).transpose()
+    }
+
+    /// Several assets of one schema by number, in no particular order; missing ones are absent.
+    pub async fn assets_by_numbers(
+        &self,
+        tenant: TenantId,
+        model: &SchemaModel,
+        numbers: &[i64],
+    ) -> Result<Vec<AssetRecord>, StoreError> {
+        let mut out = Vec::with_capacity(numbers.len());
+        for chunk in numbers.chunks(500) {
+            let mut sql = Sql::new(&format!(
+                "SELECT {ASSET_COLUMNS} FROM asset a WHERE a.tenant_id = "
+            ));
+            sql.bind(tenant.0)
+                .push(" AND a.schema_id = ")
+                .bind(model.schema.id.0)
+                .push(" AND a.number IN ")
+                .bind_list(chunk.iter().copied());
+            let rows: Vec<AssetRow> = on_db!(self.db(), pool => {
+                bind_params!(sqlx::query_as(sql.safe()), &sql.params).fetch_all(pool).await?
+            });
+            for row in rows {
+                out.push(row.into_record(model)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A page of a schema's assets. Every sort walks an index in order from the cursor, so page
+    /// 500 costs what page 1 does.
+    pub async fn list_assets(
+        &self,
+        tenant: TenantId,
+        model: &SchemaModel,
+        request: &ListRequest,
+    ) -> Result<AssetPage, StoreError> {
+        let limit = request.limit.clamp(1, 500) as usize;
+        let cursor = request.cursor.as_deref().map(decode_cursor).transpose()?;
+        let (op, dir) = if request.descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        let mut items: Vec<AssetRow> = Vec::new();
+        let mut next: Option<Cursor> = None;
+        match &request.sort {
+            Sort::Attribute(attribute) => {
+                let Some(def) = model.attribute(*attribute) else {
+                    return Err(StoreError::Invalid(ValidationErrors::single(
+                        "sort",
+                        "unknown_attribute",
+                        "sort: no such attribute in this schema",
+                    )));
+                };
+                let column = match def.kind.storage() {
+                    StorageClass::Text => "v_text",
+                    StorageClass::Integer => "v_int",
+                    StorageClass::Number => "v_num",
+                    StorageClass::Reference => "v_ref",
+                };
+                let in_missing_part = matches!(cursor, Some(Cursor::Missing { .. }));
+                if !in_missing_part {
+                    let mut sql = Sql::new(&format!(
+                        "SELECT {ASSET_COLUMNS}, v.{column} AS sort_value FROM asset_value v JOIN asset a ON a.id = v.asset_id WHERE v.tenant_id = "
+                    ));
+                    sql.bind(tenant.0)
+                        .push(" AND v.attribute_id = ")
+                        .bind(attribute.0)
+                        .push(&format!(
+                            " AND v.ord = 0 AND v.{column} IS NOT NULL AND a.tenant_id = "
+                        ))
+                        .bind(tenant.0);
+                    push_filter(&mut sql, model, &request.filter);
+                    if let Some(Cursor::Value { t, i, n, id }) = &cursor {
+                        sql.push(&format!(" AND (v.{column}, v.asset_id) {op} ("));
+                        match def.kind.storage() {
+                            StorageClass::Text => sql.bind(t.clone()),
+                            StorageClass::Number => sql.bind(*n),
+                            StorageClass::Integer | StorageClass::Reference => sql.bind(*i),
+                        };
+                        sql.push(", ").bind(*id).push(")");
+                    }
+                    sql.push(&format!(
+                        " ORDER BY v.{column} {dir}, v.asset_id {dir} LIMIT "
+                    ))
+                    .bind(i64::try_from(limit + 1).unwrap_or(501));
+                    let rows: Vec<SortedRow> = match def.kind.storage() {
+                        StorageClass::Text => on_db!(self.db(), pool => {
+                            bind_params!(sqlx::query_as::<_, SortedText>(sql.safe()), &sql.params).fetch_all(pool).await?
+                        })
+                        .into_iter()
+                        .map(SortedRow::from)
+                        .collect(),
+                        StorageClass::Number => on_db!(self.db(), pool => {
+                            bind_params!(sqlx::query_as::<_, SortedNum>(sql.safe()), &sql.params).fetch_all(pool).await?
+                        })
+                        .into_iter()
+                        .map(SortedRow::from)
+                        .collect(),
+                        StorageClass::Integer | StorageClass::Reference => on_db!(self.db(), pool => {
+                            bind_params!(sqlx::query_as::<_, SortedInt>(sql.safe()), &sql.params).fetch_all(pool).await?
+                        })
+                        .into_iter()
+                        .map(SortedRow::from)
+                        .collect(),
+                    };
+                    let more_values = rows.len() > limit;
+                    for row in rows.into_iter().take(limit) {
+                        next = Some(Cursor::Value {
+                            t: row.text.clone(),
+                            i: row.int,
+                            n: row.num,
+                            id: row.asset.id,
+                        });
+                        items.push(row.asset);
+                    }
+                    if !more_values {
+                        // The valued part is done: the next page (or the rest of this one)
+                        // continues with the assets that have no value.
+                        next = Some(Cursor::Missing { id: 0 });
+                    }
+                }
+                // Assets without a value come after those with one, in key order, whichever the
+                // direction: "nulls last", like a spreadsheet.
+                if let Some(Cursor::Missing { id: after }) = next.clone().or(cursor.clone()) {
+                    let room = limit - items.len();
+                    let mut sql = Sql::new(&format!(
+                        "SELECT {ASSET_COLUMNS} FROM asset a WHERE a.tenant_id = "
+                    ));
+                    sql.bind(tenant.0);
+                    push_filter(&mut sql, model, &request.filter);
+                    sql.push(" AND NOT EXISTS (SELECT 1 FROM asset_value v WHERE v.asset_id = a.id AND v.attribute_id = ")
+                        .bind(attribute.0)
+                        .push(") AND a.id > ")
+                        .bind(after)
+                        .push(" ORDER BY a.id LIMIT ")
+                        .bind(i64::try_from(room + 1).unwrap_or(501));
+                    let rows: Vec<AssetRow> = on_db!(self.db(), pool => {
+                        bind_params!(sqlx::query_as(sql.safe()), &sql.params).fetch_all(pool).await?
+                    });
+                    let more_missing = rows.len() > room;
+                    let mut last_taken = after;
+                    for row in rows.into_iter().take(room) {
+                        last_taken = row.id;
+                        items.push(row);
+                    }
+                    next = more_missing.then_some(Cursor::Missing { id: last_taken });
+                }
+            }
+            sort => {
+                let (column, kind) = match sort {
+                    Sort::Label => ("a.label_sort", SortKind::Text),
+                    Sort::Updated => ("a.updated_at", SortKind::Int),
+                    Sort::Created => ("a.created_at", SortKind::Int),
+                    _ => ("a.id", SortKind::Id),
+                };
+                let mut sql = Sql::new(&format!(
+                    "SELECT {ASSET_COLUMNS}, {column} AS sort_value FROM asset a WHERE a.tenant_id = "
+                ));
+                sql.bind(tenant.0);
+                push_filter(&mut sql, model, &request.filter);
+                match (&cursor, kind) {
+                    (Some(Cursor::Value { id, .. }), SortKind::Id) => {
+                        sql.push(&format!(" AND a.id {op} ")).bind(*id);
+                    }
+                    (Some(Cursor::Value { t, id, .. }), SortKind::Text) => {
+                        sql.push(&format!(" AND ({column}, a.id) {op} ("))
+                            .bind(t.clone())
+                            .push(", ")
+                            .bind(*id)
+                            .push(")");
+                    }
+                    (Some(Cursor::Value { i, id, .. }), SortKind::Int) => {
+                        sql.push(&format!(" AND ({column}, a.id) {op} ("))
+                            .bind(*i)
+                            .push(", ")
+                            .bind(*id)
+                            .push(")");
+                    }
+                    (Some(Cursor::Missing { .. }), _) => {
+                        return Err(StoreError::Invalid(ValidationErrors::single(
+                            "cursor",
+                            "format",
+                            "cursor: belongs to a list with another sort",
+                        )));
+                    }
+                    (None, _) => {}
+                }
+                if kind == SortKind::Id {
+                    sql.push(&format!(" ORDER BY a.id {dir} LIMIT "));
+                } else {
+                    sql.push(&format!(" ORDER BY {column} {dir}, a.id {dir} LIMIT "));
+                }
+                sql.bind(i64::try_from(limit + 1).unwrap_or(501));
+                let rows: Vec<SortedRow> = match kind {
+                    SortKind::Text => on_db!(self.db(), pool => {
+                        bind_params!(sqlx::query_as::<_, SortedText>(sql.safe()), &sql.params).fetch_all(pool).await?
+                    })
+                    .into_iter()
+                    .map(SortedRow::from)
+                    .collect(),
+                    SortKind::Int | SortKind::Id => on_db!(self.db(), pool => {
+                        bind_params!(sqlx::query_as::<_, SortedInt>(sql.safe()), &sql.params).fetch_all(pool).await?
+                    })
+                    .into_iter()
+                    .map(SortedRow::from)
+                    .collect(),
+                };
+                let more = rows.len() > limit;
+                for row in rows.into_iter().take(limit) {
+                    next = Some(Cursor::Value {
+                        t: row.text.clone(),
+                        i: row.int,
+                        n: None,
+                        id: row.asset.id,
+                    });
+                    items.push(row.asset);
+                }
+                if !more {
+                    next = None;
+                }
+            }
+        }
+        let items = items
+            .into_iter()
+            .map(|r| r.into_record(model))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(AssetPage {
+            items,
+            next_cursor: next.as_ref().map(encode_cursor),
+        })
+    }
+
+    /// An asset's history, newest first.
+    pub async fn asset_history(
+        &self,
+        tenant: TenantId,
+        asset: AssetId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<(Vec<HistoryEntry>, Option<i64>), StoreError> {
+        let limit = i64::from(limit.clamp(1, 500));
+        let rows: Vec<(i64, i64, String, String)> = on_db!(self.db(), pool => {
+            sqlx::query_as("SELECT id, at, actor, event FROM asset_event WHERE tenant_id = $1 AND asset_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4")
+                .bind(tenant.0)
+                .bind(asset.0)
+                .bind(before.unwrap_or(i64::MAX))
+                .bind(limit + 1)
+                .fetch_all(pool)
+                .await?
+        });
+        let more = rows.len() as i64 > limit;
+        let entries = rows
+            .into_iter()
+            .take(usize::try_from(limit).unwrap_or(500))
+            .map(|(id, at, actor, event)| {
+                let event = serde_json::from_str(&event)
+                    .map_err(|e| StoreError::Corrupt(format!("history event {id}: {e}")))?;
+                Ok(HistoryEntry {
+                    id,
+                    at,
+                    actor,
+                    event,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let next = if more {
+            entries.last().map(|e| e.id)
+        } else {
+            None
+        };
+        Ok((entries, next))
+    }
+
+    /// Assets whose reference attributes point at `asset`, with the reference type, after the
+    /// referring asset id `after`.
+    pub async fn inbound_references(
+        &self,
+        tenant: TenantId,
+        model: &SchemaModel,
+        asset: AssetId,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<(Vec<ReferenceEntry>, Option<i64>), StoreError> {
+        let limit = i64::from(limit.clamp(1, 500));
+        let rows: Vec<(i64, i64, i64, String, bool)> = on_db!(self.db(), pool => {
+            sqlx::query_as(
+                "SELECT a.id, v.attribute_id, a.number, a.label, a.archived FROM asset_value v JOIN asset a ON a.id = v.asset_id \
+                 WHERE v.tenant_id = $1 AND v.v_ref = $2 AND a.tenant_id = $1 AND a.id > $3 ORDER BY a.id, v.attribute_id LIMIT $4",
+            )
+            .bind(tenant.0)
+            .bind(asset.0)
+            .bind(after.unwrap_or(0))
+            .bind(limit + 1)
+            .fetch_all(pool)
+            .await?
+        });
+        let more = rows.len() as i64 > limit;
+        let mut last = None;
+        let entries = rows
+            .into_iter()
+            .take(usize::try_from(limit).unwrap_or(500))
+            .map(|(id, attribute_id, number, label, archived)| {
+                last = Some(id);
+                let attribute = model.attribute(AttributeId(attribute_id));
+                ReferenceEntry {
+                    attribute_id: AttributeId(attribute_id),
+                    attribute: attribute.map(|a| a.name.clone()).unwrap_or_default(),
+                    reference_type: attribute
+                        .and_then(|a| match &a.kind {
+                            AttributeKind::Reference { reference_type, .. } => {
+                                Some(reference_type.clone())
+                            }
+                            _ => None,
+                        })
+                        .unwrap_or_default(),
+                    key: AssetKey::new(model.schema.key.clone(), number).to_string(),
+                    label,
+                    archived,
+                }
+            })
+            .collect();
+        Ok((entries, if more { last } else { None }))
+    }
+
+    /// How many assets of the site exist, by schema; cheap enough for the admin page.
+    pub async fn count_assets(
+        &self,
+        tenant: TenantId,
+        schema: SchemaId,
+    ) -> Result<i64, StoreError> {
+        let (n,): (i64,) = on_db!(self.db(), pool => {
+            sqlx::query_as("SELECT COUNT(*) FROM asset WHERE tenant_id = $1 AND schema_id = $2")
+                .bind(tenant.0)
+                .bind(schema.0)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(n)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortKind {
+    Id,
+    Text,
+    Int,
+}
+
+struct SortedRow {
+    asset: AssetRow,
+    text: Option<String>,
+    int: Option<i64>,
+    num: Option<f64>,
+}
+
+macro_rules! sorted_row {
+    ($name:ident, $ty:ty, $field:ident) => {
+        #[derive(sqlx::FromRow)]
+        struct $name {
+            #[sqlx(flatten)]
+            asset: AssetRow,
+            sort_value: $ty,
+        }
+        impl From<$name> for SortedRow {
+            fn from(r: $name) -> Self {
+                let mut row = SortedRow {
+                    asset: r.asset,
+                    text: None,
+                    int: None,
+                    num: None,
+                };
+                row.$field = Some(r.sort_value);
+                row
+            }
+        }
+    };
+}
+sorted_row!(SortedText, String, text);
+sorted_row!(SortedInt, i64, int);
+sorted_row!(SortedNum, f64, num);
+
+fn push_filter(sql: &mut Sql, model: &SchemaModel, filter: &AssetFilter) {
+    sql.push(" AND a.schema_id = ").bind(model.schema.id.0);
+    if !filter.include_archived {
+        sql.push(" AND a.archived = FALSE");
+    }
+    if let Some(types) = &filter.type_ids {
+        if types.is_empty() {
+            sql.push(" AND 1 = 0");
+        } else {
+            sql.push(" AND a.type_id IN ")
+                .bind_list(types.iter().map(|t| t.0));
+        }
+    }
+    if let Some(statuses) = &filter.status_ids {
+        if statuses.is_empty() {
+            sql.push(" AND 1 = 0");
+        } else {
+            sql.push(" AND a.status_id IN ")
+                .bind_list(statuses.iter().map(|s| s.0));
+        }
+    }
+    if let Some(text) = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        let prefix = label_sort(text);
+        // Everything that starts with `prefix` sorts before `prefix` followed by the highest
+        // character, so the label index answers a prefix search as a range.
+        let upper = format!("{prefix}\u{10FFFF}");
+        match AssetKey::parse(text) {
+            Ok(key) if key.schema == model.schema.key => {
+                sql.push(" AND (a.number = ")
+                    .bind(key.number)
+                    .push(" OR (a.label_sort >= ")
+                    .bind(prefix)
+                    .push(" AND a.label_sort < ")
+                    .bind(upper)
+                    .push("))");
+            }
+            _ => {
+                sql.push(" AND a.label_sort >= ")
+                    .bind(prefix)
+                    .push(" AND a.label_sort < ")
+                    .bind(upper);
+            }
+        }
+    }
+}
+
+fn references(values: &AttributeValues) -> impl Iterator<Item = &AssetKey> {
+    values.0.values().flatten().filter_map(|v| match v {
+        Value::Reference(key) => Some(key),
+        _ => None,
+    })
+}
+
+fn referenced_numbers<'a>(
+    model: &SchemaModel,
+    values: impl Iterator<Item = &'a AttributeValues>,
+) -> Vec<i64> {
+    let mut numbers: Vec<i64> = values
+        .flat_map(references)
+        .filter(|k| k.schema == model.schema.key)
+        .map(|k| k.number)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    numbers.sort_unstable();
+    numbers
+}
+
+impl Checks<'_> {
+    /// Referenced assets must exist, be live, and be of the attribute's target type or a subtype.
+    fn references(
+        &self,
+        type_id: TypeId,
+        values: &AttributeValues,
+    ) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        for attribute in self.model.effective_attributes(type_id) {
+            let AttributeKind::Reference { target_type, .. } = &attribute.kind else {
+                continue;
+            };
+            let target_name = self
+                .model
+                .asset_type(*target_type)
+                .map_or_else(|| "the target type".to_owned(), |t| t.name.clone());
+            for value in values.get(attribute.id) {
+                let Value::Reference(key) = value else {
+                    continue;
+                };
+                let found = (key.schema == self.model.schema.key)
+                    .then(|| self.resolved.get(&key.number))
+                    .flatten();
+                let problem = match found {
+                    None => Some(format!("{}: {key} does not exist", attribute.name)),
+                    Some((_, _, true)) => Some(format!("{}: {key} is archived", attribute.name)),
+                    Some((_, actual, false))
+                        if !self
+                            .model
+                            .types
+                            .is_same_or_descendant(*actual, *target_type) =>
+                    {
+                        let actual = self
+                            .model
+                            .asset_type(*actual)
+                            .map_or("another type", |t| t.name.as_str());
+                        Some(format!(
+                            "{}: {key} is a {actual}, not a {target_name} or one of its subtypes",
+                            attribute.name
+                        ))
+                    }
+                    Some(_) => None,
+                };
+                if let Some(message) = problem {
+                    errors.push(attribute.name.clone(), "reference_target", message);
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn value_rows(
+        &self,
+        asset_id: i64,
+        type_id: TypeId,
+        values: &AttributeValues,
+    ) -> Vec<ValueRow> {
+        let attributes = self.model.effective_attributes(type_id);
+        let mut rows = Vec::new();
+        for attribute in attributes {
+            for (ord, value) in values.get(attribute.id).iter().enumerate() {
+                let entry = value.index_entry();
+                rows.push(ValueRow {
+                    asset_id,
+                    attribute_id: attribute.id.0,
+                    ord: i64::try_from(ord).unwrap_or(0),
+                    text: entry.text,
+                    int: entry.int,
+                    num: entry.num,
+                    reference: entry
+                        .reference
+                        .and_then(|k| self.resolved.get(&k.number).map(|(id, _, _)| *id)),
+                    unique: attribute.unique.then(|| unique_key(value)),
+                });
+            }
+        }
+        rows
+    }
+}
+
+/// (attribute, value key) → the request rows (and their asset, for updates) claiming it.
+type Claims = BTreeMap<AttributeId, BTreeMap<String, Vec<(usize, Option<i64>)>>>;
+
+fn unique_claims<'a>(
+    model: &SchemaModel,
+    rows: impl Iterator<Item = (usize, Option<i64>, TypeId, &'a AttributeValues)>,
+) -> Claims {
+    let unique: HashMap<AttributeId, ()> = model
+        .attributes
+        .iter()
+        .filter(|a| a.unique)
+        .map(|a| (a.id, ()))
+        .collect();
+    let mut claims = Claims::new();
+    if unique.is_empty() {
+        return claims;
+    }
+    for (row, asset, _type_id, values) in rows {
+        for (attribute, vals) in &values.0 {
+            if !unique.contains_key(attribute) {
+                continue;
+            }
+            for value in vals {
+                claims
+                    .entry(*attribute)
+                    .or_default()
+                    .entry(unique_key(value))
+                    .or_default()
+                    .push((row, asset));
+            }
+        }
+    }
+    claims
+}
+
+/// Rows whose unique values are claimed twice in the request or held by another asset.
+async fn conflicting_claims<C>(
+    model: &SchemaModel,
+    claims: &Claims,
+    query: impl Fn(AttributeId, &[String]) -> Sql,
+    conn: &mut C,
+) -> Result<RowErrors, StoreError>
+where
+    C: ClaimLookup,
+{
+    let mut errors: RowErrors = Vec::new();
+    for (attribute, by_value) in claims {
+        let name = model
+            .attribute(*attribute)
+            .map_or_else(|| format!("attribute {}", attribute.0), |a| a.name.clone());
+        for (value, rows) in by_value {
+            let distinct: HashSet<_> = rows.iter().map(|(_, asset)| *asset).collect();
+            if rows.len() > 1 && (distinct.len() > 1 || distinct.contains(&None)) {
+                for (row, _) in rows.iter().skip(1) {
+                    errors.push((
+                        *row,
+                        ValidationErrors::single(
+                            name.clone(),
+                            "unique",
+                            format!("{name}: {value:?} appears more than once in this request, but must be unique"),
+                        ),
+                    ));
+                }
+            }
+        }
+        let keys: Vec<String> = by_value.keys().cloned().collect();
+        for chunk in keys.chunks(500) {
+            let sql = query(*attribute, chunk);
+            for (value, holder) in conn.lookup(&sql).await? {
+                if let Some(rows) = by_value.get(&value) {
+                    for (row, asset) in rows {
+                        if *asset != Some(holder) {
+                            errors.push((
+                                *row,
+                                ValidationErrors::single(
+                                    name.clone(),
+                                    "unique",
+                                    format!("{name}: {value:?} is already used by another asset, but must be unique"),
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(errors)
+}
+
+/// Runs a `(v_unique, asset_id)` lookup inside whichever backend's transaction is open.
+pub(crate) trait ClaimLookup {
+    fn lookup(
+        &mut self,
+        sql: &Sql,
+    ) -> impl std::future::Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send;
+}
+
+impl ClaimLookup for sqlx::Transaction<'_, sqlx::Sqlite> {
+    async fn lookup(&mut self, sql: &Sql) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(bind_params!(sqlx::query_as(sql.safe()), &sql.params)
+            .fetch_all(&mut **self)
+            .await?)
+    }
+}
+
+impl ClaimLookup for sqlx::Transaction<'_, sqlx::Postgres> {
+    async fn lookup(&mut self, sql: &Sql) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(bind_params!(sqlx::query_as(sql.safe()), &sql.params)
+            .fetch_all(&mut **self)
+            .await?)
+    }
+}
+
+/// One entry per row, rows in order, with every problem of that row.
+fn merge_row_errors(errors: RowErrors) -> RowErrors {
+    let mut by_row: BTreeMap<usize, ValidationErrors> = BTreeMap::new();
+    for (row, e) in errors {
+        let entry = by_row.entry(row).or_default();
+        for error in e.0 {
+            if !entry.0.contains(&error) {
+                entry.0.push(error);
+            }
+        }
+    }
+    by_row.into_iter().collect()
+}
+
+/// Multi-row inserts of value index rows, as many per statement as the parameter cap allows.
+async fn insert_value_rows<C: ValueSink>(
+    conn: &mut C,
+    tenant: TenantId,
+    rows: &[ValueRow],
+) -> Result<(), StoreError> {
+    const PARAMS: usize = 9;
+    for chunk in rows.chunks(MAX_PARAMS / PARAMS) {
+        let mut sql = Sql::new(
+            "INSERT INTO asset_value (tenant_id, asset_id, attribute_id, ord, v_text, v_int, v_num, v_ref, v_unique) VALUES ",
+        );
+        for (i, row) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(")
+                .bind(tenant.0)
+                .push(", ")
+                .bind(row.asset_id)
+                .push(", ")
+                .bind(row.attribute_id)
+                .push(", ")
+                .bind(row.ord)
+                .push(", ")
+                .bind(row.text.clone())
+                .push(", ")
+                .bind(row.int)
+                .push(", ")
+                .bind(row.num)
+                .push(", ")
+                .bind(row.reference)
+                .push(", ")
+                .bind(row.unique.clone())
+                .push(")");
+        }
+        conn.run(&sql).await.map_err(|e| match e {
+            StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                StoreError::Conflict {
+                    code: "unique_value_taken",
+                    message: "a value that must be unique was taken by a concurrent write; retry"
+                        .into(),
+                }
+            }
+            other => other,
+        })?;
+    }
+    Ok(())
+}
+
+async fn insert_events<C: ValueSink>(
+    conn: &mut C,
+    tenant: TenantId,
+    at: i64,
+    actor: &str,
+    events: &[(i64, String)],
+) -> Result<(), StoreError> {
+    const PARAMS: usize = 5;
+    for chunk in events.chunks(MAX_PARAMS / PARAMS) {
+        let mut sql =
+            Sql::new("INSERT INTO asset_event (tenant_id, asset_id, at, actor, event) VALUES ");
+        for (i, (asset, event)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(")
+                .bind(tenant.0)
+                .push(", ")
+                .bind(*asset)
+                .push(", ")
+                .bind(at)
+                .push(", ")
+                .bind(actor)
+                .push(", ")
+                .bind(event.as_str())
+                .push(")");
+        }
+        conn.run(&sql).await?;
+    }
+    Ok(())
+}
+
+/// Executes a built statement inside whichever backend's transaction is open.
+pub(crate) trait ValueSink {
+    fn run(
+        &mut self,
+        sql: &Sql,
+    ) -> impl std::future::Future<Output = Result<u64, StoreError>> + Send;
+}
+
+impl ValueSink for sqlx::Transaction<'_, sqlx::Sqlite> {
+    async fn run(&mut self, sql: &Sql) -> Result<u64, StoreError> {
+        Ok(bind_params!(sqlx::query(sql.safe()), &sql.params)
+            .execute(&mut **self)
+            .await?
+            .rows_affected())
+    }
+}
+
+impl ValueSink for sqlx::Transaction<'_, sqlx::Postgres> {
+    async fn run(&mut self, sql: &Sql) -> Result<u64, StoreError> {
+        Ok(bind_params!(sqlx::query(sql.safe()), &sql.params)
+            .execute(&mut **self)
+            .await?
+            .rows_affected())
+    }
+}
+
+/// Records history events for assets from other modules (links), inside their transaction.
+pub(crate) async fn record_events<C: ValueSink>(
+    conn: &mut C,
+    tenant: TenantId,
+    actor: &str,
+    events: &[(AssetId, HistoryEvent)],
+) -> Result<(), StoreError> {
+    let now = now_millis();
+    let encoded = events
+        .iter()
+        .map(|(asset, event)| {
+            serde_json::to_string(event)
+                .map(|e| (asset.0, e))
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    insert_events(conn, tenant, now, actor, &encoded).await
+}

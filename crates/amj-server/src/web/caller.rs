@@ -1,0 +1,279 @@
+//! Who is calling the REST API, and what they may do.
+//!
+//! Two credentials reach `/api/v1`: Connect JWTs (context tokens from our pages, or app-signed
+//! calls), which carry a Jira user, and API tokens (`Authorization: Bearer amj_…`) for scripts.
+//! Permissions follow Jira: site admins manage schemas; everyone else views, and edits assets only
+//! where the schema allows it. Admin status is checked with Jira and cached briefly.
+
+use super::AppState;
+use super::error::AppError;
+use super::extract::ApiAuth;
+use crate::store::Tenant;
+use amj_connect::{AuthError, AuthReason, RouteKind};
+use amj_domain::Schema;
+use amj_domain::ids::TenantId;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a "site admin or not" answer from Jira is trusted. Short, so a revoked admin loses
+/// schema rights within a minute; long enough that a page of calls costs one Jira round trip.
+pub const ADMIN_CACHE_TTL: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A Connect JWT; `account_id` is the Jira user, absent for app-only calls.
+    Jira { account_id: Option<String> },
+    /// An API token created by a site admin.
+    ApiToken { id: i64, read_only: bool },
+}
+
+pub struct Caller {
+    pub tenant: Arc<Tenant>,
+    pub credential: Credential,
+}
+
+impl Caller {
+    /// Who history and `updatedBy` record: the Jira accountId, or the token.
+    pub fn actor(&self) -> String {
+        match &self.credential {
+            Credential::Jira {
+                account_id: Some(id),
+            } => id.clone(),
+            Credential::Jira { account_id: None } => "app".to_owned(),
+            Credential::ApiToken { id, .. } => format!("api-token:{id}"),
+        }
+    }
+
+    pub fn tenant_id(&self) -> TenantId {
+        self.tenant.id
+    }
+
+    /// Read-only tokens may only read.
+    pub fn require_write(&self) -> Result<(), AppError> {
+        match self.credential {
+            Credential::ApiToken {
+                read_only: true, ..
+            } => Err(AppError::Forbidden {
+                code: "read_only_token",
+                message: "this API token is read-only".into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Site admins, and read-write API tokens (which only site admins can create).
+    pub async fn is_admin(&self, state: &AppState) -> Result<bool, AppError> {
+        match &self.credential {
+            Credential::ApiToken { read_only, .. } => Ok(!read_only),
+            Credential::Jira { account_id: None } => Ok(false),
+            Credential::Jira {
+                account_id: Some(account_id),
+            } => {
+                state
+                    .admins
+                    .is_site_admin(state, &self.tenant, account_id)
+                    .await
+            }
+        }
+    }
+
+    pub async fn require_admin(&self, state: &AppState) -> Result<(), AppError> {
+        self.require_write()?;
+        if self.is_admin(state).await? {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden {
+                code: "admin_required",
+                message: "only Jira site admins can do this".into(),
+            })
+        }
+    }
+
+    /// Editing assets: admins always; other Jira users where the schema lets users edit.
+    pub async fn require_asset_edit(
+        &self,
+        state: &AppState,
+        schema: &Schema,
+    ) -> Result<(), AppError> {
+        self.require_write()?;
+        let user = matches!(
+            &self.credential,
+            Credential::Jira {
+                account_id: Some(_)
+            }
+        );
+        if (user && schema.users_can_edit) || self.is_admin(state).await? {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden {
+                code: "edit_not_allowed",
+                message: format!(
+                    "only Jira site admins can edit assets in schema {}",
+                    schema.key
+                ),
+            })
+        }
+    }
+
+    /// Managing API tokens needs a person: a token cannot mint or revoke tokens.
+    pub async fn require_admin_user(&self, state: &AppState) -> Result<(), AppError> {
+        if matches!(self.credential, Credential::ApiToken { .. }) {
+            return Err(AppError::Forbidden {
+                code: "user_required",
+                message: "API tokens are managed by a Jira site admin from Jira, not by tokens"
+                    .into(),
+            });
+        }
+        self.require_admin(state).await
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let bearer = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .map(str::to_owned);
+        let Some(secret) = bearer else {
+            let ApiAuth(auth) = ApiAuth::from_request_parts(parts, state).await?;
+            return Ok(Caller {
+                tenant: auth.tenant,
+                credential: Credential::Jira {
+                    account_id: auth.account_id,
+                },
+            });
+        };
+        let refuse = |message: &str| {
+            state
+                .counters
+                .record_failure(RouteKind::Api, AuthReason::InvalidApiToken, None);
+            AppError::Unauthorized(AuthError::new(AuthReason::InvalidApiToken, message))
+        };
+        let Some(token) = state.store.find_api_token(&secret).await? else {
+            return Err(refuse("the API token is unknown or revoked"));
+        };
+        let Some(tenant) = state.store.tenant(TenantId(token.tenant_id)).await? else {
+            return Err(refuse("the API token's site no longer exists"));
+        };
+        if !tenant.installed {
+            return Err(AppError::Unauthorized(AuthError::new(
+                AuthReason::TenantUninstalled,
+                "the app is not installed on this token's site",
+            )));
+        }
+        if !tenant.enabled {
+            return Err(AppError::Unauthorized(AuthError::new(
+                AuthReason::TenantDisabled,
+                "the app is disabled on this token's site",
+            )));
+        }
+        tracing::Span::current().record("tenant", tenant.client_key.as_str());
+        Ok(Caller {
+            tenant: Arc::new(tenant),
+            credential: Credential::ApiToken {
+                id: token.id,
+                read_only: token.read_only,
+            },
+        })
+    }
+}
+
+/// Site-admin answers from Jira, per site and user, for [`ADMIN_CACHE_TTL`].
+#[derive(Debug, Default)]
+pub struct AdminCache {
+    answers: Mutex<HashMap<(TenantId, String), (bool, Instant)>>,
+}
+
+impl AdminCache {
+    /// Asks Jira with the app's own credentials: `POST /rest/api/3/permissions/check` for the
+    /// user's accountId. (`mypermissions` would answer for the caller, which is the app.)
+    pub async fn is_site_admin(
+        &self,
+        state: &AppState,
+        tenant: &Tenant,
+        account_id: &str,
+    ) -> Result<bool, AppError> {
+        let key = (tenant.id, account_id.to_owned());
+        if let Ok(answers) = self.answers.lock()
+            && let Some((admin, at)) = answers.get(&key)
+            && at.elapsed() < ADMIN_CACHE_TTL
+        {
+            return Ok(*admin);
+        }
+        let body =
+            serde_json::json!({"accountId": account_id, "globalPermissions": ["ADMINISTER"]});
+        let answer = state
+            .jira
+            .send(
+                tenant,
+                reqwest::Method::POST,
+                "/rest/api/3/permissions/check",
+                Some(&body),
+            )
+            .await
+            .map_err(|e| AppError::JiraUnavailable(e.to_string()))?;
+        let admin = answer["globalPermissions"]
+            .as_array()
+            .is_some_and(|granted| granted.iter().any(|p| p == "ADMINISTER"));
+        if let Ok(mut answers) = self.answers.lock() {
+            if answers.len() > 10_000 {
+                answers.retain(|_, (_, at)| at.elapsed() < ADMIN_CACHE_TTL);
+            }
+            answers.insert(key, (admin, Instant::now()));
+        }
+        Ok(admin)
+    }
+}
+
+/// A JSON body whose problems are reported as our JSON problem body (axum's own rejection is
+/// plain text).
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let is_json = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !is_json {
+            return Err(AppError::BadRequest {
+                code: "unsupported_media_type",
+                message: "send the body as JSON with Content-Type: application/json".into(),
+            });
+        }
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|e| AppError::bad_request("body_unreadable", e.body_text()))?;
+        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
+            AppError::bad_request("invalid_json", format!("the body is not valid: {e}"))
+        })
+    }
+}
+
+/// Query parameters with problems reported as a JSON problem body.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| AppError::bad_request("invalid_query", e.body_text()))
+    }
+}

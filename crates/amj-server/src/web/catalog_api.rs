@@ -1,0 +1,540 @@
+//! `/api/v1/schemas/…`: schemas, statuses, types and attributes. Anyone on the site may read
+//! them; only site admins (and read-write API tokens) change them.
+
+use super::AppState;
+use super::caller::{ApiJson, Caller};
+use super::error::AppError;
+use crate::assets::schema_by_key;
+use crate::store::catalog::{SchemaModel, TypeUpdate};
+use amj_domain::ids::{AttributeId, StatusId, TypeId};
+use amj_domain::{
+    AssetTypeDraft, AttributeDef, AttributeDraft, AttributeKind, Schema, SchemaDraft, StatusDraft,
+    ValidationErrors,
+};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value as Json_, json};
+
+type ApiResult<T> = Result<T, AppError>;
+
+fn schema_json(schema: &Schema) -> Json_ {
+    json!({
+        "id": schema.id.0,
+        "key": schema.key.as_str(),
+        "name": schema.name,
+        "description": schema.description,
+        "usersCanEdit": schema.users_can_edit,
+    })
+}
+
+fn parse_id(raw: &str, what: &'static str) -> ApiResult<i64> {
+    raw.parse::<i64>().map_err(|_| AppError::NotFound {
+        code: "not_found",
+        message: format!("no {what} with id {raw:?}"),
+    })
+}
+
+fn type_json(model: &SchemaModel, type_id: TypeId) -> Json_ {
+    let Some(t) = model.asset_type(type_id) else {
+        return Json_::Null;
+    };
+    let attributes: Vec<Json_> = model
+        .effective_attributes(type_id)
+        .iter()
+        .map(|a| attribute_json(model, a, Some(type_id)))
+        .collect();
+    json!({
+        "id": t.id.0,
+        "name": t.name,
+        "parentId": t.parent_id.map(|p| p.0),
+        "icon": t.icon,
+        "description": t.description,
+        "isAbstract": t.is_abstract,
+        "labelAttributeId": model.types.label_attribute(type_id).map(|a| a.0),
+        "children": model.types.children(type_id).iter().map(|c| c.0).collect::<Vec<_>>(),
+        "attributes": attributes,
+    })
+}
+
+fn attribute_json(model: &SchemaModel, a: &AttributeDef, seen_from: Option<TypeId>) -> Json_ {
+    let mut value = serde_json::to_value(a).unwrap_or(Json_::Null);
+    if let Some(map) = value.as_object_mut() {
+        map.insert("id".into(), json!(a.id.0));
+        map.insert("typeId".into(), json!(a.type_id.0));
+        if let Some(seen_from) = seen_from {
+            map.insert("inherited".into(), json!(a.type_id != seen_from));
+        }
+        if let AttributeKind::Reference { target_type, .. } = &a.kind {
+            map.insert(
+                "targetTypeName".into(),
+                json!(model.asset_type(*target_type).map(|t| t.name.as_str())),
+            );
+        }
+    }
+    value
+}
+
+// ----- schemas -----
+
+pub async fn list_schemas(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Json_>> {
+    let schemas = state.store.list_schemas(caller.tenant_id()).await?;
+    Ok(Json(
+        json!({"schemas": schemas.iter().map(schema_json).collect::<Vec<_>>()}),
+    ))
+}
+
+pub async fn create_schema(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(draft): ApiJson<SchemaDraft>,
+) -> ApiResult<(StatusCode, Json<Json_>)> {
+    caller.require_admin(&state).await?;
+    let draft = draft.normalized();
+    let key = draft.validate().map_err(AppError::Validation)?;
+    let schema = state
+        .store
+        .create_schema(caller.tenant_id(), &key, &draft)
+        .await?;
+    Ok((StatusCode::CREATED, Json(schema_json(&schema))))
+}
+
+pub async fn get_schema(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Json_>> {
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    let mut body = schema_json(&model.schema);
+    body["statuses"] = serde_json::to_value(&model.statuses).unwrap_or_default();
+    body["types"] = model
+        .types
+        .types()
+        .map(|t| type_json(&model, t.id))
+        .collect();
+    Ok(Json(body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SchemaUpdate {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub users_can_edit: bool,
+}
+
+pub async fn update_schema(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    ApiJson(update): ApiJson<SchemaUpdate>,
+) -> ApiResult<Json<Json_>> {
+    caller.require_admin(&state).await?;
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    // The same rules as creation, with the key it already has.
+    let draft = SchemaDraft {
+        key: model.schema.key.to_string(),
+        name: update.name,
+        description: update.description,
+        users_can_edit: update.users_can_edit,
+    }
+    .normalized();
+    draft.validate().map_err(AppError::Validation)?;
+    let schema = state
+        .store
+        .update_schema(
+            caller.tenant_id(),
+            model.schema.id,
+            &draft.name,
+            &draft.description,
+            draft.users_can_edit,
+        )
+        .await?
+        .ok_or_else(|| AppError::NotFound {
+            code: "schema_not_found",
+            message: format!("no schema with key {key:?}"),
+        })?;
+    Ok(Json(schema_json(&schema)))
+}
+
+pub async fn delete_schema(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require_admin(&state).await?;
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    state
+        .store
+        .delete_schema(caller.tenant_id(), model.schema.id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ----- statuses -----
+
+pub async fn list_statuses(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Json_>> {
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    Ok(Json(json!({"statuses": model.statuses})))
+}
+
+pub async fn create_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    ApiJson(draft): ApiJson<StatusDraft>,
+) -> ApiResult<(StatusCode, Json<Json_>)> {
+    caller.require_admin(&state).await?;
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    let draft = draft.normalized();
+    draft.validate().map_err(AppError::Validation)?;
+    let status = state
+        .store
+        .create_status(caller.tenant_id(), model.schema.id, &draft)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(status))))
+}
+
+pub async fn update_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, id)): Path<(String, String)>,
+    ApiJson(draft): ApiJson<StatusDraft>,
+) -> ApiResult<Json<Json_>> {
+    caller.require_admin(&state).await?;
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    let id = StatusId(parse_id(&id, "status")?);
+    let draft = draft.normalized();
+    draft.validate().map_err(AppError::Validation)?;
+    let status = state
+        .store
+        .update_status(caller.tenant_id(), model.schema.id, id, &draft)
+        .await?
+        .ok_or_else(|| AppError::NotFound {
+            code: "status_not_found",
+            message: format!("no status {} in schema {key}", id.0),
+        })?;
+    Ok(Json(json!(status)))
+}
+
+pub async fn delete_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    caller.require_admin(&state).await?;
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    let id = StatusId(parse_id(&id, "status")?);
+    let status_attributes: Vec<AttributeId> = model
+        .attributes
+        .iter()
+        .filter(|a| matches!(a.kind, AttributeKind::Status))
+        .map(|a| a.id)
+        .collect();
+    let deleted = state
+        .store
+        .delete_status(caller.tenant_id(), model.schema.id, id, &status_attributes)
+        .await?;
+    if deleted {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound {
+            code: "status_not_found",
+            message: format!("no status {} in schema {key}", id.0),
+        })
+    }
+}
+
+// ----- types -----
+
+pub async fn list_types(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Json_>> {
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    let types: Vec<Json_> = model
+        .types
+        .types()
+        .map(|t| type_json(&model, t.id))
+        .collect();
+    Ok(Json(json!({"types": types})))
+}
+
+fn type_in(model: &SchemaModel, raw: &str) -> ApiResult<TypeId> {
+    let id = TypeId(parse_id(raw, "type")?);
+    if model.asset_type(id).is_none() {
+        return Err(AppError::NotFound {
+            code: "type_not_found",
+            message: format!("no type {raw} in schema {}", model.schema.key),
+        });
+    }
+    Ok(id)
+}
+
+pub async fn get_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, id)): Path<(String, String)>,
+) -> ApiResult<Json<Json_>> {
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    let id = type_in(&model, &id)?;
+    Ok(Json(type_json(&model, id)))
+}
+
+pub async fn create_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    ApiJson(draft): ApiJson<AssetTypeDraft>,
+) -> ApiResult<(StatusCode, Json<Json_>)> {
+    caller.require_admin(&state).await?;
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    let draft = draft.normalized();
+    let mut errors = ValidationErrors::default();
+    errors.absorb(draft.validate());
+    if let Some(parent) = draft.parent_id {
+        errors.absorb(model.types.check_parent(None, parent));
+    }
+    errors.into_result(()).map_err(AppError::Validation)?;
+    let created = state
+        .store
+        .create_type(caller.tenant_id(), model.schema.id, &draft)
+        .await?;
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    Ok((StatusCode::CREATED, Json(type_json(&model, created.id))))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TypeUpdateInput {
+    pub name: String,
+    #[serde(default)]
+    pub parent_id: Option<TypeId>,
+    #[serde(default)]
+    pub icon: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub is_abstract: bool,
+    #[serde(default)]
+    pub label_attribute_id: Option<AttributeId>,
+}
+
+pub async fn update_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<TypeUpdateInput>,
+) -> ApiResult<Json<Json_>> {
+    caller.require_admin(&state).await?;
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    let id = type_in(&model, &id)?;
+    let draft = AssetTypeDraft {
+        name: input.name,
+        parent_id: input.parent_id,
+        icon: input.icon,
+        description: input.description,
+        is_abstract: input.is_abstract,
+    }
+    .normalized();
+    let mut errors = ValidationErrors::default();
+    errors.absorb(draft.validate());
+    let current_parent = model.asset_type(id).and_then(|t| t.parent_id);
+    if let Some(parent) = draft.parent_id
+        && Some(parent) != current_parent
+        && errors
+            .absorb(model.types.check_parent(Some(id), parent))
+            .is_some()
+    {
+        errors.absorb(
+            model
+                .types
+                .check_reparent_names(id, parent, &model.attributes),
+        );
+    }
+    if let Some(label) = input.label_attribute_id {
+        let fits = model
+            .effective_attributes(id)
+            .iter()
+            .any(|a| a.id == label && matches!(a.kind, AttributeKind::Text { .. }));
+        if !fits {
+            errors.push(
+                "labelAttributeId",
+                "label_attribute",
+                "Label attribute: must be a text attribute of this type or one it inherits",
+            );
+        }
+    }
+    errors.into_result(()).map_err(AppError::Validation)?;
+    let own_label = model.asset_type(id).and_then(|t| t.label_attribute);
+    let update = TypeUpdate {
+        name: draft.name,
+        icon: draft.icon,
+        description: draft.description,
+        is_abstract: draft.is_abstract,
+        parent_id: draft.parent_id,
+        label_attribute: input.label_attribute_id.or(own_label),
+    };
+    state
+        .store
+        .update_type(caller.tenant_id(), model.schema.id, id, &update)
+        .await?;
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    Ok(Json(type_json(&model, id)))
+}
+
+pub async fn delete_type(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    caller.require_admin(&state).await?;
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    let id = type_in(&model, &id)?;
+    let referring: Vec<&str> = model
+        .attributes
+        .iter()
+        .filter(|a| matches!(&a.kind, AttributeKind::Reference { target_type, .. } if *target_type == id))
+        .map(|a| a.name.as_str())
+        .collect();
+    if !referring.is_empty() {
+        return Err(AppError::Conflict {
+            code: "type_referenced",
+            message: format!(
+                "reference attribute(s) {} point at this type; change or delete them first",
+                referring.join(", ")
+            ),
+        });
+    }
+    state
+        .store
+        .delete_type(caller.tenant_id(), model.schema.id, id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ----- attributes -----
+
+pub async fn list_attributes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, id)): Path<(String, String)>,
+) -> ApiResult<Json<Json_>> {
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    let id = type_in(&model, &id)?;
+    let attributes: Vec<Json_> = model
+        .effective_attributes(id)
+        .iter()
+        .map(|a| attribute_json(&model, a, Some(id)))
+        .collect();
+    Ok(Json(json!({"attributes": attributes})))
+}
+
+/// Rules that need the schema: names unique along the inheritance chain, and reference targets
+/// that exist in this schema.
+fn check_attribute(
+    model: &SchemaModel,
+    type_id: TypeId,
+    draft: &AttributeDraft,
+    except: Option<AttributeId>,
+) -> Result<(), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    errors.absorb(draft.validate());
+    errors.absorb(model.types.check_attribute_name(
+        type_id,
+        &draft.name,
+        &model.attributes,
+        except,
+    ));
+    if let AttributeKind::Reference { target_type, .. } = &draft.kind
+        && model.asset_type(*target_type).is_none()
+    {
+        errors.push(
+            "targetType",
+            "reference_target",
+            format!(
+                "Target type: type {} does not exist in schema {}",
+                target_type.0, model.schema.key
+            ),
+        );
+    }
+    errors.into_result(())
+}
+
+pub async fn create_attribute(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, id)): Path<(String, String)>,
+    ApiJson(draft): ApiJson<AttributeDraft>,
+) -> ApiResult<(StatusCode, Json<Json_>)> {
+    caller.require_admin(&state).await?;
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    let type_id = type_in(&model, &id)?;
+    let draft = draft.normalized();
+    check_attribute(&model, type_id, &draft, None).map_err(AppError::Validation)?;
+    let created = state
+        .store
+        .create_attribute(caller.tenant_id(), model.schema.id, type_id, &draft)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(attribute_json(&model, &created, None)),
+    ))
+}
+
+fn attribute_in(model: &SchemaModel, raw: &str) -> ApiResult<AttributeDef> {
+    let id = AttributeId(parse_id(raw, "attribute")?);
+    model
+        .attribute(id)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound {
+            code: "attribute_not_found",
+            message: format!("no attribute {raw} in schema {}", model.schema.key),
+        })
+}
+
+pub async fn update_attribute(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, id)): Path<(String, String)>,
+    ApiJson(draft): ApiJson<AttributeDraft>,
+) -> ApiResult<Json<Json_>> {
+    caller.require_admin(&state).await?;
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    let current = attribute_in(&model, &id)?;
+    let draft = draft.normalized();
+    check_attribute(&model, current.type_id, &draft, Some(current.id))
+        .map_err(AppError::Validation)?;
+    let updated = state
+        .store
+        .update_attribute(caller.tenant_id(), model.schema.id, current.id, &draft)
+        .await?
+        .ok_or_else(|| AppError::NotFound {
+            code: "attribute_not_found",
+            message: format!("no attribute {id} in schema {key}"),
+        })?;
+    Ok(Json(attribute_json(&model, &updated, None)))
+}
+
+pub async fn delete_attribute(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    caller.require_admin(&state).await?;
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    let current = attribute_in(&model, &id)?;
+    state
+        .store
+        .delete_attribute(caller.tenant_id(), model.schema.id, current.id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
