@@ -11,7 +11,7 @@ use serde::Serialize;
 /// Every token starts with this, so secret scanners and people can recognise one.
 pub const TOKEN_PREFIX: &str = "amj_";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiToken {
     pub id: i64,
@@ -23,8 +23,11 @@ pub struct ApiToken {
     pub prefix: String,
     pub read_only: bool,
     pub created_by: String,
+    /// Milliseconds since the Unix epoch, as are the other times of a token.
     pub created_at: i64,
+    #[schema(required = true)]
     pub last_used_at: Option<i64>,
+    #[schema(required = true)]
     pub revoked_at: Option<i64>,
 }
 

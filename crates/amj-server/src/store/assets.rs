@@ -65,7 +65,7 @@ pub struct HistoryEntry {
 }
 
 /// One reference between two assets, seen from either end.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReferenceEntry {
     pub attribute_id: AttributeId,
@@ -285,12 +285,15 @@ impl Store {
                 return Err(StoreError::InvalidRows(merge_row_errors(errors)));
             }
             let count = i64::try_from(assets.len()).unwrap_or(i64::MAX);
-            let (next,): (i64,) = sqlx::query_as("UPDATE asset_schema SET next_number = next_number + $3 WHERE tenant_id = $1 AND id = $2 RETURNING next_number")
+            let next: Option<(i64,)> = sqlx::query_as("UPDATE asset_schema SET next_number = next_number + $3 WHERE tenant_id = $1 AND id = $2 RETURNING next_number")
                 .bind(tenant.0)
                 .bind(schema.0)
                 .bind(count)
-                .fetch_one(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
+            let Some((next,)) = next else {
+                return Err(StoreError::NotFound { code: "schema_not_found", message: "no such schema on this site".into() });
+            };
             let first = next - count;
             let mut inserted: Vec<AssetRow> = Vec::with_capacity(assets.len());
             const ASSET_PARAMS: usize = 13;

@@ -164,6 +164,14 @@ impl AttributeRow {
 const ATTRIBUTE_COLUMNS: &str =
     "id, type_id, name, definition, required, unique_values, description, position";
 
+/// A write addressed to a schema (or parent type) the tenant does not have.
+fn schema_missing() -> StoreError {
+    StoreError::NotFound {
+        code: "schema_not_found",
+        message: "no such schema (or parent type) on this site".into(),
+    }
+}
+
 /// The name of the attribute every root type gets, and that labels its assets until an admin
 /// picks another.
 pub const NAME_ATTRIBUTE: &str = "Name";
@@ -478,9 +486,10 @@ impl Store {
     ) -> Result<Status, StoreError> {
         let name = draft.name.trim();
         let row: StatusRow = write_tx!(self, tx => {
-            let row: StatusRow = sqlx::query_as(
+            let row: Option<StatusRow> = sqlx::query_as(
                 "INSERT INTO asset_status (tenant_id, schema_id, name, name_lower, category, position) \
-                 VALUES ($1, $2, $3, $4, $5, (SELECT COALESCE(MAX(position), -1) + 1 FROM asset_status WHERE tenant_id = $1 AND schema_id = $2)) \
+                 SELECT $1, $2, $3, $4, $5, (SELECT COALESCE(MAX(position), -1) + 1 FROM asset_status WHERE tenant_id = $1 AND schema_id = $2) \
+                 WHERE EXISTS (SELECT 1 FROM asset_schema WHERE tenant_id = $1 AND id = $2) \
                  RETURNING id, schema_id, name, category",
             )
             .bind(tenant.0)
@@ -488,9 +497,12 @@ impl Store {
             .bind(name)
             .bind(name.to_lowercase())
             .bind(draft.category.as_str())
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(|e| conflict_on_unique(e, "status_name_taken", format!("a status named {name:?} already exists")))?;
+            let Some(row) = row else {
+                return Err(schema_missing());
+            };
             bump_catalog!(tx, tenant, schema);
             row
         });
@@ -599,9 +611,12 @@ impl Store {
             draft.icon.as_str()
         };
         let row: TypeRow = write_tx!(self, tx => {
-            let mut row: TypeRow = sqlx::query_as(safe_sql!(
+            let row: Option<TypeRow> = sqlx::query_as(safe_sql!(
                 "INSERT INTO asset_type (tenant_id, schema_id, parent_id, name, name_lower, icon, description, is_abstract, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {TYPE_COLUMNS}"
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9 \
+                 WHERE EXISTS (SELECT 1 FROM asset_schema WHERE tenant_id = $1 AND id = $2) \
+                 AND ($3 IS NULL OR EXISTS (SELECT 1 FROM asset_type WHERE tenant_id = $1 AND schema_id = $2 AND id = $3)) \
+                 RETURNING {TYPE_COLUMNS}"
             ))
             .bind(tenant.0)
             .bind(schema.0)
@@ -612,9 +627,12 @@ impl Store {
             .bind(draft.description.trim())
             .bind(draft.is_abstract)
             .bind(now)
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(|e| conflict_on_unique(e, "type_name_taken", format!("a type named {name:?} already exists in this schema")))?;
+            let Some(mut row) = row else {
+                return Err(schema_missing());
+            };
             if draft.parent_id.is_none() {
                 let kind = AttributeKind::Text { regex: None };
                 let (attribute_id,): (i64,) = sqlx::query_as(
@@ -769,9 +787,10 @@ impl Store {
         let name = draft.name.trim();
         let definition = definition_json(&draft.kind)?;
         let row: AttributeRow = write_tx!(self, tx => {
-            let row: AttributeRow = sqlx::query_as(safe_sql!(
+            let row: Option<AttributeRow> = sqlx::query_as(safe_sql!(
                 "INSERT INTO asset_attribute (tenant_id, type_id, name, name_lower, definition, required, unique_values, description, position) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, (SELECT COALESCE(MAX(position), -1) + 1 FROM asset_attribute WHERE tenant_id = $1 AND type_id = $2)) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, (SELECT COALESCE(MAX(position), -1) + 1 FROM asset_attribute WHERE tenant_id = $1 AND type_id = $2) \
+                 WHERE EXISTS (SELECT 1 FROM asset_type WHERE tenant_id = $1 AND id = $2 AND schema_id = $9) \
                  RETURNING {ATTRIBUTE_COLUMNS}"
             ))
             .bind(tenant.0)
@@ -782,9 +801,13 @@ impl Store {
             .bind(draft.required)
             .bind(draft.unique)
             .bind(draft.description.trim())
-            .fetch_one(&mut *tx)
+            .bind(schema.0)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(|e| conflict_on_unique(e, "attribute_name_taken", format!("the type already has an attribute named {name:?}")))?;
+            let Some(row) = row else {
+                return Err(StoreError::NotFound { code: "type_not_found", message: "no such type in this schema".into() });
+            };
             bump_catalog!(tx, tenant, schema);
             row
         });

@@ -12,7 +12,7 @@ use amj_domain::HistoryEvent;
 use amj_domain::ids::{AssetId, SchemaId, TenantId};
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IssueRef {
     pub id: i64,
@@ -20,12 +20,13 @@ pub struct IssueRef {
     pub summary: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IssueLink {
     pub issue_id: i64,
     pub issue_key: String,
     pub issue_summary: String,
+    /// Milliseconds since the Unix epoch.
     pub linked_at: i64,
     pub linked_by: String,
 }
@@ -73,7 +74,8 @@ impl Store {
         let linked = write_tx!(self, tx => {
             let inserted = sqlx::query(
                 "INSERT INTO asset_issue_link (tenant_id, asset_id, issue_id, issue_key, issue_summary, linked_at, linked_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, asset_id, issue_id) DO NOTHING",
+                 SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM asset WHERE tenant_id = $1 AND id = $2) \
+                 ON CONFLICT (tenant_id, asset_id, issue_id) DO NOTHING",
             )
             .bind(tenant.0)
             .bind(asset.0)

@@ -36,6 +36,11 @@ impl Api {
     pub async fn on(sim: Sim, app: TestApp, name: &str) -> Api {
         sim.add_site(name);
         assert_eq!(sim.install(name, &app.target).await.unwrap(), 204);
+        Self::on_existing(sim, app, name)
+    }
+
+    /// Calls as the admin and a user of a site where the app is already installed.
+    pub fn on_existing(sim: Sim, app: TestApp, name: &str) -> Api {
         let site = sim.site(name).unwrap();
         let admin = Auth::Jwt(
             sim.context_token(&site, Some(&site.admin_account_id))
@@ -183,6 +188,7 @@ impl Api {
     }
 }
 
+#[allow(dead_code)]
 pub struct Catalog {
     pub hardware: i64,
     pub laptop: i64,

@@ -4,11 +4,14 @@
 // A failed unwrap is how a test helper fails its test; the no-unwrap rule is for request paths.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod asset_store_contract;
 mod assets_api;
 mod bad_input;
 mod cli;
+mod isolation;
 mod jira_client;
 mod lifecycle;
+mod openapi;
 mod requests;
 mod rotation;
 mod simulator;

@@ -1,0 +1,795 @@
+//! The OpenAPI document at `GET /api/v1/openapi.json`: public, OpenAPI 3.1, structurally valid,
+//! listing exactly the routes the router serves, and describing what the API really sends and
+//! accepts.
+//!
+//! The document is one database-independent value, so these tests run on SQLite only.
+
+use crate::assets_api::{Api, Auth};
+use crate::support::{Backend, TestApp, TestDb};
+use amj_jira_sim::Sim;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The operation keys of an OpenAPI 3.1 path item.
+const OPERATIONS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+async fn fetch_document(app: &TestApp) -> Value {
+    let response = app.get("/api/v1/openapi.json").await;
+    assert_eq!(response.status(), 200, "served without credentials");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    response.json().await.unwrap()
+}
+
+/// Every `(method, path)` the document describes.
+fn documented_routes(doc: &Value) -> BTreeSet<(String, String)> {
+    let mut routes = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in OPERATIONS {
+            if item.get(method).is_some() {
+                routes.insert((method.to_owned(), path.clone()));
+            }
+        }
+    }
+    routes
+}
+
+/// The target of a local `$ref` (`#/components/…`), if it resolves.
+fn resolve<'a>(doc: &'a Value, reference: &str) -> Option<&'a Value> {
+    doc.pointer(reference.strip_prefix('#')?)
+}
+
+/// Follows `$ref`s until a value that is not one.
+fn deref<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
+    for _ in 0..16 {
+        match value.get("$ref").and_then(Value::as_str) {
+            Some(reference) => match resolve(doc, reference) {
+                Some(target) => value = target,
+                None => return value,
+            },
+            None => return value,
+        }
+    }
+    value
+}
+
+fn collect_refs(value: &Value, at: String, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                if key == "$ref"
+                    && let Some(reference) = child.as_str()
+                {
+                    out.push((at.clone(), reference.to_owned()));
+                }
+                collect_refs(child, format!("{at}/{key}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                collect_refs(child, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn template_params(path: &str) -> BTreeSet<String> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// What is wrong with the document's structure; empty when nothing is.
+fn structural_problems(doc: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut refs = Vec::new();
+    collect_refs(doc, String::new(), &mut refs);
+    for (at, reference) in &refs {
+        if !reference.starts_with("#/") {
+            problems.push(format!("{at}: $ref {reference} is not local"));
+        } else if resolve(doc, reference).is_none() {
+            problems.push(format!("{at}: $ref {reference} does not resolve"));
+        }
+    }
+    let schemes: BTreeSet<&str> = doc["components"]["securitySchemes"]
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let tags: BTreeSet<&str> = doc["tags"]
+        .as_array()
+        .map(|t| t.iter().filter_map(|t| t["name"].as_str()).collect())
+        .unwrap_or_default();
+    let mut operation_ids = BTreeSet::new();
+    let Some(paths) = doc["paths"].as_object() else {
+        return vec!["no paths".into()];
+    };
+    for (path, item) in paths {
+        if !path.starts_with("/api/v1/") {
+            problems.push(format!("{path}: outside /api/v1"));
+        }
+        let wanted = template_params(path);
+        let item_params: Vec<&Value> = item["parameters"]
+            .as_array()
+            .map(|p| p.iter().collect())
+            .unwrap_or_default();
+        for method in OPERATIONS {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            let at = format!("{} {path}", method.to_uppercase());
+            match operation["operationId"].as_str() {
+                Some(id) if !operation_ids.insert(id.to_owned()) => {
+                    problems.push(format!("{at}: duplicate operationId {id}"));
+                }
+                Some(_) => {}
+                None => problems.push(format!("{at}: no operationId")),
+            }
+            // Responses: at least one, each described.
+            match operation["responses"].as_object() {
+                Some(responses) if !responses.is_empty() => {
+                    for (status, response) in responses {
+                        let valid_status = status == "default"
+                            || (status.len() == 3
+                                && status.chars().next().is_some_and(|c| ('1'..='5').contains(&c))
+                                && (status[1..].chars().all(|c| c.is_ascii_digit())
+                                    || &status[1..] == "XX"));
+                        if !valid_status {
+                            problems.push(format!("{at}: response status {status:?}"));
+                        }
+                        if !deref(doc, response)["description"].is_string() {
+                            problems.push(format!("{at}: response {status} has no description"));
+                        }
+                    }
+                    if !responses.keys().any(|s| s.starts_with('2')) {
+                        problems.push(format!("{at}: no success response"));
+                    }
+                }
+                _ => problems.push(format!("{at}: no responses")),
+            }
+            // Parameters: unique, and the path ones exactly the template's, all required.
+            let mut params: Vec<&Value> = item_params.clone();
+            if let Some(own) = operation["parameters"].as_array() {
+                params.extend(own);
+            }
+            let mut seen = BTreeSet::new();
+            let mut in_path = BTreeSet::new();
+            for param in params {
+                let param = deref(doc, param);
+                let (Some(name), Some(location)) = (param["name"].as_str(), param["in"].as_str())
+                else {
+                    problems.push(format!("{at}: parameter without name or in: {param}"));
+                    continue;
+                };
+                if !["path", "query", "header", "cookie"].contains(&location) {
+                    problems.push(format!("{at}: parameter {name} in {location:?}"));
+                }
+                if !seen.insert((name.to_owned(), location.to_owned())) {
+                    problems.push(format!("{at}: parameter {name} ({location}) twice"));
+                }
+                if param.get("schema").is_none() && param.get("content").is_none() {
+                    problems.push(format!("{at}: parameter {name} has no schema"));
+                }
+                if location == "path" {
+                    in_path.insert(name.to_owned());
+                    if param["required"] != true {
+                        problems.push(format!("{at}: path parameter {name} is not required"));
+                    }
+                }
+            }
+            if in_path != wanted {
+                problems.push(format!(
+                    "{at}: path parameters {in_path:?} but the path has {wanted:?}"
+                ));
+            }
+            if let Some(body) = operation.get("requestBody") {
+                let body = deref(doc, body);
+                if !body["content"]
+                    .as_object()
+                    .is_some_and(|c| c.contains_key("application/json"))
+                {
+                    problems.push(format!("{at}: request body without application/json"));
+                }
+            }
+            // Security: named schemes exist; everything but this document needs credentials.
+            let security = operation.get("security").unwrap_or(&doc["security"]);
+            let requirements = security.as_array().cloned().unwrap_or_default();
+            for requirement in &requirements {
+                for name in requirement.as_object().into_iter().flat_map(|r| r.keys()) {
+                    if !schemes.contains(name.as_str()) {
+                        problems.push(format!("{at}: unknown security scheme {name}"));
+                    }
+                }
+            }
+            let anonymous = requirements.is_empty()
+                || requirements
+                    .iter()
+                    .any(|r| r.as_object().is_some_and(serde_json::Map::is_empty));
+            if anonymous != (path == "/api/v1/openapi.json") {
+                problems.push(format!("{at}: anonymous access is {anonymous}"));
+            }
+            for tag in operation["tags"].as_array().into_iter().flatten() {
+                if !tag.as_str().is_some_and(|t| tags.contains(t)) {
+                    problems.push(format!("{at}: undeclared tag {tag}"));
+                }
+            }
+        }
+    }
+    // OpenAPI 3.0's `nullable` has no meaning in 3.1 (JSON Schema 2020-12 uses type arrays).
+    if doc.to_string().contains("\"nullable\":") {
+        problems.push("a schema uses OpenAPI 3.0's `nullable`".into());
+    }
+    problems
+}
+
+#[tokio::test]
+async fn the_document_is_public_openapi_3_1_and_structurally_valid() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let sim = Sim::start().await.unwrap();
+    let app = TestApp::start(&db, &sim).await;
+    let doc = fetch_document(&app).await;
+    assert_eq!(
+        doc,
+        serde_json::to_value(amj_server::web::openapi::document()).unwrap(),
+        "serves the generated document"
+    );
+
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(doc["info"]["title"], "Asset Management for Jira API");
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(doc["servers"][0]["url"], "/");
+    let problems = structural_problems(&doc);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["contextJwt"]["type"], "apiKey");
+    assert_eq!(schemes["contextJwt"]["in"], "header");
+    assert_eq!(schemes["contextJwt"]["name"], "Authorization");
+    assert_eq!(schemes["apiToken"]["type"], "http");
+    assert_eq!(schemes["apiToken"]["scheme"], "bearer");
+
+    // The main shapes are described, not left as free-form objects.
+    for name in [
+        "Problem",
+        "FieldError",
+        "SchemaDraft",
+        "SchemaBody",
+        "Status",
+        "StatusDraft",
+        "AssetTypeDraft",
+        "AssetTypeBody",
+        "AttributeDraft",
+        "AttributeKind",
+        "AttributeBody",
+        "AssetInput",
+        "AssetBody",
+        "AssetPageBody",
+        "HistoryEntryBody",
+        "ReferencesBody",
+        "IssueLink",
+        "ApiToken",
+    ] {
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "no schema {name}"
+        );
+    }
+    let kinds: BTreeSet<&str> = doc["components"]["schemas"]["AttributeKind"]["oneOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|variant| variant["properties"]["kind"]["enum"][0].as_str())
+        .collect();
+    assert_eq!(kinds.len(), 15, "every attribute kind: {kinds:?}");
+    assert!(kinds.contains("reference") && kinds.contains("ip_address"));
+
+    let list = &doc["paths"]["/api/v1/schemas/{schema}/assets"]["get"];
+    let query: BTreeSet<&str> = list["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["in"] == "query")
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    let expected: BTreeSet<&str> = [
+        "type",
+        "status",
+        "q",
+        "sort",
+        "order",
+        "cursor",
+        "limit",
+        "includeArchived",
+    ]
+    .into();
+    assert_eq!(query, expected);
+    let page = deref(&doc, &list["responses"]["200"]["content"]["application/json"]["schema"]);
+    assert!(page["properties"]["nextCursor"].is_object(), "{page}");
+    for status in ["401", "404", "503"] {
+        assert!(
+            list["responses"][status].is_object(),
+            "the list documents {status}"
+        );
+    }
+
+    app.stop().await;
+    db.cleanup().await;
+}
+
+/// The `/api/v1` paths of the app's router, read from the router itself. axum has no API to
+/// list routes, but its `Debug` output names every registered path; if a new axum prints
+/// differently, this fails loudly (it finds no routes) rather than passing.
+fn router_api_paths(router: &axum::Router) -> BTreeSet<String> {
+    let debug = format!("{router:?}");
+    let mut paths = BTreeSet::new();
+    let mut rest = debug.as_str();
+    while let Some(start) = rest.find("\"/api/v1/") {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('"') else { break };
+        paths.insert(after[..end].to_owned());
+        rest = &after[end..];
+    }
+    paths
+}
+
+#[tokio::test]
+async fn the_document_lists_exactly_the_routes_the_router_serves() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let sim = Sim::start().await.unwrap();
+    let app = TestApp::start(&db, &sim).await;
+    let doc = fetch_document(&app).await;
+
+    // Paths: those the app's router (built as `serve` gets it) has registered under /api/v1.
+    let paths = router_api_paths(&amj_server::web::build_app(app.state.clone()));
+    assert!(
+        paths.contains("/api/v1/whoami") && paths.len() > 10,
+        "could not read the router's paths: {paths:?}"
+    );
+    // Methods: ask the running app. Without credentials a served method answers 401 (this
+    // document 200); a method the path does not serve answers 405. HEAD follows GET.
+    let mut served = BTreeSet::new();
+    for path in &paths {
+        let concrete = path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "1" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in OPERATIONS.iter().filter(|m| **m != "head") {
+            let response = app
+                .http
+                .request(
+                    reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                    format!("{}{concrete}", app.base_url),
+                )
+                .send()
+                .await
+                .unwrap();
+            match response.status().as_u16() {
+                405 => {}
+                200 | 401 => {
+                    served.insert(((*method).to_owned(), path.clone()));
+                }
+                other => panic!("{method} {concrete} answered {other}: not a route probe"),
+            }
+        }
+    }
+    let documented: BTreeSet<(String, String)> = documented_routes(&doc)
+        .into_iter()
+        .filter(|(method, _)| method != "head")
+        .collect();
+    let undocumented: Vec<_> = served.difference(&documented).collect();
+    let unserved: Vec<_> = documented.difference(&served).collect();
+    assert!(
+        undocumented.is_empty() && unserved.is_empty(),
+        "served but not documented: {undocumented:?}\ndocumented but not served: {unserved:?}"
+    );
+    assert!(served.len() >= 38, "{} routes", served.len());
+
+    app.stop().await;
+    db.cleanup().await;
+}
+
+// ----- real traffic against the documented schemas -----
+
+/// Checks a JSON value against a schema of the document, for the JSON Schema 2020-12 keywords
+/// the document uses. An unknown keyword is reported, never skipped, so a schema this cannot
+/// check fails the test instead of passing unchecked.
+fn validate(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut Vec<String>) {
+    let Some(keywords) = schema.as_object() else {
+        if schema == &Value::Bool(false) {
+            errors.push(format!("{at}: no value allowed"));
+        }
+        return;
+    };
+    for (keyword, argument) in keywords {
+        match keyword.as_str() {
+            "$ref" => match argument.as_str().and_then(|r| resolve(doc, r)) {
+                Some(target) => validate(doc, target, value, at, errors),
+                None => errors.push(format!("{at}: unresolved {argument}")),
+            },
+            "type" => {
+                let types: Vec<&str> = match argument {
+                    Value::String(t) => vec![t.as_str()],
+                    Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+                    _ => vec![],
+                };
+                let fits = types.iter().any(|t| match *t {
+                    "object" => value.is_object(),
+                    "array" => value.is_array(),
+                    "string" => value.is_string(),
+                    "boolean" => value.is_boolean(),
+                    "null" => value.is_null(),
+                    "number" => value.is_number(),
+                    "integer" => value.is_i64() || value.is_u64(),
+                    _ => false,
+                });
+                if !fits {
+                    errors.push(format!("{at}: {value} is not of type {argument}"));
+                }
+            }
+            "properties" => {
+                if let (Some(properties), Some(object)) = (argument.as_object(), value.as_object()) {
+                    for (name, property) in properties {
+                        if let Some(v) = object.get(name) {
+                            validate(doc, property, v, &format!("{at}.{name}"), errors);
+                        }
+                    }
+                }
+            }
+            "required" => {
+                if let Some(object) = value.as_object() {
+                    for name in argument.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                        if !object.contains_key(name) {
+                            errors.push(format!("{at}: required {name} is missing"));
+                        }
+                    }
+                }
+            }
+            "additionalProperties" => {
+                if let Some(object) = value.as_object() {
+                    let known: BTreeSet<&str> = keywords
+                        .get("properties")
+                        .and_then(Value::as_object)
+                        .map(|p| p.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    for (name, v) in object {
+                        if !known.contains(name.as_str()) {
+                            validate(doc, argument, v, &format!("{at}.{name}"), errors);
+                        }
+                    }
+                }
+            }
+            "items" => {
+                for (i, item) in value.as_array().into_iter().flatten().enumerate() {
+                    validate(doc, argument, item, &format!("{at}[{i}]"), errors);
+                }
+            }
+            "allOf" => {
+                for part in argument.as_array().into_iter().flatten() {
+                    validate(doc, part, value, at, errors);
+                }
+            }
+            "oneOf" | "anyOf" => {
+                let matching = argument
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|option| {
+                        let mut option_errors = Vec::new();
+                        validate(doc, option, value, at, &mut option_errors);
+                        option_errors.is_empty()
+                    })
+                    .count();
+                let fits = if keyword == "oneOf" { matching == 1 } else { matching >= 1 };
+                if !fits {
+                    errors.push(format!("{at}: {value} matches {matching} of {keyword} {argument}"));
+                }
+            }
+            "enum" => {
+                if !argument.as_array().is_some_and(|options| options.contains(value)) {
+                    errors.push(format!("{at}: {value} is not one of {argument}"));
+                }
+            }
+            "const" => {
+                if argument != value {
+                    errors.push(format!("{at}: {value} is not {argument}"));
+                }
+            }
+            "minimum" | "maximum" => {
+                if let (Some(bound), Some(n)) = (argument.as_f64(), value.as_f64()) {
+                    let fits = if keyword == "minimum" { n >= bound } else { n <= bound };
+                    if !fits {
+                        errors.push(format!("{at}: {n} breaks {keyword} {bound}"));
+                    }
+                }
+            }
+            "minItems" | "maxItems" => {
+                if let (Some(bound), Some(items)) = (argument.as_u64(), value.as_array()) {
+                    let n = items.len() as u64;
+                    let fits = if keyword == "minItems" { n >= bound } else { n <= bound };
+                    if !fits {
+                        errors.push(format!("{at}: {n} items breaks {keyword} {bound}"));
+                    }
+                }
+            }
+            // Annotations: they describe, they do not constrain.
+            "description" | "title" | "example" | "examples" | "default" | "deprecated"
+            | "format" | "readOnly" | "writeOnly" | "discriminator" => {}
+            other => errors.push(format!("{at}: the test cannot check keyword {other:?}")),
+        }
+    }
+}
+
+/// Calls the API and checks the request and response bodies against the document. Remembers
+/// which operations and statuses it saw.
+struct Checker<'a> {
+    api: &'a Api,
+    doc: Value,
+    seen: BTreeMap<(String, String), BTreeSet<u16>>,
+    errors: Vec<String>,
+}
+
+impl Checker<'_> {
+    /// `template` is the documented path; `args` fill its `{…}` segments in order.
+    async fn call(
+        &mut self,
+        method: &str,
+        template: &str,
+        args: &[&str],
+        query: &str,
+        auth: &Auth,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut args = args.iter();
+        let path = template
+            .split('/')
+            .map(|s| {
+                if s.starts_with('{') {
+                    (*args.next().expect("an argument per path parameter")).to_owned()
+                } else {
+                    s.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let (status, response) = self
+            .api
+            .call(method, &format!("{path}{query}"), auth, body.clone())
+            .await;
+        let key = (method.to_lowercase(), template.to_owned());
+        self.seen.entry(key.clone()).or_default().insert(status);
+        let at = format!("{method} {path}{query} -> {status}");
+        let Some(operation) = self.doc["paths"][template].get(&key.0).cloned() else {
+            self.errors.push(format!("{at}: not in the document"));
+            return (status, response);
+        };
+        if (200..300).contains(&status)
+            && let Some(body) = &body
+        {
+            let schema = &deref(&self.doc, &operation["requestBody"])["content"]["application/json"]
+                ["schema"];
+            if schema.is_null() {
+                self.errors.push(format!("{at}: sent a body the document does not describe"));
+            } else {
+                validate(&self.doc, schema, body, &format!("{at} request"), &mut self.errors);
+            }
+        }
+        let documented = operation["responses"]
+            .get(status.to_string())
+            .or_else(|| operation["responses"].get("default"));
+        let Some(documented) = documented else {
+            self.errors.push(format!("{at}: status not documented: {response}"));
+            return (status, response);
+        };
+        let documented = deref(&self.doc, documented);
+        match documented["content"]["application/json"].get("schema") {
+            Some(schema) => validate(&self.doc, schema, &response, &format!("{at} response"), &mut self.errors),
+            None if response.is_null() => {}
+            None => self.errors.push(format!("{at}: body {response} where none is documented")),
+        }
+        (status, response)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn expect(
+        &mut self,
+        want: u16,
+        method: &str,
+        template: &str,
+        args: &[&str],
+        query: &str,
+        auth: &Auth,
+        body: Option<Value>,
+    ) -> Value {
+        let (status, response) = self.call(method, template, args, query, auth, body).await;
+        assert_eq!(status, want, "{method} {template} {args:?}{query}: {response}");
+        response
+    }
+
+    async fn ok(&mut self, method: &str, template: &str, args: &[&str], body: Option<Value>) -> Value {
+        let admin = self.api.admin.clone();
+        let (status, response) = self.call(method, template, args, "", &admin, body).await;
+        assert!((200..300).contains(&status), "{method} {template} {args:?}: {status} {response}");
+        response
+    }
+}
+
+#[tokio::test]
+async fn real_requests_and_responses_match_the_documented_schemas() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let api = Api::start(&db).await;
+    let doc = fetch_document(&api.app).await;
+    let mut c = Checker {
+        api: &api,
+        doc: doc.clone(),
+        seen: BTreeMap::new(),
+        errors: Vec::new(),
+    };
+    let admin = api.admin.clone();
+    let user = api.user.clone();
+
+    c.ok("GET", "/api/v1/whoami", &[], None).await;
+    c.call("GET", "/api/v1/openapi.json", &[], "", &Auth::None, None).await;
+    c.ok("GET", "/api/v1/schemas", &[], None).await;
+
+    // The catalog.
+    c.ok("POST", "/api/v1/schemas", &[], Some(json!({"key": "IT", "name": "IT assets", "description": "Hardware"}))).await;
+    c.ok("POST", "/api/v1/schemas", &[], Some(json!({"key": "TMP", "name": "Scratch"}))).await;
+    c.ok("PUT", "/api/v1/schemas/{schema}", &["IT"], Some(json!({"name": "IT assets", "usersCanEdit": false}))).await;
+    c.ok("DELETE", "/api/v1/schemas/{schema}", &["TMP"], None).await;
+    c.ok("GET", "/api/v1/schemas/{schema}/statuses", &["IT"], None).await;
+    let lost = c
+        .ok("POST", "/api/v1/schemas/{schema}/statuses", &["IT"], Some(json!({"name": "Lost", "category": "retired"})))
+        .await["id"]
+        .to_string();
+    c.ok("PUT", "/api/v1/schemas/{schema}/statuses/{id}", &["IT", &lost], Some(json!({"name": "Missing", "category": "retired"}))).await;
+    c.ok("DELETE", "/api/v1/schemas/{schema}/statuses/{id}", &["IT", &lost], None).await;
+
+    let types = "/api/v1/schemas/{schema}/types";
+    let hardware = c.ok("POST", types, &["IT"], Some(json!({"name": "Hardware", "isAbstract": true, "icon": "box"}))).await["id"].to_string();
+    let location = c.ok("POST", types, &["IT"], Some(json!({"name": "Location"}))).await["id"].to_string();
+    let laptop = c
+        .ok("POST", types, &["IT"], Some(json!({"name": "Laptop", "parentId": hardware.parse::<i64>().unwrap(), "icon": "laptop"})))
+        .await["id"]
+        .to_string();
+    let scratch = c.ok("POST", types, &["IT"], Some(json!({"name": "Scratch"}))).await["id"].to_string();
+    let attributes = "/api/v1/schemas/{schema}/types/{id}/attributes";
+    let location_id: i64 = location.parse().unwrap();
+    for (on, draft) in [
+        (&hardware, json!({"name": "Serial number", "kind": "text", "regex": "^[A-Z0-9-]+$", "unique": true, "description": "As printed"})),
+        (&hardware, json!({"name": "Located in", "kind": "reference", "targetType": location_id, "referenceType": "located in", "max": 1})),
+        (&laptop, json!({"name": "RAM (GB)", "kind": "integer", "min": 1, "max": 1024, "required": false})),
+        (&laptop, json!({"name": "Price", "kind": "decimal", "min": 0})),
+        (&laptop, json!({"name": "Purchased", "kind": "date"})),
+        (&laptop, json!({"name": "Last seen", "kind": "datetime"})),
+        (&laptop, json!({"name": "Tags", "kind": "select", "options": ["Loaner", "VIP"], "multiple": true})),
+        (&laptop, json!({"name": "Owner", "kind": "jira_user"})),
+        (&laptop, json!({"name": "Encrypted", "kind": "boolean"})),
+        (&laptop, json!({"name": "Condition", "kind": "status"})),
+    ] {
+        c.ok("POST", attributes, &["IT", on], Some(draft)).await;
+    }
+    let temporary = c
+        .ok("POST", attributes, &["IT", &scratch], Some(json!({"name": "Notes", "kind": "textarea"})))
+        .await["id"]
+        .to_string();
+    c.ok("PUT", "/api/v1/schemas/{schema}/attributes/{id}", &["IT", &temporary], Some(json!({"name": "Remarks", "kind": "textarea"}))).await;
+    c.ok("DELETE", "/api/v1/schemas/{schema}/attributes/{id}", &["IT", &temporary], None).await;
+    c.ok("DELETE", "/api/v1/schemas/{schema}/types/{id}", &["IT", &scratch], None).await;
+    c.ok("GET", attributes, &["IT", &laptop], None).await;
+    c.ok("GET", types, &["IT"], None).await;
+    let laptop_type = c.ok("GET", "/api/v1/schemas/{schema}/types/{id}", &["IT", &laptop], None).await;
+    let name_attribute = laptop_type["attributes"][0]["id"].as_i64().unwrap();
+    c.ok(
+        "PUT",
+        "/api/v1/schemas/{schema}/types/{id}",
+        &["IT", &laptop],
+        Some(json!({"name": "Laptop", "parentId": hardware.parse::<i64>().unwrap(), "icon": "laptop", "labelAttributeId": name_attribute})),
+    )
+    .await;
+    c.ok("GET", "/api/v1/schemas/{schema}", &["IT"], None).await;
+
+    // Assets.
+    let assets = "/api/v1/schemas/{schema}/assets";
+    c.ok("POST", assets, &["IT"], Some(json!({"type": "Location", "attributes": {"Name": "Depot"}}))).await;
+    let laptop_asset = c
+        .ok(
+            "POST",
+            assets,
+            &["IT"],
+            Some(json!({"type": laptop.parse::<i64>().unwrap(), "status": "In use", "attributes": {
+                "Name": "Ada's laptop", "Serial number": "SN-1", "Located in": "IT-1", "RAM (GB)": 32,
+                "Price": 1999.5, "Purchased": "2025-03-01", "Last seen": "2026-11-24T10:15:00Z",
+                "Tags": ["VIP"], "Owner": api.site.admin_account_id, "Encrypted": true
+            }})),
+        )
+        .await;
+    assert_eq!(laptop_asset["key"], "IT-2");
+    c.ok("POST", "/api/v1/schemas/{schema}/assets/bulk", &["IT"], Some(json!({"items": [
+        {"type": "Laptop", "attributes": {"Name": "Spare 1"}},
+        {"type": "Laptop", "status": "Available", "attributes": {"Name": "Spare 2", "Serial number": "SN-3"}}
+    ]})))
+    .await;
+    c.ok("PATCH", "/api/v1/schemas/{schema}/assets/bulk", &["IT"], Some(json!({"items": [
+        {"key": "IT-3", "version": 1, "attributes": {"RAM (GB)": 8}},
+        {"key": "IT-4", "version": 1, "status": "In repair", "attributes": {"Serial number": null}}
+    ]})))
+    .await;
+    let (_, page) = c.call("GET", assets, &["IT"], "?limit=2&sort=key&order=asc", &admin, None).await;
+    let cursor = page["nextCursor"].as_str().expect("a next page").to_owned();
+    c.call("GET", assets, &["IT"], &format!("?limit=2&cursor={cursor}"), &admin, None).await;
+    c.call("GET", assets, &["IT"], "?type=Laptop&status=In%20use&q=Ada&includeArchived=true", &admin, None).await;
+    let asset = "/api/v1/assets/{key}";
+    c.ok("GET", asset, &["IT-2"], None).await;
+    c.ok("PATCH", asset, &["IT-2"], Some(json!({"version": 1, "attributes": {"RAM (GB)": 64}}))).await;
+    c.ok("PUT", asset, &["IT-2"], Some(json!({"version": 2, "status": "In use", "attributes": {
+        "Name": "Ada's laptop", "Serial number": "SN-1", "Located in": "IT-1", "Tags": ["VIP", "Loaner"]
+    }})))
+    .await;
+    c.ok("POST", "/api/v1/assets/{key}/archive", &["IT-3"], Some(json!({"version": 2}))).await;
+    c.ok("POST", "/api/v1/assets/{key}/restore", &["IT-3"], Some(json!({"version": 3}))).await;
+    c.call("DELETE", asset, &["IT-4"], "?version=2", &admin, None).await;
+    c.call("GET", "/api/v1/assets/{key}/history", &["IT-2"], "?limit=2", &admin, None).await;
+    c.ok("GET", "/api/v1/assets/{key}/references", &["IT-2"], None).await;
+    c.ok("GET", "/api/v1/assets/{key}/references", &["IT-1"], None).await;
+
+    // Issue links.
+    let issues = "/api/v1/assets/{key}/issues";
+    let linked = c.ok("POST", issues, &["IT-2"], Some(json!({"issue": "AM-1"}))).await;
+    let issue_id = linked["issue"]["id"].to_string();
+    c.ok("POST", issues, &["IT-2"], Some(json!({"issue": issue_id.parse::<i64>().unwrap()}))).await;
+    c.ok("GET", issues, &["IT-2"], None).await;
+    c.ok("GET", "/api/v1/issues/{issue}/assets", &[&issue_id], None).await;
+    c.ok("GET", "/api/v1/assets/{key}/history", &["IT-2"], None).await;
+    c.ok("DELETE", "/api/v1/assets/{key}/issues/{issue}", &["IT-2", &issue_id], None).await;
+
+    // API tokens.
+    let token = c.ok("POST", "/api/v1/tokens", &[], Some(json!({"name": "import script", "readOnly": true}))).await;
+    let secret = token["token"].as_str().unwrap().to_owned();
+    c.ok("GET", "/api/v1/tokens", &[], None).await;
+    let bearer = Auth::Bearer(secret);
+    c.call("GET", asset, &["IT-2"], "", &bearer, None).await;
+    c.call("PATCH", asset, &["IT-2"], "", &bearer, Some(json!({"version": 3, "attributes": {}}))).await;
+    c.ok("DELETE", "/api/v1/tokens/{id}", &[&token["id"].to_string()], None).await;
+
+    // Errors keep to the problem body.
+    let invalid = c
+        .expect(400, "POST", "/api/v1/schemas", &[], "", &admin, Some(json!({"key": "it!", "name": ""})))
+        .await;
+    assert!(invalid["error"]["details"].as_array().is_some_and(|d| !d.is_empty()), "{invalid}");
+    c.expect(400, "GET", assets, &["IT"], "?limit=0", &admin, None).await;
+    c.expect(404, "GET", asset, &["IT-99"], "", &admin, None).await;
+    c.expect(404, "GET", "/api/v1/schemas/{schema}", &["NOPE"], "", &admin, None).await;
+    c.expect(409, "PATCH", asset, &["IT-2"], "", &admin, Some(json!({"version": 1, "attributes": {}}))).await;
+    c.expect(403, "POST", "/api/v1/schemas", &[], "", &user, Some(json!({"key": "HW", "name": "Hardware"}))).await;
+    c.expect(401, "GET", "/api/v1/schemas", &[], "", &Auth::None, None).await;
+    c.expect(401, "GET", "/api/v1/whoami", &[], "", &Auth::Bearer("amj_nope".into()), None).await;
+
+    let errors = std::mem::take(&mut c.errors);
+    assert!(errors.is_empty(), "{} mismatches:\n{}", errors.len(), errors.join("\n"));
+    let unexercised: Vec<_> = documented_routes(&doc)
+        .into_iter()
+        .filter(|route| !c.seen.contains_key(route))
+        .collect();
+    assert!(
+        unexercised.is_empty(),
+        "add these operations to this test so their schemas are checked: {unexercised:?}"
+    );
+    api.stop().await;
+    db.cleanup().await;
+}
