@@ -36,6 +36,7 @@ pub struct AssetType {
 
 /// What a client sends to create or change a type.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AssetTypeDraft {
     pub name: String,

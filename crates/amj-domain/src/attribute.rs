@@ -8,6 +8,7 @@ use std::collections::HashSet;
 /// What kind of value an attribute holds, with the kind's own constraints. The constraints live
 /// inside the variant so that a definition can never carry, say, a regex on an integer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "kind",
     rename_all = "snake_case",
@@ -51,7 +52,9 @@ pub enum AttributeKind {
     },
     /// A Jira project key.
     JiraProject,
-    /// Links to other assets of `target_type` (or a subtype).
+    /// Links to other assets of the target type (or a subtype).
+    // utoipa does not read serde's `rename_all_fields`; this repeats it for the schema.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     Reference {
         target_type: TypeId,
         /// How the link reads, e.g. "installed on".
@@ -60,7 +63,7 @@ pub enum AttributeKind {
         /// none, so `min: 2` without `required` means "none, or at least two".
         #[serde(default)]
         min: u32,
-        /// `None` is unbounded; `Some(1)` makes the attribute single-valued.
+        /// Unbounded when absent (`null`); 1 makes the attribute single-valued.
         #[serde(default)]
         max: Option<u32>,
     },
@@ -352,6 +355,7 @@ pub struct AttributeDef {
 
 /// What a client sends to create or change an attribute.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AttributeDraft {
     pub name: String,

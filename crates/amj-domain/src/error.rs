@@ -45,11 +45,12 @@ pub mod rules {
 
 /// One broken rule on one field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FieldError {
     /// The attribute name, or the draft property (`"key"`, `"name"`, `"parentId"` …).
     pub field: String,
-    /// A code from [`rules`].
+    /// The broken rule's code, e.g. `required` or `format` (the `rules` module lists them all).
     pub rule: &'static str,
     /// A sentence that names the field and the rule, e.g. `"Serial number: must match ^[A-Z]+$"`.
     pub message: String,

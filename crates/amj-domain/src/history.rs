@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// One entry of an asset's history. Names and values are copied in at the time of the change so
 /// the history still reads correctly after attributes, statuses or types are renamed or deleted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "kind",
     rename_all = "snake_case",
@@ -15,6 +16,8 @@ use serde::{Deserialize, Serialize};
 )]
 pub enum HistoryEvent {
     Created,
+    // utoipa does not read serde's `rename_all_fields`; these repeat it for the schema.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     AttributeChanged {
         attribute_id: AttributeId,
         attribute: String,
@@ -30,10 +33,12 @@ pub enum HistoryEvent {
         old: String,
         new: String,
     },
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     Linked {
         issue_id: i64,
         issue_key: String,
     },
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     Unlinked {
         issue_id: i64,
         issue_key: String,

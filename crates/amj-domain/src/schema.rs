@@ -170,6 +170,7 @@ pub struct Schema {
 
 /// What a client sends to create or update a schema.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SchemaDraft {
     pub key: String,

@@ -21,39 +21,54 @@ use std::sync::Arc;
 pub const BULK_MAX: usize = 1000;
 
 /// An asset as a client sends it for creation.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AssetInput {
     /// The type, by id or by name.
     #[serde(rename = "type")]
+    #[schema(value_type = crate::web::openapi::IdOrName)]
     pub asset_type: Json,
     /// The status, by id or name; the schema's first status when absent.
     #[serde(default)]
+    #[schema(value_type = Option<crate::web::openapi::IdOrName>)]
     pub status: Option<Json>,
+    /// Values by attribute name (or id); multi-valued attributes take arrays.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub attributes: Map<String, Json>,
 }
 
 /// A change to an existing asset: `version` is the one the client read.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AssetUpdateInput {
     pub version: i64,
+    /// The status, by id or name; unchanged when absent.
     #[serde(default)]
+    #[schema(value_type = Option<crate::web::openapi::IdOrName>)]
     pub status: Option<Json>,
+    /// Values by attribute name (or id). PUT replaces all values (omitted ones are cleared);
+    /// PATCH changes only those named, and `null` clears one.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub attributes: Map<String, Json>,
 }
 
 /// One row of a bulk update.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BulkUpdateItem {
+    /// The asset's key.
     pub key: String,
+    /// The version of the asset as you read it.
     pub version: i64,
+    /// The status, by id or name; unchanged when absent.
     #[serde(default)]
+    #[schema(value_type = Option<crate::web::openapi::IdOrName>)]
     pub status: Option<Json>,
+    /// Values by attribute name (or id) to change; `null` clears one.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub attributes: Map<String, Json>,
 }
 

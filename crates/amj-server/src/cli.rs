@@ -1,7 +1,10 @@
-//! The `amj` command line: `serve`, `demo` and `secret-key generate`.
+//! The `amj` command line: `serve`, `demo`, `jira-sim`, `secret-key generate` and `bench`.
 
+use crate::bench::{AssetBenchOptions, run_asset_bench};
 use crate::config::{ATLASSIAN_ALL_JS, AppConfig};
 use crate::crypto::MasterKey;
+use crate::seed::{Existing, SeedPlan, ensure_bench_tenant, seed_site};
+use crate::store::links::IssueRef;
 use crate::store::{DatabaseLocation, Store};
 use crate::web::{AppState, build_app, serve};
 use amj_connect::install_keys::{ATLASSIAN_KEY_SERVER, HttpInstallKeyStore, KeyServers};
@@ -9,7 +12,7 @@ use amj_connect::lifecycle::HostAllowList;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Debug, Parser)]
@@ -34,6 +37,79 @@ pub enum Command {
     /// Manage the master key that encrypts shared secrets at rest.
     #[command(subcommand)]
     SecretKey(SecretKeyCommand),
+    /// Fill a site with generated assets and measure the asset store (docs/PERFORMANCE.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Add generated IT assets to a site (created as a synthetic install when absent).
+    Seed(BenchSeedArgs),
+    /// Top a site up to --assets assets, then time gets, updates, list pages and bulk inserts.
+    Assets(BenchAssetsArgs),
+}
+
+/// The app key bench sites are installed under, as `serve` uses by default.
+const BENCH_APP_KEY: &str = "asset-management-for-jira";
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchSeedArgs {
+    /// sqlite://<file> or postgres://… (no default: seeding writes a lot into it).
+    #[arg(long)]
+    pub database_url: String,
+    /// The site's clientKey. A site that is not installed gets a synthetic install that can never
+    /// authenticate a request.
+    #[arg(long, value_parser = parse_client_key)]
+    pub tenant: String,
+    /// How many assets to add.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub assets: u64,
+    /// Link every n-th new asset to a (made-up) Jira issue; 0 for none.
+    #[arg(long, default_value_t = 1000)]
+    pub link_every: u64,
+    /// Assets per transaction.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub batch: u64,
+    /// Seed of the generator: the same seed gives the same data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The master key file, as for `serve` (required with PostgreSQL).
+    #[arg(long, env = "AMJ_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchAssetsArgs {
+    /// sqlite://<file> or postgres://… Use a database of its own: the bench adds data.
+    #[arg(long)]
+    pub database_url: String,
+    /// The clientKey of the benchmark site (a synthetic install when absent).
+    #[arg(long, default_value = "amj-bench-site", value_parser = parse_client_key)]
+    pub tenant: String,
+    /// The site is topped up to this many assets first (reused when it has them).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub assets: u64,
+    /// Timed calls per operation.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub samples: u64,
+    /// 1,000-asset batches inserted to measure the insert rate (they stay in the site).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    pub insert_batches: u64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The master key file, as for `serve` (required with PostgreSQL).
+    #[arg(long, env = "AMJ_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+}
+
+/// A clientKey as installs carry it: 1 to 255 characters, no control characters.
+fn parse_client_key(text: &str) -> Result<String, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed.len() > 255 || trimmed.chars().any(char::is_control) {
+        return Err("a clientKey is 1 to 255 characters without control characters".into());
+    }
+    Ok(trimmed.to_owned())
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,26 +251,7 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Prepared> {
         .map_err(|e| anyhow::anyhow!("--allowed-hosts: {e}"))?;
     let location = DatabaseLocation::parse(&args.database_url)
         .map_err(|e| anyhow::anyhow!("--database-url: {e}"))?;
-    let master_key = match (&args.secret_key_file, &location) {
-        (Some(path), _) => MasterKey::load(path)?,
-        (None, DatabaseLocation::Sqlite(db_path)) => {
-            let key_path = db_path
-                .parent()
-                .map(|p| p.join("master.key"))
-                .unwrap_or_else(|| PathBuf::from("master.key"));
-            let (key, created) = MasterKey::load_or_create(&key_path)?;
-            if created {
-                tracing::warn!(path = %key_path.display(), "created a new master key for shared secrets; back it up with the database");
-            } else {
-                tracing::info!(path = %key_path.display(), "using the master key next to the database");
-            }
-            key
-        }
-        (None, DatabaseLocation::Postgres(_)) => bail!(
-            "PostgreSQL needs --secret-key-file (or AMJ_SECRET_KEY_FILE): every instance must share one master key. \
-             Create one with `amj secret-key generate`."
-        ),
-    };
+    let master_key = master_key_for(args.secret_key_file.as_deref(), &location)?;
     let store = Store::connect(&location, Arc::new(master_key))
         .await
         .context("cannot open the database")?;
@@ -215,6 +272,34 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Prepared> {
     Ok(Prepared {
         state,
         bind: args.bind,
+    })
+}
+
+/// The master key: from `--secret-key-file`, else (SQLite only) the one next to the database,
+/// created on first use. PostgreSQL has no default: every instance must share one key.
+fn master_key_for(
+    secret_key_file: Option<&Path>,
+    location: &DatabaseLocation,
+) -> anyhow::Result<MasterKey> {
+    Ok(match (secret_key_file, location) {
+        (Some(path), _) => MasterKey::load(path)?,
+        (None, DatabaseLocation::Sqlite(db_path)) => {
+            let key_path = db_path
+                .parent()
+                .map(|p| p.join("master.key"))
+                .unwrap_or_else(|| PathBuf::from("master.key"));
+            let (key, created) = MasterKey::load_or_create(&key_path)?;
+            if created {
+                tracing::warn!(path = %key_path.display(), "created a new master key for shared secrets; back it up with the database");
+            } else {
+                tracing::info!(path = %key_path.display(), "using the master key next to the database");
+            }
+            key
+        }
+        (None, DatabaseLocation::Postgres(_)) => bail!(
+            "PostgreSQL needs --secret-key-file (or AMJ_SECRET_KEY_FILE): every instance must share one master key. \
+             Create one with `amj secret-key generate`."
+        ),
     })
 }
 
@@ -265,6 +350,14 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         if status != 204 {
             bail!("installing the app on the simulated site {site} failed with HTTP {status}");
         }
+        // An empty site shows nothing of the app, so each gets a small fleet of assets. A failure
+        // here leaves the site empty but the demo running.
+        match seed_demo_site(&sim, &store, site).await {
+            Ok(summary) => tracing::info!(site, "{summary}"),
+            Err(e) => {
+                tracing::warn!(site, error = %format!("{e:#}"), "could not fill the demo site with assets")
+            }
+        }
     }
     println!("Asset Management for Jira is running inside a simulated Jira.");
     println!();
@@ -276,6 +369,9 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         args.data_dir.display()
     );
     println!("  sites: acme and globex, installed with signed installs and their own secrets.");
+    println!(
+        "  assets: each site has a schema \"IT\" with laptops, servers, monitors, licences and locations."
+    );
     if let Some(every) = args.rotate_every {
         println!("  rotating every site's secret every {every:?}, as Atlassian's rollouts do.");
         let (sim, app) = (sim.clone(), app.clone());
@@ -297,6 +393,90 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     server.await??;
     store.close().await;
     Ok(())
+}
+
+/// Fills a simulated site with the demo plan, with the site's own people as owners and its own
+/// issues as links, so the glance and the asset pages show names and issues that exist.
+async fn seed_demo_site(
+    sim: &amj_jira_sim::Sim,
+    store: &Store,
+    site: &str,
+) -> anyhow::Result<String> {
+    let client_key = sim.site(site)?.client_key;
+    let tenant = store
+        .tenant_by_client_key(&client_key)
+        .await?
+        .with_context(|| format!("the site {site} is not in the database after its install"))?;
+    let mut plan = SeedPlan::demo();
+    plan.users = sim
+        .site_users(site)?
+        .into_iter()
+        .map(|u| u.account_id)
+        .collect();
+    plan.issues = sim
+        .with_data(site, |d| {
+            d.issues
+                .iter()
+                .filter_map(|i| {
+                    Some(IssueRef {
+                        id: i.id.parse().ok()?,
+                        key: i.key.clone(),
+                        summary: i.summary.clone(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(seed_site(store, tenant.id, &plan).await?.summary())
+}
+
+/// Opens the store for `amj bench`, with the same master-key rules as `serve`.
+async fn bench_store(database_url: &str, secret_key_file: Option<&Path>) -> anyhow::Result<Store> {
+    let location = DatabaseLocation::parse(database_url)
+        .map_err(|e| anyhow::anyhow!("--database-url: {e}"))?;
+    let master_key = master_key_for(secret_key_file, &location)?;
+    Store::connect(&location, Arc::new(master_key))
+        .await
+        .context("cannot open the database")
+}
+
+pub async fn run_bench(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Seed(args) => {
+            let store = bench_store(&args.database_url, args.secret_key_file.as_deref()).await?;
+            let tenant = ensure_bench_tenant(&store, &args.tenant, BENCH_APP_KEY).await?;
+            let plan = SeedPlan {
+                assets: args.assets,
+                link_every: args.link_every,
+                batch: usize::try_from(args.batch).unwrap_or(1000),
+                seed: args.seed,
+                existing: Existing::Add,
+                ..SeedPlan::large(args.assets)
+            };
+            let report = seed_site(&store, tenant, &plan).await;
+            store.close().await;
+            println!("{}", report?.summary());
+            Ok(())
+        }
+        BenchCommand::Assets(args) => {
+            let store = bench_store(&args.database_url, args.secret_key_file.as_deref()).await?;
+            let tenant = ensure_bench_tenant(&store, &args.tenant, BENCH_APP_KEY).await?;
+            let options = AssetBenchOptions {
+                assets: args.assets,
+                samples: usize::try_from(args.samples).unwrap_or(200),
+                insert_batches: args.insert_batches,
+                seed: args.seed,
+            };
+            let report = run_asset_bench(&store, tenant, &options).await;
+            store.close().await;
+            let report = report?;
+            if let Some(seed) = &report.seed {
+                println!("{}\n", seed.summary());
+            }
+            print!("{}", report.markdown());
+            Ok(())
+        }
+    }
 }
 
 pub async fn run_jira_sim(args: JiraSimArgs) -> anyhow::Result<()> {

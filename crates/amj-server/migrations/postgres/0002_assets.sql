@@ -69,7 +69,8 @@ CREATE TABLE asset (
     type_id BIGINT NOT NULL REFERENCES asset_type (id),
     number BIGINT NOT NULL,
     label TEXT NOT NULL,
-    label_sort TEXT NOT NULL,
+    -- "C" collation: bytewise, like SQLite, so both backends sort and prefix-match alike.
+    label_sort TEXT COLLATE "C" NOT NULL,
     status_id BIGINT NOT NULL REFERENCES asset_status (id),
     -- The attribute values as one JSON document keyed by attribute id: one read serves a page.
     -- asset_value below indexes the same values for sorting and filtering.
@@ -95,7 +96,7 @@ CREATE TABLE asset_value (
     asset_id BIGINT NOT NULL REFERENCES asset (id) ON DELETE CASCADE,
     attribute_id BIGINT NOT NULL,
     ord BIGINT NOT NULL,
-    v_text TEXT,
+    v_text TEXT COLLATE "C",
     v_int BIGINT,
     v_num DOUBLE PRECISION,
     v_ref BIGINT,

@@ -31,7 +31,8 @@ fn single(e: StoreError) -> AppError {
 
 // ----- list -----
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ListParams {
     /// Type ids or names, comma-separated; each includes its subtypes.
@@ -49,10 +50,14 @@ pub struct ListParams {
     /// `asc` (default) or `desc`.
     #[serde(default)]
     pub order: Option<String>,
+    /// `nextCursor` of the previous page.
     #[serde(default)]
     pub cursor: Option<String>,
+    /// Assets per page, 1 to 500 (default 50).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// Also list archived assets (default false).
     #[serde(default)]
     pub include_archived: Option<bool>,
 }
@@ -137,6 +142,17 @@ fn list_request(model: &SchemaModel, params: ListParams) -> Result<ListRequest, 
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/schemas/{schema}/assets",
+    tag = "assets",
+    params(super::openapi::SchemaPath, ListParams),
+    responses(
+        (status = 200, description = "A page of the schema's assets", body = super::openapi::AssetPageBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 404, response = super::openapi::NotFound)
+    )
+)]
 pub async fn list_assets(
     State(state): State<AppState>,
     caller: Caller,
@@ -157,6 +173,20 @@ pub async fn list_assets(
 
 // ----- create -----
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/schemas/{schema}/assets",
+    tag = "assets",
+    params(super::openapi::SchemaPath),
+    request_body = AssetInput,
+    responses(
+        (status = 201, description = "The new asset", body = super::openapi::AssetBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn create_asset(
     State(state): State<AppState>,
     caller: Caller,
@@ -177,7 +207,8 @@ pub async fn create_asset(
     Ok((StatusCode::CREATED, Json(asset_json(&model, asset))))
 }
 
-#[derive(Debug, Deserialize)]
+/// Between 1 and 1,000 assets, created in one transaction: all or none.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkCreate {
     pub items: Vec<AssetInput>,
@@ -195,6 +226,20 @@ fn check_bulk_size(n: usize) -> ApiResult<()> {
 }
 
 /// Creates up to 1,000 assets in one transaction: all or none.
+#[utoipa::path(
+    post,
+    path = "/api/v1/schemas/{schema}/assets/bulk",
+    tag = "assets",
+    params(super::openapi::SchemaPath),
+    request_body = BulkCreate,
+    responses(
+        (status = 201, description = "The new assets, in the order sent", body = super::openapi::AssetItemsBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn bulk_create(
     State(state): State<AppState>,
     caller: Caller,
@@ -215,6 +260,16 @@ pub async fn bulk_create(
 
 // ----- read, update, archive -----
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assets/{key}",
+    tag = "assets",
+    params(super::openapi::AssetPath),
+    responses(
+        (status = 200, description = "The asset", body = super::openapi::AssetBody),
+        (status = 404, response = super::openapi::NotFound)
+    )
+)]
 pub async fn get_asset(
     State(state): State<AppState>,
     caller: Caller,
@@ -262,6 +317,20 @@ async fn update(
 }
 
 /// PUT replaces every attribute value (omitted ones are cleared).
+#[utoipa::path(
+    put,
+    path = "/api/v1/assets/{key}",
+    tag = "assets",
+    params(super::openapi::AssetPath),
+    request_body = AssetUpdateInput,
+    responses(
+        (status = 200, description = "The updated asset", body = super::openapi::AssetBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn replace_asset(
     State(state): State<AppState>,
     caller: Caller,
@@ -272,6 +341,20 @@ pub async fn replace_asset(
 }
 
 /// PATCH changes only the attributes named (`null` clears one).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/assets/{key}",
+    tag = "assets",
+    params(super::openapi::AssetPath),
+    request_body = AssetUpdateInput,
+    responses(
+        (status = 200, description = "The updated asset", body = super::openapi::AssetBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn patch_asset(
     State(state): State<AppState>,
     caller: Caller,
@@ -281,13 +364,28 @@ pub async fn patch_asset(
     update(&state, &caller, &key, input, Mode::Patch).await
 }
 
-#[derive(Debug, Deserialize)]
+/// Between 1 and 1,000 patches of assets of the schema, applied in one transaction: all or none.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkUpdate {
     pub items: Vec<BulkUpdateItem>,
 }
 
 /// Patches up to 1,000 assets of one schema in one transaction: all or none.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/schemas/{schema}/assets/bulk",
+    tag = "assets",
+    params(super::openapi::SchemaPath),
+    request_body = BulkUpdate,
+    responses(
+        (status = 200, description = "The updated assets, in the order sent", body = super::openapi::AssetItemsBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn bulk_update(
     State(state): State<AppState>,
     caller: Caller,
@@ -386,9 +484,11 @@ pub async fn bulk_update(
     Ok(Json(json!({"items": items})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VersionOnly {
+    /// The version of the asset as you read it.
     pub version: i64,
 }
 
@@ -416,6 +516,20 @@ async fn set_archived(
 }
 
 /// Assets are archived, never deleted: their history is kept forever.
+#[utoipa::path(
+    post,
+    path = "/api/v1/assets/{key}/archive",
+    tag = "assets",
+    params(super::openapi::AssetPath),
+    request_body = VersionOnly,
+    responses(
+        (status = 200, description = "The archived asset", body = super::openapi::AssetBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn archive_asset(
     State(state): State<AppState>,
     caller: Caller,
@@ -425,6 +539,20 @@ pub async fn archive_asset(
     set_archived(&state, &caller, &key, body.version, true).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/assets/{key}/restore",
+    tag = "assets",
+    params(super::openapi::AssetPath),
+    request_body = VersionOnly,
+    responses(
+        (status = 200, description = "The restored asset", body = super::openapi::AssetBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn restore_asset(
     State(state): State<AppState>,
     caller: Caller,
@@ -435,6 +563,19 @@ pub async fn restore_asset(
 }
 
 /// `DELETE /assets/{key}?version=N` archives, for clients that expect DELETE.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/assets/{key}",
+    tag = "assets",
+    params(super::openapi::AssetPath, VersionOnly),
+    responses(
+        (status = 200, description = "The archived asset", body = super::openapi::AssetBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn delete_asset(
     State(state): State<AppState>,
     caller: Caller,
@@ -446,12 +587,16 @@ pub async fn delete_asset(
 
 // ----- history and references -----
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageParams {
+    /// The next-page cursor of the previous page.
     #[serde(default)]
     pub cursor: Option<i64>,
+    /// Entries per page, 1 to 500 (default 50).
     #[serde(default)]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -468,6 +613,17 @@ fn page_limit(limit: Option<u32>) -> ApiResult<u32> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assets/{key}/history",
+    tag = "assets",
+    params(super::openapi::AssetPath, PageParams),
+    responses(
+        (status = 200, description = "A page of the asset's history", body = super::openapi::HistoryPageBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 404, response = super::openapi::NotFound)
+    )
+)]
 pub async fn asset_history(
     State(state): State<AppState>,
     caller: Caller,
@@ -494,6 +650,17 @@ pub async fn asset_history(
 
 /// Outbound references (what this asset points at) and a page of inbound ones (what points at
 /// it), each with its reference type.
+#[utoipa::path(
+    get,
+    path = "/api/v1/assets/{key}/references",
+    tag = "assets",
+    params(super::openapi::AssetPath, PageParams),
+    responses(
+        (status = 200, description = "The asset's references; `cursor` and `limit` page the inbound ones", body = super::openapi::ReferencesBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 404, response = super::openapi::NotFound)
+    )
+)]
 pub async fn asset_references(
     State(state): State<AppState>,
     caller: Caller,
@@ -542,6 +709,16 @@ pub async fn asset_references(
 
 // ----- issue links -----
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assets/{key}/issues",
+    tag = "issue links",
+    params(super::openapi::AssetPath),
+    responses(
+        (status = 200, description = "The Jira issues linked to the asset", body = super::openapi::IssueLinksBody),
+        (status = 404, response = super::openapi::NotFound)
+    )
+)]
 pub async fn asset_issues(
     State(state): State<AppState>,
     caller: Caller,
@@ -555,10 +732,11 @@ pub async fn asset_issues(
     Ok(Json(json!({"items": links})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkInput {
     /// An issue key (`PROJ-12`) or id.
+    #[schema(value_type = super::openapi::IssueKeyOrId)]
     pub issue: Json_,
 }
 
@@ -647,6 +825,21 @@ async fn sync_issue_property(state: &AppState, caller: &Caller, issue_id: i64) -
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/assets/{key}/issues",
+    tag = "issue links",
+    params(super::openapi::AssetPath),
+    request_body = LinkInput,
+    responses(
+        (status = 201, description = "Linked", body = super::openapi::LinkResultBody),
+        (status = 200, description = "Already linked", body = super::openapi::LinkResultBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn link_issue(
     State(state): State<AppState>,
     caller: Caller,
@@ -678,6 +871,17 @@ pub async fn link_issue(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/assets/{key}/issues/{issue}",
+    tag = "issue links",
+    params(super::openapi::AssetIssuePath),
+    responses(
+        (status = 204, description = "Unlinked"),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound)
+    )
+)]
 pub async fn unlink_issue(
     State(state): State<AppState>,
     caller: Caller,
@@ -703,6 +907,16 @@ pub async fn unlink_issue(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/issues/{issue}/assets",
+    tag = "issue links",
+    params(super::openapi::IssuePath),
+    responses(
+        (status = 200, description = "The assets linked to the issue", body = super::openapi::IssueAssetsBody),
+        (status = 400, response = super::openapi::BadRequest)
+    )
+)]
 pub async fn issue_assets(
     State(state): State<AppState>,
     caller: Caller,
@@ -730,21 +944,45 @@ pub async fn issue_assets(
 
 // ----- API tokens -----
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    tag = "API tokens",
+    security(("contextJwt" = [])),
+    responses(
+        (status = 200, description = "The site's API tokens, revoked ones included", body = super::openapi::TokenListBody),
+        (status = 403, response = super::openapi::Forbidden)
+    )
+)]
 pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Json_>> {
     caller.require_admin_user(&state).await?;
     let tokens = state.store.list_api_tokens(caller.tenant_id()).await?;
     Ok(Json(json!({"items": tokens})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TokenInput {
+    /// 1 to 100 characters, to recognise the token later.
     pub name: String,
+    /// A read-only token may only read.
     #[serde(default)]
     pub read_only: bool,
 }
 
 /// Creates a token and shows its secret, this once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    tag = "API tokens",
+    request_body = TokenInput,
+    security(("contextJwt" = [])),
+    responses(
+        (status = 201, description = "The new token with its secret, shown this once", body = super::openapi::CreatedTokenBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden)
+    )
+)]
 pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -768,6 +1006,18 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{id}",
+    tag = "API tokens",
+    params(super::openapi::TokenPath),
+    security(("contextJwt" = [])),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound)
+    )
+)]
 pub async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,

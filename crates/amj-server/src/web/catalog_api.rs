@@ -78,6 +78,14 @@ fn attribute_json(model: &SchemaModel, a: &AttributeDef, seen_from: Option<TypeI
 
 // ----- schemas -----
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/schemas",
+    tag = "schemas",
+    responses(
+        (status = 200, description = "The schemas of the site", body = super::openapi::SchemaListBody)
+    )
+)]
 pub async fn list_schemas(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Json_>> {
     let schemas = state.store.list_schemas(caller.tenant_id()).await?;
     Ok(Json(
@@ -85,6 +93,18 @@ pub async fn list_schemas(State(state): State<AppState>, caller: Caller) -> ApiR
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/schemas",
+    tag = "schemas",
+    request_body = amj_domain::SchemaDraft,
+    responses(
+        (status = 201, description = "The new schema", body = super::openapi::SchemaBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn create_schema(
     State(state): State<AppState>,
     caller: Caller,
@@ -100,6 +120,16 @@ pub async fn create_schema(
     Ok((StatusCode::CREATED, Json(schema_json(&schema))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/schemas/{schema}",
+    tag = "schemas",
+    params(super::openapi::SchemaPath),
+    responses(
+        (status = 200, description = "The schema with its statuses and types", body = super::openapi::SchemaDetailBody),
+        (status = 404, response = super::openapi::NotFound)
+    )
+)]
 pub async fn get_schema(
     State(state): State<AppState>,
     caller: Caller,
@@ -116,7 +146,8 @@ pub async fn get_schema(
     Ok(Json(body))
 }
 
-#[derive(Debug, Deserialize)]
+/// A schema's changes; its key cannot change.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SchemaUpdate {
     pub name: String,
@@ -126,6 +157,19 @@ pub struct SchemaUpdate {
     pub users_can_edit: bool,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/schemas/{schema}",
+    tag = "schemas",
+    params(super::openapi::SchemaPath),
+    request_body = SchemaUpdate,
+    responses(
+        (status = 200, description = "The updated schema", body = super::openapi::SchemaBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound)
+    )
+)]
 pub async fn update_schema(
     State(state): State<AppState>,
     caller: Caller,
@@ -160,6 +204,18 @@ pub async fn update_schema(
     Ok(Json(schema_json(&schema)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/schemas/{schema}",
+    tag = "schemas",
+    params(super::openapi::SchemaPath),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn delete_schema(
     State(state): State<AppState>,
     caller: Caller,
@@ -176,6 +232,16 @@ pub async fn delete_schema(
 
 // ----- statuses -----
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/schemas/{schema}/statuses",
+    tag = "statuses",
+    params(super::openapi::SchemaPath),
+    responses(
+        (status = 200, description = "The schema's statuses", body = super::openapi::StatusListBody),
+        (status = 404, response = super::openapi::NotFound)
+    )
+)]
 pub async fn list_statuses(
     State(state): State<AppState>,
     caller: Caller,
@@ -185,6 +251,20 @@ pub async fn list_statuses(
     Ok(Json(json!({"statuses": model.statuses})))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/schemas/{schema}/statuses",
+    tag = "statuses",
+    params(super::openapi::SchemaPath),
+    request_body = StatusDraft,
+    responses(
+        (status = 201, description = "The new status", body = amj_domain::Status),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn create_status(
     State(state): State<AppState>,
     caller: Caller,
@@ -202,6 +282,20 @@ pub async fn create_status(
     Ok((StatusCode::CREATED, Json(json!(status))))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/schemas/{schema}/statuses/{id}",
+    tag = "statuses",
+    params(super::openapi::SchemaItemPath),
+    request_body = StatusDraft,
+    responses(
+        (status = 200, description = "The updated status", body = amj_domain::Status),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn update_status(
     State(state): State<AppState>,
     caller: Caller,
@@ -224,6 +318,18 @@ pub async fn update_status(
     Ok(Json(json!(status)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/schemas/{schema}/statuses/{id}",
+    tag = "statuses",
+    params(super::openapi::SchemaItemPath),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn delete_status(
     State(state): State<AppState>,
     caller: Caller,
@@ -254,6 +360,16 @@ pub async fn delete_status(
 
 // ----- types -----
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/schemas/{schema}/types",
+    tag = "types",
+    params(super::openapi::SchemaPath),
+    responses(
+        (status = 200, description = "The schema's types", body = super::openapi::TypeListBody),
+        (status = 404, response = super::openapi::NotFound)
+    )
+)]
 pub async fn list_types(
     State(state): State<AppState>,
     caller: Caller,
@@ -279,6 +395,16 @@ fn type_in(model: &SchemaModel, raw: &str) -> ApiResult<TypeId> {
     Ok(id)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/schemas/{schema}/types/{id}",
+    tag = "types",
+    params(super::openapi::SchemaItemPath),
+    responses(
+        (status = 200, description = "The type with its effective attributes", body = super::openapi::AssetTypeBody),
+        (status = 404, response = super::openapi::NotFound)
+    )
+)]
 pub async fn get_type(
     State(state): State<AppState>,
     caller: Caller,
@@ -289,6 +415,20 @@ pub async fn get_type(
     Ok(Json(type_json(&model, id)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/schemas/{schema}/types",
+    tag = "types",
+    params(super::openapi::SchemaPath),
+    request_body = AssetTypeDraft,
+    responses(
+        (status = 201, description = "The new type", body = super::openapi::AssetTypeBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn create_type(
     State(state): State<AppState>,
     caller: Caller,
@@ -312,7 +452,9 @@ pub async fn create_type(
     Ok((StatusCode::CREATED, Json(type_json(&model, created.id))))
 }
 
-#[derive(Debug, Deserialize)]
+/// A type's changes. `labelAttributeId` must name a text attribute of the type or one it
+/// inherits; when absent, the type keeps its own.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TypeUpdateInput {
     pub name: String,
@@ -328,6 +470,20 @@ pub struct TypeUpdateInput {
     pub label_attribute_id: Option<AttributeId>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/schemas/{schema}/types/{id}",
+    tag = "types",
+    params(super::openapi::SchemaItemPath),
+    request_body = TypeUpdateInput,
+    responses(
+        (status = 200, description = "The updated type", body = super::openapi::AssetTypeBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn update_type(
     State(state): State<AppState>,
     caller: Caller,
@@ -391,6 +547,18 @@ pub async fn update_type(
     Ok(Json(type_json(&model, id)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/schemas/{schema}/types/{id}",
+    tag = "types",
+    params(super::openapi::SchemaItemPath),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn delete_type(
     State(state): State<AppState>,
     caller: Caller,
@@ -423,6 +591,16 @@ pub async fn delete_type(
 
 // ----- attributes -----
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/schemas/{schema}/types/{id}/attributes",
+    tag = "attributes",
+    params(super::openapi::SchemaItemPath),
+    responses(
+        (status = 200, description = "The type's effective attributes: its own and inherited ones", body = super::openapi::AttributeListBody),
+        (status = 404, response = super::openapi::NotFound)
+    )
+)]
 pub async fn list_attributes(
     State(state): State<AppState>,
     caller: Caller,
@@ -469,6 +647,20 @@ fn check_attribute(
     errors.into_result(())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/schemas/{schema}/types/{id}/attributes",
+    tag = "attributes",
+    params(super::openapi::SchemaItemPath),
+    request_body = AttributeDraft,
+    responses(
+        (status = 201, description = "The new attribute", body = super::openapi::AttributeBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn create_attribute(
     State(state): State<AppState>,
     caller: Caller,
@@ -501,6 +693,20 @@ fn attribute_in(model: &SchemaModel, raw: &str) -> ApiResult<AttributeDef> {
         })
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/schemas/{schema}/attributes/{id}",
+    tag = "attributes",
+    params(super::openapi::SchemaItemPath),
+    request_body = AttributeDraft,
+    responses(
+        (status = 200, description = "The updated attribute", body = super::openapi::AttributeBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn update_attribute(
     State(state): State<AppState>,
     caller: Caller,
@@ -524,6 +730,18 @@ pub async fn update_attribute(
     Ok(Json(attribute_json(&model, &updated, None)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/schemas/{schema}/attributes/{id}",
+    tag = "attributes",
+    params(super::openapi::SchemaItemPath),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
 pub async fn delete_attribute(
     State(state): State<AppState>,
     caller: Caller,

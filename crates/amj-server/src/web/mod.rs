@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod lifecycle;
+pub mod openapi;
 pub mod pages;
 pub mod webhooks;
 
@@ -21,7 +22,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::response::Response;
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tower_http::request_id::{
@@ -29,6 +30,9 @@ use tower_http::request_id::{
 };
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Clone)]
 pub struct AppState(Arc<AppInner>);
@@ -132,7 +136,6 @@ pub fn build_app(state: AppState) -> Router {
         .route("/static/{file}", get(pages::static_file))
         .route("/webhooks/issue-deleted", post(webhooks::issue_deleted))
         .route("/webhooks/issue-updated", post(webhooks::issue_updated))
-        .route("/api/v1/whoami", get(api::whoami))
         .merge(api_routes())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -153,79 +156,47 @@ pub fn build_app(state: AppState) -> Router {
         .layer(SetSensitiveRequestHeadersLayer::new([axum::http::header::AUTHORIZATION]))
 }
 
-/// The REST API. Every handler takes a `Caller` (Connect JWT or API token) first, so no route
-/// can forget authentication or the tenant.
-fn api_routes() -> Router<AppState> {
+/// The REST API: its router and its OpenAPI document (`GET /api/v1/openapi.json`), both built
+/// from this one list. `routes!` takes each route's path and methods from the handler's
+/// `#[utoipa::path]`, so a route cannot be served undocumented or documented unserved. Register
+/// API routes only with `.routes(routes!(…))`, one path per call (the handlers of one call share
+/// a method router). Every handler but `whoami` and `openapi_json` takes a `Caller` (Connect JWT or
+/// API token) first, so no route can forget authentication or the tenant.
+pub fn api_router() -> OpenApiRouter<AppState> {
     use assets_api as a;
     use catalog_api as c;
-    Router::new()
-        .route(
-            "/api/v1/schemas",
-            get(c::list_schemas).post(c::create_schema),
-        )
-        .route(
-            "/api/v1/schemas/{schema}",
-            get(c::get_schema)
-                .put(c::update_schema)
-                .delete(c::delete_schema),
-        )
-        .route(
-            "/api/v1/schemas/{schema}/statuses",
-            get(c::list_statuses).post(c::create_status),
-        )
-        .route(
-            "/api/v1/schemas/{schema}/statuses/{id}",
-            put(c::update_status).delete(c::delete_status),
-        )
-        .route(
-            "/api/v1/schemas/{schema}/types",
-            get(c::list_types).post(c::create_type),
-        )
-        .route(
-            "/api/v1/schemas/{schema}/types/{id}",
-            get(c::get_type).put(c::update_type).delete(c::delete_type),
-        )
-        .route(
-            "/api/v1/schemas/{schema}/types/{id}/attributes",
-            get(c::list_attributes).post(c::create_attribute),
-        )
-        .route(
-            "/api/v1/schemas/{schema}/attributes/{id}",
-            put(c::update_attribute).delete(c::delete_attribute),
-        )
-        .route(
-            "/api/v1/schemas/{schema}/assets",
-            get(a::list_assets).post(a::create_asset),
-        )
-        .route(
-            "/api/v1/schemas/{schema}/assets/bulk",
-            post(a::bulk_create).patch(a::bulk_update),
-        )
-        .route(
-            "/api/v1/assets/{key}",
-            get(a::get_asset)
-                .put(a::replace_asset)
-                .patch(a::patch_asset)
-                .delete(a::delete_asset),
-        )
-        .route("/api/v1/assets/{key}/archive", post(a::archive_asset))
-        .route("/api/v1/assets/{key}/restore", post(a::restore_asset))
-        .route("/api/v1/assets/{key}/history", get(a::asset_history))
-        .route("/api/v1/assets/{key}/references", get(a::asset_references))
-        .route(
-            "/api/v1/assets/{key}/issues",
-            get(a::asset_issues).post(a::link_issue),
-        )
-        .route(
-            "/api/v1/assets/{key}/issues/{issue}",
-            axum::routing::delete(a::unlink_issue),
-        )
-        .route("/api/v1/issues/{issue}/assets", get(a::issue_assets))
-        .route("/api/v1/tokens", get(a::list_tokens).post(a::create_token))
-        .route(
-            "/api/v1/tokens/{id}",
-            axum::routing::delete(a::revoke_token),
-        )
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(api::whoami))
+        .routes(routes!(openapi::openapi_json))
+        .routes(routes!(c::list_schemas, c::create_schema))
+        .routes(routes!(c::get_schema, c::update_schema, c::delete_schema))
+        .routes(routes!(c::list_statuses, c::create_status))
+        .routes(routes!(c::update_status, c::delete_status))
+        .routes(routes!(c::list_types, c::create_type))
+        .routes(routes!(c::get_type, c::update_type, c::delete_type))
+        .routes(routes!(c::list_attributes, c::create_attribute))
+        .routes(routes!(c::update_attribute, c::delete_attribute))
+        .routes(routes!(a::list_assets, a::create_asset))
+        .routes(routes!(a::bulk_create, a::bulk_update))
+        .routes(routes!(
+            a::get_asset,
+            a::replace_asset,
+            a::patch_asset,
+            a::delete_asset
+        ))
+        .routes(routes!(a::archive_asset))
+        .routes(routes!(a::restore_asset))
+        .routes(routes!(a::asset_history))
+        .routes(routes!(a::asset_references))
+        .routes(routes!(a::asset_issues, a::link_issue))
+        .routes(routes!(a::unlink_issue))
+        .routes(routes!(a::issue_assets))
+        .routes(routes!(a::list_tokens, a::create_token))
+        .routes(routes!(a::revoke_token))
+}
+
+fn api_routes() -> Router<AppState> {
+    api_router().split_for_parts().0
 }
 
 /// 401s name our app key as their realm (`WWW-Authenticate: JWT realm="<app key>"`), as Atlassian's

@@ -142,7 +142,10 @@ fn structural_problems(doc: &Value) -> Vec<String> {
                     for (status, response) in responses {
                         let valid_status = status == "default"
                             || (status.len() == 3
-                                && status.chars().next().is_some_and(|c| ('1'..='5').contains(&c))
+                                && status
+                                    .chars()
+                                    .next()
+                                    .is_some_and(|c| ('1'..='5').contains(&c))
                                 && (status[1..].chars().all(|c| c.is_ascii_digit())
                                     || &status[1..] == "XX"));
                         if !valid_status {
@@ -318,7 +321,10 @@ async fn the_document_is_public_openapi_3_1_and_structurally_valid() {
     ]
     .into();
     assert_eq!(query, expected);
-    let page = deref(&doc, &list["responses"]["200"]["content"]["application/json"]["schema"]);
+    let page = deref(
+        &doc,
+        &list["responses"]["200"]["content"]["application/json"]["schema"],
+    );
     assert!(page["properties"]["nextCursor"].is_object(), "{page}");
     for status in ["401", "404", "503"] {
         assert!(
@@ -443,7 +449,8 @@ fn validate(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut V
                 }
             }
             "properties" => {
-                if let (Some(properties), Some(object)) = (argument.as_object(), value.as_object()) {
+                if let (Some(properties), Some(object)) = (argument.as_object(), value.as_object())
+                {
                     for (name, property) in properties {
                         if let Some(v) = object.get(name) {
                             validate(doc, property, v, &format!("{at}.{name}"), errors);
@@ -453,7 +460,12 @@ fn validate(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut V
             }
             "required" => {
                 if let Some(object) = value.as_object() {
-                    for name in argument.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                    for name in argument
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                    {
                         if !object.contains_key(name) {
                             errors.push(format!("{at}: required {name} is missing"));
                         }
@@ -495,13 +507,22 @@ fn validate(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut V
                         option_errors.is_empty()
                     })
                     .count();
-                let fits = if keyword == "oneOf" { matching == 1 } else { matching >= 1 };
+                let fits = if keyword == "oneOf" {
+                    matching == 1
+                } else {
+                    matching >= 1
+                };
                 if !fits {
-                    errors.push(format!("{at}: {value} matches {matching} of {keyword} {argument}"));
+                    errors.push(format!(
+                        "{at}: {value} matches {matching} of {keyword} {argument}"
+                    ));
                 }
             }
             "enum" => {
-                if !argument.as_array().is_some_and(|options| options.contains(value)) {
+                if !argument
+                    .as_array()
+                    .is_some_and(|options| options.contains(value))
+                {
                     errors.push(format!("{at}: {value} is not one of {argument}"));
                 }
             }
@@ -512,7 +533,11 @@ fn validate(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut V
             }
             "minimum" | "maximum" => {
                 if let (Some(bound), Some(n)) = (argument.as_f64(), value.as_f64()) {
-                    let fits = if keyword == "minimum" { n >= bound } else { n <= bound };
+                    let fits = if keyword == "minimum" {
+                        n >= bound
+                    } else {
+                        n <= bound
+                    };
                     if !fits {
                         errors.push(format!("{at}: {n} breaks {keyword} {bound}"));
                     }
@@ -521,7 +546,11 @@ fn validate(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut V
             "minItems" | "maxItems" => {
                 if let (Some(bound), Some(items)) = (argument.as_u64(), value.as_array()) {
                     let n = items.len() as u64;
-                    let fits = if keyword == "minItems" { n >= bound } else { n <= bound };
+                    let fits = if keyword == "minItems" {
+                        n >= bound
+                    } else {
+                        n <= bound
+                    };
                     if !fits {
                         errors.push(format!("{at}: {n} items breaks {keyword} {bound}"));
                     }
@@ -533,6 +562,40 @@ fn validate(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut V
             other => errors.push(format!("{at}: the test cannot check keyword {other:?}")),
         }
     }
+}
+
+#[test]
+fn the_schema_check_refuses_bodies_that_do_not_fit() {
+    let doc = serde_json::to_value(amj_server::web::openapi::document()).unwrap();
+    let check = |name: &str, value: Value| {
+        let mut errors = Vec::new();
+        let schema = json!({"$ref": format!("#/components/schemas/{name}")});
+        validate(&doc, &schema, &value, name, &mut errors);
+        errors
+    };
+    assert_eq!(
+        check("Problem", json!({"error": {"code": "x", "message": "y"}})),
+        Vec::<String>::new()
+    );
+    assert!(!check("Problem", json!({"error": {"code": 1, "message": "y"}})).is_empty());
+    assert!(!check("Problem", json!({"error": {"message": "y"}})).is_empty());
+    let draft = json!({"name": "RAM", "kind": "integer", "min": 1});
+    assert_eq!(check("AttributeDraft", draft), Vec::<String>::new());
+    assert!(!check("AttributeDraft", json!({"name": "RAM", "kind": "integr"})).is_empty());
+    assert!(!check("AttributeDraft", json!({"name": "At", "kind": "reference"})).is_empty());
+    assert!(!check("AssetInput", json!({"type": "Laptop", "colour": "red"})).is_empty());
+    assert!(!check("AssetPageBody", json!({"items": []})).is_empty());
+    assert_eq!(
+        check("AssetPageBody", json!({"items": [], "nextCursor": null})),
+        Vec::<String>::new()
+    );
+    assert!(
+        !check(
+            "HistoryEntryBody",
+            json!({"id": 1, "at": null, "actor": "a", "kind": "moved"})
+        )
+        .is_empty()
+    );
 }
 
 /// Calls the API and checks the request and response bodies against the document. Remembers
@@ -584,23 +647,39 @@ impl Checker<'_> {
             let schema = &deref(&self.doc, &operation["requestBody"])["content"]["application/json"]
                 ["schema"];
             if schema.is_null() {
-                self.errors.push(format!("{at}: sent a body the document does not describe"));
+                self.errors
+                    .push(format!("{at}: sent a body the document does not describe"));
             } else {
-                validate(&self.doc, schema, body, &format!("{at} request"), &mut self.errors);
+                validate(
+                    &self.doc,
+                    schema,
+                    body,
+                    &format!("{at} request"),
+                    &mut self.errors,
+                );
             }
         }
         let documented = operation["responses"]
             .get(status.to_string())
             .or_else(|| operation["responses"].get("default"));
         let Some(documented) = documented else {
-            self.errors.push(format!("{at}: status not documented: {response}"));
+            self.errors
+                .push(format!("{at}: status not documented: {response}"));
             return (status, response);
         };
         let documented = deref(&self.doc, documented);
         match documented["content"]["application/json"].get("schema") {
-            Some(schema) => validate(&self.doc, schema, &response, &format!("{at} response"), &mut self.errors),
+            Some(schema) => validate(
+                &self.doc,
+                schema,
+                &response,
+                &format!("{at} response"),
+                &mut self.errors,
+            ),
             None if response.is_null() => {}
-            None => self.errors.push(format!("{at}: body {response} where none is documented")),
+            None => self
+                .errors
+                .push(format!("{at}: body {response} where none is documented")),
         }
         (status, response)
     }
@@ -617,14 +696,26 @@ impl Checker<'_> {
         body: Option<Value>,
     ) -> Value {
         let (status, response) = self.call(method, template, args, query, auth, body).await;
-        assert_eq!(status, want, "{method} {template} {args:?}{query}: {response}");
+        assert_eq!(
+            status, want,
+            "{method} {template} {args:?}{query}: {response}"
+        );
         response
     }
 
-    async fn ok(&mut self, method: &str, template: &str, args: &[&str], body: Option<Value>) -> Value {
+    async fn ok(
+        &mut self,
+        method: &str,
+        template: &str,
+        args: &[&str],
+        body: Option<Value>,
+    ) -> Value {
         let admin = self.api.admin.clone();
         let (status, response) = self.call(method, template, args, "", &admin, body).await;
-        assert!((200..300).contains(&status), "{method} {template} {args:?}: {status} {response}");
+        assert!(
+            (200..300).contains(&status),
+            "{method} {template} {args:?}: {status} {response}"
+        );
         response
     }
 }
@@ -644,40 +735,107 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
     let user = api.user.clone();
 
     c.ok("GET", "/api/v1/whoami", &[], None).await;
-    c.call("GET", "/api/v1/openapi.json", &[], "", &Auth::None, None).await;
+    c.call("GET", "/api/v1/openapi.json", &[], "", &Auth::None, None)
+        .await;
     c.ok("GET", "/api/v1/schemas", &[], None).await;
 
     // The catalog.
-    c.ok("POST", "/api/v1/schemas", &[], Some(json!({"key": "IT", "name": "IT assets", "description": "Hardware"}))).await;
-    c.ok("POST", "/api/v1/schemas", &[], Some(json!({"key": "TMP", "name": "Scratch"}))).await;
-    c.ok("PUT", "/api/v1/schemas/{schema}", &["IT"], Some(json!({"name": "IT assets", "usersCanEdit": false}))).await;
-    c.ok("DELETE", "/api/v1/schemas/{schema}", &["TMP"], None).await;
-    c.ok("GET", "/api/v1/schemas/{schema}/statuses", &["IT"], None).await;
+    c.ok(
+        "POST",
+        "/api/v1/schemas",
+        &[],
+        Some(json!({"key": "IT", "name": "IT assets", "description": "Hardware"})),
+    )
+    .await;
+    c.ok(
+        "POST",
+        "/api/v1/schemas",
+        &[],
+        Some(json!({"key": "TMP", "name": "Scratch"})),
+    )
+    .await;
+    c.ok(
+        "PUT",
+        "/api/v1/schemas/{schema}",
+        &["IT"],
+        Some(json!({"name": "IT assets", "usersCanEdit": false})),
+    )
+    .await;
+    c.ok("DELETE", "/api/v1/schemas/{schema}", &["TMP"], None)
+        .await;
+    c.ok("GET", "/api/v1/schemas/{schema}/statuses", &["IT"], None)
+        .await;
     let lost = c
-        .ok("POST", "/api/v1/schemas/{schema}/statuses", &["IT"], Some(json!({"name": "Lost", "category": "retired"})))
+        .ok(
+            "POST",
+            "/api/v1/schemas/{schema}/statuses",
+            &["IT"],
+            Some(json!({"name": "Lost", "category": "retired"})),
+        )
         .await["id"]
         .to_string();
-    c.ok("PUT", "/api/v1/schemas/{schema}/statuses/{id}", &["IT", &lost], Some(json!({"name": "Missing", "category": "retired"}))).await;
-    c.ok("DELETE", "/api/v1/schemas/{schema}/statuses/{id}", &["IT", &lost], None).await;
+    c.ok(
+        "PUT",
+        "/api/v1/schemas/{schema}/statuses/{id}",
+        &["IT", &lost],
+        Some(json!({"name": "Missing", "category": "retired"})),
+    )
+    .await;
+    c.ok(
+        "DELETE",
+        "/api/v1/schemas/{schema}/statuses/{id}",
+        &["IT", &lost],
+        None,
+    )
+    .await;
 
     let types = "/api/v1/schemas/{schema}/types";
-    let hardware = c.ok("POST", types, &["IT"], Some(json!({"name": "Hardware", "isAbstract": true, "icon": "box"}))).await["id"].to_string();
-    let location = c.ok("POST", types, &["IT"], Some(json!({"name": "Location"}))).await["id"].to_string();
+    let hardware = c
+        .ok(
+            "POST",
+            types,
+            &["IT"],
+            Some(json!({"name": "Hardware", "isAbstract": true, "icon": "box"})),
+        )
+        .await["id"]
+        .to_string();
+    let location = c
+        .ok("POST", types, &["IT"], Some(json!({"name": "Location"})))
+        .await["id"]
+        .to_string();
     let laptop = c
         .ok("POST", types, &["IT"], Some(json!({"name": "Laptop", "parentId": hardware.parse::<i64>().unwrap(), "icon": "laptop"})))
         .await["id"]
         .to_string();
-    let scratch = c.ok("POST", types, &["IT"], Some(json!({"name": "Scratch"}))).await["id"].to_string();
+    let scratch = c
+        .ok("POST", types, &["IT"], Some(json!({"name": "Scratch"})))
+        .await["id"]
+        .to_string();
     let attributes = "/api/v1/schemas/{schema}/types/{id}/attributes";
     let location_id: i64 = location.parse().unwrap();
     for (on, draft) in [
-        (&hardware, json!({"name": "Serial number", "kind": "text", "regex": "^[A-Z0-9-]+$", "unique": true, "description": "As printed"})),
-        (&hardware, json!({"name": "Located in", "kind": "reference", "targetType": location_id, "referenceType": "located in", "max": 1})),
-        (&laptop, json!({"name": "RAM (GB)", "kind": "integer", "min": 1, "max": 1024, "required": false})),
-        (&laptop, json!({"name": "Price", "kind": "decimal", "min": 0})),
+        (
+            &hardware,
+            json!({"name": "Serial number", "kind": "text", "regex": "^[A-Z0-9-]+$", "unique": true, "description": "As printed"}),
+        ),
+        (
+            &hardware,
+            json!({"name": "Located in", "kind": "reference", "targetType": location_id, "referenceType": "located in", "max": 1}),
+        ),
+        (
+            &laptop,
+            json!({"name": "RAM (GB)", "kind": "integer", "min": 1, "max": 1024, "required": false}),
+        ),
+        (
+            &laptop,
+            json!({"name": "Price", "kind": "decimal", "min": 0}),
+        ),
         (&laptop, json!({"name": "Purchased", "kind": "date"})),
         (&laptop, json!({"name": "Last seen", "kind": "datetime"})),
-        (&laptop, json!({"name": "Tags", "kind": "select", "options": ["Loaner", "VIP"], "multiple": true})),
+        (
+            &laptop,
+            json!({"name": "Tags", "kind": "select", "options": ["Loaner", "VIP"], "multiple": true}),
+        ),
         (&laptop, json!({"name": "Owner", "kind": "jira_user"})),
         (&laptop, json!({"name": "Encrypted", "kind": "boolean"})),
         (&laptop, json!({"name": "Condition", "kind": "status"})),
@@ -685,15 +843,45 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
         c.ok("POST", attributes, &["IT", on], Some(draft)).await;
     }
     let temporary = c
-        .ok("POST", attributes, &["IT", &scratch], Some(json!({"name": "Notes", "kind": "textarea"})))
+        .ok(
+            "POST",
+            attributes,
+            &["IT", &scratch],
+            Some(json!({"name": "Notes", "kind": "textarea"})),
+        )
         .await["id"]
         .to_string();
-    c.ok("PUT", "/api/v1/schemas/{schema}/attributes/{id}", &["IT", &temporary], Some(json!({"name": "Remarks", "kind": "textarea"}))).await;
-    c.ok("DELETE", "/api/v1/schemas/{schema}/attributes/{id}", &["IT", &temporary], None).await;
-    c.ok("DELETE", "/api/v1/schemas/{schema}/types/{id}", &["IT", &scratch], None).await;
+    c.ok(
+        "PUT",
+        "/api/v1/schemas/{schema}/attributes/{id}",
+        &["IT", &temporary],
+        Some(json!({"name": "Remarks", "kind": "textarea"})),
+    )
+    .await;
+    c.ok(
+        "DELETE",
+        "/api/v1/schemas/{schema}/attributes/{id}",
+        &["IT", &temporary],
+        None,
+    )
+    .await;
+    c.ok(
+        "DELETE",
+        "/api/v1/schemas/{schema}/types/{id}",
+        &["IT", &scratch],
+        None,
+    )
+    .await;
     c.ok("GET", attributes, &["IT", &laptop], None).await;
     c.ok("GET", types, &["IT"], None).await;
-    let laptop_type = c.ok("GET", "/api/v1/schemas/{schema}/types/{id}", &["IT", &laptop], None).await;
+    let laptop_type = c
+        .ok(
+            "GET",
+            "/api/v1/schemas/{schema}/types/{id}",
+            &["IT", &laptop],
+            None,
+        )
+        .await;
     let name_attribute = laptop_type["attributes"][0]["id"].as_i64().unwrap();
     c.ok(
         "PUT",
@@ -706,7 +894,13 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
 
     // Assets.
     let assets = "/api/v1/schemas/{schema}/assets";
-    c.ok("POST", assets, &["IT"], Some(json!({"type": "Location", "attributes": {"Name": "Depot"}}))).await;
+    c.ok(
+        "POST",
+        assets,
+        &["IT"],
+        Some(json!({"type": "Location", "attributes": {"Name": "Depot"}})),
+    )
+    .await;
     let laptop_asset = c
         .ok(
             "POST",
@@ -730,58 +924,206 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
         {"key": "IT-4", "version": 1, "status": "In repair", "attributes": {"Serial number": null}}
     ]})))
     .await;
-    let (_, page) = c.call("GET", assets, &["IT"], "?limit=2&sort=key&order=asc", &admin, None).await;
+    let (_, page) = c
+        .call(
+            "GET",
+            assets,
+            &["IT"],
+            "?limit=2&sort=key&order=asc",
+            &admin,
+            None,
+        )
+        .await;
     let cursor = page["nextCursor"].as_str().expect("a next page").to_owned();
-    c.call("GET", assets, &["IT"], &format!("?limit=2&cursor={cursor}"), &admin, None).await;
-    c.call("GET", assets, &["IT"], "?type=Laptop&status=In%20use&q=Ada&includeArchived=true", &admin, None).await;
+    c.call(
+        "GET",
+        assets,
+        &["IT"],
+        &format!("?limit=2&cursor={cursor}"),
+        &admin,
+        None,
+    )
+    .await;
+    c.call(
+        "GET",
+        assets,
+        &["IT"],
+        "?type=Laptop&status=In%20use&q=Ada&includeArchived=true",
+        &admin,
+        None,
+    )
+    .await;
     let asset = "/api/v1/assets/{key}";
     c.ok("GET", asset, &["IT-2"], None).await;
-    c.ok("PATCH", asset, &["IT-2"], Some(json!({"version": 1, "attributes": {"RAM (GB)": 64}}))).await;
+    c.ok(
+        "PATCH",
+        asset,
+        &["IT-2"],
+        Some(json!({"version": 1, "attributes": {"RAM (GB)": 64}})),
+    )
+    .await;
     c.ok("PUT", asset, &["IT-2"], Some(json!({"version": 2, "status": "In use", "attributes": {
         "Name": "Ada's laptop", "Serial number": "SN-1", "Located in": "IT-1", "Tags": ["VIP", "Loaner"]
     }})))
     .await;
-    c.ok("POST", "/api/v1/assets/{key}/archive", &["IT-3"], Some(json!({"version": 2}))).await;
-    c.ok("POST", "/api/v1/assets/{key}/restore", &["IT-3"], Some(json!({"version": 3}))).await;
-    c.call("DELETE", asset, &["IT-4"], "?version=2", &admin, None).await;
-    c.call("GET", "/api/v1/assets/{key}/history", &["IT-2"], "?limit=2", &admin, None).await;
-    c.ok("GET", "/api/v1/assets/{key}/references", &["IT-2"], None).await;
-    c.ok("GET", "/api/v1/assets/{key}/references", &["IT-1"], None).await;
+    c.ok(
+        "POST",
+        "/api/v1/assets/{key}/archive",
+        &["IT-3"],
+        Some(json!({"version": 2})),
+    )
+    .await;
+    c.ok(
+        "POST",
+        "/api/v1/assets/{key}/restore",
+        &["IT-3"],
+        Some(json!({"version": 3})),
+    )
+    .await;
+    c.call("DELETE", asset, &["IT-4"], "?version=2", &admin, None)
+        .await;
+    c.call(
+        "GET",
+        "/api/v1/assets/{key}/history",
+        &["IT-2"],
+        "?limit=2",
+        &admin,
+        None,
+    )
+    .await;
+    c.ok("GET", "/api/v1/assets/{key}/references", &["IT-2"], None)
+        .await;
+    c.ok("GET", "/api/v1/assets/{key}/references", &["IT-1"], None)
+        .await;
 
     // Issue links.
     let issues = "/api/v1/assets/{key}/issues";
-    let linked = c.ok("POST", issues, &["IT-2"], Some(json!({"issue": "AM-1"}))).await;
+    let linked = c
+        .ok("POST", issues, &["IT-2"], Some(json!({"issue": "AM-1"})))
+        .await;
     let issue_id = linked["issue"]["id"].to_string();
-    c.ok("POST", issues, &["IT-2"], Some(json!({"issue": issue_id.parse::<i64>().unwrap()}))).await;
+    c.ok(
+        "POST",
+        issues,
+        &["IT-2"],
+        Some(json!({"issue": issue_id.parse::<i64>().unwrap()})),
+    )
+    .await;
     c.ok("GET", issues, &["IT-2"], None).await;
-    c.ok("GET", "/api/v1/issues/{issue}/assets", &[&issue_id], None).await;
-    c.ok("GET", "/api/v1/assets/{key}/history", &["IT-2"], None).await;
-    c.ok("DELETE", "/api/v1/assets/{key}/issues/{issue}", &["IT-2", &issue_id], None).await;
+    c.ok("GET", "/api/v1/issues/{issue}/assets", &[&issue_id], None)
+        .await;
+    c.ok("GET", "/api/v1/assets/{key}/history", &["IT-2"], None)
+        .await;
+    c.ok(
+        "DELETE",
+        "/api/v1/assets/{key}/issues/{issue}",
+        &["IT-2", &issue_id],
+        None,
+    )
+    .await;
 
     // API tokens.
-    let token = c.ok("POST", "/api/v1/tokens", &[], Some(json!({"name": "import script", "readOnly": true}))).await;
+    let token = c
+        .ok(
+            "POST",
+            "/api/v1/tokens",
+            &[],
+            Some(json!({"name": "import script", "readOnly": true})),
+        )
+        .await;
     let secret = token["token"].as_str().unwrap().to_owned();
     c.ok("GET", "/api/v1/tokens", &[], None).await;
     let bearer = Auth::Bearer(secret);
     c.call("GET", asset, &["IT-2"], "", &bearer, None).await;
-    c.call("PATCH", asset, &["IT-2"], "", &bearer, Some(json!({"version": 3, "attributes": {}}))).await;
-    c.ok("DELETE", "/api/v1/tokens/{id}", &[&token["id"].to_string()], None).await;
+    c.call(
+        "PATCH",
+        asset,
+        &["IT-2"],
+        "",
+        &bearer,
+        Some(json!({"version": 3, "attributes": {}})),
+    )
+    .await;
+    c.ok(
+        "DELETE",
+        "/api/v1/tokens/{id}",
+        &[&token["id"].to_string()],
+        None,
+    )
+    .await;
 
     // Errors keep to the problem body.
     let invalid = c
-        .expect(400, "POST", "/api/v1/schemas", &[], "", &admin, Some(json!({"key": "it!", "name": ""})))
+        .expect(
+            400,
+            "POST",
+            "/api/v1/schemas",
+            &[],
+            "",
+            &admin,
+            Some(json!({"key": "it!", "name": ""})),
+        )
         .await;
-    assert!(invalid["error"]["details"].as_array().is_some_and(|d| !d.is_empty()), "{invalid}");
-    c.expect(400, "GET", assets, &["IT"], "?limit=0", &admin, None).await;
-    c.expect(404, "GET", asset, &["IT-99"], "", &admin, None).await;
-    c.expect(404, "GET", "/api/v1/schemas/{schema}", &["NOPE"], "", &admin, None).await;
-    c.expect(409, "PATCH", asset, &["IT-2"], "", &admin, Some(json!({"version": 1, "attributes": {}}))).await;
-    c.expect(403, "POST", "/api/v1/schemas", &[], "", &user, Some(json!({"key": "HW", "name": "Hardware"}))).await;
-    c.expect(401, "GET", "/api/v1/schemas", &[], "", &Auth::None, None).await;
-    c.expect(401, "GET", "/api/v1/whoami", &[], "", &Auth::Bearer("amj_nope".into()), None).await;
+    assert!(
+        invalid["error"]["details"]
+            .as_array()
+            .is_some_and(|d| !d.is_empty()),
+        "{invalid}"
+    );
+    c.expect(400, "GET", assets, &["IT"], "?limit=0", &admin, None)
+        .await;
+    c.expect(404, "GET", asset, &["IT-99"], "", &admin, None)
+        .await;
+    c.expect(
+        404,
+        "GET",
+        "/api/v1/schemas/{schema}",
+        &["NOPE"],
+        "",
+        &admin,
+        None,
+    )
+    .await;
+    c.expect(
+        409,
+        "PATCH",
+        asset,
+        &["IT-2"],
+        "",
+        &admin,
+        Some(json!({"version": 1, "attributes": {}})),
+    )
+    .await;
+    c.expect(
+        403,
+        "POST",
+        "/api/v1/schemas",
+        &[],
+        "",
+        &user,
+        Some(json!({"key": "HW", "name": "Hardware"})),
+    )
+    .await;
+    c.expect(401, "GET", "/api/v1/schemas", &[], "", &Auth::None, None)
+        .await;
+    c.expect(
+        401,
+        "GET",
+        "/api/v1/whoami",
+        &[],
+        "",
+        &Auth::Bearer("amj_nope".into()),
+        None,
+    )
+    .await;
 
     let errors = std::mem::take(&mut c.errors);
-    assert!(errors.is_empty(), "{} mismatches:\n{}", errors.len(), errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "{} mismatches:\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
     let unexercised: Vec<_> = documented_routes(&doc)
         .into_iter()
         .filter(|route| !c.seen.contains_key(route))

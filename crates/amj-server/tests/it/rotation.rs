@@ -47,7 +47,11 @@ async fn b1_rotation_takes_effect_at_once_even_with_a_warm_cache() {
             .host_token(&s2, "POST", "/webhooks/issue-updated", None)
             .unwrap();
         assert_eq!(
-            app.post_with_jwt("/webhooks/issue-updated", &hook, serde_json::json!({}))
+            app.post_with_jwt(
+                "/webhooks/issue-updated",
+                &hook,
+                serde_json::json!({"issue": {"id": "10001", "key": "AM-1", "fields": {"summary": "s"}}})
+            )
                 .await
                 .status(),
             204,
