@@ -1,5 +1,7 @@
 //! The asset model and its validation: schemas, types and their inheritance, attribute
-//! definitions, typed values, and the rules that tie them together.
+//! definitions, typed values, and the rules that tie them together; and [`aql`], the asset query
+//! language (parsed here because a query's syntax, like the rules, must be the same for every
+//! store and testable without one).
 //!
 //! The crate is pure — no I/O, no async, no database — for three reasons. The rules are the
 //! product's contract with users, so they must be testable exhaustively (property tests feed
@@ -10,6 +12,7 @@
 //! Checks that need other rows (uniqueness across assets, whether a referenced asset exists)
 //! are the store's; each such place says so in its documentation.
 
+pub mod aql;
 pub mod asset_type;
 pub mod attribute;
 pub mod error;

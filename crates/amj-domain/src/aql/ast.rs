@@ -1,0 +1,251 @@
+//! The typed syntax tree of a query.
+//!
+//! The tree records what the user wrote, normalised only where the difference carries no meaning
+//! (keyword case, `inR` vs `inboundReferences`, a quoted vs a bare value). It is not yet resolved
+//! against a schema: attribute names are strings, and whether `Location` is a reference attribute
+//! of the asset's type is for a later pass to decide.
+
+/// A whole query: an optional filter and an optional ordering. The empty query matches all assets.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Query {
+    pub filter: Option<Expr>,
+    pub order_by: Vec<OrderKey>,
+}
+
+/// A boolean condition on assets.
+///
+/// `And` and `Or` hold at least two operands; the parser flattens `a AND b AND c` into one node
+/// but keeps explicit parentheses as nesting, so that printing and parsing again gives the same
+/// tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    Not(Box<Expr>),
+    /// `<path> <op> <value>`, including `IS [NOT] EMPTY` (with [`Value::Empty`]) and
+    /// `[NOT] IN` (with a [`Value::List`] or a function).
+    Compare {
+        path: Path,
+        op: CompareOp,
+        value: Value,
+    },
+    /// `object HAVING inR(<filter>, "refType", …)` / `outR(…)`: assets with a reference from
+    /// (inbound) or to (outbound) an asset that matches `filter`, optionally only through the
+    /// named reference types. `filter: None` (`inR()`) means any referencing asset.
+    Having {
+        direction: RefDirection,
+        filter: Option<Box<Expr>>,
+        ref_types: Vec<String>,
+    },
+    /// `object HAVING connectedTickets(<JQL>)`: assets linked to Jira issues matching the JQL,
+    /// kept as text because JQL is Jira's to parse.
+    ConnectedTickets(String),
+    /// Our extension: `text ~ "macbook pro"`, full-text search over an asset's text values.
+    Text(String),
+}
+
+/// Which way a reference points, seen from the asset being filtered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefDirection {
+    /// `inR` / `inboundReferences`: other assets refer to this one.
+    Inbound,
+    /// `outR` / `outboundReferences`: this asset refers to others.
+    Outbound,
+}
+
+/// An attribute, or a walk through reference attributes: `"Installed on".Location.Name`.
+/// Never empty when it comes from the parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Path(pub Vec<Attr>);
+
+impl Path {
+    /// A path of one attribute.
+    pub fn single(attr: Attr) -> Self {
+        Self(vec![attr])
+    }
+}
+
+/// One step of a [`Path`]: a built-in property or a named attribute.
+///
+/// A bare word that matches a keyword (case-insensitively) is the keyword; a quoted name is
+/// always a [`Attr::Named`] attribute, which is how a query reaches a user attribute that happens
+/// to be called e.g. `"Status"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attr {
+    ObjectType,
+    ObjectTypeId,
+    ObjectSchema,
+    ObjectSchemaId,
+    ObjectId,
+    Key,
+    Label,
+    Status,
+    Created,
+    Updated,
+    Named(String),
+}
+
+impl Attr {
+    /// The keyword attributes with their canonical spelling, which the printer uses.
+    pub const KEYWORDS: [(Attr, &'static str); 10] = [
+        (Attr::ObjectType, "objectType"),
+        (Attr::ObjectTypeId, "objectTypeId"),
+        (Attr::ObjectSchema, "objectSchema"),
+        (Attr::ObjectSchemaId, "objectSchemaId"),
+        (Attr::ObjectId, "objectId"),
+        (Attr::Key, "Key"),
+        (Attr::Label, "label"),
+        (Attr::Status, "status"),
+        (Attr::Created, "created"),
+        (Attr::Updated, "updated"),
+    ];
+
+    /// The keyword a bare word names, if any.
+    pub fn keyword(word: &str) -> Option<Attr> {
+        Self::KEYWORDS
+            .iter()
+            .find(|(_, name)| name.eq_ignore_ascii_case(word))
+            .map(|(attr, _)| attr.clone())
+    }
+}
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    /// `=`: equal, ignoring case for text.
+    Eq,
+    /// `==`: equal, case-sensitive.
+    EqCase,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+    Like,
+    NotLike,
+    In,
+    NotIn,
+    StartsWith,
+    EndsWith,
+    /// `IS` (only with [`Value::Empty`]).
+    Is,
+    /// `IS NOT` (only with [`Value::Empty`]).
+    IsNot,
+}
+
+/// The right-hand side of a comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// A bare word or a quoted string; the two mean the same.
+    Str(String),
+    /// A number literal as written, such as `42`, `-3`, `007` or `2.50`: it matches
+    /// `-?[0-9]+(\.[0-9]+)?`, so `str::parse::<f64>` always accepts it. It stays text because
+    /// its meaning depends on the attribute it is compared with, which the parser does not know:
+    /// against a text attribute `Serial = 007` means the string "007", not the number 7.
+    Number(String),
+    /// The parenthesised list of `IN (…)`; its items are never lists.
+    List(Vec<Value>),
+    Function(Function),
+    /// `EMPTY` in `IS [NOT] EMPTY`.
+    Empty,
+}
+
+/// A function call used as a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Function {
+    /// `now(…)`, `startOfDay(…)` etc., with an optional offset such as `-7d`.
+    Date {
+        anchor: DateAnchor,
+        offset: Option<Offset>,
+    },
+    /// `currentUser()`.
+    CurrentUser,
+    /// `currentReporter()`: the reporter of the issue the query runs for.
+    CurrentReporter,
+    /// `user("alice", …)`: one or more users.
+    User(Vec<String>),
+    /// `group("jira-users", …)`: members of one or more groups.
+    Group(Vec<String>),
+    /// `objectTypeAndChildren("Hardware")`: a type and all its descendants.
+    ObjectTypeAndChildren(String),
+}
+
+/// The point in time a date function starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateAnchor {
+    Now,
+    StartOfDay,
+    EndOfDay,
+    StartOfWeek,
+    EndOfWeek,
+    StartOfMonth,
+    EndOfMonth,
+    StartOfYear,
+    EndOfYear,
+}
+
+impl DateAnchor {
+    /// Every anchor with its canonical function name.
+    pub const ALL: [(DateAnchor, &'static str); 9] = [
+        (DateAnchor::Now, "now"),
+        (DateAnchor::StartOfDay, "startOfDay"),
+        (DateAnchor::EndOfDay, "endOfDay"),
+        (DateAnchor::StartOfWeek, "startOfWeek"),
+        (DateAnchor::EndOfWeek, "endOfWeek"),
+        (DateAnchor::StartOfMonth, "startOfMonth"),
+        (DateAnchor::EndOfMonth, "endOfMonth"),
+        (DateAnchor::StartOfYear, "startOfYear"),
+        (DateAnchor::EndOfYear, "endOfYear"),
+    ];
+
+    /// The canonical function name.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(anchor, _)| *anchor == self)
+            .map_or("now", |(_, name)| name)
+    }
+}
+
+/// A signed duration such as `-2h 15m`: the sign applies to the sum of the parts, as in JSM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offset {
+    pub negative: bool,
+    /// One or more amounts; never empty when it comes from the parser.
+    pub parts: Vec<(u32, TimeUnit)>,
+}
+
+/// The unit of one part of an [`Offset`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    Minutes,
+    Hours,
+    Days,
+    Weeks,
+}
+
+impl TimeUnit {
+    pub fn suffix(self) -> char {
+        match self {
+            TimeUnit::Minutes => 'm',
+            TimeUnit::Hours => 'h',
+            TimeUnit::Days => 'd',
+            TimeUnit::Weeks => 'w',
+        }
+    }
+}
+
+/// One key of `ORDER BY`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderKey {
+    pub path: Path,
+    pub direction: SortDirection,
+}
+
+/// `ASC` (the default) or `DESC`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortDirection {
+    #[default]
+    Asc,
+    Desc,
+}
