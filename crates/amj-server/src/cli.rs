@@ -94,7 +94,7 @@ pub struct BenchAssetsArgs {
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub samples: u64,
     /// 1,000-asset batches inserted to measure the insert rate (they stay in the site).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=1000))]
     pub insert_batches: u64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

@@ -1105,7 +1105,12 @@ pub async fn seed_site(
     let mut done = 0_u64;
     let mut next_log = Instant::now() + Duration::from_secs(10);
     while done < to_create {
-        let size = batch.min(to_create - done);
+        // Locations get batches of their own: hardware can only reference committed ones.
+        let size = if done < locations {
+            batch.min(locations - done)
+        } else {
+            batch.min(to_create - done)
+        };
         let mut kinds = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         let mut assets = Vec::with_capacity(kinds.capacity());
         for i in 0..size {

@@ -118,3 +118,183 @@ fn jira_sim_explains_an_unreachable_descriptor_and_demo_rejects_bad_intervals() 
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a duration"));
 }
+
+#[test]
+fn bench_commands_refuse_bad_input_clearly() {
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &[
+                "bench",
+                "seed",
+                "--database-url",
+                "sqlite:///tmp/x.db",
+                "--assets",
+                "10",
+            ],
+            "--tenant",
+        ),
+        (
+            &[
+                "bench",
+                "seed",
+                "--database-url",
+                "mysql://x",
+                "--tenant",
+                "t",
+                "--assets",
+                "10",
+            ],
+            "--database-url",
+        ),
+        (
+            &[
+                "bench",
+                "seed",
+                "--database-url",
+                "sqlite:///tmp/x.db",
+                "--tenant",
+                "t",
+                "--assets",
+                "0",
+            ],
+            "--assets",
+        ),
+        (
+            &[
+                "bench",
+                "seed",
+                "--database-url",
+                "sqlite:///tmp/x.db",
+                "--tenant",
+                " ",
+                "--assets",
+                "5",
+            ],
+            "clientKey",
+        ),
+        (
+            &[
+                "bench",
+                "assets",
+                "--database-url",
+                "sqlite::memory:",
+                "--assets",
+                "10",
+            ],
+            "in-memory",
+        ),
+        (
+            &[
+                "bench",
+                "assets",
+                "--database-url",
+                "postgres://nobody@127.0.0.1:1/none",
+                "--assets",
+                "10",
+            ],
+            "--secret-key-file",
+        ),
+        (
+            &[
+                "bench",
+                "assets",
+                "--database-url",
+                "sqlite:///tmp/x.db",
+                "--assets",
+                "ten",
+            ],
+            "--assets",
+        ),
+        (
+            &[
+                "bench",
+                "assets",
+                "--database-url",
+                "sqlite:///tmp/x.db",
+                "--assets",
+                "10",
+                "--samples",
+                "0",
+            ],
+            "--samples",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = amj()
+            .args(args)
+            .env_remove("AMJ_SECRET_KEY_FILE")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn bench_seed_then_measure_a_small_site() {
+    let dir = std::env::temp_dir().join(format!("amj-cli-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let url = format!("sqlite://{}", dir.join("amj.db").display());
+    let seed = amj()
+        .args([
+            "bench",
+            "seed",
+            "--database-url",
+            &url,
+            "--tenant",
+            "bench-cli",
+            "--assets",
+            "40",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        seed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seed.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&seed.stdout);
+    assert!(
+        stdout.contains("created schema IT: 40 assets added to 0"),
+        "{stdout}"
+    );
+    let bench = amj()
+        .args([
+            "bench",
+            "assets",
+            "--database-url",
+            &url,
+            "--tenant",
+            "bench-cli",
+            "--assets",
+            "60",
+            "--samples",
+            "3",
+            "--insert-batches",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        bench.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bench.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&bench.stdout);
+    assert!(
+        stdout.contains("reused schema IT: 20 assets added to 40"),
+        "{stdout}"
+    );
+    for row in [
+        "| get by key (random keys) | 3 |",
+        "| update one asset",
+        "| list page 1 by Purchased",
+        "| bulk insert at 60",
+        "| process RSS",
+    ] {
+        assert!(stdout.contains(row), "{row} missing from:\n{stdout}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

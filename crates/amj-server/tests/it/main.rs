@@ -14,6 +14,7 @@ mod lifecycle;
 mod openapi;
 mod requests;
 mod rotation;
+mod seed;
 mod simulator;
 mod store_contract;
 mod support;
