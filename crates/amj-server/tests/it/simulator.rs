@@ -432,6 +432,18 @@ async fn the_control_api_installs_rotates_rolls_out_and_logs() {
         .unwrap();
     assert_eq!(rotated["appStatus"], 204);
     assert_ne!(sim.site("one").unwrap().shared_secret, before);
+    // The clock is skewed and restored before the rollout starts: a rotation signed while the
+    // clock is 45 s ahead would be refused (our leeway is 30 s), which is correct, but not what
+    // this test counts.
+    assert_eq!(
+        post("/_sim/clock", &[("skew_secs", "45")])
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(sim.clock_skew(), 45);
+    post("/_sim/clock", &[("skew_secs", "0")]).await.unwrap();
     assert_eq!(
         post("/_sim/rollout", &[("day_secs", "1"), ("batches", "2")])
             .await
@@ -446,15 +458,6 @@ async fn the_control_api_installs_rotates_rolls_out_and_logs() {
             .status(),
         400
     );
-    assert_eq!(
-        post("/_sim/clock", &[("skew_secs", "45")])
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    assert_eq!(sim.clock_skew(), 45);
-    post("/_sim/clock", &[("skew_secs", "0")]).await.unwrap();
     // The rollout runs in the background over a one-second "day"; on a loaded machine it can
     // take longer, so wait for its entries (bounded) rather than sleeping a fixed time.
     let successful_lifecycle_calls = || async {
