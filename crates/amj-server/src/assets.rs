@@ -89,12 +89,8 @@ pub async fn schema_by_key(
     let Ok(parsed) = SchemaKey::parse(key) else {
         return Err(missing());
     };
-    let schema = store
-        .schema_by_key(tenant, &parsed)
-        .await?
-        .ok_or_else(missing)?;
     store
-        .schema_model(tenant, schema.id)
+        .schema_model_by_key(tenant, &parsed)
         .await?
         .ok_or_else(missing)
 }

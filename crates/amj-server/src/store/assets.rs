@@ -77,16 +77,6 @@ pub struct ReferenceEntry {
     pub archived: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SortField {
-    #[default]
-    Key,
-    Label,
-    Updated,
-    Created,
-}
-
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Sort {
     #[default]

@@ -385,13 +385,43 @@ impl Store {
         tenant: TenantId,
         id: SchemaId,
     ) -> Result<Option<Arc<SchemaModel>>, StoreError> {
-        let Some((schema, version)) = self.schema_row(tenant, id).await? else {
-            return Ok(None);
-        };
+        match self.schema_row(tenant, id).await? {
+            Some((schema, version)) => self.model_for(tenant, schema, version).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The same, addressed by key: one query for the schema row on every asset request, not two.
+    pub async fn schema_model_by_key(
+        &self,
+        tenant: TenantId,
+        key: &SchemaKey,
+    ) -> Result<Option<Arc<SchemaModel>>, StoreError> {
+        let row: Option<SchemaRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(safe_sql!("SELECT {SCHEMA_COLUMNS} FROM asset_schema WHERE tenant_id = $1 AND schema_key = $2"))
+                .bind(tenant.0)
+                .bind(key.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        match row.map(SchemaRow::into_schema).transpose()? {
+            Some((schema, version)) => self.model_for(tenant, schema, version).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The cached model if it is at `version`, else the catalog loaded afresh.
+    async fn model_for(
+        &self,
+        tenant: TenantId,
+        schema: Schema,
+        version: i64,
+    ) -> Result<Arc<SchemaModel>, StoreError> {
+        let id = schema.id;
         if let Some(model) = self.cached_model(tenant, id)
             && model.version == version
         {
-            return Ok(Some(model));
+            return Ok(model);
         }
         let statuses: Vec<StatusRow> = on_db!(self.db(), pool => {
             sqlx::query_as("SELECT id, schema_id, name, category FROM asset_status WHERE tenant_id = $1 AND schema_id = $2 ORDER BY position, id")
@@ -433,7 +463,7 @@ impl Store {
         if let Ok(mut cache) = self.catalog.models.lock() {
             cache.insert((tenant, id), Arc::clone(&model));
         }
-        Ok(Some(model))
+        Ok(model)
     }
 
     fn cached_model(&self, tenant: TenantId, id: SchemaId) -> Option<Arc<SchemaModel>> {
