@@ -22,6 +22,11 @@ pub trait InstallKeyStore: Send + Sync {
     /// The verifying key for `kid`. `tenant_base_url` is the unverified `baseUrl` of the install
     /// body; it only selects among Atlassian-controlled key servers, never a URL of its own.
     async fn key(&self, kid: &str, tenant_base_url: &str) -> Result<DecodingKey, AuthError>;
+
+    /// Fetch counts for the operations metrics, from stores that fetch over the network.
+    fn fetch_stats(&self) -> Option<&KeyFetchStats> {
+        None
+    }
 }
 
 /// A `kid` goes into a URL path, so it is validated first: slash-separated segments of
@@ -209,6 +214,10 @@ impl HttpInstallKeyStore {
 
 #[async_trait]
 impl InstallKeyStore for HttpInstallKeyStore {
+    fn fetch_stats(&self) -> Option<&KeyFetchStats> {
+        Some(&self.stats)
+    }
+
     async fn key(&self, kid: &str, tenant_base_url: &str) -> Result<DecodingKey, AuthError> {
         validate_kid(kid)?;
         if let Some(key) = self.cached(kid) {

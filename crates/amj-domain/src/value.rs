@@ -128,7 +128,9 @@ pub fn format_datetime(millis: i64) -> Option<String> {
     ))
 }
 
-fn index_text(s: &str) -> String {
+/// Text as the value index stores it, and as queries compare it: trimmed, lowercased, at most
+/// [`INDEX_TEXT_MAX`] characters.
+pub fn index_text(s: &str) -> String {
     s.trim()
         .chars()
         .take(INDEX_TEXT_MAX)

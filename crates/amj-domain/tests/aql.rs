@@ -6,7 +6,7 @@
 
 use amj_domain::aql::{
     Attr, CompareOp, DateAnchor, ErrorKind, Expr, Function, MAX_DEPTH, MAX_QUERY_CHARS, Offset,
-    OrderKey, Path, Query, RefDirection, SortDirection, TimeUnit, Value, parse,
+    OrderKey, Path, Query, RefDirection, SortDirection, Span, TimeUnit, Value, parse,
 };
 use proptest::prelude::*;
 
@@ -181,7 +181,7 @@ fn attr() -> impl Strategy<Value = Attr> {
 }
 
 fn path() -> impl Strategy<Value = Path> {
-    prop::collection::vec(attr(), 1..4).prop_map(Path)
+    prop::collection::vec(attr(), 1..4).prop_map(Path::new)
 }
 
 fn number() -> impl Strategy<Value = String> {
@@ -248,14 +248,19 @@ fn compare() -> impl Strategy<Value = Expr> {
         1 => (path(), in_op, list),
         1 => (path(), is_op, Just(Value::Empty)),
     ]
-    .prop_map(|(path, op, value)| Expr::Compare { path, op, value })
+    .prop_map(|(path, op, value)| Expr::Compare {
+        path,
+        op,
+        value,
+        value_span: Span::default(),
+    })
 }
 
 fn expr() -> impl Strategy<Value = Expr> {
     let leaf = prop_oneof![
         4 => compare(),
         1 => name().prop_map(Expr::Text),
-        1 => name().prop_map(Expr::ConnectedTickets),
+        1 => name().prop_map(|jql| Expr::ConnectedTickets(jql, Span::default())),
     ];
     leaf.prop_recursive(4, 24, 4, |inner| {
         let direction = prop_oneof![Just(RefDirection::Inbound), Just(RefDirection::Outbound)];
@@ -272,6 +277,7 @@ fn expr() -> impl Strategy<Value = Expr> {
                     direction,
                     filter,
                     ref_types,
+                    span: Span::default(),
                 }),
         ]
     })

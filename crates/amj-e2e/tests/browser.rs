@@ -262,7 +262,7 @@ async fn a_lost_secret_shows_a_clear_error_and_is_counted() {
     let Some(browser) = Browser::start().await.unwrap() else {
         return;
     };
-    let stack = Stack::start_with(|c| c.faults.ignore_rotated_secrets = true)
+    let stack = Stack::start_with(|c| c.faults.set_ignore_rotated_secrets(true))
         .await
         .unwrap();
     let result = async {

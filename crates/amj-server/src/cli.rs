@@ -29,7 +29,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the app server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Try the app without Jira: the app on SQLite under ./data, inside a simulated Jira.
     Demo(DemoArgs),
     /// Run the Jira simulator alone, installing an app from its descriptor URL.
@@ -40,6 +40,108 @@ pub enum Command {
     /// Fill a site with generated assets and measure the asset store (docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Search a site's assets with AQL, as `POST /api/v1/assets/query` does.
+    Query(QueryArgs),
+    /// Post incidents and postmortems to the status page (/status).
+    Incident(crate::incident_cli::IncidentArgs),
+    /// Run the synthetic probe: install, page, API call, rotation, again, uninstall.
+    Probe(ProbeArgs),
+    /// Manage sites directly in the database.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// The app's base URL, e.g. https://staging.example.com.
+    #[arg(long)]
+    pub app_url: String,
+    /// Staging: where the probe's simulated Jira (and its install-key server) listens. Start the
+    /// app with --install-keys-url http://<this>/keys and allow this host in --allowed-hosts.
+    #[arg(long, default_value = "127.0.0.1:8091")]
+    pub sim_bind: SocketAddr,
+    /// Production: the clientKey `amj tenant add-probe` printed. Then no install is attempted.
+    #[arg(long, requires = "probe_secret_file")]
+    pub probe_tenant: Option<String>,
+    /// Production: the file `amj tenant add-probe` wrote the probe site's secret to.
+    #[arg(long, requires = "probe_tenant")]
+    pub probe_secret_file: Option<PathBuf>,
+    /// Repeat the probe at this interval (e.g. 60s); without it the probe runs once.
+    #[arg(long, value_parser = parse_duration)]
+    pub every: Option<std::time::Duration>,
+    /// With --every: stop after this long (e.g. 24h), print a summary, and fail if any run failed.
+    #[arg(long = "for", value_parser = parse_duration, requires = "every")]
+    pub for_: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Register the production probe's site: a clientKey and a secret that only the probe holds.
+    AddProbe(AddProbeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AddProbeArgs {
+    /// sqlite://<file> or postgres://…
+    #[arg(
+        long,
+        env = "AMJ_DATABASE_URL",
+        default_value = "sqlite://./data/amj.db"
+    )]
+    pub database_url: String,
+    /// The master key file, as for `serve` (required with PostgreSQL).
+    #[arg(long, env = "AMJ_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// Where to write the probe site's shared secret (created with mode 0600; must not exist).
+    #[arg(long)]
+    pub secret_file: PathBuf,
+    /// The app key the app serves under.
+    #[arg(long, env = "AMJ_APP_KEY", default_value = "asset-management-for-jira")]
+    pub app_key: String,
+}
+
+pub async fn run_incident(args: crate::incident_cli::IncidentArgs) -> anyhow::Result<()> {
+    let store = bench_store(&args.database_url, args.secret_key_file.as_deref()).await?;
+    let result = crate::incident_cli::run_incident(args, &store).await;
+    store.close().await;
+    result
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct QueryArgs {
+    /// The AQL query, e.g. 'objectType = Laptop AND Owner IS EMPTY ORDER BY label'.
+    pub aql: String,
+    /// The site's clientKey or base URL (https://example.atlassian.net).
+    #[arg(long)]
+    pub site: String,
+    /// The schema's key; optional when the query says objectSchema = KEY or the site has one.
+    #[arg(long)]
+    pub schema: Option<String>,
+    /// sqlite://<file> or postgres://…
+    #[arg(
+        long,
+        env = "AMJ_DATABASE_URL",
+        default_value = "sqlite://./data/amj.db"
+    )]
+    pub database_url: String,
+    /// The master key file, as for `serve` (required with PostgreSQL).
+    #[arg(long, env = "AMJ_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// The app key, which signs the Jira search of connectedTickets(…).
+    #[arg(long, env = "AMJ_APP_KEY", default_value = "asset-management-for-jira")]
+    pub app_key: String,
+    /// At most this many assets (all pages are read up to it).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit: u32,
+    /// Also match archived assets.
+    #[arg(long)]
+    pub include_archived: bool,
+    /// Print JSON lines (one asset per line) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Only check the query: print its errors, or "valid".
+    #[arg(long)]
+    pub validate: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,6 +150,9 @@ pub enum BenchCommand {
     Seed(BenchSeedArgs),
     /// Top a site up to --assets assets, then time gets, updates, list pages and bulk inserts.
     Assets(BenchAssetsArgs),
+    /// Top a site up to --assets assets, then time AQL queries: equality, dot paths, full text
+    /// and ORDER BY.
+    Aql(BenchAqlArgs),
 }
 
 /// The app key bench sites are installed under, as `serve` uses by default.
@@ -96,6 +201,27 @@ pub struct BenchAssetsArgs {
     /// 1,000-asset batches inserted to measure the insert rate (they stay in the site).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(0..=1000))]
     pub insert_batches: u64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The master key file, as for `serve` (required with PostgreSQL).
+    #[arg(long, env = "AMJ_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchAqlArgs {
+    /// sqlite://<file> or postgres://… Use a database of its own: the bench adds data.
+    #[arg(long)]
+    pub database_url: String,
+    /// The clientKey of the benchmark site (a synthetic install when absent).
+    #[arg(long, default_value = "amj-bench-site", value_parser = parse_client_key)]
+    pub tenant: String,
+    /// The site is topped up to this many assets first (reused when it has them).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub assets: u64,
+    /// Timed calls per query (a query slower than a minute in all gets fewer, at least 10).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub samples: u64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// The master key file, as for `serve` (required with PostgreSQL).
@@ -159,6 +285,131 @@ pub struct ServeArgs {
     /// Where pages load the host bridge (AP) from.
     #[arg(long, env = "AMJ_AP_JS_URL", default_value = ATLASSIAN_ALL_JS)]
     pub ap_js_url: String,
+    #[command(flatten)]
+    pub ops: OpsArgs,
+}
+
+/// Metrics, alerting and the status page. Thresholds are explained in docs/RUNBOOK.md.
+#[derive(Debug, Clone, Args)]
+pub struct OpsArgs {
+    /// Serve /metrics on this separate address (e.g. 127.0.0.1:9090) instead of the public one.
+    #[arg(long, env = "AMJ_OPS_BIND")]
+    pub ops_bind: Option<SocketAddr>,
+    /// POST alerts as JSON to this URL.
+    #[arg(long, env = "AMJ_ALERT_WEBHOOK_URL")]
+    pub alert_webhook_url: Option<String>,
+    /// POST alerts to this Slack-compatible incoming webhook.
+    #[arg(long, env = "AMJ_ALERT_SLACK_URL")]
+    pub alert_slack_url: Option<String>,
+    /// Send alerts to PagerDuty (Events API v2) with this routing key.
+    #[arg(long, env = "AMJ_ALERT_PAGERDUTY_ROUTING_KEY")]
+    pub alert_pagerduty_routing_key: Option<String>,
+    /// The PagerDuty Events API endpoint.
+    #[arg(long, env = "AMJ_ALERT_PAGERDUTY_URL", default_value = crate::ops::watch::PAGERDUTY_EVENTS_URL)]
+    pub alert_pagerduty_url: String,
+    /// How often readiness is checked and the alert rules are evaluated.
+    #[arg(long, env = "AMJ_ALERT_EVERY", default_value = "15s", value_parser = parse_duration)]
+    pub alert_every: std::time::Duration,
+    /// A site's auth failure ratio (0-1) above which it alerts.
+    #[arg(long, env = "AMJ_ALERT_SITE_FAILURE_RATIO", default_value_t = 0.5, value_parser = parse_ratio)]
+    pub alert_site_failure_ratio: f64,
+    /// The window of the per-site failure ratio, in minutes.
+    #[arg(long, env = "AMJ_ALERT_SITE_WINDOW_MINUTES", default_value_t = 5, value_parser = clap::value_parser!(i64).range(1..=1440))]
+    pub alert_site_window_minutes: i64,
+    /// The fewest requests in that window for the ratio to count.
+    #[arg(long, env = "AMJ_ALERT_SITE_MIN_REQUESTS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub alert_site_min_requests: u64,
+    /// Minutes without a success after a secret rotation, while requests arrive, before alerting.
+    #[arg(long, env = "AMJ_ALERT_ROTATION_GRACE_MINUTES", default_value_t = 5, value_parser = clap::value_parser!(i64).range(1..=1440))]
+    pub alert_rotation_grace_minutes: i64,
+    /// Alert when the global 401 ratio exceeds this many times its 24-hour baseline.
+    #[arg(long, env = "AMJ_ALERT_GLOBAL_FACTOR", default_value_t = 5.0, value_parser = parse_factor)]
+    pub alert_global_factor: f64,
+    /// Where docs/RUNBOOK.md is published; alerts link to its sections.
+    #[arg(
+        long,
+        env = "AMJ_RUNBOOK_URL",
+        default_value = "https://github.com/amj/amj/blob/main/docs/RUNBOOK.md"
+    )]
+    pub runbook_url: String,
+}
+
+impl Default for OpsArgs {
+    fn default() -> Self {
+        Self {
+            ops_bind: None,
+            alert_webhook_url: None,
+            alert_slack_url: None,
+            alert_pagerduty_routing_key: None,
+            alert_pagerduty_url: crate::ops::watch::PAGERDUTY_EVENTS_URL.to_owned(),
+            alert_every: std::time::Duration::from_secs(15),
+            alert_site_failure_ratio: 0.5,
+            alert_site_window_minutes: 5,
+            alert_site_min_requests: 5,
+            alert_rotation_grace_minutes: 5,
+            alert_global_factor: 5.0,
+            runbook_url: "https://github.com/amj/amj/blob/main/docs/RUNBOOK.md".to_owned(),
+        }
+    }
+}
+
+impl OpsArgs {
+    fn apply(&self, config: &mut AppConfig) -> anyhow::Result<()> {
+        use crate::ops::watch::Sink;
+        let url = |flag: &str, text: &str| -> anyhow::Result<String> {
+            let parsed = url::Url::parse(text)
+                .map_err(|e| anyhow::anyhow!("{flag} {text:?} is not a URL: {e}"))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                bail!("{flag} must be an http(s) URL");
+            }
+            Ok(text.to_owned())
+        };
+        if let Some(u) = &self.alert_webhook_url {
+            config
+                .alert_sinks
+                .push(Sink::Webhook(url("--alert-webhook-url", u)?));
+        }
+        if let Some(u) = &self.alert_slack_url {
+            config
+                .alert_sinks
+                .push(Sink::Slack(url("--alert-slack-url", u)?));
+        }
+        if let Some(key) = &self.alert_pagerduty_routing_key {
+            if key.trim().is_empty() {
+                bail!("--alert-pagerduty-routing-key is empty");
+            }
+            config.alert_sinks.push(Sink::PagerDuty {
+                routing_key: key.clone(),
+                url: url("--alert-pagerduty-url", &self.alert_pagerduty_url)?,
+            });
+        }
+        config.watch_every = self.alert_every;
+        config.ops_separate = self.ops_bind.is_some();
+        let alerts = &mut config.alerts;
+        alerts.site_failure_ratio = self.alert_site_failure_ratio;
+        alerts.site_window_minutes = self.alert_site_window_minutes;
+        alerts.site_min_requests = self.alert_site_min_requests;
+        alerts.rotation_grace_minutes = self.alert_rotation_grace_minutes;
+        alerts.global_factor = self.alert_global_factor;
+        alerts.runbook_url = self.runbook_url.trim_end_matches('/').to_owned();
+        Ok(())
+    }
+}
+
+fn parse_ratio(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(r) if (0.0..1.0).contains(&r) => Ok(r),
+        _ => Err(format!(
+            "{text:?} is not a ratio between 0 and 1 (e.g. 0.5)"
+        )),
+    }
+}
+
+fn parse_factor(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(f) if f >= 1.0 && f.is_finite() => Ok(f),
+        _ => Err(format!("{text:?} is not a factor of at least 1 (e.g. 5)")),
+    }
 }
 
 #[cfg(test)]
@@ -235,6 +486,27 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 pub struct Prepared {
     pub state: AppState,
     pub bind: SocketAddr,
+    pub ops_bind: Option<SocketAddr>,
+}
+
+impl Prepared {
+    /// Starts the operations loop and, with `--ops-bind`, the metrics listener.
+    pub async fn start_operations(&self) -> anyhow::Result<()> {
+        std::sync::Arc::clone(&self.state.watch).spawn();
+        if let Some(bind) = self.ops_bind {
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("cannot listen on --ops-bind {bind}"))?;
+            tracing::info!(%bind, "serving /metrics");
+            let app = crate::web::build_ops_app(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+        }
+        Ok(())
+    }
 }
 
 pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Prepared> {
@@ -262,6 +534,7 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Prepared> {
     config.jwt_leeway_secs = i64::from(args.jwt_leeway_secs);
     config.legacy_installs = args.legacy_installs;
     config.ap_js_url = args.ap_js_url.clone();
+    args.ops.apply(&mut config)?;
     if config.legacy_installs {
         tracing::warn!(
             "legacy installs are accepted: an unsigned first install can claim any new site"
@@ -272,6 +545,7 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Prepared> {
     Ok(Prepared {
         state,
         bind: args.bind,
+        ops_bind: args.ops.ops_bind,
     })
 }
 
@@ -309,6 +583,7 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", prepared.bind))?;
     tracing::info!(bind = %prepared.bind, base_url = prepared.state.config.base_url_str(), "serving");
+    prepared.start_operations().await?;
     let store = prepared.state.store.clone();
     serve(listener, build_app(prepared.state), shutdown_signal()).await?;
     store.close().await;
@@ -328,8 +603,10 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         jwt_leeway_secs: 30,
         legacy_installs: false,
         ap_js_url: sim.ap_js_url(),
+        ops: OpsArgs::default(),
     };
     let prepared = prepare(&serve_args).await?;
+    prepared.start_operations().await?;
     let listener = tokio::net::TcpListener::bind(prepared.bind)
         .await
         .with_context(|| format!("cannot listen on {}", prepared.bind))?;
@@ -476,7 +753,134 @@ pub async fn run_bench(command: BenchCommand) -> anyhow::Result<()> {
             print!("{}", report.markdown());
             Ok(())
         }
+        BenchCommand::Aql(args) => {
+            let store = bench_store(&args.database_url, args.secret_key_file.as_deref()).await?;
+            let tenant = ensure_bench_tenant(&store, &args.tenant, BENCH_APP_KEY).await?;
+            let options = crate::bench_aql::AqlBenchOptions {
+                assets: args.assets,
+                samples: usize::try_from(args.samples).unwrap_or(200),
+                seed: args.seed,
+            };
+            let report = crate::bench_aql::run_aql_bench(&store, tenant, &options).await;
+            store.close().await;
+            let report = report?;
+            if let Some(seed) = &report.seed {
+                println!("{}\n", seed.summary());
+            }
+            print!("{}", report.markdown());
+            Ok(())
+        }
     }
+}
+
+/// `amj query`: errors print with their caret excerpt and exit non-zero.
+pub async fn run_query(args: QueryArgs) -> anyhow::Result<()> {
+    let location = DatabaseLocation::parse(&args.database_url)
+        .map_err(|e| anyhow::anyhow!("--database-url: {e}"))?;
+    if let DatabaseLocation::Sqlite(path) = &location
+        && !path.exists()
+    {
+        bail!("--database-url: {} does not exist", path.display());
+    }
+    let master_key = master_key_for(args.secret_key_file.as_deref(), &location)?;
+    let store = Store::connect(&location, Arc::new(master_key))
+        .await
+        .context("cannot open the database")?;
+    let result = query_command(&store, &args).await;
+    store.close().await;
+    result
+}
+
+async fn query_command(store: &Store, args: &QueryArgs) -> anyhow::Result<()> {
+    use crate::query::{QueryError, QueryRequest};
+    let site = args.site.trim();
+    let tenant = match store.tenant_by_client_key(site).await? {
+        Some(tenant) => tenant,
+        None => store.tenant_by_base_url(site).await?.ok_or_else(|| {
+            anyhow::anyhow!("--site: no installed site has clientKey or base URL {site:?}")
+        })?,
+    };
+    let explain = |e: QueryError| -> anyhow::Error {
+        match e {
+            QueryError::Aql { error, query } => anyhow::anyhow!("{}", error.render(&query)),
+            other => anyhow::anyhow!("{other}"),
+        }
+    };
+    if args.validate {
+        let validation = crate::query::validate(
+            store,
+            tenant.id,
+            &args.aql,
+            args.schema.as_deref(),
+            None,
+            None,
+        )
+        .await
+        .map_err(explain)?;
+        return match validation.error {
+            None => {
+                println!("valid");
+                Ok(())
+            }
+            Some(error) => Err(anyhow::anyhow!("{}", error.render(&args.aql))),
+        };
+    }
+    let jira = crate::jira::JiraClient::new(args.app_key.clone(), Arc::default())?;
+    let mut request = QueryRequest {
+        aql: args.aql.clone(),
+        schema: args.schema.clone(),
+        limit: args.limit.min(500),
+        cursor: None,
+        include_archived: args.include_archived,
+    };
+    let mut printed = 0_u32;
+    let mut total = None;
+    loop {
+        let result = crate::query::run(store, &jira, &tenant, None, &request)
+            .await
+            .map_err(explain)?;
+        if total.is_none() {
+            total = result.total;
+        }
+        for asset in &result.page.items {
+            if printed >= args.limit {
+                break;
+            }
+            if args.json {
+                println!("{}", crate::assets::asset_json(&result.model, asset));
+            } else {
+                let status = result
+                    .model
+                    .status(asset.status_id)
+                    .map_or("", |s| s.name.as_str());
+                let type_name = result
+                    .model
+                    .asset_type(asset.type_id)
+                    .map_or("", |t| t.name.as_str());
+                println!(
+                    "{:<12} {:<20} {:<14} {}",
+                    asset.key.to_string(),
+                    type_name,
+                    status,
+                    asset.label
+                );
+            }
+            printed += 1;
+        }
+        match result.page.next_cursor {
+            Some(cursor) if printed < args.limit => request.cursor = Some(cursor),
+            _ => break,
+        }
+    }
+    if !args.json {
+        let matched = match total {
+            Some((n, true)) => n.to_string(),
+            Some((n, false)) => format!("more than {n}"),
+            None => "?".to_owned(),
+        };
+        eprintln!("{printed} shown of {matched} matching");
+    }
+    Ok(())
 }
 
 pub async fn run_jira_sim(args: JiraSimArgs) -> anyhow::Result<()> {
@@ -518,4 +922,133 @@ pub async fn run_jira_sim(args: JiraSimArgs) -> anyhow::Result<()> {
 async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
     tracing::info!("shutting down");
+}
+
+pub async fn run_probe(args: ProbeArgs) -> anyhow::Result<()> {
+    let app_url = url::Url::parse(&args.app_url)
+        .with_context(|| format!("--app-url {:?} is not an absolute URL", args.app_url))?;
+    if !matches!(app_url.scheme(), "http" | "https") {
+        bail!("--app-url must be an http(s) URL");
+    }
+    let app_url = args.app_url.trim_end_matches('/').to_owned();
+    let production = match (&args.probe_tenant, &args.probe_secret_file) {
+        (Some(client_key), Some(file)) => {
+            let secret = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read --probe-secret-file {}", file.display()))?;
+            let secret = secret.trim().to_owned();
+            if secret.len() < 32 {
+                bail!(
+                    "--probe-secret-file {} does not hold a probe secret",
+                    file.display()
+                );
+            }
+            Some(crate::probe::ProbeTenant {
+                client_key: client_key.clone(),
+                shared_secret: secret,
+            })
+        }
+        _ => None,
+    };
+    let sim = if production.is_none() {
+        let sim = amj_jira_sim::Sim::start_on(args.sim_bind)
+            .await
+            .context("cannot start the probe's simulated Jira")?;
+        println!(
+            "probe: simulated Jira at {}; the app must trust install keys from {}",
+            sim.base_url(),
+            sim.key_server_url()
+        );
+        Some(sim)
+    } else {
+        None
+    };
+    let started = std::time::Instant::now();
+    let mut runs = 0_u64;
+    let mut failures = 0_u64;
+    let mut durations = Vec::new();
+    loop {
+        runs += 1;
+        let report = match (&sim, &production) {
+            (Some(sim), _) => crate::probe::probe_staging(sim, &app_url, runs).await,
+            (None, Some(tenant)) => crate::probe::probe_production(&app_url, tenant).await,
+            (None, None) => bail!("no probe mode"),
+        };
+        let total: std::time::Duration = report.steps.iter().map(|s| s.elapsed).sum();
+        durations.push(total);
+        if !report.ok() {
+            failures += 1;
+        }
+        println!("probe run {runs}: {}", report.summary());
+        let Some(every) = args.every else {
+            break;
+        };
+        if args
+            .for_
+            .is_none_or(|limit| started.elapsed() + every > limit)
+        {
+            break;
+        }
+        tokio::time::sleep(every).await;
+    }
+    durations.sort();
+    let median = durations
+        .get(durations.len() / 2)
+        .copied()
+        .unwrap_or_default();
+    println!(
+        "probe summary: {runs} runs, {failures} failed, median {} ms, over {:.0?}",
+        median.as_millis(),
+        started.elapsed()
+    );
+    if failures > 0 {
+        bail!("{failures} of {runs} probe runs failed");
+    }
+    Ok(())
+}
+
+pub async fn run_tenant(command: TenantCommand) -> anyhow::Result<()> {
+    match command {
+        TenantCommand::AddProbe(args) => {
+            if args.secret_file.exists() {
+                bail!(
+                    "--secret-file {} already exists; remove it or choose another path",
+                    args.secret_file.display()
+                );
+            }
+            let store = bench_store(&args.database_url, args.secret_key_file.as_deref()).await?;
+            let mut random = [0_u8; 8];
+            aws_lc_rs::rand::fill(&mut random).map_err(|_| anyhow::anyhow!("no randomness"))?;
+            let client_key = format!("amj-probe-{}", hex::encode(random));
+            let result = crate::seed::add_probe_tenant(&store, &client_key, &args.app_key).await;
+            store.close().await;
+            let secret = result?;
+            write_private_file(&args.secret_file, &secret)?;
+            println!("registered the probe site {client_key}");
+            println!(
+                "its secret is in {} (keep it private)",
+                args.secret_file.display()
+            );
+            println!(
+                "run: amj probe --app-url <URL> --probe-tenant {client_key} --probe-secret-file {}",
+                args.secret_file.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn write_private_file(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
 }

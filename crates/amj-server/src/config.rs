@@ -19,6 +19,16 @@ pub struct AppConfig {
     /// Where pages load Atlassian's `all.js` from; the simulator serves its own.
     pub ap_js_url: String,
     pub tenant_cache_ttl: std::time::Duration,
+    /// Thresholds of the built-in alert rules.
+    pub alerts: crate::ops::alerts::AlertConfig,
+    /// Where alerts go besides the log.
+    pub alert_sinks: Vec<crate::ops::watch::Sink>,
+    /// `/metrics` is served on `--ops-bind` instead of the public listener.
+    pub ops_separate: bool,
+    /// How often the operations loop checks readiness and evaluates alerts.
+    pub watch_every: std::time::Duration,
+    /// The operations clock: the system's, or a manual one in drills.
+    pub clock: crate::ops::clock::Clock,
     /// Test-only faults. The field does not exist in release builds, so no flag or environment
     /// variable can switch a fault on in production.
     #[cfg(debug_assertions)]
@@ -26,11 +36,27 @@ pub struct AppConfig {
 }
 
 /// Faults the browser and drill tests inject to prove that failures are visible.
+///
+/// Each switch is shared by every clone of the configuration, so a drill can turn a fault off in
+/// a running app (then have the sites reinstall) and watch its alerts resolve.
 #[cfg(debug_assertions)]
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     /// Answer `installed` with 204 but keep the old secret: the March-2022 bug.
-    pub ignore_rotated_secrets: bool,
+    ignore_rotated_secrets: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+#[cfg(debug_assertions)]
+impl Faults {
+    pub fn ignore_rotated_secrets(&self) -> bool {
+        self.ignore_rotated_secrets
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_ignore_rotated_secrets(&self, on: bool) {
+        self.ignore_rotated_secrets
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 pub const ATLASSIAN_ALL_JS: &str = "https://connect-cdn.atl-paas.net/all.js";
@@ -49,6 +75,11 @@ impl AppConfig {
             context_token_ttl_secs: 15 * 60,
             ap_js_url: ATLASSIAN_ALL_JS.into(),
             tenant_cache_ttl: std::time::Duration::from_secs(30),
+            alerts: crate::ops::alerts::AlertConfig::default(),
+            alert_sinks: Vec::new(),
+            watch_every: std::time::Duration::from_secs(15),
+            ops_separate: false,
+            clock: crate::ops::clock::Clock::System,
             #[cfg(debug_assertions)]
             faults: Faults::default(),
         }

@@ -107,10 +107,13 @@ impl JiraClient {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| JiraError::Transport(e.without_url().to_string()))?;
+        let response = request.send().await;
+        if let Some(monitor) = self.counters.monitor() {
+            monitor
+                .metrics
+                .record_jira(response.as_ref().ok().map(|r| r.status().as_u16()));
+        }
+        let response = response.map_err(|e| JiraError::Transport(e.without_url().to_string()))?;
         let status = response.status();
         if status == reqwest::StatusCode::UNAUTHORIZED {
             self.counters.record_outbound_unauthorized(tenant);

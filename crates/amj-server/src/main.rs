@@ -1,5 +1,6 @@
 use amj_server::cli::{
-    Cli, Command, SecretKeyCommand, run_bench, run_demo, run_jira_sim, run_serve,
+    Cli, Command, SecretKeyCommand, run_bench, run_demo, run_incident, run_jira_sim, run_probe,
+    run_query, run_serve, run_tenant,
 };
 use amj_server::crypto::MasterKey;
 use clap::Parser;
@@ -17,10 +18,14 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match cli.command {
-        Command::Serve(args) => run_serve(args).await,
+        Command::Serve(args) => run_serve(*args).await,
         Command::Demo(args) => run_demo(args).await,
         Command::JiraSim(args) => run_jira_sim(args).await,
         Command::Bench(command) => run_bench(command).await,
+        Command::Query(args) => run_query(args).await,
+        Command::Incident(args) => run_incident(args).await,
+        Command::Probe(args) => run_probe(args).await,
+        Command::Tenant(command) => run_tenant(command).await,
         Command::SecretKey(SecretKeyCommand::Generate) => MasterKey::generate_base64()
             .map(|k| println!("{k}"))
             .map_err(Into::into),

@@ -1217,6 +1217,43 @@ pub async fn ensure_bench_tenant(
     Ok(outcome.tenant_id)
 }
 
+/// The production probe's site: written through the store like a bench site, but with a secret
+/// the probe is given, so it can sign requests as Jira would. Its `.invalid` base URL means the
+/// app never calls out to it. Returns the secret.
+pub async fn add_probe_tenant(
+    store: &Store,
+    client_key: &str,
+    app_key: &str,
+) -> anyhow::Result<String> {
+    let mut secret = [0_u8; 32];
+    aws_lc_rs::rand::fill(&mut secret).map_err(|_| anyhow!("no randomness for a probe secret"))?;
+    let secret = hex::encode(secret);
+    let body = serde_json::json!({
+        "key": app_key,
+        "clientKey": client_key,
+        "sharedSecret": secret,
+        "baseUrl": "https://amj-probe.invalid",
+        "productType": "jira",
+        "description": "synthetic probe site created by amj tenant add-probe",
+        "eventType": "installed",
+    });
+    let payload = LifecyclePayload::parse(
+        body.to_string().as_bytes(),
+        LifecycleEvent::Installed,
+        app_key,
+    )
+    .map_err(|e| anyhow!("probe site {client_key:?}: {e}"))?;
+    store
+        .apply_install(&InstallRequest {
+            payload: &payload,
+            token_iat: 0,
+            token: "amj-probe-synthetic-install",
+            account_id: None,
+        })
+        .await?;
+    Ok(secret)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

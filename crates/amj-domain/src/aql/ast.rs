@@ -28,6 +28,8 @@ pub enum Expr {
         path: Path,
         op: CompareOp,
         value: Value,
+        /// Where the value was written, for errors such as a type mismatch.
+        value_span: Span,
     },
     /// `object HAVING inR(<filter>, "refType", …)` / `outR(…)`: assets with a reference from
     /// (inbound) or to (outbound) an asset that matches `filter`, optionally only through the
@@ -36,10 +38,12 @@ pub enum Expr {
         direction: RefDirection,
         filter: Option<Box<Expr>>,
         ref_types: Vec<String>,
+        /// Where `inR(…)` / `outR(…)` was written, for errors about its reference types.
+        span: Span,
     },
     /// `object HAVING connectedTickets(<JQL>)`: assets linked to Jira issues matching the JQL,
-    /// kept as text because JQL is Jira's to parse.
-    ConnectedTickets(String),
+    /// kept as text because JQL is Jira's to parse. The span locates it for Jira's errors.
+    ConnectedTickets(String, Span),
     /// Our extension: `text ~ "macbook pro"`, full-text search over an asset's text values.
     Text(String),
 }
@@ -53,15 +57,67 @@ pub enum RefDirection {
     Outbound,
 }
 
+/// Where a node was written: a byte range of the source.
+///
+/// A span says where, not what, so every span equals every other: two trees that mean the same
+/// compare equal wherever their parts were written, as `proc_macro2::Ident` ignores its span.
+/// That keeps "print, parse again, get the same tree" a test of meaning.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl PartialEq for Span {
+    fn eq(&self, _: &Span) -> bool {
+        true
+    }
+}
+
+impl Eq for Span {}
+
+/// The spans of a path's segments; like [`Span`], they never affect equality.
+#[derive(Debug, Clone, Default)]
+pub struct Spans(pub Vec<Span>);
+
+impl PartialEq for Spans {
+    fn eq(&self, _: &Spans) -> bool {
+        true
+    }
+}
+
+impl Eq for Spans {}
+
 /// An attribute, or a walk through reference attributes: `"Installed on".Location.Name`.
-/// Never empty when it comes from the parser.
+/// Never empty when it comes from the parser, which also records where each segment was written
+/// (a tree built in code has no spans, and errors about it point at the start of the query).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Path(pub Vec<Attr>);
+pub struct Path(pub Vec<Attr>, pub Spans);
 
 impl Path {
     /// A path of one attribute.
     pub fn single(attr: Attr) -> Self {
-        Self(vec![attr])
+        Self(vec![attr], Spans::default())
+    }
+
+    pub fn new(attrs: Vec<Attr>) -> Self {
+        Self(attrs, Spans::default())
+    }
+
+    /// Where segment `index` was written, if known.
+    pub fn span(&self, index: usize) -> Span {
+        self.1.0.get(index).copied().unwrap_or_default()
+    }
+
+    /// From the first segment to the last.
+    pub fn whole_span(&self) -> Span {
+        match (self.1.0.first(), self.1.0.last()) {
+            (Some(first), Some(last)) => Span {
+                start: first.start,
+                end: last.end,
+            },
+            _ => Span::default(),
+        }
     }
 }
 

@@ -48,12 +48,29 @@ pub enum ErrorKind {
     /// A date offset such as `-7d` or `+1h 30m` is malformed.
     #[error("invalid time offset `{0}`; expected e.g. -7d, +1h 30m (units d, h, m, w)")]
     BadOffset(String),
+    /// A name the schema does not have, with the closest one it does.
+    #[error("unknown {what} `{name}`{}", suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
+    Unknown {
+        what: &'static str,
+        name: String,
+        suggestion: Option<String>,
+    },
+    /// A value that the attribute's kind cannot hold, e.g. `"Purchase date" < 12`.
+    #[error("type mismatch: `{attribute}` expects {expected}, but {found}")]
+    TypeMismatch {
+        attribute: String,
+        expected: String,
+        found: String,
+    },
+    /// Any other reason the query does not fit the schema, or Jira refused its JQL.
+    #[error("{0}")]
+    Resolve(String),
     /// Only the full-text pseudo-attribute `text` takes `~`.
     #[error("`~` (full-text search) only works as `text ~ \"words\"`")]
     TildeNeedsText,
 }
 
-/// A parse failure and where it happened.
+/// A query error (syntax, or a query that does not fit the schema) and where it happened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind} (line {line}, column {column})")]
 pub struct ParseError {
@@ -68,7 +85,7 @@ pub struct ParseError {
 
 impl ParseError {
     /// Computes line and column from `offset`, so that no caller can get them inconsistent.
-    pub(crate) fn new(kind: ErrorKind, source: &str, offset: usize) -> Self {
+    pub fn new(kind: ErrorKind, source: &str, offset: usize) -> Self {
         let offset = floor_char_boundary(source, offset);
         let before = &source[..offset];
         let line = before.matches('\n').count() + 1;

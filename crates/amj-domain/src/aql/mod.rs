@@ -22,17 +22,29 @@
 //! ```
 
 pub mod ast;
+pub mod complete;
 pub mod error;
 mod lexer;
 mod parser;
+pub mod plan;
 mod print;
+pub mod resolve;
 
+pub use crate::value::index_text;
 pub use ast::{
     Attr, CompareOp, DateAnchor, Expr, Function, Offset, OrderKey, Path, Query, RefDirection,
-    SortDirection, TimeUnit, Value,
+    SortDirection, Span, Spans, TimeUnit, Value,
 };
+pub use complete::{Completion, Completions, complete};
 pub use error::{ErrorKind, ParseError};
 pub use parser::{MAX_DEPTH, MAX_QUERY_CHARS, parse};
+pub use plan::{
+    AssetCond, Cmp, Filter, Order, Plan, SortField, SortKey, SortValue, TextCond, ValueCond,
+    search_document, search_terms, text_matches,
+};
+pub use resolve::{Catalog, Context, attribute_names, resolve, suggest};
 
+#[cfg(test)]
+mod resolve_tests;
 #[cfg(test)]
 mod tests;

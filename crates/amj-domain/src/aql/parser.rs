@@ -9,7 +9,7 @@
 
 use super::ast::{
     Attr, CompareOp, DateAnchor, Expr, Function, Offset, OrderKey, Path, Query, RefDirection,
-    SortDirection, TimeUnit, Value,
+    SortDirection, Span, Spans, TimeUnit, Value,
 };
 use super::error::{ErrorKind, ParseError};
 use super::lexer::{Lexer, Tok, Token};
@@ -39,6 +39,7 @@ pub fn parse(source: &str) -> Result<Query, ParseError> {
         lexer: Lexer::new(source),
         peeked: None,
         depth: 0,
+        last_end: 0,
     };
     parser.query()
 }
@@ -48,6 +49,8 @@ struct Parser<'a> {
     lexer: Lexer<'a>,
     peeked: Option<Token>,
     depth: usize,
+    /// Where the last consumed token ended, to close spans.
+    last_end: usize,
 }
 
 fn is_word(tok: &Tok, word: &str) -> bool {
@@ -74,10 +77,12 @@ impl<'a> Parser<'a> {
     }
 
     fn bump(&mut self) -> Result<Token, ParseError> {
-        match self.peeked.take() {
-            Some(token) => Ok(token),
-            None => self.lexer.next_token(),
-        }
+        let token = match self.peeked.take() {
+            Some(token) => token,
+            None => self.lexer.next_token()?,
+        };
+        self.last_end = token.end;
+        Ok(token)
     }
 
     fn peek_is_word(&mut self, word: &str) -> Result<bool, ParseError> {
@@ -259,15 +264,25 @@ impl<'a> Parser<'a> {
     /// The rest of a path whose first segment is `first`.
     fn path_from(&mut self, first: &Token) -> Result<Path, ParseError> {
         let mut segments = vec![self.segment(first)?];
+        let mut spans = vec![Span {
+            start: first.start,
+            end: first.end,
+        }];
         while self.peek()?.tok == Tok::Dot {
             self.bump()?;
             let token = self.bump()?;
             match token.tok {
-                Tok::Word(_) | Tok::Str(_) | Tok::Number(_) => segments.push(self.segment(&token)?),
+                Tok::Word(_) | Tok::Str(_) | Tok::Number(_) => {
+                    segments.push(self.segment(&token)?);
+                    spans.push(Span {
+                        start: token.start,
+                        end: token.end,
+                    });
+                }
                 _ => return Err(self.expected("an attribute name after `.`", &token)),
             }
         }
-        Ok(Path(segments))
+        Ok(Path(segments, Spans(spans)))
     }
 
     fn path(&mut self) -> Result<Path, ParseError> {
@@ -281,6 +296,7 @@ impl<'a> Parser<'a> {
     fn comparison(&mut self, first: Token) -> Result<Expr, ParseError> {
         let path = self.path_from(&first)?;
         let op = self.operator()?;
+        let value_start = self.peek()?.start;
         let value = match op {
             CompareOp::Is | CompareOp::IsNot => {
                 let token = self.bump()?;
@@ -292,7 +308,15 @@ impl<'a> Parser<'a> {
             CompareOp::In | CompareOp::NotIn => self.list_or_function()?,
             _ => self.value()?,
         };
-        Ok(Expr::Compare { path, op, value })
+        Ok(Expr::Compare {
+            path,
+            op,
+            value,
+            value_span: Span {
+                start: value_start,
+                end: self.last_end,
+            },
+        })
     }
 
     fn operator(&mut self) -> Result<CompareOp, ParseError> {
@@ -532,6 +556,10 @@ impl<'a> Parser<'a> {
     /// `inR(…)`, `outR(…)` or `connectedTickets(…)` after `object HAVING`.
     fn having(&mut self) -> Result<Expr, ParseError> {
         let name = self.bump()?;
+        let span = Span {
+            start: name.start,
+            end: name.end,
+        };
         let kind = match &name.tok {
             Tok::Word(w) => w.to_ascii_lowercase(),
             _ => String::new(),
@@ -551,7 +579,7 @@ impl<'a> Parser<'a> {
             return Err(self.expected("`(`", &open));
         }
         let Some(direction) = direction else {
-            return self.connected_tickets(open.start);
+            return self.connected_tickets(open.start, span);
         };
         self.enter(open.start)?;
         let filter = match self.peek()?.tok {
@@ -573,12 +601,13 @@ impl<'a> Parser<'a> {
             direction,
             filter,
             ref_types,
+            span,
         })
     }
 
     /// The JQL of `connectedTickets(…)`: one quoted string, or the raw text up to the matching
     /// `)`. Nothing is peeked when this is called, so the lexer stands right after the `(`.
-    fn connected_tickets(&mut self, open: usize) -> Result<Expr, ParseError> {
+    fn connected_tickets(&mut self, open: usize, span: Span) -> Result<Expr, ParseError> {
         let mut ahead = self.lexer.clone();
         if let Ok(Token {
             tok: Tok::Str(jql), ..
@@ -592,9 +621,9 @@ impl<'a> Parser<'a> {
             )
         {
             self.lexer = ahead;
-            return Ok(Expr::ConnectedTickets(jql));
+            return Ok(Expr::ConnectedTickets(jql, span));
         }
         let raw = self.lexer.raw_until_close_paren(open)?;
-        Ok(Expr::ConnectedTickets(raw.trim().to_owned()))
+        Ok(Expr::ConnectedTickets(raw.trim().to_owned(), span))
     }
 }

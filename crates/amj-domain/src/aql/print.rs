@@ -136,11 +136,14 @@ impl Display for Expr {
                 f.write_str("NOT ")?;
                 write_grouped(f, inner)
             }
-            Expr::Compare { path, op, value } => write!(f, "{path} {op} {value}"),
+            Expr::Compare {
+                path, op, value, ..
+            } => write!(f, "{path} {op} {value}"),
             Expr::Having {
                 direction,
                 filter,
                 ref_types,
+                ..
             } => {
                 let name = match direction {
                     RefDirection::Inbound => "inR",
@@ -157,7 +160,7 @@ impl Display for Expr {
                 }
                 f.write_char(')')
             }
-            Expr::ConnectedTickets(jql) => {
+            Expr::ConnectedTickets(jql, _) => {
                 f.write_str("object HAVING connectedTickets(")?;
                 write_quoted(f, jql)?;
                 f.write_char(')')

@@ -18,7 +18,7 @@ fn named(name: &str) -> Attr {
 }
 
 fn path(names: &[&str]) -> Path {
-    Path(names.iter().map(|n| named(n)).collect())
+    Path::new(names.iter().map(|n| named(n)).collect())
 }
 
 fn s(v: &str) -> Value {
@@ -26,7 +26,12 @@ fn s(v: &str) -> Value {
 }
 
 fn cmp(path: Path, op: CompareOp, value: Value) -> Expr {
-    Expr::Compare { path, op, value }
+    Expr::Compare {
+        path,
+        op,
+        value,
+        value_span: Span::default(),
+    }
 }
 
 fn eq(name: &str, value: &str) -> Expr {
@@ -226,7 +231,7 @@ fn dot_notation_walks_references() {
     check(
         r#""Belongs to".label = HR"#,
         cmp(
-            Path(vec![named("Belongs to"), Attr::Label]),
+            Path::new(vec![named("Belongs to"), Attr::Label]),
             CompareOp::Eq,
             s("HR"),
         ),
@@ -284,12 +289,14 @@ fn having_inbound_and_outbound_references() {
                 s("Server"),
             ))),
             ref_types: vec!["Installed on".into(), "depends".into()],
+            span: Span::default(),
         },
     );
     let outbound = Expr::Having {
         direction: RefDirection::Outbound,
         filter: Some(Box::new(eq("Name", "x"))),
         ref_types: vec![],
+        span: Span::default(),
     };
     check("object HAVING outR(Name = x)", outbound.clone());
     check("OBJECT having outboundReferences(Name = x)", outbound);
@@ -299,6 +306,7 @@ fn having_inbound_and_outbound_references() {
             direction: RefDirection::Inbound,
             filter: None,
             ref_types: vec![],
+            span: Span::default(),
         },
     );
     check(
@@ -307,6 +315,7 @@ fn having_inbound_and_outbound_references() {
             direction: RefDirection::Outbound,
             filter: None,
             ref_types: vec!["Installed on".into()],
+            span: Span::default(),
         },
     );
     check(
@@ -315,6 +324,7 @@ fn having_inbound_and_outbound_references() {
             direction: RefDirection::Inbound,
             filter: Some(Box::new(eq("Name", "x"))),
             ref_types: vec![],
+            span: Span::default(),
         })),
     );
 }
@@ -326,7 +336,7 @@ fn object_without_having_is_an_attribute() {
 
 #[test]
 fn connected_tickets_quoted_or_raw() {
-    let expected = Expr::ConnectedTickets("labels IS EMPTY".into());
+    let expected = Expr::ConnectedTickets("labels IS EMPTY".into(), Span::default());
     check(
         r#"object having connectedTickets("labels IS EMPTY")"#,
         expected.clone(),
@@ -337,16 +347,19 @@ fn connected_tickets_quoted_or_raw() {
     );
     check(
         r#"object having connectedTickets(project = "A (B)" AND (status = Done OR x in ('a)')))"#,
-        Expr::ConnectedTickets(r#"project = "A (B)" AND (status = Done OR x in ('a)'))"#.into()),
+        Expr::ConnectedTickets(
+            r#"project = "A (B)" AND (status = Done OR x in ('a)'))"#.into(),
+            Span::default(),
+        ),
     );
     check(
         "object having connectedTickets()",
-        Expr::ConnectedTickets(String::new()),
+        Expr::ConnectedTickets(String::new(), Span::default()),
     );
     check(
         "object having connectedTickets(a != b) AND Name = x",
         Expr::And(vec![
-            Expr::ConnectedTickets("a != b".into()),
+            Expr::ConnectedTickets("a != b".into(), Span::default()),
             eq("Name", "x"),
         ]),
     );

@@ -4,12 +4,13 @@
 //! what the operations layer exposes and alerts on. Per-site data is a bounded map in memory (never
 //! Prometheus labels), so 10⁵ sites cannot explode metric cardinality.
 
+use crate::ops::monitor::Monitor;
 use crate::store::Tenant;
 use amj_connect::{AuthReason, RouteKind};
 use amj_domain::ids::TenantId;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
 
 const KINDS: usize = RouteKind::ALL.len();
 const REASONS: usize = AuthReason::ALL.len();
@@ -37,6 +38,8 @@ pub struct AuthCounters {
     failures: [[AtomicU64; REASONS]; KINDS],
     outbound_unauthorized: AtomicU64,
     per_tenant: Mutex<HashMap<TenantId, TenantAuthHealth>>,
+    /// Metrics and alerting see every outcome too.
+    monitor: Option<Arc<Monitor>>,
 }
 
 impl Default for AuthCounters {
@@ -46,12 +49,27 @@ impl Default for AuthCounters {
             failures: std::array::from_fn(|_| std::array::from_fn(|_| AtomicU64::new(0))),
             outbound_unauthorized: AtomicU64::new(0),
             per_tenant: Mutex::new(HashMap::new()),
+            monitor: None,
         }
     }
 }
 
 impl AuthCounters {
+    pub fn with_monitor(monitor: Arc<Monitor>) -> Self {
+        Self {
+            monitor: Some(monitor),
+            ..Self::default()
+        }
+    }
+
+    pub fn monitor(&self) -> Option<&Monitor> {
+        self.monitor.as_deref()
+    }
+
     pub fn record_success(&self, kind: RouteKind, tenant: Option<&Tenant>) {
+        if let Some(monitor) = &self.monitor {
+            monitor.auth(kind, None, tenant);
+        }
         self.successes[kind.index()].fetch_add(1, Relaxed);
         if let Some(tenant) = tenant {
             self.with_tenant(tenant.id, |h| {
@@ -62,6 +80,9 @@ impl AuthCounters {
     }
 
     pub fn record_failure(&self, kind: RouteKind, reason: AuthReason, tenant: Option<&Tenant>) {
+        if let Some(monitor) = &self.monitor {
+            monitor.auth(kind, Some(reason), tenant);
+        }
         self.failures[kind.index()][reason.index()].fetch_add(1, Relaxed);
         if let Some(tenant) = tenant {
             tracing::warn!(tenant = %tenant.client_key, route_kind = kind.label(), reason = reason.code(), "request refused");

@@ -6,8 +6,9 @@
 //! docs/ARCHITECTURE.md, "Asset storage".
 
 use super::catalog::{SchemaModel, write_tx};
+use super::query::Compiler;
 use super::sql::{MAX_PARAMS, Sql, bind_params, safe_sql};
-use super::{Store, StoreError, now_millis, on_db};
+use super::{Db, Store, StoreError, now_millis, on_db};
 use amj_domain::ids::{AssetId, AttributeId, SchemaId, StatusId, TenantId, TypeId};
 use amj_domain::{
     AssetKey, AttributeKind, AttributeValues, HistoryEvent, StorageClass, ValidationErrors, Value,
@@ -85,6 +86,26 @@ pub enum Sort {
     Updated,
     Created,
     Attribute(AttributeId),
+    /// By whichever of these attributes an asset has: same-named attributes of unrelated types
+    /// (`Name` of Laptop and of Location), which share a storage class and never meet on one
+    /// asset. Each is walked in its index and the walks are merged.
+    Attributes(Vec<AttributeId>),
+    /// Several keys or dot paths (from AQL's ORDER BY): sorted by computed values, with
+    /// offset-based cursors, so deep pages cost more than with the other sorts. Ties go by key.
+    Keys(Vec<amj_domain::aql::SortKey>),
+    /// An attribute sort computed over the matching assets instead of walked in the attribute's
+    /// index: the same order as [`Sort::Attributes`] (ties in the sort's direction, assets
+    /// without a value last in key order), cheaper when few assets match. Offset cursors.
+    AttributesComputed {
+        attributes: Vec<AttributeId>,
+        descending: bool,
+    },
+}
+
+/// Whether `cursor` (as the API returned it) continues a computed sort ([`Sort::Keys`],
+/// [`Sort::AttributesComputed`]), so a query keeps the strategy its first page chose.
+pub fn is_offset_cursor(cursor: &str) -> bool {
+    matches!(decode_cursor(cursor), Ok(Cursor::Offset { .. }))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -95,6 +116,8 @@ pub struct AssetFilter {
     /// An asset key (exact) or the start of a label (case-insensitive).
     pub text: Option<String>,
     pub include_archived: bool,
+    /// A resolved AQL filter (its `connectedTickets` already answered by Jira).
+    pub aql: Option<amj_domain::aql::Filter>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -127,6 +150,9 @@ enum Cursor {
     },
     #[serde(rename = "m")]
     Missing { id: i64 },
+    /// Rows already returned, for [`Sort::Keys`].
+    #[serde(rename = "o")]
+    Offset { o: i64 },
 }
 
 fn encode_cursor(c: &Cursor) -> String {
@@ -192,8 +218,10 @@ impl AssetRow {
 /// Errors of one row of a bulk request, by its position in the request.
 pub type RowErrors = Vec<(usize, ValidationErrors)>;
 
+/// The label as lists sort it and queries compare it: the value index's text form, so that
+/// `label = x` and `Name = x` agree whatever the characters (some grow when lowercased).
 fn label_sort(label: &str) -> String {
-    label.trim().to_lowercase().chars().take(255).collect()
+    amj_domain::value::index_text(label)
 }
 
 /// The value the unique index compares: case-insensitive for text, exact for the rest.
@@ -247,6 +275,7 @@ impl Store {
         let schema = model.schema.id;
         let created_event = serde_json::to_string(&HistoryEvent::Created)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let value_count: usize;
         let rows: Vec<AssetRow> = write_tx!(self, tx => {
             let mut checks = Checks { model, resolved: HashMap::new() };
             let wanted = referenced_numbers(model, assets.iter().map(|a| &a.values));
@@ -312,10 +341,17 @@ impl Store {
                 value_rows.extend(checks.value_rows(row.id, asset.type_id, &asset.values));
             }
             insert_value_rows(&mut tx, tenant, &value_rows).await?;
+            value_count = value_rows.len() + inserted.len();
+            let docs: Vec<(i64, String)> = inserted.iter().zip(assets).map(|(row, asset)| (row.id, search_doc(&asset.label, &asset.values))).collect();
+            upsert_search_docs(&mut tx, tenant, &docs).await?;
             let events: Vec<(i64, String)> = inserted.iter().map(|r| (r.id, created_event.clone())).collect();
             insert_events(&mut tx, tenant, now, actor, &events).await?;
             inserted
         });
+        // The assets are committed: a failure here must not report the create as failed.
+        if let Err(e) = self.ensure_statistics(value_count).await {
+            tracing::warn!(error = %e, "could not check the planner statistics");
+        }
         rows.into_iter().map(|r| r.into_record(model)).collect()
     }
 
@@ -414,6 +450,8 @@ impl Store {
                 updated.push(row);
             }
             insert_value_rows(&mut tx, tenant, &value_rows).await?;
+            let docs: Vec<(i64, String)> = updated.iter().zip(changes).map(|(row, change)| (row.id, search_doc(&change.label, &change.values))).collect();
+            upsert_search_docs(&mut tx, tenant, &docs).await?;
             insert_events(&mut tx, tenant, now, actor, &events).await?;
             updated
         });
@@ -535,9 +573,96 @@ impl Store {
         };
         let mut items: Vec<AssetRow> = Vec::new();
         let mut next: Option<Cursor> = None;
+        let compiler = Compiler::new(tenant, model, matches!(self.db(), Db::Postgres(_)));
         match &request.sort {
-            Sort::Attribute(attribute) => {
-                let Some(def) = model.attribute(*attribute) else {
+            Sort::Keys(_) | Sort::AttributesComputed { .. } => {
+                let computed;
+                let (keys, attribute_ties): (&[amj_domain::aql::SortKey], bool) =
+                    match &request.sort {
+                        Sort::Keys(keys) => (keys, false),
+                        Sort::AttributesComputed {
+                            attributes,
+                            descending,
+                        } => {
+                            let class = attributes
+                                .first()
+                                .and_then(|a| model.attribute(*a))
+                                .map(|d| d.kind.storage())
+                                .ok_or_else(|| {
+                                    StoreError::Invalid(ValidationErrors::single(
+                                        "sort",
+                                        "unknown_attribute",
+                                        "sort: no such attribute in this schema",
+                                    ))
+                                })?;
+                            computed = [amj_domain::aql::SortKey {
+                                value: amj_domain::aql::SortValue {
+                                    hops: Vec::new(),
+                                    field: amj_domain::aql::SortField::Attribute {
+                                        attributes: attributes.clone(),
+                                        class,
+                                    },
+                                },
+                                descending: *descending,
+                            }];
+                            (&computed, *descending)
+                        }
+                        _ => (&[], false),
+                    };
+                let offset = match &cursor {
+                    None => 0,
+                    Some(Cursor::Offset { o }) => *o,
+                    Some(_) => {
+                        return Err(StoreError::Invalid(ValidationErrors::single(
+                            "cursor",
+                            "format",
+                            "cursor: belongs to a list with another sort",
+                        )));
+                    }
+                };
+                let mut sql = Sql::new(&format!(
+                    "SELECT {ASSET_COLUMNS} FROM asset a WHERE a.tenant_id = "
+                ));
+                sql.bind(tenant.0);
+                push_filter(&mut sql, &compiler, &request.filter)?;
+                sql.push(" ORDER BY ");
+                for key in keys {
+                    // Assets without a value come last in either direction.
+                    sql.push("(");
+                    compiler.sort_expr(&mut sql, &key.value, "a");
+                    sql.push(") IS NULL, ");
+                    compiler.sort_expr(&mut sql, &key.value, "a");
+                    sql.push(if key.descending { " DESC, " } else { " ASC, " });
+                }
+                if attribute_ties && let Some(key) = keys.first() {
+                    // As the index walk orders them: ties by key descending among assets with a
+                    // value, then the assets without one by key ascending.
+                    sql.push("CASE WHEN (");
+                    compiler.sort_expr(&mut sql, &key.value, "a");
+                    sql.push(") IS NULL THEN a.id ELSE -a.id END ASC, ");
+                }
+                sql.push("a.id ASC LIMIT ")
+                    .bind(i64::try_from(limit + 1).unwrap_or(501))
+                    .push(" OFFSET ")
+                    .bind(offset);
+                let rows: Vec<AssetRow> = on_db!(self.db(), pool => {
+                    bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(&*pool.text(&sql))), &sql.params).persistent(false).fetch_all(pool).await?
+                });
+                let more = rows.len() > limit;
+                items.extend(rows.into_iter().take(limit));
+                if more {
+                    next = Some(Cursor::Offset {
+                        o: offset + i64::try_from(limit).unwrap_or(0),
+                    });
+                }
+            }
+            Sort::Attribute(_) | Sort::Attributes(_) => {
+                let attributes: &[AttributeId] = match &request.sort {
+                    Sort::Attribute(one) => std::slice::from_ref(one),
+                    Sort::Attributes(many) => many,
+                    _ => &[],
+                };
+                let Some(def) = attributes.first().and_then(|a| model.attribute(*a)) else {
                     return Err(StoreError::Invalid(ValidationErrors::single(
                         "sort",
                         "unknown_attribute",
@@ -550,33 +675,51 @@ impl Store {
                     StorageClass::Number => "v_num",
                     StorageClass::Reference => "v_ref",
                 };
+                if matches!(cursor, Some(Cursor::Offset { .. })) {
+                    return Err(StoreError::Invalid(ValidationErrors::single(
+                        "cursor",
+                        "format",
+                        "cursor: belongs to a list with another sort",
+                    )));
+                }
+                if attributes.iter().any(|a| {
+                    model.attribute(*a).map(|d| d.kind.storage()) != Some(def.kind.storage())
+                }) {
+                    return Err(StoreError::Invalid(ValidationErrors::single(
+                        "sort",
+                        "unknown_attribute",
+                        "sort: the attributes hold different kinds of values",
+                    )));
+                }
                 let in_missing_part = matches!(cursor, Some(Cursor::Missing { .. }));
                 if !in_missing_part {
-                    let mut sql = Sql::new(&format!(
-                        "SELECT {ASSET_COLUMNS}, v.{column} AS sort_value FROM asset_value v JOIN asset a ON a.id = v.asset_id WHERE v.tenant_id = "
-                    ));
-                    sql.bind(tenant.0)
-                        .push(" AND v.attribute_id = ")
-                        .bind(attribute.0)
-                        .push(&format!(
-                            " AND v.ord = 0 AND v.{column} IS NOT NULL AND a.tenant_id = "
+                    let mut rows: Vec<SortedRow> = Vec::new();
+                    for attribute in attributes {
+                        let mut sql = Sql::new(&format!(
+                            "SELECT {ASSET_COLUMNS}, v.{column} AS sort_value FROM asset_value v JOIN asset a ON a.id = v.asset_id WHERE v.tenant_id = "
+                        ));
+                        sql.bind(tenant.0)
+                            .push(" AND v.attribute_id = ")
+                            .bind(attribute.0)
+                            .push(&format!(
+                                " AND v.ord = 0 AND v.{column} IS NOT NULL AND a.tenant_id = "
+                            ))
+                            .bind(tenant.0);
+                        push_filter(&mut sql, &compiler, &request.filter)?;
+                        if let Some(Cursor::Value { t, i, n, id }) = &cursor {
+                            sql.push(&format!(" AND (v.{column}, v.asset_id) {op} ("));
+                            match def.kind.storage() {
+                                StorageClass::Text => sql.bind(t.clone()),
+                                StorageClass::Number => sql.bind(*n),
+                                StorageClass::Integer | StorageClass::Reference => sql.bind(*i),
+                            };
+                            sql.push(", ").bind(*id).push(")");
+                        }
+                        sql.push(&format!(
+                            " ORDER BY v.{column} {dir}, v.asset_id {dir} LIMIT "
                         ))
-                        .bind(tenant.0);
-                    push_filter(&mut sql, model, &request.filter);
-                    if let Some(Cursor::Value { t, i, n, id }) = &cursor {
-                        sql.push(&format!(" AND (v.{column}, v.asset_id) {op} ("));
-                        match def.kind.storage() {
-                            StorageClass::Text => sql.bind(t.clone()),
-                            StorageClass::Number => sql.bind(*n),
-                            StorageClass::Integer | StorageClass::Reference => sql.bind(*i),
-                        };
-                        sql.push(", ").bind(*id).push(")");
-                    }
-                    sql.push(&format!(
-                        " ORDER BY v.{column} {dir}, v.asset_id {dir} LIMIT "
-                    ))
-                    .bind(i64::try_from(limit + 1).unwrap_or(501));
-                    let rows: Vec<SortedRow> = match def.kind.storage() {
+                        .bind(i64::try_from(limit + 1).unwrap_or(501));
+                        let arm: Vec<SortedRow> = match def.kind.storage() {
                         StorageClass::Text => on_db!(self.db(), pool => {
                             bind_params!(sqlx::query_as::<_, SortedText>(sqlx::AssertSqlSafe(&*pool.text(&sql))), &sql.params).fetch_all(pool).await?
                         })
@@ -596,6 +739,29 @@ impl Store {
                         .map(SortedRow::from)
                         .collect(),
                     };
+                        rows.extend(arm);
+                    }
+                    // Each walk is in order; merged, the first limit + 1 are the page.
+                    if attributes.len() > 1 {
+                        rows.sort_by(|x, y| {
+                            let by_value = x
+                                .text
+                                .cmp(&y.text)
+                                .then(x.int.cmp(&y.int))
+                                .then(
+                                    x.num
+                                        .partial_cmp(&y.num)
+                                        .unwrap_or(std::cmp::Ordering::Equal),
+                                )
+                                .then(x.asset.id.cmp(&y.asset.id));
+                            if request.descending {
+                                by_value.reverse()
+                            } else {
+                                by_value
+                            }
+                        });
+                        rows.truncate(limit + 1);
+                    }
                     let more_values = rows.len() > limit;
                     for row in rows.into_iter().take(limit) {
                         next = Some(Cursor::Value {
@@ -620,9 +786,9 @@ impl Store {
                         "SELECT {ASSET_COLUMNS} FROM asset a WHERE a.tenant_id = "
                     ));
                     sql.bind(tenant.0);
-                    push_filter(&mut sql, model, &request.filter);
-                    sql.push(" AND NOT EXISTS (SELECT 1 FROM asset_value v WHERE v.asset_id = a.id AND v.attribute_id = ")
-                        .bind(attribute.0)
+                    push_filter(&mut sql, &compiler, &request.filter)?;
+                    sql.push(" AND NOT EXISTS (SELECT 1 FROM asset_value v WHERE v.asset_id = a.id AND v.attribute_id IN ")
+                        .bind_list(attributes.iter().map(|a| a.0))
                         .push(") AND a.id > ")
                         .bind(after)
                         .push(" ORDER BY a.id LIMIT ")
@@ -650,7 +816,7 @@ impl Store {
                     "SELECT {ASSET_COLUMNS}, {column} AS sort_value FROM asset a WHERE a.tenant_id = "
                 ));
                 sql.bind(tenant.0);
-                push_filter(&mut sql, model, &request.filter);
+                push_filter(&mut sql, &compiler, &request.filter)?;
                 match (&cursor, kind) {
                     (Some(Cursor::Value { id, .. }), SortKind::Id) => {
                         sql.push(&format!(" AND a.id {op} ")).bind(*id);
@@ -669,7 +835,7 @@ impl Store {
                             .bind(*id)
                             .push(")");
                     }
-                    (Some(Cursor::Missing { .. }), _) => {
+                    (Some(Cursor::Missing { .. } | Cursor::Offset { .. }), _) => {
                         return Err(StoreError::Invalid(ValidationErrors::single(
                             "cursor",
                             "format",
@@ -721,6 +887,115 @@ impl Store {
             items,
             next_cursor: next.as_ref().map(encode_cursor),
         })
+    }
+
+    /// Keeps PostgreSQL's planner statistics for the asset tables current after writes.
+    ///
+    /// Autovacuum normally does this, but it runs on its own schedule, and some servers have it
+    /// off (this project's CI machine does). Without statistics, or with statistics from when a
+    /// table was a hundredth of its size, the planner picks plans for a table that no longer
+    /// exists: one page of an AQL dot path took 94 s on a new 400-asset site, and bulk imports
+    /// slowed to a third as the unique-value check scanned instead of seeking.
+    ///
+    /// The rows this process wrote are counted here rather than read from `pg_stat_user_tables`:
+    /// those counters are flushed by each backend seconds after its writes, so a burst of creates
+    /// could finish before any of it was visible, and the tables were then never analysed (a CI
+    /// run hung on exactly that). An analysis runs when the rows written since the last one reach
+    /// a fifth of the table (at least 1,000, or 100 for a table never analysed): a sampled scan,
+    /// a fraction of a second even at 10⁶ assets, and rare, because the threshold grows with the
+    /// table.
+    async fn ensure_statistics(&self, rows_written: usize) -> Result<(), StoreError> {
+        let Db::Postgres(pool) = self.db() else {
+            return Ok(());
+        };
+        let written = self.planner.record(rows_written);
+        if !self.planner.due(written) {
+            return Ok(());
+        }
+        // One analysis at a time; writers arriving meanwhile just add to the count.
+        let Ok(_running) = self.planner.running.try_lock() else {
+            return Ok(());
+        };
+        let written = self.planner.take();
+        sqlx::query("ANALYZE asset, asset_value, asset_search, asset_issue_link")
+            .execute(pool)
+            .await?;
+        let (rows,): (f32,) =
+            sqlx::query_as("SELECT reltuples FROM pg_class WHERE oid = 'asset_value'::regclass")
+                .fetch_one(pool)
+                .await?;
+        self.planner.analysed(rows);
+        tracing::info!(
+            written,
+            rows,
+            "analysed the asset tables for the query planner"
+        );
+        Ok(())
+    }
+
+    /// Writes the full-text documents of assets that have none: those created before full-text
+    /// search existed. Runs at start-up; when every asset has its document it is one index scan.
+    pub async fn backfill_search_docs(&self) -> Result<u64, StoreError> {
+        let mut written = 0_u64;
+        loop {
+            let rows: Vec<(i64, i64, i64, String, String)> = on_db!(self.db(), pool => {
+                sqlx::query_as(
+                    "SELECT a.id, a.tenant_id, a.schema_id, a.label, a.attrs FROM asset a \
+                     WHERE NOT EXISTS (SELECT 1 FROM asset_search s WHERE s.asset_id = a.id) ORDER BY a.id LIMIT 2000",
+                )
+                .fetch_all(pool)
+                .await?
+            });
+            if rows.is_empty() {
+                return Ok(written);
+            }
+            let mut by_tenant: BTreeMap<i64, Vec<(i64, String)>> = BTreeMap::new();
+            for (id, tenant, schema, label, attrs) in rows {
+                let model = self
+                    .schema_model(TenantId(tenant), SchemaId(schema))
+                    .await?;
+                // Values that no longer decode still leave the label searchable; the asset's own
+                // reads report the corruption.
+                let values = model
+                    .and_then(|m| AttributeValues::from_stored_json(&m.attributes, &attrs).ok())
+                    .unwrap_or_default();
+                by_tenant
+                    .entry(tenant)
+                    .or_default()
+                    .push((id, search_doc(&label, &values)));
+            }
+            for (tenant, docs) in by_tenant {
+                on_db!(self.db(), pool => {
+                    let mut tx = pool.begin().await?;
+                    upsert_search_docs(&mut tx, TenantId(tenant), &docs).await?;
+                    tx.commit().await?;
+                });
+                written += docs.len() as u64;
+            }
+        }
+    }
+
+    /// How many assets match, counting at most `cap` (so a huge result costs a bounded
+    /// amount): `(count, exact)`, where `exact` is false when there are more than `cap`.
+    pub async fn count_matching(
+        &self,
+        tenant: TenantId,
+        model: &SchemaModel,
+        filter: &AssetFilter,
+        cap: u32,
+    ) -> Result<(i64, bool), StoreError> {
+        let compiler = Compiler::new(tenant, model, matches!(self.db(), Db::Postgres(_)));
+        let mut sql = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM asset a WHERE a.tenant_id = ");
+        sql.bind(tenant.0);
+        push_filter(&mut sql, &compiler, filter)?;
+        sql.push(" LIMIT ")
+            .bind(i64::from(cap) + 1)
+            .push(") capped");
+        let (n,): (i64,) = on_db!(self.db(), pool => {
+            bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(&*pool.text(&sql))), &sql.params).persistent(false).fetch_one(pool).await?
+        });
+        let cap = i64::from(cap);
+        Ok((n.min(cap), n <= cap))
     }
 
     /// An asset's history, newest first.
@@ -872,8 +1147,17 @@ sorted_row!(SortedText, String, text);
 sorted_row!(SortedInt, i64, int);
 sorted_row!(SortedNum, f64, num);
 
-fn push_filter(sql: &mut Sql, model: &SchemaModel, filter: &AssetFilter) {
+fn push_filter(
+    sql: &mut Sql,
+    compiler: &Compiler<'_>,
+    filter: &AssetFilter,
+) -> Result<(), StoreError> {
+    let model = compiler.model;
     sql.push(" AND a.schema_id = ").bind(model.schema.id.0);
+    if let Some(aql) = &filter.aql {
+        sql.push(" AND ");
+        compiler.filter(sql, aql, "a")?;
+    }
     if !filter.include_archived {
         sql.push(" AND a.archived = FALSE");
     }
@@ -900,27 +1184,19 @@ fn push_filter(sql: &mut Sql, model: &SchemaModel, filter: &AssetFilter) {
         .filter(|t| !t.is_empty())
     {
         let prefix = label_sort(text);
-        // Everything that starts with `prefix` sorts before `prefix` followed by the highest
-        // character, so the label index answers a prefix search as a range.
-        let upper = format!("{prefix}\u{10FFFF}");
         match AssetKey::parse(text) {
             Ok(key) if key.schema == model.schema.key => {
-                sql.push(" AND (a.number = ")
-                    .bind(key.number)
-                    .push(" OR (a.label_sort >= ")
-                    .bind(prefix)
-                    .push(" AND a.label_sort < ")
-                    .bind(upper)
-                    .push("))");
+                sql.push(" AND (a.number = ").bind(key.number).push(" OR ");
+                super::query::prefix_range(sql, "a.label_sort", &prefix);
+                sql.push(")");
             }
             _ => {
-                sql.push(" AND a.label_sort >= ")
-                    .bind(prefix)
-                    .push(" AND a.label_sort < ")
-                    .bind(upper);
+                sql.push(" AND ");
+                super::query::prefix_range(sql, "a.label_sort", &prefix);
             }
         }
     }
+    Ok(())
 }
 
 fn references(values: &AttributeValues) -> impl Iterator<Item = &AssetKey> {
@@ -1162,6 +1438,45 @@ fn merge_row_errors(errors: RowErrors) -> RowErrors {
 }
 
 /// Multi-row inserts of value index rows, as many per statement as the parameter cap allows.
+/// An asset's full-text document: its label and text values (not users, projects or other
+/// kinds, whose text is an id rather than words).
+pub(crate) fn search_doc(label: &str, values: &AttributeValues) -> String {
+    amj_domain::aql::search_document(
+        label,
+        values.0.values().flatten().filter_map(|v| match v {
+            Value::Text(text) => Some(text.as_str()),
+            _ => None,
+        }),
+    )
+}
+
+/// Writes (or replaces) assets' full-text documents.
+pub(crate) async fn upsert_search_docs<C: ValueSink>(
+    conn: &mut C,
+    tenant: TenantId,
+    docs: &[(i64, String)],
+) -> Result<(), StoreError> {
+    const PARAMS: usize = 3;
+    for chunk in docs.chunks(MAX_PARAMS / PARAMS) {
+        let mut sql = Sql::new("INSERT INTO asset_search (asset_id, tenant_id, doc) VALUES ");
+        for (i, (asset_id, doc)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(")
+                .bind(*asset_id)
+                .push(", ")
+                .bind(tenant.0)
+                .push(", ")
+                .bind(doc.as_str())
+                .push(")");
+        }
+        sql.push(" ON CONFLICT (asset_id) DO UPDATE SET doc = excluded.doc");
+        conn.run(&sql).await?;
+    }
+    Ok(())
+}
+
 async fn insert_value_rows<C: ValueSink>(
     conn: &mut C,
     tenant: TenantId,
@@ -1394,5 +1709,83 @@ mod tests {
         let mut quoted = Sql::new("SELECT '$1' || ");
         quoted.bind("x");
         assert_eq!(sqlite_text(&quoted), quoted.text);
+    }
+}
+
+/// What `Store::ensure_statistics` knows about the value table: rows written by this process
+/// since the last analysis, and the table's size then (negative until the first one).
+#[derive(Debug)]
+pub(crate) struct PlannerStatistics {
+    written: std::sync::atomic::AtomicI64,
+    rows_at_last_analysis: std::sync::atomic::AtomicI64,
+    running: tokio::sync::Mutex<()>,
+}
+
+impl Default for PlannerStatistics {
+    fn default() -> Self {
+        PlannerStatistics {
+            written: 0.into(),
+            rows_at_last_analysis: (-1).into(),
+            running: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+impl PlannerStatistics {
+    const MIN_WRITTEN: i64 = 1_000;
+    const MIN_WRITTEN_NEVER_ANALYSED: i64 = 100;
+
+    fn record(&self, rows: usize) -> i64 {
+        let rows = i64::try_from(rows).unwrap_or(i64::MAX);
+        self.written
+            .fetch_add(rows, std::sync::atomic::Ordering::Relaxed)
+            .saturating_add(rows)
+    }
+
+    fn due(&self, written: i64) -> bool {
+        let known = self
+            .rows_at_last_analysis
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if known < 0 {
+            written >= Self::MIN_WRITTEN_NEVER_ANALYSED
+        } else {
+            written >= Self::MIN_WRITTEN && written.saturating_mul(5) > known
+        }
+    }
+
+    fn take(&self) -> i64 {
+        self.written.swap(0, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn analysed(&self, rows: f32) {
+        // reltuples is an estimate; -1 means the table was never analysed, which cannot be true
+        // right after an analysis, so it is stored as at least zero.
+        #[allow(clippy::cast_possible_truncation)]
+        let rows = rows.max(0.0) as i64;
+        self.rows_at_last_analysis
+            .store(rows, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod planner_statistics_tests {
+    use super::PlannerStatistics;
+
+    #[test]
+    fn a_new_table_is_analysed_early_then_as_it_grows_by_a_fifth() {
+        let stats = PlannerStatistics::default();
+        assert!(!stats.due(stats.record(99)));
+        assert!(stats.due(stats.record(1)));
+        assert_eq!(stats.take(), 100);
+        stats.analysed(100.0);
+        assert!(!stats.due(stats.record(999)), "below the 1,000-row floor");
+        assert!(stats.due(stats.record(1)));
+        stats.take();
+        stats.analysed(100_000.0);
+        assert!(
+            !stats.due(stats.record(20_000)),
+            "exactly a fifth is not more than a fifth"
+        );
+        assert!(stats.due(stats.record(1)));
     }
 }

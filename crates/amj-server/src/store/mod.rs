@@ -8,7 +8,9 @@
 pub mod api_tokens;
 pub mod assets;
 pub mod catalog;
+pub mod incidents;
 pub mod links;
+pub(crate) mod query;
 pub(crate) mod sql;
 pub mod tenants;
 
@@ -115,6 +117,7 @@ pub struct Store {
     db: Db,
     key: Arc<MasterKey>,
     catalog: Arc<catalog::CatalogCache>,
+    planner: Arc<assets::PlannerStatistics>,
 }
 
 /// Where the database lives, parsed from `--database-url`.
@@ -182,6 +185,16 @@ impl Store {
                     .acquire_timeout(Duration::from_secs(5))
                     .connect(url)
                     .await?;
+                let autovacuum: Option<(String,)> = sqlx::query_as("SHOW autovacuum")
+                    .fetch_optional(&pool)
+                    .await
+                    .ok()
+                    .flatten();
+                if autovacuum.is_some_and(|(v,)| v == "off") {
+                    tracing::warn!(
+                        "PostgreSQL runs with autovacuum off: the app analyses its asset tables after large writes, but other tables and dead rows are left to you"
+                    );
+                }
                 // The migrator holds an advisory lock, so instances starting together are safe.
                 sqlx::migrate!("./migrations/postgres")
                     .run(&pool)
@@ -190,11 +203,20 @@ impl Store {
                 Db::Postgres(pool)
             }
         };
-        Ok(Self {
+        let store = Self {
             db,
             key,
             catalog: Arc::default(),
-        })
+            planner: Arc::default(),
+        };
+        let backfilled = store.backfill_search_docs().await?;
+        if backfilled > 0 {
+            tracing::info!(
+                assets = backfilled,
+                "wrote full-text documents for existing assets"
+            );
+        }
+        Ok(store)
     }
 
     pub fn db(&self) -> &Db {
@@ -208,6 +230,12 @@ impl Store {
     /// Readiness: can we run a query right now?
     pub async fn ping(&self) -> Result<(), StoreError> {
         on_db!(&self.db, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()).map_err(StoreError::from))
+    }
+
+    /// (idle, in use) connections of the pool, for the metrics.
+    pub fn pool_usage(&self) -> (usize, usize) {
+        let (size, idle) = on_db!(&self.db, pool => (pool.size() as usize, pool.num_idle()));
+        (idle, size.saturating_sub(idle))
     }
 
     pub async fn close(&self) {

@@ -334,6 +334,21 @@ impl Store {
         row.map(|r| self.decrypt_row(r)).transpose()
     }
 
+    /// The installed tenant at a site's base URL (with or without a trailing slash), for
+    /// operators who know a site by its address. Several installs of one URL (a reinstall under
+    /// a new clientKey) resolve to the most recently installed.
+    pub async fn tenant_by_base_url(&self, base_url: &str) -> Result<Option<Tenant>, StoreError> {
+        let trimmed = base_url.trim().trim_end_matches('/');
+        let row: Option<TenantRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(concat!("SELECT ", tenant_columns!(), " FROM tenant WHERE (base_url = $1 OR base_url = $2) AND installed = TRUE ORDER BY id DESC LIMIT 1"))
+                .bind(trimmed)
+                .bind(format!("{trimmed}/"))
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(|r| self.decrypt_row(r)).transpose()
+    }
+
     pub async fn tenant(&self, tenant: TenantId) -> Result<Option<Tenant>, StoreError> {
         let row: Option<TenantRow> = on_db!(self.db(), pool => {
             sqlx::query_as(concat!("SELECT ", tenant_columns!(), " FROM tenant WHERE id = $1"))

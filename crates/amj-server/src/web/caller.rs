@@ -52,6 +52,14 @@ impl Caller {
         self.tenant.id
     }
 
+    /// The Jira user behind the request; `None` for the app itself and for API tokens.
+    pub fn account_id(&self) -> Option<String> {
+        match &self.credential {
+            Credential::Jira { account_id } => account_id.clone(),
+            Credential::ApiToken { .. } => None,
+        }
+    }
+
     /// Read-only tokens may only read.
     pub fn require_write(&self) -> Result<(), AppError> {
         match self.credential {

@@ -25,6 +25,14 @@ pub enum AppError {
     Validation(amj_domain::ValidationErrors),
     #[error("Jira could not be reached to check permissions: {0}")]
     JiraUnavailable(String),
+    /// An AQL query with a mistake in it; answered with its position and an excerpt.
+    #[error("{error}")]
+    Aql {
+        error: amj_domain::aql::ParseError,
+        query: String,
+    },
+    #[error("Jira could not answer connectedTickets: {0}")]
+    JiraSearchUnavailable(String),
     #[error("the database is unavailable")]
     StoreUnavailable(String),
     #[error("internal error")]
@@ -62,6 +70,11 @@ impl AppError {
         }
     }
 
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
     fn parts(&self) -> (StatusCode, &str, String) {
         match self {
             AppError::Unauthorized(e) => {
@@ -76,6 +89,14 @@ impl AppError {
             AppError::Validation(e) => {
                 (StatusCode::BAD_REQUEST, "validation_failed", e.to_string())
             }
+            AppError::Aql { error, .. } => {
+                (StatusCode::BAD_REQUEST, "aql_invalid", error.to_string())
+            }
+            AppError::JiraSearchUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "jira_unavailable",
+                "Jira could not be reached to answer connectedTickets(…); retry shortly".to_owned(),
+            ),
             AppError::JiraUnavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "jira_unavailable",
@@ -92,6 +113,36 @@ impl AppError {
                 "an internal error occurred".to_owned(),
             ),
             AppError::Page(inner) => inner.parts(),
+        }
+    }
+}
+
+/// The position of an AQL error as the API reports it (see `openapi::AqlErrorBody`).
+pub fn aql_error_json(error: &amj_domain::aql::ParseError, query: &str) -> serde_json::Value {
+    serde_json::json!({
+        "message": error.kind.to_string(),
+        "line": error.line,
+        "column": error.column,
+        "offset": error.offset,
+        "excerpt": error.render(query),
+    })
+}
+
+impl From<crate::query::QueryError> for AppError {
+    fn from(e: crate::query::QueryError) -> Self {
+        use crate::query::QueryError;
+        match e {
+            QueryError::Aql { error, query } => AppError::Aql { error, query },
+            QueryError::NoSchema(message) => AppError::BadRequest {
+                code: "schema_required",
+                message,
+            },
+            QueryError::UnknownSchema(message) => AppError::NotFound {
+                code: "schema_not_found",
+                message,
+            },
+            QueryError::Store(store) => store.into(),
+            QueryError::Jira(jira) => AppError::JiraSearchUnavailable(jira.to_string()),
         }
     }
 }
@@ -147,6 +198,9 @@ impl IntoResponse for AppError {
             AppError::JiraUnavailable(detail) => {
                 tracing::warn!(detail, "Jira unavailable for a permission check")
             }
+            AppError::JiraSearchUnavailable(detail) => {
+                tracing::warn!(detail, "Jira unavailable for connectedTickets")
+            }
             AppError::Internal(detail) => tracing::error!(detail, "internal error"),
             _ => {}
         }
@@ -189,6 +243,9 @@ impl IntoResponse for AppError {
         let mut body = serde_json::json!({"error": {"code": code, "message": message}});
         if let AppError::Validation(errors) = &self {
             body["error"]["details"] = serde_json::to_value(&errors.0).unwrap_or_default();
+        }
+        if let AppError::Aql { error, query } = &self {
+            body["error"]["aql"] = aql_error_json(error, query);
         }
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {

@@ -17,6 +17,69 @@ use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 
+/// Every lifecycle answer is counted, and a 5xx raises the lifecycle alert for the site: Jira
+/// marks such an install failed, and the site is left with a secret we do not hold.
+async fn observed(
+    state: &AppState,
+    event: LifecycleEvent,
+    body: &[u8],
+    result: Result<StatusCode, AppError>,
+) -> Result<StatusCode, AppError> {
+    let status = match &result {
+        Ok(status) => status.as_u16(),
+        Err(e) => e.status().as_u16(),
+    };
+    // The body may be what failed; the site is named from it when it can be read at all.
+    let identity: Option<(String, String)> = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            Some((
+                v.get("clientKey")?.as_str()?.to_owned(),
+                v.get("baseUrl")?.as_str()?.to_owned(),
+            ))
+        });
+    let (client_key, base_url) = identity.unwrap_or_default();
+    let tenant = if status >= 500 && !client_key.is_empty() {
+        state
+            .store
+            .tenant_by_client_key(&client_key)
+            .await
+            .ok()
+            .flatten()
+    } else {
+        None
+    };
+    state
+        .monitor
+        .lifecycle(event.as_str(), status, tenant.as_ref(), &base_url);
+    result
+}
+
+macro_rules! observed_handler {
+    ($name:ident, $inner:ident, $event:expr) => {
+        pub async fn $name(
+            State(state): State<AppState>,
+            OriginalUri(uri): OriginalUri,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> Result<StatusCode, AppError> {
+            let result = $inner(
+                State(state.clone()),
+                OriginalUri(uri),
+                headers,
+                body.clone(),
+            )
+            .await;
+            observed(&state, $event, &body, result).await
+        }
+    };
+}
+
+observed_handler!(installed, installed_inner, LifecycleEvent::Installed);
+observed_handler!(uninstalled, uninstalled_inner, LifecycleEvent::Uninstalled);
+observed_handler!(enabled, enabled_inner, LifecycleEvent::Enabled);
+observed_handler!(disabled, disabled_inner, LifecycleEvent::Disabled);
+
 struct LifecycleRequest {
     payload: LifecyclePayload,
     token: Option<String>,
@@ -157,7 +220,7 @@ async fn verify_legacy(
     Ok(claims)
 }
 
-pub async fn installed(
+async fn installed_inner(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
@@ -177,6 +240,14 @@ pub async fn installed(
     // Evict whatever happened: even a failed commit must not leave a cached record in doubt.
     state.tenants.invalidate(&request.payload.client_key);
     let outcome = outcome?;
+    if outcome.secret_rotated
+        && let Ok(Some(tenant)) = state
+            .store
+            .tenant_by_client_key(&request.payload.client_key)
+            .await
+    {
+        state.monitor.secret_rotated(&tenant);
+    }
     tracing::info!(
         created = outcome.created,
         secret_rotated = outcome.secret_rotated,
@@ -195,7 +266,7 @@ async fn inject_ignored_rotation(
     state: &AppState,
     mut request: LifecycleRequest,
 ) -> Result<LifecycleRequest, AppError> {
-    if state.config.faults.ignore_rotated_secrets
+    if state.config.faults.ignore_rotated_secrets()
         && let Some(existing) = state
             .store
             .tenant_by_client_key(&request.payload.client_key)
@@ -207,7 +278,7 @@ async fn inject_ignored_rotation(
     Ok(request)
 }
 
-pub async fn uninstalled(
+async fn uninstalled_inner(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
@@ -309,7 +380,7 @@ async fn notification(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn enabled(
+async fn enabled_inner(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
@@ -318,7 +389,7 @@ pub async fn enabled(
     notification(state, uri, headers, body, LifecycleEvent::Enabled).await
 }
 
-pub async fn disabled(
+async fn disabled_inner(
     State(state): State<AppState>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,

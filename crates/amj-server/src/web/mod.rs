@@ -11,11 +11,15 @@ pub mod health;
 pub mod lifecycle;
 pub mod openapi;
 pub mod pages;
+pub mod query_api;
+pub mod status;
 pub mod webhooks;
 
 use crate::auth::{AuthCounters, RequestAuthenticator, TenantDirectory};
 use crate::config::AppConfig;
 use crate::jira::JiraClient;
+use crate::ops::monitor::Monitor;
+use crate::ops::watch::Watch;
 use crate::store::Store;
 use amj_connect::install_keys::InstallKeyStore;
 use axum::Router;
@@ -47,6 +51,8 @@ pub struct AppInner {
     pub jira: JiraClient,
     pub descriptor: serde_json::Value,
     pub admins: caller::AdminCache,
+    pub monitor: Arc<Monitor>,
+    pub watch: Arc<Watch>,
 }
 
 impl std::ops::Deref for AppState {
@@ -62,7 +68,19 @@ impl AppState {
         store: Store,
         keys: Arc<dyn InstallKeyStore>,
     ) -> anyhow::Result<Self> {
-        let counters = Arc::new(AuthCounters::default());
+        let monitor = Arc::new(Monitor::new(
+            config.alerts.clone(),
+            config.clock.clone(),
+            Arc::clone(&keys),
+        ));
+        let counters = Arc::new(AuthCounters::with_monitor(Arc::clone(&monitor)));
+        let watch = Arc::new(Watch::new(
+            store.clone(),
+            Arc::clone(&monitor),
+            config.alert_sinks.clone(),
+            config.base_url_str().to_owned(),
+            config.watch_every,
+        )?);
         let tenants = Arc::new(TenantDirectory::new(store.clone(), config.tenant_cache_ttl));
         let auth = RequestAuthenticator {
             directory: Arc::clone(&tenants),
@@ -86,6 +104,8 @@ impl AppState {
             jira,
             descriptor,
             admins: caller::AdminCache::default(),
+            monitor,
+            watch,
         })))
     }
 }
@@ -139,10 +159,17 @@ pub fn build_app(state: AppState) -> Router {
         .merge(api_routes())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/status", get(status::status_page))
+        .route("/status.json", get(status::status_json))
+        .merge(ops_routes(state.config.ops_separate))
         .fallback(api::not_found)
         .layer(DefaultBodyLimit::max(1024 * 1024))
-        .with_state(state)
+        .with_state(state.clone())
         .layer(axum::middleware::map_response_with_state(realm, name_realm))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state.monitor),
+            status::track_http,
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 // Never the raw URI: it carries `?jwt=`.
@@ -191,8 +218,28 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(a::asset_issues, a::link_issue))
         .routes(routes!(a::unlink_issue))
         .routes(routes!(a::issue_assets))
+        .routes(routes!(query_api::query_assets))
+        .routes(routes!(query_api::validate_aql))
         .routes(routes!(a::list_tokens, a::create_token))
         .routes(routes!(a::revoke_token))
+}
+
+/// `/metrics` on the app's own listener, unless the operator moved it to `--ops-bind`.
+fn ops_routes(separate: bool) -> Router<AppState> {
+    if separate {
+        Router::new()
+    } else {
+        Router::new().route("/metrics", get(status::metrics))
+    }
+}
+
+/// The router of `--ops-bind`: metrics and health only, for a port that is not public.
+pub fn build_ops_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(status::metrics))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(state)
 }
 
 fn api_routes() -> Router<AppState> {

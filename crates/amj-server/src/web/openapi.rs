@@ -56,6 +56,7 @@ pub const TOKEN_SCHEME: &str = "apiToken";
         (name = "attributes", description = "Attribute definitions of asset types"),
         (name = "assets", description = "Assets: create, read, update, archive, in bulk too"),
         (name = "issue links", description = "Links between assets and Jira issues"),
+        (name = "query", description = "AQL, the asset query language: search, validate and complete"),
         (name = "API tokens", description = "Tokens for scripts outside Jira; managed by site admins")
     )
 )]
@@ -178,6 +179,72 @@ pub struct ProblemDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub details: Option<Vec<FieldError>>,
+    /// Where an AQL query went wrong; only with `aql_invalid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub aql: Option<AqlErrorBody>,
+}
+
+/// The position of an AQL error, for editors to underline and people to read.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AqlErrorBody {
+    /// The message without the position.
+    pub message: String,
+    /// 1-based.
+    pub line: usize,
+    /// 1-based, in characters.
+    pub column: usize,
+    /// Byte offset into the query.
+    pub offset: usize,
+    /// The line of the query with a caret under the error, as plain text.
+    pub excerpt: String,
+}
+
+/// The result of `POST /api/v1/assets/query`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryPageBody {
+    /// The key of the schema the query ran in.
+    pub schema: String,
+    pub items: Vec<AssetBody>,
+    /// Pass as `cursor` with the same `aql` for the next page; `null` on the last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+    /// How many assets match, on the first page only (`null` on later pages). Counting stops at
+    /// 1,000; `totalExact` says whether it stopped.
+    #[schema(required = true)]
+    pub total: Option<i64>,
+    #[schema(required = true)]
+    pub total_exact: Option<bool>,
+}
+
+/// The result of `GET /api/v1/aql/validate`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AqlValidationBody {
+    pub valid: bool,
+    /// The first error, if the query is not valid.
+    #[schema(required = true)]
+    pub error: Option<AqlErrorBody>,
+    pub completions: CompletionsBody,
+}
+
+/// Suggestions at the cursor and the part of the query they replace.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CompletionsBody {
+    pub replace_start: usize,
+    pub replace_end: usize,
+    pub items: Vec<CompletionBody>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CompletionBody {
+    pub label: String,
+    pub insert: String,
+    /// `attribute`, `keyword`, `status`, `type` or `value`.
+    pub kind: String,
 }
 
 /// The request is malformed (not JSON, unknown fields, bad query) or breaks the model's rules

@@ -80,6 +80,7 @@ fn sqlite_without_a_key_creates_one_next_to_the_database() {
         jwt_leeway_secs: 30,
         legacy_installs: false,
         ap_js_url: "https://connect-cdn.atl-paas.net/all.js".into(),
+        ops: amj_server::cli::OpsArgs::default(),
     };
     let prepared = runtime.block_on(amj_server::cli::prepare(&args)).unwrap();
     let key_file = dir.join("master.key");

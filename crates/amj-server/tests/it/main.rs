@@ -4,6 +4,8 @@
 // A failed unwrap is how a test helper fails its test; the no-unwrap rule is for request paths.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod aql_api;
+mod aql_differential;
 mod asset_store_contract;
 mod assets_api;
 mod bad_input;
@@ -12,6 +14,7 @@ mod isolation;
 mod jira_client;
 mod lifecycle;
 mod openapi;
+mod operations;
 mod requests;
 mod rotation;
 mod seed;

@@ -1104,6 +1104,35 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
         Some(json!({"key": "HW", "name": "Hardware"})),
     )
     .await;
+    // AQL: a page, a positioned error, and validation with completions.
+    let found = c
+        .ok(
+            "POST",
+            "/api/v1/assets/query",
+            &[],
+            Some(json!({"aql": "objectType = Laptop ORDER BY label", "schema": "IT", "limit": 1})),
+        )
+        .await;
+    assert_eq!(found["totalExact"], true, "{found}");
+    c.expect(
+        400,
+        "POST",
+        "/api/v1/assets/query",
+        &[],
+        "",
+        &admin,
+        Some(json!({"aql": "Serail = x", "schema": "IT"})),
+    )
+    .await;
+    c.call(
+        "GET",
+        "/api/v1/aql/validate",
+        &[],
+        "?schema=IT&aql=status%20%3D%20",
+        &user,
+        None,
+    )
+    .await;
     c.expect(401, "GET", "/api/v1/schemas", &[], "", &Auth::None, None)
         .await;
     c.expect(

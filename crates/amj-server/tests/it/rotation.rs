@@ -330,7 +330,8 @@ async fn b2_batched_rollout_of_fifty_sites_under_traffic_has_zero_401s() {
 async fn ignoring_rotated_secrets_fails_every_rotated_site_visibly() {
     each_backend(|db| async move {
         let sim = Sim::start().await.unwrap();
-        let app = TestApp::start_with(&db, &sim, |c| c.faults.ignore_rotated_secrets = true).await;
+        let app =
+            TestApp::start_with(&db, &sim, |c| c.faults.set_ignore_rotated_secrets(true)).await;
         sim.add_site("acme");
         sim.add_site("globex");
         sim.install("acme", &app.target).await.unwrap();

@@ -1,0 +1,817 @@
+//! The built-in alert evaluator: the rules that would have caught March 2022 within minutes,
+//! without a Prometheus server.
+//!
+//! The evaluator is fed observations (requests and their auth outcome, secret rotations,
+//! install-key fetches, readiness checks, lifecycle answers) with their time, and is asked to
+//! evaluate at a time. Time is always passed in, never read from a clock, so the incident drill
+//! can run a day of simulated minutes in a second and every rule is testable at its edges.
+//!
+//! Memory is bounded: per site it keeps one counter pair per minute of the longest window, and
+//! at most [`MAX_TRACKED_SITES`] sites (the least recently seen are dropped first). Nothing here
+//! becomes a Prometheus label.
+//!
+//! Each alert fires once, stays active while its condition holds, and resolves once: the
+//! notifier gets exactly one `Fired` and one `Resolved` per incident.
+
+use amj_domain::ids::TenantId;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+pub const MINUTE_MILLIS: i64 = 60_000;
+/// The per-site memory bound: beyond it the sites seen least recently are forgotten.
+pub const MAX_TRACKED_SITES: usize = 100_000;
+/// The global baseline covers a day.
+const BASELINE_MINUTES: i64 = 24 * 60;
+
+/// Thresholds, from configuration. The defaults are the ones the runbook explains.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertConfig {
+    /// A site's auth failure ratio above this (0–1) over `site_window_minutes` fires
+    /// [`Rule::SiteAuthFailures`], when the site made at least `site_min_requests` requests.
+    pub site_failure_ratio: f64,
+    pub site_window_minutes: i64,
+    pub site_min_requests: u64,
+    /// After a secret rotation, a site whose requests keep arriving but none succeeds for this
+    /// long fires [`Rule::SiteSilentAfterRotation`].
+    pub rotation_grace_minutes: i64,
+    /// The global 401 ratio over `global_window_minutes` above `global_factor` times its 24-hour
+    /// baseline (and above `global_min_ratio`) fires [`Rule::GlobalAuthFailureSpike`], with at
+    /// least `global_min_requests` requests in the window.
+    pub global_factor: f64,
+    pub global_window_minutes: i64,
+    pub global_min_requests: u64,
+    pub global_min_ratio: f64,
+    /// This many install-key fetch failures within `key_window_minutes` fires
+    /// [`Rule::InstallKeyFetchFailures`].
+    pub key_failures: u64,
+    pub key_window_minutes: i64,
+    /// Readiness failing continuously for this long fires [`Rule::DatabaseNotReady`].
+    pub database_down_minutes: i64,
+    /// A lifecycle callback answered 5xx within this window fires [`Rule::LifecycleServerError`]
+    /// for the site; it resolves when the window has passed without another.
+    pub lifecycle_window_minutes: i64,
+    /// Where `docs/RUNBOOK.md` is published; alerts link to its sections.
+    pub runbook_url: String,
+}
+
+impl Default for AlertConfig {
+    fn default() -> Self {
+        Self {
+            site_failure_ratio: 0.5,
+            site_window_minutes: 5,
+            site_min_requests: 5,
+            rotation_grace_minutes: 5,
+            global_factor: 5.0,
+            global_window_minutes: 5,
+            global_min_requests: 50,
+            global_min_ratio: 0.05,
+            key_failures: 3,
+            key_window_minutes: 10,
+            database_down_minutes: 1,
+            lifecycle_window_minutes: 15,
+            runbook_url: "docs/RUNBOOK.md".to_owned(),
+        }
+    }
+}
+
+/// The alert rules. Each has a stable code and a section of the runbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Rule {
+    SiteAuthFailures,
+    SiteSilentAfterRotation,
+    GlobalAuthFailureSpike,
+    InstallKeyFetchFailures,
+    DatabaseNotReady,
+    LifecycleServerError,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 6] = [
+        Rule::SiteAuthFailures,
+        Rule::SiteSilentAfterRotation,
+        Rule::GlobalAuthFailureSpike,
+        Rule::InstallKeyFetchFailures,
+        Rule::DatabaseNotReady,
+        Rule::LifecycleServerError,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Rule::SiteAuthFailures => "site_auth_failures",
+            Rule::SiteSilentAfterRotation => "site_silent_after_rotation",
+            Rule::GlobalAuthFailureSpike => "global_auth_failure_spike",
+            Rule::InstallKeyFetchFailures => "install_key_fetch_failures",
+            Rule::DatabaseNotReady => "database_not_ready",
+            Rule::LifecycleServerError => "lifecycle_server_error",
+        }
+    }
+
+    /// The runbook section's anchor (its heading, as GitHub renders anchors).
+    pub fn runbook_anchor(self) -> &'static str {
+        self.code()
+    }
+
+    /// `critical` pages someone; `warning` does not.
+    pub fn severity(self) -> &'static str {
+        match self {
+            Rule::SiteAuthFailures
+            | Rule::SiteSilentAfterRotation
+            | Rule::GlobalAuthFailureSpike
+            | Rule::DatabaseNotReady => "critical",
+            Rule::InstallKeyFetchFailures | Rule::LifecycleServerError => "warning",
+        }
+    }
+}
+
+/// Something that happened, at `at` (epoch milliseconds).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observation {
+    /// An authenticated (or refused) request to the app. `site` is `None` when the token named
+    /// no known site.
+    Request {
+        site: Option<Site>,
+        /// Authenticated (`true`), or refused as unauthenticated (`false`).
+        ok: bool,
+        at: i64,
+    },
+    /// A verified install replaced the site's shared secret.
+    SecretRotated {
+        site: Site,
+        at: i64,
+    },
+    InstallKeyFetch {
+        ok: bool,
+        at: i64,
+    },
+    Readiness {
+        ready: bool,
+        at: i64,
+    },
+    /// A lifecycle callback and the status the app answered.
+    Lifecycle {
+        site: Site,
+        status: u16,
+        at: i64,
+    },
+}
+
+/// A site as alerts name it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Site {
+    pub id: TenantId,
+    /// The base URL, for people.
+    pub name: String,
+}
+
+/// Which alert: a rule, for one site or for the whole deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AlertKey {
+    pub rule: Rule,
+    pub site: Option<TenantId>,
+}
+
+impl AlertKey {
+    /// Stable across instances and restarts: sinks such as PagerDuty deduplicate on it.
+    pub fn dedup_key(&self) -> String {
+        match self.site {
+            Some(site) => format!("amj:{}:site-{}", self.rule.code(), site.0),
+            None => format!("amj:{}", self.rule.code()),
+        }
+    }
+}
+
+/// An alert that is firing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    pub key: AlertKey,
+    pub site_name: Option<String>,
+    pub summary: String,
+    pub started_at: i64,
+    pub runbook: String,
+}
+
+/// What the notifier is told.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transition {
+    Fired(Alert),
+    Resolved { alert: Alert, at: i64 },
+}
+
+/// Counts of one minute.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Minute {
+    minute: i64,
+    ok: u64,
+    failed: u64,
+}
+
+/// Per-minute counts, oldest first, at most `keep` minutes.
+#[derive(Debug, Clone, Default)]
+struct Window {
+    minutes: VecDeque<Minute>,
+}
+
+impl Window {
+    fn add(&mut self, at: i64, ok: bool, keep: i64) {
+        let minute = at.div_euclid(MINUTE_MILLIS);
+        match self.minutes.back_mut() {
+            Some(last) if last.minute == minute => {}
+            Some(last) if last.minute > minute => {
+                // A late observation: count it in its own minute if still kept.
+                if let Some(slot) = self.minutes.iter_mut().find(|m| m.minute == minute) {
+                    bump(slot, ok);
+                }
+                return;
+            }
+            _ => self.minutes.push_back(Minute {
+                minute,
+                ..Minute::default()
+            }),
+        }
+        if let Some(last) = self.minutes.back_mut() {
+            bump(last, ok);
+        }
+        self.prune(minute, keep);
+    }
+
+    fn prune(&mut self, current_minute: i64, keep: i64) {
+        while self
+            .minutes
+            .front()
+            .is_some_and(|m| m.minute <= current_minute - keep)
+        {
+            self.minutes.pop_front();
+        }
+    }
+
+    /// (ok, failed) over the `span` minutes ending with the minute of `now`.
+    fn totals(&self, now: i64, span: i64) -> (u64, u64) {
+        let current = now.div_euclid(MINUTE_MILLIS);
+        self.minutes
+            .iter()
+            .filter(|m| m.minute > current - span && m.minute <= current)
+            .fold((0, 0), |(ok, failed), m| (ok + m.ok, failed + m.failed))
+    }
+}
+
+fn bump(minute: &mut Minute, ok: bool) {
+    if ok {
+        minute.ok += 1;
+    } else {
+        minute.failed += 1;
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct SiteState {
+    name: String,
+    requests: Window,
+    last_seen: i64,
+    /// The last rotation, with what happened since: (at, successes, requests).
+    rotation: Option<(i64, u64, u64)>,
+    last_lifecycle_5xx: Option<(i64, u16)>,
+}
+
+/// The evaluator. Feed it with [`AlertEvaluator::observe`], ask it with
+/// [`AlertEvaluator::evaluate`].
+#[derive(Debug)]
+pub struct AlertEvaluator {
+    config: AlertConfig,
+    sites: HashMap<TenantId, SiteState>,
+    global: Window,
+    key_fetches: Window,
+    /// Since when readiness has failed without a success in between.
+    not_ready_since: Option<i64>,
+    active: BTreeMap<AlertKey, Alert>,
+}
+
+impl AlertEvaluator {
+    pub fn new(config: AlertConfig) -> Self {
+        Self {
+            config,
+            sites: HashMap::new(),
+            global: Window::default(),
+            key_fetches: Window::default(),
+            not_ready_since: None,
+            active: BTreeMap::new(),
+        }
+    }
+
+    pub fn config(&self) -> &AlertConfig {
+        &self.config
+    }
+
+    /// The alerts firing now, in a stable order.
+    pub fn active(&self) -> impl Iterator<Item = &Alert> {
+        self.active.values()
+    }
+
+    pub fn tracked_sites(&self) -> usize {
+        self.sites.len()
+    }
+
+    fn site_mut(&mut self, site: &Site, at: i64) -> &mut SiteState {
+        if !self.sites.contains_key(&site.id) && self.sites.len() >= MAX_TRACKED_SITES {
+            // Forget the site seen least recently (an O(n) scan, only when the map is full).
+            if let Some(oldest) = self
+                .sites
+                .iter()
+                .min_by_key(|(_, s)| s.last_seen)
+                .map(|(id, _)| *id)
+            {
+                self.sites.remove(&oldest);
+            }
+        }
+        let state = self.sites.entry(site.id).or_default();
+        state.name.clone_from(&site.name);
+        state.last_seen = state.last_seen.max(at);
+        state
+    }
+
+    pub fn observe(&mut self, observation: Observation) {
+        let keep_site = self.config.site_window_minutes.max(1);
+        let keep_global = BASELINE_MINUTES + self.config.global_window_minutes;
+        let keep_keys = self.config.key_window_minutes.max(1);
+        match observation {
+            Observation::Request { site, ok, at } => {
+                self.global.add(at, ok, keep_global);
+                if let Some(site) = site {
+                    let state = self.site_mut(&site, at);
+                    state.requests.add(at, ok, keep_site);
+                    if let Some((rotated_at, successes, requests)) = &mut state.rotation
+                        && at >= *rotated_at
+                    {
+                        *requests += 1;
+                        if ok {
+                            *successes += 1;
+                        }
+                    }
+                }
+            }
+            Observation::SecretRotated { site, at } => {
+                self.site_mut(&site, at).rotation = Some((at, 0, 0));
+            }
+            Observation::InstallKeyFetch { ok, at } => {
+                // Only failures matter; successes are not kept.
+                if !ok {
+                    self.key_fetches.add(at, false, keep_keys);
+                }
+            }
+            Observation::Readiness { ready, at } => {
+                if ready {
+                    self.not_ready_since = None;
+                } else {
+                    self.not_ready_since.get_or_insert(at);
+                }
+            }
+            Observation::Lifecycle { site, status, at } => {
+                if status >= 500 {
+                    self.site_mut(&site, at).last_lifecycle_5xx = Some((at, status));
+                }
+            }
+        }
+    }
+
+    /// Evaluates every rule at `now` and returns what changed since the last evaluation.
+    pub fn evaluate(&mut self, now: i64) -> Vec<Transition> {
+        let mut firing: BTreeMap<AlertKey, (Option<String>, String)> = BTreeMap::new();
+        let c = &self.config;
+        for (id, state) in &self.sites {
+            let site = Some(*id);
+            let (ok, failed) = state.requests.totals(now, c.site_window_minutes);
+            let total = ok + failed;
+            if total >= c.site_min_requests && total > 0 {
+                let ratio = failed as f64 / total as f64;
+                if ratio > c.site_failure_ratio {
+                    firing.insert(
+                        AlertKey {
+                            rule: Rule::SiteAuthFailures,
+                            site,
+                        },
+                        (
+                            Some(state.name.clone()),
+                            format!(
+                                "{}: {failed} of {total} requests failed authentication in the last {} minutes",
+                                state.name, c.site_window_minutes
+                            ),
+                        ),
+                    );
+                }
+            }
+            if let Some((rotated_at, successes, requests)) = state.rotation
+                && successes == 0
+                && requests > 0
+                && now - rotated_at >= c.rotation_grace_minutes * MINUTE_MILLIS
+            {
+                firing.insert(
+                    AlertKey {
+                        rule: Rule::SiteSilentAfterRotation,
+                        site,
+                    },
+                    (
+                        Some(state.name.clone()),
+                        format!(
+                            "{}: no request has succeeded in the {} minutes since its secret was rotated ({requests} arrived)",
+                            state.name,
+                            (now - rotated_at) / MINUTE_MILLIS
+                        ),
+                    ),
+                );
+            }
+            if let Some((at, status)) = state.last_lifecycle_5xx
+                && now - at < c.lifecycle_window_minutes * MINUTE_MILLIS
+            {
+                firing.insert(
+                    AlertKey {
+                        rule: Rule::LifecycleServerError,
+                        site,
+                    },
+                    (
+                        Some(state.name.clone()),
+                        format!("{}: a lifecycle callback was answered {status}", state.name),
+                    ),
+                );
+            }
+        }
+        if let Some(summary) = self.global_spike(now) {
+            firing.insert(
+                AlertKey {
+                    rule: Rule::GlobalAuthFailureSpike,
+                    site: None,
+                },
+                (None, summary),
+            );
+        }
+        let (_, key_failures) = self.key_fetches.totals(now, c.key_window_minutes);
+        if key_failures >= c.key_failures {
+            firing.insert(
+                AlertKey {
+                    rule: Rule::InstallKeyFetchFailures,
+                    site: None,
+                },
+                (
+                    None,
+                    format!(
+                        "{key_failures} install-key fetches failed in the last {} minutes: installs cannot be verified",
+                        c.key_window_minutes
+                    ),
+                ),
+            );
+        }
+        if let Some(since) = self.not_ready_since
+            && now - since >= c.database_down_minutes * MINUTE_MILLIS
+        {
+            firing.insert(
+                AlertKey {
+                    rule: Rule::DatabaseNotReady,
+                    site: None,
+                },
+                (
+                    None,
+                    format!(
+                        "the database has not been ready for {} minutes",
+                        (now - since) / MINUTE_MILLIS
+                    ),
+                ),
+            );
+        }
+
+        let mut transitions = Vec::new();
+        let resolved: Vec<AlertKey> = self
+            .active
+            .keys()
+            .filter(|k| !firing.contains_key(k))
+            .cloned()
+            .collect();
+        for key in resolved {
+            if let Some(alert) = self.active.remove(&key) {
+                transitions.push(Transition::Resolved { alert, at: now });
+            }
+        }
+        for (key, (site_name, summary)) in firing {
+            if let Some(active) = self.active.get_mut(&key) {
+                // Still firing: keep the first start, refresh the numbers.
+                active.summary = summary;
+                continue;
+            }
+            let alert = Alert {
+                runbook: format!("{}#{}", self.config.runbook_url, key.rule.runbook_anchor()),
+                key: key.clone(),
+                site_name,
+                summary,
+                started_at: now,
+            };
+            self.active.insert(key, alert.clone());
+            transitions.push(Transition::Fired(alert));
+        }
+        transitions
+    }
+
+    /// The global 401 ratio of the last window against the day before it.
+    fn global_spike(&self, now: i64) -> Option<String> {
+        let c = &self.config;
+        let (ok, failed) = self.global.totals(now, c.global_window_minutes);
+        let total = ok + failed;
+        if total < c.global_min_requests || total == 0 {
+            return None;
+        }
+        let ratio = failed as f64 / total as f64;
+        let (day_ok, day_failed) = self
+            .global
+            .totals(now, BASELINE_MINUTES + c.global_window_minutes);
+        // The baseline excludes the window itself, so a spike cannot raise its own bar.
+        let base_ok = day_ok - ok;
+        let base_failed = day_failed - failed;
+        let base_total = base_ok + base_failed;
+        let baseline = if base_total == 0 {
+            0.0
+        } else {
+            base_failed as f64 / base_total as f64
+        };
+        (ratio > c.global_min_ratio && ratio > c.global_factor * baseline).then(|| {
+            format!(
+                "{:.1}% of requests failed authentication in the last {} minutes, against {:.2}% over the day before",
+                ratio * 100.0,
+                c.global_window_minutes,
+                baseline * 100.0
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_795_516_200_000;
+
+    fn site(n: i64) -> Site {
+        Site {
+            id: TenantId(n),
+            name: format!("https://site{n}.atlassian.net"),
+        }
+    }
+
+    fn minutes(n: i64) -> i64 {
+        T0 + n * MINUTE_MILLIS
+    }
+
+    fn requests(e: &mut AlertEvaluator, s: &Site, at: i64, ok: u64, failed: u64) {
+        for i in 0..ok + failed {
+            e.observe(Observation::Request {
+                site: Some(s.clone()),
+                ok: i < ok,
+                at,
+            });
+        }
+    }
+
+    fn fired(transitions: &[Transition]) -> Vec<(Rule, Option<i64>)> {
+        transitions
+            .iter()
+            .filter_map(|t| match t {
+                Transition::Fired(a) => Some((a.key.rule, a.key.site.map(|s| s.0))),
+                Transition::Resolved { .. } => None,
+            })
+            .collect()
+    }
+
+    fn resolved(transitions: &[Transition]) -> Vec<(Rule, Option<i64>)> {
+        transitions
+            .iter()
+            .filter_map(|t| match t {
+                Transition::Resolved { alert, .. } => {
+                    Some((alert.key.rule, alert.key.site.map(|s| s.0)))
+                }
+                Transition::Fired(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn site_failure_ratio_fires_above_the_threshold_with_enough_requests() {
+        let mut e = AlertEvaluator::new(AlertConfig::default());
+        let s = site(1);
+        // 2 of 4 failed: a majority would be needed, and 4 < 5 requests anyway.
+        requests(&mut e, &s, minutes(0), 2, 2);
+        assert!(e.evaluate(minutes(0)).is_empty());
+        // 2 of 5 failed: enough requests, but 40% is not above 50%.
+        requests(&mut e, &s, minutes(0), 1, 0);
+        assert!(e.evaluate(minutes(0)).is_empty());
+        // Exactly 50%: not above.
+        requests(&mut e, &s, minutes(1), 0, 1);
+        assert!(e.evaluate(minutes(1)).is_empty());
+        requests(&mut e, &s, minutes(1), 0, 1);
+        let t = e.evaluate(minutes(1));
+        assert_eq!(fired(&t), [(Rule::SiteAuthFailures, Some(1))]);
+        let Transition::Fired(alert) = &t[0] else {
+            unreachable!()
+        };
+        assert!(
+            alert.summary.contains("4 of 7 requests"),
+            "{}",
+            alert.summary
+        );
+        assert_eq!(alert.runbook, "docs/RUNBOOK.md#site_auth_failures");
+        assert_eq!(alert.key.dedup_key(), "amj:site_auth_failures:site-1");
+        // Deduplicated while it holds.
+        requests(&mut e, &s, minutes(2), 0, 3);
+        assert!(e.evaluate(minutes(2)).is_empty());
+        assert_eq!(e.active().count(), 1);
+        // The window slides past the failures: resolved once.
+        requests(&mut e, &s, minutes(7), 10, 0);
+        let t = e.evaluate(minutes(7));
+        assert_eq!(resolved(&t), [(Rule::SiteAuthFailures, Some(1))]);
+        assert!(e.evaluate(minutes(8)).is_empty());
+    }
+
+    #[test]
+    fn other_sites_do_not_count_towards_a_site() {
+        let mut e = AlertEvaluator::new(AlertConfig::default());
+        requests(&mut e, &site(1), minutes(0), 0, 3);
+        requests(&mut e, &site(2), minutes(0), 0, 3);
+        assert!(
+            e.evaluate(minutes(0)).is_empty(),
+            "3 requests each is below the minimum"
+        );
+    }
+
+    #[test]
+    fn silence_after_a_rotation_fires_only_while_requests_arrive() {
+        let config = AlertConfig {
+            site_min_requests: 1_000, // keep the ratio rule out of this test
+            ..AlertConfig::default()
+        };
+        let mut e = AlertEvaluator::new(config);
+        let s = site(1);
+        requests(&mut e, &s, minutes(0), 5, 0);
+        e.observe(Observation::SecretRotated {
+            site: s.clone(),
+            at: minutes(1),
+        });
+        // No requests at all after the rotation: nothing to say.
+        assert!(e.evaluate(minutes(10)).is_empty());
+        requests(&mut e, &s, minutes(11), 0, 2);
+        // Four minutes after the failures but ten after the rotation: the grace has passed.
+        assert_eq!(
+            fired(&e.evaluate(minutes(11))),
+            [(Rule::SiteSilentAfterRotation, Some(1))]
+        );
+        // One success resolves it.
+        requests(&mut e, &s, minutes(12), 1, 0);
+        assert_eq!(
+            resolved(&e.evaluate(minutes(12))),
+            [(Rule::SiteSilentAfterRotation, Some(1))]
+        );
+
+        // Within the grace period, failures alone do not fire it.
+        let mut e = AlertEvaluator::new(AlertConfig {
+            site_min_requests: 1_000,
+            ..AlertConfig::default()
+        });
+        e.observe(Observation::SecretRotated {
+            site: s.clone(),
+            at: minutes(0),
+        });
+        requests(&mut e, &s, minutes(1), 0, 4);
+        assert!(e.evaluate(minutes(4)).is_empty());
+        assert_eq!(
+            fired(&e.evaluate(minutes(5))),
+            [(Rule::SiteSilentAfterRotation, Some(1))],
+            "exactly at the grace period"
+        );
+    }
+
+    #[test]
+    fn the_global_rule_compares_with_the_day_before() {
+        let mut e = AlertEvaluator::new(AlertConfig::default());
+        let s = site(1);
+        // A day at a 2% failure rate: 100 requests a minute... sampled every 10 minutes.
+        for m in (0..BASELINE_MINUTES).step_by(10) {
+            requests(&mut e, &s, minutes(m), 98, 2);
+        }
+        assert!(e.evaluate(minutes(BASELINE_MINUTES - 1)).is_empty());
+        // 9% now: above 5% (the floor) but not 5× 2%.
+        let now = BASELINE_MINUTES + 2;
+        requests(&mut e, &site(2), minutes(now), 91, 9);
+        assert!(!fired(&e.evaluate(minutes(now))).contains(&(Rule::GlobalAuthFailureSpike, None)));
+        // 20% now: 10× the baseline.
+        requests(&mut e, &site(3), minutes(now), 69, 31);
+        let t = e.evaluate(minutes(now));
+        assert!(
+            fired(&t).contains(&(Rule::GlobalAuthFailureSpike, None)),
+            "{t:?}"
+        );
+    }
+
+    #[test]
+    fn the_global_rule_needs_enough_requests() {
+        let mut e = AlertEvaluator::new(AlertConfig::default());
+        for n in 0..49 {
+            requests(&mut e, &site(n), minutes(0), 0, 1);
+        }
+        assert!(!fired(&e.evaluate(minutes(0))).contains(&(Rule::GlobalAuthFailureSpike, None)));
+        requests(&mut e, &site(99), minutes(0), 0, 1);
+        assert!(fired(&e.evaluate(minutes(0))).contains(&(Rule::GlobalAuthFailureSpike, None)));
+    }
+
+    #[test]
+    fn install_key_failures_count_within_their_window() {
+        let mut e = AlertEvaluator::new(AlertConfig::default());
+        for m in [0, 4] {
+            e.observe(Observation::InstallKeyFetch {
+                ok: false,
+                at: minutes(m),
+            });
+        }
+        e.observe(Observation::InstallKeyFetch {
+            ok: true,
+            at: minutes(5),
+        });
+        assert!(e.evaluate(minutes(5)).is_empty(), "two failures");
+        e.observe(Observation::InstallKeyFetch {
+            ok: false,
+            at: minutes(9),
+        });
+        assert_eq!(
+            fired(&e.evaluate(minutes(9))),
+            [(Rule::InstallKeyFetchFailures, None)]
+        );
+        // The first failure leaves the 10-minute window at minute 10.
+        assert_eq!(
+            resolved(&e.evaluate(minutes(10))),
+            [(Rule::InstallKeyFetchFailures, None)]
+        );
+    }
+
+    #[test]
+    fn the_database_must_stay_down_for_the_configured_time() {
+        let mut e = AlertEvaluator::new(AlertConfig::default());
+        e.observe(Observation::Readiness {
+            ready: false,
+            at: minutes(0),
+        });
+        assert!(e.evaluate(minutes(0) + 59_999).is_empty());
+        e.observe(Observation::Readiness {
+            ready: false,
+            at: minutes(1),
+        });
+        assert_eq!(
+            fired(&e.evaluate(minutes(1))),
+            [(Rule::DatabaseNotReady, None)]
+        );
+        e.observe(Observation::Readiness {
+            ready: true,
+            at: minutes(2),
+        });
+        assert_eq!(
+            resolved(&e.evaluate(minutes(2))),
+            [(Rule::DatabaseNotReady, None)]
+        );
+    }
+
+    #[test]
+    fn a_lifecycle_5xx_fires_for_its_window() {
+        let mut e = AlertEvaluator::new(AlertConfig::default());
+        e.observe(Observation::Lifecycle {
+            site: site(4),
+            status: 204,
+            at: minutes(0),
+        });
+        assert!(e.evaluate(minutes(0)).is_empty());
+        e.observe(Observation::Lifecycle {
+            site: site(4),
+            status: 503,
+            at: minutes(1),
+        });
+        let t = e.evaluate(minutes(1));
+        assert_eq!(fired(&t), [(Rule::LifecycleServerError, Some(4))]);
+        assert!(
+            e.evaluate(minutes(15)).is_empty(),
+            "still within 15 minutes"
+        );
+        assert_eq!(
+            resolved(&e.evaluate(minutes(16))),
+            [(Rule::LifecycleServerError, Some(4))]
+        );
+    }
+
+    #[test]
+    fn memory_stays_bounded() {
+        let mut e = AlertEvaluator::new(AlertConfig::default());
+        for n in 0..(MAX_TRACKED_SITES as i64 + 10) {
+            e.observe(Observation::Request {
+                site: Some(site(n)),
+                ok: true,
+                at: T0 + n,
+            });
+        }
+        assert_eq!(e.tracked_sites(), MAX_TRACKED_SITES);
+        // Per-site windows keep only the window's minutes.
+        let s = site(0);
+        for m in 0..1_000 {
+            requests(&mut e, &s, minutes(m), 1, 0);
+        }
+        assert!(e.sites[&s.id].requests.minutes.len() <= 5);
+        assert!(e.global.minutes.len() as i64 <= BASELINE_MINUTES + 5);
+    }
+}

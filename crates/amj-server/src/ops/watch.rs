@@ -1,0 +1,242 @@
+//! The operations loop: every few seconds it checks the database, evaluates the alert rules,
+//! notifies the sinks of what fired or resolved, and opens or resolves the status page's
+//! incidents. Tests and drills call [`Watch::tick`] directly, under a manual clock.
+
+use super::alerts::{Rule, Transition};
+use super::monitor::Monitor;
+use super::notify;
+use super::status::{IncidentStatus, alert_incident, alert_update_message};
+use crate::store::Store;
+use crate::store::incidents::NewIncident;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+
+/// Where alerts go besides the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sink {
+    /// Our own JSON body, POSTed.
+    Webhook(String),
+    /// A Slack-compatible incoming webhook.
+    Slack(String),
+    /// PagerDuty Events API v2.
+    PagerDuty { routing_key: String, url: String },
+}
+
+impl Sink {
+    fn label(&self) -> &'static str {
+        match self {
+            Sink::Webhook(_) => "webhook",
+            Sink::Slack(_) => "slack",
+            Sink::PagerDuty { .. } => "pagerduty",
+        }
+    }
+}
+
+/// What one tick saw and did, for tests and the log.
+#[derive(Debug, Default)]
+pub struct TickReport {
+    pub database_ready: bool,
+    pub transitions: Vec<Transition>,
+    /// Sink deliveries that failed, as `sink: error`.
+    pub delivery_failures: Vec<String>,
+}
+
+pub struct Watch {
+    store: Store,
+    monitor: Arc<Monitor>,
+    sinks: Vec<Sink>,
+    /// Names this deployment in PagerDuty events.
+    source: String,
+    http: reqwest::Client,
+    pub every: Duration,
+    last_tick_at: AtomicI64,
+    /// Serialises ticks: the background loop and a test's manual tick never interleave.
+    running: tokio::sync::Mutex<()>,
+}
+
+impl Watch {
+    pub fn new(
+        store: Store,
+        monitor: Arc<Monitor>,
+        sinks: Vec<Sink>,
+        source: String,
+        every: Duration,
+    ) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("amj/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            store,
+            monitor,
+            sinks,
+            source,
+            http,
+            every,
+            last_tick_at: AtomicI64::new(0),
+            running: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// When the last tick finished, by the operations clock.
+    pub fn last_tick_at(&self) -> Option<i64> {
+        Some(self.last_tick_at.load(Relaxed)).filter(|at| *at > 0)
+    }
+
+    /// Runs ticks forever, at `every`. The first runs at once so readiness is known early.
+    pub fn spawn(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(self.every);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                let report = self.tick().await;
+                for failure in &report.delivery_failures {
+                    tracing::warn!(failure, "alert notification failed");
+                }
+            }
+        })
+    }
+
+    pub async fn tick(&self) -> TickReport {
+        let _running = self.running.lock().await;
+        let mut report = TickReport::default();
+        let started = Instant::now();
+        let ping = tokio::time::timeout(Duration::from_secs(5), self.store.ping()).await;
+        report.database_ready = matches!(ping, Ok(Ok(())));
+        self.monitor
+            .metrics
+            .record_query("ping", started.elapsed().as_secs_f64());
+        self.monitor.readiness(report.database_ready);
+        let (idle, in_use) = self.store.pool_usage();
+        self.monitor.metrics.set_pool(idle, in_use);
+        self.monitor.collect_key_fetches();
+        report.transitions = self.monitor.evaluate();
+        for transition in &report.transitions {
+            notify::log(transition);
+            self.monitor
+                .metrics
+                .alert_notifications
+                .get_or_create(&super::metrics::SinkLabels {
+                    sink: "log",
+                    outcome: "ok",
+                })
+                .inc();
+            for sink in &self.sinks {
+                let outcome = self.deliver(sink, transition).await;
+                self.monitor
+                    .metrics
+                    .alert_notifications
+                    .get_or_create(&super::metrics::SinkLabels {
+                        sink: sink.label(),
+                        outcome: if outcome.is_ok() { "ok" } else { "failed" },
+                    })
+                    .inc();
+                if let Err(e) = outcome {
+                    report
+                        .delivery_failures
+                        .push(format!("{}: {e}", sink.label()));
+                }
+            }
+            if report.database_ready
+                && let Err(e) = self.record_incident(transition).await
+            {
+                tracing::warn!(error = %e, "could not update the status page's incidents");
+            }
+        }
+        self.last_tick_at
+            .store(self.monitor.clock.now_millis(), Relaxed);
+        report
+    }
+
+    async fn deliver(&self, sink: &Sink, transition: &Transition) -> Result<(), String> {
+        let (url, body) = match sink {
+            Sink::Webhook(url) => (url, notify::webhook_payload(transition)),
+            Sink::Slack(url) => (url, notify::slack_payload(transition)),
+            Sink::PagerDuty { routing_key, url } => (
+                url,
+                notify::pagerduty_payload(transition, routing_key, &self.source),
+            ),
+        };
+        // One retry: a sink that drops a single request should not lose an alert.
+        let mut last_error = String::new();
+        for attempt in 0..2 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            match self.http.post(url).json(&body).send().await {
+                Ok(response) if response.status().is_success() => return Ok(()),
+                Ok(response) => last_error = format!("HTTP {}", response.status()),
+                Err(e) => last_error = e.without_url().to_string(),
+            }
+        }
+        Err(last_error)
+    }
+
+    /// Alerts open one public incident per rule, and resolve it when no alert of the rule is
+    /// left. Sites are counted, never named: the page is public.
+    async fn record_incident(
+        &self,
+        transition: &Transition,
+    ) -> Result<(), crate::store::StoreError> {
+        let now = self.monitor.clock.now_millis();
+        let (rule, fired) = match transition {
+            Transition::Fired(alert) => (alert.key.rule, true),
+            Transition::Resolved { alert, .. } => (alert.key.rule, false),
+        };
+        let firing = self.firing(rule);
+        let message = alert_update_message(rule, firing, fired);
+        let open = self.store.open_alert_incident(rule.code()).await?;
+        match (open, fired) {
+            (Some(id), true) => {
+                self.store
+                    .update_incident(id, IncidentStatus::Investigating, &message, now)
+                    .await?;
+            }
+            (None, true) => {
+                let public = alert_incident(rule);
+                let opened = self
+                    .store
+                    .open_incident(
+                        &NewIncident {
+                            title: public.title,
+                            impact: public.impact,
+                            component: public.component,
+                            status: IncidentStatus::Investigating,
+                            message: &message,
+                            alert_rule: Some(rule.code()),
+                        },
+                        now,
+                    )
+                    .await?;
+                if opened.is_some() {
+                    tracing::info!(rule = rule.code(), "opened a status page incident");
+                }
+            }
+            (Some(id), false) => {
+                let status = if firing == 0 {
+                    IncidentStatus::Resolved
+                } else {
+                    IncidentStatus::Monitoring
+                };
+                self.store
+                    .update_incident(id, status, &message, now)
+                    .await?;
+            }
+            (None, false) => {}
+        }
+        Ok(())
+    }
+
+    fn firing(&self, rule: Rule) -> usize {
+        self.monitor
+            .active_alerts()
+            .iter()
+            .filter(|a| a.key.rule == rule)
+            .count()
+    }
+}
