@@ -641,6 +641,7 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     println!("  Open {}/sites/acme", sim.base_url());
     println!();
     println!("  app:  {base} (descriptor at /atlassian-connect.json)");
+    println!("  ops:  {base}/status (status page) and {base}/metrics (Prometheus)");
     println!(
         "  data: {} (SQLite, with its master key)",
         args.data_dir.display()

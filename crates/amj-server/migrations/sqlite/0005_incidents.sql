@@ -31,3 +31,16 @@ CREATE TABLE incident_update (
 );
 
 CREATE INDEX incident_update_by_incident ON incident_update (incident_id, at);
+
+-- Authentication outcomes per site, per hour and outcome ('ok' or a reason code). The watch loop
+-- adds each instance's counts every tick, so a site's history survives restarts and covers every
+-- instance; the admin page's Connection health panel reads its last 24 hours. Kept 7 days.
+CREATE TABLE site_auth_hourly (
+    tenant_id INTEGER NOT NULL REFERENCES tenant (id),
+    hour INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, hour, outcome)
+);
+
+CREATE INDEX site_auth_hourly_by_hour ON site_auth_hourly (hour);

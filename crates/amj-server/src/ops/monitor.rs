@@ -5,8 +5,11 @@ use super::alerts::{Alert, AlertConfig, AlertEvaluator, Observation, Rule, Site,
 use super::clock::Clock;
 use super::metrics::{AuthLabels, LifecycleLabels, Metrics, RuleLabels};
 use crate::store::Tenant;
+use crate::store::auth_history::{AuthCount, HOUR_MILLIS};
 use amj_connect::install_keys::InstallKeyStore;
 use amj_connect::{AuthReason, RouteKind};
+use amj_domain::ids::TenantId;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -17,7 +20,13 @@ pub struct Monitor {
     keys: Arc<dyn InstallKeyStore>,
     /// Key-fetch failures already passed to the evaluator.
     key_failures_seen: AtomicU64,
+    /// Per-site outcome counts not yet written to the database, by (site, hour, outcome).
+    pending_auth: Mutex<HashMap<(TenantId, i64, &'static str), u64>>,
 }
+
+/// The most pending per-site counts kept between flushes; beyond it new ones are dropped (and
+/// logged) rather than let a database outage grow memory without bound.
+const MAX_PENDING_AUTH: usize = 100_000;
 
 impl std::fmt::Debug for Monitor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -42,6 +51,7 @@ impl Monitor {
             evaluator: Mutex::new(AlertEvaluator::new(config)),
             keys,
             key_failures_seen: AtomicU64::new(0),
+            pending_auth: Mutex::new(HashMap::new()),
         }
     }
 
@@ -70,10 +80,27 @@ impl Monitor {
         if kind == RouteKind::Lifecycle {
             return;
         }
+        let at = self.clock.now_millis();
+        if let Some(tenant) = tenant
+            && let Ok(mut pending) = self.pending_auth.lock()
+        {
+            let key = (
+                tenant.id,
+                at.div_euclid(HOUR_MILLIS),
+                refused.map_or("ok", AuthReason::code),
+            );
+            if pending.len() < MAX_PENDING_AUTH || pending.contains_key(&key) {
+                *pending.entry(key).or_default() += 1;
+            } else {
+                tracing::warn!(
+                    "per-site auth counts are not being saved fast enough; dropping some"
+                );
+            }
+        }
         self.observe(Observation::Request {
             site: tenant.map(site),
             ok: refused.is_none(),
-            at: self.clock.now_millis(),
+            at,
         });
     }
 
@@ -112,6 +139,36 @@ impl Monitor {
                 status,
                 at: self.clock.now_millis(),
             });
+        }
+    }
+
+    /// Takes the per-site counts gathered since the last call, to be written to the database.
+    pub fn take_auth_counts(&self) -> Vec<AuthCount> {
+        let Ok(mut pending) = self.pending_auth.lock() else {
+            return Vec::new();
+        };
+        pending
+            .drain()
+            .map(|((tenant, hour, outcome), count)| (tenant, hour, outcome, count))
+            .collect()
+    }
+
+    /// The per-site counts not yet saved, without taking them.
+    pub fn pending_auth_counts(&self) -> Vec<AuthCount> {
+        self.pending_auth
+            .lock()
+            .map(|p| p.iter().map(|((t, h, o), c)| (*t, *h, *o, *c)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Puts back counts that could not be written, so an outage delays them instead of losing them.
+    pub fn restore_auth_counts(&self, counts: Vec<AuthCount>) {
+        if let Ok(mut pending) = self.pending_auth.lock() {
+            for (tenant, hour, outcome, count) in counts {
+                if pending.len() < MAX_PENDING_AUTH {
+                    *pending.entry((tenant, hour, outcome)).or_default() += count;
+                }
+            }
         }
     }
 

@@ -53,6 +53,7 @@ pub struct Watch {
     http: reqwest::Client,
     pub every: Duration,
     last_tick_at: AtomicI64,
+    last_prune_hour: AtomicI64,
     /// Serialises ticks: the background loop and a test's manual tick never interleave.
     running: tokio::sync::Mutex<()>,
 }
@@ -78,6 +79,7 @@ impl Watch {
             http,
             every,
             last_tick_at: AtomicI64::new(0),
+            last_prune_hour: AtomicI64::new(0),
             running: tokio::sync::Mutex::new(()),
         })
     }
@@ -115,6 +117,9 @@ impl Watch {
         let (idle, in_use) = self.store.pool_usage();
         self.monitor.metrics.set_pool(idle, in_use);
         self.monitor.collect_key_fetches();
+        if report.database_ready {
+            self.save_auth_counts().await;
+        }
         report.transitions = self.monitor.evaluate();
         for transition in &report.transitions {
             notify::log(transition);
@@ -151,6 +156,28 @@ impl Watch {
         self.last_tick_at
             .store(self.monitor.clock.now_millis(), Relaxed);
         report
+    }
+
+    /// Writes the per-site counts gathered since the last tick, and once an hour drops those
+    /// older than a week.
+    async fn save_auth_counts(&self) {
+        let counts = self.monitor.take_auth_counts();
+        if !counts.is_empty()
+            && let Err(e) = self.store.add_auth_counts(&counts).await
+        {
+            tracing::warn!(error = %e, "could not save per-site auth counts; keeping them for the next tick");
+            self.monitor.restore_auth_counts(counts);
+        }
+        let hour = self
+            .monitor
+            .clock
+            .now_millis()
+            .div_euclid(crate::store::auth_history::HOUR_MILLIS);
+        if self.last_prune_hour.swap(hour, Relaxed) != hour
+            && let Err(e) = self.store.prune_auth_counts(hour).await
+        {
+            tracing::warn!(error = %e, "could not prune old per-site auth counts");
+        }
     }
 
     async fn deliver(&self, sink: &Sink, transition: &Transition) -> Result<(), String> {

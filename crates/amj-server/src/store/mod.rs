@@ -7,6 +7,7 @@
 
 pub mod api_tokens;
 pub mod assets;
+pub mod auth_history;
 pub mod catalog;
 pub mod incidents;
 pub mod links;

@@ -5,6 +5,7 @@ use super::AppState;
 use super::error::AppError;
 use super::extract::IframeAuth;
 use crate::auth::{Authenticated, unix_now};
+use crate::store::auth_history::HOUR_MILLIS;
 use crate::timefmt::utc;
 use amj_connect::ConnectClaims;
 use amj_connect::jwt::sign_hs256;
@@ -150,7 +151,7 @@ struct AdminPage<'a> {
     installed_at: String,
     last_rotation: String,
     last_success: String,
-    failures: Vec<(&'static str, u64)>,
+    failures: Vec<(&'static str, i64)>,
     events: Vec<(String, String, String)>,
 }
 
@@ -160,9 +161,24 @@ pub async fn admin(
 ) -> Result<Response, AppError> {
     let tenant = &auth.tenant;
     let health = state.counters.tenant(tenant.id);
+    // The last 24 hours from every instance (saved each watch tick), plus what this instance has
+    // counted since its last save.
+    let since_hour = state.monitor.clock.now_millis().div_euclid(HOUR_MILLIS) - 23;
+    let mut by_outcome: std::collections::BTreeMap<String, i64> = state
+        .store
+        .auth_counts_since(tenant.id, since_hour)
+        .await?
+        .into_iter()
+        .collect();
+    for (site, hour, outcome, count) in state.monitor.pending_auth_counts() {
+        if site == tenant.id && hour >= since_hour {
+            *by_outcome.entry(outcome.to_owned()).or_default() +=
+                i64::try_from(count).unwrap_or(i64::MAX);
+        }
+    }
     let failures = amj_connect::AuthReason::ALL
         .iter()
-        .map(|r| (r.code(), health.failures_by_reason[r.index()]))
+        .map(|r| (r.code(), by_outcome.get(r.code()).copied().unwrap_or(0)))
         .filter(|(_, n)| *n > 0)
         .collect();
     let events = state

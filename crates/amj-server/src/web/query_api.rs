@@ -63,6 +63,7 @@ pub async fn query_assets(
         cursor: input.cursor,
         include_archived: input.include_archived.unwrap_or(false),
     };
+    let started = std::time::Instant::now();
     let result = query::run(
         &state.store,
         &state.jira,
@@ -70,7 +71,12 @@ pub async fn query_assets(
         caller.account_id(),
         &request,
     )
-    .await?;
+    .await;
+    state
+        .monitor
+        .metrics
+        .record_query("aql", started.elapsed().as_secs_f64());
+    let result = result?;
     let items: Vec<Json_> = result
         .page
         .items

@@ -241,6 +241,31 @@ async fn incident_drill_alerts_within_five_minutes_and_resolves_after_reinstall(
                 .contains("amj_auth_requests_total{route_kind=\"api\",outcome=\"bad_signature\"}")
         );
 
+        // Per-site counts are saved each tick, for every instance's admin page and restarts.
+        let tenant = drill
+            .app
+            .state
+            .store
+            .tenant_by_client_key(&site.client_key)
+            .await
+            .unwrap()
+            .unwrap();
+        let saved = drill
+            .app
+            .state
+            .store
+            .auth_counts_since(tenant.id, 0)
+            .await
+            .unwrap();
+        let count = |outcome: &str| {
+            saved
+                .iter()
+                .find(|(o, _)| o == outcome)
+                .map_or(0, |(_, n)| *n)
+        };
+        assert!(count("bad_signature") >= 6, "{saved:?}");
+        assert!(count("ok") >= 18, "{saved:?}");
+
         // Recovery: the fault is fixed and every site reinstalls (a new install carries a new
         // secret, now stored). Failures age out of the window and every alert resolves once.
         drill
