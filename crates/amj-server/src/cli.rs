@@ -72,6 +72,62 @@ pub struct ProbeArgs {
     /// With --every: stop after this long (e.g. 24h), print a summary, and fail if any run failed.
     #[arg(long = "for", value_parser = parse_duration, requires = "every")]
     pub for_: Option<std::time::Duration>,
+    /// The app's database: two failed runs in a row open a "synthetic checks failing" incident on
+    /// its status page, and the next passing run resolves it.
+    #[arg(long)]
+    pub status_database_url: Option<String>,
+    /// The master key file for --status-database-url, as for `serve`.
+    #[arg(long, requires = "status_database_url")]
+    pub status_secret_key_file: Option<PathBuf>,
+}
+
+/// Failed runs in a row before the probe opens a status page incident: one failure can be the
+/// network between the probe and the app.
+const PROBE_FAILURES_BEFORE_INCIDENT: u32 = 2;
+const PROBE_INCIDENT_RULE: &str = "synthetic_probe";
+
+/// Opens or resolves the probe's incident after a run.
+async fn report_probe(
+    store: &Store,
+    consecutive_failures: u32,
+    report: &crate::probe::ProbeRun,
+) -> anyhow::Result<()> {
+    use crate::ops::status::{Component, Impact, IncidentStatus};
+    let now = crate::store::now_millis();
+    let open = store.open_alert_incident(PROBE_INCIDENT_RULE).await?;
+    match (open, report.ok()) {
+        (None, false) if consecutive_failures >= PROBE_FAILURES_BEFORE_INCIDENT => {
+            let step = report.first_failure().map_or("a step", |s| s.name);
+            let message = format!(
+                "Synthetic checks of the Jira connection fail at \"{step}\". We are investigating."
+            );
+            store
+                .open_incident(
+                    &crate::store::incidents::NewIncident {
+                        title: "Synthetic checks of the Jira connection are failing",
+                        impact: Impact::Major,
+                        component: Component::Auth,
+                        status: IncidentStatus::Investigating,
+                        message: &message,
+                        alert_rule: Some(PROBE_INCIDENT_RULE),
+                    },
+                    now,
+                )
+                .await?;
+        }
+        (Some(id), true) => {
+            store
+                .update_incident(
+                    id,
+                    IncidentStatus::Resolved,
+                    "Synthetic checks of the Jira connection pass again.",
+                    now,
+                )
+                .await?;
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -963,6 +1019,11 @@ pub async fn run_probe(args: ProbeArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    let status_store = match &args.status_database_url {
+        Some(url) => Some(bench_store(url, args.status_secret_key_file.as_deref()).await?),
+        None => None,
+    };
+    let mut consecutive_failures = 0_u32;
     let started = std::time::Instant::now();
     let mut runs = 0_u64;
     let mut failures = 0_u64;
@@ -976,10 +1037,18 @@ pub async fn run_probe(args: ProbeArgs) -> anyhow::Result<()> {
         };
         let total: std::time::Duration = report.steps.iter().map(|s| s.elapsed).sum();
         durations.push(total);
-        if !report.ok() {
+        if report.ok() {
+            consecutive_failures = 0;
+        } else {
             failures += 1;
+            consecutive_failures += 1;
         }
         println!("probe run {runs}: {}", report.summary());
+        if let Some(store) = &status_store
+            && let Err(e) = report_probe(store, consecutive_failures, &report).await
+        {
+            eprintln!("probe: could not update the status page: {e:#}");
+        }
         let Some(every) = args.every else {
             break;
         };
@@ -990,6 +1059,9 @@ pub async fn run_probe(args: ProbeArgs) -> anyhow::Result<()> {
             break;
         }
         tokio::time::sleep(every).await;
+    }
+    if let Some(store) = status_store {
+        store.close().await;
     }
     durations.sort();
     let median = durations

@@ -512,6 +512,50 @@ async fn add_probe_then_probe_production_from_the_command_line() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(stderr.contains("1 of 1 probe runs failed"), "{stderr}");
+
+    // Fed to the status page: two failures in a row open an incident, a pass resolves it.
+    let probe_with_status = |secret: &std::path::Path, extra: &[&str]| {
+        amj()
+            .args([
+                "probe",
+                "--app-url",
+                &app.base_url,
+                "--probe-tenant",
+                &client_key,
+            ])
+            .arg("--probe-secret-file")
+            .arg(secret)
+            .args(["--status-database-url", &sqlite_url(&db)])
+            .arg("--status-secret-key-file")
+            .arg(&key_file)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = probe_with_status(&wrong, &["--every", "200ms", "--for", "1s"]);
+    assert!(!out.status.success());
+    let status: Value = app.get("/status.json").await.json().await.unwrap();
+    let open = status["openIncidents"].as_array().unwrap();
+    assert_eq!(open.len(), 1, "{status}");
+    assert_eq!(open[0]["alertRule"], "synthetic_probe");
+    assert!(
+        open[0]["updates"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"page\"")
+    );
+    let out = probe_with_status(&secret_file, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let status: Value = app.get("/status.json").await.json().await.unwrap();
+    assert!(
+        status["openIncidents"].as_array().unwrap().is_empty(),
+        "{status}"
+    );
+    assert_eq!(status["recentIncidents"][0]["status"], "resolved");
     let _ = std::fs::remove_dir_all(&dir);
     app.stop().await;
     db.cleanup().await;
@@ -690,4 +734,109 @@ async fn metrics_count_routes_auth_and_lifecycle_without_naming_sites() {
     assert!(!text.contains(&acme.client_key) && !text.contains(&acme.base_url));
     app.stop().await;
     db.cleanup().await;
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Kills the demo even when an assertion fails first.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `amj probe` passes against `amj demo`, with the probe site `amj tenant add-probe` registers in
+/// the demo's database (the demo's installs come from its own simulated Jira).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_probe_passes_against_amj_demo() {
+    let dir = std::env::temp_dir().join(format!(
+        "amj-demo-probe-{}-{}",
+        std::process::id(),
+        free_port()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let app_url = format!("http://127.0.0.1:{}", free_port());
+    let demo = Child(
+        amj()
+            .arg("demo")
+            .arg("--data-dir")
+            .arg(&dir)
+            .args(["--bind", app_url.trim_start_matches("http://")])
+            .args(["--sim-bind", &format!("127.0.0.1:{}", free_port())])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let http = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..600 {
+        if let Ok(r) = http.get(format!("{app_url}/readyz")).send().await
+            && r.status() == 200
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "amj demo did not become ready at {app_url}");
+    let secret_file = dir.join("probe.secret");
+    let out = amj()
+        .args(["tenant", "add-probe"])
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", dir.join("amj.db").display()))
+        .arg("--secret-file")
+        .arg(&secret_file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let client_key = stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("amj-probe-"))
+        .unwrap()
+        .to_owned();
+    let out = amj()
+        .args([
+            "probe",
+            "--app-url",
+            &app_url,
+            "--probe-tenant",
+            &client_key,
+        ])
+        .arg("--probe-secret-file")
+        .arg(&secret_file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("probe run 1: ok"), "{stdout}");
+    let status: Value = http
+        .get(format!("{app_url}/status.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["overall"], "operational", "{status}");
+    drop(demo);
+    let _ = std::fs::remove_dir_all(&dir);
 }
