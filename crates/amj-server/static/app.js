@@ -53,7 +53,7 @@
     });
   }
 
-  window.amj = { call: call };
+  window.amj = { call: call, showError: showError };
   document.addEventListener("DOMContentLoaded", function () {
     checkConnection();
     if (window.AP && window.AP.resize) { window.AP.resize(); }

@@ -97,19 +97,136 @@ struct AssetsPage<'a> {
     app_base_url: &'a str,
     ap_js_url: &'a str,
     site_url: &'a str,
+    /// (key, name, selected)
+    schemas: Vec<(String, String, bool)>,
+    /// (name, depth in the type tree), parents first.
+    types: Vec<(String, usize)>,
+    aql: String,
+    /// The first page, as `POST /api/v1/assets/query` answers it, for the script to render at
+    /// once: the rows need no second round trip.
+    initial: String,
+    /// Every attribute name of the schema, for the column chooser.
+    attributes: String,
+    /// A query error, shown next to the search box before any script runs.
+    aql_error: Option<String>,
+}
+
+/// Page parameters. Jira passes a general page's own URL parameters prefixed `ac.`.
+#[derive(Deserialize, Default)]
+pub struct AssetsQuery {
+    #[serde(default)]
+    schema: Option<String>,
+    #[serde(default, rename = "ac.schema")]
+    ac_schema: Option<String>,
+    #[serde(default)]
+    aql: Option<String>,
+    #[serde(default, rename = "ac.aql")]
+    ac_aql: Option<String>,
 }
 
 pub async fn assets(
     State(state): State<AppState>,
     IframeAuth(auth): IframeAuth,
+    Query(query): Query<AssetsQuery>,
 ) -> Result<Response, AppError> {
+    let schemas = state.store.list_schemas(auth.tenant.id).await?;
+    let wanted = query.schema.or(query.ac_schema).unwrap_or_default();
+    let selected = schemas
+        .iter()
+        .find(|s| s.key.as_str().eq_ignore_ascii_case(&wanted))
+        .or(schemas.first());
+    let aql = query.aql.or(query.ac_aql).unwrap_or_default();
+    let mut initial =
+        serde_json::json!({"items": [], "nextCursor": null, "total": 0, "totalExact": true});
+    let mut aql_error = None;
+    let mut types = Vec::new();
+    let mut attributes: Vec<String> = Vec::new();
+    if let Some(schema) = selected {
+        let request = crate::query::QueryRequest {
+            aql: aql.clone(),
+            schema: Some(schema.key.as_str().to_owned()),
+            limit: 50,
+            cursor: None,
+            include_archived: false,
+        };
+        match crate::query::run(
+            &state.store,
+            &state.jira,
+            &auth.tenant,
+            auth.account_id.clone(),
+            &request,
+        )
+        .await
+        {
+            Ok(result) => {
+                initial = serde_json::json!({
+                    "schema": result.model.schema.key.as_str(),
+                    "items": result.page.items.iter().map(|a| crate::assets::asset_json(&result.model, a)).collect::<Vec<_>>(),
+                    "nextCursor": result.page.next_cursor,
+                    "total": result.total.map(|(n, _)| n),
+                    "totalExact": result.total.map(|(_, exact)| exact),
+                });
+            }
+            Err(crate::query::QueryError::Aql { error, query }) => {
+                aql_error = Some(error.render(&query));
+            }
+            Err(other) => return Err(other.into()),
+        }
+        if let Some(model) = state.store.schema_model(auth.tenant.id, schema.id).await? {
+            types = type_tree(&model);
+            for attribute in &model.attributes {
+                if !attributes.contains(&attribute.name) {
+                    attributes.push(attribute.name.clone());
+                }
+            }
+        }
+    }
     let page = AssetsPage {
         context_token: context_token(&state, &auth)?,
         app_base_url: state.config.base_url_str(),
         ap_js_url: &state.config.ap_js_url,
         site_url: auth.tenant.display_url(),
+        schemas: schemas
+            .iter()
+            .map(|s| {
+                let chosen = selected.is_some_and(|c| c.id == s.id);
+                (s.key.as_str().to_owned(), s.name.clone(), chosen)
+            })
+            .collect(),
+        types,
+        aql,
+        initial: script_json(&initial),
+        attributes: script_json(&serde_json::json!(attributes)),
+        aql_error,
     };
     render_page(&state, &auth, &page)
+}
+
+/// The schema's types, each after its parent, with its depth for indenting the picker.
+fn type_tree(model: &crate::store::catalog::SchemaModel) -> Vec<(String, usize)> {
+    fn walk(
+        all: &[&amj_domain::asset_type::AssetType],
+        parent: Option<amj_domain::ids::TypeId>,
+        depth: usize,
+        out: &mut Vec<(String, usize)>,
+    ) {
+        for t in all.iter().filter(|t| t.parent_id == parent) {
+            out.push((t.name.clone(), depth));
+            if depth < 32 {
+                walk(all, Some(t.id), depth + 1, out);
+            }
+        }
+    }
+    let all: Vec<&amj_domain::asset_type::AssetType> = model.types.types().collect();
+    let mut out = Vec::new();
+    walk(&all, None, 0, &mut out);
+    out
+}
+
+/// JSON for a `data-json` attribute: askama escapes it as an attribute value, and the browser's
+/// `dataset` gives back exactly this text (a `<script>` block would not decode the escapes).
+fn script_json(value: &serde_json::Value) -> String {
+    value.to_string()
 }
 
 #[derive(Deserialize)]
@@ -208,12 +325,14 @@ pub async fn admin(
 
 const APP_CSS: &str = include_str!("../../static/app.css");
 const APP_JS: &str = include_str!("../../static/app.js");
+const ASSETS_JS: &str = include_str!("../../static/assets.js");
 const ICON_SVG: &str = include_str!("../../static/icon.svg");
 
 pub async fn static_file(Path(file): Path<String>) -> Response {
     let (body, content_type) = match file.as_str() {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        "assets.js" => (ASSETS_JS, "text/javascript; charset=utf-8"),
         "icon.svg" => (ICON_SVG, "image/svg+xml"),
         _ => {
             return AppError::NotFound {

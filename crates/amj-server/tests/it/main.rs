@@ -15,6 +15,7 @@ mod jira_client;
 mod lifecycle;
 mod openapi;
 mod operations;
+mod pages;
 mod requests;
 mod rotation;
 mod seed;

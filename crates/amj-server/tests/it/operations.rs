@@ -840,3 +840,48 @@ async fn the_probe_passes_against_amj_demo() {
     drop(demo);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// With `--ops-bind`, `/metrics` leaves the public listener for the operations one.
+#[tokio::test]
+async fn ops_bind_moves_metrics_off_the_public_listener() {
+    let db = TestDb::new(crate::support::Backend::Sqlite).await;
+    let sim = Sim::start().await.unwrap();
+    let app = TestApp::start_with(&db, &sim, |c| c.ops_separate = true).await;
+    let public = app.get("/metrics").await;
+    assert_eq!(public.status(), 404);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ops_url = format!("http://{}", listener.local_addr().unwrap());
+    let ops = amj_server::web::build_ops_app(app.state.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, ops).await;
+    });
+    let text = reqwest::get(format!("{ops_url}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            "amj_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"4xx\"} 1"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        reqwest::get(format!("{ops_url}/readyz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        reqwest::get(format!("{ops_url}/status"))
+            .await
+            .unwrap()
+            .status(),
+        404,
+        "the status page stays public"
+    );
+    app.stop().await;
+    db.cleanup().await;
+}

@@ -1,0 +1,213 @@
+//! The asset list in headless Chromium: the first rows without a round trip, AQL errors shown
+//! inline while typing and on search, suggestions chosen with the keyboard, sorting, and paging
+//! by keyboard alone.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use amj_e2e::{Browser, Stack};
+use amj_server::seed::{SeedPlan, seed_site};
+use std::time::{Duration, Instant};
+use thirtyfour::prelude::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn wait_until<F, Fut>(what: &str, mut check: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + WAIT;
+    while !check().await {
+        if Instant::now() > deadline {
+            anyhow::bail!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+async fn text_of(browser: &Browser, id: &str) -> String {
+    match browser.driver.find(By::Id(id)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn row_count(browser: &Browser) -> usize {
+    browser
+        .driver
+        .find_all(By::Css("#amj-rows tr"))
+        .await
+        .map(|rows| rows.len())
+        .unwrap_or(0)
+}
+
+async fn focused_id(browser: &Browser) -> String {
+    browser
+        .driver
+        .execute("return document.activeElement && (document.activeElement.id || document.activeElement.textContent);", vec![])
+        .await
+        .ok()
+        .and_then(|r| r.json().as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let stack = Stack::start().await.unwrap();
+    let result = async {
+        stack.sim.add_site("acme");
+        assert_eq!(stack.sim.install("acme", &stack.app).await?, 204);
+        let site = stack.sim.site("acme")?;
+        let tenant = stack
+            .state
+            .store
+            .tenant_by_client_key(&site.client_key)
+            .await?
+            .expect("installed");
+        seed_site(&stack.state.store, tenant.id, &SeedPlan::demo()).await?;
+        let url = stack.sim.iframe_url(&site, &stack.app, "/pages/assets")?;
+        browser.driver.goto(&url).await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+            .await?;
+        assert_eq!(
+            row_count(&browser).await,
+            50,
+            "the first page renders from the HTML"
+        );
+        assert!(text_of(&browser, "amj-count").await.contains("1–50 of 60"));
+
+        // A mistake is shown next to the box while typing, with a suggestion.
+        let input = browser.driver.find(By::Id("amj-aql")).await?;
+        input.send_keys("objectType = Laptp").await?;
+        wait_until("the inline error", || async {
+            text_of(&browser, "amj-aql-error").await.contains("Laptop")
+        })
+        .await?;
+        assert_eq!(input.attr("aria-invalid").await?.as_deref(), Some("true"));
+        // Searching anyway keeps the rows and explains the error, never a blank page.
+        input.send_keys(Key::Enter).await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "invalid", WAIT)
+            .await?;
+        assert_eq!(row_count(&browser).await, 50);
+
+        // Fix it with a suggestion, chosen by keyboard: the error goes, Laptops are listed.
+        input.clear().await?;
+        input.send_keys("objectType = Lap").await?;
+        wait_until("suggestions", || async {
+            text_of(&browser, "amj-completions")
+                .await
+                .contains("Laptop")
+        })
+        .await?;
+        input.send_keys(Key::Down).await?;
+        input.send_keys(Key::Enter).await?;
+        let value = input.prop("value").await?.unwrap_or_default();
+        assert!(value.starts_with("objectType = Laptop"), "{value:?}");
+        input.send_keys(Key::Enter).await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+            .await?;
+        let types = browser
+            .driver
+            .find_all(By::Css("#amj-rows tr td:nth-child(3)"))
+            .await?;
+        assert!(!types.is_empty());
+        for cell in types {
+            assert_eq!(cell.text().await?, "Laptop");
+        }
+        assert!(text_of(&browser, "amj-aql-error").await.is_empty());
+
+        // Keyboard only: clear the search, then Tab to the Key header, sort, and page forward.
+        input.clear().await?;
+        input.send_keys(Key::Enter).await?;
+        wait_until("all assets again", || async {
+            text_of(&browser, "amj-count").await.contains("of 60")
+        })
+        .await?;
+        let mut reached_sort = false;
+        for _ in 0..20 {
+            browser
+                .driver
+                .action_chain()
+                .send_keys(Key::Tab)
+                .perform()
+                .await?;
+            if focused_id(&browser).await.starts_with("Key") {
+                reached_sort = true;
+                break;
+            }
+        }
+        assert!(reached_sort, "Tab reaches the Key column's sort button");
+        browser
+            .driver
+            .action_chain()
+            .send_keys(Key::Enter)
+            .perform()
+            .await?;
+        wait_until("the Key column sorted", || async {
+            browser
+                .driver
+                .find(By::Css("th[aria-sort=ascending]"))
+                .await
+                .is_ok()
+        })
+        .await?;
+        let mut reached_next = false;
+        for _ in 0..30 {
+            browser
+                .driver
+                .action_chain()
+                .send_keys(Key::Tab)
+                .perform()
+                .await?;
+            if focused_id(&browser).await == "amj-next" {
+                reached_next = true;
+                break;
+            }
+        }
+        assert!(reached_next, "Tab reaches Next");
+        browser
+            .driver
+            .action_chain()
+            .send_keys(Key::Enter)
+            .perform()
+            .await?;
+        wait_until("the second page", || async {
+            text_of(&browser, "amj-count").await.contains("51–60 of 60")
+        })
+        .await?;
+        assert_eq!(row_count(&browser).await, 10);
+        assert_eq!(
+            focused_id(&browser).await,
+            "amj-prev",
+            "on the last page, focus moves from the disabled Next to Previous"
+        );
+        let focus_visible = browser
+            .driver
+            .execute(
+                "return getComputedStyle(document.activeElement).outlineStyle;",
+                vec![],
+            )
+            .await?;
+        assert_ne!(
+            focus_visible.json().as_str(),
+            Some("none"),
+            "focus is visible"
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("asset_list").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
+}
