@@ -123,6 +123,35 @@ impl Browser {
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 
+    /// Runs axe-core (the npm package, installed by `.ci/run` with `npm ci`) on the current page
+    /// and returns its serious and critical violations, one line each. Without the package it
+    /// fails under `CI=true` and otherwise skips, saying so.
+    pub async fn axe_violations(&self) -> anyhow::Result<Vec<String>> {
+        let path =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("node_modules/axe-core/axe.min.js");
+        let Ok(source) = std::fs::read_to_string(&path) else {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                bail!(
+                    "CI=true but {} is missing: run `npm ci --prefix crates/amj-e2e`",
+                    path.display()
+                );
+            }
+            eprintln!(
+                "skipping the accessibility check: axe-core is not installed (npm ci --prefix crates/amj-e2e)"
+            );
+            return Ok(Vec::new());
+        };
+        let script = format!(
+            "{source}\n;var done = arguments[arguments.length - 1];\
+             axe.run(document, {{resultTypes: ['violations']}}).then(function (r) {{\
+               done(r.violations.filter(function (v) {{ return v.impact === 'serious' || v.impact === 'critical'; }})\
+                 .map(function (v) {{ return v.impact + ' ' + v.id + ': ' + v.help + ' at ' + v.nodes.map(function (n) {{ return n.target.join(' '); }}).join(', '); }}));\
+             }}, function (e) {{ done(['axe failed: ' + e]); }});"
+        );
+        let result = self.driver.execute_async(&script, Vec::new()).await?;
+        Ok(serde_json::from_value(result.json().clone())?)
+    }
+
     /// Waits until the element with `id` has `attribute` = `value`.
     pub async fn wait_for_attribute(
         &self,

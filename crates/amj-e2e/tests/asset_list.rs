@@ -79,6 +79,8 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
             50,
             "the first page renders from the HTML"
         );
+        let violations = browser.axe_violations().await?;
+        assert!(violations.is_empty(), "axe: {violations:#?}");
         assert!(text_of(&browser, "amj-count").await.contains("1–50 of 60"));
 
         // A mistake is shown next to the box while typing, with a suggestion.
@@ -122,6 +124,28 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
             assert_eq!(cell.text().await?, "Laptop");
         }
         assert!(text_of(&browser, "amj-aql-error").await.is_empty());
+        let violations = browser.axe_violations().await?;
+        assert!(
+            violations.is_empty(),
+            "axe, after a search: {violations:#?}"
+        );
+        // The check can fail: an image without alternative text is a critical violation.
+        browser
+            .driver
+            .execute(
+                "var i = document.createElement('img'); i.src = 'data:,'; i.id = 'no-alt'; document.body.appendChild(i);",
+                Vec::new(),
+            )
+            .await?;
+        let violations = browser.axe_violations().await?;
+        assert!(
+            violations.iter().any(|v| v.contains("image-alt")),
+            "{violations:?}"
+        );
+        browser
+            .driver
+            .execute("document.getElementById('no-alt').remove();", Vec::new())
+            .await?;
 
         // Keyboard only: clear the search, then Tab to the Key header, sort, and page forward.
         input.clear().await?;
