@@ -68,7 +68,13 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
             .tenant_by_client_key(&site.client_key)
             .await?
             .expect("installed");
-        seed_site(&stack.state.store, tenant.id, &SeedPlan::demo()).await?;
+        let mut plan = SeedPlan::demo();
+        plan.issues = vec![amj_server::store::links::IssueRef {
+            id: 10001,
+            key: "AM-1".into(),
+            summary: "Laptop for the new designer".into(),
+        }];
+        seed_site(&stack.state.store, tenant.id, &plan).await?;
         let url = stack.sim.iframe_url(&site, &stack.app, "/pages/assets")?;
         browser.driver.goto(&url).await?;
         browser
@@ -154,6 +160,41 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
             text_of(&browser, "amj-count").await.contains("of 60")
         })
         .await?;
+        // The detail view: attributes, references both ways, linked issues and history.
+        let linked = stack
+            .state
+            .store
+            .assets_of_issue(tenant.id, 10001)
+            .await?;
+        let first_linked = linked.first().expect("the seed links assets");
+        let key = format!("{}-{}", first_linked.schema_key, first_linked.number);
+        let first = browser
+            .driver
+            .find(By::Css(format!("#amj-rows a[href='#{key}']")))
+            .await?;
+        first.click().await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
+            .await?;
+        assert!(text_of(&browser, "amj-detail-title").await.starts_with(&key));
+        assert!(!text_of(&browser, "amj-detail-attributes").await.is_empty());
+        assert!(text_of(&browser, "amj-detail-history").await.contains("created the asset"));
+        assert!(text_of(&browser, "amj-detail-references").await.contains("Refers to"));
+        assert!(text_of(&browser, "amj-detail-issues").await.contains("AM-1"), "the seed links this laptop");
+        assert_eq!(focused_id(&browser).await, "amj-detail-title", "focus moves to the asset");
+        let violations = browser.axe_violations().await?;
+        assert!(violations.is_empty(), "axe, detail view: {violations:#?}");
+        browser.driver.find(By::Id("amj-back")).await?.click().await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+            .await?;
+        assert_eq!(focused_id(&browser).await, key, "focus returns to the asset's row");
+
+        // From the search box, as after typing a query.
+        browser
+            .driver
+            .execute("document.getElementById('amj-aql').focus();", Vec::new())
+            .await?;
         let mut reached_sort = false;
         for _ in 0..20 {
             browser
@@ -182,8 +223,9 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
                 .is_ok()
         })
         .await?;
+        // Past the sort buttons and each row's link.
         let mut reached_next = false;
-        for _ in 0..30 {
+        for _ in 0..100 {
             browser
                 .driver
                 .action_chain()

@@ -95,7 +95,13 @@
         var td = document.createElement(i === 0 ? "th" : "td");
         if (i === 0) { td.scope = "row"; }
         var value = cell(asset, column) || "";
-        if (column === "Status" && value) {
+        if (column === "Key") {
+          var open = document.createElement("a");
+          open.href = "#" + asset.key;
+          open.textContent = value;
+          open.onclick = function (event) { event.preventDefault(); showDetail(asset.key); };
+          td.appendChild(open);
+        } else if (column === "Status" && value) {
           var lozenge = document.createElement("span");
           lozenge.className = "amj-lozenge amj-status-" + (asset.status.category || "unknown");
           lozenge.textContent = value;
@@ -288,6 +294,128 @@
     });
   }
 
+  // ----- the detail view -----
+
+  function el(tag, text, className) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    if (className) { node.className = className; }
+    return node;
+  }
+
+  function getJson(path) {
+    return window.amj.call(path).then(function (response) {
+      return response.json().then(function (json) {
+        if (!response.ok) { throw new Error(json.error ? json.error.message : "HTTP " + response.status); }
+        return json;
+      });
+    });
+  }
+
+  function assetLink(key, label) {
+    var a = el("a", label ? key + " " + label : key);
+    a.href = "#" + key;
+    a.onclick = function (event) { event.preventDefault(); showDetail(key); };
+    return a;
+  }
+
+  function openIssue(key) {
+    if (window.AP && window.AP.navigator && window.AP.navigator.go) {
+      window.AP.navigator.go("issue", { issueKey: key });
+    } else {
+      window.open($("amj-detail").getAttribute("data-site-url") + "/browse/" + encodeURIComponent(key), "_top");
+    }
+  }
+
+  function describe(event) {
+    switch (event.kind) {
+      case "created": return "created the asset";
+      case "attribute_changed": return "changed " + event.attribute + " from " + (text(event.old) || "(empty)") + " to " + (text(event["new"]) || "(empty)");
+      case "status_changed": return "changed the status from " + event.old + " to " + event["new"];
+      case "type_changed": return "changed the type from " + event.old + " to " + event["new"];
+      case "linked": return "linked " + event.issueKey;
+      case "unlinked": return "unlinked " + event.issueKey + (event.reason ? " (" + event.reason + ")" : "");
+      case "archived": return "archived the asset";
+      case "restored": return "restored the asset";
+      default: return event.kind;
+    }
+  }
+
+  function showDetail(key) {
+    root.setAttribute("data-state", "loading");
+    var base = "/api/v1/assets/" + encodeURIComponent(key);
+    return Promise.all([getJson(base), getJson(base + "/references"), getJson(base + "/issues"), getJson(base + "/history?limit=50")])
+      .then(function (parts) { renderDetail(parts[0], parts[1], parts[2], parts[3]); })
+      .catch(function (error) {
+        root.setAttribute("data-state", "ready");
+        window.amj.showError("The asset " + key + " could not be loaded: " + error.message + ".", function () { showDetail(key); });
+      });
+  }
+
+  function renderDetail(asset, references, issues, history) {
+    var detail = $("amj-detail");
+    $("amj-detail-title").textContent = asset.key + " " + asset.label;
+    $("amj-detail-summary").textContent = asset.type.name + " · " + asset.status.name + (asset.archived ? " · archived" : "") +
+      " · updated " + (asset.updated.at || "") + " by " + asset.updated.by;
+    var attributes = $("amj-detail-attributes");
+    attributes.textContent = "";
+    Object.keys(asset.attributes).forEach(function (name) {
+      attributes.appendChild(el("dt", name));
+      attributes.appendChild(el("dd", text(asset.attributes[name])));
+    });
+    var refs = $("amj-detail-references");
+    refs.textContent = "";
+    [["Refers to", references.outbound], ["Referred to by", references.inbound]].forEach(function (pair) {
+      refs.appendChild(el("h4", pair[0]));
+      if (!pair[1].length) { refs.appendChild(el("p", "None.", "amj-subtle")); return; }
+      var list = el("ul");
+      pair[1].forEach(function (r) {
+        var li = el("li");
+        li.appendChild(assetLink(r.key, r.label));
+        li.appendChild(el("span", " (" + r.attribute + (r.referenceType ? ", " + r.referenceType : "") + ")", "amj-subtle"));
+        list.appendChild(li);
+      });
+      refs.appendChild(list);
+    });
+    var issueList = $("amj-detail-issues");
+    issueList.textContent = "";
+    if (!issues.items.length) { issueList.appendChild(el("li", "No linked issues.", "amj-subtle")); }
+    issues.items.forEach(function (link) {
+      var li = el("li");
+      var a = el("a", link.issueKey);
+      a.href = $("amj-detail").getAttribute("data-site-url") + "/browse/" + encodeURIComponent(link.issueKey);
+      a.onclick = function (event) { event.preventDefault(); openIssue(link.issueKey); };
+      li.appendChild(a);
+      li.appendChild(el("span", " " + link.issueSummary));
+      issueList.appendChild(li);
+    });
+    var timeline = $("amj-detail-history");
+    timeline.textContent = "";
+    history.items.forEach(function (entry) {
+      var li = el("li");
+      li.appendChild(el("strong", entry.actor));
+      li.appendChild(el("span", " " + describe(entry) + " "));
+      li.appendChild(el("span", entry.at, "amj-subtle"));
+      timeline.appendChild(li);
+    });
+    $("amj-assets").hidden = true;
+    detail.hidden = false;
+    detail.setAttribute("data-key", asset.key);
+    root.setAttribute("data-state", "detail");
+    $("amj-detail-title").focus();
+    if (window.AP && window.AP.resize) { window.AP.resize(); }
+  }
+
+  function closeDetail() {
+    var key = $("amj-detail").getAttribute("data-key");
+    $("amj-detail").hidden = true;
+    $("amj-assets").hidden = false;
+    root.setAttribute("data-state", "ready");
+    var link = document.querySelector('#amj-rows a[href="#' + key + '"]');
+    (link || $("amj-aql")).focus();
+    if (window.AP && window.AP.resize) { window.AP.resize(); }
+  }
+
   // Types and attributes belong to the schema: fetch the new schema's, then search it.
   function switchSchema(key) {
     state.schema = key;
@@ -357,6 +485,7 @@
     });
     $("amj-type").addEventListener("change", function (event) { state.type = event.target.value; search(); });
     $("amj-schema").addEventListener("change", function (event) { switchSchema(event.target.value); });
+    $("amj-back").addEventListener("click", closeDetail);
     $("amj-next").addEventListener("click", function () {
       if (!state.next) { return; }
       state.cursors.push(state.next);
