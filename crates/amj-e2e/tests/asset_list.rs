@@ -123,7 +123,7 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
             .await?;
         let types = browser
             .driver
-            .find_all(By::Css("#amj-rows tr td:nth-child(3)"))
+            .find_all(By::Css("#amj-rows tr td:nth-child(4)"))
             .await?;
         assert!(!types.is_empty());
         for cell in types {
@@ -190,6 +190,44 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
             .await?;
         assert_eq!(focused_id(&browser).await, key, "focus returns to the asset's row");
 
+        // Bulk status change: select two assets, pick a status, apply; the list shows it.
+        let boxes = browser
+            .driver
+            .find_all(By::Css("#amj-rows input[type=checkbox]"))
+            .await?;
+        boxes[0].click().await?;
+        boxes[1].click().await?;
+        assert_eq!(text_of(&browser, "amj-selected-count").await, "2 assets selected");
+        let violations = browser.axe_violations().await?;
+        assert!(violations.is_empty(), "axe, with a selection: {violations:#?}");
+        // Choose by keyboard, as a user of the select would.
+        let status = browser.driver.find(By::Id("amj-bulk-status")).await?;
+        status.send_keys("In repair").await?;
+        assert_eq!(status.prop("value").await?.as_deref(), Some("In repair"));
+        browser.driver.find(By::Id("amj-bulk-apply")).await?.click().await?;
+        wait_until("the bulk change", || async {
+            text_of(&browser, "amj-bulk-result")
+                .await
+                .contains("Changed the status of 2 assets to In repair.")
+        })
+        .await?;
+        wait_until("the rows to show the new status", || async {
+            let cells = browser
+                .driver
+                .find_all(By::Css("#amj-rows .amj-lozenge"))
+                .await
+                .unwrap_or_default();
+            let mut repaired = 0;
+            for cell in cells.iter().take(2) {
+                // Lozenges are set in capitals, and WebDriver reads rendered text.
+                let text = cell.text().await.unwrap_or_default();
+                repaired += usize::from(text.eq_ignore_ascii_case("In repair"));
+            }
+            repaired == 2
+        })
+        .await?;
+        assert!(browser.driver.find(By::Id("amj-bulk")).await?.attr("hidden").await?.is_some(), "the selection is cleared");
+
         // From the search box, as after typing a query.
         browser
             .driver
@@ -223,9 +261,9 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
                 .is_ok()
         })
         .await?;
-        // Past the sort buttons and each row's link.
+        // Past the sort buttons and each row's checkbox and link.
         let mut reached_next = false;
-        for _ in 0..100 {
+        for _ in 0..150 {
             browser
                 .driver
                 .action_chain()

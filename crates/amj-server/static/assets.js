@@ -62,6 +62,20 @@
   function renderHead() {
     var head = $("amj-head");
     head.textContent = "";
+    var selectAll = document.createElement("th");
+    selectAll.scope = "col";
+    var all = document.createElement("input");
+    all.type = "checkbox";
+    all.id = "amj-select-all";
+    all.setAttribute("aria-label", "Select every asset on this page");
+    all.onchange = function () {
+      (state.lastPage.items || []).forEach(function (asset) {
+        if (all.checked) { state.selected[asset.key] = asset.version; } else { delete state.selected[asset.key]; }
+      });
+      renderRows(state.lastPage);
+    };
+    selectAll.appendChild(all);
+    head.appendChild(selectAll);
     state.columns.forEach(function (column) {
       var th = document.createElement("th");
       th.scope = "col";
@@ -91,6 +105,17 @@
     body.textContent = "";
     page.items.forEach(function (asset) {
       var tr = document.createElement("tr");
+      var pick = document.createElement("td");
+      var box = document.createElement("input");
+      box.type = "checkbox";
+      box.checked = Object.prototype.hasOwnProperty.call(state.selected, asset.key);
+      box.setAttribute("aria-label", "Select " + asset.key);
+      box.onchange = function () {
+        if (box.checked) { state.selected[asset.key] = asset.version; } else { delete state.selected[asset.key]; }
+        updateBulk();
+      };
+      pick.appendChild(box);
+      tr.appendChild(pick);
       state.columns.forEach(function (column, i) {
         var td = document.createElement(i === 0 ? "th" : "td");
         if (i === 0) { td.scope = "row"; }
@@ -114,6 +139,7 @@
       body.appendChild(tr);
     });
     $("amj-empty-result").hidden = page.items.length > 0;
+    updateBulk();
     if (page.total !== undefined && page.total !== null) { state.total = page.total; state.totalExact = page.totalExact; }
     var first = state.pageIndex * state.limit;
     var shown = page.items.length ? (first + 1) + "–" + (first + page.items.length) : "0";
@@ -294,6 +320,71 @@
     });
   }
 
+  // ----- bulk actions -----
+
+  function selectedKeys() { return Object.keys(state.selected); }
+
+  function updateBulk() {
+    var keys = selectedKeys();
+    $("amj-bulk").hidden = keys.length === 0;
+    $("amj-selected-count").textContent = keys.length + (keys.length === 1 ? " asset selected" : " assets selected");
+    var all = $("amj-select-all");
+    if (all) {
+      var onPage = (state.lastPage.items || []).filter(function (a) { return Object.prototype.hasOwnProperty.call(state.selected, a.key); }).length;
+      all.checked = onPage > 0 && onPage === (state.lastPage.items || []).length;
+    }
+  }
+
+  function fillStatuses(names) {
+    var select = $("amj-bulk-status");
+    select.textContent = "";
+    names.forEach(function (name) {
+      var option = document.createElement("option");
+      option.value = name;
+      option.textContent = name;
+      select.appendChild(option);
+    });
+  }
+
+  function reloadPage() { return load(state.cursors[state.cursors.length - 1]); }
+
+  function bulkDone(message) {
+    state.selected = {};
+    $("amj-bulk-result").textContent = message;
+    return reloadPage();
+  }
+
+  function bulkStatus() {
+    var keys = selectedKeys();
+    var status = $("amj-bulk-status").value;
+    var items = keys.map(function (key) { return { key: key, version: state.selected[key], status: status }; });
+    return window.amj.call("/api/v1/schemas/" + encodeURIComponent(state.schema) + "/assets/bulk", {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ items: items })
+    }).then(function (response) {
+      return response.json().then(function (json) {
+        if (response.status === 409) {
+          window.amj.showError("Some of these assets changed since the list was loaded, so nothing was changed. Reload the list and try again.", reloadPage);
+          return;
+        }
+        if (!response.ok) { throw new Error(json.error ? json.error.message : "HTTP " + response.status); }
+        return bulkDone("Changed the status of " + items.length + (items.length === 1 ? " asset" : " assets") + " to " + status + ".");
+      });
+    }).catch(function (error) { window.amj.showError("The status could not be changed: " + error.message + ".", bulkStatus); });
+  }
+
+  function bulkArchive() {
+    var keys = selectedKeys();
+    return Promise.all(keys.map(function (key) {
+      return window.amj.call("/api/v1/assets/" + encodeURIComponent(key) + "/archive", { method: "POST" }).then(function (response) {
+        if (!response.ok) { throw new Error(key + ": HTTP " + response.status); }
+      });
+    })).then(function () {
+      return bulkDone("Archived " + keys.length + (keys.length === 1 ? " asset." : " assets."));
+    }).catch(function (error) { window.amj.showError("Not every asset could be archived: " + error.message + ".", reloadPage); });
+  }
+
   // ----- the detail view -----
 
   function el(tag, text, className) {
@@ -444,7 +535,11 @@
       })(null, 0);
       state.attributes = names;
       state.columns = loadColumns();
+      state.selected = {};
       renderColumnChooser();
+      return getJson("/api/v1/schemas/" + encodeURIComponent(key) + "/statuses");
+    }).then(function (statuses) {
+      fillStatuses((statuses.statuses || statuses.items || []).map(function (s) { return s.name; }));
       return search();
     }).catch(function (error) {
       window.amj.showError("The schema could not be loaded: " + error.message + ".", function () { switchSchema(key); });
@@ -463,11 +558,15 @@
       pageIndex: 0,
       cursors: [null],
       attributes: JSON.parse(root.getAttribute("data-attributes")),
+      selected: {},
       lastPage: initial
     };
     state.columns = loadColumns();
     renderColumnChooser();
+    fillStatuses(JSON.parse(root.getAttribute("data-statuses")));
     render(initial);
+    $("amj-bulk-apply").addEventListener("click", bulkStatus);
+    $("amj-bulk-archive").addEventListener("click", bulkArchive);
     var originalLoad = load;
     load = function (cursor) {
       return originalLoad(cursor).then(function (page) { if (page) { state.lastPage = page; } return page; });

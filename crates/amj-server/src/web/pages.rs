@@ -109,6 +109,8 @@ struct AssetsPage<'a> {
     attributes: String,
     /// A query error, shown next to the search box before any script runs.
     aql_error: Option<String>,
+    /// The schema's status names, for bulk status changes.
+    statuses: String,
 }
 
 /// Page parameters. Jira passes a general page's own URL parameters prefixed `ac.`.
@@ -141,6 +143,7 @@ pub async fn assets(
     let mut aql_error = None;
     let mut types = Vec::new();
     let mut attributes: Vec<String> = Vec::new();
+    let mut statuses: Vec<String> = Vec::new();
     if let Some(schema) = selected {
         let request = crate::query::QueryRequest {
             aql: aql.clone(),
@@ -174,6 +177,7 @@ pub async fn assets(
         }
         if let Some(model) = state.store.schema_model(auth.tenant.id, schema.id).await? {
             types = type_tree(&model);
+            statuses = model.statuses.iter().map(|s| s.name.clone()).collect();
             for attribute in &model.attributes {
                 if !attributes.contains(&attribute.name) {
                     attributes.push(attribute.name.clone());
@@ -198,6 +202,7 @@ pub async fn assets(
         initial: script_json(&initial),
         attributes: script_json(&serde_json::json!(attributes)),
         aql_error,
+        statuses: script_json(&serde_json::json!(statuses)),
     };
     render_page(&state, &auth, &page)
 }
