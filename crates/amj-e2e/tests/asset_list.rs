@@ -315,3 +315,149 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
     stack.stop().await;
     result.unwrap();
 }
+
+/// The input of the form field labelled `name`.
+async fn field(browser: &Browser, name: &str) -> anyhow::Result<WebElement> {
+    let id = browser
+        .driver
+        .execute(
+            "var labels = document.querySelectorAll('#amj-form label'); \
+             for (var i = 0; i < labels.length; i++) { if (labels[i].firstChild.textContent === arguments[0]) { return labels[i].htmlFor; } } \
+             return null;",
+            vec![serde_json::json!(name)],
+        )
+        .await?;
+    let id = id
+        .json()
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("no field {name:?}"))?
+        .to_owned();
+    Ok(browser.driver.find(By::Id(id)).await?)
+}
+
+#[tokio::test]
+async fn create_with_inline_errors_then_edit_through_a_conflict() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let stack = Stack::start().await.unwrap();
+    let result = async {
+        stack.sim.add_site("acme");
+        assert_eq!(stack.sim.install("acme", &stack.app).await?, 204);
+        let site = stack.sim.site("acme")?;
+        let tenant = stack
+            .state
+            .store
+            .tenant_by_client_key(&site.client_key)
+            .await?
+            .expect("installed");
+        seed_site(&stack.state.store, tenant.id, &SeedPlan::demo()).await?;
+        let url = stack.sim.iframe_url(&site, &stack.app, "/pages/assets")?;
+        browser.driver.goto(&url).await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+            .await?;
+
+        // Create: the form follows the type; the server's errors appear next to their fields.
+        browser.driver.find(By::Id("amj-create")).await?.click().await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "form", WAIT)
+            .await?;
+        let type_select = browser.driver.find(By::Id("amj-form-type")).await?;
+        type_select.send_keys("Laptop").await?;
+        wait_until("the Laptop fields", || async {
+            field(&browser, "RAM (GB)").await.is_ok()
+        })
+        .await?;
+        field(&browser, "Serial number").await?.send_keys("bad serial").await?;
+        browser.driver.find(By::Id("amj-form-save")).await?.click().await?;
+        wait_until("inline errors", || async {
+            match field(&browser, "Serial number").await {
+                Ok(input) => input.attr("aria-invalid").await.ok().flatten().as_deref() == Some("true"),
+                Err(_) => false,
+            }
+        })
+        .await?;
+        let manufacturer = field(&browser, "Manufacturer").await?;
+        assert_eq!(
+            manufacturer.attr("aria-invalid").await?.as_deref(),
+            Some("true"),
+            "a required field left empty is marked"
+        );
+        let serial_error = browser
+            .driver
+            .find(By::Id(format!("{}-error", field(&browser, "Serial number").await?.id().await?.unwrap_or_default())))
+            .await?
+            .text()
+            .await?;
+        assert!(serial_error.contains("Serial number"), "{serial_error}");
+        let violations = browser.axe_violations().await?;
+        assert!(violations.is_empty(), "axe, form with errors: {violations:#?}");
+
+        let serial = field(&browser, "Serial number").await?;
+        serial.clear().await?;
+        serial.send_keys("AB-12345678").await?;
+        manufacturer.send_keys("Dell").await?;
+        field(&browser, "Name").await?.send_keys("Designer laptop").await?;
+        field(&browser, "Model").await?.send_keys("Latitude 7450").await?;
+        browser.driver.find(By::Id("amj-form-save")).await?.click().await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
+            .await?;
+        let title = text_of(&browser, "amj-detail-title").await;
+        let key = title.split_whitespace().next().unwrap_or_default().to_owned();
+        assert!(key.starts_with("IT-"), "{title}");
+        assert!(text_of(&browser, "amj-detail-attributes").await.contains("Latitude 7450"));
+
+        // Edit, while someone else saves the same asset: the form says who and when, and
+        // overwriting keeps this user's value.
+        browser.driver.find(By::Id("amj-edit")).await?.click().await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "form", WAIT)
+            .await?;
+        let model = field(&browser, "Model").await?;
+        model.clear().await?;
+        model.send_keys("Latitude 9450").await?;
+        let other = browser
+            .driver
+            .execute_async(
+                "var done = arguments[arguments.length - 1]; var key = arguments[0];\
+                 window.amj.call('/api/v1/assets/' + key).then(function (r) { return r.json(); }).then(function (a) {\
+                   return window.amj.call('/api/v1/assets/' + key, {method: 'PATCH', headers: {'Content-Type': 'application/json'},\
+                     body: JSON.stringify({version: a.version, attributes: {Model: 'Latitude 5450'}})});\
+                 }).then(function (r) { done(r.status); }, function (e) { done(String(e)); });",
+                vec![serde_json::json!(key)],
+            )
+            .await?;
+        assert_eq!(other.json(), &serde_json::json!(200), "the other change is saved");
+        browser.driver.find(By::Id("amj-form-save")).await?.click().await?;
+        wait_until("the conflict", || async {
+            text_of(&browser, "amj-conflict-text").await.contains("was changed by")
+        })
+        .await?;
+        let violations = browser.axe_violations().await?;
+        assert!(violations.is_empty(), "axe, conflict: {violations:#?}");
+        browser
+            .driver
+            .find(By::Id("amj-conflict-overwrite"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
+            .await?;
+        let attributes = text_of(&browser, "amj-detail-attributes").await;
+        assert!(attributes.contains("Latitude 9450"), "{attributes}");
+        let history = text_of(&browser, "amj-detail-history").await;
+        assert!(history.contains("Latitude 5450"), "both changes are in the history: {history}");
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("asset_form").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
+}

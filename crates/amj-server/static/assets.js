@@ -490,6 +490,7 @@
       timeline.appendChild(li);
     });
     $("amj-assets").hidden = true;
+    $("amj-form-view").hidden = true;
     detail.hidden = false;
     detail.setAttribute("data-key", asset.key);
     root.setAttribute("data-state", "detail");
@@ -505,6 +506,252 @@
     var link = document.querySelector('#amj-rows a[href="#' + key + '"]');
     (link || $("amj-aql")).focus();
     if (window.AP && window.AP.resize) { window.AP.resize(); }
+  }
+
+  // ----- create and edit -----
+  // Forms are built from the type's attributes (GET …/types/{id}), one widget per kind. The
+  // server validates; its errors come back per field and are shown next to each one.
+
+  var form = { mode: null, asset: null, attributes: [], statuses: [] };
+
+  function fieldId(i) { return "amj-field-" + i; }
+
+  function widget(attribute, value, i) {
+    var kind = attribute.kind;
+    var input;
+    if (kind === "textarea") {
+      input = el("textarea");
+      input.rows = 3;
+      input.value = text(value);
+    } else if (kind === "boolean") {
+      input = el("input");
+      input.type = "checkbox";
+      input.checked = value === true;
+    } else if (kind === "select" || kind === "status") {
+      input = el("select");
+      input.multiple = kind === "select" && !!attribute.multiple;
+      var options = kind === "status" ? form.statuses : attribute.options;
+      if (!input.multiple) { input.appendChild(el("option", "(none)")).value = ""; }
+      var chosen = Array.isArray(value) ? value.map(text) : [text(value)];
+      options.forEach(function (name) {
+        var option = el("option", name);
+        option.value = name;
+        option.selected = chosen.indexOf(name) >= 0;
+        input.appendChild(option);
+      });
+    } else {
+      input = el("input");
+      input.type = { integer: "number", decimal: "number", date: "date", datetime: "datetime-local", url: "url", email: "email" }[kind] || "text";
+      if (kind === "decimal") { input.step = "any"; }
+      if (kind === "datetime" && value) { input.value = String(value).replace(/Z$/, "").slice(0, 16); }
+      else { input.value = text(value); }
+      if (kind === "reference" || kind === "jira_user") {
+        input.placeholder = kind === "reference" ? "Asset keys, e.g. IT-12" + (attribute.max === 1 ? "" : ", IT-14") : "Atlassian account ids";
+        if (kind === "reference") { referencePicker(input, attribute); }
+      }
+    }
+    input.id = fieldId(i);
+    input.name = attribute.name;
+    return input;
+  }
+
+  // Suggests assets of the reference's target type whose label starts with what was typed: an
+  // AQL query, so it scales with the index, never with the schema's size.
+  function referencePicker(input, attribute) {
+    var list = el("datalist");
+    list.id = "amj-ref-" + attribute.id;
+    input.setAttribute("list", list.id);
+    input.addEventListener("input", function () {
+      var typed = input.value.split(",").pop().trim();
+      if (typed.length < 2) { return; }
+      var target = form.typeNames[attribute.targetType];
+      var aql = (target ? "objectType = " + quote(target) + " AND " : "") + "label LIKE " + JSON.stringify(typed);
+      window.amj.call("/api/v1/assets/query", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ aql: aql, schema: state.schema, limit: 10 }) })
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (json) {
+          list.textContent = "";
+          json.items.forEach(function (a) { var o = el("option", a.label); o.value = a.key; list.appendChild(o); });
+        }).catch(function () { /* suggestions are optional */ });
+    });
+    input.amjList = list;
+  }
+
+  function readValue(attribute, input) {
+    var kind = attribute.kind;
+    if (kind === "boolean") { return input.checked; }
+    if (input.multiple) { return Array.prototype.filter.call(input.options, function (o) { return o.selected; }).map(function (o) { return o.value; }); }
+    var raw = input.value.trim();
+    if (raw === "") { return null; }
+    if (kind === "integer" || kind === "decimal") { return Number(raw); }
+    if (kind === "datetime") { return raw.length === 16 ? raw + ":00Z" : raw; }
+    if ((kind === "reference" && attribute.max !== 1) || (kind === "jira_user" && attribute.multiple)) {
+      return raw.split(",").map(function (v) { return v.trim(); }).filter(Boolean);
+    }
+    return raw;
+  }
+
+  function renderFields(attributes, values) {
+    form.attributes = attributes;
+    var box = $("amj-form-fields");
+    box.textContent = "";
+    attributes.forEach(function (attribute, i) {
+      var row = el("div", null, "amj-field");
+      var label = el("label", attribute.name);
+      label.htmlFor = fieldId(i);
+      if (attribute.required) {
+        var star = el("span", " *", "amj-required");
+        star.setAttribute("aria-hidden", "true");
+        label.appendChild(star);
+      }
+      row.appendChild(label);
+      var input = widget(attribute, values[attribute.name], i);
+      if (attribute.required) { input.setAttribute("aria-required", "true"); }
+      row.appendChild(input);
+      var message = el("p", null, "amj-field-message");
+      message.id = fieldId(i) + "-error";
+      message.hidden = true;
+      row.appendChild(message);
+      input.setAttribute("aria-describedby", message.id);
+      box.appendChild(row);
+      if (input.amjList) { row.appendChild(input.amjList); }
+    });
+  }
+
+  function clearErrors() {
+    Array.prototype.forEach.call($("amj-form-fields").querySelectorAll("[aria-invalid]"), function (n) { n.removeAttribute("aria-invalid"); });
+    Array.prototype.forEach.call($("amj-form-fields").querySelectorAll(".amj-field-message"), function (n) { n.hidden = true; n.textContent = ""; });
+    $("amj-form-error").hidden = true;
+    $("amj-conflict").hidden = true;
+  }
+
+  function showFieldErrors(error) {
+    var first = null;
+    var loose = [];
+    (error.details || [{ field: "", message: error.message }]).forEach(function (detail) {
+      var index = -1;
+      form.attributes.forEach(function (a, i) { if (a.name === detail.field || "attributes." + a.name === detail.field) { index = i; } });
+      if (index < 0) { loose.push(detail.message); return; }
+      var input = $(fieldId(index));
+      input.setAttribute("aria-invalid", "true");
+      var message = $(fieldId(index) + "-error");
+      message.textContent = (message.textContent ? message.textContent + " " : "") + detail.message;
+      message.hidden = false;
+      first = first || input;
+    });
+    if (loose.length) { $("amj-form-error").textContent = loose.join(" "); $("amj-form-error").hidden = false; }
+    (first || $("amj-form-error")).focus();
+  }
+
+  function fillFormStatuses(current) {
+    var select = $("amj-form-status");
+    select.textContent = "";
+    form.statuses.forEach(function (name) {
+      var option = el("option", name);
+      option.value = name;
+      option.selected = name === current;
+      select.appendChild(option);
+    });
+  }
+
+  function showForm() {
+    $("amj-assets").hidden = true;
+    $("amj-detail").hidden = true;
+    $("amj-form-view").hidden = false;
+    root.setAttribute("data-state", "form");
+    $("amj-form-title").focus();
+    if (window.AP && window.AP.resize) { window.AP.resize(); }
+  }
+
+  function loadTypes() {
+    return getJson("/api/v1/schemas/" + encodeURIComponent(state.schema) + "/types").then(function (json) {
+      form.types = json.types;
+      form.typeNames = {};
+      json.types.forEach(function (t) { form.typeNames[t.id] = t.name; });
+      form.statuses = state.statusNames;
+      return json.types;
+    });
+  }
+
+  function openEdit(asset) {
+    return loadTypes().then(function (types) {
+      var type = types.filter(function (t) { return t.id === asset.type.id; })[0];
+      form.mode = "edit";
+      form.asset = asset;
+      $("amj-form-title").textContent = "Edit " + asset.key + " " + asset.label;
+      $("amj-form-type-row").hidden = true;
+      fillFormStatuses(asset.status.name);
+      renderFields(type ? type.attributes : [], asset.attributes);
+      clearErrors();
+      showForm();
+    }).catch(function (error) { window.amj.showError("The form could not be opened: " + error.message + ".", function () { openEdit(asset); }); });
+  }
+
+  function openCreate() {
+    return loadTypes().then(function (types) {
+      form.mode = "create";
+      form.asset = null;
+      $("amj-form-title").textContent = "Create an asset";
+      var select = $("amj-form-type");
+      select.textContent = "";
+      types.filter(function (t) { return !t.isAbstract; }).forEach(function (t) {
+        var option = el("option", t.name);
+        option.value = String(t.id);
+        select.appendChild(option);
+      });
+      $("amj-form-type-row").hidden = false;
+      fillFormStatuses(form.statuses[0]);
+      var chosen = function () {
+        var type = types.filter(function (t) { return String(t.id) === select.value; })[0];
+        renderFields(type ? type.attributes : [], {});
+        clearErrors();
+      };
+      select.onchange = chosen;
+      chosen();
+      showForm();
+    }).catch(function (error) { window.amj.showError("The form could not be opened: " + error.message + ".", openCreate); });
+  }
+
+  function formBody(version) {
+    var attributes = {};
+    form.attributes.forEach(function (attribute, i) {
+      var value = readValue(attribute, $(fieldId(i)));
+      if (value !== null && !(Array.isArray(value) && !value.length)) { attributes[attribute.name] = value; }
+    });
+    var body = { status: $("amj-form-status").value, attributes: attributes };
+    if (form.mode === "create") { body.type = Number($("amj-form-type").value); } else { body.version = version; }
+    return body;
+  }
+
+  function save(version) {
+    clearErrors();
+    var creating = form.mode === "create";
+    var path = creating ? "/api/v1/schemas/" + encodeURIComponent(state.schema) + "/assets" : "/api/v1/assets/" + encodeURIComponent(form.asset.key);
+    return window.amj.call(path, {
+      method: creating ? "POST" : "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(formBody(version))
+    }).then(function (response) {
+      return response.json().then(function (json) {
+        if (response.status === 409 && !creating) { return conflict(); }
+        if (response.status === 400) { showFieldErrors(json.error || {}); return; }
+        if (!response.ok) { throw new Error(json.error ? json.error.message : "HTTP " + response.status); }
+        $("amj-form-view").hidden = true;
+        state.lastChanged = json.key;
+        return showDetail(json.key);
+      });
+    }).catch(function (error) { window.amj.showError("The asset could not be saved: " + error.message + ".", function () { save(version); }); });
+  }
+
+  // Someone saved the asset after this form was opened: say who and when, and let the user
+  // choose. Nothing is saved until they do.
+  function conflict() {
+    return getJson("/api/v1/assets/" + encodeURIComponent(form.asset.key)).then(function (latest) {
+      form.latest = latest;
+      $("amj-conflict-text").textContent = latest.key + " was changed by " + latest.updated.by + " at " + latest.updated.at +
+        " after you opened it. Reload their version (your changes here are discarded), or overwrite it with yours.";
+      $("amj-conflict").hidden = false;
+      $("amj-conflict-reload").focus();
+    });
   }
 
   // Types and attributes belong to the schema: fetch the new schema's, then search it.
@@ -539,7 +786,8 @@
       renderColumnChooser();
       return getJson("/api/v1/schemas/" + encodeURIComponent(key) + "/statuses");
     }).then(function (statuses) {
-      fillStatuses((statuses.statuses || statuses.items || []).map(function (s) { return s.name; }));
+      state.statusNames = (statuses.statuses || []).map(function (s) { return s.name; });
+      fillStatuses(state.statusNames);
       return search();
     }).catch(function (error) {
       window.amj.showError("The schema could not be loaded: " + error.message + ".", function () { switchSchema(key); });
@@ -563,7 +811,8 @@
     };
     state.columns = loadColumns();
     renderColumnChooser();
-    fillStatuses(JSON.parse(root.getAttribute("data-statuses")));
+    state.statusNames = JSON.parse(root.getAttribute("data-statuses"));
+    fillStatuses(state.statusNames);
     render(initial);
     $("amj-bulk-apply").addEventListener("click", bulkStatus);
     $("amj-bulk-archive").addEventListener("click", bulkArchive);
@@ -585,6 +834,17 @@
     $("amj-type").addEventListener("change", function (event) { state.type = event.target.value; search(); });
     $("amj-schema").addEventListener("change", function (event) { switchSchema(event.target.value); });
     $("amj-back").addEventListener("click", closeDetail);
+    $("amj-create").addEventListener("click", openCreate);
+    $("amj-edit").addEventListener("click", function () {
+      getJson("/api/v1/assets/" + encodeURIComponent($("amj-detail").getAttribute("data-key"))).then(openEdit);
+    });
+    $("amj-form").addEventListener("submit", function (event) { event.preventDefault(); save(form.asset ? form.asset.version : undefined); });
+    $("amj-form-cancel").addEventListener("click", function () {
+      $("amj-form-view").hidden = true;
+      if (form.asset) { showDetail(form.asset.key); } else { $("amj-assets").hidden = false; root.setAttribute("data-state", "ready"); $("amj-create").focus(); }
+    });
+    $("amj-conflict-reload").addEventListener("click", function () { openEdit(form.latest); });
+    $("amj-conflict-overwrite").addEventListener("click", function () { save(form.latest.version); });
     $("amj-next").addEventListener("click", function () {
       if (!state.next) { return; }
       state.cursors.push(state.next);
