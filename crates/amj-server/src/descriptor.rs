@@ -9,6 +9,9 @@ use amj_connect::descriptor::{
 /// `{"keys": ["IT-42", "IT-7"]}`.
 pub const ASSET_LINKS_PROPERTY: &str = "assets";
 
+/// The issue glance's module key; its badge property is named after it.
+pub const ISSUE_GLANCE_KEY: &str = "issue-assets";
+
 pub fn app_descriptor(config: &AppConfig) -> Descriptor {
     DescriptorBuilder::new(&config.app_key, &config.app_name, config.base_url_str())
         .description(
@@ -33,7 +36,7 @@ pub fn app_descriptor(config: &AppConfig) -> Descriptor {
         )
         .admin_page("assets-admin", "Asset settings", "/pages/admin")
         .issue_glance(
-            "issue-assets",
+            ISSUE_GLANCE_KEY,
             "Assets",
             "Assets",
             "/static/icon.svg",

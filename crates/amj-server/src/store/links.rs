@@ -40,6 +40,9 @@ pub struct LinkedAsset {
     pub number: i64,
     pub label: String,
     pub archived: bool,
+    /// The asset's status, for the glance's lozenges.
+    pub status_name: String,
+    pub status_category: String,
 }
 
 impl LinkedAsset {
@@ -142,9 +145,10 @@ impl Store {
     ) -> Result<Vec<LinkedAsset>, StoreError> {
         Ok(on_db!(self.db(), pool => {
             sqlx::query_as(
-                "SELECT a.id AS asset_id, a.schema_id, s.schema_key, a.number, a.label, a.archived FROM asset_issue_link l \
-                 JOIN asset a ON a.id = l.asset_id JOIN asset_schema s ON s.id = a.schema_id \
-                 WHERE l.tenant_id = $1 AND l.issue_id = $2 AND a.tenant_id = $1 AND s.tenant_id = $1 ORDER BY s.schema_key, a.number",
+                "SELECT a.id AS asset_id, a.schema_id, s.schema_key, a.number, a.label, a.archived, st.name AS status_name, st.category AS status_category \
+                 FROM asset_issue_link l JOIN asset a ON a.id = l.asset_id JOIN asset_schema s ON s.id = a.schema_id \
+                 JOIN asset_status st ON st.id = a.status_id \
+                 WHERE l.tenant_id = $1 AND l.issue_id = $2 AND a.tenant_id = $1 AND s.tenant_id = $1 AND st.tenant_id = $1 ORDER BY s.schema_key, a.number",
             )
             .bind(tenant.0)
             .bind(issue_id)

@@ -806,6 +806,7 @@ async fn sync_issue_property(state: &AppState, caller: &Caller, issue_id: i64) -
     };
     // An empty list rather than a DELETE when the last asset is unlinked: deleting a property
     // needs the DELETE scope, which the app does not ask for.
+    let count = keys.len();
     let path = format!("/rest/api/3/issue/{issue_id}/properties/assets");
     let result = state
         .jira
@@ -816,10 +817,25 @@ async fn sync_issue_property(state: &AppState, caller: &Caller, issue_id: i64) -
             Some(&json!({"keys": keys})),
         )
         .await;
-    match result {
+    // The glance's label: Jira shows a badge from this property next to "Assets" on the issue.
+    let glance = format!(
+        "/rest/api/3/issue/{issue_id}/properties/com.atlassian.jira.issue:{}:{}:status",
+        state.config.app_key,
+        crate::descriptor::ISSUE_GLANCE_KEY
+    );
+    let badge = state
+        .jira
+        .send(
+            &caller.tenant,
+            reqwest::Method::PUT,
+            &glance,
+            Some(&json!({"type": "badge", "value": {"label": count.to_string()}})),
+        )
+        .await;
+    match result.and(badge) {
         Ok(_) => true,
         Err(e) => {
-            tracing::warn!(tenant = %caller.tenant.client_key, issue_id, error = %e, "could not write the issue's assets property");
+            tracing::warn!(tenant = %caller.tenant.client_key, issue_id, error = %e, "could not write the issue's asset properties");
             false
         }
     }
@@ -935,9 +951,10 @@ pub async fn issue_assets(
         .await?;
     let items: Vec<Json_> = assets
         .iter()
-        .map(
-            |a| json!({"key": a.key(), "id": a.asset_id, "label": a.label, "archived": a.archived}),
-        )
+        .map(|a| {
+            json!({"key": a.key(), "id": a.asset_id, "label": a.label, "archived": a.archived,
+                "status": {"name": a.status_name, "category": a.status_category}})
+        })
         .collect();
     Ok(Json(json!({"items": items})))
 }

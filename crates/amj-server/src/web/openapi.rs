@@ -583,6 +583,15 @@ pub struct IssueAssetBody {
     pub id: i64,
     pub label: String,
     pub archived: bool,
+    pub status: IssueAssetStatus,
+}
+
+/// The asset's status, for lozenges.
+#[derive(Serialize, ToSchema)]
+pub struct IssueAssetStatus {
+    pub name: String,
+    /// available, in_use, maintenance or retired.
+    pub category: String,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -238,6 +238,15 @@ fn script_json(value: &serde_json::Value) -> String {
 pub struct GlanceQuery {
     #[serde(rename = "issueKey", default)]
     issue_key: String,
+    #[serde(rename = "issueId", default)]
+    issue_id: String,
+}
+
+struct LinkedView {
+    key: String,
+    label: String,
+    status: String,
+    category: String,
 }
 
 #[derive(Template)]
@@ -247,6 +256,8 @@ struct GlancePage<'a> {
     app_base_url: &'a str,
     ap_js_url: &'a str,
     issue_key: &'a str,
+    issue_id: &'a str,
+    linked: Vec<LinkedView>,
 }
 
 pub async fn issue_glance(
@@ -254,11 +265,29 @@ pub async fn issue_glance(
     IframeAuth(auth): IframeAuth,
     Query(query): Query<GlanceQuery>,
 ) -> Result<Response, AppError> {
+    // The links are rendered with the page, so the glance never opens on a spinner.
+    let linked = match query.issue_id.parse::<i64>() {
+        Ok(id) => state
+            .store
+            .assets_of_issue(auth.tenant.id, id)
+            .await?
+            .into_iter()
+            .map(|a| LinkedView {
+                key: a.key(),
+                label: a.label,
+                status: a.status_name,
+                category: a.status_category,
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
     let page = GlancePage {
         context_token: context_token(&state, &auth)?,
         app_base_url: state.config.base_url_str(),
         ap_js_url: &state.config.ap_js_url,
         issue_key: &query.issue_key,
+        issue_id: &query.issue_id,
+        linked,
     };
     render_page(&state, &auth, &page)
 }
@@ -331,6 +360,7 @@ pub async fn admin(
 const APP_CSS: &str = include_str!("../../static/app.css");
 const APP_JS: &str = include_str!("../../static/app.js");
 const ASSETS_JS: &str = include_str!("../../static/assets.js");
+const GLANCE_JS: &str = include_str!("../../static/glance.js");
 const ICON_SVG: &str = include_str!("../../static/icon.svg");
 
 pub async fn static_file(Path(file): Path<String>) -> Response {
@@ -338,6 +368,7 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
         "assets.js" => (ASSETS_JS, "text/javascript; charset=utf-8"),
+        "glance.js" => (GLANCE_JS, "text/javascript; charset=utf-8"),
         "icon.svg" => (ICON_SVG, "image/svg+xml"),
         _ => {
             return AppError::NotFound {

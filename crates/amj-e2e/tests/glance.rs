@@ -1,0 +1,185 @@
+//! The issue glance inside the simulated Jira issue view: link an asset found by AQL, see it on
+//! the asset, see the glance's badge count, and unlink it again, all in place.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use amj_e2e::{Browser, Stack};
+use amj_server::seed::{SeedPlan, seed_site};
+use std::time::{Duration, Instant};
+use thirtyfour::prelude::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn text_of(browser: &Browser, id: &str) -> String {
+    match browser.driver.find(By::Id(id)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn wait_for_text(browser: &Browser, id: &str, wanted: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + WAIT;
+    while !text_of(browser, id).await.contains(wanted) {
+        if Instant::now() > deadline {
+            anyhow::bail!(
+                "#{id} never contained {wanted:?}: {:?}",
+                text_of(browser, id).await
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let stack = Stack::start().await.unwrap();
+    let result = async {
+        stack.sim.add_site("acme");
+        assert_eq!(stack.sim.install("acme", &stack.app).await?, 204);
+        let site = stack.sim.site("acme")?;
+        let tenant = stack
+            .state
+            .store
+            .tenant_by_client_key(&site.client_key)
+            .await?
+            .expect("installed");
+        let mut plan = SeedPlan::demo();
+        plan.link_every = 0;
+        seed_site(&stack.state.store, tenant.id, &plan).await?;
+
+        let issue_view = format!("{}/sites/acme/browse/AM-1", stack.sim.base_url());
+        browser.driver.goto(&issue_view).await?;
+        let frame = browser
+            .driver
+            .find(By::Css("iframe[data-site='acme']"))
+            .await?;
+        frame.enter_frame().await?;
+        browser
+            .wait_for_attribute("connection", "data-state", "connected", WAIT)
+            .await?;
+        assert!(
+            text_of(&browser, "amj-linked-empty")
+                .await
+                .contains("No assets are linked")
+        );
+
+        // Find by AQL; a mistake is explained in place.
+        let search = browser.driver.find(By::Id("amj-link-search")).await?;
+        search.send_keys("objectType = Laptp").await?;
+        search.send_keys(Key::Enter).await?;
+        wait_for_text(&browser, "amj-link-error", "Laptop").await?;
+        search.clear().await?;
+        search.send_keys("objectType = Laptop").await?;
+        search.send_keys(Key::Enter).await?;
+        let first = {
+            let deadline = Instant::now() + WAIT;
+            loop {
+                if let Ok(button) = browser
+                    .driver
+                    .find(By::Css("#amj-link-results button"))
+                    .await
+                {
+                    break button;
+                }
+                if Instant::now() > deadline {
+                    anyhow::bail!("no search results");
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        let key = first
+            .attr("aria-label")
+            .await?
+            .unwrap_or_default()
+            .trim_start_matches("Link ")
+            .to_owned();
+        first.click().await?;
+        wait_for_text(&browser, "amj-glance-status", &format!("Linked {key}.")).await?;
+        let linked = text_of(&browser, "amj-linked").await;
+        assert!(linked.contains(&key), "{linked}");
+        assert!(
+            browser
+                .driver
+                .find(By::Css("#amj-linked .amj-lozenge"))
+                .await
+                .is_ok(),
+            "a status lozenge"
+        );
+        let violations = browser.axe_violations().await?;
+        assert!(violations.is_empty(), "axe, glance: {violations:#?}");
+
+        // Jira's side: the glance badge counts the links, and JQL can find the issue.
+        let issue_id = stack
+            .sim
+            .with_data("acme", |d| d.issue("AM-1").map(|i| i.id.clone()))
+            .flatten()
+            .expect("AM-1 exists");
+        let badge = stack.sim.with_data("acme", |d| {
+            d.issue_properties
+                .get(&(
+                    issue_id.clone(),
+                    "com.atlassian.jira.issue:asset-management-for-jira:issue-assets:status"
+                        .to_owned(),
+                ))
+                .cloned()
+        });
+        assert_eq!(
+            badge.flatten(),
+            Some(serde_json::json!({"type": "badge", "value": {"label": "1"}}))
+        );
+
+        // The asset shows the issue.
+        browser.driver.enter_default_frame().await?;
+        let url = stack.sim.iframe_url(
+            &site,
+            &stack.app,
+            &format!("/pages/assets?aql=Key%20%3D%20{key}"),
+        )?;
+        browser.driver.goto(&url).await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+            .await?;
+        browser
+            .driver
+            .find(By::Css(format!("#amj-rows a[href='#{key}']")))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
+            .await?;
+        wait_for_text(&browser, "amj-detail-issues", "AM-1").await?;
+
+        // Unlink in place, back in the glance.
+        browser.driver.goto(&issue_view).await?;
+        let frame = browser
+            .driver
+            .find(By::Css("iframe[data-site='acme']"))
+            .await?;
+        frame.enter_frame().await?;
+        browser
+            .wait_for_attribute("connection", "data-state", "connected", WAIT)
+            .await?;
+        browser
+            .driver
+            .find(By::Css(format!("#amj-linked button[data-key='{key}']")))
+            .await?
+            .click()
+            .await?;
+        wait_for_text(&browser, "amj-glance-status", &format!("Unlinked {key}.")).await?;
+        assert!(!text_of(&browser, "amj-linked-empty").await.is_empty());
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("glance_link").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
+}
