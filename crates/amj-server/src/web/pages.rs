@@ -361,6 +361,7 @@ const APP_CSS: &str = include_str!("../../static/app.css");
 const APP_JS: &str = include_str!("../../static/app.js");
 const ASSETS_JS: &str = include_str!("../../static/assets.js");
 const GLANCE_JS: &str = include_str!("../../static/glance.js");
+const ADMIN_JS: &str = include_str!("../../static/admin.js");
 const ICON_SVG: &str = include_str!("../../static/icon.svg");
 
 pub async fn static_file(Path(file): Path<String>) -> Response {
@@ -369,6 +370,7 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
         "assets.js" => (ASSETS_JS, "text/javascript; charset=utf-8"),
         "glance.js" => (GLANCE_JS, "text/javascript; charset=utf-8"),
+        "admin.js" => (ADMIN_JS, "text/javascript; charset=utf-8"),
         "icon.svg" => (ICON_SVG, "image/svg+xml"),
         _ => {
             return AppError::NotFound {

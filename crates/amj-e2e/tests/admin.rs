@@ -1,0 +1,175 @@
+//! The settings page as a site admin: create a schema, a type and its attributes (with an
+//! inline error on the way), a status, and an API token shown once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use amj_e2e::{Browser, Stack};
+use std::time::{Duration, Instant};
+use thirtyfour::prelude::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn text_of(browser: &Browser, id: &str) -> String {
+    match browser.driver.find(By::Id(id)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn wait_for_text(browser: &Browser, id: &str, wanted: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + WAIT;
+    while !text_of(browser, id).await.contains(wanted) {
+        if Instant::now() > deadline {
+            anyhow::bail!(
+                "#{id} never contained {wanted:?}: {:?}",
+                text_of(browser, id).await
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+async fn type_into(browser: &Browser, id: &str, text: &str) -> anyhow::Result<()> {
+    let input = browser.driver.find(By::Id(id)).await?;
+    input.clear().await?;
+    input.send_keys(text).await?;
+    Ok(())
+}
+
+async fn press(browser: &Browser, selector: &str) -> anyhow::Result<()> {
+    browser
+        .driver
+        .find(By::Css(selector))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_type_and_its_attributes() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let stack = Stack::start().await.unwrap();
+    let result = async {
+        stack.sim.add_site("acme");
+        assert_eq!(stack.sim.install("acme", &stack.app).await?, 204);
+        let site = stack.sim.site("acme")?;
+        let url = stack.sim.iframe_url(&site, &stack.app, "/pages/admin")?;
+        browser.driver.goto(&url).await?;
+        browser
+            .wait_for_attribute("amj-admin", "data-state", "ready", WAIT)
+            .await?;
+
+        press(&browser, "#amj-new-schema summary").await?;
+        type_into(&browser, "amj-schema-key", "HW").await?;
+        type_into(&browser, "amj-schema-name", "Hardware").await?;
+        press(&browser, "#amj-schema-form button[type=submit]").await?;
+        wait_for_text(&browser, "amj-admin-status", "Created the schema HW.").await?;
+
+        type_into(&browser, "amj-type-name", "Phone").await?;
+        press(&browser, "#amj-type-form button[type=submit]").await?;
+        wait_for_text(&browser, "amj-admin-status", "Created the type Phone.").await?;
+        assert!(text_of(&browser, "amj-type-tree").await.contains("Phone"));
+        wait_for_text(&browser, "amj-attr-type-name", "Phone").await?;
+
+        // A mistake first: an attribute without a name is refused next to the field.
+        press(&browser, "#amj-attr-form button[type=submit]").await?;
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let invalid = browser
+                .driver
+                .find(By::Id("amj-attr-name"))
+                .await?
+                .attr("aria-invalid")
+                .await?;
+            if invalid.as_deref() == Some("true") {
+                break;
+            }
+            if Instant::now() > deadline {
+                anyhow::bail!("the nameless attribute was not marked invalid");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(!text_of(&browser, "amj-attr-name-error").await.is_empty());
+        let violations = browser.axe_violations().await?;
+        assert!(
+            violations.is_empty(),
+            "axe, admin with an error: {violations:#?}"
+        );
+
+        type_into(&browser, "amj-attr-name", "IMEI").await?;
+        press(&browser, "#amj-attr-required").await?;
+        press(&browser, "#amj-attr-unique").await?;
+        press(&browser, "#amj-attr-form button[type=submit]").await?;
+        wait_for_text(&browser, "amj-admin-status", "Added the attribute IMEI.").await?;
+        type_into(&browser, "amj-attr-name", "Carrier").await?;
+        browser
+            .driver
+            .find(By::Id("amj-attr-kind"))
+            .await?
+            .send_keys("Select")
+            .await?;
+        type_into(&browser, "amj-attr-options", "Vodafone, Orange, T-Mobile").await?;
+        press(&browser, "#amj-attr-form button[type=submit]").await?;
+        wait_for_text(&browser, "amj-admin-status", "Added the attribute Carrier.").await?;
+        let table = text_of(&browser, "amj-attr-rows").await;
+        assert!(
+            table.contains("IMEI") && table.contains("Carrier") && table.contains("select"),
+            "{table}"
+        );
+
+        type_into(&browser, "amj-status-name", "Lost").await?;
+        browser
+            .driver
+            .find(By::Id("amj-status-category"))
+            .await?
+            .send_keys("Retired")
+            .await?;
+        press(&browser, "#amj-status-form button[type=submit]").await?;
+        // Lozenges are set in capitals, and WebDriver reads rendered text.
+        wait_for_text(&browser, "amj-status-list", "LOST").await?;
+
+        type_into(&browser, "amj-token-name", "inventory script").await?;
+        press(&browser, "#amj-token-form button[type=submit]").await?;
+        wait_for_text(&browser, "amj-token-secret", "amj_").await?;
+        assert!(
+            text_of(&browser, "amj-token-list")
+                .await
+                .contains("inventory script")
+        );
+        let violations = browser.axe_violations().await?;
+        assert!(violations.is_empty(), "axe, admin: {violations:#?}");
+
+        // What the page made is what the store holds.
+        let tenant = stack
+            .state
+            .store
+            .tenant_by_client_key(&site.client_key)
+            .await?
+            .expect("installed");
+        let schemas = stack.state.store.list_schemas(tenant.id).await?;
+        assert_eq!(schemas.len(), 1);
+        let model = stack
+            .state
+            .store
+            .schema_model(tenant.id, schemas[0].id)
+            .await?
+            .expect("the schema");
+        let names: Vec<&str> = model.attributes.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["Name", "IMEI", "Carrier"], "a new type starts with its Name");
+        assert!(model.attributes[1].required && model.attributes[1].unique);
+        assert!(model.statuses.iter().any(|s| s.name == "Lost"));
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("admin").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
+}
