@@ -159,7 +159,11 @@ async fn an_admin_creates_a_type_and_its_attributes() {
             .await?
             .expect("the schema");
         let names: Vec<&str> = model.attributes.iter().map(|a| a.name.as_str()).collect();
-        assert_eq!(names, ["Name", "IMEI", "Carrier"], "a new type starts with its Name");
+        assert_eq!(
+            names,
+            ["Name", "IMEI", "Carrier"],
+            "a new type starts with its Name"
+        );
         assert!(model.attributes[1].required && model.attributes[1].unique);
         assert!(model.statuses.iter().any(|s| s.name == "Lost"));
         anyhow::Ok(())

@@ -55,6 +55,10 @@
 
   window.amj = { call: call, showError: showError };
   document.addEventListener("DOMContentLoaded", function () {
+    // Follow Jira's light or dark theme: the bridge sets data-color-mode on <html>.
+    if (window.AP && window.AP.theming && window.AP.theming.initializeTheming) {
+      try { window.AP.theming.initializeTheming(); } catch (e) { /* the system's scheme applies */ }
+    }
     checkConnection();
     if (window.AP && window.AP.resize) { window.AP.resize(); }
   });
