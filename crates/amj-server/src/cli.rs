@@ -209,6 +209,24 @@ pub enum BenchCommand {
     /// Top a site up to --assets assets, then time AQL queries: equality, dot paths, full text
     /// and ORDER BY.
     Aql(BenchAqlArgs),
+    /// Time the server's work for the Assets list page on a seeded site (see `bench seed`).
+    Page(BenchPageArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchPageArgs {
+    /// sqlite://<file> or postgres://… holding a seeded site.
+    #[arg(long)]
+    pub database_url: String,
+    /// The seeded site's clientKey.
+    #[arg(long, default_value = "amj-bench-site", value_parser = parse_client_key)]
+    pub tenant: String,
+    /// Timed renders per page.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub samples: u64,
+    /// The master key file, as for `serve` (required with PostgreSQL).
+    #[arg(long, env = "AMJ_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
 }
 
 /// The app key bench sites are installed under, as `serve` uses by default.
@@ -808,6 +826,13 @@ pub async fn run_bench(command: BenchCommand) -> anyhow::Result<()> {
                 println!("{}\n", seed.summary());
             }
             print!("{}", report.markdown());
+            Ok(())
+        }
+        BenchCommand::Page(args) => {
+            let store = bench_store(&args.database_url, args.secret_key_file.as_deref()).await?;
+            let samples = usize::try_from(args.samples).unwrap_or(200);
+            let timings = crate::bench_page::run_page_bench(store, &args.tenant, samples).await?;
+            print!("{}", crate::bench_page::markdown(&timings));
             Ok(())
         }
         BenchCommand::Aql(args) => {

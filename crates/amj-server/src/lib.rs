@@ -5,6 +5,7 @@ pub mod assets;
 pub mod auth;
 pub mod bench;
 pub mod bench_aql;
+pub mod bench_page;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -114,7 +114,7 @@ struct AssetsPage<'a> {
 }
 
 /// Page parameters. Jira passes a general page's own URL parameters prefixed `ac.`.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct AssetsQuery {
     #[serde(default)]
     schema: Option<String>,
@@ -126,11 +126,43 @@ pub struct AssetsQuery {
     ac_aql: Option<String>,
 }
 
+impl AssetsQuery {
+    /// The page for `aql` in the site's first schema, as a plain link to the page would ask.
+    pub fn with_aql(aql: &str) -> Self {
+        Self {
+            aql: Some(aql.to_owned()),
+            ..Self::default()
+        }
+    }
+}
+
 pub async fn assets(
     State(state): State<AppState>,
     IframeAuth(auth): IframeAuth,
     Query(query): Query<AssetsQuery>,
 ) -> Result<Response, AppError> {
+    let page = assets_page(&state, &auth, query).await?;
+    render_page(&state, &auth, &page)
+}
+
+/// The list page's HTML for `auth`'s site: what the handler sends, and what `amj bench page`
+/// times (the first query, the catalog and the template, without HTTP).
+pub async fn assets_page_html(
+    state: &AppState,
+    auth: &Authenticated,
+    query: AssetsQuery,
+) -> Result<String, AppError> {
+    assets_page(state, auth, query)
+        .await?
+        .render()
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+async fn assets_page<'a>(
+    state: &'a AppState,
+    auth: &'a Authenticated,
+    query: AssetsQuery,
+) -> Result<AssetsPage<'a>, AppError> {
     let schemas = state.store.list_schemas(auth.tenant.id).await?;
     let wanted = query.schema.or(query.ac_schema).unwrap_or_default();
     let selected = schemas
@@ -185,8 +217,8 @@ pub async fn assets(
             }
         }
     }
-    let page = AssetsPage {
-        context_token: context_token(&state, &auth)?,
+    Ok(AssetsPage {
+        context_token: context_token(state, auth)?,
         app_base_url: state.config.base_url_str(),
         ap_js_url: &state.config.ap_js_url,
         site_url: auth.tenant.display_url(),
@@ -203,8 +235,7 @@ pub async fn assets(
         attributes: script_json(&serde_json::json!(attributes)),
         aql_error,
         statuses: script_json(&serde_json::json!(statuses)),
-    };
-    render_page(&state, &auth, &page)
+    })
 }
 
 /// The schema's types, each after its parent, with its depth for indenting the picker.

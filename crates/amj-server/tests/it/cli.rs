@@ -297,5 +297,45 @@ fn bench_seed_then_measure_a_small_site() {
     ] {
         assert!(stdout.contains(row), "{row} missing from:\n{stdout}");
     }
+    let page = amj()
+        .args([
+            "bench",
+            "page",
+            "--database-url",
+            &url,
+            "--tenant",
+            "bench-cli",
+            "--samples",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&page.stdout);
+    assert!(
+        page.status.success(),
+        "{}",
+        String::from_utf8_lossy(&page.stderr)
+    );
+    for row in [
+        "| the list as opened (no query) | (none) |",
+        "| a type | `objectType = Laptop` |",
+    ] {
+        assert!(stdout.contains(row), "{row} missing from:\n{stdout}");
+    }
+    let missing = amj()
+        .args([
+            "bench",
+            "page",
+            "--database-url",
+            &url,
+            "--tenant",
+            "nobody",
+        ])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("seed it with `amj bench seed` first")
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
