@@ -546,8 +546,9 @@
       if (kind === "datetime" && value) { input.value = String(value).replace(/Z$/, "").slice(0, 16); }
       else { input.value = text(value); }
       if (kind === "reference" || kind === "jira_user") {
-        input.placeholder = kind === "reference" ? "Asset keys, e.g. IT-12" + (attribute.max === 1 ? "" : ", IT-14") : "Atlassian account ids";
+        input.placeholder = kind === "reference" ? "Asset keys, e.g. IT-12" + (attribute.max === 1 ? "" : ", IT-14") : "Type a name to find the person";
         if (kind === "reference") { referencePicker(input, attribute); }
+        if (kind === "jira_user") { userPicker(input); }
       }
     }
     input.id = fieldId(i);
@@ -571,6 +572,24 @@
         .then(function (json) {
           list.textContent = "";
           json.items.forEach(function (a) { var o = el("option", a.label); o.value = a.key; list.appendChild(o); });
+        }).catch(function () { /* suggestions are optional */ });
+    });
+    input.amjList = list;
+  }
+
+  // Suggests Jira users by name as people type; the value stays the accountId Jira returns.
+  function userPicker(input) {
+    var list = el("datalist");
+    list.id = "amj-users-" + Math.random().toString(36).slice(2);
+    input.setAttribute("list", list.id);
+    input.addEventListener("input", function () {
+      var typed = input.value.split(",").pop().trim();
+      if (typed.length < 2) { return; }
+      window.amj.call("/api/v1/jira/users?query=" + encodeURIComponent(typed))
+        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+        .then(function (json) {
+          list.textContent = "";
+          json.items.forEach(function (u) { var o = el("option", u.displayName); o.value = u.accountId; list.appendChild(o); });
         }).catch(function () { /* suggestions are optional */ });
     });
     input.amjList = list;

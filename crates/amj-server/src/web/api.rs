@@ -38,3 +38,76 @@ pub async fn not_found(uri: Uri) -> AppError {
         message: format!("no route for {}", uri.path()),
     }
 }
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UserSearchParams {
+    /// Part of a name or e-mail address, 1 to 100 characters.
+    pub query: String,
+}
+
+/// A Jira user as the user picker shows one.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JiraUserBody {
+    pub account_id: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct JiraUsersBody {
+    pub items: Vec<JiraUserBody>,
+}
+
+/// Jira's user search for the user picker. Values store accountIds, never names or e-mails, so
+/// the picker needs Jira to turn what people type into accounts; the app asks as itself.
+#[utoipa::path(
+    get,
+    path = "/api/v1/jira/users",
+    tag = "meta",
+    params(UserSearchParams),
+    responses(
+        (status = 200, description = "Up to 20 active users matching the query", body = JiraUsersBody),
+        (status = 400, response = super::openapi::BadRequest)
+    )
+)]
+pub async fn search_jira_users(
+    axum::extract::State(state): axum::extract::State<super::AppState>,
+    caller: super::caller::Caller,
+    super::caller::ApiQuery(params): super::caller::ApiQuery<UserSearchParams>,
+) -> Result<Json<JiraUsersBody>, AppError> {
+    let query = params.query.trim();
+    if query.is_empty() || query.chars().count() > 100 {
+        return Err(AppError::bad_request(
+            "invalid_query",
+            "query: must be 1 to 100 characters",
+        ));
+    }
+    let encoded: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
+    let found = state
+        .jira
+        .get(
+            &caller.tenant,
+            &format!("/rest/api/3/user/search?query={encoded}&maxResults=20"),
+        )
+        .await
+        .map_err(|e| AppError::JiraUnavailable(e.to_string()))?;
+    let items = found
+        .as_array()
+        .map(|users| {
+            users
+                .iter()
+                .filter(|u| u["active"].as_bool().unwrap_or(true))
+                .filter_map(|u| {
+                    Some(JiraUserBody {
+                        account_id: u["accountId"].as_str()?.to_owned(),
+                        display_name: u["displayName"].as_str().unwrap_or_default().to_owned(),
+                    })
+                })
+                .take(20)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Json(JiraUsersBody { items }))
+}

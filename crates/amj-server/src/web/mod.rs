@@ -194,6 +194,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     use catalog_api as c;
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(api::whoami))
+        .routes(routes!(api::search_jira_users))
         .routes(routes!(openapi::openapi_json))
         .routes(routes!(c::list_schemas, c::create_schema))
         .routes(routes!(c::get_schema, c::update_schema, c::delete_schema))

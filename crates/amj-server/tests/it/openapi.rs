@@ -735,6 +735,27 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
     let user = api.user.clone();
 
     c.ok("GET", "/api/v1/whoami", &[], None).await;
+    let admin_auth = c.api.admin.clone();
+    c.expect(
+        200,
+        "GET",
+        "/api/v1/jira/users",
+        &[],
+        "?query=a",
+        &admin_auth,
+        None,
+    )
+    .await;
+    c.expect(
+        400,
+        "GET",
+        "/api/v1/jira/users",
+        &[],
+        "?query=",
+        &admin_auth,
+        None,
+    )
+    .await;
     c.call("GET", "/api/v1/openapi.json", &[], "", &Auth::None, None)
         .await;
     c.ok("GET", "/api/v1/schemas", &[], None).await;

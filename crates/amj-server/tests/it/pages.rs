@@ -131,3 +131,47 @@ async fn the_asset_list_renders_its_first_rows_and_explains_a_bad_query_inline()
     })
     .await;
 }
+
+/// The user picker asks Jira, as the app, for users matching what was typed.
+#[tokio::test]
+async fn the_user_picker_searches_jira_users() {
+    let db = TestDb::new(crate::support::Backend::Sqlite).await;
+    let sim = Sim::start().await.unwrap();
+    let app = TestApp::start(&db, &sim).await;
+    sim.add_site("acme");
+    sim.install("acme", &app.target).await.unwrap();
+    let user = sim.site_users("acme").unwrap().remove(0);
+    let first_name = user
+        .display_name
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, body) = sim
+        .call_app(
+            "acme",
+            &app.target,
+            &format!("/api/v1/jira/users?query={first_name}"),
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    let items = body["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|u| u["accountId"] == user.account_id.as_str()
+                && u["displayName"] == user.display_name.as_str()),
+        "{body}"
+    );
+    let (status, body) = sim
+        .call_app("acme", &app.target, "/api/v1/jira/users?query=%20", true)
+        .await
+        .unwrap();
+    assert_eq!(status, 400);
+    assert!(body.contains("invalid_query"), "{body}");
+    app.stop().await;
+    db.cleanup().await;
+}
