@@ -84,7 +84,6 @@ pub struct ProbeArgs {
 /// Failed runs in a row before the probe opens a status page incident: one failure can be the
 /// network between the probe and the app.
 const PROBE_FAILURES_BEFORE_INCIDENT: u32 = 2;
-const PROBE_INCIDENT_RULE: &str = "synthetic_probe";
 
 /// Opens or resolves the probe's incident after a run.
 async fn report_probe(
@@ -94,7 +93,9 @@ async fn report_probe(
 ) -> anyhow::Result<()> {
     use crate::ops::status::{Component, Impact, IncidentStatus};
     let now = crate::store::now_millis();
-    let open = store.open_alert_incident(PROBE_INCIDENT_RULE).await?;
+    let open = store
+        .open_alert_incident(crate::ops::watch::PROBE_INCIDENT_RULE)
+        .await?;
     match (open, report.ok()) {
         (None, false) if consecutive_failures >= PROBE_FAILURES_BEFORE_INCIDENT => {
             let step = report.first_failure().map_or("a step", |s| s.name);
@@ -109,7 +110,7 @@ async fn report_probe(
                         component: Component::Auth,
                         status: IncidentStatus::Investigating,
                         message: &message,
-                        alert_rule: Some(PROBE_INCIDENT_RULE),
+                        alert_rule: Some(crate::ops::watch::PROBE_INCIDENT_RULE),
                     },
                     now,
                 )

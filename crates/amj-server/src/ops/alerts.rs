@@ -82,16 +82,19 @@ pub enum Rule {
     InstallKeyFetchFailures,
     DatabaseNotReady,
     LifecycleServerError,
+    /// `amj probe --status-database-url` reports two failed runs in a row.
+    SyntheticProbeFailing,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 6] = [
+    pub const ALL: [Rule; 7] = [
         Rule::SiteAuthFailures,
         Rule::SiteSilentAfterRotation,
         Rule::GlobalAuthFailureSpike,
         Rule::InstallKeyFetchFailures,
         Rule::DatabaseNotReady,
         Rule::LifecycleServerError,
+        Rule::SyntheticProbeFailing,
     ];
 
     pub fn code(self) -> &'static str {
@@ -102,6 +105,7 @@ impl Rule {
             Rule::InstallKeyFetchFailures => "install_key_fetch_failures",
             Rule::DatabaseNotReady => "database_not_ready",
             Rule::LifecycleServerError => "lifecycle_server_error",
+            Rule::SyntheticProbeFailing => "synthetic_probe_failing",
         }
     }
 
@@ -116,7 +120,8 @@ impl Rule {
             Rule::SiteAuthFailures
             | Rule::SiteSilentAfterRotation
             | Rule::GlobalAuthFailureSpike
-            | Rule::DatabaseNotReady => "critical",
+            | Rule::DatabaseNotReady
+            | Rule::SyntheticProbeFailing => "critical",
             Rule::InstallKeyFetchFailures | Rule::LifecycleServerError => "warning",
         }
     }
@@ -144,6 +149,12 @@ pub enum Observation {
     },
     Readiness {
         ready: bool,
+        at: i64,
+    },
+    /// What the synthetic probe last reported (through the shared database): its failing step,
+    /// or `None` when it passes.
+    Probe {
+        failing: Option<String>,
         at: i64,
     },
     /// A lifecycle callback and the status the app answered.
@@ -281,6 +292,8 @@ pub struct AlertEvaluator {
     key_fetches: Window,
     /// Since when readiness has failed without a success in between.
     not_ready_since: Option<i64>,
+    /// The synthetic probe's failure, while it lasts.
+    probe_failing: Option<String>,
     active: BTreeMap<AlertKey, Alert>,
 }
 
@@ -292,6 +305,7 @@ impl AlertEvaluator {
             global: Window::default(),
             key_fetches: Window::default(),
             not_ready_since: None,
+            probe_failing: None,
             active: BTreeMap::new(),
         }
     }
@@ -362,6 +376,9 @@ impl AlertEvaluator {
                 } else {
                     self.not_ready_since.get_or_insert(at);
                 }
+            }
+            Observation::Probe { failing, .. } => {
+                self.probe_failing = failing;
             }
             Observation::Lifecycle { site, status, at } => {
                 if status >= 500 {
@@ -475,6 +492,16 @@ impl AlertEvaluator {
             );
         }
 
+        if let Some(failing) = &self.probe_failing {
+            firing.insert(
+                AlertKey {
+                    rule: Rule::SyntheticProbeFailing,
+                    site: None,
+                },
+                (None, format!("the synthetic probe is failing: {failing}")),
+            );
+        }
+
         let mut transitions = Vec::new();
         let resolved: Vec<AlertKey> = self
             .active
@@ -535,6 +562,39 @@ impl AlertEvaluator {
                 baseline * 100.0
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod probe_tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_probe_fires_once_and_resolves_when_it_passes() {
+        let mut e = AlertEvaluator::new(AlertConfig::default());
+        e.observe(Observation::Probe {
+            failing: None,
+            at: 0,
+        });
+        assert!(e.evaluate(60_000).is_empty());
+        e.observe(Observation::Probe {
+            failing: Some("page after rotation".into()),
+            at: 60_000,
+        });
+        let fired = e.evaluate(120_000);
+        assert!(
+            matches!(&fired[..], [Transition::Fired(a)] if a.key.rule == Rule::SyntheticProbeFailing
+            && a.summary.contains("page after rotation"))
+        );
+        assert!(e.evaluate(180_000).is_empty(), "fires once");
+        e.observe(Observation::Probe {
+            failing: None,
+            at: 180_000,
+        });
+        let resolved = e.evaluate(240_000);
+        assert!(
+            matches!(&resolved[..], [Transition::Resolved { alert, .. }] if alert.key.rule == Rule::SyntheticProbeFailing)
+        );
     }
 }
 

@@ -172,6 +172,13 @@ impl Monitor {
         }
     }
 
+    pub fn probe(&self, failing: Option<String>) {
+        self.observe(Observation::Probe {
+            failing,
+            at: self.clock.now_millis(),
+        });
+    }
+
     pub fn readiness(&self, ready: bool) {
         self.metrics.db_ready.set(i64::from(ready));
         self.observe(Observation::Readiness {

@@ -162,6 +162,11 @@ pub fn alert_incident(rule: Rule) -> AlertIncident {
             Impact::Critical,
             Component::Database,
         ),
+        Rule::SyntheticProbeFailing => (
+            "Synthetic checks of the Jira connection are failing",
+            Impact::Major,
+            Component::Auth,
+        ),
         Rule::LifecycleServerError => (
             "App installs and updates are failing for some sites",
             Impact::Minor,

@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+/// The alert rule name of the incident `amj probe --status-database-url` keeps open while it fails.
+pub const PROBE_INCIDENT_RULE: &str = "synthetic_probe";
 
 /// Where alerts go besides the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +120,9 @@ impl Watch {
         self.monitor.metrics.set_pool(idle, in_use);
         self.monitor.collect_key_fetches();
         if report.database_ready {
+            self.observe_probe().await;
+        }
+        if report.database_ready {
             self.save_auth_counts().await;
         }
         report.transitions = self.monitor.evaluate();
@@ -204,6 +209,28 @@ impl Watch {
         Err(last_error)
     }
 
+    /// The probe reports through the shared database (`amj probe --status-database-url` keeps an
+    /// open incident while it fails); this turns that into an alert, so it reaches the sinks.
+    async fn observe_probe(&self) {
+        let failing = match self.store.open_alert_incident(PROBE_INCIDENT_RULE).await {
+            Ok(Some(id)) => match self.store.incident(id).await {
+                Ok(incident) => Some(
+                    incident
+                        .updates
+                        .last()
+                        .map_or_else(|| incident.title.clone(), |u| u.message.clone()),
+                ),
+                Err(_) => Some(String::from("see the status page")),
+            },
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the synthetic probe's state");
+                return;
+            }
+        };
+        self.monitor.probe(failing);
+    }
+
     /// Alerts open one public incident per rule, and resolve it when no alert of the rule is
     /// left. Sites are counted, never named: the page is public.
     async fn record_incident(
@@ -215,6 +242,10 @@ impl Watch {
             Transition::Fired(alert) => (alert.key.rule, true),
             Transition::Resolved { alert, .. } => (alert.key.rule, false),
         };
+        if rule == Rule::SyntheticProbeFailing {
+            // The probe keeps its own incident; a second one would say the same thing twice.
+            return Ok(());
+        }
         let firing = self.firing(rule);
         let message = alert_update_message(rule, firing, fired);
         let open = self.store.open_alert_incident(rule.code()).await?;

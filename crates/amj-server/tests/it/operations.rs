@@ -534,12 +534,28 @@ async fn add_probe_then_probe_production_from_the_command_line() {
     };
     let out = probe_with_status(&wrong, &["--every", "200ms", "--for", "1s"]);
     assert!(!out.status.success());
-    let status: Value = app.get("/status.json").await.json().await.unwrap();
-    let open = status["openIncidents"].as_array().unwrap();
-    assert_eq!(open.len(), 1, "{status}");
-    assert_eq!(open[0]["alertRule"], "synthetic_probe");
+    // ... and the app's alerting: the next tick fires the probe's alert for the sinks.
+    let report = app.state.watch.tick().await;
     assert!(
-        open[0]["updates"][0]["message"]
+        report
+            .transitions
+            .iter()
+            .any(|t| matches!(t, Transition::Fired(a)
+            if a.key.rule == Rule::SyntheticProbeFailing && a.summary.contains("\"page\""))),
+        "{:?}",
+        report.transitions
+    );
+    let status: Value = app.get("/status.json").await.json().await.unwrap();
+    // (The probe site's refused requests may also raise the per-site alert: they are failures.)
+    let probe_incident = status["openIncidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["alertRule"] == "synthetic_probe")
+        .cloned()
+        .unwrap_or_else(|| panic!("the probe's incident is open: {status}"));
+    assert!(
+        probe_incident["updates"][0]["message"]
             .as_str()
             .unwrap()
             .contains("\"page\"")
@@ -552,10 +568,31 @@ async fn add_probe_then_probe_production_from_the_command_line() {
     );
     let status: Value = app.get("/status.json").await.json().await.unwrap();
     assert!(
-        status["openIncidents"].as_array().unwrap().is_empty(),
+        !status["openIncidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["alertRule"] == "synthetic_probe"),
         "{status}"
     );
-    assert_eq!(status["recentIncidents"][0]["status"], "resolved");
+    let resolved = status["recentIncidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["alertRule"] == "synthetic_probe")
+        .cloned()
+        .unwrap_or_else(|| panic!("the probe's incident is resolved: {status}"));
+    assert_eq!(resolved["status"], "resolved");
+    let report = app.state.watch.tick().await;
+    assert!(
+        report
+            .transitions
+            .iter()
+            .any(|t| matches!(t, Transition::Resolved { alert, .. }
+            if alert.key.rule == Rule::SyntheticProbeFailing)),
+        "{:?}",
+        report.transitions
+    );
     let _ = std::fs::remove_dir_all(&dir);
     app.stop().await;
     db.cleanup().await;
