@@ -143,6 +143,24 @@ async fn an_admin_creates_a_type_and_its_attributes() {
         let violations = browser.axe_violations().await?;
         assert!(violations.is_empty(), "axe, admin: {violations:#?}");
 
+        // Rename an attribute in place, and delete a status (after confirming).
+        press(&browser, "button[aria-label='Rename Carrier']").await?;
+        let rename = browser
+            .driver
+            .find(By::Css("input[aria-label='New name for Carrier']"))
+            .await?;
+        rename.clear().await?;
+        rename.send_keys("Network").await?;
+        rename.send_keys(Key::Enter).await?;
+        wait_for_text(&browser, "amj-admin-status", "Renamed Carrier to Network.").await?;
+        wait_for_text(&browser, "amj-attr-rows", "Network").await?;
+        type_into(&browser, "amj-status-name", "Scrapped").await?;
+        press(&browser, "#amj-status-form button[type=submit]").await?;
+        wait_for_text(&browser, "amj-status-list", "SCRAPPED").await?;
+        press(&browser, "button[aria-label='Delete Scrapped']").await?;
+        browser.driver.accept_alert().await?;
+        wait_for_text(&browser, "amj-admin-status", "Deleted the status Scrapped.").await?;
+
         // What the page made is what the store holds.
         let tenant = stack
             .state
@@ -161,10 +179,11 @@ async fn an_admin_creates_a_type_and_its_attributes() {
         let names: Vec<&str> = model.attributes.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(
             names,
-            ["Name", "IMEI", "Carrier"],
+            ["Name", "IMEI", "Network"],
             "a new type starts with its Name"
         );
         assert!(model.attributes[1].required && model.attributes[1].unique);
+        assert!(!model.statuses.iter().any(|s| s.name == "Scrapped"));
         assert!(model.statuses.iter().any(|s| s.name == "Lost"));
         anyhow::Ok(())
     }

@@ -55,6 +55,48 @@
     });
   }
 
+  // Rename and Delete for one item: rename swaps the name for an input in place; delete asks
+  // first. The server refuses what is in use (a 409), and that message is shown.
+  function itemActions(label, rename, remove) {
+    var box = el("span", null, "amj-actions");
+    var renameButton = el("button", "Rename", "amj-button amj-subtle-button");
+    renameButton.type = "button";
+    renameButton.setAttribute("aria-label", "Rename " + label);
+    renameButton.onclick = function () {
+      var input = el("input");
+      input.value = label;
+      input.setAttribute("aria-label", "New name for " + label);
+      var save = el("button", "Save", "amj-button");
+      save.type = "button";
+      var finish = function () {
+        rename(input.value.trim()).catch(function (error) {
+          window.amj.showError("Could not rename " + label + ": " + error.message + ".", function () { input.focus(); });
+        });
+      };
+      save.onclick = finish;
+      input.onkeydown = function (event) {
+        if (event.key === "Enter") { event.preventDefault(); finish(); }
+        if (event.key === "Escape") { event.preventDefault(); loadSchema(); }
+      };
+      box.textContent = "";
+      box.appendChild(input);
+      box.appendChild(save);
+      input.focus();
+    };
+    var removeButton = el("button", "Delete", "amj-button amj-subtle-button");
+    removeButton.type = "button";
+    removeButton.setAttribute("aria-label", "Delete " + label);
+    removeButton.onclick = function () {
+      if (!window.confirm("Delete " + label + "? This cannot be undone.")) { return; }
+      remove().catch(function (error) {
+        window.amj.showError("Could not delete " + label + ": " + error.message + ".", loadSchema);
+      });
+    };
+    box.appendChild(renameButton);
+    box.appendChild(removeButton);
+    return box;
+  }
+
   function fillSelect(select, items, blank) {
     var keep = select.value;
     select.textContent = "";
@@ -78,8 +120,14 @@
     if (!types.length) { tree.appendChild(el("li", "No types yet: create the first one below.", "amj-subtle")); }
     (function walk(parent, into) {
       types.filter(function (t) { return (t.parentId || null) === parent; }).forEach(function (t) {
-        var li = el("li", t.name + (t.isAbstract ? " (abstract)" : ""));
+        var li = el("li", t.name + (t.isAbstract ? " (abstract)" : "") + " ");
         li.setAttribute("data-type", t.name);
+        li.appendChild(itemActions(t.name, function (name) {
+          return api(base() + "/types/" + t.id, "PUT", { name: name, parentId: t.parentId || null, icon: t.icon, description: t.description, isAbstract: t.isAbstract, labelAttributeId: t.labelAttributeId || null })
+            .then(function () { say("Renamed " + t.name + " to " + name + "."); return loadSchema(); });
+        }, function () {
+          return api(base() + "/types/" + t.id, "DELETE").then(function () { say("Deleted the type " + t.name + "."); return loadSchema(); });
+        }));
         var children = el("ul");
         walk(t.id, children);
         if (children.children.length) { li.appendChild(children); }
@@ -107,6 +155,20 @@
       tr.appendChild(el("td", a.unique ? "Yes" : "No"));
       var from = types.filter(function (t) { return t.id === a.typeId; })[0];
       tr.appendChild(el("td", from && from.id !== id ? from.name : ""));
+      var actions = el("td");
+      if (!from || from.id === id) {
+        actions.appendChild(itemActions(a.name, function (name) {
+          var draft = {};
+          Object.keys(a).forEach(function (k) { if (["id", "typeId", "position", "inherited", "targetTypeName"].indexOf(k) < 0) { draft[k] = a[k]; } });
+          draft.name = name;
+          return api(base() + "/attributes/" + a.id, "PUT", draft)
+            .then(function () { say("Renamed " + a.name + " to " + name + "."); return loadSchema().then(function () { $("amj-attr-type").value = String(id); renderAttributes(); }); });
+        }, function () {
+          return api(base() + "/attributes/" + a.id, "DELETE")
+            .then(function () { say("Deleted the attribute " + a.name + "."); return loadSchema().then(function () { $("amj-attr-type").value = String(id); renderAttributes(); }); });
+        }));
+      }
+      tr.appendChild(actions);
       rows.appendChild(tr);
     });
   }
@@ -121,7 +183,13 @@
       parts[1].statuses.forEach(function (s) {
         var li = el("li");
         li.appendChild(el("span", s.name, "amj-lozenge amj-status-" + s.category));
-        li.appendChild(el("span", " " + s.category.replace("_", " "), "amj-subtle"));
+        li.appendChild(el("span", " " + s.category.replace("_", " ") + " ", "amj-subtle"));
+        li.appendChild(itemActions(s.name, function (name) {
+          return api(base() + "/statuses/" + s.id, "PUT", { name: name, category: s.category })
+            .then(function () { say("Renamed " + s.name + " to " + name + "."); return loadSchema(); });
+        }, function () {
+          return api(base() + "/statuses/" + s.id, "DELETE").then(function () { say("Deleted the status " + s.name + "."); return loadSchema(); });
+        }));
         list.appendChild(li);
       });
       $("amj-admin").setAttribute("data-state", "ready");
