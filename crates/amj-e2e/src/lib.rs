@@ -152,6 +152,35 @@ impl Browser {
         Ok(serde_json::from_value(result.json().clone())?)
     }
 
+    /// The rendered text of the element with `id`, or "" when there is none.
+    pub async fn text_of(&self, id: &str) -> String {
+        match self.driver.find(By::Id(id)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Waits until the element with `id` shows `wanted` in its rendered text (which CSS may have
+    /// set in capitals: lozenges are).
+    pub async fn wait_for_text(
+        &self,
+        id: &str,
+        wanted: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        while !self.text_of(id).await.contains(wanted) {
+            if Instant::now() > deadline {
+                bail!(
+                    "#{id} never contained {wanted:?} within {timeout:?}: {:?}",
+                    self.text_of(id).await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+
     /// Waits until the element with `id` has `attribute` = `value`.
     pub async fn wait_for_attribute(
         &self,
@@ -223,6 +252,27 @@ impl Stack {
             dir,
             shutdown: Some(tx),
         })
+    }
+
+    /// Adds the simulated site `name`, installs the app on it, and fills it with `plan` (the
+    /// demo's schema of laptops, servers, monitors, licences and locations).
+    pub async fn seeded_site(
+        &self,
+        name: &str,
+        plan: &amj_server::seed::SeedPlan,
+    ) -> anyhow::Result<(amj_jira_sim::Site, amj_server::store::Tenant)> {
+        self.sim.add_site(name);
+        let status = self.sim.install(name, &self.app).await?;
+        anyhow::ensure!(status == 204, "installing on {name} answered {status}");
+        let site = self.sim.site(name)?;
+        let tenant = self
+            .state
+            .store
+            .tenant_by_client_key(&site.client_key)
+            .await?
+            .context("the installed site is not stored")?;
+        amj_server::seed::seed_site(&self.state.store, tenant.id, plan).await?;
+        Ok((site, tenant))
     }
 
     pub async fn stop(mut self) {

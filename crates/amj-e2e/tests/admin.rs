@@ -9,27 +9,6 @@ use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-async fn text_of(browser: &Browser, id: &str) -> String {
-    match browser.driver.find(By::Id(id)).await {
-        Ok(element) => element.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-async fn wait_for_text(browser: &Browser, id: &str, wanted: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + WAIT;
-    while !text_of(browser, id).await.contains(wanted) {
-        if Instant::now() > deadline {
-            anyhow::bail!(
-                "#{id} never contained {wanted:?}: {:?}",
-                text_of(browser, id).await
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(())
-}
-
 async fn type_into(browser: &Browser, id: &str, text: &str) -> anyhow::Result<()> {
     let input = browser.driver.find(By::Id(id)).await?;
     input.clear().await?;
@@ -67,13 +46,19 @@ async fn an_admin_creates_a_type_and_its_attributes() {
         type_into(&browser, "amj-schema-key", "HW").await?;
         type_into(&browser, "amj-schema-name", "Hardware").await?;
         press(&browser, "#amj-schema-form button[type=submit]").await?;
-        wait_for_text(&browser, "amj-admin-status", "Created the schema HW.").await?;
+        browser
+            .wait_for_text("amj-admin-status", "Created the schema HW.", WAIT)
+            .await?;
 
         type_into(&browser, "amj-type-name", "Phone").await?;
         press(&browser, "#amj-type-form button[type=submit]").await?;
-        wait_for_text(&browser, "amj-admin-status", "Created the type Phone.").await?;
-        assert!(text_of(&browser, "amj-type-tree").await.contains("Phone"));
-        wait_for_text(&browser, "amj-attr-type-name", "Phone").await?;
+        browser
+            .wait_for_text("amj-admin-status", "Created the type Phone.", WAIT)
+            .await?;
+        assert!(browser.text_of("amj-type-tree").await.contains("Phone"));
+        browser
+            .wait_for_text("amj-attr-type-name", "Phone", WAIT)
+            .await?;
 
         // A mistake first: an attribute without a name is refused next to the field.
         press(&browser, "#amj-attr-form button[type=submit]").await?;
@@ -93,7 +78,7 @@ async fn an_admin_creates_a_type_and_its_attributes() {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        assert!(!text_of(&browser, "amj-attr-name-error").await.is_empty());
+        assert!(!browser.text_of("amj-attr-name-error").await.is_empty());
         let violations = browser.axe_violations().await?;
         assert!(
             violations.is_empty(),
@@ -104,7 +89,9 @@ async fn an_admin_creates_a_type_and_its_attributes() {
         press(&browser, "#amj-attr-required").await?;
         press(&browser, "#amj-attr-unique").await?;
         press(&browser, "#amj-attr-form button[type=submit]").await?;
-        wait_for_text(&browser, "amj-admin-status", "Added the attribute IMEI.").await?;
+        browser
+            .wait_for_text("amj-admin-status", "Added the attribute IMEI.", WAIT)
+            .await?;
         type_into(&browser, "amj-attr-name", "Carrier").await?;
         browser
             .driver
@@ -114,8 +101,10 @@ async fn an_admin_creates_a_type_and_its_attributes() {
             .await?;
         type_into(&browser, "amj-attr-options", "Vodafone, Orange, T-Mobile").await?;
         press(&browser, "#amj-attr-form button[type=submit]").await?;
-        wait_for_text(&browser, "amj-admin-status", "Added the attribute Carrier.").await?;
-        let table = text_of(&browser, "amj-attr-rows").await;
+        browser
+            .wait_for_text("amj-admin-status", "Added the attribute Carrier.", WAIT)
+            .await?;
+        let table = browser.text_of("amj-attr-rows").await;
         assert!(
             table.contains("IMEI") && table.contains("Carrier") && table.contains("select"),
             "{table}"
@@ -130,13 +119,18 @@ async fn an_admin_creates_a_type_and_its_attributes() {
             .await?;
         press(&browser, "#amj-status-form button[type=submit]").await?;
         // Lozenges are set in capitals, and WebDriver reads rendered text.
-        wait_for_text(&browser, "amj-status-list", "LOST").await?;
+        browser
+            .wait_for_text("amj-status-list", "LOST", WAIT)
+            .await?;
 
         type_into(&browser, "amj-token-name", "inventory script").await?;
         press(&browser, "#amj-token-form button[type=submit]").await?;
-        wait_for_text(&browser, "amj-token-secret", "amj_").await?;
+        browser
+            .wait_for_text("amj-token-secret", "amj_", WAIT)
+            .await?;
         assert!(
-            text_of(&browser, "amj-token-list")
+            browser
+                .text_of("amj-token-list")
                 .await
                 .contains("inventory script")
         );
@@ -152,14 +146,22 @@ async fn an_admin_creates_a_type_and_its_attributes() {
         rename.clear().await?;
         rename.send_keys("Network").await?;
         rename.send_keys(Key::Enter).await?;
-        wait_for_text(&browser, "amj-admin-status", "Renamed Carrier to Network.").await?;
-        wait_for_text(&browser, "amj-attr-rows", "Network").await?;
+        browser
+            .wait_for_text("amj-admin-status", "Renamed Carrier to Network.", WAIT)
+            .await?;
+        browser
+            .wait_for_text("amj-attr-rows", "Network", WAIT)
+            .await?;
         type_into(&browser, "amj-status-name", "Scrapped").await?;
         press(&browser, "#amj-status-form button[type=submit]").await?;
-        wait_for_text(&browser, "amj-status-list", "SCRAPPED").await?;
+        browser
+            .wait_for_text("amj-status-list", "SCRAPPED", WAIT)
+            .await?;
         press(&browser, "button[aria-label='Delete Scrapped']").await?;
         browser.driver.accept_alert().await?;
-        wait_for_text(&browser, "amj-admin-status", "Deleted the status Scrapped.").await?;
+        browser
+            .wait_for_text("amj-admin-status", "Deleted the status Scrapped.", WAIT)
+            .await?;
 
         // What the page made is what the store holds.
         let tenant = stack

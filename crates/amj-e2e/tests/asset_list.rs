@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use amj_e2e::{Browser, Stack};
-use amj_server::seed::{SeedPlan, seed_site};
+use amj_server::seed::SeedPlan;
 use std::time::{Duration, Instant};
 use thirtyfour::prelude::*;
 
@@ -24,13 +24,6 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(())
-}
-
-async fn text_of(browser: &Browser, id: &str) -> String {
-    match browser.driver.find(By::Id(id)).await {
-        Ok(element) => element.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
 }
 
 async fn row_count(browser: &Browser) -> usize {
@@ -59,22 +52,13 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
     };
     let stack = Stack::start().await.unwrap();
     let result = async {
-        stack.sim.add_site("acme");
-        assert_eq!(stack.sim.install("acme", &stack.app).await?, 204);
-        let site = stack.sim.site("acme")?;
-        let tenant = stack
-            .state
-            .store
-            .tenant_by_client_key(&site.client_key)
-            .await?
-            .expect("installed");
         let mut plan = SeedPlan::demo();
         plan.issues = vec![amj_server::store::links::IssueRef {
             id: 10001,
             key: "AM-1".into(),
             summary: "Laptop for the new designer".into(),
         }];
-        seed_site(&stack.state.store, tenant.id, &plan).await?;
+        let (site, tenant) = stack.seeded_site("acme", &plan).await?;
         let url = stack.sim.iframe_url(&site, &stack.app, "/pages/assets")?;
         browser.driver.goto(&url).await?;
         browser
@@ -87,13 +71,13 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
         );
         let violations = browser.axe_violations().await?;
         assert!(violations.is_empty(), "axe: {violations:#?}");
-        assert!(text_of(&browser, "amj-count").await.contains("1–50 of 60"));
+        assert!(browser.text_of("amj-count").await.contains("1–50 of 60"));
 
         // A mistake is shown next to the box while typing, with a suggestion.
         let input = browser.driver.find(By::Id("amj-aql")).await?;
         input.send_keys("objectType = Laptp").await?;
         wait_until("the inline error", || async {
-            text_of(&browser, "amj-aql-error").await.contains("Laptop")
+            browser.text_of("amj-aql-error").await.contains("Laptop")
         })
         .await?;
         assert_eq!(input.attr("aria-invalid").await?.as_deref(), Some("true"));
@@ -108,7 +92,7 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
         input.clear().await?;
         input.send_keys("objectType = Lap").await?;
         wait_until("suggestions", || async {
-            text_of(&browser, "amj-completions")
+            browser.text_of("amj-completions")
                 .await
                 .contains("Laptop")
         })
@@ -129,7 +113,7 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
         for cell in types {
             assert_eq!(cell.text().await?, "Laptop");
         }
-        assert!(text_of(&browser, "amj-aql-error").await.is_empty());
+        assert!(browser.text_of("amj-aql-error").await.is_empty());
         let violations = browser.axe_violations().await?;
         assert!(
             violations.is_empty(),
@@ -157,7 +141,7 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
         input.clear().await?;
         input.send_keys(Key::Enter).await?;
         wait_until("all assets again", || async {
-            text_of(&browser, "amj-count").await.contains("of 60")
+            browser.text_of("amj-count").await.contains("of 60")
         })
         .await?;
         // The detail view: attributes, references both ways, linked issues and history.
@@ -176,11 +160,11 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
         browser
             .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
             .await?;
-        assert!(text_of(&browser, "amj-detail-title").await.starts_with(&key));
-        assert!(!text_of(&browser, "amj-detail-attributes").await.is_empty());
-        assert!(text_of(&browser, "amj-detail-history").await.contains("created the asset"));
-        assert!(text_of(&browser, "amj-detail-references").await.contains("Refers to"));
-        assert!(text_of(&browser, "amj-detail-issues").await.contains("AM-1"), "the seed links this laptop");
+        assert!(browser.text_of("amj-detail-title").await.starts_with(&key));
+        assert!(!browser.text_of("amj-detail-attributes").await.is_empty());
+        assert!(browser.text_of("amj-detail-history").await.contains("created the asset"));
+        assert!(browser.text_of("amj-detail-references").await.contains("Refers to"));
+        assert!(browser.text_of("amj-detail-issues").await.contains("AM-1"), "the seed links this laptop");
         assert_eq!(focused_id(&browser).await, "amj-detail-title", "focus moves to the asset");
         let violations = browser.axe_violations().await?;
         assert!(violations.is_empty(), "axe, detail view: {violations:#?}");
@@ -197,7 +181,7 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
             .await?;
         boxes[0].click().await?;
         boxes[1].click().await?;
-        assert_eq!(text_of(&browser, "amj-selected-count").await, "2 assets selected");
+        assert_eq!(browser.text_of("amj-selected-count").await, "2 assets selected");
         let violations = browser.axe_violations().await?;
         assert!(violations.is_empty(), "axe, with a selection: {violations:#?}");
         // Choose by keyboard, as a user of the select would.
@@ -206,7 +190,7 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
         assert_eq!(status.prop("value").await?.as_deref(), Some("In repair"));
         browser.driver.find(By::Id("amj-bulk-apply")).await?.click().await?;
         wait_until("the bulk change", || async {
-            text_of(&browser, "amj-bulk-result")
+            browser.text_of("amj-bulk-result")
                 .await
                 .contains("Changed the status of 2 assets to In repair.")
         })
@@ -283,7 +267,7 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
             .perform()
             .await?;
         wait_until("the second page", || async {
-            text_of(&browser, "amj-count").await.contains("51–60 of 60")
+            browser.text_of("amj-count").await.contains("51–60 of 60")
         })
         .await?;
         assert_eq!(row_count(&browser).await, 10);
@@ -342,16 +326,7 @@ async fn create_with_inline_errors_then_edit_through_a_conflict() {
     };
     let stack = Stack::start().await.unwrap();
     let result = async {
-        stack.sim.add_site("acme");
-        assert_eq!(stack.sim.install("acme", &stack.app).await?, 204);
-        let site = stack.sim.site("acme")?;
-        let tenant = stack
-            .state
-            .store
-            .tenant_by_client_key(&site.client_key)
-            .await?
-            .expect("installed");
-        seed_site(&stack.state.store, tenant.id, &SeedPlan::demo()).await?;
+        let (site, _) = stack.seeded_site("acme", &SeedPlan::demo()).await?;
         let url = stack.sim.iframe_url(&site, &stack.app, "/pages/assets")?;
         browser.driver.goto(&url).await?;
         browser
@@ -404,10 +379,10 @@ async fn create_with_inline_errors_then_edit_through_a_conflict() {
         browser
             .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
             .await?;
-        let title = text_of(&browser, "amj-detail-title").await;
+        let title = browser.text_of("amj-detail-title").await;
         let key = title.split_whitespace().next().unwrap_or_default().to_owned();
         assert!(key.starts_with("IT-"), "{title}");
-        assert!(text_of(&browser, "amj-detail-attributes").await.contains("Latitude 7450"));
+        assert!(browser.text_of("amj-detail-attributes").await.contains("Latitude 7450"));
 
         // Edit, while someone else saves the same asset: the form says who and when, and
         // overwriting keeps this user's value.
@@ -432,7 +407,7 @@ async fn create_with_inline_errors_then_edit_through_a_conflict() {
         assert_eq!(other.json(), &serde_json::json!(200), "the other change is saved");
         browser.driver.find(By::Id("amj-form-save")).await?.click().await?;
         wait_until("the conflict", || async {
-            text_of(&browser, "amj-conflict-text").await.contains("was changed by")
+            browser.text_of("amj-conflict-text").await.contains("was changed by")
         })
         .await?;
         let violations = browser.axe_violations().await?;
@@ -446,9 +421,9 @@ async fn create_with_inline_errors_then_edit_through_a_conflict() {
         browser
             .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
             .await?;
-        let attributes = text_of(&browser, "amj-detail-attributes").await;
+        let attributes = browser.text_of("amj-detail-attributes").await;
         assert!(attributes.contains("Latitude 9450"), "{attributes}");
-        let history = text_of(&browser, "amj-detail-history").await;
+        let history = browser.text_of("amj-detail-history").await;
         assert!(history.contains("Latitude 5450"), "both changes are in the history: {history}");
         anyhow::Ok(())
     }

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use amj_e2e::{Browser, Stack};
-use amj_server::seed::{SeedPlan, seed_site};
+use amj_server::seed::SeedPlan;
 use std::time::Duration;
 
 const LOADS: usize = 41;
@@ -19,16 +19,7 @@ async fn time_to_first_rows_in_headless_chromium() {
         .expect("the measurement needs chromium and chromedriver");
     let stack = Stack::start().await.unwrap();
     let result = async {
-        stack.sim.add_site("acme");
-        assert_eq!(stack.sim.install("acme", &stack.app).await?, 204);
-        let site = stack.sim.site("acme")?;
-        let tenant = stack
-            .state
-            .store
-            .tenant_by_client_key(&site.client_key)
-            .await?
-            .expect("installed");
-        seed_site(&stack.state.store, tenant.id, &SeedPlan::demo()).await?;
+        let (site, _) = stack.seeded_site("acme", &SeedPlan::demo()).await?;
         let mut times = Vec::new();
         for _ in 0..LOADS {
             // A fresh signed URL each time, as Jira gives each iframe load.

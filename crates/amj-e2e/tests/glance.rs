@@ -4,32 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use amj_e2e::{Browser, Stack};
-use amj_server::seed::{SeedPlan, seed_site};
+use amj_server::seed::SeedPlan;
 use std::time::{Duration, Instant};
 use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(10);
-
-async fn text_of(browser: &Browser, id: &str) -> String {
-    match browser.driver.find(By::Id(id)).await {
-        Ok(element) => element.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-async fn wait_for_text(browser: &Browser, id: &str, wanted: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + WAIT;
-    while !text_of(browser, id).await.contains(wanted) {
-        if Instant::now() > deadline {
-            anyhow::bail!(
-                "#{id} never contained {wanted:?}: {:?}",
-                text_of(browser, id).await
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(())
-}
 
 #[tokio::test]
 async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
@@ -38,18 +17,9 @@ async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
     };
     let stack = Stack::start().await.unwrap();
     let result = async {
-        stack.sim.add_site("acme");
-        assert_eq!(stack.sim.install("acme", &stack.app).await?, 204);
-        let site = stack.sim.site("acme")?;
-        let tenant = stack
-            .state
-            .store
-            .tenant_by_client_key(&site.client_key)
-            .await?
-            .expect("installed");
         let mut plan = SeedPlan::demo();
         plan.link_every = 0;
-        seed_site(&stack.state.store, tenant.id, &plan).await?;
+        let (site, _) = stack.seeded_site("acme", &plan).await?;
 
         let issue_view = format!("{}/sites/acme/browse/AM-1", stack.sim.base_url());
         browser.driver.goto(&issue_view).await?;
@@ -62,7 +32,8 @@ async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
             .wait_for_attribute("connection", "data-state", "connected", WAIT)
             .await?;
         assert!(
-            text_of(&browser, "amj-linked-empty")
+            browser
+                .text_of("amj-linked-empty")
                 .await
                 .contains("No assets are linked")
         );
@@ -71,7 +42,9 @@ async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
         let search = browser.driver.find(By::Id("amj-link-search")).await?;
         search.send_keys("objectType = Laptp").await?;
         search.send_keys(Key::Enter).await?;
-        wait_for_text(&browser, "amj-link-error", "Laptop").await?;
+        browser
+            .wait_for_text("amj-link-error", "Laptop", WAIT)
+            .await?;
         search.clear().await?;
         search.send_keys("objectType = Laptop").await?;
         search.send_keys(Key::Enter).await?;
@@ -98,8 +71,10 @@ async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
             .trim_start_matches("Link ")
             .to_owned();
         first.click().await?;
-        wait_for_text(&browser, "amj-glance-status", &format!("Linked {key}.")).await?;
-        let linked = text_of(&browser, "amj-linked").await;
+        browser
+            .wait_for_text("amj-glance-status", &format!("Linked {key}."), WAIT)
+            .await?;
+        let linked = browser.text_of("amj-linked").await;
         assert!(linked.contains(&key), "{linked}");
         assert!(
             browser
@@ -152,7 +127,9 @@ async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
         browser
             .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
             .await?;
-        wait_for_text(&browser, "amj-detail-issues", "AM-1").await?;
+        browser
+            .wait_for_text("amj-detail-issues", "AM-1", WAIT)
+            .await?;
 
         // Unlink in place, back in the glance.
         browser.driver.goto(&issue_view).await?;
@@ -170,8 +147,10 @@ async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
             .await?
             .click()
             .await?;
-        wait_for_text(&browser, "amj-glance-status", &format!("Unlinked {key}.")).await?;
-        assert!(!text_of(&browser, "amj-linked-empty").await.is_empty());
+        browser
+            .wait_for_text("amj-glance-status", &format!("Unlinked {key}."), WAIT)
+            .await?;
+        assert!(!browser.text_of("amj-linked-empty").await.is_empty());
         anyhow::Ok(())
     }
     .await;
