@@ -436,3 +436,81 @@ async fn create_with_inline_errors_then_edit_through_a_conflict() {
     stack.stop().await;
     result.unwrap();
 }
+
+/// The query lives in the host page's URL (AP.history), so reloading Jira's page, or sharing
+/// its link, brings the same search back.
+#[tokio::test]
+async fn the_query_survives_a_reload_through_the_host_url() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let stack = Stack::start().await.unwrap();
+    let result = async {
+        stack.seeded_site("acme", &SeedPlan::demo()).await?;
+        let page = format!("{}/sites/acme/apps/assets", stack.sim.base_url());
+        browser.driver.goto(&page).await?;
+        browser
+            .driver
+            .find(By::Css("iframe[data-site='acme']"))
+            .await?
+            .enter_frame()
+            .await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+            .await?;
+        let input = browser.driver.find(By::Id("amj-aql")).await?;
+        input.send_keys("objectType = Monitor").await?;
+        input.send_keys(Key::Enter).await?;
+        browser.wait_for_text("amj-rows", "Monitor", WAIT).await?;
+        browser.driver.enter_default_frame().await?;
+        wait_until("the host URL to hold the query", || async {
+            browser
+                .driver
+                .current_url()
+                .await
+                .map(|u| u.as_str().contains("#!aql=objectType"))
+                .unwrap_or(false)
+        })
+        .await?;
+
+        browser.driver.refresh().await?;
+        browser
+            .driver
+            .find(By::Css("iframe[data-site='acme']"))
+            .await?
+            .enter_frame()
+            .await?;
+        wait_until("the query restored in the box", || async {
+            match browser.driver.find(By::Id("amj-aql")).await {
+                Ok(input) => {
+                    input.prop("value").await.ok().flatten().as_deref()
+                        == Some("objectType = Monitor")
+                }
+                Err(_) => false,
+            }
+        })
+        .await?;
+        wait_until("only monitors listed", || async {
+            let cells = browser
+                .driver
+                .find_all(By::Css("#amj-rows tr td:nth-child(4)"))
+                .await
+                .unwrap_or_default();
+            let mut all = !cells.is_empty();
+            for cell in &cells {
+                all &= cell.text().await.unwrap_or_default() == "Monitor";
+            }
+            all
+        })
+        .await?;
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("asset_list_history").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
+}

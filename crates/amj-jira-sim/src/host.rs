@@ -270,6 +270,12 @@ const HOST_JS: &str = r#"(function () {
       } else if (msg.target === "site" || msg.target === "dashboard") {
         window.location.href = site;
       }
+    } else if (msg.call === "history") {
+      // Like Jira: a general page's state lives in the host URL's fragment, so a reload or a
+      // shared link brings the app back to it.
+      history.replaceState(null, "", location.pathname + location.search + '#!' + String(msg.state || ""));
+    } else if (msg.call === "getState") {
+      reply(location.hash.replace(/^#!/, ""));
     } else if (msg.call === "flag") {
       var flag = document.createElement("div"); flag.className = "flag"; flag.setAttribute("role", "status");
       var title = document.createElement("strong"); title.textContent = String(msg.title || "");
@@ -294,6 +300,11 @@ const ALL_JS: &str = r#"(function () {
     resize: function () { send("resize", { height: document.documentElement.scrollHeight }); },
     sizeToParent: function () { send("resize", { height: document.documentElement.scrollHeight }); },
     navigator: { go: function (target, context) { send("navigate", { target: target, context: context || {} }); } },
+    history: {
+      pushState: function (state) { send("history", { state: state }); },
+      replaceState: function (state) { send("history", { state: state }); },
+      getState: function (callback) { if (typeof callback === "function") { var id = next++; pending[id] = callback; send("getState", { id: id }); } }
+    },
     flag: { create: function (options) { options = options || {}; send("flag", { title: options.title, body: options.body, type: options.type }); return { close: function () {} }; } },
   };
   if (window.ResizeObserver) { new ResizeObserver(function () { window.AP.resize(); }).observe(document.documentElement); }

@@ -187,6 +187,29 @@
     } catch (e) { /* the URL is a convenience; the search itself worked */ }
   }
 
+  // The query saved in the host's URL (AP.history), if the page was opened from one: Jira's
+  // getState answers at once, the simulator's through a callback.
+  function restoreFromHistory() {
+    var h = window.AP && window.AP.history;
+    if (!h || !h.getState) { return; }
+    var apply = function (stateText) {
+      if (typeof stateText !== "string" || !stateText) { return; }
+      var params = new URLSearchParams(stateText);
+      var aql = params.get("aql");
+      var schema = params.get("schema");
+      if (schema && schema !== state.schema && Array.prototype.some.call($("amj-schema").options, function (o) { return o.value === schema; })) {
+        $("amj-schema").value = schema;
+        if (aql !== null) { $("amj-aql").value = aql; }
+        switchSchema(schema);
+      } else if (aql !== null && aql !== $("amj-aql").value) {
+        $("amj-aql").value = aql;
+        search();
+      }
+    };
+    var answer = h.getState(apply);
+    if (typeof answer === "string") { apply(answer); }
+  }
+
   function load(cursor) {
     root.setAttribute("data-state", "loading");
     var body = { aql: composedQuery(), schema: state.schema, limit: state.limit };
@@ -835,6 +858,8 @@
     render(initial);
     // Time to the first rows, for docs/PERFORMANCE.md (read by the first_rows bench).
     if (window.performance && window.performance.mark) { window.performance.mark("amj-rows"); }
+    // all.js loads async: by the window's load event it has defined AP.
+    if (document.readyState === "complete") { restoreFromHistory(); } else { window.addEventListener("load", restoreFromHistory); }
     $("amj-bulk-apply").addEventListener("click", bulkStatus);
     $("amj-bulk-archive").addEventListener("click", bulkArchive);
     var originalLoad = load;
