@@ -1,7 +1,8 @@
 //! Status-page incidents. They belong to the deployment, not to a site, so unlike every other
 //! store function these take no tenant: nothing here holds a site's data or names a site.
 
-use super::sql::safe_sql;
+use super::assets::Dialect as _;
+use super::sql::{Sql, bind_params, safe_sql};
 use super::{Store, StoreError, on_db};
 use crate::ops::status::{Component, Impact, Incident, IncidentStatus, IncidentUpdate};
 
@@ -198,26 +199,37 @@ impl Store {
         Ok(incidents)
     }
 
+    /// Every listed incident's updates (newest first, at most 100 each) in one query: the status
+    /// page is public, and a query per incident would let its readers multiply our load.
     async fn attach_updates(&self, incidents: &mut [Incident]) -> Result<(), StoreError> {
-        for incident in incidents.iter_mut() {
-            let rows: Vec<(i64, String, String)> = on_db!(self.db(), pool => {
-                sqlx::query_as(
-                    "SELECT at, status, message FROM incident_update WHERE incident_id = $1 ORDER BY at DESC, id DESC LIMIT 100",
-                )
-                .bind(incident.id)
+        if incidents.is_empty() {
+            return Ok(());
+        }
+        let mut sql = Sql::new(
+            "SELECT incident_id, at, status, message FROM incident_update WHERE incident_id IN ",
+        );
+        sql.bind_list(incidents.iter().map(|i| i.id));
+        sql.push(" ORDER BY incident_id, at DESC, id DESC");
+        let rows: Vec<(i64, i64, String, String)> = on_db!(self.db(), pool => {
+            bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(&*pool.text(&sql))), &sql.params)
+                .persistent(false)
                 .fetch_all(pool)
                 .await?
-            });
-            incident.updates = rows
-                .into_iter()
-                .map(|(at, status, message)| {
-                    Ok(IncidentUpdate {
-                        at,
-                        status: IncidentStatus::parse(&status).map_err(StoreError::Corrupt)?,
-                        message,
-                    })
-                })
-                .collect::<Result<_, StoreError>>()?;
+        });
+        let mut by_incident: std::collections::HashMap<i64, Vec<IncidentUpdate>> =
+            std::collections::HashMap::new();
+        for (incident, at, status, message) in rows {
+            let updates = by_incident.entry(incident).or_default();
+            if updates.len() < 100 {
+                updates.push(IncidentUpdate {
+                    at,
+                    status: IncidentStatus::parse(&status).map_err(StoreError::Corrupt)?,
+                    message,
+                });
+            }
+        }
+        for incident in incidents.iter_mut() {
+            incident.updates = by_incident.remove(&incident.id).unwrap_or_default();
         }
         Ok(())
     }

@@ -29,25 +29,31 @@ async fn observed(
         Ok(status) => status.as_u16(),
         Err(e) => e.status().as_u16(),
     };
-    // The body may be what failed; the site is named from it when it can be read at all.
-    let identity: Option<(String, String)> = serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| {
-            Some((
-                v.get("clientKey")?.as_str()?.to_owned(),
-                v.get("baseUrl")?.as_str()?.to_owned(),
-            ))
-        });
-    let (client_key, base_url) = identity.unwrap_or_default();
-    let tenant = if status >= 500 && !client_key.is_empty() {
-        state
-            .store
-            .tenant_by_client_key(&client_key)
-            .await
+    // Only a 5xx names its site (for the lifecycle alert), so only then is the body read again.
+    // It may be what failed; the site is named from it when it can be read at all.
+    let (tenant, base_url) = if status >= 500 {
+        let identity = serde_json::from_slice::<serde_json::Value>(body)
             .ok()
-            .flatten()
+            .and_then(|v| {
+                Some((
+                    v.get("clientKey")?.as_str()?.to_owned(),
+                    v.get("baseUrl")?.as_str()?.to_owned(),
+                ))
+            });
+        match identity {
+            Some((client_key, base_url)) => (
+                state
+                    .store
+                    .tenant_by_client_key(&client_key)
+                    .await
+                    .ok()
+                    .flatten(),
+                base_url,
+            ),
+            None => (None, String::new()),
+        }
     } else {
-        None
+        (None, String::new())
     };
     state
         .monitor
