@@ -1034,6 +1034,17 @@ impl Sim {
         app: &AppTarget,
         path_and_query: &str,
     ) -> Result<String, SimError> {
+        self.iframe_url_as(site, app, path_and_query, None)
+    }
+
+    /// The same URL as Jira frames it for `account_id` (the installing admin when `None`).
+    pub fn iframe_url_as(
+        &self,
+        site: &Site,
+        app: &AppTarget,
+        path_and_query: &str,
+        account_id: Option<&str>,
+    ) -> Result<String, SimError> {
         let separator = if path_and_query.contains('?') {
             '&'
         } else {
@@ -1045,7 +1056,7 @@ impl Sim {
             app.key,
             app.key
         );
-        let token = self.host_token(site, "GET", &with_context, None)?;
+        let token = self.host_token(site, "GET", &with_context, account_id)?;
         Ok(format!(
             "{}{with_context}&jwt={token}",
             app.base_url.trim_end_matches('/')

@@ -103,9 +103,12 @@ pub async fn asset_by_key(
 ) -> Result<(Arc<SchemaModel>, AssetRecord), StoreError> {
     let missing = || not_found("asset_not_found", format!("no asset with key {key:?}"));
     let parsed = AssetKey::parse(key).map_err(|_| missing())?;
-    let model = schema_by_key(store, tenant, parsed.schema.as_str())
-        .await
-        .map_err(|_| missing())?;
+    // Only "no such schema" means "no such asset": an outage must stay an outage (503).
+    let model = match schema_by_key(store, tenant, parsed.schema.as_str()).await {
+        Ok(model) => model,
+        Err(StoreError::NotFound { .. }) => return Err(missing()),
+        Err(other) => return Err(other),
+    };
     let asset = store
         .asset_by_key(tenant, &model, parsed.number)
         .await?

@@ -29,9 +29,10 @@ pub struct AppConfig {
     pub watch_every: std::time::Duration,
     /// The operations clock: the system's, or a manual one in drills.
     pub clock: crate::ops::clock::Clock,
-    /// Test-only faults. The field does not exist in release builds, so no flag or environment
-    /// variable can switch a fault on in production.
-    #[cfg(debug_assertions)]
+    /// Test-only faults. The field exists only with the `fault-injection` feature,
+    /// which only the test crates enable, so no flag or environment variable can switch a fault on
+    /// in a production build.
+    #[cfg(feature = "fault-injection")]
     pub faults: Faults,
 }
 
@@ -39,14 +40,14 @@ pub struct AppConfig {
 ///
 /// Each switch is shared by every clone of the configuration, so a drill can turn a fault off in
 /// a running app (then have the sites reinstall) and watch its alerts resolve.
-#[cfg(debug_assertions)]
+#[cfg(feature = "fault-injection")]
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     /// Answer `installed` with 204 but keep the old secret: the March-2022 bug.
     ignore_rotated_secrets: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
-#[cfg(debug_assertions)]
+#[cfg(feature = "fault-injection")]
 impl Faults {
     pub fn ignore_rotated_secrets(&self) -> bool {
         self.ignore_rotated_secrets
@@ -80,7 +81,7 @@ impl AppConfig {
             watch_every: std::time::Duration::from_secs(15),
             ops_separate: false,
             clock: crate::ops::clock::Clock::System,
-            #[cfg(debug_assertions)]
+            #[cfg(feature = "fault-injection")]
             faults: Faults::default(),
         }
     }

@@ -43,7 +43,7 @@ const COLUMNS: &str = "id, tenant_id, name, token_prefix, read_only, created_by,
 fn new_secret() -> Result<String, StoreError> {
     let mut bytes = [0u8; 32];
     aws_lc_rs::rand::fill(&mut bytes)
-        .map_err(|_| StoreError::Unavailable("no randomness available".into()))?;
+        .map_err(|_| StoreError::unavailable("no randomness available"))?;
     Ok(format!(
         "{TOKEN_PREFIX}{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)

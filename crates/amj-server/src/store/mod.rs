@@ -57,8 +57,12 @@ pub(crate) use on_db;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database cannot be reached or is overloaded: callers answer 503 so Jira retries.
-    #[error("the database is unavailable: {0}")]
-    Unavailable(String),
+    #[error("the database is unavailable: {message}")]
+    Unavailable {
+        message: String,
+        #[source]
+        source: Option<sqlx::Error>,
+    },
     /// An install older than the one already applied (a replay): it must not roll the site back.
     #[error("this install is older than the one already applied")]
     StaleInstall,
@@ -86,31 +90,54 @@ pub enum StoreError {
     /// Stored data that does not decode: a bug or a manual edit, never the caller's fault.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
-    #[error("database error: {0}")]
-    Database(sqlx::Error),
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
 }
 
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        match &e {
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
-            sqlx::Error::Database(db) if is_busy(db.code().as_deref()) => {
-                StoreError::Unavailable(e.to_string())
-            }
-            _ => StoreError::Database(e),
+impl StoreError {
+    /// The database cannot serve us, for a reason that is not a driver error.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        StoreError::Unavailable {
+            message: message.into(),
+            source: None,
         }
     }
 }
 
-/// SQLite "database is locked/busy" and PostgreSQL "cannot connect now"/"too many connections".
-fn is_busy(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some("5" | "6" | "517" | "261" | "57P03" | "53300" | "08006" | "08001")
-    )
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        let unavailable = match &e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => true,
+            sqlx::Error::Database(db) => is_unavailable(db.code().as_deref()),
+            _ => false,
+        };
+        if unavailable {
+            StoreError::Unavailable {
+                message: e.to_string(),
+                source: Some(e),
+            }
+        } else {
+            StoreError::Database(e)
+        }
+    }
+}
+
+/// Codes that mean "not now", never "your request is wrong": SQLite's busy and locked (with their
+/// extended codes), and PostgreSQL's connection exceptions (class 08), operator intervention
+/// such as a shutdown or a terminated backend (57P01–57P05), and insufficient resources (class
+/// 53). A running app meets 57P01 first when PostgreSQL stops: its pooled connections are
+/// terminated before new ones are refused.
+fn is_unavailable(code: Option<&str>) -> bool {
+    let Some(code) = code else {
+        return false;
+    };
+    matches!(code, "5" | "6" | "517" | "261" | "262" | "773")
+        || (code.len() == 5
+            && (code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")))
 }
 
 #[derive(Debug, Clone)]
@@ -158,7 +185,7 @@ impl Store {
             DatabaseLocation::Sqlite(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                     std::fs::create_dir_all(parent).map_err(|e| {
-                        StoreError::Unavailable(format!("{}: {e}", parent.display()))
+                        StoreError::unavailable(format!("{}: {e}", parent.display()))
                     })?;
                 }
                 let options =
@@ -247,7 +274,7 @@ impl Store {
 fn migrate_error(e: sqlx::migrate::MigrateError) -> StoreError {
     match e {
         sqlx::migrate::MigrateError::Execute(inner) => StoreError::from(inner),
-        other => StoreError::Unavailable(format!("migrations failed: {other}")),
+        other => StoreError::unavailable(format!("migrations failed: {other}")),
     }
 }
 
@@ -261,6 +288,24 @@ pub fn now_millis() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outages_are_unavailable_and_mistakes_are_not() {
+        for code in ["57P01", "57P03", "08006", "08001", "53300", "5", "517"] {
+            assert!(is_unavailable(Some(code)), "{code}");
+        }
+        for code in ["23505", "42601", "22P02", "19", "2067"] {
+            assert!(!is_unavailable(Some(code)), "{code}");
+        }
+        assert!(!is_unavailable(None));
+        assert!(matches!(
+            StoreError::from(sqlx::Error::PoolTimedOut),
+            StoreError::Unavailable {
+                source: Some(_),
+                ..
+            }
+        ));
+    }
 
     #[test]
     fn database_urls() {

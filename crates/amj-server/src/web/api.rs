@@ -92,7 +92,7 @@ pub async fn search_jira_users(
             &format!("/rest/api/3/user/search?query={encoded}&maxResults=20"),
         )
         .await
-        .map_err(|e| AppError::JiraUnavailable(e.to_string()))?;
+        .map_err(AppError::jira(super::error::JiraAction::SearchUsers))?;
     let items = found
         .as_array()
         .map(|users| {

@@ -203,7 +203,7 @@ pub async fn create_asset(
         .map_err(single)?;
     let asset = created
         .first()
-        .ok_or_else(|| AppError::Internal("no asset created".into()))?;
+        .ok_or_else(|| AppError::internal_msg("no asset created"))?;
     Ok((StatusCode::CREATED, Json(asset_json(&model, asset))))
 }
 
@@ -312,7 +312,7 @@ async fn update(
         .map_err(single)?;
     let asset = updated
         .first()
-        .ok_or_else(|| AppError::Internal("no asset updated".into()))?;
+        .ok_or_else(|| AppError::internal_msg("no asset updated"))?;
     Ok(Json(asset_json(&model, asset)))
 }
 
@@ -775,13 +775,13 @@ async fn fetch_issue(state: &AppState, caller: &Caller, issue: &Json_) -> ApiRes
                 code: "issue_not_found",
                 message: format!("Jira has no issue {id_or_key} (or the app cannot see it)"),
             },
-            other => AppError::JiraUnavailable(other.to_string()),
+            other => AppError::jira(super::error::JiraAction::ReadIssue)(other),
         })?;
     let id = body["id"]
         .as_str()
         .and_then(|s| s.parse::<i64>().ok())
         .or_else(|| body["id"].as_i64())
-        .ok_or_else(|| AppError::JiraUnavailable("Jira's issue had no id".into()))?;
+        .ok_or_else(|| AppError::internal_msg("Jira's issue had no id"))?;
     Ok(IssueRef {
         id,
         key: body["key"].as_str().unwrap_or_default().to_owned(),

@@ -231,7 +231,7 @@ impl AdminCache {
                 Some(&body),
             )
             .await
-            .map_err(|e| AppError::JiraUnavailable(e.to_string()))?;
+            .map_err(AppError::jira(super::error::JiraAction::CheckPermissions))?;
         let admin = answer["globalPermissions"]
             .as_array()
             .is_some_and(|granted| granted.iter().any(|p| p == "ADMINISTER"));

@@ -103,3 +103,40 @@ impl FromRequestParts<AppState> for ApiAuth {
             .map(ApiAuth)
     }
 }
+
+/// An admin page: a signed iframe URL, and a user whom Jira calls a site admin. Jira shows admin
+/// pages only to admins, but a signed URL works for whoever holds it, so the app checks too
+/// (Atlassian's security requirements ask for exactly this).
+pub struct AdminIframeAuth(pub Authenticated);
+
+impl FromRequestParts<AppState> for AdminIframeAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let accept = parts
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let IframeAuth(auth) = IframeAuth::from_request_parts(parts, state).await?;
+        let admin = match auth.account_id.as_deref() {
+            Some(account_id) => state
+                .admins
+                .is_site_admin(state, &auth.tenant, account_id)
+                .await
+                .map_err(|e| e.for_browser(accept.as_deref()))?,
+            None => false,
+        };
+        if !admin {
+            return Err(AppError::Forbidden {
+                code: "admin_required",
+                message: "only Jira site admins can open the app's settings".into(),
+            }
+            .for_browser(accept.as_deref()));
+        }
+        Ok(AdminIframeAuth(auth))
+    }
+}

@@ -234,7 +234,7 @@ async fn installed_inner(
 ) -> Result<StatusCode, AppError> {
     let request = read_request(&state, LifecycleEvent::Installed, &uri, &headers, &body)?;
     let claims = verify_install_token(&state, &request, &uri).await?;
-    #[cfg(debug_assertions)]
+    #[cfg(feature = "fault-injection")]
     let request = inject_ignored_rotation(&state, request).await?;
     let install = InstallRequest {
         payload: &request.payload,
@@ -265,9 +265,9 @@ async fn installed_inner(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The March-2022 bug, on demand (debug builds only): a rotation is acknowledged but the site
+/// The March-2022 bug, on demand (`fault-injection` builds only): a rotation is acknowledged but the site
 /// keeps its old secret, so every later request from Jira fails.
-#[cfg(debug_assertions)]
+#[cfg(feature = "fault-injection")]
 async fn inject_ignored_rotation(
     state: &AppState,
     mut request: LifecycleRequest,

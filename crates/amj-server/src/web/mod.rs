@@ -166,6 +166,10 @@ pub fn build_app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(1024 * 1024))
         .with_state(state.clone())
         .layer(axum::middleware::map_response_with_state(realm, name_realm))
+        .layer(axum::middleware::map_response_with_state(
+            SecurityHeaders::for_base_url(state.config.base_url.scheme()),
+            security_headers,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state.monitor),
             status::track_http,
@@ -236,11 +240,16 @@ fn ops_routes(separate: bool) -> Router<AppState> {
 
 /// The router of `--ops-bind`: metrics and health only, for a port that is not public.
 pub fn build_ops_app(state: AppState) -> Router {
+    let policy = SecurityHeaders::for_base_url(state.config.base_url.scheme());
     Router::new()
         .route("/metrics", get(status::metrics))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(state)
+        .layer(axum::middleware::map_response_with_state(
+            policy,
+            security_headers,
+        ))
 }
 
 fn api_routes() -> Router<AppState> {
@@ -257,6 +266,48 @@ async fn name_realm(
         response
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, realm);
+    }
+    response
+}
+
+/// What every answer carries, errors and fallbacks included.
+#[derive(Clone, Copy)]
+struct SecurityHeaders {
+    /// Only over https: a browser that saw HSTS from a plain-http demo would refuse it later.
+    hsts: bool,
+}
+
+impl SecurityHeaders {
+    fn for_base_url(scheme: &str) -> Self {
+        Self {
+            hsts: scheme == "https",
+        }
+    }
+}
+
+/// `Cache-Control: no-store` unless a handler chose its own caching (static files, which hold
+/// no data): every other answer is a site's data, an error about it, or a token-bearing page.
+async fn security_headers(
+    axum::extract::State(policy): axum::extract::State<SecurityHeaders>,
+    mut response: Response,
+) -> Response {
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if policy.hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     response
 }

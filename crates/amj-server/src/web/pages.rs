@@ -3,7 +3,7 @@
 
 use super::AppState;
 use super::error::AppError;
-use super::extract::IframeAuth;
+use super::extract::{AdminIframeAuth, IframeAuth};
 use crate::auth::{Authenticated, unix_now};
 use crate::store::auth_history::HOUR_MILLIS;
 use crate::timefmt::utc;
@@ -36,8 +36,7 @@ fn context_token(state: &AppState, auth: &Authenticated) -> Result<String, AppEr
         context: None,
         jti: None,
     };
-    sign_hs256(&claims, auth.tenant.shared_secret.expose().as_bytes())
-        .map_err(|e| AppError::Internal(e.to_string()))
+    sign_hs256(&claims, auth.tenant.shared_secret.expose().as_bytes()).map_err(AppError::internal)
 }
 
 fn origin(url: &str) -> Option<String> {
@@ -70,23 +69,13 @@ fn render_page(
     auth: &Authenticated,
     page: &impl Template,
 ) -> Result<Response, AppError> {
-    let html = page
-        .render()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let html = page.render().map_err(AppError::internal)?;
     let mut response = Html(html).into_response();
     let headers = response.headers_mut();
-    let csp = HeaderValue::from_str(&content_security_policy(state, auth))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let csp =
+        HeaderValue::from_str(&content_security_policy(state, auth)).map_err(AppError::internal)?;
+    // Caching, referrer and sniffing headers come from `web::security_headers`, for every answer.
     headers.insert(header::CONTENT_SECURITY_POLICY, csp);
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
     Ok(response)
 }
 
@@ -155,7 +144,7 @@ pub async fn assets_page_html(
     assets_page(state, auth, query)
         .await?
         .render()
-        .map_err(|e| AppError::Internal(e.to_string()))
+        .map_err(AppError::internal)
 }
 
 async fn assets_page<'a>(
@@ -339,7 +328,7 @@ struct AdminPage<'a> {
 
 pub async fn admin(
     State(state): State<AppState>,
-    IframeAuth(auth): IframeAuth,
+    AdminIframeAuth(auth): AdminIframeAuth,
 ) -> Result<Response, AppError> {
     let tenant = &auth.tenant;
     let health = state.counters.tenant(tenant.id);
@@ -416,7 +405,6 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
         [
             (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=300"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
         body,
     )

@@ -44,11 +44,7 @@ pub async fn track_http(
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, AppError> {
     let (idle, in_use) = state.store.pool_usage();
     state.monitor.metrics.set_pool(idle, in_use);
-    let text = state
-        .monitor
-        .metrics
-        .encode()
-        .map_err(|e| AppError::Internal(format!("could not encode the metrics: {e}")))?;
+    let text = state.monitor.metrics.encode().map_err(AppError::internal)?;
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -156,9 +152,7 @@ pub async fn status_page(State(state): State<AppState>) -> Result<Response, AppE
         recent: page.recent_incidents.iter().map(view).collect(),
         generated: utc(page.generated_at),
     };
-    let html = template
-        .render()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let html = template.render().map_err(AppError::internal)?;
     let mut response = Html(html).into_response();
     let headers = response.headers_mut();
     // A public page, framed by no one.

@@ -9,8 +9,13 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 
 /// Every API route, with placeholders for the victim's identifiers and a plausible body.
-const ROUTES: &[(&str, &str, Option<&str>)] = &[
+pub const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/api/v1/schemas", None),
+    (
+        "POST",
+        "/api/v1/schemas",
+        Some(r#"{"key":"ZZ","name":"stolen"}"#),
+    ),
     ("GET", "/api/v1/schemas/{schema}", None),
     (
         "PUT",
@@ -117,6 +122,7 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("DELETE", "/api/v1/assets/{key}/issues/{issue}", None),
     ("GET", "/api/v1/issues/{issue}/assets", None),
     ("GET", "/api/v1/tokens", None),
+    ("POST", "/api/v1/tokens", Some(r#"{"name":"stolen"}"#)),
     ("DELETE", "/api/v1/tokens/{token}", None),
 ];
 

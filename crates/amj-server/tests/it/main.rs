@@ -10,6 +10,7 @@ mod asset_store_contract;
 mod assets_api;
 mod bad_input;
 mod cli;
+mod hardening;
 mod isolation;
 mod jira_client;
 mod lifecycle;

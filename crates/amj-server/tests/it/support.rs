@@ -94,6 +94,17 @@ impl TestDb {
         .unwrap()
     }
 
+    /// The same database reached at another location (a proxy); cleaning it up is the
+    /// original's job.
+    pub fn at(&self, location: DatabaseLocation) -> TestDb {
+        TestDb {
+            location,
+            master_key: self.master_key.clone(),
+            sqlite_dir: None,
+            pg_admin: None,
+        }
+    }
+
     pub async fn cleanup(self) {
         if let Some(dir) = &self.sqlite_dir {
             let _ = std::fs::remove_dir_all(dir);
@@ -233,4 +244,23 @@ pub async fn error_code(response: reqwest::Response) -> String {
         .as_str()
         .unwrap_or_default()
         .to_owned()
+}
+
+/// Polls `condition` until it holds, failing the test after `bound`.
+pub async fn wait_until<F, Fut>(bound: std::time::Duration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + bound;
+    loop {
+        if condition().await {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the condition did not hold within {bound:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
