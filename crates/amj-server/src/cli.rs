@@ -168,7 +168,8 @@ pub async fn run_incident(args: crate::incident_cli::IncidentArgs) -> anyhow::Re
 pub struct QueryArgs {
     /// The AQL query, e.g. 'objectType = Laptop AND Owner IS EMPTY ORDER BY label'.
     pub aql: String,
-    /// The site's clientKey or base URL (https://example.atlassian.net).
+    /// The site: its name as `amj demo` prints it (acme), its base URL
+    /// (https://acme.atlassian.net) or its clientKey.
     #[arg(long)]
     pub site: String,
     /// The schema's key; optional when the query says objectSchema = KEY or the site has one.
@@ -714,6 +715,10 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     println!("Asset Management for Jira is running inside a simulated Jira.");
     println!();
     println!("  Open {}/sites/acme", sim.base_url());
+    println!(
+        "  The app's Assets page there: {}/sites/acme/apps/assets",
+        sim.base_url()
+    );
     println!();
     println!("  app:  {base} (descriptor at /atlassian-connect.json)");
     println!("  ops:  {base}/status (status page) and {base}/metrics (Prometheus)");
@@ -877,12 +882,7 @@ pub async fn run_query(args: QueryArgs) -> anyhow::Result<()> {
 async fn query_command(store: &Store, args: &QueryArgs) -> anyhow::Result<()> {
     use crate::query::{QueryError, QueryRequest};
     let site = args.site.trim();
-    let tenant = match store.tenant_by_client_key(site).await? {
-        Some(tenant) => tenant,
-        None => store.tenant_by_base_url(site).await?.ok_or_else(|| {
-            anyhow::anyhow!("--site: no installed site has clientKey or base URL {site:?}")
-        })?,
-    };
+    let tenant = find_site(store, site).await?;
     let explain = |e: QueryError| -> anyhow::Error {
         match e {
             QueryError::Aql { error, query } => anyhow::anyhow!("{}", error.render(&query)),
@@ -1150,4 +1150,28 @@ fn write_private_file(path: &Path, text: &str) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", path.display()))?;
     file.write_all(text.as_bytes())?;
     Ok(())
+}
+
+/// A site by whatever an operator has at hand: its clientKey, its base URL, or its name.
+async fn find_site(store: &Store, site: &str) -> anyhow::Result<crate::store::Tenant> {
+    if let Some(tenant) = store.tenant_by_client_key(site).await? {
+        return Ok(tenant);
+    }
+    if let Some(tenant) = store.tenant_by_base_url(site).await? {
+        return Ok(tenant);
+    }
+    let mut named = store.tenants_named(site).await?;
+    match named.len() {
+        1 => Ok(named.remove(0)),
+        0 => bail!("--site: no installed site is named {site:?} or has that clientKey or base URL"),
+        _ => bail!(
+            "--site: {} installed sites are named {site:?}; give one's base URL instead: {}",
+            named.len(),
+            named
+                .iter()
+                .map(|t| t.base_url.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }

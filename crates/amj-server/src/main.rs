@@ -9,10 +9,18 @@ use std::process::ExitCode;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Servers log their routine at INFO; a one-shot command's output is its answer, so it logs
+    // only warnings unless RUST_LOG asks for more.
+    let default_filter = match cli.command {
+        Command::Serve(_) | Command::Demo(_) | Command::JiraSim(_) | Command::Probe(_) => {
+            "info,sqlx=warn"
+        }
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -33,7 +41,9 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Some messages (an AQL error's caret excerpt) already begin with "error:".
+            let text = format!("{e:#}");
+            eprintln!("error: {}", text.strip_prefix("error: ").unwrap_or(&text));
             ExitCode::FAILURE
         }
     }

@@ -458,6 +458,22 @@ impl Store {
         Ok(rows)
     }
 
+    /// The installed tenants whose site is called `name`, as people say it: `acme` for
+    /// `https://acme.atlassian.net` and for the simulator's `http://127.0.0.1:8081/sites/acme`.
+    /// Compared in Rust, not SQL: operators call it, and a site's name is not stored.
+    pub async fn tenants_named(&self, name: &str) -> Result<Vec<Tenant>, StoreError> {
+        let rows: Vec<TenantRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(concat!("SELECT ", tenant_columns!(), " FROM tenant WHERE installed = TRUE ORDER BY id"))
+                .fetch_all(pool)
+                .await?
+        });
+        let wanted = name.trim().to_ascii_lowercase();
+        rows.into_iter()
+            .filter(|r| site_name(&r.base_url).is_some_and(|n| n == wanted))
+            .map(|r| self.decrypt_row(r))
+            .collect()
+    }
+
     /// How many sites are installed: for the demo banner, status and service metrics.
     pub async fn count_installed_tenants(&self) -> Result<i64, StoreError> {
         let (count,): (i64,) = on_db!(self.db(), pool => {
@@ -478,4 +494,43 @@ async fn notify_changed(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// A site's short name: the first label of an `*.atlassian.net`-style host, or the last path
+/// segment of a base URL that has a path (the simulator's `/sites/<name>`).
+pub fn site_name(base_url: &str) -> Option<String> {
+    let url = url::Url::parse(base_url).ok()?;
+    let last_segment = url
+        .path_segments()
+        .and_then(|mut segments| segments.rfind(|s| !s.is_empty()).map(str::to_owned));
+    if let Some(segment) = last_segment {
+        return Some(segment.to_ascii_lowercase());
+    }
+    match url.host()? {
+        url::Host::Domain(host) => host.split('.').next().map(str::to_ascii_lowercase),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod site_name_tests {
+    use super::site_name;
+
+    #[test]
+    fn names_as_people_say_them() {
+        assert_eq!(
+            site_name("https://acme.atlassian.net").as_deref(),
+            Some("acme")
+        );
+        assert_eq!(
+            site_name("https://Acme.atlassian.net/").as_deref(),
+            Some("acme")
+        );
+        assert_eq!(
+            site_name("http://127.0.0.1:8081/sites/globex").as_deref(),
+            Some("globex")
+        );
+        assert_eq!(site_name("http://127.0.0.1:8081"), None);
+        assert_eq!(site_name("not a url"), None);
+    }
 }

@@ -432,7 +432,7 @@ async fn amj_query_searches_from_the_command_line() {
             .args(["--database-url", &format!("sqlite://{}", path.display())])
             .args(["--secret-key-file", key_file.to_str().unwrap()])
             .args(args)
-            .env("RUST_LOG", "error");
+            .env_remove("RUST_LOG");
         let out = command.output().unwrap();
         (
             out.status.success(),
@@ -477,7 +477,14 @@ async fn amj_query_searches_from_the_command_line() {
             stderr.contains("error:") && stderr.contains('^'),
             "{stderr}"
         );
+        assert!(!stderr.contains("error: error:"), "{stderr}");
+        assert!(!stderr.contains(" INFO "), "no routine logs: {stderr}");
     }
+    // By the site's name, as the demo prints it (`acme` for `…/sites/acme`).
+    let name = base_url.trim_end_matches('/').rsplit('/').next().unwrap();
+    let (ok, stdout, stderr) = run(&["--site", name, "--limit", "1", "objectType = Laptop"]);
+    assert!(ok, "--site {name}: {stderr}");
+    assert!(stdout.starts_with("IT-"), "{stdout}");
     let (ok, _, stderr) = run(&["--site", "nobody", "Name = x"]);
     assert!(!ok);
     assert!(stderr.contains("--site"), "{stderr}");
