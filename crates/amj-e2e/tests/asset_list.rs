@@ -119,23 +119,26 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
             violations.is_empty(),
             "axe, after a search: {violations:#?}"
         );
-        // The check can fail: an image without alternative text is a critical violation.
-        browser
-            .driver
-            .execute(
-                "var i = document.createElement('img'); i.src = 'data:,'; i.id = 'no-alt'; document.body.appendChild(i);",
-                Vec::new(),
-            )
-            .await?;
-        let violations = browser.axe_violations().await?;
-        assert!(
-            violations.iter().any(|v| v.contains("image-alt")),
-            "{violations:?}"
-        );
-        browser
-            .driver
-            .execute("document.getElementById('no-alt').remove();", Vec::new())
-            .await?;
+        // The check can fail: an image without alternative text is a critical violation. Only
+        // where the check runs (a machine without Node.js skips it, and so this).
+        if browser.axe_available() {
+            browser
+                .driver
+                .execute(
+                    "var i = document.createElement('img'); i.src = 'data:,'; i.id = 'no-alt'; document.body.appendChild(i);",
+                    Vec::new(),
+                )
+                .await?;
+            let violations = browser.axe_violations().await?;
+            assert!(
+                violations.iter().any(|v| v.contains("image-alt")),
+                "{violations:?}"
+            );
+            browser
+                .driver
+                .execute("document.getElementById('no-alt').remove();", Vec::new())
+                .await?;
+        }
 
         // Keyboard only: clear the search, then Tab to the Key header, sort, and page forward.
         input.clear().await?;
