@@ -19,8 +19,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 pub const MINUTE_MILLIS: i64 = 60_000;
 /// The per-site memory bound: beyond it the sites seen least recently are forgotten.
 pub const MAX_TRACKED_SITES: usize = 100_000;
-/// The global baseline covers a day.
-const BASELINE_MINUTES: i64 = 24 * 60;
+/// The global baseline covers a day (the Prometheus rule's `[1d]`).
+pub const BASELINE_MINUTES: i64 = 24 * 60;
 
 /// Thresholds, from configuration. The defaults are the ones the runbook explains.
 #[derive(Debug, Clone, PartialEq)]

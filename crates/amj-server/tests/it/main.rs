@@ -4,6 +4,7 @@
 // A failed unwrap is how a test helper fails its test; the no-unwrap rule is for request paths.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod alert_rules_agree;
 mod aql_api;
 mod aql_differential;
 mod asset_store_contract;
