@@ -49,6 +49,15 @@ async fn authenticate(
     Ok(auth)
 }
 
+/// What the caller accepts, read before authentication so a refusal can be a readable page.
+fn accept_header(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// A module page loaded in a Jira iframe: `?jwt=` (or the header), exact qsh.
 pub struct IframeAuth(pub Authenticated);
 
@@ -60,11 +69,7 @@ impl FromRequestParts<AppState> for IframeAuth {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         // A browser in an iframe gets a readable page; API clients keep the JSON problem body.
-        let accept = parts
-            .headers
-            .get(axum::http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let accept = accept_header(parts);
         authenticate(parts, state, RouteKind::Iframe, true)
             .await
             .map(IframeAuth)
@@ -116,11 +121,7 @@ impl FromRequestParts<AppState> for AdminIframeAuth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let accept = parts
-            .headers
-            .get(axum::http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let accept = accept_header(parts);
         let IframeAuth(auth) = IframeAuth::from_request_parts(parts, state).await?;
         let admin = match auth.account_id.as_deref() {
             Some(account_id) => state

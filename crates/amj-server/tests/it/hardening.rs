@@ -342,32 +342,14 @@ async fn a_database_outage_is_a_503_on_every_asset_route() {
         .get(&format!("/api/v1/assets/{}", fixture.key))
         .await;
     assert_eq!(response.status(), 401, "no credentials is still a 401");
-    let (status, _) = api
-        .call(
-            "GET",
-            &format!("/api/v1/assets/{}", fixture.key),
-            &api.admin,
-            None,
-        )
-        .await;
-    assert_eq!(status, 503);
+    let Auth::Jwt(admin_token) = &api.admin else {
+        unreachable!("the admin calls with a context JWT")
+    };
     let raw = api
         .app
-        .http
-        .get(format!(
-            "{}/api/v1/assets/{}",
-            api.app.base_url, fixture.key
-        ))
-        .header(
-            "Authorization",
-            match &api.admin {
-                Auth::Jwt(t) => format!("JWT {t}"),
-                _ => unreachable!(),
-            },
-        )
-        .send()
-        .await
-        .unwrap();
+        .get_with_jwt(&format!("/api/v1/assets/{}", fixture.key), admin_token)
+        .await;
+    assert_eq!(raw.status(), 503);
     assert_eq!(raw.headers()["retry-after"], "5");
 
     // The database comes back on the same address: the app recovers without a restart.
@@ -389,38 +371,27 @@ async fn a_database_outage_is_a_503_on_every_asset_route() {
     db.cleanup().await;
 }
 
-/// Runs the futures concurrently on this task and collects their outputs in order.
+/// Runs the futures concurrently on this task and collects their outputs in order (the
+/// workspace has no `futures` crate for one test).
 async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut set = Vec::new();
-    for f in futures {
-        set.push(Box::pin(f));
-    }
-    let mut out = Vec::with_capacity(set.len());
-    // Poll all of them together: a select over pinned futures without another dependency.
-    let mut pending: Vec<Option<std::pin::Pin<Box<F>>>> = set.into_iter().map(Some).collect();
-    let mut results: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
+    let mut pending: Vec<Option<std::pin::Pin<Box<F>>>> =
+        futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut results: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {
-        let mut all_done = true;
-        for (i, slot) in pending.iter_mut().enumerate() {
-            if let Some(f) = slot {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => {
-                        results[i] = Some(v);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => all_done = false,
-                }
+        for (slot, result) in pending.iter_mut().zip(results.iter_mut()) {
+            if let Some(f) = slot
+                && let std::task::Poll::Ready(v) = f.as_mut().poll(cx)
+            {
+                *result = Some(v);
+                *slot = None;
             }
         }
-        if all_done {
+        if pending.iter().all(Option::is_none) {
             std::task::Poll::Ready(())
         } else {
             std::task::Poll::Pending
         }
     })
     .await;
-    for r in results {
-        out.push(r.unwrap());
-    }
-    out
+    results.into_iter().map(Option::unwrap).collect()
 }
