@@ -137,7 +137,7 @@ pub struct Webhook {
     pub exclude_body: bool,
 }
 
-/// A `jiraEntityProperties` module (PROTOCOL.md §1.4): asks Jira to index values of an entity
+/// A `jiraEntityProperties` module (docs/CONNECT.md §1.4): asks Jira to index values of an entity
 /// property so that JQL can search them, as `issue.property[<propertyKey>].<objectName>` or by
 /// alias. Jira indexes nothing an installed app has not declared here, so a property the app writes
 /// but forgot to declare is silently unsearchable: declaring it is part of the contract.
@@ -446,7 +446,8 @@ impl DescriptorBuilder {
 }
 
 impl Descriptor {
-    /// The rules a host applies before installing (PROTOCOL.md §1), each failure named precisely.
+    /// The rules a host applies before installing (docs/CONNECT.md §1), each failure named
+    /// precisely.
     pub fn validate(&self) -> Result<(), Vec<String>> {
         let mut problems = Vec::new();
         let key_ok = !self.key.is_empty()

@@ -71,8 +71,8 @@ impl KeyServers {
         }
     }
 
-    /// The servers to try, in order (PROTOCOL.md §3.3). The fallback URLs get `/{kid}` appended
-    /// too; ACE 11.5.3 forgets that, so its fallback can never succeed.
+    /// The servers to try, in order (docs/CONNECT.md §3.3). The fallback URLs get `/{kid}`
+    /// appended too; ACE 11.5.3 forgets that, so its fallback can never succeed.
     pub fn candidates(&self, tenant_base_url: &str) -> Vec<String> {
         match self {
             KeyServers::Fixed(url) => vec![url.clone()],

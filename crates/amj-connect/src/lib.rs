@@ -1,4 +1,4 @@
-//! The Atlassian Connect protocol, as `../shared/connect/PROTOCOL.md` specifies it.
+//! The Atlassian Connect protocol, as `docs/CONNECT.md` summarises it.
 //!
 //! This crate knows tokens, query-string hashes, lifecycle payloads, install keys and the
 //! descriptor. It knows nothing about assets, storage or HTTP routing, so the server and the Jira

@@ -1,5 +1,5 @@
 //! Lifecycle payloads (`installed`, `uninstalled`, `enabled`, `disabled`) and the checks that come
-//! before any key is fetched (PROTOCOL.md §3.4 steps 1 and 2).
+//! before any key is fetched (docs/CONNECT.md §3.4 steps 1 and 2).
 
 use crate::error::{AuthError, AuthReason};
 use crate::install_keys::{InstallKeyStore, validate_kid};
@@ -88,7 +88,7 @@ impl fmt::Debug for LifecyclePayload {
 pub struct PayloadError(pub String);
 
 impl LifecyclePayload {
-    /// Step 1 of PROTOCOL.md §3.4: parse and check the body before looking at the token.
+    /// Step 1 of docs/CONNECT.md §3.4: parse and check the body before looking at the token.
     pub fn parse(
         body: &[u8],
         expected_event: LifecycleEvent,
@@ -300,7 +300,7 @@ pub enum LifecycleAuthError {
     ClientKeyMismatch,
 }
 
-/// Steps 4 to 6 of PROTOCOL.md §3.4 for `installed` and `uninstalled`: RS256 only, `kid`
+/// Steps 4 to 6 of docs/CONNECT.md §3.4 for `installed` and `uninstalled`: RS256 only, `kid`
 /// required and validated, key from Atlassian's key server (never from the token), then signature,
 /// times, audience, exact qsh, and `iss` equal to the body's `clientKey`.
 pub async fn verify_signed_lifecycle(

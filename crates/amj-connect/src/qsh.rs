@@ -1,6 +1,6 @@
 //! The query string hash (`qsh`): binds a token to one method, path and query.
 //!
-//! The algorithm follows PROTOCOL.md §4.4 exactly. Every vector in that section is a unit test
+//! The algorithm follows docs/CONNECT.md §4.4 exactly. Every vector in that section is a unit test
 //! below, because a single byte of difference means every request from Jira is rejected.
 
 use std::borrow::Cow;
@@ -130,7 +130,7 @@ fn percent_encode_into(input: &str, out: &mut String) {
 mod tests {
     use super::*;
 
-    /// (method, url, app base path, canonical request, qsh) from PROTOCOL.md §4.4.
+    /// (method, url, app base path, canonical request, qsh) from docs/CONNECT.md §4.4.
     const VECTORS: &[(&str, &str, &str, &str, &str)] = &[
         (
             "GET",

@@ -7,10 +7,11 @@
 use amj_connect::install_keys::{HttpInstallKeyStore, KeyServers};
 use amj_jira_sim::{AppTarget, Sim};
 use amj_server::config::AppConfig;
-use amj_server::crypto::MasterKey;
-use amj_server::store::{DatabaseLocation, Store};
-use amj_server::web::{AppState, build_app, serve};
+use amj_server::web::{AppState, RunningApp};
+use amj_store::crypto::MasterKey;
+use amj_store::{DatabaseLocation, Store};
 use anyhow::{Context, bail};
+use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -37,8 +38,17 @@ fn random_tag() -> String {
 
 /// A headless Chromium session driven over WebDriver, with its own ChromeDriver process and a
 /// fresh profile folder.
+///
+/// Dropping it (a failed test unwinds without calling [`Browser::quit`]) still ends ChromeDriver
+/// and every Chromium process it started: ChromeDriver runs in a process group of its own, and
+/// the whole group is killed. Without that, a failed run left both running.
 pub struct Browser {
     pub driver: WebDriver,
+    processes: BrowserProcesses,
+}
+
+/// ChromeDriver (leader of its own process group, holding Chromium) and the profile folder.
+struct BrowserProcesses {
     chromedriver: Child,
     profile: PathBuf,
 }
@@ -63,6 +73,7 @@ impl Browser {
             listener.local_addr()?.port()
         };
         let child = Command::new(&chromedriver)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -97,8 +108,10 @@ impl Browser {
             .context("cannot open a Chromium session")?;
         Ok(Some(Browser {
             driver,
-            chromedriver: child,
-            profile,
+            processes: BrowserProcesses {
+                chromedriver: child,
+                profile,
+            },
         }))
     }
 
@@ -116,11 +129,19 @@ impl Browser {
         eprintln!("browser artifacts saved in {}", dir.display());
     }
 
-    pub async fn quit(mut self) {
+    /// Ends the WebDriver session politely; dropping the browser then ends the processes.
+    pub async fn quit(self) {
         let _ = self.driver.clone().quit().await;
-        let _ = self.chromedriver.kill();
-        let _ = self.chromedriver.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+
+    /// ChromeDriver's process id, which is also the id of the process group holding Chromium.
+    pub fn process_group(&self) -> u32 {
+        self.processes.chromedriver.id()
+    }
+
+    /// The browser's profile folder, which appears on the command line of every Chromium process.
+    pub fn profile_dir(&self) -> &std::path::Path {
+        &self.processes.profile
     }
 
     /// Whether the accessibility check really runs here (axe-core could be installed). A test's
@@ -211,7 +232,7 @@ pub struct Stack {
     pub app: AppTarget,
     pub state: AppState,
     dir: PathBuf,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    running: RunningApp,
 }
 
 impl Stack {
@@ -233,15 +254,8 @@ impl Stack {
         config.ap_js_url = sim.ap_js_url();
         configure(&mut config);
         let keys = HttpInstallKeyStore::new(KeyServers::Fixed(sim.key_server_url()))?;
-        let state = AppState::new(config, store, Arc::new(keys))?;
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let router = build_app(state.clone());
-        tokio::spawn(async move {
-            let _ = serve(listener, router, async move {
-                let _ = rx.await;
-            })
-            .await;
-        });
+        let state = AppState::start(config, store, Arc::new(keys))?;
+        let running = RunningApp::spawn(listener, state.clone())?;
         // Jira installs from the descriptor; so does the simulator.
         let app = sim
             .register_app(&format!("{base_url}/atlassian-connect.json"))
@@ -251,7 +265,7 @@ impl Stack {
             app,
             state,
             dir,
-            shutdown: Some(tx),
+            running,
         })
     }
 
@@ -260,8 +274,8 @@ impl Stack {
     pub async fn seeded_site(
         &self,
         name: &str,
-        plan: &amj_server::seed::SeedPlan,
-    ) -> anyhow::Result<(amj_jira_sim::Site, amj_server::store::Tenant)> {
+        plan: &amj_bench::seed::SeedPlan,
+    ) -> anyhow::Result<(amj_jira_sim::Site, amj_store::Tenant)> {
         self.sim.add_site(name);
         let status = self.sim.install(name, &self.app).await?;
         anyhow::ensure!(status == 204, "installing on {name} answered {status}");
@@ -272,17 +286,54 @@ impl Stack {
             .tenant_by_client_key(&site.client_key)
             .await?
             .context("the installed site is not stored")?;
-        amj_server::seed::seed_site(&self.state.store, tenant.id, plan).await?;
+        amj_bench::seed::seed_site(&self.state.store, tenant.id, plan).await?;
         Ok((site, tenant))
     }
 
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        self.state.store.close().await;
+    pub async fn stop(self) {
+        let _ = self.running.stop().await;
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // thirtyfour ends an unquit session synchronously when its last handle drops, which
+        // blocked a failed test for over a minute; the whole process group is killed below
+        // anyway, so that handle is kept (a few bytes, for the rest of the test process).
+        std::mem::forget(self.driver.clone());
+    }
+}
+
+impl Drop for BrowserProcesses {
+    fn drop(&mut self) {
+        // `kill -KILL -<pgid>` reaches Chromium and its helpers, which ChromeDriver alone would
+        // leave orphaned.
+        let group = format!("-{}", self.chromedriver.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.chromedriver.kill();
+        let _ = self.chromedriver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// The ids of the live processes whose command line mentions `needle`.
+pub fn processes_mentioning(needle: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains(needle))
+        })
+        .collect()
 }
 
 /// axe-core's script, installed from the lockfile on first use; `None` when it cannot be had.

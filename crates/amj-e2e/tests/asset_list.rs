@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use amj_bench::seed::SeedPlan;
 use amj_e2e::{Browser, Stack};
-use amj_server::seed::SeedPlan;
 use std::time::{Duration, Instant};
 use thirtyfour::prelude::*;
 
@@ -53,7 +53,7 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
     let stack = Stack::start().await.unwrap();
     let result = async {
         let mut plan = SeedPlan::demo();
-        plan.issues = vec![amj_server::store::links::IssueRef {
+        plan.issues = vec![amj_store::links::IssueRef {
             id: 10001,
             key: "AM-1".into(),
             summary: "Laptop for the new designer".into(),

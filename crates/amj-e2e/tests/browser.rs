@@ -360,3 +360,33 @@ async fn the_ap_bridge_resizes_flags_and_navigates() {
     stack.stop().await;
     result.unwrap();
 }
+
+/// A test that fails unwinds past `quit`; its browser must still leave no process behind.
+#[tokio::test]
+async fn a_browser_dropped_without_quit_leaves_no_process_behind() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    browser.driver.goto("about:blank").await.unwrap();
+    let profile = browser.profile_dir().display().to_string();
+    let chromedriver = browser.process_group();
+    assert!(
+        !amj_e2e::processes_mentioning(&profile).is_empty(),
+        "the control: Chromium runs with its profile on the command line"
+    );
+    drop(browser);
+    // Killed processes are reaped by their parent; allow a moment for that, with a bound.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = amj_e2e::processes_mentioning(&profile);
+        let driver_alive = std::path::Path::new(&format!("/proc/{chromedriver}")).exists();
+        if left.is_empty() && !driver_alive {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running after drop: chromedriver {driver_alive}, chromium {left:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -3,8 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use amj_bench::seed::SeedPlan;
 use amj_e2e::{Browser, Stack};
-use amj_server::seed::SeedPlan;
 use std::time::{Duration, Instant};
 use thirtyfour::prelude::*;
 

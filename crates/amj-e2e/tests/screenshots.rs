@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use amj_bench::seed::{SeedPlan, seed_site};
 use amj_e2e::{Browser, Stack};
-use amj_server::seed::{SeedPlan, seed_site};
 use std::path::PathBuf;
 use std::time::Duration;
 use thirtyfour::prelude::*;
@@ -61,7 +61,7 @@ async fn screenshots_of_every_page_in_light_and_dark() {
             .flatten()
             .and_then(|id| id.parse().ok())
             .expect("AM-1");
-        plan.issues = vec![amj_server::store::links::IssueRef {
+        plan.issues = vec![amj_store::links::IssueRef {
             id: issue_id,
             key: "AM-1".into(),
             summary: "Laptop for the new designer".into(),

@@ -3,15 +3,15 @@
 //! values, reference targets, versions) inside its transaction, and this layer joins them: it
 //! resolves names, computes history, and names the row of a bulk request that failed.
 
-use crate::store::assets::{AssetChange, AssetRecord, NewAsset};
-use crate::store::catalog::SchemaModel;
-use crate::store::{Store, StoreError};
 use amj_domain::ids::{StatusId, TenantId, TypeId};
 use amj_domain::value::format_datetime;
 use amj_domain::{
     AssetKey, AttributeValues, FieldError, HistoryEvent, Mode, SchemaKey, ValidationContext,
     ValidationErrors, Value, diff_values, resolve_status, validate_values,
 };
+use amj_store::assets::{AssetChange, AssetRecord, NewAsset};
+use amj_store::catalog::SchemaModel;
+use amj_store::{Store, StoreError};
 use serde::Deserialize;
 use serde_json::{Map, Value as Json, json};
 use std::sync::Arc;

@@ -20,7 +20,7 @@ pub struct AppConfig {
     pub ap_js_url: String,
     pub tenant_cache_ttl: std::time::Duration,
     /// Thresholds of the built-in alert rules.
-    pub alerts: crate::ops::alerts::AlertConfig,
+    pub alerts: amj_ops::alerts::AlertConfig,
     /// Where alerts go besides the log.
     pub alert_sinks: Vec<crate::ops::watch::Sink>,
     /// `/metrics` is served on `--ops-bind` instead of the public listener.
@@ -28,7 +28,7 @@ pub struct AppConfig {
     /// How often the operations loop checks readiness and evaluates alerts.
     pub watch_every: std::time::Duration,
     /// The operations clock: the system's, or a manual one in drills.
-    pub clock: crate::ops::clock::Clock,
+    pub clock: amj_ops::clock::Clock,
     /// Test-only faults. The field exists only with the `fault-injection` feature,
     /// which only the test crates enable, so no flag or environment variable can switch a fault on
     /// in a production build.
@@ -76,11 +76,11 @@ impl AppConfig {
             context_token_ttl_secs: 15 * 60,
             ap_js_url: ATLASSIAN_ALL_JS.into(),
             tenant_cache_ttl: std::time::Duration::from_secs(30),
-            alerts: crate::ops::alerts::AlertConfig::default(),
+            alerts: amj_ops::alerts::AlertConfig::default(),
             alert_sinks: Vec::new(),
             watch_every: std::time::Duration::from_secs(15),
             ops_separate: false,
-            clock: crate::ops::clock::Clock::System,
+            clock: amj_ops::clock::Clock::System,
             #[cfg(feature = "fault-injection")]
             faults: Faults::default(),
         }

@@ -19,14 +19,14 @@ pub fn app_descriptor(config: &AppConfig) -> Descriptor {
         )
         .vendor("Asset Management for Jira", "https://github.com/amj")
         .lifecycle("/installed", "/uninstalled", "/enabled", "/disabled")
-        // READ covers searches, users, permission checks and webhooks (PROTOCOL.md §5.2: the
+        // READ covers searches, users, permission checks and webhooks (docs/CONNECT.md §5.2: the
         // scopes gate the app user; §1.2: webhooks need READ). WRITE is for
         // `PUT /rest/api/3/issue/{id}/properties/assets`: Atlassian's REST reference lists
-        // "Connect app scope required: WRITE" for setting an issue property (PROTOCOL.md does not
-        // map endpoints to scopes; not re-checked against the live page). Deleting a property
+        // "Connect app scope required: WRITE" for setting an issue property (docs/CONNECT.md does
+        // not map endpoints to scopes; not re-checked against the live page). Deleting a property
         // needs DELETE [unverified], which we do not request, so unlinking an issue's last asset
         // should write `{"keys": []}` rather than delete. A scope increase is a major update that
-        // every site admin must approve (PROTOCOL.md §1.5).
+        // every site admin must approve (docs/CONNECT.md §1.5).
         .scopes(&["READ", "WRITE"])
         .general_page(
             "assets",

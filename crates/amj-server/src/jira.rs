@@ -6,9 +6,9 @@
 //! never answered by retrying with guessed secrets.
 
 use crate::auth::{AuthCounters, unix_now};
-use crate::store::Tenant;
 use amj_connect::ConnectClaims;
 use amj_connect::jwt::sign_hs256;
+use amj_store::Tenant;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -3,14 +3,14 @@
 //! means the same everywhere.
 
 use crate::jira::{JiraClient, JiraError};
-use crate::store::assets::{AssetFilter, AssetPage, ListRequest, Sort};
-use crate::store::catalog::SchemaModel;
-use crate::store::{Store, StoreError, Tenant};
 use amj_domain::aql::{
     self, Attr, Catalog, CompareOp, Completions, Context, ErrorKind, Expr, Filter, Order,
     ParseError, Plan, Value,
 };
 use amj_domain::ids::TenantId;
+use amj_store::assets::{AssetFilter, AssetPage, ListRequest, Sort};
+use amj_store::catalog::SchemaModel;
+use amj_store::{Store, StoreError, Tenant};
 use std::sync::Arc;
 
 /// Counting stops here: past it the API reports "more than 1,000", which a person reads as
@@ -148,7 +148,7 @@ pub fn resolve(
     current_user: Option<String>,
 ) -> Result<Plan, QueryError> {
     let context = Context {
-        now_millis: crate::store::now_millis(),
+        now_millis: amj_store::now_millis(),
         current_user,
     };
     aql::resolve(query, source, &catalog(model), &context).map_err(|e| QueryError::aql(e, source))
@@ -322,7 +322,7 @@ pub async fn run_plan(
     // page's count says few match, sorting just those is faster; the cursor remembers the choice.
     let few_match = match (&total, request.cursor.as_deref()) {
         (Some((_, exact)), _) => *exact,
-        (None, Some(cursor)) => crate::store::assets::is_offset_cursor(cursor),
+        (None, Some(cursor)) => amj_store::assets::is_offset_cursor(cursor),
         (None, None) => false,
     };
     let filtered = !matches!(list.filter.aql, None | Some(Filter::Const(true)));

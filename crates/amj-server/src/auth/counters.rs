@@ -5,9 +5,9 @@
 //! Prometheus labels), so 10⁵ sites cannot explode metric cardinality.
 
 use crate::ops::monitor::Monitor;
-use crate::store::Tenant;
 use amj_connect::{AuthReason, RouteKind};
 use amj_domain::ids::TenantId;
+use amj_store::Tenant;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -74,7 +74,7 @@ impl AuthCounters {
         if let Some(tenant) = tenant {
             self.with_tenant(tenant.id, |h| {
                 h.successes += 1;
-                h.last_success_at = Some(crate::store::now_millis());
+                h.last_success_at = Some(amj_store::now_millis());
             });
         }
     }
@@ -88,7 +88,7 @@ impl AuthCounters {
             tracing::warn!(tenant = %tenant.client_key, route_kind = kind.label(), reason = reason.code(), "request refused");
             self.with_tenant(tenant.id, |h| {
                 h.failures_by_reason[reason.index()] += 1;
-                h.last_failure_at = Some(crate::store::now_millis());
+                h.last_failure_at = Some(amj_store::now_millis());
                 h.last_failure_reason = Some(reason);
             });
         } else {

@@ -8,7 +8,7 @@
 //! - a rejection that stale data could explain is re-checked against the database before it is
 //!   final (see `RequestAuthenticator`).
 
-use crate::store::{Store, StoreError, Tenant};
+use amj_store::{Store, StoreError, Tenant};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -113,7 +113,7 @@ impl TenantDirectory {
 
     /// On PostgreSQL, follows other instances' lifecycle commits. Runs until the pool closes.
     pub fn spawn_invalidation_listener(self: &Arc<Self>) -> Option<tokio::task::JoinHandle<()>> {
-        let crate::store::Db::Postgres(pool) = self.store.db() else {
+        let amj_store::Db::Postgres(pool) = self.store.db() else {
             return None;
         };
         let pool = pool.clone();
@@ -133,7 +133,7 @@ impl TenantDirectory {
                     }
                 };
                 if let Err(e) = listener
-                    .listen(crate::store::tenants::TENANT_CHANGED_CHANNEL)
+                    .listen(amj_store::tenants::TENANT_CHANGED_CHANNEL)
                     .await
                 {
                     tracing::warn!(error = %e, "tenant invalidation listener cannot LISTEN; retrying");

@@ -8,9 +8,9 @@
 pub mod counters;
 pub mod directory;
 
-use crate::store::{StoreError, Tenant};
 use amj_connect::jwt::{Checks, QshCheck, Unverified};
 use amj_connect::{AuthError, AuthReason, QshPolicy, RouteKind, TokenKind};
+use amj_store::{StoreError, Tenant};
 pub use counters::AuthCounters;
 pub use directory::TenantDirectory;
 use std::sync::Arc;
@@ -41,7 +41,7 @@ pub enum AuthFailure {
 pub struct RequestAuthenticator {
     pub directory: Arc<TenantDirectory>,
     pub counters: Arc<AuthCounters>,
-    /// The path part of the app's baseUrl, removed before hashing (PROTOCOL.md §4.4).
+    /// The path part of the app's baseUrl, removed before hashing (docs/CONNECT.md §4.4).
     pub app_base_path: String,
     pub leeway_secs: i64,
 }

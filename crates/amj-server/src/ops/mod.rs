@@ -1,10 +1,7 @@
-//! Operations: metrics, the built-in alert evaluator and its notifications, the status page and
-//! its incidents. See docs/RUNBOOK.md for what each alert means and how to fix it.
+//! Operations wired to the running app: the monitor that feeds the alert evaluator, the watch
+//! loop, and notifications. The rules themselves, the status model and the metrics registry live
+//! in `amj-ops`. See docs/RUNBOOK.md for what each alert means and how to fix it.
 
-pub mod alerts;
-pub mod clock;
-pub mod metrics;
 pub mod monitor;
 pub mod notify;
-pub mod status;
 pub mod watch;

@@ -1,14 +1,14 @@
 //! The request path's window onto operations: every authentication outcome, lifecycle answer and
 //! rotation goes to the metrics and to the alert evaluator, stamped by the operations clock.
 
-use super::alerts::{Alert, AlertConfig, AlertEvaluator, Observation, Rule, Site, Transition};
-use super::clock::Clock;
-use super::metrics::{AuthLabels, LifecycleLabels, Metrics, RuleLabels};
-use crate::store::Tenant;
-use crate::store::auth_history::{AuthCount, HOUR_MILLIS};
 use amj_connect::install_keys::InstallKeyStore;
 use amj_connect::{AuthReason, RouteKind};
 use amj_domain::ids::TenantId;
+use amj_ops::alerts::{Alert, AlertConfig, AlertEvaluator, Observation, Rule, Site, Transition};
+use amj_ops::clock::Clock;
+use amj_ops::metrics::{AuthLabels, LifecycleLabels, Metrics, RuleLabels};
+use amj_store::Tenant;
+use amj_store::auth_history::{AuthCount, HOUR_MILLIS};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};

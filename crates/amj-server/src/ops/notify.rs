@@ -2,7 +2,7 @@
 //! PagerDuty Events v2 format, and the log. Payloads are built here, apart from delivery, so each
 //! format is tested exactly.
 
-use super::alerts::{Alert, Transition};
+use amj_ops::alerts::{Alert, Transition};
 use serde_json::{Value, json};
 
 /// RFC 3339 in UTC, or the raw milliseconds if out of range.
@@ -94,8 +94,8 @@ pub fn log(transition: &Transition) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::alerts::{AlertKey, Rule};
     use amj_domain::ids::TenantId;
+    use amj_ops::alerts::{AlertKey, Rule};
 
     fn alert() -> Alert {
         Alert {

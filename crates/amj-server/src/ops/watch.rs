@@ -2,12 +2,12 @@
 //! notifies the sinks of what fired or resolved, and opens or resolves the status page's
 //! incidents. Tests and drills call [`Watch::tick`] directly, under a manual clock.
 
-use super::alerts::{Rule, Transition};
 use super::monitor::Monitor;
 use super::notify;
-use super::status::{IncidentStatus, alert_incident, alert_update_message};
-use crate::store::Store;
-use crate::store::incidents::NewIncident;
+use amj_ops::alerts::{Rule, Transition};
+use amj_ops::status::{IncidentStatus, alert_incident, alert_update_message};
+use amj_store::Store;
+use amj_store::incidents::NewIncident;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -131,7 +131,7 @@ impl Watch {
             self.monitor
                 .metrics
                 .alert_notifications
-                .get_or_create(&super::metrics::SinkLabels {
+                .get_or_create(&amj_ops::metrics::SinkLabels {
                     sink: "log",
                     outcome: "ok",
                 })
@@ -141,7 +141,7 @@ impl Watch {
                 self.monitor
                     .metrics
                     .alert_notifications
-                    .get_or_create(&super::metrics::SinkLabels {
+                    .get_or_create(&amj_ops::metrics::SinkLabels {
                         sink: sink.label(),
                         outcome: if outcome.is_ok() { "ok" } else { "failed" },
                     })
@@ -177,7 +177,7 @@ impl Watch {
             .monitor
             .clock
             .now_millis()
-            .div_euclid(crate::store::auth_history::HOUR_MILLIS);
+            .div_euclid(amj_store::auth_history::HOUR_MILLIS);
         if self.last_prune_hour.swap(hour, Relaxed) != hour
             && let Err(e) = self.store.prune_auth_counts(hour).await
         {
@@ -233,10 +233,7 @@ impl Watch {
 
     /// Alerts open one public incident per rule, and resolve it when no alert of the rule is
     /// left. Sites are counted, never named: the page is public.
-    async fn record_incident(
-        &self,
-        transition: &Transition,
-    ) -> Result<(), crate::store::StoreError> {
+    async fn record_incident(&self, transition: &Transition) -> Result<(), amj_store::StoreError> {
         let now = self.monitor.clock.now_millis();
         let (rule, fired) = match transition {
             Transition::Fired(alert) => (alert.key.rule, true),

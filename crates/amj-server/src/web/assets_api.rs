@@ -7,12 +7,12 @@ use crate::assets::{
     AssetInput, AssetUpdateInput, BULK_MAX, BulkUpdateItem, asset_by_key, asset_json,
     prepare_change, prepare_new, rows_to_errors, schema_by_key,
 };
-use crate::store::StoreError;
-use crate::store::assets::{AssetFilter, ListRequest, Sort};
-use crate::store::catalog::SchemaModel;
-use crate::store::links::IssueRef;
 use amj_domain::ids::{StatusId, TypeId};
 use amj_domain::{AssetKey, Mode, ValidationErrors};
+use amj_store::StoreError;
+use amj_store::assets::{AssetFilter, ListRequest, Sort};
+use amj_store::catalog::SchemaModel;
+use amj_store::links::IssueRef;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -8,10 +8,10 @@
 use super::AppState;
 use super::error::AppError;
 use super::extract::ApiAuth;
-use crate::store::Tenant;
 use amj_connect::{AuthError, AuthReason, RouteKind};
 use amj_domain::Schema;
 use amj_domain::ids::TenantId;
+use amj_store::Tenant;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;

@@ -5,12 +5,12 @@ use super::AppState;
 use super::caller::{ApiJson, Caller};
 use super::error::AppError;
 use crate::assets::schema_by_key;
-use crate::store::catalog::{SchemaModel, TypeUpdate};
 use amj_domain::ids::{AttributeId, StatusId, TypeId};
 use amj_domain::{
     AssetTypeDraft, AttributeDef, AttributeDraft, AttributeKind, Schema, SchemaDraft, StatusDraft,
     ValidationErrors,
 };
+use amj_store::catalog::{SchemaModel, TypeUpdate};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -3,8 +3,8 @@
 
 use crate::auth::AuthFailure;
 use crate::jira::JiraError;
-use crate::store::StoreError;
 use amj_connect::AuthError;
+use amj_store::StoreError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

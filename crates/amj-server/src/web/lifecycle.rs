@@ -1,4 +1,4 @@
-//! Lifecycle callbacks, in the verification order of PROTOCOL.md §3.4: body, host allow-list,
+//! Lifecycle callbacks, in the verification order of docs/CONNECT.md §3.4: body, host allow-list,
 //! token, algorithm, key, signature and claims, and only then the store. `installed` answers 204
 //! only after the new record has committed; a store failure answers 5xx so Jira marks the install
 //! failed instead of signing with a secret we never saved.
@@ -6,13 +6,13 @@
 use super::AppState;
 use super::error::AppError;
 use crate::auth::{AuthFailure, RequestTarget, unix_now};
-use crate::store::InstallRequest;
 use amj_connect::jwt::{Checks, ConnectClaims, QshCheck, Unverified, extract_token};
 use amj_connect::lifecycle::{
     LifecycleAuthError, LifecycleEvent, LifecyclePayload, SignedLifecycleCheck,
     verify_signed_lifecycle,
 };
 use amj_connect::{AuthError, AuthReason, RouteKind};
+use amj_store::InstallRequest;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode, Uri};

@@ -20,8 +20,8 @@ use crate::config::AppConfig;
 use crate::jira::JiraClient;
 use crate::ops::monitor::Monitor;
 use crate::ops::watch::Watch;
-use crate::store::Store;
 use amj_connect::install_keys::InstallKeyStore;
+use amj_store::Store;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
@@ -321,4 +321,82 @@ pub async fn serve(
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+impl AppState {
+    /// The state an app runs with, ready for traffic: built from its parts, and listening for
+    /// other instances' tenant changes (PostgreSQL) so that a rotation through one instance is
+    /// seen by all. `amj serve`, `amj demo`, the integration tests and the browser tests all
+    /// start here, so the tests exercise what production runs.
+    pub fn start(
+        config: AppConfig,
+        store: Store,
+        keys: Arc<dyn InstallKeyStore>,
+    ) -> anyhow::Result<Self> {
+        let state = Self::new(config, store, keys)?;
+        state.tenants.spawn_invalidation_listener();
+        Ok(state)
+    }
+}
+
+/// An app serving on a listener in the background, until [`RunningApp::stop`]. The demo and
+/// the tests hold one of these; `amj serve` runs [`serve`] in the foreground instead.
+pub struct RunningApp {
+    pub state: AppState,
+    /// `http://<the listener's address>`: what a client calls.
+    pub local_url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningApp {
+    /// Serves `state` on `listener` in a background task.
+    pub fn spawn(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<Self> {
+        let local_url = format!("http://{}", listener.local_addr()?);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let router = build_app(state.clone());
+        let server = tokio::spawn(serve(listener, router, async move {
+            let _ = rx.await;
+        }));
+        Ok(Self {
+            state,
+            local_url,
+            shutdown: Some(tx),
+            server: Some(server),
+        })
+    }
+
+    /// Stops accepting, lets requests in flight finish, and closes the pool: nothing of this
+    /// instance survives in memory.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let served = match self.server.take() {
+            Some(server) => server
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            None => Ok(()),
+        };
+        self.state.store.close().await;
+        served
+    }
+
+    /// Waits until the server stops by itself (it fails) or `signal` resolves, then stops it.
+    pub async fn run_until(
+        mut self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        let Some(server) = self.server.as_mut() else {
+            return Ok(());
+        };
+        tokio::select! {
+            served = server => {
+                self.server = None;
+                self.state.store.close().await;
+                served.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            }
+            () = signal => self.stop().await,
+        }
+    }
 }

@@ -9,11 +9,11 @@
 //! bodies for the document only (the integration tests check real responses against them). Input
 //! types derive their schemas where they are defined, the domain's behind its `openapi` feature.
 
-use crate::store::api_tokens::ApiToken;
-use crate::store::assets::ReferenceEntry;
-use crate::store::links::{IssueLink, IssueRef};
 use amj_domain::ids::{AttributeId, StatusId, TypeId};
 use amj_domain::{AttributeKind, FieldError, HistoryEvent, Status, StatusCategory};
+use amj_store::api_tokens::ApiToken;
+use amj_store::assets::ReferenceEntry;
+use amj_store::links::{IssueLink, IssueRef};
 use axum::body::Bytes;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -5,11 +5,11 @@ use super::AppState;
 use super::error::AppError;
 use super::extract::{AdminIframeAuth, IframeAuth};
 use crate::auth::{Authenticated, unix_now};
-use crate::store::auth_history::HOUR_MILLIS;
 use crate::timefmt::utc;
 use amj_connect::ConnectClaims;
 use amj_connect::jwt::sign_hs256;
 use amj_connect::qsh::CONTEXT_QSH;
+use amj_store::auth_history::HOUR_MILLIS;
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -228,7 +228,7 @@ async fn assets_page<'a>(
 }
 
 /// The schema's types, each after its parent, with its depth for indenting the picker.
-fn type_tree(model: &crate::store::catalog::SchemaModel) -> Vec<(String, usize)> {
+fn type_tree(model: &amj_store::catalog::SchemaModel) -> Vec<(String, usize)> {
     fn walk(
         all: &[&amj_domain::asset_type::AssetType],
         parent: Option<amj_domain::ids::TypeId>,

@@ -4,8 +4,8 @@
 use super::AppState;
 use super::error::AppError;
 use crate::ops::monitor::Monitor;
-use crate::ops::status::{Facts, StatusPage, status_page as compute_status_page};
 use crate::timefmt::utc;
+use amj_ops::status::{Facts, StatusPage, status_page as compute_status_page};
 use askama::Template;
 use axum::Json;
 use axum::extract::{MatchedPath, Request, State};
@@ -115,7 +115,7 @@ struct StatusTemplate<'a> {
     generated: String,
 }
 
-fn view(incident: &crate::ops::status::Incident) -> IncidentView {
+fn view(incident: &amj_ops::status::Incident) -> IncidentView {
     IncidentView {
         id: incident.id,
         title: incident.title.clone(),

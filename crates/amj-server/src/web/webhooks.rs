@@ -9,7 +9,7 @@
 use super::AppState;
 use super::error::AppError;
 use super::extract::WebhookAuth;
-use crate::store::links::{DeliveryOutcome, IssueRef};
+use amj_store::links::{DeliveryOutcome, IssueRef};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

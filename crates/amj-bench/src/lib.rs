@@ -1,0 +1,7 @@
+//! Seed and benchmark tooling: realistic generated sites for the demo, the browser tests and the
+//! `amj bench` commands. Not linked by the production server library (`amj-server`).
+
+pub mod bench;
+pub mod bench_aql;
+pub mod bench_page;
+pub mod seed;

@@ -1,0 +1,958 @@
+//! The catalog of a site: schemas, their statuses, asset types and attributes. Changes are rare
+//! and reads are on every asset request, so each instance caches a schema's catalog and checks one
+//! `catalog_version` column to know when its copy is stale (another instance may have changed it).
+
+use super::sql::safe_sql;
+use super::{Store, StoreError, now_millis, on_db};
+use amj_domain::ids::{AttributeId, SchemaId, StatusId, TenantId, TypeId};
+use amj_domain::{
+    AssetType, AssetTypeDraft, AttributeDef, AttributeDraft, AttributeKind, Schema, SchemaDraft,
+    SchemaKey, Status, StatusCategory, StatusDraft, TypeTree, default_statuses,
+};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// A schema with everything needed to validate and render its assets.
+#[derive(Debug)]
+pub struct SchemaModel {
+    pub schema: Schema,
+    pub version: i64,
+    pub statuses: Vec<Status>,
+    pub types: TypeTree,
+    /// Every attribute of every type in the schema.
+    pub attributes: Vec<AttributeDef>,
+}
+
+impl SchemaModel {
+    /// The attributes an asset of `type_id` has: inherited ones first, then its own.
+    pub fn effective_attributes(&self, type_id: TypeId) -> Vec<AttributeDef> {
+        self.types.effective_attributes(type_id, &self.attributes)
+    }
+
+    pub fn attribute(&self, id: AttributeId) -> Option<&AttributeDef> {
+        self.attributes.iter().find(|a| a.id == id)
+    }
+
+    pub fn status(&self, id: StatusId) -> Option<&Status> {
+        self.statuses.iter().find(|s| s.id == id)
+    }
+
+    pub fn asset_type(&self, id: TypeId) -> Option<&AssetType> {
+        self.types.get(id)
+    }
+
+    /// New assets start in the schema's first status.
+    pub fn default_status(&self) -> Option<StatusId> {
+        self.statuses.first().map(|s| s.id)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct CatalogCache {
+    models: Mutex<HashMap<(TenantId, SchemaId), Arc<SchemaModel>>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SchemaRow {
+    id: i64,
+    schema_key: String,
+    name: String,
+    description: String,
+    users_can_edit: bool,
+    catalog_version: i64,
+}
+
+impl SchemaRow {
+    fn into_schema(self) -> Result<(Schema, i64), StoreError> {
+        let key = SchemaKey::parse(&self.schema_key)
+            .map_err(|e| StoreError::Corrupt(format!("schema key {:?}: {e}", self.schema_key)))?;
+        Ok((
+            Schema {
+                id: SchemaId(self.id),
+                key,
+                name: self.name,
+                description: self.description,
+                users_can_edit: self.users_can_edit,
+            },
+            self.catalog_version,
+        ))
+    }
+}
+
+const SCHEMA_COLUMNS: &str = "id, schema_key, name, description, users_can_edit, catalog_version";
+
+#[derive(sqlx::FromRow)]
+struct StatusRow {
+    id: i64,
+    schema_id: i64,
+    name: String,
+    category: String,
+}
+
+impl StatusRow {
+    fn into_status(self) -> Result<Status, StoreError> {
+        let category = StatusCategory::parse(&self.category)
+            .ok_or_else(|| StoreError::Corrupt(format!("status category {:?}", self.category)))?;
+        Ok(Status {
+            id: StatusId(self.id),
+            schema_id: SchemaId(self.schema_id),
+            name: self.name,
+            category,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TypeRow {
+    id: i64,
+    schema_id: i64,
+    parent_id: Option<i64>,
+    name: String,
+    icon: String,
+    description: String,
+    is_abstract: bool,
+    label_attribute_id: Option<i64>,
+}
+
+impl From<TypeRow> for AssetType {
+    fn from(r: TypeRow) -> Self {
+        AssetType {
+            id: TypeId(r.id),
+            schema_id: SchemaId(r.schema_id),
+            parent_id: r.parent_id.map(TypeId),
+            name: r.name,
+            icon: r.icon,
+            description: r.description,
+            is_abstract: r.is_abstract,
+            label_attribute: r.label_attribute_id.map(AttributeId),
+        }
+    }
+}
+
+const TYPE_COLUMNS: &str =
+    "id, schema_id, parent_id, name, icon, description, is_abstract, label_attribute_id";
+
+#[derive(sqlx::FromRow)]
+struct AttributeRow {
+    id: i64,
+    type_id: i64,
+    name: String,
+    definition: String,
+    required: bool,
+    unique_values: bool,
+    description: String,
+    position: i64,
+}
+
+impl AttributeRow {
+    fn into_def(self) -> Result<AttributeDef, StoreError> {
+        let kind: AttributeKind = serde_json::from_str(&self.definition)
+            .map_err(|e| StoreError::Corrupt(format!("attribute {} definition: {e}", self.id)))?;
+        Ok(AttributeDef {
+            id: AttributeId(self.id),
+            type_id: TypeId(self.type_id),
+            name: self.name,
+            kind,
+            required: self.required,
+            unique: self.unique_values,
+            description: self.description,
+            position: i32::try_from(self.position).unwrap_or(i32::MAX),
+        })
+    }
+}
+
+const ATTRIBUTE_COLUMNS: &str =
+    "id, type_id, name, definition, required, unique_values, description, position";
+
+/// A write addressed to a schema (or parent type) the tenant does not have.
+fn schema_missing() -> StoreError {
+    StoreError::NotFound {
+        code: "schema_not_found",
+        message: "no such schema (or parent type) on this site".into(),
+    }
+}
+
+/// The name of the attribute every root type gets, and that labels its assets until an admin
+/// picks another.
+pub const NAME_ATTRIBUTE: &str = "Name";
+
+fn conflict_on_unique(e: sqlx::Error, code: &'static str, message: String) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict { code, message }
+        }
+        _ => StoreError::from(e),
+    }
+}
+
+fn definition_json(kind: &AttributeKind) -> Result<String, StoreError> {
+    serde_json::to_string(kind).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Bumps the catalog version inside the transaction that changes the catalog.
+macro_rules! bump_catalog {
+    ($tx:expr, $tenant:expr, $schema:expr) => {
+        sqlx::query("UPDATE asset_schema SET catalog_version = catalog_version + 1, updated_at = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind($tenant.0)
+            .bind($schema.0)
+            .bind(now_millis())
+            .execute(&mut *$tx)
+            .await?
+    };
+}
+
+/// Runs `$body` in a write transaction (`BEGIN IMMEDIATE` on SQLite, so read-then-write cannot
+/// fail its lock upgrade half way).
+macro_rules! write_tx {
+    ($store:expr, $tx:ident => $body:block) => {{
+        match $store.db() {
+            $crate::Db::Sqlite(pool) => {
+                let mut conn = pool.acquire().await?;
+                let mut $tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::Db::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    }};
+}
+pub(crate) use write_tx;
+
+impl Store {
+    // ----- schemas -----
+
+    /// Creates a schema with the default statuses. A taken key is a 409, not a 500.
+    pub async fn create_schema(
+        &self,
+        tenant: TenantId,
+        key: &SchemaKey,
+        draft: &SchemaDraft,
+    ) -> Result<Schema, StoreError> {
+        let now = now_millis();
+        let id: i64 = write_tx!(self, tx => {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO asset_schema (tenant_id, schema_key, name, description, users_can_edit, next_number, catalog_version, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 1, 1, $6, $6) RETURNING id",
+            )
+            .bind(tenant.0)
+            .bind(key.as_str())
+            .bind(draft.name.trim())
+            .bind(draft.description.trim())
+            .bind(draft.users_can_edit)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, "schema_key_taken", format!("a schema with key {key} already exists")))?;
+            for (position, status) in default_statuses().iter().enumerate() {
+                sqlx::query("INSERT INTO asset_status (tenant_id, schema_id, name, name_lower, category, position) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(tenant.0)
+                    .bind(id)
+                    .bind(&status.name)
+                    .bind(status.name.to_lowercase())
+                    .bind(status.category.as_str())
+                    .bind(i64::try_from(position).unwrap_or(0))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            id
+        });
+        self.schema(tenant, SchemaId(id))
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("a schema vanished after insert".into()))
+    }
+
+    pub async fn list_schemas(&self, tenant: TenantId) -> Result<Vec<Schema>, StoreError> {
+        let rows: Vec<SchemaRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(safe_sql!("SELECT {SCHEMA_COLUMNS} FROM asset_schema WHERE tenant_id = $1 ORDER BY schema_key"))
+                .bind(tenant.0)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|r| r.into_schema().map(|(s, _)| s))
+            .collect()
+    }
+
+    pub async fn schema(
+        &self,
+        tenant: TenantId,
+        id: SchemaId,
+    ) -> Result<Option<Schema>, StoreError> {
+        Ok(self.schema_row(tenant, id).await?.map(|(s, _)| s))
+    }
+
+    async fn schema_row(
+        &self,
+        tenant: TenantId,
+        id: SchemaId,
+    ) -> Result<Option<(Schema, i64)>, StoreError> {
+        let row: Option<SchemaRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(safe_sql!("SELECT {SCHEMA_COLUMNS} FROM asset_schema WHERE tenant_id = $1 AND id = $2"))
+                .bind(tenant.0)
+                .bind(id.0)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(SchemaRow::into_schema).transpose()
+    }
+
+    pub async fn schema_by_key(
+        &self,
+        tenant: TenantId,
+        key: &SchemaKey,
+    ) -> Result<Option<Schema>, StoreError> {
+        let row: Option<SchemaRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(safe_sql!("SELECT {SCHEMA_COLUMNS} FROM asset_schema WHERE tenant_id = $1 AND schema_key = $2"))
+                .bind(tenant.0)
+                .bind(key.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(SchemaRow::into_schema).transpose()?.map(|(s, _)| s))
+    }
+
+    /// Renames or re-describes a schema. Its key never changes: asset keys are built from it and
+    /// are written into Jira issue properties and people's notes.
+    pub async fn update_schema(
+        &self,
+        tenant: TenantId,
+        id: SchemaId,
+        name: &str,
+        description: &str,
+        users_can_edit: bool,
+    ) -> Result<Option<Schema>, StoreError> {
+        let now = now_millis();
+        let changed = on_db!(self.db(), pool => {
+            sqlx::query("UPDATE asset_schema SET name = $3, description = $4, users_can_edit = $5, updated_at = $6, catalog_version = catalog_version + 1 WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.0)
+                .bind(id.0)
+                .bind(name.trim())
+                .bind(description.trim())
+                .bind(users_can_edit)
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if changed == 0 {
+            return Ok(None);
+        }
+        self.schema(tenant, id).await
+    }
+
+    /// Deletes an empty schema. One with types is refused: deleting a schema must not silently
+    /// take a fleet of assets with it.
+    pub async fn delete_schema(&self, tenant: TenantId, id: SchemaId) -> Result<bool, StoreError> {
+        let out = write_tx!(self, tx => {
+            let (types,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset_type WHERE tenant_id = $1 AND schema_id = $2")
+                .bind(tenant.0)
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            if types > 0 {
+                return Err(StoreError::Conflict {
+                    code: "schema_not_empty",
+                    message: format!("the schema still has {types} asset type(s); delete them first"),
+                });
+            }
+            sqlx::query("DELETE FROM asset_status WHERE tenant_id = $1 AND schema_id = $2")
+                .bind(tenant.0)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM asset_schema WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.0)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1
+        });
+        Ok(out)
+    }
+
+    // ----- the cached model -----
+
+    /// The schema's catalog, from this instance's cache when its version is current.
+    pub async fn schema_model(
+        &self,
+        tenant: TenantId,
+        id: SchemaId,
+    ) -> Result<Option<Arc<SchemaModel>>, StoreError> {
+        match self.schema_row(tenant, id).await? {
+            Some((schema, version)) => self.model_for(tenant, schema, version).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The same, addressed by key: one query for the schema row on every asset request, not two.
+    pub async fn schema_model_by_key(
+        &self,
+        tenant: TenantId,
+        key: &SchemaKey,
+    ) -> Result<Option<Arc<SchemaModel>>, StoreError> {
+        let row: Option<SchemaRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(safe_sql!("SELECT {SCHEMA_COLUMNS} FROM asset_schema WHERE tenant_id = $1 AND schema_key = $2"))
+                .bind(tenant.0)
+                .bind(key.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        match row.map(SchemaRow::into_schema).transpose()? {
+            Some((schema, version)) => self.model_for(tenant, schema, version).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The cached model if it is at `version`, else the catalog loaded afresh.
+    async fn model_for(
+        &self,
+        tenant: TenantId,
+        schema: Schema,
+        version: i64,
+    ) -> Result<Arc<SchemaModel>, StoreError> {
+        let id = schema.id;
+        if let Some(model) = self.cached_model(tenant, id)
+            && model.version == version
+        {
+            return Ok(model);
+        }
+        let statuses: Vec<StatusRow> = on_db!(self.db(), pool => {
+            sqlx::query_as("SELECT id, schema_id, name, category FROM asset_status WHERE tenant_id = $1 AND schema_id = $2 ORDER BY position, id")
+                .bind(tenant.0)
+                .bind(id.0)
+                .fetch_all(pool)
+                .await?
+        });
+        let types: Vec<TypeRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(safe_sql!("SELECT {TYPE_COLUMNS} FROM asset_type WHERE tenant_id = $1 AND schema_id = $2 ORDER BY id"))
+                .bind(tenant.0)
+                .bind(id.0)
+                .fetch_all(pool)
+                .await?
+        });
+        let attributes: Vec<AttributeRow> = on_db!(self.db(), pool => {
+            sqlx::query_as(safe_sql!(
+                "SELECT {} FROM asset_attribute a WHERE a.tenant_id = $1 AND a.type_id IN (SELECT id FROM asset_type WHERE tenant_id = $1 AND schema_id = $2) ORDER BY a.position, a.id",
+                ATTRIBUTE_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
+            ))
+            .bind(tenant.0)
+            .bind(id.0)
+            .fetch_all(pool)
+            .await?
+        });
+        let model = Arc::new(SchemaModel {
+            schema,
+            version,
+            statuses: statuses
+                .into_iter()
+                .map(StatusRow::into_status)
+                .collect::<Result<_, _>>()?,
+            types: TypeTree::new(types.into_iter().map(AssetType::from).collect()),
+            attributes: attributes
+                .into_iter()
+                .map(AttributeRow::into_def)
+                .collect::<Result<_, _>>()?,
+        });
+        if let Ok(mut cache) = self.catalog.models.lock() {
+            cache.insert((tenant, id), Arc::clone(&model));
+        }
+        Ok(model)
+    }
+
+    fn cached_model(&self, tenant: TenantId, id: SchemaId) -> Option<Arc<SchemaModel>> {
+        self.catalog
+            .models
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&(tenant, id)).cloned())
+    }
+
+    /// The schema a type belongs to, for routes addressed by type id.
+    pub async fn schema_of_type(
+        &self,
+        tenant: TenantId,
+        type_id: TypeId,
+    ) -> Result<Option<SchemaId>, StoreError> {
+        let row: Option<(i64,)> = on_db!(self.db(), pool => {
+            sqlx::query_as("SELECT schema_id FROM asset_type WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.0)
+                .bind(type_id.0)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(id,)| SchemaId(id)))
+    }
+
+    /// The schema an attribute belongs to, for routes addressed by attribute id.
+    pub async fn schema_of_attribute(
+        &self,
+        tenant: TenantId,
+        attribute: AttributeId,
+    ) -> Result<Option<SchemaId>, StoreError> {
+        let row: Option<(i64,)> = on_db!(self.db(), pool => {
+            sqlx::query_as("SELECT t.schema_id FROM asset_attribute a JOIN asset_type t ON t.id = a.type_id WHERE a.tenant_id = $1 AND t.tenant_id = $1 AND a.id = $2")
+                .bind(tenant.0)
+                .bind(attribute.0)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(id,)| SchemaId(id)))
+    }
+
+    // ----- statuses -----
+
+    pub async fn create_status(
+        &self,
+        tenant: TenantId,
+        schema: SchemaId,
+        draft: &StatusDraft,
+    ) -> Result<Status, StoreError> {
+        let name = draft.name.trim();
+        let row: StatusRow = write_tx!(self, tx => {
+            let row: Option<StatusRow> = sqlx::query_as(
+                "INSERT INTO asset_status (tenant_id, schema_id, name, name_lower, category, position) \
+                 SELECT $1, $2, $3, $4, $5, (SELECT COALESCE(MAX(position), -1) + 1 FROM asset_status WHERE tenant_id = $1 AND schema_id = $2) \
+                 WHERE EXISTS (SELECT 1 FROM asset_schema WHERE tenant_id = $1 AND id = $2) \
+                 RETURNING id, schema_id, name, category",
+            )
+            .bind(tenant.0)
+            .bind(schema.0)
+            .bind(name)
+            .bind(name.to_lowercase())
+            .bind(draft.category.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, "status_name_taken", format!("a status named {name:?} already exists")))?;
+            let Some(row) = row else {
+                return Err(schema_missing());
+            };
+            bump_catalog!(tx, tenant, schema);
+            row
+        });
+        row.into_status()
+    }
+
+    pub async fn update_status(
+        &self,
+        tenant: TenantId,
+        schema: SchemaId,
+        id: StatusId,
+        draft: &StatusDraft,
+    ) -> Result<Option<Status>, StoreError> {
+        let name = draft.name.trim();
+        let row: Option<StatusRow> = write_tx!(self, tx => {
+            let row: Option<StatusRow> = sqlx::query_as(
+                "UPDATE asset_status SET name = $4, name_lower = $5, category = $6 WHERE tenant_id = $1 AND schema_id = $2 AND id = $3 \
+                 RETURNING id, schema_id, name, category",
+            )
+            .bind(tenant.0)
+            .bind(schema.0)
+            .bind(id.0)
+            .bind(name)
+            .bind(name.to_lowercase())
+            .bind(draft.category.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, "status_name_taken", format!("a status named {name:?} already exists")))?;
+            bump_catalog!(tx, tenant, schema);
+            row
+        });
+        row.map(StatusRow::into_status).transpose()
+    }
+
+    /// Deletes an unused status. One that assets are in (as their status, or as the value of a
+    /// status attribute, listed by the caller from the model), or the last one, is refused.
+    pub async fn delete_status(
+        &self,
+        tenant: TenantId,
+        schema: SchemaId,
+        id: StatusId,
+        status_attributes: &[AttributeId],
+    ) -> Result<bool, StoreError> {
+        let out = write_tx!(self, tx => {
+            let (used,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset WHERE tenant_id = $1 AND status_id = $2")
+                .bind(tenant.0)
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            let mut used_in_values = 0;
+            for attribute in status_attributes {
+                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset_value WHERE tenant_id = $1 AND attribute_id = $2 AND v_int = $3")
+                    .bind(tenant.0)
+                    .bind(attribute.0)
+                    .bind(id.0)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                used_in_values += n;
+            }
+            if used + used_in_values > 0 {
+                return Err(StoreError::Conflict {
+                    code: "status_in_use",
+                    message: format!("{} asset(s) use this status; move them to another status first", used + used_in_values),
+                });
+            }
+            let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset_status WHERE tenant_id = $1 AND schema_id = $2")
+                .bind(tenant.0)
+                .bind(schema.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            if count <= 1 {
+                return Err(StoreError::Conflict {
+                    code: "last_status",
+                    message: "a schema needs at least one status".into(),
+                });
+            }
+            let deleted = sqlx::query("DELETE FROM asset_status WHERE tenant_id = $1 AND schema_id = $2 AND id = $3")
+                .bind(tenant.0)
+                .bind(schema.0)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            bump_catalog!(tx, tenant, schema);
+            deleted
+        });
+        Ok(out)
+    }
+
+    // ----- types -----
+
+    /// Creates a type. A root type gets a required text attribute "Name" as its label; children
+    /// inherit their parent's label.
+    pub async fn create_type(
+        &self,
+        tenant: TenantId,
+        schema: SchemaId,
+        draft: &AssetTypeDraft,
+    ) -> Result<AssetType, StoreError> {
+        let now = now_millis();
+        let name = draft.name.trim();
+        let icon = if draft.icon.is_empty() {
+            "generic"
+        } else {
+            draft.icon.as_str()
+        };
+        let row: TypeRow = write_tx!(self, tx => {
+            let row: Option<TypeRow> = sqlx::query_as(safe_sql!(
+                "INSERT INTO asset_type (tenant_id, schema_id, parent_id, name, name_lower, icon, description, is_abstract, created_at, updated_at) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9 \
+                 WHERE EXISTS (SELECT 1 FROM asset_schema WHERE tenant_id = $1 AND id = $2) \
+                 AND ($3 IS NULL OR EXISTS (SELECT 1 FROM asset_type WHERE tenant_id = $1 AND schema_id = $2 AND id = $3)) \
+                 RETURNING {TYPE_COLUMNS}"
+            ))
+            .bind(tenant.0)
+            .bind(schema.0)
+            .bind(draft.parent_id.map(|p| p.0))
+            .bind(name)
+            .bind(name.to_lowercase())
+            .bind(icon)
+            .bind(draft.description.trim())
+            .bind(draft.is_abstract)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, "type_name_taken", format!("a type named {name:?} already exists in this schema")))?;
+            let Some(mut row) = row else {
+                return Err(schema_missing());
+            };
+            if draft.parent_id.is_none() {
+                let kind = AttributeKind::Text { regex: None };
+                let (attribute_id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO asset_attribute (tenant_id, type_id, name, name_lower, definition, required, unique_values, description, position) \
+                     VALUES ($1, $2, $3, $4, $5, TRUE, FALSE, $6, 0) RETURNING id",
+                )
+                .bind(tenant.0)
+                .bind(row.id)
+                .bind(NAME_ATTRIBUTE)
+                .bind(NAME_ATTRIBUTE.to_lowercase())
+                .bind(definition_json(&kind)?)
+                .bind("What people call this asset; its label in lists and links.")
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE asset_type SET label_attribute_id = $3 WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant.0)
+                    .bind(row.id)
+                    .bind(attribute_id)
+                    .execute(&mut *tx)
+                    .await?;
+                row.label_attribute_id = Some(attribute_id);
+            }
+            bump_catalog!(tx, tenant, schema);
+            row
+        });
+        Ok(row.into())
+    }
+
+    /// Updates a type's descriptive fields, abstractness, parent and label attribute. The caller
+    /// has validated the parent (no cycle, same schema) and the label attribute against the model.
+    /// Moving a type that has assets is refused: its assets would silently gain or lose attributes.
+    pub async fn update_type(
+        &self,
+        tenant: TenantId,
+        schema: SchemaId,
+        id: TypeId,
+        update: &TypeUpdate,
+    ) -> Result<Option<AssetType>, StoreError> {
+        let now = now_millis();
+        let name = update.name.trim();
+        let row: Option<TypeRow> = write_tx!(self, tx => {
+            let current: Option<(Option<i64>, bool)> = sqlx::query_as("SELECT parent_id, is_abstract FROM asset_type WHERE tenant_id = $1 AND schema_id = $2 AND id = $3")
+                .bind(tenant.0)
+                .bind(schema.0)
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some((parent, was_abstract)) = current else {
+                return Ok(None);
+            };
+            let moving = parent != update.parent_id.map(|p| p.0);
+            if moving || (update.is_abstract && !was_abstract) {
+                let (assets,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset WHERE tenant_id = $1 AND type_id = $2")
+                    .bind(tenant.0)
+                    .bind(id.0)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if assets > 0 {
+                    return Err(StoreError::Conflict {
+                        code: "type_in_use",
+                        message: format!(
+                            "{assets} asset(s) have this type, so it cannot {}",
+                            if moving { "move to another parent" } else { "become abstract" }
+                        ),
+                    });
+                }
+            }
+            let row: Option<TypeRow> = sqlx::query_as(safe_sql!(
+                "UPDATE asset_type SET name = $4, name_lower = $5, icon = $6, description = $7, is_abstract = $8, parent_id = $9, label_attribute_id = $10, updated_at = $11 \
+                 WHERE tenant_id = $1 AND schema_id = $2 AND id = $3 RETURNING {TYPE_COLUMNS}"
+            ))
+            .bind(tenant.0)
+            .bind(schema.0)
+            .bind(id.0)
+            .bind(name)
+            .bind(name.to_lowercase())
+            .bind(&update.icon)
+            .bind(update.description.trim())
+            .bind(update.is_abstract)
+            .bind(update.parent_id.map(|p| p.0))
+            .bind(update.label_attribute.map(|a| a.0))
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, "type_name_taken", format!("a type named {name:?} already exists in this schema")))?;
+            bump_catalog!(tx, tenant, schema);
+            row
+        });
+        Ok(row.map(AssetType::from))
+    }
+
+    /// Deletes a type with no child types and no assets (archived ones included: history is kept
+    /// forever, so an archived asset still needs its type). The caller refuses a type that
+    /// reference attributes point at, from the model.
+    pub async fn delete_type(
+        &self,
+        tenant: TenantId,
+        schema: SchemaId,
+        id: TypeId,
+    ) -> Result<bool, StoreError> {
+        let out = write_tx!(self, tx => {
+            let (children,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset_type WHERE tenant_id = $1 AND parent_id = $2")
+                .bind(tenant.0)
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            if children > 0 {
+                return Err(StoreError::Conflict { code: "type_has_children", message: format!("the type has {children} child type(s); delete or move them first") });
+            }
+            let (assets,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset WHERE tenant_id = $1 AND type_id = $2")
+                .bind(tenant.0)
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            if assets > 0 {
+                return Err(StoreError::Conflict { code: "type_in_use", message: format!("{assets} asset(s) have this type (archived ones included)") });
+            }
+            sqlx::query("UPDATE asset_type SET label_attribute_id = NULL WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.0)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM asset_attribute WHERE tenant_id = $1 AND type_id = $2")
+                .bind(tenant.0)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            let deleted = sqlx::query("DELETE FROM asset_type WHERE tenant_id = $1 AND schema_id = $2 AND id = $3")
+                .bind(tenant.0)
+                .bind(schema.0)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            bump_catalog!(tx, tenant, schema);
+            deleted
+        });
+        Ok(out)
+    }
+
+    // ----- attributes -----
+
+    /// Adds an attribute to a type; the caller validated the draft and its name against the tree.
+    pub async fn create_attribute(
+        &self,
+        tenant: TenantId,
+        schema: SchemaId,
+        type_id: TypeId,
+        draft: &AttributeDraft,
+    ) -> Result<AttributeDef, StoreError> {
+        let name = draft.name.trim();
+        let definition = definition_json(&draft.kind)?;
+        let row: AttributeRow = write_tx!(self, tx => {
+            let row: Option<AttributeRow> = sqlx::query_as(safe_sql!(
+                "INSERT INTO asset_attribute (tenant_id, type_id, name, name_lower, definition, required, unique_values, description, position) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, (SELECT COALESCE(MAX(position), -1) + 1 FROM asset_attribute WHERE tenant_id = $1 AND type_id = $2) \
+                 WHERE EXISTS (SELECT 1 FROM asset_type WHERE tenant_id = $1 AND id = $2 AND schema_id = $9) \
+                 RETURNING {ATTRIBUTE_COLUMNS}"
+            ))
+            .bind(tenant.0)
+            .bind(type_id.0)
+            .bind(name)
+            .bind(name.to_lowercase())
+            .bind(&definition)
+            .bind(draft.required)
+            .bind(draft.unique)
+            .bind(draft.description.trim())
+            .bind(schema.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, "attribute_name_taken", format!("the type already has an attribute named {name:?}")))?;
+            let Some(row) = row else {
+                return Err(StoreError::NotFound { code: "type_not_found", message: "no such type in this schema".into() });
+            };
+            bump_catalog!(tx, tenant, schema);
+            row
+        });
+        row.into_def()
+    }
+
+    /// Changes an attribute. Changing its kind, or making it unique, is refused while any asset
+    /// holds a value for it: existing values were validated under the old rules and the unique
+    /// index was not built for them. New rules (regex, bounds, options) apply to later writes.
+    pub async fn update_attribute(
+        &self,
+        tenant: TenantId,
+        schema: SchemaId,
+        id: AttributeId,
+        draft: &AttributeDraft,
+    ) -> Result<Option<AttributeDef>, StoreError> {
+        let name = draft.name.trim();
+        let definition = definition_json(&draft.kind)?;
+        let row: Option<AttributeRow> = write_tx!(self, tx => {
+            let current: Option<AttributeRow> = sqlx::query_as(safe_sql!("SELECT {ATTRIBUTE_COLUMNS} FROM asset_attribute WHERE tenant_id = $1 AND id = $2"))
+                .bind(tenant.0)
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(current) = current else {
+                return Ok(None);
+            };
+            let current = current.into_def()?;
+            let kind_changed = std::mem::discriminant(&current.kind) != std::mem::discriminant(&draft.kind)
+                || current.kind.is_multi() != draft.kind.is_multi();
+            if kind_changed || (draft.unique && !current.unique) {
+                let (values,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset_value WHERE tenant_id = $1 AND attribute_id = $2")
+                    .bind(tenant.0)
+                    .bind(id.0)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if values > 0 {
+                    return Err(StoreError::Conflict {
+                        code: "attribute_in_use",
+                        message: format!("{values} value(s) exist for this attribute, so its kind cannot change and it cannot become unique"),
+                    });
+                }
+            }
+            if current.unique && !draft.unique {
+                sqlx::query("UPDATE asset_value SET v_unique = NULL WHERE tenant_id = $1 AND attribute_id = $2")
+                    .bind(tenant.0)
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let row: Option<AttributeRow> = sqlx::query_as(safe_sql!(
+                "UPDATE asset_attribute SET name = $3, name_lower = $4, definition = $5, required = $6, unique_values = $7, description = $8 \
+                 WHERE tenant_id = $1 AND id = $2 RETURNING {ATTRIBUTE_COLUMNS}"
+            ))
+            .bind(tenant.0)
+            .bind(id.0)
+            .bind(name)
+            .bind(name.to_lowercase())
+            .bind(&definition)
+            .bind(draft.required)
+            .bind(draft.unique)
+            .bind(draft.description.trim())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, "attribute_name_taken", format!("the type already has an attribute named {name:?}")))?;
+            bump_catalog!(tx, tenant, schema);
+            row
+        });
+        row.map(AttributeRow::into_def).transpose()
+    }
+
+    /// Deletes an attribute and its indexed values. Stored documents keep the old key until the
+    /// asset is next written; readers drop keys no attribute owns. A type's label attribute is
+    /// refused.
+    pub async fn delete_attribute(
+        &self,
+        tenant: TenantId,
+        schema: SchemaId,
+        id: AttributeId,
+    ) -> Result<bool, StoreError> {
+        let out = write_tx!(self, tx => {
+            let (labels,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset_type WHERE tenant_id = $1 AND label_attribute_id = $2")
+                .bind(tenant.0)
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+            if labels > 0 {
+                return Err(StoreError::Conflict { code: "label_attribute", message: "this attribute labels its type's assets; choose another label attribute first".into() });
+            }
+            sqlx::query("DELETE FROM asset_value WHERE tenant_id = $1 AND attribute_id = $2")
+                .bind(tenant.0)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
+            let deleted = sqlx::query("DELETE FROM asset_attribute WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant.0)
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            bump_catalog!(tx, tenant, schema);
+            deleted
+        });
+        Ok(out)
+    }
+}
+
+/// The editable fields of a type, after validation against the schema's tree.
+#[derive(Debug, Clone)]
+pub struct TypeUpdate {
+    pub name: String,
+    pub icon: String,
+    pub description: String,
+    pub is_abstract: bool,
+    pub parent_id: Option<TypeId>,
+    pub label_attribute: Option<AttributeId>,
+}

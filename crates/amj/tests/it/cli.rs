@@ -1,0 +1,341 @@
+//! The `amj` binary's contract: master-key rules and clear errors for bad flags.
+
+use std::process::Command;
+
+fn amj() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_amj"))
+}
+
+#[test]
+fn secret_key_generate_prints_a_fresh_32_byte_key() {
+    let first = amj().args(["secret-key", "generate"]).output().unwrap();
+    assert!(first.status.success());
+    let key = String::from_utf8(first.stdout).unwrap();
+    amj_store::crypto::MasterKey::from_base64(key.trim()).expect("a usable master key");
+    let second = amj().args(["secret-key", "generate"]).output().unwrap();
+    assert_ne!(key, String::from_utf8(second.stdout).unwrap());
+}
+
+#[test]
+fn postgres_without_a_master_key_refuses_to_start() {
+    let out = amj()
+        .args([
+            "serve",
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/none",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .env_remove("AMJ_SECRET_KEY_FILE")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--secret-key-file"), "{stderr}");
+}
+
+#[test]
+fn bad_flags_get_clear_messages_and_a_non_zero_exit() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["serve", "--database-url", "mysql://x"], "--database-url"),
+        (&["serve", "--database-url", "sqlite::memory:"], "in-memory"),
+        (
+            &["serve", "--allowed-hosts", "https://x.example/"],
+            "--allowed-hosts",
+        ),
+        (&["serve", "--base-url", "not a url"], "--base-url"),
+    ];
+    for (args, expected) in cases {
+        let out = amj()
+            .args(args)
+            .env_remove("AMJ_SECRET_KEY_FILE")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let leeway = amj()
+        .args(["serve", "--jwt-leeway-secs", "9999"])
+        .output()
+        .unwrap();
+    assert!(!leeway.status.success());
+}
+
+#[test]
+fn sqlite_without_a_key_creates_one_next_to_the_database() {
+    let dir = std::env::temp_dir().join(format!("amj-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let db = dir.join("amj.db");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let args = amj::cli::ServeArgs {
+        base_url: None,
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: format!("sqlite://{}", db.display()),
+        install_keys_url: amj_connect::install_keys::ATLASSIAN_KEY_SERVER.into(),
+        app_key: "amj".into(),
+        secret_key_file: None,
+        allowed_hosts: "*.atlassian.net".into(),
+        jwt_leeway_secs: 30,
+        legacy_installs: false,
+        ap_js_url: "https://connect-cdn.atl-paas.net/all.js".into(),
+        ops: amj::cli::OpsArgs::default(),
+    };
+    let prepared = runtime.block_on(amj::cli::prepare(&args)).unwrap();
+    let key_file = dir.join("master.key");
+    assert!(key_file.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    runtime.block_on(prepared.state.store.close());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn jira_sim_explains_an_unreachable_descriptor_and_demo_rejects_bad_intervals() {
+    let out = amj()
+        .args([
+            "jira-sim",
+            "--bind",
+            "127.0.0.1:0",
+            "--app-descriptor-url",
+            "http://127.0.0.1:1/atlassian-connect.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("descriptor was refused"), "{stderr}");
+    let out = amj()
+        .args(["demo", "--rotate-every", "soon"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a duration"));
+}
+
+#[test]
+fn bench_commands_refuse_bad_input_clearly() {
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &[
+                "bench",
+                "seed",
+                "--database-url",
+                "sqlite:///tmp/x.db",
+                "--assets",
+                "10",
+            ],
+            "--tenant",
+        ),
+        (
+            &[
+                "bench",
+                "seed",
+                "--database-url",
+                "mysql://x",
+                "--tenant",
+                "t",
+                "--assets",
+                "10",
+            ],
+            "--database-url",
+        ),
+        (
+            &[
+                "bench",
+                "seed",
+                "--database-url",
+                "sqlite:///tmp/x.db",
+                "--tenant",
+                "t",
+                "--assets",
+                "0",
+            ],
+            "--assets",
+        ),
+        (
+            &[
+                "bench",
+                "seed",
+                "--database-url",
+                "sqlite:///tmp/x.db",
+                "--tenant",
+                " ",
+                "--assets",
+                "5",
+            ],
+            "clientKey",
+        ),
+        (
+            &[
+                "bench",
+                "assets",
+                "--database-url",
+                "sqlite::memory:",
+                "--assets",
+                "10",
+            ],
+            "in-memory",
+        ),
+        (
+            &[
+                "bench",
+                "assets",
+                "--database-url",
+                "postgres://nobody@127.0.0.1:1/none",
+                "--assets",
+                "10",
+            ],
+            "--secret-key-file",
+        ),
+        (
+            &[
+                "bench",
+                "assets",
+                "--database-url",
+                "sqlite:///tmp/x.db",
+                "--assets",
+                "ten",
+            ],
+            "--assets",
+        ),
+        (
+            &[
+                "bench",
+                "assets",
+                "--database-url",
+                "sqlite:///tmp/x.db",
+                "--assets",
+                "10",
+                "--samples",
+                "0",
+            ],
+            "--samples",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = amj()
+            .args(args)
+            .env_remove("AMJ_SECRET_KEY_FILE")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn bench_seed_then_measure_a_small_site() {
+    let dir = std::env::temp_dir().join(format!("amj-cli-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let url = format!("sqlite://{}", dir.join("amj.db").display());
+    let seed = amj()
+        .args([
+            "bench",
+            "seed",
+            "--database-url",
+            &url,
+            "--tenant",
+            "bench-cli",
+            "--assets",
+            "40",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        seed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seed.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&seed.stdout);
+    assert!(
+        stdout.contains("created schema IT: 40 assets added to 0"),
+        "{stdout}"
+    );
+    let bench = amj()
+        .args([
+            "bench",
+            "assets",
+            "--database-url",
+            &url,
+            "--tenant",
+            "bench-cli",
+            "--assets",
+            "60",
+            "--samples",
+            "3",
+            "--insert-batches",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        bench.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bench.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&bench.stdout);
+    assert!(
+        stdout.contains("reused schema IT: 20 assets added to 40"),
+        "{stdout}"
+    );
+    for row in [
+        "| get by key (random keys) | 3 |",
+        "| update one asset",
+        "| list page 1 by Purchased",
+        "| bulk insert at 60",
+        "| process RSS",
+    ] {
+        assert!(stdout.contains(row), "{row} missing from:\n{stdout}");
+    }
+    let page = amj()
+        .args([
+            "bench",
+            "page",
+            "--database-url",
+            &url,
+            "--tenant",
+            "bench-cli",
+            "--samples",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&page.stdout);
+    assert!(
+        page.status.success(),
+        "{}",
+        String::from_utf8_lossy(&page.stderr)
+    );
+    for row in [
+        "| the list as opened (no query) | (none) |",
+        "| a type | `objectType = Laptop` |",
+    ] {
+        assert!(stdout.contains(row), "{row} missing from:\n{stdout}");
+    }
+    let missing = amj()
+        .args([
+            "bench",
+            "page",
+            "--database-url",
+            &url,
+            "--tenant",
+            "nobody",
+        ])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("seed it with `amj bench seed` first")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
