@@ -1,8 +1,8 @@
 //! API tokens let scripts outside Jira call `/api/v1` for one site. The token is random, shown
 //! once, and only its SHA-256 is stored: a leaked database cannot be replayed against the API.
 
-use super::sql::safe_sql;
-use super::{Store, StoreError, now_millis, on_db};
+use super::sql::Sql;
+use super::{Store, StoreError, now_millis};
 use crate::crypto::sha256_hex;
 use amj_domain::ids::TenantId;
 use base64::Engine;
@@ -61,45 +61,40 @@ impl Store {
         let secret = new_secret()?;
         let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
         let now = now_millis();
-        let token: ApiToken = on_db!(self.db(), pool => {
-            sqlx::query_as(safe_sql!(
-                "INSERT INTO api_token (tenant_id, name, token_sha256, token_prefix, read_only, created_by, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
-            ))
-            .bind(tenant.0)
-            .bind(name)
-            .bind(sha256_hex(secret.as_bytes()))
-            .bind(&prefix)
-            .bind(read_only)
-            .bind(created_by)
-            .bind(now)
-            .fetch_one(pool)
-            .await?
-        });
+        let sql = Sql::new(&format!(
+            "INSERT INTO api_token (tenant_id, name, token_sha256, token_prefix, read_only, \
+             created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+        ))
+        .arg(tenant.0)
+        .arg(name)
+        .arg(sha256_hex(secret.as_bytes()))
+        .arg(prefix)
+        .arg(read_only)
+        .arg(created_by)
+        .arg(now);
+        let token: ApiToken = self.db().fetch_one(&sql).await?;
         Ok(IssuedToken { token, secret })
     }
 
     pub async fn list_api_tokens(&self, tenant: TenantId) -> Result<Vec<ApiToken>, StoreError> {
-        Ok(on_db!(self.db(), pool => {
-            sqlx::query_as(safe_sql!("SELECT {COLUMNS} FROM api_token WHERE tenant_id = $1 ORDER BY id"))
-                .bind(tenant.0)
-                .fetch_all(pool)
-                .await?
-        }))
+        let sql = Sql::new(&format!(
+            "SELECT {COLUMNS} FROM api_token WHERE tenant_id = $1 ORDER BY id"
+        ))
+        .arg(tenant.0);
+        self.db().fetch_all(&sql).await
     }
 
     /// Revokes a token of this site; `false` if the site has no such live token.
     pub async fn revoke_api_token(&self, tenant: TenantId, id: i64) -> Result<bool, StoreError> {
         let now = now_millis();
-        let done = on_db!(self.db(), pool => {
-            sqlx::query("UPDATE api_token SET revoked_at = $3 WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL")
-                .bind(tenant.0)
-                .bind(id)
-                .bind(now)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
+        let sql = Sql::new(
+            "UPDATE api_token SET revoked_at = $3 \
+             WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL",
+        )
+        .arg(tenant.0)
+        .arg(id)
+        .arg(now);
+        let done = self.db().execute(&sql).await?;
         Ok(done == 1)
     }
 
@@ -110,26 +105,21 @@ impl Store {
             return Ok(None);
         }
         let hash = sha256_hex(secret.as_bytes());
-        let token: Option<ApiToken> = on_db!(self.db(), pool => {
-            sqlx::query_as(safe_sql!(
-                "SELECT {COLUMNS} FROM api_token WHERE token_sha256 = $1 AND revoked_at IS NULL"
-            ))
-            .bind(&hash)
-            .fetch_optional(pool)
-            .await?
-        });
+        let sql = Sql::new(&format!(
+            "SELECT {COLUMNS} FROM api_token WHERE token_sha256 = $1 AND revoked_at IS NULL"
+        ))
+        .arg(hash);
+        let token: Option<ApiToken> = self.db().fetch_optional(&sql).await?;
         if let Some(token) = &token {
             let now = now_millis();
             if token.last_used_at.is_none_or(|at| now - at > 60_000) {
-                on_db!(self.db(), pool => {
-                    sqlx::query("UPDATE api_token SET last_used_at = $3 WHERE tenant_id = $1 AND id = $2")
-                        .bind(token.tenant_id)
-                        .bind(token.id)
-                        .bind(now)
-                        .execute(pool)
-                        .await
-                        .map(|_| ())?
-                });
+                let touch = Sql::new(
+                    "UPDATE api_token SET last_used_at = $3 WHERE tenant_id = $1 AND id = $2",
+                )
+                .arg(token.tenant_id)
+                .arg(token.id)
+                .arg(now);
+                self.db().execute(&touch).await?;
             }
         }
         Ok(token)

@@ -7,7 +7,7 @@
 
 use super::catalog::{SchemaModel, write_tx};
 use super::query::Compiler;
-use super::sql::{MAX_PARAMS, Sql, bind_params, safe_sql};
+use super::sql::{MAX_PARAMS, Sql, bind_params, safe_sql, sqlite_text};
 use super::{Db, Store, StoreError, now_millis, on_db};
 use amj_domain::ids::{AssetId, AttributeId, SchemaId, StatusId, TenantId, TypeId};
 use amj_domain::{
@@ -1555,41 +1555,6 @@ async fn insert_events<C: ValueSink>(
         conn.run(&sql).await?;
     }
     Ok(())
-}
-
-/// The text of a `Sql`-built statement for SQLite, with anonymous `?` placeholders.
-///
-/// SQLite treats `$N` as a *named* parameter, and both preparing and binding look each name up by
-/// a linear scan of all of them, so a statement with n placeholders costs O(n²): a 3,000-row
-/// multi-row insert (27,000 parameters) took 2.4 s to bind, which capped bulk inserts at about
-/// 200 assets/s. Anonymous `?` placeholders bind by position (the same insert: 8 ms). `Sql`
-/// numbers its placeholders 1, 2, … in text order, each once, so they are positional already;
-/// any text that does not have exactly that shape (or has a quote, where a `$` could be data) is
-/// returned unchanged, which is correct, only slower.
-pub(crate) fn sqlite_text(sql: &Sql) -> Cow<'_, str> {
-    let text = sql.text.as_str();
-    if text.contains(['\'', '"']) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut expected = 1_usize;
-    let mut rest = text;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-        if after[..digits].parse::<usize>().ok() != Some(expected) {
-            return Cow::Borrowed(text);
-        }
-        out.push('?');
-        expected += 1;
-        rest = &after[digits..];
-    }
-    out.push_str(rest);
-    if expected - 1 != sql.params.len() {
-        return Cow::Borrowed(text);
-    }
-    Cow::Owned(out)
 }
 
 /// The statement text of a `Sql` for the backend behind a pool or an open transaction, so that

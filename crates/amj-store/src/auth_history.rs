@@ -2,9 +2,8 @@
 //! Connection health panel shows as "the last 24 hours", whichever instance served the requests
 //! and whenever it restarted.
 
-use super::assets::Dialect as _;
-use super::sql::{Sql, bind_params};
-use super::{Store, StoreError, on_db};
+use super::sql::Sql;
+use super::{Store, StoreError};
 use amj_domain::ids::TenantId;
 
 pub const HOUR_MILLIS: i64 = 3_600_000;
@@ -38,12 +37,8 @@ impl Store {
             sql.push(
                 " ON CONFLICT (tenant_id, hour, outcome) DO UPDATE SET count = site_auth_hourly.count + excluded.count",
             );
-            on_db!(self.db(), pool => {
-                bind_params!(sqlx::query(sqlx::AssertSqlSafe(&*pool.text(&sql))), &sql.params)
-                    .persistent(false)
-                    .execute(pool)
-                    .await?;
-            });
+            sql.one_off();
+            self.db().execute(&sql).await?;
         }
         Ok(())
     }
@@ -54,26 +49,19 @@ impl Store {
         tenant: TenantId,
         since_hour: i64,
     ) -> Result<Vec<(String, i64)>, StoreError> {
-        Ok(on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT outcome, CAST(SUM(count) AS BIGINT) AS total FROM site_auth_hourly \
-                 WHERE tenant_id = $1 AND hour >= $2 GROUP BY outcome ORDER BY total DESC, outcome",
-            )
-            .bind(tenant.0)
-            .bind(since_hour)
-            .fetch_all(pool)
-            .await?
-        }))
+        let sql = Sql::new(
+            "SELECT outcome, CAST(SUM(count) AS BIGINT) AS total FROM site_auth_hourly \
+             WHERE tenant_id = $1 AND hour >= $2 GROUP BY outcome ORDER BY total DESC, outcome",
+        )
+        .arg(tenant.0)
+        .arg(since_hour);
+        self.db().fetch_all(&sql).await
     }
 
     /// Drops counts older than a week.
     pub async fn prune_auth_counts(&self, now_hour: i64) -> Result<u64, StoreError> {
-        Ok(on_db!(self.db(), pool => {
-            sqlx::query("DELETE FROM site_auth_hourly WHERE hour < $1")
-                .bind(now_hour - KEEP_HOURS)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        }))
+        let sql =
+            Sql::new("DELETE FROM site_auth_hourly WHERE hour < $1").arg(now_hour - KEEP_HOURS);
+        self.db().execute(&sql).await
     }
 }

@@ -1,9 +1,8 @@
 //! Status-page incidents. They belong to the deployment, not to a site, so unlike every other
 //! store function these take no tenant: nothing here holds a site's data or names a site.
 
-use super::assets::Dialect as _;
-use super::sql::{Sql, bind_params, safe_sql};
-use super::{Store, StoreError, on_db};
+use super::sql::Sql;
+use super::{Store, StoreError};
 use amj_ops::status::{Component, Impact, Incident, IncidentStatus, IncidentUpdate};
 
 const COLUMNS: &str =
@@ -44,6 +43,17 @@ fn not_found(id: i64) -> StoreError {
     }
 }
 
+/// The statement that adds one update to an incident's timeline.
+fn add_update(incident: i64, at: i64, status: IncidentStatus, message: &str) -> Sql {
+    Sql::new(
+        "INSERT INTO incident_update (incident_id, at, status, message) VALUES ($1, $2, $3, $4)",
+    )
+    .arg(incident)
+    .arg(at)
+    .arg(status.as_str())
+    .arg(message)
+}
+
 /// A new incident as an operator or an alert opens it.
 #[derive(Debug, Clone)]
 pub struct NewIncident<'a> {
@@ -63,34 +73,25 @@ impl Store {
         new: &NewIncident<'_>,
         at: i64,
     ) -> Result<Option<Incident>, StoreError> {
-        let row: Option<IncidentRow> = on_db!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
-            let row: Option<IncidentRow> = sqlx::query_as(safe_sql!(
-                "INSERT INTO incident (title, impact, component, status, alert_rule, opened_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (alert_rule) WHERE resolved_at IS NULL AND alert_rule IS NOT NULL DO NOTHING \
-                 RETURNING {COLUMNS}"
-            ))
-            .bind(new.title)
-            .bind(new.impact.as_str())
-            .bind(new.component.as_str())
-            .bind(new.status.as_str())
-            .bind(new.alert_rule)
-            .bind(at)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(row) = &row {
-                sqlx::query("INSERT INTO incident_update (incident_id, at, status, message) VALUES ($1, $2, $3, $4)")
-                    .bind(row.0)
-                    .bind(at)
-                    .bind(new.status.as_str())
-                    .bind(new.message)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            row
-        });
+        let insert = Sql::new(&format!(
+            "INSERT INTO incident (title, impact, component, status, alert_rule, opened_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (alert_rule) WHERE resolved_at IS NULL AND alert_rule IS NOT NULL \
+             DO NOTHING RETURNING {COLUMNS}"
+        ))
+        .arg(new.title)
+        .arg(new.impact.as_str())
+        .arg(new.component.as_str())
+        .arg(new.status.as_str())
+        .arg(new.alert_rule)
+        .arg(at);
+        let mut tx = self.db().begin_write().await?;
+        let row: Option<IncidentRow> = tx.fetch_optional(&insert).await?;
+        if let Some(row) = &row {
+            tx.execute(&add_update(row.0, at, new.status, new.message))
+                .await?;
+        }
+        tx.commit().await?;
         let Some(row) = row else {
             return Ok(None);
         };
@@ -107,29 +108,19 @@ impl Store {
         at: i64,
     ) -> Result<Incident, StoreError> {
         let resolved_at = (status == IncidentStatus::Resolved).then_some(at);
-        let changed = on_db!(self.db(), pool => {
-            let mut tx = pool.begin().await?;
-            let changed = sqlx::query(
-                "UPDATE incident SET status = $2, resolved_at = $3 WHERE id = $1 AND resolved_at IS NULL",
-            )
-            .bind(id)
-            .bind(status.as_str())
-            .bind(resolved_at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if changed == 1 {
-                sqlx::query("INSERT INTO incident_update (incident_id, at, status, message) VALUES ($1, $2, $3, $4)")
-                    .bind(id)
-                    .bind(at)
-                    .bind(status.as_str())
-                    .bind(message)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            changed
-        });
+        let update = Sql::new(
+            "UPDATE incident SET status = $2, resolved_at = $3 \
+             WHERE id = $1 AND resolved_at IS NULL",
+        )
+        .arg(id)
+        .arg(status.as_str())
+        .arg(resolved_at);
+        let mut tx = self.db().begin_write().await?;
+        let changed = tx.execute(&update).await?;
+        if changed == 1 {
+            tx.execute(&add_update(id, at, status, message)).await?;
+        }
+        tx.commit().await?;
         if changed == 0 {
             let existing = self.incident(id).await?;
             return Err(StoreError::Conflict {
@@ -145,23 +136,17 @@ impl Store {
 
     /// The open incident an alert rule opened, if any.
     pub async fn open_alert_incident(&self, rule: &str) -> Result<Option<i64>, StoreError> {
-        Ok(on_db!(self.db(), pool => {
-            sqlx::query_scalar("SELECT id FROM incident WHERE alert_rule = $1 AND resolved_at IS NULL")
-                .bind(rule)
-                .fetch_optional(pool)
-                .await?
-        }))
+        let sql = Sql::new("SELECT id FROM incident WHERE alert_rule = $1 AND resolved_at IS NULL")
+            .arg(rule);
+        let row: Option<(i64,)> = self.db().fetch_optional(&sql).await?;
+        Ok(row.map(|(id,)| id))
     }
 
     pub async fn set_postmortem(&self, id: i64, text: &str) -> Result<Incident, StoreError> {
-        let changed = on_db!(self.db(), pool => {
-            sqlx::query("UPDATE incident SET postmortem = $2 WHERE id = $1")
-                .bind(id)
-                .bind(text)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
+        let sql = Sql::new("UPDATE incident SET postmortem = $2 WHERE id = $1")
+            .arg(id)
+            .arg(text);
+        let changed = self.db().execute(&sql).await?;
         if changed == 0 {
             return Err(not_found(id));
         }
@@ -169,12 +154,8 @@ impl Store {
     }
 
     pub async fn incident(&self, id: i64) -> Result<Incident, StoreError> {
-        let row: Option<IncidentRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(safe_sql!("SELECT {COLUMNS} FROM incident WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
-        });
+        let sql = Sql::new(&format!("SELECT {COLUMNS} FROM incident WHERE id = $1")).arg(id);
+        let row: Option<IncidentRow> = self.db().fetch_optional(&sql).await?;
         let mut incidents = vec![decode(row.ok_or_else(|| not_found(id))?)?];
         self.attach_updates(&mut incidents).await?;
         incidents.pop().ok_or_else(|| not_found(id))
@@ -182,15 +163,12 @@ impl Store {
 
     /// Every open incident, and those resolved since `since`, newest first.
     pub async fn incidents_since(&self, since: i64) -> Result<Vec<Incident>, StoreError> {
-        let rows: Vec<IncidentRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(safe_sql!(
-                "SELECT {COLUMNS} FROM incident WHERE resolved_at IS NULL OR resolved_at >= $1 \
-                 ORDER BY opened_at DESC, id DESC LIMIT 200"
-            ))
-            .bind(since)
-            .fetch_all(pool)
-            .await?
-        });
+        let sql = Sql::new(&format!(
+            "SELECT {COLUMNS} FROM incident WHERE resolved_at IS NULL OR resolved_at >= $1 \
+             ORDER BY opened_at DESC, id DESC LIMIT 200"
+        ))
+        .arg(since);
+        let rows: Vec<IncidentRow> = self.db().fetch_all(&sql).await?;
         let mut incidents = rows
             .into_iter()
             .map(decode)
@@ -210,12 +188,7 @@ impl Store {
         );
         sql.bind_list(incidents.iter().map(|i| i.id));
         sql.push(" ORDER BY incident_id, at DESC, id DESC");
-        let rows: Vec<(i64, i64, String, String)> = on_db!(self.db(), pool => {
-            bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(&*pool.text(&sql))), &sql.params)
-                .persistent(false)
-                .fetch_all(pool)
-                .await?
-        });
+        let rows: Vec<(i64, i64, String, String)> = self.db().fetch_all(&sql).await?;
         let mut by_incident: std::collections::HashMap<i64, Vec<IncidentUpdate>> =
             std::collections::HashMap::new();
         for (incident, at, status, message) in rows {

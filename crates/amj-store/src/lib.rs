@@ -9,6 +9,7 @@ pub mod api_tokens;
 pub mod assets;
 pub mod auth_history;
 pub mod catalog;
+mod db;
 pub mod incidents;
 pub mod links;
 pub(crate) mod query;
