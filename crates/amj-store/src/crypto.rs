@@ -7,7 +7,6 @@
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::Path;
 
@@ -151,12 +150,12 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 /// A short, non-reversible name for a secret, for the lifecycle log and for telling "the secret
 /// changed" apart from "the same install arrived twice". Never the secret itself.
 pub fn fingerprint(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    hex::encode(&digest[..8])
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes());
+    hex::encode(&digest.as_ref()[..8])
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
+    hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data))
 }
 
 #[cfg(test)]
@@ -183,6 +182,17 @@ mod tests {
             key.encrypt("x", "c").unwrap(),
             "fresh nonce each time"
         );
+    }
+
+    #[test]
+    fn digests_are_sha_256() {
+        // FIPS 180-2's "abc" vector: API tokens stored before this used another SHA-256
+        // implementation, and their hashes must still match.
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(fingerprint("abc"), "ba7816bf8f01cfea");
     }
 
     #[test]
