@@ -2,8 +2,9 @@
 //! and reads are on every asset request, so each instance caches a schema's catalog and checks one
 //! `catalog_version` column to know when its copy is stale (another instance may have changed it).
 
-use super::sql::safe_sql;
-use super::{Store, StoreError, now_millis, on_db};
+use super::db::Tx;
+use super::sql::Sql;
+use super::{Store, StoreError, now_millis};
 use amj_domain::ids::{AttributeId, SchemaId, StatusId, TenantId, TypeId};
 use amj_domain::{
     AssetType, AssetTypeDraft, AttributeDef, AttributeDraft, AttributeKind, Schema, SchemaDraft,
@@ -176,12 +177,12 @@ fn schema_missing() -> StoreError {
 /// picks another.
 pub const NAME_ATTRIBUTE: &str = "Name";
 
-fn conflict_on_unique(e: sqlx::Error, code: &'static str, message: String) -> StoreError {
+fn conflict_on_unique(e: StoreError, code: &'static str, message: String) -> StoreError {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
+        StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
             StoreError::Conflict { code, message }
         }
-        _ => StoreError::from(e),
+        _ => e,
     }
 }
 
@@ -190,15 +191,16 @@ fn definition_json(kind: &AttributeKind) -> Result<String, StoreError> {
 }
 
 /// Bumps the catalog version inside the transaction that changes the catalog.
-macro_rules! bump_catalog {
-    ($tx:expr, $tenant:expr, $schema:expr) => {
-        sqlx::query("UPDATE asset_schema SET catalog_version = catalog_version + 1, updated_at = $3 WHERE tenant_id = $1 AND id = $2")
-            .bind($tenant.0)
-            .bind($schema.0)
-            .bind(now_millis())
-            .execute(&mut *$tx)
-            .await?
-    };
+async fn bump_catalog(tx: &mut Tx, tenant: TenantId, schema: SchemaId) -> Result<(), StoreError> {
+    let sql = Sql::new(
+        "UPDATE asset_schema SET catalog_version = catalog_version + 1, updated_at = $3 \
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .arg(tenant.0)
+    .arg(schema.0)
+    .arg(now_millis());
+    tx.execute(&sql).await?;
+    Ok(())
 }
 
 /// Runs `$body` in a write transaction (`BEGIN IMMEDIATE` on SQLite, so read-then-write cannot
@@ -235,45 +237,51 @@ impl Store {
         draft: &SchemaDraft,
     ) -> Result<Schema, StoreError> {
         let now = now_millis();
-        let id: i64 = write_tx!(self, tx => {
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO asset_schema (tenant_id, schema_key, name, description, users_can_edit, next_number, catalog_version, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 1, 1, $6, $6) RETURNING id",
+        let insert = Sql::new(
+            "INSERT INTO asset_schema (tenant_id, schema_key, name, description, users_can_edit, \
+             next_number, catalog_version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 1, 1, $6, $6) RETURNING id",
+        )
+        .arg(tenant.0)
+        .arg(key.as_str())
+        .arg(draft.name.trim())
+        .arg(draft.description.trim())
+        .arg(draft.users_can_edit)
+        .arg(now);
+        let mut tx = self.db().begin_write().await?;
+        let (id,): (i64,) = tx.fetch_one(&insert).await.map_err(|e| {
+            conflict_on_unique(
+                e,
+                "schema_key_taken",
+                format!("a schema with key {key} already exists"),
             )
-            .bind(tenant.0)
-            .bind(key.as_str())
-            .bind(draft.name.trim())
-            .bind(draft.description.trim())
-            .bind(draft.users_can_edit)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| conflict_on_unique(e, "schema_key_taken", format!("a schema with key {key} already exists")))?;
-            for (position, status) in default_statuses().iter().enumerate() {
-                sqlx::query("INSERT INTO asset_status (tenant_id, schema_id, name, name_lower, category, position) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(tenant.0)
-                    .bind(id)
-                    .bind(&status.name)
-                    .bind(status.name.to_lowercase())
-                    .bind(status.category.as_str())
-                    .bind(i64::try_from(position).unwrap_or(0))
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            id
-        });
+        })?;
+        for (position, status) in default_statuses().iter().enumerate() {
+            let insert = Sql::new(
+                "INSERT INTO asset_status \
+                 (tenant_id, schema_id, name, name_lower, category, position) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .arg(tenant.0)
+            .arg(id)
+            .arg(status.name.as_str())
+            .arg(status.name.to_lowercase())
+            .arg(status.category.as_str())
+            .arg(i64::try_from(position).unwrap_or(0));
+            tx.execute(&insert).await?;
+        }
+        tx.commit().await?;
         self.schema(tenant, SchemaId(id))
             .await?
             .ok_or_else(|| StoreError::Corrupt("a schema vanished after insert".into()))
     }
 
     pub async fn list_schemas(&self, tenant: TenantId) -> Result<Vec<Schema>, StoreError> {
-        let rows: Vec<SchemaRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(safe_sql!("SELECT {SCHEMA_COLUMNS} FROM asset_schema WHERE tenant_id = $1 ORDER BY schema_key"))
-                .bind(tenant.0)
-                .fetch_all(pool)
-                .await?
-        });
+        let sql = Sql::new(&format!(
+            "SELECT {SCHEMA_COLUMNS} FROM asset_schema WHERE tenant_id = $1 ORDER BY schema_key"
+        ))
+        .arg(tenant.0);
+        let rows: Vec<SchemaRow> = self.db().fetch_all(&sql).await?;
         rows.into_iter()
             .map(|r| r.into_schema().map(|(s, _)| s))
             .collect()
@@ -292,13 +300,12 @@ impl Store {
         tenant: TenantId,
         id: SchemaId,
     ) -> Result<Option<(Schema, i64)>, StoreError> {
-        let row: Option<SchemaRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(safe_sql!("SELECT {SCHEMA_COLUMNS} FROM asset_schema WHERE tenant_id = $1 AND id = $2"))
-                .bind(tenant.0)
-                .bind(id.0)
-                .fetch_optional(pool)
-                .await?
-        });
+        let sql = Sql::new(&format!(
+            "SELECT {SCHEMA_COLUMNS} FROM asset_schema WHERE tenant_id = $1 AND id = $2"
+        ))
+        .arg(tenant.0)
+        .arg(id.0);
+        let row: Option<SchemaRow> = self.db().fetch_optional(&sql).await?;
         row.map(SchemaRow::into_schema).transpose()
     }
 
@@ -307,13 +314,12 @@ impl Store {
         tenant: TenantId,
         key: &SchemaKey,
     ) -> Result<Option<Schema>, StoreError> {
-        let row: Option<SchemaRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(safe_sql!("SELECT {SCHEMA_COLUMNS} FROM asset_schema WHERE tenant_id = $1 AND schema_key = $2"))
-                .bind(tenant.0)
-                .bind(key.as_str())
-                .fetch_optional(pool)
-                .await?
-        });
+        let sql = Sql::new(&format!(
+            "SELECT {SCHEMA_COLUMNS} FROM asset_schema WHERE tenant_id = $1 AND schema_key = $2"
+        ))
+        .arg(tenant.0)
+        .arg(key.as_str());
+        let row: Option<SchemaRow> = self.db().fetch_optional(&sql).await?;
         Ok(row.map(SchemaRow::into_schema).transpose()?.map(|(s, _)| s))
     }
 
@@ -328,18 +334,18 @@ impl Store {
         users_can_edit: bool,
     ) -> Result<Option<Schema>, StoreError> {
         let now = now_millis();
-        let changed = on_db!(self.db(), pool => {
-            sqlx::query("UPDATE asset_schema SET name = $3, description = $4, users_can_edit = $5, updated_at = $6, catalog_version = catalog_version + 1 WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.0)
-                .bind(id.0)
-                .bind(name.trim())
-                .bind(description.trim())
-                .bind(users_can_edit)
-                .bind(now)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
+        let sql = Sql::new(
+            "UPDATE asset_schema SET name = $3, description = $4, users_can_edit = $5, \
+             updated_at = $6, catalog_version = catalog_version + 1 \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .arg(tenant.0)
+        .arg(id.0)
+        .arg(name.trim())
+        .arg(description.trim())
+        .arg(users_can_edit)
+        .arg(now);
+        let changed = self.db().execute(&sql).await?;
         if changed == 0 {
             return Ok(None);
         }
@@ -349,32 +355,30 @@ impl Store {
     /// Deletes an empty schema. One with types is refused: deleting a schema must not silently
     /// take a fleet of assets with it.
     pub async fn delete_schema(&self, tenant: TenantId, id: SchemaId) -> Result<bool, StoreError> {
-        let out = write_tx!(self, tx => {
-            let (types,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset_type WHERE tenant_id = $1 AND schema_id = $2")
-                .bind(tenant.0)
-                .bind(id.0)
-                .fetch_one(&mut *tx)
-                .await?;
-            if types > 0 {
-                return Err(StoreError::Conflict {
-                    code: "schema_not_empty",
-                    message: format!("the schema still has {types} asset type(s); delete them first"),
-                });
-            }
-            sqlx::query("DELETE FROM asset_status WHERE tenant_id = $1 AND schema_id = $2")
-                .bind(tenant.0)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM asset_schema WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.0)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1
-        });
-        Ok(out)
+        let count = Sql::new(
+            "SELECT COUNT(*) FROM asset_type \
+             WHERE tenant_id = $1 AND schema_id = $2",
+        )
+        .arg(tenant.0)
+        .arg(id.0);
+        let mut tx = self.db().begin_write().await?;
+        let (types,): (i64,) = tx.fetch_one(&count).await?;
+        if types > 0 {
+            return Err(StoreError::Conflict {
+                code: "schema_not_empty",
+                message: format!("the schema still has {types} asset type(s); delete them first"),
+            });
+        }
+        let statuses = Sql::new("DELETE FROM asset_status WHERE tenant_id = $1 AND schema_id = $2")
+            .arg(tenant.0)
+            .arg(id.0);
+        tx.execute(&statuses).await?;
+        let schema = Sql::new("DELETE FROM asset_schema WHERE tenant_id = $1 AND id = $2")
+            .arg(tenant.0)
+            .arg(id.0);
+        let deleted = tx.execute(&schema).await? == 1;
+        tx.commit().await?;
+        Ok(deleted)
     }
 
     // ----- the cached model -----
@@ -397,13 +401,12 @@ impl Store {
         tenant: TenantId,
         key: &SchemaKey,
     ) -> Result<Option<Arc<SchemaModel>>, StoreError> {
-        let row: Option<SchemaRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(safe_sql!("SELECT {SCHEMA_COLUMNS} FROM asset_schema WHERE tenant_id = $1 AND schema_key = $2"))
-                .bind(tenant.0)
-                .bind(key.as_str())
-                .fetch_optional(pool)
-                .await?
-        });
+        let sql = Sql::new(&format!(
+            "SELECT {SCHEMA_COLUMNS} FROM asset_schema WHERE tenant_id = $1 AND schema_key = $2"
+        ))
+        .arg(tenant.0)
+        .arg(key.as_str());
+        let row: Option<SchemaRow> = self.db().fetch_optional(&sql).await?;
         match row.map(SchemaRow::into_schema).transpose()? {
             Some((schema, version)) => self.model_for(tenant, schema, version).await.map(Some),
             None => Ok(None),
@@ -423,30 +426,32 @@ impl Store {
         {
             return Ok(model);
         }
-        let statuses: Vec<StatusRow> = on_db!(self.db(), pool => {
-            sqlx::query_as("SELECT id, schema_id, name, category FROM asset_status WHERE tenant_id = $1 AND schema_id = $2 ORDER BY position, id")
-                .bind(tenant.0)
-                .bind(id.0)
-                .fetch_all(pool)
-                .await?
-        });
-        let types: Vec<TypeRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(safe_sql!("SELECT {TYPE_COLUMNS} FROM asset_type WHERE tenant_id = $1 AND schema_id = $2 ORDER BY id"))
-                .bind(tenant.0)
-                .bind(id.0)
-                .fetch_all(pool)
-                .await?
-        });
-        let attributes: Vec<AttributeRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(safe_sql!(
-                "SELECT {} FROM asset_attribute a WHERE a.tenant_id = $1 AND a.type_id IN (SELECT id FROM asset_type WHERE tenant_id = $1 AND schema_id = $2) ORDER BY a.position, a.id",
-                ATTRIBUTE_COLUMNS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
-            ))
-            .bind(tenant.0)
-            .bind(id.0)
-            .fetch_all(pool)
-            .await?
-        });
+        let sql = Sql::new(
+            "SELECT id, schema_id, name, category FROM asset_status \
+             WHERE tenant_id = $1 AND schema_id = $2 ORDER BY position, id",
+        )
+        .arg(tenant.0)
+        .arg(id.0);
+        let statuses: Vec<StatusRow> = self.db().fetch_all(&sql).await?;
+        let sql = Sql::new(&format!(
+            "SELECT {TYPE_COLUMNS} FROM asset_type \
+             WHERE tenant_id = $1 AND schema_id = $2 ORDER BY id"
+        ))
+        .arg(tenant.0)
+        .arg(id.0);
+        let types: Vec<TypeRow> = self.db().fetch_all(&sql).await?;
+        let text = format!(
+            "SELECT {} FROM asset_attribute a WHERE a.tenant_id = $1 AND a.type_id IN \
+             (SELECT id FROM asset_type WHERE tenant_id = $1 AND schema_id = $2) \
+             ORDER BY a.position, a.id",
+            ATTRIBUTE_COLUMNS
+                .split(", ")
+                .map(|c| format!("a.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let sql = Sql::new(&text).arg(tenant.0).arg(id.0);
+        let attributes: Vec<AttributeRow> = self.db().fetch_all(&sql).await?;
         let model = Arc::new(SchemaModel {
             schema,
             version,
@@ -480,13 +485,10 @@ impl Store {
         tenant: TenantId,
         type_id: TypeId,
     ) -> Result<Option<SchemaId>, StoreError> {
-        let row: Option<(i64,)> = on_db!(self.db(), pool => {
-            sqlx::query_as("SELECT schema_id FROM asset_type WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.0)
-                .bind(type_id.0)
-                .fetch_optional(pool)
-                .await?
-        });
+        let sql = Sql::new("SELECT schema_id FROM asset_type WHERE tenant_id = $1 AND id = $2")
+            .arg(tenant.0)
+            .arg(type_id.0);
+        let row: Option<(i64,)> = self.db().fetch_optional(&sql).await?;
         Ok(row.map(|(id,)| SchemaId(id)))
     }
 
@@ -496,13 +498,13 @@ impl Store {
         tenant: TenantId,
         attribute: AttributeId,
     ) -> Result<Option<SchemaId>, StoreError> {
-        let row: Option<(i64,)> = on_db!(self.db(), pool => {
-            sqlx::query_as("SELECT t.schema_id FROM asset_attribute a JOIN asset_type t ON t.id = a.type_id WHERE a.tenant_id = $1 AND t.tenant_id = $1 AND a.id = $2")
-                .bind(tenant.0)
-                .bind(attribute.0)
-                .fetch_optional(pool)
-                .await?
-        });
+        let sql = Sql::new(
+            "SELECT t.schema_id FROM asset_attribute a JOIN asset_type t ON t.id = a.type_id \
+             WHERE a.tenant_id = $1 AND t.tenant_id = $1 AND a.id = $2",
+        )
+        .arg(tenant.0)
+        .arg(attribute.0);
+        let row: Option<(i64,)> = self.db().fetch_optional(&sql).await?;
         Ok(row.map(|(id,)| SchemaId(id)))
     }
 
@@ -515,27 +517,32 @@ impl Store {
         draft: &StatusDraft,
     ) -> Result<Status, StoreError> {
         let name = draft.name.trim();
-        let row: StatusRow = write_tx!(self, tx => {
-            let row: Option<StatusRow> = sqlx::query_as(
-                "INSERT INTO asset_status (tenant_id, schema_id, name, name_lower, category, position) \
-                 SELECT $1, $2, $3, $4, $5, (SELECT COALESCE(MAX(position), -1) + 1 FROM asset_status WHERE tenant_id = $1 AND schema_id = $2) \
-                 WHERE EXISTS (SELECT 1 FROM asset_schema WHERE tenant_id = $1 AND id = $2) \
-                 RETURNING id, schema_id, name, category",
+        let insert = Sql::new(
+            "INSERT INTO asset_status \
+             (tenant_id, schema_id, name, name_lower, category, position) \
+             SELECT $1, $2, $3, $4, $5, (SELECT COALESCE(MAX(position), -1) + 1 \
+             FROM asset_status WHERE tenant_id = $1 AND schema_id = $2) \
+             WHERE EXISTS (SELECT 1 FROM asset_schema WHERE tenant_id = $1 AND id = $2) \
+             RETURNING id, schema_id, name, category",
+        )
+        .arg(tenant.0)
+        .arg(schema.0)
+        .arg(name)
+        .arg(name.to_lowercase())
+        .arg(draft.category.as_str());
+        let mut tx = self.db().begin_write().await?;
+        let row: Option<StatusRow> = tx.fetch_optional(&insert).await.map_err(|e| {
+            conflict_on_unique(
+                e,
+                "status_name_taken",
+                format!("a status named {name:?} already exists"),
             )
-            .bind(tenant.0)
-            .bind(schema.0)
-            .bind(name)
-            .bind(name.to_lowercase())
-            .bind(draft.category.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| conflict_on_unique(e, "status_name_taken", format!("a status named {name:?} already exists")))?;
-            let Some(row) = row else {
-                return Err(schema_missing());
-            };
-            bump_catalog!(tx, tenant, schema);
-            row
-        });
+        })?;
+        let Some(row) = row else {
+            return Err(schema_missing());
+        };
+        bump_catalog(&mut tx, tenant, schema).await?;
+        tx.commit().await?;
         row.into_status()
     }
 
@@ -547,23 +554,27 @@ impl Store {
         draft: &StatusDraft,
     ) -> Result<Option<Status>, StoreError> {
         let name = draft.name.trim();
-        let row: Option<StatusRow> = write_tx!(self, tx => {
-            let row: Option<StatusRow> = sqlx::query_as(
-                "UPDATE asset_status SET name = $4, name_lower = $5, category = $6 WHERE tenant_id = $1 AND schema_id = $2 AND id = $3 \
-                 RETURNING id, schema_id, name, category",
+        let update = Sql::new(
+            "UPDATE asset_status SET name = $4, name_lower = $5, category = $6 \
+             WHERE tenant_id = $1 AND schema_id = $2 AND id = $3 \
+             RETURNING id, schema_id, name, category",
+        )
+        .arg(tenant.0)
+        .arg(schema.0)
+        .arg(id.0)
+        .arg(name)
+        .arg(name.to_lowercase())
+        .arg(draft.category.as_str());
+        let mut tx = self.db().begin_write().await?;
+        let row: Option<StatusRow> = tx.fetch_optional(&update).await.map_err(|e| {
+            conflict_on_unique(
+                e,
+                "status_name_taken",
+                format!("a status named {name:?} already exists"),
             )
-            .bind(tenant.0)
-            .bind(schema.0)
-            .bind(id.0)
-            .bind(name)
-            .bind(name.to_lowercase())
-            .bind(draft.category.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| conflict_on_unique(e, "status_name_taken", format!("a status named {name:?} already exists")))?;
-            bump_catalog!(tx, tenant, schema);
-            row
-        });
+        })?;
+        bump_catalog(&mut tx, tenant, schema).await?;
+        tx.commit().await?;
         row.map(StatusRow::into_status).transpose()
     }
 
@@ -576,51 +587,56 @@ impl Store {
         id: StatusId,
         status_attributes: &[AttributeId],
     ) -> Result<bool, StoreError> {
-        let out = write_tx!(self, tx => {
-            let (used,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset WHERE tenant_id = $1 AND status_id = $2")
-                .bind(tenant.0)
-                .bind(id.0)
-                .fetch_one(&mut *tx)
-                .await?;
-            let mut used_in_values = 0;
-            for attribute in status_attributes {
-                let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset_value WHERE tenant_id = $1 AND attribute_id = $2 AND v_int = $3")
-                    .bind(tenant.0)
-                    .bind(attribute.0)
-                    .bind(id.0)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                used_in_values += n;
-            }
-            if used + used_in_values > 0 {
-                return Err(StoreError::Conflict {
-                    code: "status_in_use",
-                    message: format!("{} asset(s) use this status; move them to another status first", used + used_in_values),
-                });
-            }
-            let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset_status WHERE tenant_id = $1 AND schema_id = $2")
-                .bind(tenant.0)
-                .bind(schema.0)
-                .fetch_one(&mut *tx)
-                .await?;
-            if count <= 1 {
-                return Err(StoreError::Conflict {
-                    code: "last_status",
-                    message: "a schema needs at least one status".into(),
-                });
-            }
-            let deleted = sqlx::query("DELETE FROM asset_status WHERE tenant_id = $1 AND schema_id = $2 AND id = $3")
-                .bind(tenant.0)
-                .bind(schema.0)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-            bump_catalog!(tx, tenant, schema);
-            deleted
-        });
-        Ok(out)
+        let count = Sql::new("SELECT COUNT(*) FROM asset WHERE tenant_id = $1 AND status_id = $2")
+            .arg(tenant.0)
+            .arg(id.0);
+        let mut tx = self.db().begin_write().await?;
+        let (used,): (i64,) = tx.fetch_one(&count).await?;
+        let mut used_in_values = 0;
+        for attribute in status_attributes {
+            let count = Sql::new(
+                "SELECT COUNT(*) FROM asset_value \
+                 WHERE tenant_id = $1 AND attribute_id = $2 AND v_int = $3",
+            )
+            .arg(tenant.0)
+            .arg(attribute.0)
+            .arg(id.0);
+            let (n,): (i64,) = tx.fetch_one(&count).await?;
+            used_in_values += n;
+        }
+        if used + used_in_values > 0 {
+            return Err(StoreError::Conflict {
+                code: "status_in_use",
+                message: format!(
+                    "{} asset(s) use this status; move them to another status first",
+                    used + used_in_values
+                ),
+            });
+        }
+        let count = Sql::new(
+            "SELECT COUNT(*) FROM asset_status \
+             WHERE tenant_id = $1 AND schema_id = $2",
+        )
+        .arg(tenant.0)
+        .arg(schema.0);
+        let (count,): (i64,) = tx.fetch_one(&count).await?;
+        if count <= 1 {
+            return Err(StoreError::Conflict {
+                code: "last_status",
+                message: "a schema needs at least one status".into(),
+            });
+        }
+        let delete = Sql::new(
+            "DELETE FROM asset_status \
+             WHERE tenant_id = $1 AND schema_id = $2 AND id = $3",
+        )
+        .arg(tenant.0)
+        .arg(schema.0)
+        .arg(id.0);
+        let deleted = tx.execute(&delete).await? == 1;
+        bump_catalog(&mut tx, tenant, schema).await?;
+        tx.commit().await?;
+        Ok(deleted)
     }
 
     // ----- types -----
@@ -640,54 +656,61 @@ impl Store {
         } else {
             draft.icon.as_str()
         };
-        let row: TypeRow = write_tx!(self, tx => {
-            let row: Option<TypeRow> = sqlx::query_as(safe_sql!(
-                "INSERT INTO asset_type (tenant_id, schema_id, parent_id, name, name_lower, icon, description, is_abstract, created_at, updated_at) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9 \
-                 WHERE EXISTS (SELECT 1 FROM asset_schema WHERE tenant_id = $1 AND id = $2) \
-                 AND ($3 IS NULL OR EXISTS (SELECT 1 FROM asset_type WHERE tenant_id = $1 AND schema_id = $2 AND id = $3)) \
-                 RETURNING {TYPE_COLUMNS}"
-            ))
-            .bind(tenant.0)
-            .bind(schema.0)
-            .bind(draft.parent_id.map(|p| p.0))
-            .bind(name)
-            .bind(name.to_lowercase())
-            .bind(icon)
-            .bind(draft.description.trim())
-            .bind(draft.is_abstract)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| conflict_on_unique(e, "type_name_taken", format!("a type named {name:?} already exists in this schema")))?;
-            let Some(mut row) = row else {
-                return Err(schema_missing());
-            };
-            if draft.parent_id.is_none() {
-                let kind = AttributeKind::Text { regex: None };
-                let (attribute_id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO asset_attribute (tenant_id, type_id, name, name_lower, definition, required, unique_values, description, position) \
-                     VALUES ($1, $2, $3, $4, $5, TRUE, FALSE, $6, 0) RETURNING id",
-                )
-                .bind(tenant.0)
-                .bind(row.id)
-                .bind(NAME_ATTRIBUTE)
-                .bind(NAME_ATTRIBUTE.to_lowercase())
-                .bind(definition_json(&kind)?)
-                .bind("What people call this asset; its label in lists and links.")
-                .fetch_one(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE asset_type SET label_attribute_id = $3 WHERE tenant_id = $1 AND id = $2")
-                    .bind(tenant.0)
-                    .bind(row.id)
-                    .bind(attribute_id)
-                    .execute(&mut *tx)
-                    .await?;
-                row.label_attribute_id = Some(attribute_id);
-            }
-            bump_catalog!(tx, tenant, schema);
-            row
-        });
+        let insert = Sql::new(&format!(
+            "INSERT INTO asset_type (tenant_id, schema_id, parent_id, name, name_lower, icon, \
+             description, is_abstract, created_at, updated_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9 \
+             WHERE EXISTS (SELECT 1 FROM asset_schema WHERE tenant_id = $1 AND id = $2) \
+             AND ($3 IS NULL OR EXISTS \
+             (SELECT 1 FROM asset_type WHERE tenant_id = $1 AND schema_id = $2 AND id = $3)) \
+             RETURNING {TYPE_COLUMNS}"
+        ))
+        .arg(tenant.0)
+        .arg(schema.0)
+        .arg(draft.parent_id.map(|p| p.0))
+        .arg(name)
+        .arg(name.to_lowercase())
+        .arg(icon)
+        .arg(draft.description.trim())
+        .arg(draft.is_abstract)
+        .arg(now);
+        let mut tx = self.db().begin_write().await?;
+        let row: Option<TypeRow> = tx.fetch_optional(&insert).await.map_err(|e| {
+            conflict_on_unique(
+                e,
+                "type_name_taken",
+                format!("a type named {name:?} already exists in this schema"),
+            )
+        })?;
+        let Some(mut row) = row else {
+            return Err(schema_missing());
+        };
+        if draft.parent_id.is_none() {
+            let kind = AttributeKind::Text { regex: None };
+            let insert = Sql::new(
+                "INSERT INTO asset_attribute (tenant_id, type_id, name, name_lower, definition, \
+                 required, unique_values, description, position) \
+                 VALUES ($1, $2, $3, $4, $5, TRUE, FALSE, $6, 0) RETURNING id",
+            )
+            .arg(tenant.0)
+            .arg(row.id)
+            .arg(NAME_ATTRIBUTE)
+            .arg(NAME_ATTRIBUTE.to_lowercase())
+            .arg(definition_json(&kind)?)
+            .arg("What people call this asset; its label in lists and links.");
+            let (attribute_id,): (i64,) = tx.fetch_one(&insert).await?;
+            let label = Sql::new(
+                "UPDATE asset_type SET label_attribute_id = $3 \
+                 WHERE tenant_id = $1 AND id = $2",
+            )
+            .arg(tenant.0)
+            .arg(row.id)
+            .arg(attribute_id);
+            tx.execute(&label).await?;
+            row.label_attribute_id = Some(attribute_id);
+        }
+        bump_catalog(&mut tx, tenant, schema).await?;
+        tx.commit().await?;
         Ok(row.into())
     }
 
@@ -703,54 +726,64 @@ impl Store {
     ) -> Result<Option<AssetType>, StoreError> {
         let now = now_millis();
         let name = update.name.trim();
-        let row: Option<TypeRow> = write_tx!(self, tx => {
-            let current: Option<(Option<i64>, bool)> = sqlx::query_as("SELECT parent_id, is_abstract FROM asset_type WHERE tenant_id = $1 AND schema_id = $2 AND id = $3")
-                .bind(tenant.0)
-                .bind(schema.0)
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some((parent, was_abstract)) = current else {
-                return Ok(None);
-            };
-            let moving = parent != update.parent_id.map(|p| p.0);
-            if moving || (update.is_abstract && !was_abstract) {
-                let (assets,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset WHERE tenant_id = $1 AND type_id = $2")
-                    .bind(tenant.0)
-                    .bind(id.0)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if assets > 0 {
-                    return Err(StoreError::Conflict {
-                        code: "type_in_use",
-                        message: format!(
-                            "{assets} asset(s) have this type, so it cannot {}",
-                            if moving { "move to another parent" } else { "become abstract" }
-                        ),
-                    });
-                }
+        let current = Sql::new(
+            "SELECT parent_id, is_abstract FROM asset_type \
+             WHERE tenant_id = $1 AND schema_id = $2 AND id = $3",
+        )
+        .arg(tenant.0)
+        .arg(schema.0)
+        .arg(id.0);
+        let mut tx = self.db().begin_write().await?;
+        let current: Option<(Option<i64>, bool)> = tx.fetch_optional(&current).await?;
+        let Some((parent, was_abstract)) = current else {
+            return Ok(None);
+        };
+        let moving = parent != update.parent_id.map(|p| p.0);
+        if moving || (update.is_abstract && !was_abstract) {
+            let count =
+                Sql::new("SELECT COUNT(*) FROM asset WHERE tenant_id = $1 AND type_id = $2")
+                    .arg(tenant.0)
+                    .arg(id.0);
+            let (assets,): (i64,) = tx.fetch_one(&count).await?;
+            if assets > 0 {
+                return Err(StoreError::Conflict {
+                    code: "type_in_use",
+                    message: format!(
+                        "{assets} asset(s) have this type, so it cannot {}",
+                        if moving {
+                            "move to another parent"
+                        } else {
+                            "become abstract"
+                        }
+                    ),
+                });
             }
-            let row: Option<TypeRow> = sqlx::query_as(safe_sql!(
-                "UPDATE asset_type SET name = $4, name_lower = $5, icon = $6, description = $7, is_abstract = $8, parent_id = $9, label_attribute_id = $10, updated_at = $11 \
-                 WHERE tenant_id = $1 AND schema_id = $2 AND id = $3 RETURNING {TYPE_COLUMNS}"
-            ))
-            .bind(tenant.0)
-            .bind(schema.0)
-            .bind(id.0)
-            .bind(name)
-            .bind(name.to_lowercase())
-            .bind(&update.icon)
-            .bind(update.description.trim())
-            .bind(update.is_abstract)
-            .bind(update.parent_id.map(|p| p.0))
-            .bind(update.label_attribute.map(|a| a.0))
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| conflict_on_unique(e, "type_name_taken", format!("a type named {name:?} already exists in this schema")))?;
-            bump_catalog!(tx, tenant, schema);
-            row
-        });
+        }
+        let sql = Sql::new(&format!(
+            "UPDATE asset_type SET name = $4, name_lower = $5, icon = $6, description = $7, \
+             is_abstract = $8, parent_id = $9, label_attribute_id = $10, updated_at = $11 \
+             WHERE tenant_id = $1 AND schema_id = $2 AND id = $3 RETURNING {TYPE_COLUMNS}"
+        ))
+        .arg(tenant.0)
+        .arg(schema.0)
+        .arg(id.0)
+        .arg(name)
+        .arg(name.to_lowercase())
+        .arg(update.icon.as_str())
+        .arg(update.description.trim())
+        .arg(update.is_abstract)
+        .arg(update.parent_id.map(|p| p.0))
+        .arg(update.label_attribute.map(|a| a.0))
+        .arg(now);
+        let row: Option<TypeRow> = tx.fetch_optional(&sql).await.map_err(|e| {
+            conflict_on_unique(
+                e,
+                "type_name_taken",
+                format!("a type named {name:?} already exists in this schema"),
+            )
+        })?;
+        bump_catalog(&mut tx, tenant, schema).await?;
+        tx.commit().await?;
         Ok(row.map(AssetType::from))
     }
 
@@ -763,45 +796,57 @@ impl Store {
         schema: SchemaId,
         id: TypeId,
     ) -> Result<bool, StoreError> {
-        let out = write_tx!(self, tx => {
-            let (children,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset_type WHERE tenant_id = $1 AND parent_id = $2")
-                .bind(tenant.0)
-                .bind(id.0)
-                .fetch_one(&mut *tx)
-                .await?;
-            if children > 0 {
-                return Err(StoreError::Conflict { code: "type_has_children", message: format!("the type has {children} child type(s); delete or move them first") });
-            }
-            let (assets,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset WHERE tenant_id = $1 AND type_id = $2")
-                .bind(tenant.0)
-                .bind(id.0)
-                .fetch_one(&mut *tx)
-                .await?;
-            if assets > 0 {
-                return Err(StoreError::Conflict { code: "type_in_use", message: format!("{assets} asset(s) have this type (archived ones included)") });
-            }
-            sqlx::query("UPDATE asset_type SET label_attribute_id = NULL WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.0)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM asset_attribute WHERE tenant_id = $1 AND type_id = $2")
-                .bind(tenant.0)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            let deleted = sqlx::query("DELETE FROM asset_type WHERE tenant_id = $1 AND schema_id = $2 AND id = $3")
-                .bind(tenant.0)
-                .bind(schema.0)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-            bump_catalog!(tx, tenant, schema);
-            deleted
-        });
-        Ok(out)
+        let count = Sql::new(
+            "SELECT COUNT(*) FROM asset_type \
+             WHERE tenant_id = $1 AND parent_id = $2",
+        )
+        .arg(tenant.0)
+        .arg(id.0);
+        let mut tx = self.db().begin_write().await?;
+        let (children,): (i64,) = tx.fetch_one(&count).await?;
+        if children > 0 {
+            return Err(StoreError::Conflict {
+                code: "type_has_children",
+                message: format!(
+                    "the type has {children} child type(s); delete or move them first"
+                ),
+            });
+        }
+        let count = Sql::new("SELECT COUNT(*) FROM asset WHERE tenant_id = $1 AND type_id = $2")
+            .arg(tenant.0)
+            .arg(id.0);
+        let (assets,): (i64,) = tx.fetch_one(&count).await?;
+        if assets > 0 {
+            return Err(StoreError::Conflict {
+                code: "type_in_use",
+                message: format!("{assets} asset(s) have this type (archived ones included)"),
+            });
+        }
+        let unlabel = Sql::new(
+            "UPDATE asset_type SET label_attribute_id = NULL \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .arg(tenant.0)
+        .arg(id.0);
+        tx.execute(&unlabel).await?;
+        let attributes = Sql::new(
+            "DELETE FROM asset_attribute \
+             WHERE tenant_id = $1 AND type_id = $2",
+        )
+        .arg(tenant.0)
+        .arg(id.0);
+        tx.execute(&attributes).await?;
+        let delete = Sql::new(
+            "DELETE FROM asset_type \
+             WHERE tenant_id = $1 AND schema_id = $2 AND id = $3",
+        )
+        .arg(tenant.0)
+        .arg(schema.0)
+        .arg(id.0);
+        let deleted = tx.execute(&delete).await? == 1;
+        bump_catalog(&mut tx, tenant, schema).await?;
+        tx.commit().await?;
+        Ok(deleted)
     }
 
     // ----- attributes -----
@@ -816,31 +861,40 @@ impl Store {
     ) -> Result<AttributeDef, StoreError> {
         let name = draft.name.trim();
         let definition = definition_json(&draft.kind)?;
-        let row: AttributeRow = write_tx!(self, tx => {
-            let row: Option<AttributeRow> = sqlx::query_as(safe_sql!(
-                "INSERT INTO asset_attribute (tenant_id, type_id, name, name_lower, definition, required, unique_values, description, position) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, (SELECT COALESCE(MAX(position), -1) + 1 FROM asset_attribute WHERE tenant_id = $1 AND type_id = $2) \
-                 WHERE EXISTS (SELECT 1 FROM asset_type WHERE tenant_id = $1 AND id = $2 AND schema_id = $9) \
-                 RETURNING {ATTRIBUTE_COLUMNS}"
-            ))
-            .bind(tenant.0)
-            .bind(type_id.0)
-            .bind(name)
-            .bind(name.to_lowercase())
-            .bind(&definition)
-            .bind(draft.required)
-            .bind(draft.unique)
-            .bind(draft.description.trim())
-            .bind(schema.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| conflict_on_unique(e, "attribute_name_taken", format!("the type already has an attribute named {name:?}")))?;
-            let Some(row) = row else {
-                return Err(StoreError::NotFound { code: "type_not_found", message: "no such type in this schema".into() });
-            };
-            bump_catalog!(tx, tenant, schema);
-            row
-        });
+        let insert = Sql::new(&format!(
+            "INSERT INTO asset_attribute (tenant_id, type_id, name, name_lower, definition, \
+             required, unique_values, description, position) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, (SELECT COALESCE(MAX(position), -1) + 1 \
+             FROM asset_attribute WHERE tenant_id = $1 AND type_id = $2) \
+             WHERE EXISTS \
+             (SELECT 1 FROM asset_type WHERE tenant_id = $1 AND id = $2 AND schema_id = $9) \
+             RETURNING {ATTRIBUTE_COLUMNS}"
+        ))
+        .arg(tenant.0)
+        .arg(type_id.0)
+        .arg(name)
+        .arg(name.to_lowercase())
+        .arg(definition)
+        .arg(draft.required)
+        .arg(draft.unique)
+        .arg(draft.description.trim())
+        .arg(schema.0);
+        let mut tx = self.db().begin_write().await?;
+        let row: Option<AttributeRow> = tx.fetch_optional(&insert).await.map_err(|e| {
+            conflict_on_unique(
+                e,
+                "attribute_name_taken",
+                format!("the type already has an attribute named {name:?}"),
+            )
+        })?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound {
+                code: "type_not_found",
+                message: "no such type in this schema".into(),
+            });
+        };
+        bump_catalog(&mut tx, tenant, schema).await?;
+        tx.commit().await?;
         row.into_def()
     }
 
@@ -856,56 +910,69 @@ impl Store {
     ) -> Result<Option<AttributeDef>, StoreError> {
         let name = draft.name.trim();
         let definition = definition_json(&draft.kind)?;
-        let row: Option<AttributeRow> = write_tx!(self, tx => {
-            let current: Option<AttributeRow> = sqlx::query_as(safe_sql!("SELECT {ATTRIBUTE_COLUMNS} FROM asset_attribute WHERE tenant_id = $1 AND id = $2"))
-                .bind(tenant.0)
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some(current) = current else {
-                return Ok(None);
-            };
-            let current = current.into_def()?;
-            let kind_changed = std::mem::discriminant(&current.kind) != std::mem::discriminant(&draft.kind)
-                || current.kind.is_multi() != draft.kind.is_multi();
-            if kind_changed || (draft.unique && !current.unique) {
-                let (values,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset_value WHERE tenant_id = $1 AND attribute_id = $2")
-                    .bind(tenant.0)
-                    .bind(id.0)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if values > 0 {
-                    return Err(StoreError::Conflict {
-                        code: "attribute_in_use",
-                        message: format!("{values} value(s) exist for this attribute, so its kind cannot change and it cannot become unique"),
-                    });
-                }
+        let current = Sql::new(&format!(
+            "SELECT {ATTRIBUTE_COLUMNS} FROM asset_attribute WHERE tenant_id = $1 AND id = $2"
+        ))
+        .arg(tenant.0)
+        .arg(id.0);
+        let mut tx = self.db().begin_write().await?;
+        let current: Option<AttributeRow> = tx.fetch_optional(&current).await?;
+        let Some(current) = current else {
+            return Ok(None);
+        };
+        let current = current.into_def()?;
+        let kind_changed = std::mem::discriminant(&current.kind)
+            != std::mem::discriminant(&draft.kind)
+            || current.kind.is_multi() != draft.kind.is_multi();
+        if kind_changed || (draft.unique && !current.unique) {
+            let count = Sql::new(
+                "SELECT COUNT(*) FROM asset_value \
+                 WHERE tenant_id = $1 AND attribute_id = $2",
+            )
+            .arg(tenant.0)
+            .arg(id.0);
+            let (values,): (i64,) = tx.fetch_one(&count).await?;
+            if values > 0 {
+                return Err(StoreError::Conflict {
+                    code: "attribute_in_use",
+                    message: format!(
+                        "{values} value(s) exist for this attribute, so its kind cannot change \
+                         and it cannot become unique"
+                    ),
+                });
             }
-            if current.unique && !draft.unique {
-                sqlx::query("UPDATE asset_value SET v_unique = NULL WHERE tenant_id = $1 AND attribute_id = $2")
-                    .bind(tenant.0)
-                    .bind(id.0)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let row: Option<AttributeRow> = sqlx::query_as(safe_sql!(
-                "UPDATE asset_attribute SET name = $3, name_lower = $4, definition = $5, required = $6, unique_values = $7, description = $8 \
-                 WHERE tenant_id = $1 AND id = $2 RETURNING {ATTRIBUTE_COLUMNS}"
-            ))
-            .bind(tenant.0)
-            .bind(id.0)
-            .bind(name)
-            .bind(name.to_lowercase())
-            .bind(&definition)
-            .bind(draft.required)
-            .bind(draft.unique)
-            .bind(draft.description.trim())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| conflict_on_unique(e, "attribute_name_taken", format!("the type already has an attribute named {name:?}")))?;
-            bump_catalog!(tx, tenant, schema);
-            row
-        });
+        }
+        if current.unique && !draft.unique {
+            let clear = Sql::new(
+                "UPDATE asset_value SET v_unique = NULL \
+                 WHERE tenant_id = $1 AND attribute_id = $2",
+            )
+            .arg(tenant.0)
+            .arg(id.0);
+            tx.execute(&clear).await?;
+        }
+        let update = Sql::new(&format!(
+            "UPDATE asset_attribute SET name = $3, name_lower = $4, definition = $5, \
+             required = $6, unique_values = $7, description = $8 \
+             WHERE tenant_id = $1 AND id = $2 RETURNING {ATTRIBUTE_COLUMNS}"
+        ))
+        .arg(tenant.0)
+        .arg(id.0)
+        .arg(name)
+        .arg(name.to_lowercase())
+        .arg(definition)
+        .arg(draft.required)
+        .arg(draft.unique)
+        .arg(draft.description.trim());
+        let row: Option<AttributeRow> = tx.fetch_optional(&update).await.map_err(|e| {
+            conflict_on_unique(
+                e,
+                "attribute_name_taken",
+                format!("the type already has an attribute named {name:?}"),
+            )
+        })?;
+        bump_catalog(&mut tx, tenant, schema).await?;
+        tx.commit().await?;
         row.map(AttributeRow::into_def).transpose()
     }
 
@@ -918,31 +985,36 @@ impl Store {
         schema: SchemaId,
         id: AttributeId,
     ) -> Result<bool, StoreError> {
-        let out = write_tx!(self, tx => {
-            let (labels,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM asset_type WHERE tenant_id = $1 AND label_attribute_id = $2")
-                .bind(tenant.0)
-                .bind(id.0)
-                .fetch_one(&mut *tx)
-                .await?;
-            if labels > 0 {
-                return Err(StoreError::Conflict { code: "label_attribute", message: "this attribute labels its type's assets; choose another label attribute first".into() });
-            }
-            sqlx::query("DELETE FROM asset_value WHERE tenant_id = $1 AND attribute_id = $2")
-                .bind(tenant.0)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?;
-            let deleted = sqlx::query("DELETE FROM asset_attribute WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.0)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
-            bump_catalog!(tx, tenant, schema);
-            deleted
-        });
-        Ok(out)
+        let count = Sql::new(
+            "SELECT COUNT(*) FROM asset_type \
+             WHERE tenant_id = $1 AND label_attribute_id = $2",
+        )
+        .arg(tenant.0)
+        .arg(id.0);
+        let mut tx = self.db().begin_write().await?;
+        let (labels,): (i64,) = tx.fetch_one(&count).await?;
+        if labels > 0 {
+            return Err(StoreError::Conflict {
+                code: "label_attribute",
+                message: "this attribute labels its type's assets; choose another label \
+                          attribute first"
+                    .into(),
+            });
+        }
+        let values = Sql::new(
+            "DELETE FROM asset_value \
+             WHERE tenant_id = $1 AND attribute_id = $2",
+        )
+        .arg(tenant.0)
+        .arg(id.0);
+        tx.execute(&values).await?;
+        let delete = Sql::new("DELETE FROM asset_attribute WHERE tenant_id = $1 AND id = $2")
+            .arg(tenant.0)
+            .arg(id.0);
+        let deleted = tx.execute(&delete).await? == 1;
+        bump_catalog(&mut tx, tenant, schema).await?;
+        tx.commit().await?;
+        Ok(deleted)
     }
 }
 

@@ -157,6 +157,19 @@ impl Db {
 }
 
 impl Tx {
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self, Tx::Postgres(_))
+    }
+
+    /// What locks the rows a `SELECT` reads until commit: ` FOR UPDATE` on PostgreSQL. SQLite
+    /// has no row locks; its IMMEDIATE transaction already holds the database's write lock.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self {
+            Tx::Sqlite(_) => "",
+            Tx::Postgres(_) => " FOR UPDATE",
+        }
+    }
+
     pub(crate) async fn fetch_optional<T: Row>(
         &mut self,
         sql: &Sql,
@@ -178,18 +191,59 @@ impl Tx {
         })
     }
 
+    pub(crate) async fn fetch_all<T: Row>(&mut self, sql: &Sql) -> Result<Vec<T>, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                let text = sqlite_text(sql);
+                sqlx::query_as_with(sqlx::AssertSqlSafe(&*text), sqlite_args(&sql.params)?)
+                    .persistent(!sql.one_off)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+            Tx::Postgres(tx) => {
+                sqlx::query_as_with(sql.safe(), pg_args(&sql.params)?)
+                    .persistent(!sql.one_off)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+        })
+    }
+
+    /// The one row a statement must return (an `INSERT … RETURNING`, say).
+    pub(crate) async fn fetch_one<T: Row>(&mut self, sql: &Sql) -> Result<T, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                let text = sqlite_text(sql);
+                sqlx::query_as_with(sqlx::AssertSqlSafe(&*text), sqlite_args(&sql.params)?)
+                    .persistent(!sql.one_off)
+                    .fetch_one(&mut **tx)
+                    .await?
+            }
+            Tx::Postgres(tx) => {
+                sqlx::query_as_with(sql.safe(), pg_args(&sql.params)?)
+                    .persistent(!sql.one_off)
+                    .fetch_one(&mut **tx)
+                    .await?
+            }
+        })
+    }
+
     pub(crate) async fn execute(&mut self, sql: &Sql) -> Result<u64, StoreError> {
+        self.execute_prepared(sql, !sql.one_off).await
+    }
+
+    async fn execute_prepared(&mut self, sql: &Sql, persistent: bool) -> Result<u64, StoreError> {
         Ok(match self {
             Tx::Sqlite(tx) => {
                 let text = sqlite_text(sql);
                 sqlx::query_with(sqlx::AssertSqlSafe(&*text), sqlite_args(&sql.params)?)
-                    .persistent(!sql.one_off)
+                    .persistent(persistent)
                     .execute(&mut **tx)
                     .await?
                     .rows_affected()
             }
             Tx::Postgres(tx) => sqlx::query_with(sql.safe(), pg_args(&sql.params)?)
-                .persistent(!sql.one_off)
+                .persistent(persistent)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
@@ -202,5 +256,13 @@ impl Tx {
             Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
+    }
+}
+
+/// History and value rows written from a module that already moved to [`Tx`]; like the
+/// transaction types, it never keeps these batch statements prepared.
+impl crate::assets::ValueSink for Tx {
+    async fn run(&mut self, sql: &Sql) -> Result<u64, StoreError> {
+        self.execute_prepared(sql, false).await
     }
 }

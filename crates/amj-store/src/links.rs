@@ -6,8 +6,9 @@
 //! retried delivery is acknowledged and ignored.
 
 use super::assets::record_events;
-use super::catalog::write_tx;
-use super::{Store, StoreError, now_millis, on_db};
+use super::db::Tx;
+use super::sql::Sql;
+use super::{Store, StoreError, now_millis};
 use amj_domain::HistoryEvent;
 use amj_domain::ids::{AssetId, SchemaId, TenantId};
 use serde::Serialize;
@@ -74,28 +75,30 @@ impl Store {
         actor: &str,
     ) -> Result<bool, StoreError> {
         let now = now_millis();
-        let linked = write_tx!(self, tx => {
-            let inserted = sqlx::query(
-                "INSERT INTO asset_issue_link (tenant_id, asset_id, issue_id, issue_key, issue_summary, linked_at, linked_by) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM asset WHERE tenant_id = $1 AND id = $2) \
-                 ON CONFLICT (tenant_id, asset_id, issue_id) DO NOTHING",
-            )
-            .bind(tenant.0)
-            .bind(asset.0)
-            .bind(issue.id)
-            .bind(&issue.key)
-            .bind(&issue.summary)
-            .bind(now)
-            .bind(actor)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if inserted {
-                record_events(&mut tx, tenant, actor, &[(asset, HistoryEvent::Linked { issue_id: issue.id, issue_key: issue.key.clone() })]).await?;
-            }
-            inserted
-        });
+        let insert = Sql::new(
+            "INSERT INTO asset_issue_link \
+             (tenant_id, asset_id, issue_id, issue_key, issue_summary, linked_at, linked_by) \
+             SELECT $1, $2, $3, $4, $5, $6, $7 \
+             WHERE EXISTS (SELECT 1 FROM asset WHERE tenant_id = $1 AND id = $2) \
+             ON CONFLICT (tenant_id, asset_id, issue_id) DO NOTHING",
+        )
+        .arg(tenant.0)
+        .arg(asset.0)
+        .arg(issue.id)
+        .arg(issue.key.as_str())
+        .arg(issue.summary.as_str())
+        .arg(now)
+        .arg(actor);
+        let mut tx = self.db().begin_write().await?;
+        let linked = tx.execute(&insert).await? == 1;
+        if linked {
+            let event = HistoryEvent::Linked {
+                issue_id: issue.id,
+                issue_key: issue.key.clone(),
+            };
+            record_events(&mut tx, tenant, actor, &[(asset, event)]).await?;
+        }
+        tx.commit().await?;
         Ok(linked)
     }
 
@@ -107,21 +110,25 @@ impl Store {
         issue_id: i64,
         actor: &str,
     ) -> Result<bool, StoreError> {
-        let removed = write_tx!(self, tx => {
-            let key: Option<(String,)> = sqlx::query_as(
-                "DELETE FROM asset_issue_link WHERE tenant_id = $1 AND asset_id = $2 AND issue_id = $3 RETURNING issue_key",
-            )
-            .bind(tenant.0)
-            .bind(asset.0)
-            .bind(issue_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some((issue_key,)) = &key {
-                record_events(&mut tx, tenant, actor, &[(asset, HistoryEvent::Unlinked { issue_id, issue_key: issue_key.clone(), reason: "unlinked".into() })]).await?;
-            }
-            key.is_some()
-        });
-        Ok(removed)
+        let delete = Sql::new(
+            "DELETE FROM asset_issue_link \
+             WHERE tenant_id = $1 AND asset_id = $2 AND issue_id = $3 RETURNING issue_key",
+        )
+        .arg(tenant.0)
+        .arg(asset.0)
+        .arg(issue_id);
+        let mut tx = self.db().begin_write().await?;
+        let key: Option<(String,)> = tx.fetch_optional(&delete).await?;
+        if let Some((issue_key,)) = &key {
+            let event = HistoryEvent::Unlinked {
+                issue_id,
+                issue_key: issue_key.clone(),
+                reason: "unlinked".into(),
+            };
+            record_events(&mut tx, tenant, actor, &[(asset, event)]).await?;
+        }
+        tx.commit().await?;
+        Ok(key.is_some())
     }
 
     pub async fn issues_of_asset(
@@ -129,13 +136,13 @@ impl Store {
         tenant: TenantId,
         asset: AssetId,
     ) -> Result<Vec<IssueLink>, StoreError> {
-        Ok(on_db!(self.db(), pool => {
-            sqlx::query_as("SELECT issue_id, issue_key, issue_summary, linked_at, linked_by FROM asset_issue_link WHERE tenant_id = $1 AND asset_id = $2 ORDER BY linked_at, issue_id")
-                .bind(tenant.0)
-                .bind(asset.0)
-                .fetch_all(pool)
-                .await?
-        }))
+        let sql = Sql::new(
+            "SELECT issue_id, issue_key, issue_summary, linked_at, linked_by FROM asset_issue_link \
+             WHERE tenant_id = $1 AND asset_id = $2 ORDER BY linked_at, issue_id",
+        )
+        .arg(tenant.0)
+        .arg(asset.0);
+        self.db().fetch_all(&sql).await
     }
 
     pub async fn assets_of_issue(
@@ -143,18 +150,18 @@ impl Store {
         tenant: TenantId,
         issue_id: i64,
     ) -> Result<Vec<LinkedAsset>, StoreError> {
-        Ok(on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT a.id AS asset_id, a.schema_id, s.schema_key, a.number, a.label, a.archived, st.name AS status_name, st.category AS status_category \
-                 FROM asset_issue_link l JOIN asset a ON a.id = l.asset_id JOIN asset_schema s ON s.id = a.schema_id \
-                 JOIN asset_status st ON st.id = a.status_id \
-                 WHERE l.tenant_id = $1 AND l.issue_id = $2 AND a.tenant_id = $1 AND s.tenant_id = $1 AND st.tenant_id = $1 ORDER BY s.schema_key, a.number",
-            )
-            .bind(tenant.0)
-            .bind(issue_id)
-            .fetch_all(pool)
-            .await?
-        }))
+        let sql = Sql::new(
+            "SELECT a.id AS asset_id, a.schema_id, s.schema_key, a.number, a.label, a.archived, \
+             st.name AS status_name, st.category AS status_category \
+             FROM asset_issue_link l JOIN asset a ON a.id = l.asset_id \
+             JOIN asset_schema s ON s.id = a.schema_id \
+             JOIN asset_status st ON st.id = a.status_id \
+             WHERE l.tenant_id = $1 AND l.issue_id = $2 AND a.tenant_id = $1 \
+             AND s.tenant_id = $1 AND st.tenant_id = $1 ORDER BY s.schema_key, a.number",
+        )
+        .arg(tenant.0)
+        .arg(issue_id);
+        self.db().fetch_all(&sql).await
     }
 
     /// `jira:issue_deleted`: drops the issue's links and records why in each asset's history.
@@ -165,38 +172,33 @@ impl Store {
         issue_id: i64,
     ) -> Result<DeliveryOutcome, StoreError> {
         let now = now_millis();
-        let outcome = write_tx!(self, tx => {
-            let first = sqlx::query(
-                "INSERT INTO webhook_delivery (tenant_id, delivery_id, event, received_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (tenant_id, delivery_id) DO NOTHING",
-            )
-            .bind(tenant.0)
-            .bind(delivery_id)
-            .bind("jira:issue_deleted")
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if first {
-                let removed: Vec<(i64, String)> = sqlx::query_as(
-                    "DELETE FROM asset_issue_link WHERE tenant_id = $1 AND issue_id = $2 RETURNING asset_id, issue_key",
-                )
-                .bind(tenant.0)
-                .bind(issue_id)
-                .fetch_all(&mut *tx)
-                .await?;
-                let events: Vec<(AssetId, HistoryEvent)> = removed
-                    .iter()
-                    .map(|(asset, key)| (AssetId(*asset), HistoryEvent::Unlinked { issue_id, issue_key: key.clone(), reason: "issue deleted in Jira".into() }))
-                    .collect();
-                record_events(&mut tx, tenant, "jira", &events).await?;
-                DeliveryOutcome::Applied { assets: events.into_iter().map(|(a, _)| a).collect() }
-            } else {
-                DeliveryOutcome::Duplicate
-            }
-        });
-        Ok(outcome)
+        let mut tx = self.db().begin_write().await?;
+        if !record_delivery(&mut tx, tenant, delivery_id, "jira:issue_deleted", now).await? {
+            return Ok(DeliveryOutcome::Duplicate);
+        }
+        let delete = Sql::new(
+            "DELETE FROM asset_issue_link WHERE tenant_id = $1 AND issue_id = $2 \
+             RETURNING asset_id, issue_key",
+        )
+        .arg(tenant.0)
+        .arg(issue_id);
+        let removed: Vec<(i64, String)> = tx.fetch_all(&delete).await?;
+        let events: Vec<(AssetId, HistoryEvent)> = removed
+            .into_iter()
+            .map(|(asset, issue_key)| {
+                let event = HistoryEvent::Unlinked {
+                    issue_id,
+                    issue_key,
+                    reason: "issue deleted in Jira".into(),
+                };
+                (AssetId(asset), event)
+            })
+            .collect();
+        record_events(&mut tx, tenant, "jira", &events).await?;
+        tx.commit().await?;
+        Ok(DeliveryOutcome::Applied {
+            assets: events.into_iter().map(|(asset, _)| asset).collect(),
+        })
     }
 
     /// `jira:issue_updated`: refreshes the cached key and summary (a move changes the key).
@@ -207,47 +209,50 @@ impl Store {
         issue: &IssueRef,
     ) -> Result<DeliveryOutcome, StoreError> {
         let now = now_millis();
-        let outcome = write_tx!(self, tx => {
-            let first = sqlx::query(
-                "INSERT INTO webhook_delivery (tenant_id, delivery_id, event, received_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (tenant_id, delivery_id) DO NOTHING",
-            )
-            .bind(tenant.0)
-            .bind(delivery_id)
-            .bind("jira:issue_updated")
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if first {
-                let changed: Vec<(i64,)> = sqlx::query_as(
-                    "UPDATE asset_issue_link SET issue_key = $3, issue_summary = $4 WHERE tenant_id = $1 AND issue_id = $2 \
-                     AND (issue_key <> $3 OR issue_summary <> $4) RETURNING asset_id",
-                )
-                .bind(tenant.0)
-                .bind(issue.id)
-                .bind(&issue.key)
-                .bind(&issue.summary)
-                .fetch_all(&mut *tx)
-                .await?;
-                DeliveryOutcome::Applied { assets: changed.into_iter().map(|(a,)| AssetId(a)).collect() }
-            } else {
-                DeliveryOutcome::Duplicate
-            }
-        });
-        Ok(outcome)
+        let mut tx = self.db().begin_write().await?;
+        if !record_delivery(&mut tx, tenant, delivery_id, "jira:issue_updated", now).await? {
+            return Ok(DeliveryOutcome::Duplicate);
+        }
+        let update = Sql::new(
+            "UPDATE asset_issue_link SET issue_key = $3, issue_summary = $4 \
+             WHERE tenant_id = $1 AND issue_id = $2 \
+             AND (issue_key <> $3 OR issue_summary <> $4) RETURNING asset_id",
+        )
+        .arg(tenant.0)
+        .arg(issue.id)
+        .arg(issue.key.as_str())
+        .arg(issue.summary.as_str());
+        let changed: Vec<(i64,)> = tx.fetch_all(&update).await?;
+        tx.commit().await?;
+        Ok(DeliveryOutcome::Applied {
+            assets: changed.into_iter().map(|(asset,)| AssetId(asset)).collect(),
+        })
     }
 
     /// Forgets deliveries older than `max_age_ms`: Jira retries for hours, not weeks.
     pub async fn prune_webhook_deliveries(&self, max_age_ms: i64) -> Result<u64, StoreError> {
         let cutoff = now_millis() - max_age_ms;
-        Ok(on_db!(self.db(), pool => {
-            sqlx::query("DELETE FROM webhook_delivery WHERE received_at < $1")
-                .bind(cutoff)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        }))
+        let sql = Sql::new("DELETE FROM webhook_delivery WHERE received_at < $1").arg(cutoff);
+        self.db().execute(&sql).await
     }
+}
+
+/// Records a webhook delivery by its identifier, in the transaction that applies it; `false` when
+/// it was recorded before (a Jira retry), and the transaction is then dropped unapplied.
+async fn record_delivery(
+    tx: &mut Tx,
+    tenant: TenantId,
+    delivery_id: &str,
+    event: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let sql = Sql::new(
+        "INSERT INTO webhook_delivery (tenant_id, delivery_id, event, received_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, delivery_id) DO NOTHING",
+    )
+    .arg(tenant.0)
+    .arg(delivery_id)
+    .arg(event)
+    .arg(now);
+    Ok(tx.execute(&sql).await? == 1)
 }

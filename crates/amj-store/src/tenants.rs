@@ -5,7 +5,9 @@
 //! the 2021 overwrite attacks: an install older than the last one applied can never roll a site
 //! back, even while its token is unexpired.
 
-use super::{Db, Store, StoreError, now_millis, on_db};
+use super::db::Tx;
+use super::sql::Sql;
+use super::{Store, StoreError, now_millis};
 use crate::crypto::{fingerprint, sha256_hex};
 use amj_connect::jwt::Hs256Key;
 use amj_connect::lifecycle::LifecyclePayload;
@@ -107,14 +109,11 @@ struct TenantRow {
     uninstalled_at: Option<i64>,
 }
 
-macro_rules! tenant_columns {
-    () => {
-        "id, client_key, app_key, shared_secret_enc, secret_fingerprint, base_url, display_url, \
-         display_url_servicedesk, product_type, description, server_version, plugins_version, \
-         service_entitlement_number, entitlement_id, entitlement_number, oauth_client_id, installation_id, \
-         installed, enabled, installed_at, updated_at, secret_rotated_at, uninstalled_at"
-    };
-}
+const TENANT_COLUMNS: &str = "id, client_key, app_key, shared_secret_enc, secret_fingerprint, \
+     base_url, display_url, display_url_servicedesk, product_type, description, server_version, \
+     plugins_version, service_entitlement_number, entitlement_id, entitlement_number, \
+     oauth_client_id, installation_id, installed, enabled, installed_at, updated_at, \
+     secret_rotated_at, uninstalled_at";
 
 /// What the handler learnt from a verified `installed` callback.
 #[derive(Debug, Clone)]
@@ -157,10 +156,10 @@ pub struct LifecycleEventRecord {
     pub at: i64,
 }
 
-const LOCK_SQLITE: &str = "SELECT id, secret_fingerprint, base_url, installed, lifecycle_iat, lifecycle_token_sha256 \
-                           FROM tenant WHERE client_key = $1";
-const LOCK_POSTGRES: &str = "SELECT id, secret_fingerprint, base_url, installed, lifecycle_iat, lifecycle_token_sha256 \
-                             FROM tenant WHERE client_key = $1 FOR UPDATE";
+/// The site's row as the install found it. PostgreSQL locks it (`FOR UPDATE`); SQLite's
+/// `BEGIN IMMEDIATE` already holds the database's write lock.
+const LOCK: &str = "SELECT id, secret_fingerprint, base_url, installed, lifecycle_iat, \
+     lifecycle_token_sha256 FROM tenant WHERE client_key = $1";
 
 const UPSERT: &str = "INSERT INTO tenant (client_key, app_key, shared_secret_enc, secret_fingerprint, base_url, display_url, \
         display_url_servicedesk, product_type, description, server_version, plugins_version, service_entitlement_number, \
@@ -180,22 +179,66 @@ const UPSERT: &str = "INSERT INTO tenant (client_key, app_key, shared_secret_enc
             THEN excluded.updated_at ELSE tenant.secret_rotated_at END \
     RETURNING id";
 
-const INSERT_EVENT: &str = "INSERT INTO tenant_lifecycle_event (tenant_id, kind, detail, token_sha256, at) VALUES ($1, $2, $3, $4, $5)";
+const INSERT_EVENT: &str = "INSERT INTO tenant_lifecycle_event (tenant_id, kind, detail, token_sha256, at) \
+     VALUES ($1, $2, $3, $4, $5)";
+
+/// A lifecycle event's detail: what it changed, never a secret. Stored as JSON text.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InstalledDetail<'a> {
+    account_id: Option<&'a str>,
+    base_url: &'a str,
+    created: bool,
+    duplicate: bool,
+    plugins_version: Option<&'a str>,
+    reinstalled: bool,
+    secret_fingerprint: &'a str,
+}
+
+/// A value that an install changed, for `secret_rotated` (fingerprints) and `base_url_changed`.
+#[derive(Serialize)]
+struct Change<'a> {
+    from: &'a str,
+    to: &'a str,
+}
+
+/// Who sent `uninstalled`, `enabled` or `disabled`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ActorDetail<'a> {
+    account_id: Option<&'a str>,
+}
+
+fn detail_json(detail: &impl Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(detail).map_err(|e| StoreError::Corrupt(format!("event detail: {e}")))
+}
+
+fn event(tenant: i64, kind: &str, detail: String, token_sha: Option<&str>, at: i64) -> Sql {
+    Sql::new(INSERT_EVENT)
+        .arg(tenant)
+        .arg(kind)
+        .arg(detail)
+        .arg(token_sha)
+        .arg(at)
+}
 
 /// PostgreSQL only: tells the other app instances to drop their cached copy of a tenant.
 pub const TENANT_CHANGED_CHANNEL: &str = "amj_tenant_changed";
 
-/// The body of `apply_install`, written once and expanded for each backend's transaction type.
-macro_rules! apply_install_in {
-    ($tx:ident, $lock_sql:expr, $store:expr, $req:expr) => {{
-        let req = $req;
+impl Store {
+    /// The body of `apply_install`, inside its transaction.
+    async fn apply_install_in(
+        &self,
+        tx: &mut Tx,
+        req: &InstallRequest<'_>,
+    ) -> Result<InstallOutcome, StoreError> {
         let payload = req.payload;
         let now = now_millis();
         let token_sha = sha256_hex(req.token.as_bytes());
         let secret = payload.shared_secret.as_deref().unwrap_or_default();
         let new_fingerprint = fingerprint(secret);
-        let existing: Option<LockedTenant> =
-            sqlx::query_as($lock_sql).bind(&payload.client_key).fetch_optional(&mut *$tx).await?;
+        let lock = Sql::new(&format!("{LOCK}{}", tx.for_update())).arg(payload.client_key.as_str());
+        let existing: Option<LockedTenant> = tx.fetch_optional(&lock).await?;
         let mut duplicate = false;
         if let Some(current) = &existing {
             if req.token_iat < current.lifecycle_iat {
@@ -204,93 +247,104 @@ macro_rules! apply_install_in {
             duplicate = !req.token.is_empty() && token_sha == current.lifecycle_token_sha256;
             if req.token_iat == current.lifecycle_iat && !duplicate {
                 // Same second, different token: only a replay if we applied that token before.
-                let seen: Option<(i64,)> =
-                    sqlx::query_as("SELECT id FROM tenant_lifecycle_event WHERE tenant_id = $1 AND token_sha256 = $2 LIMIT 1")
-                        .bind(current.id)
-                        .bind(&token_sha)
-                        .fetch_optional(&mut *$tx)
-                        .await?;
+                let seen = Sql::new(
+                    "SELECT id FROM tenant_lifecycle_event \
+                     WHERE tenant_id = $1 AND token_sha256 = $2 LIMIT 1",
+                )
+                .arg(current.id)
+                .arg(token_sha.as_str());
+                let seen: Option<(i64,)> = tx.fetch_optional(&seen).await?;
                 if seen.is_some() {
                     return Err(StoreError::StaleInstall);
                 }
             }
         }
-        let sealed = $store.master_key().encrypt(secret, &payload.client_key)?;
-        let (id,): (i64,) = sqlx::query_as(UPSERT)
-            .bind(&payload.client_key)
-            .bind(&payload.key)
-            .bind(&sealed)
-            .bind(&new_fingerprint)
-            .bind(payload.base_url.trim_end_matches('/'))
-            .bind(payload.display_url.as_deref().map(|u| u.trim_end_matches('/')))
-            .bind(&payload.display_url_servicedesk_help_center)
-            .bind(&payload.product_type)
-            .bind(&payload.description)
-            .bind(&payload.server_version)
-            .bind(&payload.plugins_version)
-            .bind(&payload.service_entitlement_number)
-            .bind(&payload.entitlement_id)
-            .bind(&payload.entitlement_number)
-            .bind(&payload.oauth_client_id)
-            .bind(&payload.installation_id)
-            .bind(req.token_iat)
-            .bind(&token_sha)
-            .bind(now)
-            .fetch_one(&mut *$tx)
-            .await?;
+        let sealed = self.master_key().encrypt(secret, &payload.client_key)?;
+        let base_url = payload.base_url.trim_end_matches('/');
+        let upsert = Sql::new(UPSERT)
+            .arg(payload.client_key.as_str())
+            .arg(payload.key.as_str())
+            .arg(sealed)
+            .arg(new_fingerprint.as_str())
+            .arg(base_url)
+            .arg(
+                payload
+                    .display_url
+                    .as_deref()
+                    .map(|u| u.trim_end_matches('/')),
+            )
+            .arg(payload.display_url_servicedesk_help_center.as_deref())
+            .arg(payload.product_type.as_deref())
+            .arg(payload.description.as_deref())
+            .arg(payload.server_version.as_deref())
+            .arg(payload.plugins_version.as_deref())
+            .arg(payload.service_entitlement_number.as_deref())
+            .arg(payload.entitlement_id.as_deref())
+            .arg(payload.entitlement_number.as_deref())
+            .arg(payload.oauth_client_id.as_deref())
+            .arg(payload.installation_id.as_deref())
+            .arg(req.token_iat)
+            .arg(token_sha.as_str())
+            .arg(now);
+        let (id,): (i64,) = tx.fetch_one(&upsert).await?;
         let outcome = InstallOutcome {
             tenant_id: TenantId(id),
             created: existing.is_none(),
-            secret_rotated: existing.as_ref().is_some_and(|c| c.secret_fingerprint != new_fingerprint),
-            base_url_changed: existing.as_ref().is_some_and(|c| c.base_url != payload.base_url.trim_end_matches('/')),
+            secret_rotated: existing
+                .as_ref()
+                .is_some_and(|c| c.secret_fingerprint != new_fingerprint),
+            base_url_changed: existing.as_ref().is_some_and(|c| c.base_url != base_url),
             reinstalled: existing.as_ref().is_some_and(|c| !c.installed),
             duplicate,
         };
-        let mut events = vec![(
+        let installed = InstalledDetail {
+            account_id: req.account_id,
+            base_url: &payload.base_url,
+            created: outcome.created,
+            duplicate,
+            plugins_version: payload.plugins_version.as_deref(),
+            reinstalled: outcome.reinstalled,
+            secret_fingerprint: &new_fingerprint,
+        };
+        // Only the `installed` row carries the token hash that replay detection looks up.
+        let mut events = vec![event(
+            id,
             "installed",
-            serde_json::json!({
-                "baseUrl": payload.base_url, "secretFingerprint": new_fingerprint, "accountId": req.account_id,
-                "created": outcome.created, "reinstalled": outcome.reinstalled, "duplicate": duplicate,
-                "pluginsVersion": payload.plugins_version,
-            }),
+            detail_json(&installed)?,
+            Some(&token_sha),
+            now,
         )];
         if let (true, Some(current)) = (outcome.secret_rotated, &existing) {
-            events.push(("secret_rotated", serde_json::json!({"from": current.secret_fingerprint, "to": new_fingerprint})));
+            let change = Change {
+                from: &current.secret_fingerprint,
+                to: &new_fingerprint,
+            };
+            events.push(event(
+                id,
+                "secret_rotated",
+                detail_json(&change)?,
+                None,
+                now,
+            ));
         }
         if let (true, Some(current)) = (outcome.base_url_changed, &existing) {
-            events.push(("base_url_changed", serde_json::json!({"from": current.base_url, "to": payload.base_url})));
+            let change = Change {
+                from: &current.base_url,
+                to: &payload.base_url,
+            };
+            events.push(event(
+                id,
+                "base_url_changed",
+                detail_json(&change)?,
+                None,
+                now,
+            ));
         }
-        for (i, (kind, detail)) in events.into_iter().enumerate() {
-            // Only the `installed` row carries the token hash that replay detection looks up.
-            let token_ref = if i == 0 { Some(token_sha.as_str()) } else { None };
-            sqlx::query(INSERT_EVENT).bind(id).bind(kind).bind(detail.to_string()).bind(token_ref).bind(now).execute(&mut *$tx).await?;
+        for sql in &events {
+            tx.execute(sql).await?;
         }
-        Ok::<InstallOutcome, StoreError>(outcome)
-    }};
-}
-
-/// Runs `$body` in a write transaction on either backend: `BEGIN IMMEDIATE` on SQLite; on
-/// PostgreSQL, followed by the `NOTIFY` that makes other instances drop `$tenant` from their
-/// caches, delivered on commit.
-macro_rules! tenant_write {
-    ($store:expr, $tenant:expr, $tx:ident => $body:block) => {{
-        match $store.db() {
-            Db::Sqlite(pool) => {
-                let mut conn = pool.acquire().await?;
-                let mut $tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
-                $body
-                $tx.commit().await?;
-            }
-            Db::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                $body
-                let (client_key,): (String,) =
-                    sqlx::query_as("SELECT client_key FROM tenant WHERE id = $1").bind($tenant.0).fetch_one(&mut *$tx).await?;
-                notify_changed(&mut $tx, &client_key).await?;
-                $tx.commit().await?;
-            }
-        }
-    }};
+        Ok(outcome)
+    }
 }
 
 impl Store {
@@ -300,24 +354,13 @@ impl Store {
         &self,
         req: &InstallRequest<'_>,
     ) -> Result<InstallOutcome, StoreError> {
-        match self.db() {
-            Db::Sqlite(pool) => {
-                let mut conn = pool.acquire().await?;
-                // IMMEDIATE takes the write lock up front, so two installs cannot interleave
-                // their read and write (a deferred transaction would fail its upgrade instead).
-                let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
-                let outcome = apply_install_in!(tx, LOCK_SQLITE, self, req)?;
-                tx.commit().await?;
-                Ok(outcome)
-            }
-            Db::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                let outcome = apply_install_in!(tx, LOCK_POSTGRES, self, req)?;
-                notify_changed(&mut tx, &req.payload.client_key).await?;
-                tx.commit().await?;
-                Ok(outcome)
-            }
-        }
+        // SQLite's write transaction is IMMEDIATE: it takes the write lock up front, so two
+        // installs cannot interleave their read and write.
+        let mut tx = self.db().begin_write().await?;
+        let outcome = self.apply_install_in(&mut tx, req).await?;
+        notify_changed(&mut tx, &req.payload.client_key).await?;
+        tx.commit().await?;
+        Ok(outcome)
     }
 
     /// The tenant for a `clientKey` (the `iss` of host tokens), with its secret decrypted.
@@ -325,12 +368,11 @@ impl Store {
         &self,
         client_key: &str,
     ) -> Result<Option<Tenant>, StoreError> {
-        let row: Option<TenantRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(concat!("SELECT ", tenant_columns!(), " FROM tenant WHERE client_key = $1"))
-                .bind(client_key)
-                .fetch_optional(pool)
-                .await?
-        });
+        let sql = Sql::new(&format!(
+            "SELECT {TENANT_COLUMNS} FROM tenant WHERE client_key = $1"
+        ))
+        .arg(client_key);
+        let row: Option<TenantRow> = self.db().fetch_optional(&sql).await?;
         row.map(|r| self.decrypt_row(r)).transpose()
     }
 
@@ -339,23 +381,22 @@ impl Store {
     /// a new clientKey) resolve to the most recently installed.
     pub async fn tenant_by_base_url(&self, base_url: &str) -> Result<Option<Tenant>, StoreError> {
         let trimmed = base_url.trim().trim_end_matches('/');
-        let row: Option<TenantRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(concat!("SELECT ", tenant_columns!(), " FROM tenant WHERE (base_url = $1 OR base_url = $2) AND installed = TRUE ORDER BY id DESC LIMIT 1"))
-                .bind(trimmed)
-                .bind(format!("{trimmed}/"))
-                .fetch_optional(pool)
-                .await?
-        });
+        let sql = Sql::new(&format!(
+            "SELECT {TENANT_COLUMNS} FROM tenant WHERE (base_url = $1 OR base_url = $2) \
+             AND installed = TRUE ORDER BY id DESC LIMIT 1"
+        ))
+        .arg(trimmed)
+        .arg(format!("{trimmed}/"));
+        let row: Option<TenantRow> = self.db().fetch_optional(&sql).await?;
         row.map(|r| self.decrypt_row(r)).transpose()
     }
 
     pub async fn tenant(&self, tenant: TenantId) -> Result<Option<Tenant>, StoreError> {
-        let row: Option<TenantRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(concat!("SELECT ", tenant_columns!(), " FROM tenant WHERE id = $1"))
-                .bind(tenant.0)
-                .fetch_optional(pool)
-                .await?
-        });
+        let sql = Sql::new(&format!(
+            "SELECT {TENANT_COLUMNS} FROM tenant WHERE id = $1"
+        ))
+        .arg(tenant.0);
+        let row: Option<TenantRow> = self.db().fetch_optional(&sql).await?;
         row.map(|r| self.decrypt_row(r)).transpose()
     }
 
@@ -402,16 +443,28 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = now_millis();
         let token_sha = sha256_hex(token.as_bytes());
-        let detail = serde_json::json!({"accountId": account_id}).to_string();
-        const UPDATE: &str = "UPDATE tenant SET installed = FALSE, uninstalled_at = $2, updated_at = $2, lifecycle_iat = $3, \
-                              lifecycle_token_sha256 = $4 WHERE id = $1 AND lifecycle_iat <= $3";
-        tenant_write!(self, tenant, tx => {
-            let updated = sqlx::query(UPDATE).bind(tenant.0).bind(now).bind(token_iat).bind(&token_sha).execute(&mut *tx).await?;
-            if updated.rows_affected() == 0 {
-                return Err(StoreError::StaleInstall);
-            }
-            sqlx::query(INSERT_EVENT).bind(tenant.0).bind("uninstalled").bind(&detail).bind(&token_sha).bind(now).execute(&mut *tx).await?;
-        });
+        let detail = detail_json(&ActorDetail { account_id })?;
+        let update = Sql::new(
+            "UPDATE tenant SET installed = FALSE, uninstalled_at = $2, updated_at = $2, \
+             lifecycle_iat = $3, lifecycle_token_sha256 = $4 WHERE id = $1 AND lifecycle_iat <= $3",
+        )
+        .arg(tenant.0)
+        .arg(now)
+        .arg(token_iat)
+        .arg(token_sha.as_str());
+        let mut tx = self.db().begin_write().await?;
+        if tx.execute(&update).await? == 0 {
+            return Err(StoreError::StaleInstall);
+        }
+        tx.execute(&event(
+            tenant.0,
+            "uninstalled",
+            detail,
+            Some(&token_sha),
+            now,
+        ))
+        .await?;
+        finish_tenant_write(tx, tenant).await?;
         Ok(())
     }
 
@@ -424,16 +477,16 @@ impl Store {
     ) -> Result<(), StoreError> {
         let now = now_millis();
         let kind = if enabled { "enabled" } else { "disabled" };
-        let detail = serde_json::json!({"accountId": account_id}).to_string();
-        tenant_write!(self, tenant, tx => {
-            sqlx::query("UPDATE tenant SET enabled = $2, updated_at = $3 WHERE id = $1")
-                .bind(tenant.0)
-                .bind(enabled)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(INSERT_EVENT).bind(tenant.0).bind(kind).bind(&detail).bind(None::<String>).bind(now).execute(&mut *tx).await?;
-        });
+        let detail = detail_json(&ActorDetail { account_id })?;
+        let update = Sql::new("UPDATE tenant SET enabled = $2, updated_at = $3 WHERE id = $1")
+            .arg(tenant.0)
+            .arg(enabled)
+            .arg(now);
+        let mut tx = self.db().begin_write().await?;
+        tx.execute(&update).await?;
+        tx.execute(&event(tenant.0, kind, detail, None, now))
+            .await?;
+        finish_tenant_write(tx, tenant).await?;
         Ok(())
     }
 
@@ -445,28 +498,24 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<LifecycleEventRecord>, StoreError> {
         let before = before.unwrap_or(i64::MAX);
-        let rows = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT id, kind, detail, at FROM tenant_lifecycle_event WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
-            )
-            .bind(tenant.0)
-            .bind(before)
-            .bind(limit.clamp(1, 500))
-            .fetch_all(pool)
-            .await?
-        });
-        Ok(rows)
+        let sql = Sql::new(
+            "SELECT id, kind, detail, at FROM tenant_lifecycle_event \
+             WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+        )
+        .arg(tenant.0)
+        .arg(before)
+        .arg(limit.clamp(1, 500));
+        self.db().fetch_all(&sql).await
     }
 
     /// The installed tenants whose site is called `name`, as people say it: `acme` for
     /// `https://acme.atlassian.net` and for the simulator's `http://127.0.0.1:8081/sites/acme`.
     /// Compared in Rust, not SQL: operators call it, and a site's name is not stored.
     pub async fn tenants_named(&self, name: &str) -> Result<Vec<Tenant>, StoreError> {
-        let rows: Vec<TenantRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(concat!("SELECT ", tenant_columns!(), " FROM tenant WHERE installed = TRUE ORDER BY id"))
-                .fetch_all(pool)
-                .await?
-        });
+        let sql = Sql::new(&format!(
+            "SELECT {TENANT_COLUMNS} FROM tenant WHERE installed = TRUE ORDER BY id"
+        ));
+        let rows: Vec<TenantRow> = self.db().fetch_all(&sql).await?;
         let wanted = name.trim().to_ascii_lowercase();
         rows.into_iter()
             .filter(|r| site_name(&r.base_url).is_some_and(|n| n == wanted))
@@ -476,24 +525,32 @@ impl Store {
 
     /// How many sites are installed: for the demo banner, status and service metrics.
     pub async fn count_installed_tenants(&self) -> Result<i64, StoreError> {
-        let (count,): (i64,) = on_db!(self.db(), pool => {
-            sqlx::query_as("SELECT COUNT(*) FROM tenant WHERE installed = TRUE").fetch_one(pool).await?
-        });
+        let sql = Sql::new("SELECT COUNT(*) FROM tenant WHERE installed = TRUE");
+        let (count,): (i64,) = self.db().fetch_one(&sql).await?;
         Ok(count)
     }
 }
 
-async fn notify_changed(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    client_key: &str,
-) -> Result<(), StoreError> {
-    // Delivered on commit, to every instance listening; see `auth::TenantCache`.
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(TENANT_CHANGED_CHANNEL)
-        .bind(client_key)
-        .execute(&mut **tx)
-        .await?;
+/// PostgreSQL only: tells the other app instances, on commit, to drop their cached copy of the
+/// site (see `auth::TenantDirectory`). SQLite has one instance, which evicts in the handler.
+async fn notify_changed(tx: &mut Tx, client_key: &str) -> Result<(), StoreError> {
+    if tx.is_postgres() {
+        let notify = Sql::new("SELECT pg_notify($1, $2)")
+            .arg(TENANT_CHANGED_CHANNEL)
+            .arg(client_key);
+        tx.execute(&notify).await?;
+    }
     Ok(())
+}
+
+/// Commits a write to one site, with the notification other instances need.
+async fn finish_tenant_write(mut tx: Tx, tenant: TenantId) -> Result<(), StoreError> {
+    if tx.is_postgres() {
+        let key = Sql::new("SELECT client_key FROM tenant WHERE id = $1").arg(tenant.0);
+        let (client_key,): (String,) = tx.fetch_one(&key).await?;
+        notify_changed(&mut tx, &client_key).await?;
+    }
+    tx.commit().await
 }
 
 /// A site's short name: the first label of an `*.atlassian.net`-style host, or the last path
