@@ -3,6 +3,7 @@
 //! values, reference targets, versions) inside its transaction, and this layer joins them: it
 //! resolves names, computes history, and names the row of a bulk request that failed.
 
+use crate::web::openapi::{AssetBody, AssetStatusRef, AssetTypeRef, Stamp};
 use amj_domain::ids::{StatusId, TenantId, TypeId};
 use amj_domain::value::format_datetime;
 use amj_domain::{
@@ -13,7 +14,7 @@ use amj_store::assets::{AssetChange, AssetRecord, NewAsset};
 use amj_store::catalog::SchemaModel;
 use amj_store::{Store, StoreError};
 use serde::Deserialize;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 use std::sync::Arc;
 
 /// Most assets one bulk call may create or update: large enough for imports, small enough that
@@ -311,12 +312,8 @@ pub fn rows_to_errors(rows: Vec<(usize, ValidationErrors)>, bulk: bool) -> Valid
     out
 }
 
-fn time_json(millis: i64) -> Json {
-    format_datetime(millis).map_or(Json::Null, Json::String)
-}
-
-/// The API form of an asset.
-pub fn asset_json(model: &SchemaModel, asset: &AssetRecord) -> Json {
+/// The API form of an asset: names from the schema's model, times in RFC 3339.
+pub fn asset_body(model: &SchemaModel, asset: &AssetRecord) -> AssetBody {
     let asset_type = model.asset_type(asset.type_id);
     let status = model.status(asset.status_id);
     let attributes = model.effective_attributes(asset.type_id);
@@ -325,21 +322,30 @@ pub fn asset_json(model: &SchemaModel, asset: &AssetRecord) -> Json {
     } else {
         asset.label.clone()
     };
-    json!({
-        "key": asset.key.to_string(),
-        "id": asset.id.0,
-        "schema": model.schema.key.as_str(),
-        "type": {"id": asset.type_id.0, "name": asset_type.map(|t| t.name.as_str())},
-        "label": label,
-        "status": {
-            "id": asset.status_id.0,
-            "name": status.map(|s| s.name.as_str()),
-            "category": status.map(|s| s.category.as_str()),
+    AssetBody {
+        key: asset.key.to_string(),
+        id: asset.id.0,
+        schema: model.schema.key.as_str().to_owned(),
+        asset_type: AssetTypeRef {
+            id: asset.type_id,
+            name: asset_type.map(|t| t.name.clone()),
         },
-        "attributes": asset.values.to_api_json(&attributes),
-        "version": asset.version,
-        "archived": asset.archived,
-        "created": {"at": time_json(asset.created_at), "by": asset.created_by},
-        "updated": {"at": time_json(asset.updated_at), "by": asset.updated_by},
-    })
+        label,
+        status: AssetStatusRef {
+            id: asset.status_id,
+            name: status.map(|s| s.name.clone()),
+            category: status.map(|s| s.category),
+        },
+        attributes: asset.values.to_api_json(&attributes),
+        version: asset.version,
+        archived: asset.archived,
+        created: Stamp {
+            at: format_datetime(asset.created_at),
+            by: asset.created_by.clone(),
+        },
+        updated: Stamp {
+            at: format_datetime(asset.updated_at),
+            by: asset.updated_by.clone(),
+        },
+    }
 }

@@ -27,6 +27,116 @@ pub enum JiraError {
     Signing(String),
     #[error("the site's baseUrl is not usable: {0}")]
     BadBaseUrl(String),
+    /// Jira answered 2xx with a body that is not the payload its API documents: a missing
+    /// field is this error, never a silent default.
+    #[error("Jira's answer was not what its API documents: {0}")]
+    Unexpected(String),
+}
+
+/// The Jira REST payloads the app sends and reads, typed.
+pub mod payload {
+    use serde::{Deserialize, Serialize};
+
+    /// `POST /rest/api/3/permissions/check`: which of these global permissions a user holds.
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct PermissionsCheck<'a> {
+        pub account_id: &'a str,
+        pub global_permissions: &'a [&'a str],
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct PermissionsAnswer {
+        /// The asked permissions the user holds.
+        pub global_permissions: Vec<String>,
+    }
+
+    /// `POST /rest/api/3/search/jql`, paged by token.
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Search<'a> {
+        pub jql: &'a str,
+        pub fields: &'a [&'a str],
+        pub max_results: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pub next_page_token: Option<&'a str>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct SearchPage {
+        pub issues: Vec<FoundIssue>,
+        #[serde(default)]
+        pub next_page_token: Option<String>,
+        /// Absent on some Jira versions' last page; no token then means the last page too.
+        #[serde(default)]
+        pub is_last: Option<bool>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub struct FoundIssue {
+        pub id: IssueId,
+    }
+
+    /// Jira sends issue ids as strings (`"10001"`); numbers are accepted too.
+    #[derive(Debug, Deserialize)]
+    #[serde(untagged)]
+    pub enum IssueId {
+        Text(String),
+        Number(i64),
+    }
+
+    impl IssueId {
+        pub fn value(&self) -> Option<i64> {
+            match self {
+                IssueId::Text(text) => text.parse().ok(),
+                IssueId::Number(n) => Some(*n),
+            }
+        }
+    }
+
+    /// `GET /rest/api/3/issue/{idOrKey}?fields=summary`.
+    #[derive(Debug, Deserialize)]
+    pub struct Issue {
+        pub id: IssueId,
+        pub key: String,
+        pub fields: IssueFields,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub struct IssueFields {
+        pub summary: String,
+    }
+
+    /// One user of `GET /rest/api/3/user/search`. Jira documents `active` and `displayName` as
+    /// always present for the accounts the search returns.
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct User {
+        pub account_id: String,
+        pub display_name: String,
+        pub active: bool,
+    }
+
+    /// An issue property's value: the `assets` property, `{"keys": [...]}`, that JQL searches.
+    #[derive(Debug, Serialize)]
+    pub struct AssetsProperty<'a> {
+        pub keys: &'a [String],
+    }
+
+    /// The issue glance's status property: a badge with the count of linked assets.
+    #[derive(Debug, Serialize)]
+    pub struct GlanceStatus {
+        #[serde(rename = "type")]
+        pub kind: &'static str,
+        pub value: GlanceLabel,
+    }
+
+    #[derive(Debug, Serialize)]
+    pub struct GlanceLabel {
+        pub label: String,
+    }
 }
 
 #[derive(Clone)]
@@ -85,12 +195,12 @@ impl JiraClient {
     }
 
     /// Sends a request to `{baseUrl}{path_and_query}` and returns the JSON body.
-    pub async fn send(
+    pub async fn send<B: serde::Serialize + ?Sized>(
         &self,
         tenant: &Tenant,
         method: reqwest::Method,
         path_and_query: &str,
-        body: Option<&serde_json::Value>,
+        body: Option<&B>,
     ) -> Result<serde_json::Value, JiraError> {
         let url = url::Url::parse(&format!(
             "{}{}",
@@ -139,12 +249,25 @@ impl JiraClient {
         })
     }
 
-    pub async fn get(
+    /// Sends a request and reads the answer as the payload `R` that Jira documents for it.
+    pub async fn call<B: serde::Serialize + ?Sized, R: serde::de::DeserializeOwned>(
+        &self,
+        tenant: &Tenant,
+        method: reqwest::Method,
+        path_and_query: &str,
+        body: Option<&B>,
+    ) -> Result<R, JiraError> {
+        let answer = self.send(tenant, method, path_and_query, body).await?;
+        serde_json::from_value(answer).map_err(|e| JiraError::Unexpected(e.to_string()))
+    }
+
+    /// A `GET` read as the payload `R` that Jira documents for it.
+    pub async fn get<R: serde::de::DeserializeOwned>(
         &self,
         tenant: &Tenant,
         path_and_query: &str,
-    ) -> Result<serde_json::Value, JiraError> {
-        self.send(tenant, reqwest::Method::GET, path_and_query, None)
+    ) -> Result<R, JiraError> {
+        self.call(tenant, reqwest::Method::GET, path_and_query, None::<&()>)
             .await
     }
 }

@@ -2,6 +2,7 @@
 //! Jira's search, and run the plan. The REST handlers and `amj query` share this, so a query
 //! means the same everywhere.
 
+use crate::jira::payload::{Search, SearchPage};
 use crate::jira::{JiraClient, JiraError};
 use amj_domain::aql::{
     self, Attr, Catalog, CompareOp, Completions, Context, ErrorKind, Expr, Filter, Order,
@@ -190,16 +191,18 @@ async fn search_issue_ids(
     let mut ids = Vec::new();
     let mut next_page: Option<String> = None;
     loop {
-        let mut body = serde_json::json!({"jql": jql, "fields": ["id"], "maxResults": 100});
-        if let Some(token) = &next_page {
-            body["nextPageToken"] = serde_json::json!(token);
-        }
-        let answer = match jira
-            .send(
+        let search = Search {
+            jql,
+            fields: &["id"],
+            max_results: 100,
+            next_page_token: next_page.as_deref(),
+        };
+        let answer: SearchPage = match jira
+            .call(
                 tenant,
                 reqwest::Method::POST,
                 "/rest/api/3/search/jql",
-                Some(&body),
+                Some(&search),
             )
             .await
         {
@@ -231,13 +234,7 @@ async fn search_issue_ids(
             }
             Err(other) => return Err(QueryError::Jira(other)),
         };
-        for issue in answer["issues"].as_array().into_iter().flatten() {
-            let id = issue["id"]
-                .as_str()
-                .and_then(|s| s.parse::<i64>().ok())
-                .or_else(|| issue["id"].as_i64());
-            ids.extend(id);
-        }
+        ids.extend(answer.issues.iter().filter_map(|issue| issue.id.value()));
         if ids.len() > MAX_LINKED_ISSUES {
             return Err(QueryError::aql(
                 ParseError::new(
@@ -250,8 +247,8 @@ async fn search_issue_ids(
                 source,
             ));
         }
-        next_page = answer["nextPageToken"].as_str().map(str::to_owned);
-        if answer["isLast"].as_bool().unwrap_or(true) || next_page.is_none() {
+        next_page = answer.next_page_token;
+        if answer.is_last.unwrap_or(true) || next_page.is_none() {
             break;
         }
     }

@@ -915,7 +915,8 @@ async fn query_command(store: &Store, args: &QueryArgs) -> anyhow::Result<()> {
                 break;
             }
             if args.json {
-                println!("{}", amj_server::assets::asset_json(&result.model, asset));
+                let body = amj_server::assets::asset_body(&result.model, asset);
+                println!("{}", serde_json::to_string(&body)?);
             } else {
                 let status = result
                     .model

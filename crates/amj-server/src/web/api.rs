@@ -85,7 +85,7 @@ pub async fn search_jira_users(
         ));
     }
     let encoded: String = url::form_urlencoded::byte_serialize(query.as_bytes()).collect();
-    let found = state
+    let found: Vec<crate::jira::payload::User> = state
         .jira
         .get(
             &caller.tenant,
@@ -94,20 +94,13 @@ pub async fn search_jira_users(
         .await
         .map_err(AppError::jira(super::error::JiraAction::SearchUsers))?;
     let items = found
-        .as_array()
-        .map(|users| {
-            users
-                .iter()
-                .filter(|u| u["active"].as_bool().unwrap_or(true))
-                .filter_map(|u| {
-                    Some(JiraUserBody {
-                        account_id: u["accountId"].as_str()?.to_owned(),
-                        display_name: u["displayName"].as_str().unwrap_or_default().to_owned(),
-                    })
-                })
-                .take(20)
-                .collect()
+        .into_iter()
+        .filter(|user| user.active)
+        .map(|user| JiraUserBody {
+            account_id: user.account_id,
+            display_name: user.display_name,
         })
-        .unwrap_or_default();
+        .take(20)
+        .collect();
     Ok(Json(JiraUsersBody { items }))
 }

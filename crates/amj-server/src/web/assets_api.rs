@@ -3,10 +3,16 @@
 use super::AppState;
 use super::caller::{ApiJson, ApiQuery, Caller};
 use super::error::AppError;
+use super::openapi::{
+    AssetBody, AssetItemsBody, AssetPageBody, CreatedTokenBody, HistoryEntryBody, HistoryPageBody,
+    IssueAssetBody, IssueAssetStatus, IssueAssetsBody, IssueLinksBody, LinkResultBody,
+    OutboundReferenceBody, ReferencesBody, TokenListBody,
+};
 use crate::assets::{
-    AssetInput, AssetUpdateInput, BULK_MAX, BulkUpdateItem, asset_by_key, asset_json,
+    AssetInput, AssetUpdateInput, BULK_MAX, BulkUpdateItem, asset_body, asset_by_key,
     prepare_change, prepare_new, rows_to_errors, schema_by_key,
 };
+use crate::jira::payload::{AssetsProperty, GlanceLabel, GlanceStatus, Issue};
 use amj_domain::ids::{StatusId, TypeId};
 use amj_domain::{AssetKey, Mode, ValidationErrors};
 use amj_store::StoreError;
@@ -158,17 +164,17 @@ pub async fn list_assets(
     caller: Caller,
     Path(schema): Path<String>,
     ApiQuery(params): ApiQuery<ListParams>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<AssetPageBody>> {
     let model = schema_by_key(&state.store, caller.tenant_id(), &schema).await?;
     let request = list_request(&model, params).map_err(AppError::Validation)?;
     let page = state
         .store
         .list_assets(caller.tenant_id(), &model, &request)
         .await?;
-    let items: Vec<Json_> = page.items.iter().map(|a| asset_json(&model, a)).collect();
-    Ok(Json(
-        json!({"items": items, "nextCursor": page.next_cursor}),
-    ))
+    Ok(Json(AssetPageBody {
+        items: page.items.iter().map(|a| asset_body(&model, a)).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 // ----- create -----
@@ -192,7 +198,7 @@ pub async fn create_asset(
     caller: Caller,
     Path(schema): Path<String>,
     ApiJson(input): ApiJson<AssetInput>,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<AssetBody>)> {
     let model = schema_by_key(&state.store, caller.tenant_id(), &schema).await?;
     caller.require_asset_edit(&state, &model.schema).await?;
     let prepared = prepare_new(&model, std::slice::from_ref(&input)).map_err(single)?;
@@ -204,7 +210,7 @@ pub async fn create_asset(
     let asset = created
         .first()
         .ok_or_else(|| AppError::internal_msg("no asset created"))?;
-    Ok((StatusCode::CREATED, Json(asset_json(&model, asset))))
+    Ok((StatusCode::CREATED, Json(asset_body(&model, asset))))
 }
 
 /// Between 1 and 1,000 assets, created in one transaction: all or none.
@@ -245,7 +251,7 @@ pub async fn bulk_create(
     caller: Caller,
     Path(schema): Path<String>,
     ApiJson(body): ApiJson<BulkCreate>,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<AssetItemsBody>)> {
     check_bulk_size(body.items.len())?;
     let model = schema_by_key(&state.store, caller.tenant_id(), &schema).await?;
     caller.require_asset_edit(&state, &model.schema).await?;
@@ -254,8 +260,8 @@ pub async fn bulk_create(
         .store
         .create_assets(caller.tenant_id(), &model, &prepared, &caller.actor())
         .await?;
-    let items: Vec<Json_> = created.iter().map(|a| asset_json(&model, a)).collect();
-    Ok((StatusCode::CREATED, Json(json!({"items": items}))))
+    let items = created.iter().map(|a| asset_body(&model, a)).collect();
+    Ok((StatusCode::CREATED, Json(AssetItemsBody { items })))
 }
 
 // ----- read, update, archive -----
@@ -274,9 +280,9 @@ pub async fn get_asset(
     State(state): State<AppState>,
     caller: Caller,
     Path(key): Path<String>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<AssetBody>> {
     let (model, asset) = asset_by_key(&state.store, caller.tenant_id(), &key).await?;
-    Ok(Json(asset_json(&model, &asset)))
+    Ok(Json(asset_body(&model, &asset)))
 }
 
 async fn update(
@@ -285,7 +291,7 @@ async fn update(
     key: &str,
     input: AssetUpdateInput,
     mode: Mode,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<AssetBody>> {
     let (model, current) = asset_by_key(&state.store, caller.tenant_id(), key).await?;
     caller.require_asset_edit(state, &model.schema).await?;
     if input.version != current.version {
@@ -313,7 +319,7 @@ async fn update(
     let asset = updated
         .first()
         .ok_or_else(|| AppError::internal_msg("no asset updated"))?;
-    Ok(Json(asset_json(&model, asset)))
+    Ok(Json(asset_body(&model, asset)))
 }
 
 /// PUT replaces every attribute value (omitted ones are cleared).
@@ -336,7 +342,7 @@ pub async fn replace_asset(
     caller: Caller,
     Path(key): Path<String>,
     ApiJson(input): ApiJson<AssetUpdateInput>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<AssetBody>> {
     update(&state, &caller, &key, input, Mode::Replace).await
 }
 
@@ -360,7 +366,7 @@ pub async fn patch_asset(
     caller: Caller,
     Path(key): Path<String>,
     ApiJson(input): ApiJson<AssetUpdateInput>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<AssetBody>> {
     update(&state, &caller, &key, input, Mode::Patch).await
 }
 
@@ -391,7 +397,7 @@ pub async fn bulk_update(
     caller: Caller,
     Path(schema): Path<String>,
     ApiJson(body): ApiJson<BulkUpdate>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<AssetItemsBody>> {
     check_bulk_size(body.items.len())?;
     let model = schema_by_key(&state.store, caller.tenant_id(), &schema).await?;
     caller.require_asset_edit(&state, &model.schema).await?;
@@ -480,8 +486,8 @@ pub async fn bulk_update(
         .store
         .update_assets(caller.tenant_id(), &model, &changes, &caller.actor())
         .await?;
-    let items: Vec<Json_> = updated.iter().map(|a| asset_json(&model, a)).collect();
-    Ok(Json(json!({"items": items})))
+    let items = updated.iter().map(|a| asset_body(&model, a)).collect();
+    Ok(Json(AssetItemsBody { items }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
@@ -498,7 +504,7 @@ async fn set_archived(
     key: &str,
     version: i64,
     archived: bool,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<AssetBody>> {
     let (model, current) = asset_by_key(&state.store, caller.tenant_id(), key).await?;
     caller.require_asset_edit(state, &model.schema).await?;
     let asset = state
@@ -512,7 +518,7 @@ async fn set_archived(
             &caller.actor(),
         )
         .await?;
-    Ok(Json(asset_json(&model, &asset)))
+    Ok(Json(asset_body(&model, &asset)))
 }
 
 /// Assets are archived, never deleted: their history is kept forever.
@@ -535,7 +541,7 @@ pub async fn archive_asset(
     caller: Caller,
     Path(key): Path<String>,
     ApiJson(body): ApiJson<VersionOnly>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<AssetBody>> {
     set_archived(&state, &caller, &key, body.version, true).await
 }
 
@@ -558,7 +564,7 @@ pub async fn restore_asset(
     caller: Caller,
     Path(key): Path<String>,
     ApiJson(body): ApiJson<VersionOnly>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<AssetBody>> {
     set_archived(&state, &caller, &key, body.version, false).await
 }
 
@@ -581,7 +587,7 @@ pub async fn delete_asset(
     caller: Caller,
     Path(key): Path<String>,
     ApiQuery(body): ApiQuery<VersionOnly>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<AssetBody>> {
     set_archived(&state, &caller, &key, body.version, true).await
 }
 
@@ -629,23 +635,26 @@ pub async fn asset_history(
     caller: Caller,
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<PageParams>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<HistoryPageBody>> {
     let limit = page_limit(params.limit)?;
     let (_, asset) = asset_by_key(&state.store, caller.tenant_id(), &key).await?;
     let (entries, next) = state
         .store
         .asset_history(caller.tenant_id(), asset.id, params.cursor, limit)
         .await?;
-    let entries: Vec<Json_> = entries
-        .iter()
-        .map(|e| {
-            let mut value = serde_json::to_value(e).unwrap_or_default();
-            value["at"] =
-                amj_domain::value::format_datetime(e.at).map_or(Json_::Null, Json_::String);
-            value
+    let items = entries
+        .into_iter()
+        .map(|e| HistoryEntryBody {
+            id: e.id,
+            at: amj_domain::value::format_datetime(e.at),
+            actor: e.actor,
+            event: e.event,
         })
         .collect();
-    Ok(Json(json!({"items": entries, "nextCursor": next})))
+    Ok(Json(HistoryPageBody {
+        items,
+        next_cursor: next,
+    }))
 }
 
 /// Outbound references (what this asset points at) and a page of inbound ones (what points at
@@ -666,7 +675,7 @@ pub async fn asset_references(
     caller: Caller,
     Path(key): Path<String>,
     ApiQuery(params): ApiQuery<PageParams>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<ReferencesBody>> {
     let limit = page_limit(params.limit)?;
     let (model, asset) = asset_by_key(&state.store, caller.tenant_id(), &key).await?;
     let mut targets = Vec::new();
@@ -684,27 +693,29 @@ pub async fn asset_references(
         .store
         .assets_by_numbers(caller.tenant_id(), &model, &numbers)
         .await?;
-    let outbound: Vec<Json_> = targets
+    let outbound = targets
         .iter()
         .map(|(attribute, reference_type, key)| {
             let target = found.iter().find(|a| a.key.number == key.number);
-            json!({
-                "attributeId": attribute.id.0,
-                "attribute": attribute.name,
-                "referenceType": reference_type,
-                "key": key.to_string(),
-                "label": target.map(|a| a.label.as_str()),
-                "archived": target.map(|a| a.archived),
-            })
+            OutboundReferenceBody {
+                attribute_id: attribute.id,
+                attribute: attribute.name.clone(),
+                reference_type: reference_type.clone(),
+                key: key.to_string(),
+                label: target.map(|a| a.label.clone()),
+                archived: target.map(|a| a.archived),
+            }
         })
         .collect();
     let (inbound, next) = state
         .store
         .inbound_references(caller.tenant_id(), &model, asset.id, params.cursor, limit)
         .await?;
-    Ok(Json(
-        json!({"outbound": outbound, "inbound": inbound, "nextInboundCursor": next}),
-    ))
+    Ok(Json(ReferencesBody {
+        outbound,
+        inbound,
+        next_inbound_cursor: next,
+    }))
 }
 
 // ----- issue links -----
@@ -723,13 +734,13 @@ pub async fn asset_issues(
     State(state): State<AppState>,
     caller: Caller,
     Path(key): Path<String>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<IssueLinksBody>> {
     let (_, asset) = asset_by_key(&state.store, caller.tenant_id(), &key).await?;
     let links = state
         .store
         .issues_of_asset(caller.tenant_id(), asset.id)
         .await?;
-    Ok(Json(json!({"items": links})))
+    Ok(Json(IssueLinksBody { items: links }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -763,7 +774,7 @@ async fn fetch_issue(state: &AppState, caller: &Caller, issue: &Json_) -> ApiRes
             format!("issue: {id_or_key:?} is not an issue key or id"),
         )));
     }
-    let body = state
+    let issue: Issue = state
         .jira
         .get(
             &caller.tenant,
@@ -777,18 +788,14 @@ async fn fetch_issue(state: &AppState, caller: &Caller, issue: &Json_) -> ApiRes
             },
             other => AppError::jira(super::error::JiraAction::ReadIssue)(other),
         })?;
-    let id = body["id"]
-        .as_str()
-        .and_then(|s| s.parse::<i64>().ok())
-        .or_else(|| body["id"].as_i64())
-        .ok_or_else(|| AppError::internal_msg("Jira's issue had no id"))?;
+    let id = issue
+        .id
+        .value()
+        .ok_or_else(|| AppError::internal_msg("Jira's issue id is not a number"))?;
     Ok(IssueRef {
         id,
-        key: body["key"].as_str().unwrap_or_default().to_owned(),
-        summary: body["fields"]["summary"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
+        key: issue.key,
+        summary: issue.fields.summary,
     })
 }
 
@@ -814,7 +821,7 @@ async fn sync_issue_property(state: &AppState, caller: &Caller, issue_id: i64) -
             &caller.tenant,
             reqwest::Method::PUT,
             &path,
-            Some(&json!({"keys": keys})),
+            Some(&AssetsProperty { keys: &keys }),
         )
         .await;
     // The glance's label: Jira shows a badge from this property next to "Assets" on the issue.
@@ -829,7 +836,12 @@ async fn sync_issue_property(state: &AppState, caller: &Caller, issue_id: i64) -
             &caller.tenant,
             reqwest::Method::PUT,
             &glance,
-            Some(&json!({"type": "badge", "value": {"label": count.to_string()}})),
+            Some(&GlanceStatus {
+                kind: "badge",
+                value: GlanceLabel {
+                    label: count.to_string(),
+                },
+            }),
         )
         .await;
     match result.and(badge) {
@@ -861,7 +873,7 @@ pub async fn link_issue(
     caller: Caller,
     Path(key): Path<String>,
     ApiJson(input): ApiJson<LinkInput>,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<LinkResultBody>)> {
     let (model, asset) = asset_by_key(&state.store, caller.tenant_id(), &key).await?;
     caller.require_asset_edit(&state, &model.schema).await?;
     if asset.archived {
@@ -883,7 +895,11 @@ pub async fn link_issue(
     };
     Ok((
         status,
-        Json(json!({"issue": issue, "created": created, "propertySynced": synced})),
+        Json(LinkResultBody {
+            issue,
+            created,
+            property_synced: synced,
+        }),
     ))
 }
 
@@ -937,7 +953,7 @@ pub async fn issue_assets(
     State(state): State<AppState>,
     caller: Caller,
     Path(issue_id): Path<String>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<IssueAssetsBody>> {
     let issue_id: i64 = issue_id.parse().map_err(|_| {
         AppError::Validation(ValidationErrors::single(
             "issueId",
@@ -949,14 +965,20 @@ pub async fn issue_assets(
         .store
         .assets_of_issue(caller.tenant_id(), issue_id)
         .await?;
-    let items: Vec<Json_> = assets
-        .iter()
-        .map(|a| {
-            json!({"key": a.key(), "id": a.asset_id, "label": a.label, "archived": a.archived,
-                "status": {"name": a.status_name, "category": a.status_category}})
+    let items = assets
+        .into_iter()
+        .map(|a| IssueAssetBody {
+            key: a.key(),
+            id: a.asset_id,
+            label: a.label,
+            archived: a.archived,
+            status: IssueAssetStatus {
+                name: a.status_name,
+                category: a.status_category,
+            },
         })
         .collect();
-    Ok(Json(json!({"items": items})))
+    Ok(Json(IssueAssetsBody { items }))
 }
 
 // ----- API tokens -----
@@ -971,10 +993,13 @@ pub async fn issue_assets(
         (status = 403, response = super::openapi::Forbidden)
     )
 )]
-pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Json_>> {
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<TokenListBody>> {
     caller.require_admin_user(&state).await?;
     let tokens = state.store.list_api_tokens(caller.tenant_id()).await?;
-    Ok(Json(json!({"items": tokens})))
+    Ok(Json(TokenListBody { items: tokens }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -1004,7 +1029,7 @@ pub async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(input): ApiJson<TokenInput>,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<CreatedTokenBody>)> {
     caller.require_admin_user(&state).await?;
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -1018,9 +1043,13 @@ pub async fn create_token(
         .store
         .create_api_token(caller.tenant_id(), name, input.read_only, &caller.actor())
         .await?;
-    let mut body = serde_json::to_value(&issued.token).unwrap_or_default();
-    body["token"] = json!(issued.secret);
-    Ok((StatusCode::CREATED, Json(body)))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedTokenBody {
+            details: issued.token,
+            token: issued.secret,
+        }),
+    ))
 }
 
 #[utoipa::path(

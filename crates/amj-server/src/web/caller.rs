@@ -8,6 +8,7 @@
 use super::AppState;
 use super::error::AppError;
 use super::extract::ApiAuth;
+use crate::jira::payload::{PermissionsAnswer, PermissionsCheck};
 use amj_connect::{AuthError, AuthReason, RouteKind};
 use amj_domain::Schema;
 use amj_domain::ids::TenantId;
@@ -220,21 +221,21 @@ impl AdminCache {
         {
             return Ok(*admin);
         }
-        let body =
-            serde_json::json!({"accountId": account_id, "globalPermissions": ["ADMINISTER"]});
-        let answer = state
+        let check = PermissionsCheck {
+            account_id,
+            global_permissions: &["ADMINISTER"],
+        };
+        let answer: PermissionsAnswer = state
             .jira
-            .send(
+            .call(
                 tenant,
                 reqwest::Method::POST,
                 "/rest/api/3/permissions/check",
-                Some(&body),
+                Some(&check),
             )
             .await
             .map_err(AppError::jira(super::error::JiraAction::CheckPermissions))?;
-        let admin = answer["globalPermissions"]
-            .as_array()
-            .is_some_and(|granted| granted.iter().any(|p| p == "ADMINISTER"));
+        let admin = answer.global_permissions.iter().any(|p| p == "ADMINISTER");
         if let Ok(mut answers) = self.answers.lock() {
             if answers.len() > 10_000 {
                 answers.retain(|_, (_, at)| at.elapsed() < ADMIN_CACHE_TTL);

@@ -4,29 +4,32 @@
 use super::AppState;
 use super::caller::{ApiJson, Caller};
 use super::error::AppError;
+use super::openapi::{
+    AssetTypeBody, AttributeBody, AttributeListBody, SchemaBody, SchemaDetailBody, SchemaListBody,
+    StatusListBody, TypeListBody,
+};
 use crate::assets::schema_by_key;
 use amj_domain::ids::{AttributeId, StatusId, TypeId};
 use amj_domain::{
-    AssetTypeDraft, AttributeDef, AttributeDraft, AttributeKind, Schema, SchemaDraft, StatusDraft,
-    ValidationErrors,
+    AssetTypeDraft, AttributeDef, AttributeDraft, AttributeKind, Schema, SchemaDraft, Status,
+    StatusDraft, ValidationErrors,
 };
 use amj_store::catalog::{SchemaModel, TypeUpdate};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value as Json_, json};
 
 type ApiResult<T> = Result<T, AppError>;
 
-fn schema_json(schema: &Schema) -> Json_ {
-    json!({
-        "id": schema.id.0,
-        "key": schema.key.as_str(),
-        "name": schema.name,
-        "description": schema.description,
-        "usersCanEdit": schema.users_can_edit,
-    })
+fn schema_body(schema: &Schema) -> SchemaBody {
+    SchemaBody {
+        id: schema.id.0,
+        key: schema.key.as_str().to_owned(),
+        name: schema.name.clone(),
+        description: schema.description.clone(),
+        users_can_edit: schema.users_can_edit,
+    }
 }
 
 fn parse_id(raw: &str, what: &'static str) -> ApiResult<i64> {
@@ -36,44 +39,54 @@ fn parse_id(raw: &str, what: &'static str) -> ApiResult<i64> {
     })
 }
 
-fn type_json(model: &SchemaModel, type_id: TypeId) -> Json_ {
-    let Some(t) = model.asset_type(type_id) else {
-        return Json_::Null;
-    };
-    let attributes: Vec<Json_> = model
-        .effective_attributes(type_id)
-        .iter()
-        .map(|a| attribute_json(model, a, Some(type_id)))
-        .collect();
-    json!({
-        "id": t.id.0,
-        "name": t.name,
-        "parentId": t.parent_id.map(|p| p.0),
-        "icon": t.icon,
-        "description": t.description,
-        "isAbstract": t.is_abstract,
-        "labelAttributeId": model.types.label_attribute(type_id).map(|a| a.0),
-        "children": model.types.children(type_id).iter().map(|c| c.0).collect::<Vec<_>>(),
-        "attributes": attributes,
+/// A type as the API shows it, with its effective attributes. Only called with ids taken from
+/// the same model, so a missing type is a bug: it becomes a 500 with the id named, not `null`.
+fn type_body(model: &SchemaModel, type_id: TypeId) -> ApiResult<AssetTypeBody> {
+    let t = model.asset_type(type_id).ok_or_else(|| {
+        AppError::internal_msg(format!("type {} is not in its schema's model", type_id.0))
+    })?;
+    Ok(AssetTypeBody {
+        id: t.id,
+        name: t.name.clone(),
+        parent_id: t.parent_id,
+        icon: t.icon.clone(),
+        description: t.description.clone(),
+        is_abstract: t.is_abstract,
+        label_attribute_id: model.types.label_attribute(type_id),
+        children: model.types.children(type_id).to_vec(),
+        attributes: model
+            .effective_attributes(type_id)
+            .iter()
+            .map(|a| attribute_body(model, a, Some(type_id)))
+            .collect(),
     })
 }
 
-fn attribute_json(model: &SchemaModel, a: &AttributeDef, seen_from: Option<TypeId>) -> Json_ {
-    let mut value = serde_json::to_value(a).unwrap_or(Json_::Null);
-    if let Some(map) = value.as_object_mut() {
-        map.insert("id".into(), json!(a.id.0));
-        map.insert("typeId".into(), json!(a.type_id.0));
-        if let Some(seen_from) = seen_from {
-            map.insert("inherited".into(), json!(a.type_id != seen_from));
+/// An attribute as the API shows it. `seen_from` is the type whose list it appears in, which
+/// decides `inherited`; a single attribute's answer has no such type.
+fn attribute_body(
+    model: &SchemaModel,
+    a: &AttributeDef,
+    seen_from: Option<TypeId>,
+) -> AttributeBody {
+    let target_type_name = match &a.kind {
+        AttributeKind::Reference { target_type, .. } => {
+            model.asset_type(*target_type).map(|t| t.name.clone())
         }
-        if let AttributeKind::Reference { target_type, .. } = &a.kind {
-            map.insert(
-                "targetTypeName".into(),
-                json!(model.asset_type(*target_type).map(|t| t.name.as_str())),
-            );
-        }
+        _ => None,
+    };
+    AttributeBody {
+        id: a.id,
+        type_id: a.type_id,
+        name: a.name.clone(),
+        kind: a.kind.clone(),
+        required: a.required,
+        unique: a.unique,
+        description: a.description.clone(),
+        position: a.position,
+        inherited: seen_from.map(|seen_from| a.type_id != seen_from),
+        target_type_name,
     }
-    value
 }
 
 // ----- schemas -----
@@ -86,11 +99,14 @@ fn attribute_json(model: &SchemaModel, a: &AttributeDef, seen_from: Option<TypeI
         (status = 200, description = "The schemas of the site", body = super::openapi::SchemaListBody)
     )
 )]
-pub async fn list_schemas(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Json_>> {
+pub async fn list_schemas(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<SchemaListBody>> {
     let schemas = state.store.list_schemas(caller.tenant_id()).await?;
-    Ok(Json(
-        json!({"schemas": schemas.iter().map(schema_json).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(SchemaListBody {
+        schemas: schemas.iter().map(schema_body).collect(),
+    }))
 }
 
 #[utoipa::path(
@@ -109,7 +125,7 @@ pub async fn create_schema(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(draft): ApiJson<SchemaDraft>,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<SchemaBody>)> {
     caller.require_admin(&state).await?;
     let draft = draft.normalized();
     let key = draft.validate().map_err(AppError::Validation)?;
@@ -117,7 +133,7 @@ pub async fn create_schema(
         .store
         .create_schema(caller.tenant_id(), &key, &draft)
         .await?;
-    Ok((StatusCode::CREATED, Json(schema_json(&schema))))
+    Ok((StatusCode::CREATED, Json(schema_body(&schema))))
 }
 
 #[utoipa::path(
@@ -134,16 +150,22 @@ pub async fn get_schema(
     State(state): State<AppState>,
     caller: Caller,
     Path(key): Path<String>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<SchemaDetailBody>> {
     let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
-    let mut body = schema_json(&model.schema);
-    body["statuses"] = serde_json::to_value(&model.statuses).unwrap_or_default();
-    body["types"] = model
-        .types
-        .types()
-        .map(|t| type_json(&model, t.id))
-        .collect();
-    Ok(Json(body))
+    let schema = schema_body(&model.schema);
+    Ok(Json(SchemaDetailBody {
+        id: schema.id,
+        key: schema.key,
+        name: schema.name,
+        description: schema.description,
+        users_can_edit: schema.users_can_edit,
+        statuses: model.statuses.clone(),
+        types: model
+            .types
+            .types()
+            .map(|t| type_body(&model, t.id))
+            .collect::<ApiResult<_>>()?,
+    }))
 }
 
 /// A schema's changes; its key cannot change.
@@ -175,7 +197,7 @@ pub async fn update_schema(
     caller: Caller,
     Path(key): Path<String>,
     ApiJson(update): ApiJson<SchemaUpdate>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<SchemaBody>> {
     caller.require_admin(&state).await?;
     let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     // The same rules as creation, with the key it already has.
@@ -201,7 +223,7 @@ pub async fn update_schema(
             code: "schema_not_found",
             message: format!("no schema with key {key:?}"),
         })?;
-    Ok(Json(schema_json(&schema)))
+    Ok(Json(schema_body(&schema)))
 }
 
 #[utoipa::path(
@@ -246,9 +268,11 @@ pub async fn list_statuses(
     State(state): State<AppState>,
     caller: Caller,
     Path(key): Path<String>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<StatusListBody>> {
     let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
-    Ok(Json(json!({"statuses": model.statuses})))
+    Ok(Json(StatusListBody {
+        statuses: model.statuses.clone(),
+    }))
 }
 
 #[utoipa::path(
@@ -270,7 +294,7 @@ pub async fn create_status(
     caller: Caller,
     Path(key): Path<String>,
     ApiJson(draft): ApiJson<StatusDraft>,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<Status>)> {
     caller.require_admin(&state).await?;
     let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let draft = draft.normalized();
@@ -279,7 +303,7 @@ pub async fn create_status(
         .store
         .create_status(caller.tenant_id(), model.schema.id, &draft)
         .await?;
-    Ok((StatusCode::CREATED, Json(json!(status))))
+    Ok((StatusCode::CREATED, Json(status)))
 }
 
 #[utoipa::path(
@@ -301,7 +325,7 @@ pub async fn update_status(
     caller: Caller,
     Path((key, id)): Path<(String, String)>,
     ApiJson(draft): ApiJson<StatusDraft>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<Status>> {
     caller.require_admin(&state).await?;
     let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let id = StatusId(parse_id(&id, "status")?);
@@ -315,7 +339,7 @@ pub async fn update_status(
             code: "status_not_found",
             message: format!("no status {} in schema {key}", id.0),
         })?;
-    Ok(Json(json!(status)))
+    Ok(Json(status))
 }
 
 #[utoipa::path(
@@ -374,14 +398,14 @@ pub async fn list_types(
     State(state): State<AppState>,
     caller: Caller,
     Path(key): Path<String>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<TypeListBody>> {
     let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
-    let types: Vec<Json_> = model
+    let types = model
         .types
         .types()
-        .map(|t| type_json(&model, t.id))
-        .collect();
-    Ok(Json(json!({"types": types})))
+        .map(|t| type_body(&model, t.id))
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(TypeListBody { types }))
 }
 
 fn type_in(model: &SchemaModel, raw: &str) -> ApiResult<TypeId> {
@@ -409,10 +433,10 @@ pub async fn get_type(
     State(state): State<AppState>,
     caller: Caller,
     Path((key, id)): Path<(String, String)>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<AssetTypeBody>> {
     let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let id = type_in(&model, &id)?;
-    Ok(Json(type_json(&model, id)))
+    Ok(Json(type_body(&model, id)?))
 }
 
 #[utoipa::path(
@@ -434,7 +458,7 @@ pub async fn create_type(
     caller: Caller,
     Path(key): Path<String>,
     ApiJson(draft): ApiJson<AssetTypeDraft>,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<AssetTypeBody>)> {
     caller.require_admin(&state).await?;
     let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let draft = draft.normalized();
@@ -449,7 +473,7 @@ pub async fn create_type(
         .create_type(caller.tenant_id(), model.schema.id, &draft)
         .await?;
     let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
-    Ok((StatusCode::CREATED, Json(type_json(&model, created.id))))
+    Ok((StatusCode::CREATED, Json(type_body(&model, created.id)?)))
 }
 
 /// A type's changes. `labelAttributeId` must name a text attribute of the type or one it
@@ -489,7 +513,7 @@ pub async fn update_type(
     caller: Caller,
     Path((key, id)): Path<(String, String)>,
     ApiJson(input): ApiJson<TypeUpdateInput>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<AssetTypeBody>> {
     caller.require_admin(&state).await?;
     let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let id = type_in(&model, &id)?;
@@ -544,7 +568,7 @@ pub async fn update_type(
         .update_type(caller.tenant_id(), model.schema.id, id, &update)
         .await?;
     let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
-    Ok(Json(type_json(&model, id)))
+    Ok(Json(type_body(&model, id)?))
 }
 
 #[utoipa::path(
@@ -605,15 +629,15 @@ pub async fn list_attributes(
     State(state): State<AppState>,
     caller: Caller,
     Path((key, id)): Path<(String, String)>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<AttributeListBody>> {
     let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let id = type_in(&model, &id)?;
-    let attributes: Vec<Json_> = model
+    let attributes = model
         .effective_attributes(id)
         .iter()
-        .map(|a| attribute_json(&model, a, Some(id)))
+        .map(|a| attribute_body(&model, a, Some(id)))
         .collect();
-    Ok(Json(json!({"attributes": attributes})))
+    Ok(Json(AttributeListBody { attributes }))
 }
 
 /// Rules that need the schema: names unique along the inheritance chain, and reference targets
@@ -666,7 +690,7 @@ pub async fn create_attribute(
     caller: Caller,
     Path((key, id)): Path<(String, String)>,
     ApiJson(draft): ApiJson<AttributeDraft>,
-) -> ApiResult<(StatusCode, Json<Json_>)> {
+) -> ApiResult<(StatusCode, Json<AttributeBody>)> {
     caller.require_admin(&state).await?;
     let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let type_id = type_in(&model, &id)?;
@@ -678,7 +702,7 @@ pub async fn create_attribute(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(attribute_json(&model, &created, None)),
+        Json(attribute_body(&model, &created, None)),
     ))
 }
 
@@ -712,7 +736,7 @@ pub async fn update_attribute(
     caller: Caller,
     Path((key, id)): Path<(String, String)>,
     ApiJson(draft): ApiJson<AttributeDraft>,
-) -> ApiResult<Json<Json_>> {
+) -> ApiResult<Json<AttributeBody>> {
     caller.require_admin(&state).await?;
     let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let current = attribute_in(&model, &id)?;
@@ -727,7 +751,7 @@ pub async fn update_attribute(
             code: "attribute_not_found",
             message: format!("no attribute {id} in schema {key}"),
         })?;
-    Ok(Json(attribute_json(&model, &updated, None)))
+    Ok(Json(attribute_body(&model, &updated, None)))
 }
 
 #[utoipa::path(

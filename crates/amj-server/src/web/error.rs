@@ -214,6 +214,11 @@ impl AppError {
                 "jira_error",
                 format!("Jira answered {status} when asked to {doing}"),
             ),
+            JiraError::Unexpected(_) => (
+                StatusCode::BAD_GATEWAY,
+                "jira_error",
+                format!("Jira's answer could not be read when asked to {doing}"),
+            ),
             JiraError::BadBaseUrl(_) => (
                 StatusCode::BAD_GATEWAY,
                 "jira_bad_base_url",

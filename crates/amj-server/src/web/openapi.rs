@@ -18,7 +18,6 @@ use axum::body::Bytes;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDoc, Ref, RefOr};
@@ -484,7 +483,7 @@ pub struct AssetBody {
     /// attributes (multiple selects and users, references) are arrays. Dates are `YYYY-MM-DD`,
     /// datetimes RFC 3339, references asset keys, statuses ids.
     #[schema(value_type = Object, example = json!({"Serial number": "SN-1", "RAM (GB)": 16}))]
-    pub attributes: BTreeMap<String, serde_json::Value>,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
     /// Send it back with a change: a change to a newer version is refused with 409.
     pub version: i64,
     pub archived: bool,

@@ -4,6 +4,7 @@
 use super::AppState;
 use super::error::AppError;
 use super::extract::{AdminIframeAuth, IframeAuth};
+use super::openapi::QueryPageBody;
 use crate::auth::{Authenticated, unix_now};
 use crate::timefmt::utc;
 use amj_connect::ConnectClaims;
@@ -159,8 +160,13 @@ async fn assets_page<'a>(
         .find(|s| s.key.as_str().eq_ignore_ascii_case(&wanted))
         .or(schemas.first());
     let aql = query.aql.or(query.ac_aql).unwrap_or_default();
-    let mut initial =
-        serde_json::json!({"items": [], "nextCursor": null, "total": 0, "totalExact": true});
+    let mut initial = QueryPageBody {
+        schema: String::new(),
+        items: Vec::new(),
+        next_cursor: None,
+        total: Some(0),
+        total_exact: Some(true),
+    };
     let mut aql_error = None;
     let mut types = Vec::new();
     let mut attributes: Vec<String> = Vec::new();
@@ -183,13 +189,7 @@ async fn assets_page<'a>(
         .await
         {
             Ok(result) => {
-                initial = serde_json::json!({
-                    "schema": result.model.schema.key.as_str(),
-                    "items": result.page.items.iter().map(|a| crate::assets::asset_json(&result.model, a)).collect::<Vec<_>>(),
-                    "nextCursor": result.page.next_cursor,
-                    "total": result.total.map(|(n, _)| n),
-                    "totalExact": result.total.map(|(_, exact)| exact),
-                });
+                initial = super::query_api::query_page_body(&result);
             }
             Err(crate::query::QueryError::Aql { error, query }) => {
                 aql_error = Some(error.render(&query));
@@ -220,10 +220,10 @@ async fn assets_page<'a>(
             .collect(),
         types,
         aql,
-        initial: script_json(&initial),
-        attributes: script_json(&serde_json::json!(attributes)),
+        initial: script_json(&initial)?,
+        attributes: script_json(&attributes)?,
         aql_error,
-        statuses: script_json(&serde_json::json!(statuses)),
+        statuses: script_json(&statuses)?,
     })
 }
 
@@ -250,8 +250,8 @@ fn type_tree(model: &amj_store::catalog::SchemaModel) -> Vec<(String, usize)> {
 
 /// JSON for a `data-json` attribute: askama escapes it as an attribute value, and the browser's
 /// `dataset` gives back exactly this text (a `<script>` block would not decode the escapes).
-fn script_json(value: &serde_json::Value) -> String {
-    value.to_string()
+fn script_json(value: &impl serde::Serialize) -> Result<String, AppError> {
+    serde_json::to_string(value).map_err(AppError::internal)
 }
 
 #[derive(Deserialize)]

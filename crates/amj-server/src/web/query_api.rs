@@ -4,7 +4,8 @@
 use super::AppState;
 use super::caller::{ApiJson, ApiQuery, Caller};
 use super::error::{AppError, aql_error_json};
-use crate::assets::asset_json;
+use super::openapi::QueryPageBody;
+use crate::assets::asset_body;
 use crate::query::{self, QueryRequest};
 use axum::Json;
 use axum::extract::State;
@@ -48,7 +49,7 @@ pub async fn query_assets(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(input): ApiJson<QueryInput>,
-) -> Result<Json<Json_>, AppError> {
+) -> Result<Json<QueryPageBody>, AppError> {
     let limit = input.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(AppError::bad_request(
@@ -76,20 +77,23 @@ pub async fn query_assets(
         .monitor
         .metrics
         .record_query("aql", started.elapsed().as_secs_f64());
-    let result = result?;
-    let items: Vec<Json_> = result
-        .page
-        .items
-        .iter()
-        .map(|a| asset_json(&result.model, a))
-        .collect();
-    Ok(Json(json!({
-        "schema": result.model.schema.key.as_str(),
-        "items": items,
-        "nextCursor": result.page.next_cursor,
-        "total": result.total.map(|(n, _)| n),
-        "totalExact": result.total.map(|(_, exact)| exact),
-    })))
+    Ok(Json(query_page_body(&result?)))
+}
+
+/// The API form of a query's page, which the asset list page also embeds as its first page.
+pub fn query_page_body(result: &query::QueryResult) -> QueryPageBody {
+    QueryPageBody {
+        schema: result.model.schema.key.as_str().to_owned(),
+        items: result
+            .page
+            .items
+            .iter()
+            .map(|a| asset_body(&result.model, a))
+            .collect(),
+        next_cursor: result.page.next_cursor.clone(),
+        total: result.total.map(|(n, _)| n),
+        total_exact: result.total.map(|(_, exact)| exact),
+    }
 }
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]

@@ -23,7 +23,7 @@ async fn d1_outbound_calls_are_header_signed_short_lived_and_verified_by_jira() 
         let body = app
             .state
             .jira
-            .get(&tenant, "/rest/api/3/myself?expand=groups")
+            .get::<serde_json::Value>(&tenant, "/rest/api/3/myself?expand=groups")
             .await
             .unwrap();
         assert_eq!(body["accountType"], "app");
@@ -72,7 +72,7 @@ async fn d2_a_401_from_jira_is_counted_and_never_retried() {
         let error = app
             .state
             .jira
-            .get(&tenant, "/rest/api/3/myself")
+            .get::<serde_json::Value>(&tenant, "/rest/api/3/myself")
             .await
             .unwrap_err();
         assert!(matches!(error, JiraError::Unauthorized), "{error}");

@@ -80,7 +80,7 @@ async fn b1_rotation_takes_effect_at_once_even_with_a_warm_cache() {
             .unwrap();
         app.state
             .jira
-            .get(&tenant, "/rest/api/3/myself")
+            .get::<serde_json::Value>(&tenant, "/rest/api/3/myself")
             .await
             .expect("Jira accepts our S2-signed call");
         let events = app
@@ -145,7 +145,7 @@ async fn b5_a_site_rename_moves_outbound_calls_to_the_new_base_url() {
         assert_eq!(tenant.base_url, renamed.base_url);
         app.state
             .jira
-            .get(&tenant, "/rest/api/3/myself")
+            .get::<serde_json::Value>(&tenant, "/rest/api/3/myself")
             .await
             .unwrap();
         let last = sim.calls().pop().unwrap();

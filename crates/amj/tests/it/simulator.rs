@@ -93,7 +93,7 @@ async fn app_calls_with_a_wrong_qsh_or_stale_secret_are_rejected_and_recorded() 
         assert!(
             app.state
                 .jira
-                .get(&tenant, "/rest/api/3/myself")
+                .get::<serde_json::Value>(&tenant, "/rest/api/3/myself")
                 .await
                 .is_err()
         );
@@ -259,7 +259,7 @@ async fn the_jira_rest_subset_answers_the_apps_signed_calls() {
     let jira = &app.state.jira;
 
     let found = jira
-        .get(
+        .get::<serde_json::Value>(
             &tenant,
             "/rest/api/3/search/jql?jql=project%20%3D%20OPS%20AND%20text%20~%20%22licence%22",
         )
@@ -277,7 +277,7 @@ async fn the_jira_rest_subset_answers_the_apps_signed_calls() {
         .unwrap();
     assert_eq!(posted["issues"].as_array().unwrap().len(), 2);
     let bad = jira
-        .get(&tenant, "/rest/api/3/search/jql?jql=assignee%20%3D%20me")
+        .get::<serde_json::Value>(&tenant, "/rest/api/3/search/jql?jql=assignee%20%3D%20me")
         .await
         .unwrap_err();
     assert!(
@@ -285,20 +285,23 @@ async fn the_jira_rest_subset_answers_the_apps_signed_calls() {
         "{bad}"
     );
 
-    let issue = jira.get(&tenant, "/rest/api/3/issue/AM-1").await.unwrap();
+    let issue = jira
+        .get::<serde_json::Value>(&tenant, "/rest/api/3/issue/AM-1")
+        .await
+        .unwrap();
     assert_eq!(issue["fields"]["project"]["key"], "AM");
     let users = jira
-        .get(&tenant, "/rest/api/3/user/search?query=wei")
+        .get::<serde_json::Value>(&tenant, "/rest/api/3/user/search?query=wei")
         .await
         .unwrap();
     let account = users[0]["accountId"].as_str().unwrap().to_owned();
     let user = jira
-        .get(&tenant, &format!("/rest/api/3/user?accountId={account}"))
+        .get::<serde_json::Value>(&tenant, &format!("/rest/api/3/user?accountId={account}"))
         .await
         .unwrap();
     assert_eq!(user["displayName"], "Wei Chen");
     let permissions = jira
-        .get(
+        .get::<serde_json::Value>(
             &tenant,
             "/rest/api/3/mypermissions?permissions=BROWSE_PROJECTS",
         )
@@ -319,7 +322,7 @@ async fn the_jira_rest_subset_answers_the_apps_signed_calls() {
     .await
     .unwrap();
     let stored = jira
-        .get(&tenant, "/rest/api/3/issue/10001/properties/assets")
+        .get::<serde_json::Value>(&tenant, "/rest/api/3/issue/10001/properties/assets")
         .await
         .unwrap();
     assert_eq!(stored["value"], value);
@@ -327,12 +330,12 @@ async fn the_jira_rest_subset_answers_the_apps_signed_calls() {
         &tenant,
         Method::DELETE,
         "/rest/api/3/issue/AM-1/properties/assets",
-        None,
+        None::<&serde_json::Value>,
     )
     .await
     .unwrap();
     assert!(
-        jira.get(&tenant, "/rest/api/3/issue/AM-1/properties/assets")
+        jira.get::<serde_json::Value>(&tenant, "/rest/api/3/issue/AM-1/properties/assets")
             .await
             .is_err()
     );
@@ -349,9 +352,12 @@ async fn the_jira_rest_subset_answers_the_apps_signed_calls() {
     )
     .await
     .unwrap();
-    assert_eq!(jira.get(&tenant, &path).await.unwrap()["value"]["v"], 1);
+    assert_eq!(
+        jira.get::<serde_json::Value>(&tenant, &path).await.unwrap()["value"]["v"],
+        1
+    );
     let other = jira
-        .get(
+        .get::<serde_json::Value>(
             &tenant,
             "/rest/atlassian-connect/1/addons/someone-else/properties/config",
         )
@@ -755,7 +761,7 @@ async fn asset_links_are_searchable_and_only_site_admins_administer() {
     sim.set_site_admin("acme", &user.account_id, true).unwrap();
     assert!(administers(user.account_id.clone()).await);
     let mine = jira
-        .get(
+        .get::<serde_json::Value>(
             tenant,
             "/rest/api/3/mypermissions?permissions=ADMINISTER,BROWSE_PROJECTS",
         )
