@@ -8,8 +8,21 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 
-/// Every API route, with placeholders for the victim's identifiers and a plausible body.
+/// Every API route that reads or changes a site's data, with placeholders for the victim's
+/// identifiers and a plausible body. `every_route_that_holds_site_data_is_attacked` holds this
+/// list to the OpenAPI document, which is built from the router's own route list, so a new route
+/// cannot be left out.
 pub const ROUTES: &[(&str, &str, Option<&str>)] = &[
+    (
+        "POST",
+        "/api/v1/assets/query",
+        Some(r#"{"aql":"Name IS NOT EMPTY","schema":"{schema}"}"#),
+    ),
+    (
+        "GET",
+        "/api/v1/aql/validate?aql=Name%20IS%20NOT%20EMPTY&schema={schema}",
+        None,
+    ),
     ("GET", "/api/v1/schemas", None),
     (
         "POST",
@@ -125,6 +138,71 @@ pub const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("POST", "/api/v1/tokens", Some(r#"{"name":"stolen"}"#)),
     ("DELETE", "/api/v1/tokens/{token}", None),
 ];
+
+/// API routes that hold no site data, with why: they are left out of the attack.
+const NO_SITE_DATA: &[(&str, &str, &str)] = &[
+    ("GET", "/api/v1/openapi.json", "the public API document"),
+    (
+        "GET",
+        "/api/v1/whoami",
+        "the caller's own identity, from its own token",
+    ),
+    (
+        "GET",
+        "/api/v1/jira/users",
+        "a search of the caller's own Jira, with the caller's site's credentials",
+    ),
+];
+
+/// A path's shape with its query dropped and its parameter names forgotten.
+fn shape(route: &str) -> String {
+    let path = route.split('?').next().unwrap_or(route);
+    let mut out = String::new();
+    let mut in_param = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_param = true;
+                out.push_str("{}");
+            }
+            '}' => in_param = false,
+            _ if in_param => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[test]
+fn every_route_that_holds_site_data_is_attacked() {
+    let document = serde_json::to_value(amj_server::web::openapi::document()).unwrap();
+    let mut served = std::collections::BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in ["get", "put", "post", "delete", "patch"] {
+            if item.get(method).is_some() {
+                served.insert((method.to_uppercase(), shape(path)));
+            }
+        }
+    }
+    assert!(served.len() > 30, "could not read the document: {served:?}");
+    let listed: std::collections::BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(method, path, _)| ((*method).to_owned(), shape(path)))
+        .chain(
+            NO_SITE_DATA
+                .iter()
+                .map(|(method, path, _)| ((*method).to_owned(), shape(path))),
+        )
+        .collect();
+    let missing: Vec<_> = served.difference(&listed).collect();
+    assert!(
+        missing.is_empty(),
+        "add these routes to isolation::ROUTES (or, if they hold no site data, to NO_SITE_DATA \
+         with the reason): {missing:?}"
+    );
+    let stale: Vec<_> = listed.difference(&served).collect();
+    assert!(stale.is_empty(), "listed but not served: {stale:?}");
+}
 
 struct Victim {
     schemas: Vec<String>,
