@@ -12,6 +12,7 @@ pub mod host;
 pub mod keys;
 pub mod permissions;
 pub mod rest;
+mod server;
 pub mod sim;
 
 pub use data::User;

@@ -1,0 +1,128 @@
+//! The simulator's HTTP server: which path reaches which part of the simulated Jira (host pages,
+//! the tester's control page, the install-key server, the REST API). It sits above the modules it
+//! routes to, so `sim` (the state and the protocol) depends on none of them.
+
+use crate::keys::KeyServerMode;
+use crate::sim::{AppCall, Sim, SimError};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use std::time::Duration;
+
+impl Sim {
+    /// Starts a simulator on a free loopback port.
+    pub async fn start() -> Result<Self, SimError> {
+        Self::start_on(
+            "127.0.0.1:0"
+                .parse()
+                .map_err(|_| SimError::Startup("bad address".into()))?,
+        )
+        .await
+    }
+
+    /// Starts a simulator on `bind` (port 0 picks a free one).
+    pub async fn start_on(bind: std::net::SocketAddr) -> Result<Self, SimError> {
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .map_err(|e| SimError::Startup(format!("cannot listen on {bind}: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| SimError::Startup(e.to_string()))?;
+        let sim = Sim::new(addr)?;
+        let app = router(sim.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(sim)
+    }
+}
+
+fn router(sim: Sim) -> Router {
+    Router::new()
+        .route("/", get(crate::host::index))
+        .route("/host.js", get(crate::host::host_js))
+        .route("/atlassian-connect/all.js", get(crate::host::all_js))
+        .route("/sites/{site}", get(crate::host::site_home))
+        .route("/sites/{site}/browse/{key}", get(crate::host::issue_view))
+        .route(
+            "/sites/{site}/apps/{module}",
+            get(crate::host::general_page),
+        )
+        .route("/sites/{site}/admin/apps", get(crate::host::admin_apps))
+        .route(
+            "/sites/{site}/_sim/context-token",
+            get(crate::host::context_token),
+        )
+        .route("/_sim", get(crate::control::page))
+        .route("/_sim/log", get(crate::control::log))
+        .route("/_sim/sites", post(crate::control::add_site))
+        .route(
+            "/_sim/sites/{site}/{action}",
+            post(crate::control::site_action),
+        )
+        .route("/_sim/rollout", post(crate::control::rollout))
+        .route(
+            "/_sim/sites/{site}/issues/{key}/{action}",
+            post(crate::control::issue_action),
+        )
+        .route("/_sim/clock", post(crate::control::clock))
+        .route("/keys/{*kid}", get(serve_key))
+        .route("/sites/{site}/rest/{*rest}", any(jira_rest))
+        .with_state(sim)
+}
+
+async fn serve_key(State(sim): State<Sim>, Path(kid): Path<String>) -> Response {
+    sim.keys().count_request();
+    match sim.keys().mode() {
+        KeyServerMode::Normal => match sim.keys().public_pem(&kid) {
+            Some(pem) => ([("content-type", "application/x-pem-file")], pem).into_response(),
+            None => (StatusCode::NOT_FOUND, "no such key").into_response(),
+        },
+        KeyServerMode::NotFound => (StatusCode::NOT_FOUND, "no such key").into_response(),
+        KeyServerMode::ServerError => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "key server unavailable").into_response()
+        }
+        KeyServerMode::Hang => {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+    }
+}
+
+async fn jira_rest(
+    State(sim): State<Sim>,
+    Path((name, rest)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Ok(site) = sim.site(&name) else {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({"message": "no such site"})),
+        )
+            .into_response();
+    };
+    let verdict = sim.verify_app_call(&site, &method, &uri, &headers);
+    let (status, body) = match &verdict {
+        Err(message) => (
+            StatusCode::UNAUTHORIZED,
+            serde_json::json!({"message": message}),
+        ),
+        Ok(()) => crate::rest::answer(&sim, &site, &method, &rest, uri.query(), &body),
+    };
+    sim.record(AppCall {
+        site: name,
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+        status: status.as_u16(),
+        failure: verdict.err(),
+    });
+    if status == StatusCode::NO_CONTENT {
+        return status.into_response();
+    }
+    (status, axum::Json(body)).into_response()
+}
