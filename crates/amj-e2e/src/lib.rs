@@ -255,7 +255,7 @@ impl Stack {
         configure(&mut config);
         let keys = HttpInstallKeyStore::new(KeyServers::Fixed(sim.key_server_url()))?;
         let state = AppState::start(config, store, Arc::new(keys))?;
-        let running = RunningApp::spawn(listener, state.clone())?;
+        let running = RunningApp::spawn(listener, state.clone());
         // Jira installs from the descriptor; so does the simulator.
         let app = sim
             .register_app(&format!("{base_url}/atlassian-connect.json"))

@@ -5,7 +5,7 @@
 //! sorting and filtering on any attribute. Both are written in one transaction. See
 //! docs/ARCHITECTURE.md, "Asset storage".
 
-use super::catalog::{SchemaModel, write_tx};
+use super::catalog::SchemaModel;
 use super::query::Compiler;
 use super::sql::{MAX_PARAMS, Sql, bind_params, safe_sql, sqlite_text};
 use super::{Db, Store, StoreError, now_millis, on_db};
@@ -17,6 +17,29 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The older form of `Db::begin_write`, kept until this module moves to `db.rs`: runs `$body`
+/// in a write transaction (`BEGIN IMMEDIATE` on SQLite, so read-then-write cannot fail its lock
+/// upgrade half way).
+macro_rules! write_tx {
+    ($store:expr, $tx:ident => $body:block) => {{
+        match $store.db() {
+            $crate::Db::Sqlite(pool) => {
+                let mut conn = pool.acquire().await?;
+                let mut $tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::Db::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    }};
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssetRecord {

@@ -203,29 +203,6 @@ async fn bump_catalog(tx: &mut Tx, tenant: TenantId, schema: SchemaId) -> Result
     Ok(())
 }
 
-/// Runs `$body` in a write transaction (`BEGIN IMMEDIATE` on SQLite, so read-then-write cannot
-/// fail its lock upgrade half way).
-macro_rules! write_tx {
-    ($store:expr, $tx:ident => $body:block) => {{
-        match $store.db() {
-            $crate::Db::Sqlite(pool) => {
-                let mut conn = pool.acquire().await?;
-                let mut $tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            $crate::Db::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-        }
-    }};
-}
-pub(crate) use write_tx;
-
 impl Store {
     // ----- schemas -----
 

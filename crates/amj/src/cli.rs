@@ -649,7 +649,7 @@ pub async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", prepared.bind))?;
     tracing::info!(bind = %prepared.bind, base_url = prepared.state.config.base_url_str(), "serving");
     prepared.start_operations().await?;
-    RunningApp::spawn(listener, prepared.state)?
+    RunningApp::spawn(listener, prepared.state)
         .run_until(shutdown_signal())
         .await?;
     Ok(())
@@ -677,7 +677,7 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", prepared.bind))?;
     let base = prepared.state.config.base_url_str().to_owned();
     let store = prepared.state.store.clone();
-    let running = RunningApp::spawn(listener, prepared.state)?;
+    let running = RunningApp::spawn(listener, prepared.state);
     let app = sim
         .register_app(&format!("{base}/atlassian-connect.json"))
         .await

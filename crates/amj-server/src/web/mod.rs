@@ -339,31 +339,27 @@ impl AppState {
     }
 }
 
-/// An app serving on a listener in the background, until [`RunningApp::stop`]. The demo and
-/// the tests hold one of these; `amj serve` runs [`serve`] in the foreground instead.
+/// An app serving on a listener in a background task, until [`RunningApp::stop`] (the demo and
+/// the tests) or [`RunningApp::run_until`] a signal (`amj serve`).
 pub struct RunningApp {
     pub state: AppState,
-    /// `http://<the listener's address>`: what a client calls.
-    pub local_url: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl RunningApp {
     /// Serves `state` on `listener` in a background task.
-    pub fn spawn(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<Self> {
-        let local_url = format!("http://{}", listener.local_addr()?);
+    pub fn spawn(listener: tokio::net::TcpListener, state: AppState) -> Self {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let router = build_app(state.clone());
         let server = tokio::spawn(serve(listener, router, async move {
             let _ = rx.await;
         }));
-        Ok(Self {
+        Self {
             state,
-            local_url,
             shutdown: Some(tx),
             server: Some(server),
-        })
+        }
     }
 
     /// Stops accepting, lets requests in flight finish, and closes the pool: nothing of this

@@ -2,7 +2,7 @@
 //! carries the security headers, and a database outage under a warm app is a 503 everywhere.
 
 use crate::assets_api::{Api, Auth};
-use crate::isolation::ROUTES;
+use crate::isolation::{ROUTES, shape};
 use crate::support::{Backend, TestApp, TestDb, each_backend, postgres_url};
 use amj_jira_sim::Sim;
 use serde_json::Value;
@@ -72,26 +72,6 @@ impl Fixture {
         let body = body.map(|b| serde_json::from_str(&self.fill(b)).unwrap());
         (method.to_owned(), self.fill(template), body)
     }
-}
-
-/// A path template's shape, to match the shared list's templates with the document's: the
-/// query string dropped and every parameter name forgotten (`{type}` and `{id}` alike).
-fn template_of(route: &str) -> String {
-    let path = route.split('?').next().unwrap_or(route);
-    let mut shape = String::with_capacity(path.len());
-    let mut in_param = false;
-    for c in path.chars() {
-        match c {
-            '{' => {
-                in_param = true;
-                shape.push_str("{}");
-            }
-            '}' => in_param = false,
-            _ if in_param => {}
-            _ => shape.push(c),
-        }
-    }
-    shape
 }
 
 #[tokio::test]
@@ -174,7 +154,7 @@ async fn no_admin_view_answers_a_non_admin() {
             .filter(|(method, path)| {
                 !ROUTES
                     .iter()
-                    .any(|(m, t, _)| m == method && template_of(t) == template_of(path))
+                    .any(|(m, t, _)| m == method && shape(t) == shape(path))
             })
             .map(|(m, p)| format!("{m} {p}"))
             .collect();
@@ -186,7 +166,7 @@ async fn no_admin_view_answers_a_non_admin() {
             let (method, template, _) = route;
             if !guarded
                 .iter()
-                .any(|(m, p)| m == method && template_of(p) == template_of(template))
+                .any(|(m, p)| m == method && shape(p) == shape(template))
             {
                 continue;
             }

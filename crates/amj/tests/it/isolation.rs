@@ -154,8 +154,9 @@ const NO_SITE_DATA: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// A path's shape with its query dropped and its parameter names forgotten.
-fn shape(route: &str) -> String {
+/// A path template's shape, to match the route list's templates with the document's: the
+/// query string dropped and every parameter name forgotten (`{type}` and `{id}` alike).
+pub fn shape(route: &str) -> String {
     let path = route.split('?').next().unwrap_or(route);
     let mut out = String::new();
     let mut in_param = false;

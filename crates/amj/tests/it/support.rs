@@ -169,7 +169,7 @@ impl TestApp {
         let store = db.store().await;
         let keys = HttpInstallKeyStore::new(KeyServers::Fixed(sim.key_server_url())).unwrap();
         let state = AppState::start(config, store, Arc::new(keys)).unwrap();
-        let running = RunningApp::spawn(listener, state.clone()).unwrap();
+        let running = RunningApp::spawn(listener, state.clone());
         let target = AppTarget {
             base_url: base_url.clone(),
             key: state.config.app_key.clone(),
