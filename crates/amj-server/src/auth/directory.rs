@@ -9,15 +9,18 @@
 //!   final (see `RequestAuthenticator`).
 
 use amj_store::{Store, StoreError, Tenant};
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const MAX_CACHED_TENANTS: usize = 200_000;
+/// Beyond this many sites the least recently used entries are evicted (a bounded cache: a flood
+/// of made-up client keys cannot grow it, as none of them is ever inserted).
+const MAX_CACHED_TENANTS: u64 = 200_000;
 
 pub struct TenantDirectory {
     store: Store,
-    cache: RwLock<HashMap<String, Cached>>,
+    /// Entries outlive `ttl` on purpose: [`TenantDirectory::peek`] still attributes a failure to
+    /// its site after the entry has stopped authenticating anything.
+    cache: moka::sync::Cache<String, Cached>,
     ttl: Duration,
 }
 
@@ -36,7 +39,7 @@ impl TenantDirectory {
     pub fn new(store: Store, ttl: Duration) -> Self {
         Self {
             store,
-            cache: RwLock::new(HashMap::new()),
+            cache: moka::sync::Cache::new(MAX_CACHED_TENANTS),
             ttl,
         }
     }
@@ -65,50 +68,35 @@ impl TenantDirectory {
             .tenant_by_client_key(client_key)
             .await?
             .map(Arc::new);
-        if let Ok(mut cache) = self.cache.write() {
-            match &tenant {
-                Some(t) => {
-                    if cache.len() >= MAX_CACHED_TENANTS {
-                        cache.clear();
-                    }
-                    cache.insert(
-                        client_key.to_owned(),
-                        Cached {
-                            tenant: Arc::clone(t),
-                            loaded: Instant::now(),
-                        },
-                    );
-                }
-                None => {
-                    cache.remove(client_key);
-                }
-            }
+        match &tenant {
+            Some(t) => self.cache.insert(
+                client_key.to_owned(),
+                Cached {
+                    tenant: Arc::clone(t),
+                    loaded: Instant::now(),
+                },
+            ),
+            None => self.cache.invalidate(client_key),
         }
         Ok(tenant)
     }
 
     fn cached(&self, client_key: &str) -> Option<Arc<Tenant>> {
-        let cache = self.cache.read().ok()?;
-        let entry = cache.get(client_key)?;
-        (entry.loaded.elapsed() < self.ttl).then(|| Arc::clone(&entry.tenant))
+        let entry = self.cache.get(client_key)?;
+        (entry.loaded.elapsed() < self.ttl).then_some(entry.tenant)
     }
 
     /// The cached tenant, if any, without touching the database: used to attribute failures.
     pub fn peek(&self, client_key: Option<&str>) -> Option<Arc<Tenant>> {
-        let cache = self.cache.read().ok()?;
-        cache.get(client_key?).map(|c| Arc::clone(&c.tenant))
+        self.cache.get(client_key?).map(|c| c.tenant)
     }
 
     pub fn invalidate(&self, client_key: &str) {
-        if let Ok(mut cache) = self.cache.write() {
-            cache.remove(client_key);
-        }
+        self.cache.invalidate(client_key);
     }
 
     pub fn clear(&self) {
-        if let Ok(mut cache) = self.cache.write() {
-            cache.clear();
-        }
+        self.cache.invalidate_all();
     }
 
     /// On PostgreSQL, follows other instances' lifecycle commits. Runs until the pool closes.

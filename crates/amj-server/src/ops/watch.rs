@@ -3,7 +3,7 @@
 //! incidents. Tests and drills call [`Watch::tick`] directly, under a manual clock.
 
 use super::monitor::Monitor;
-use super::notify;
+use super::notify::{self, Payload};
 use amj_ops::alerts::{Rule, Transition};
 use amj_ops::status::{IncidentStatus, alert_incident, alert_update_message};
 use amj_store::Store;
@@ -187,11 +187,15 @@ impl Watch {
 
     async fn deliver(&self, sink: &Sink, transition: &Transition) -> Result<(), String> {
         let (url, body) = match sink {
-            Sink::Webhook(url) => (url, notify::webhook_payload(transition)),
-            Sink::Slack(url) => (url, notify::slack_payload(transition)),
+            Sink::Webhook(url) => (url, Payload::Webhook(notify::webhook_payload(transition))),
+            Sink::Slack(url) => (url, Payload::Slack(notify::slack_payload(transition))),
             Sink::PagerDuty { routing_key, url } => (
                 url,
-                notify::pagerduty_payload(transition, routing_key, &self.source),
+                Payload::PagerDuty(notify::pagerduty_payload(
+                    transition,
+                    routing_key,
+                    &self.source,
+                )),
             ),
         };
         // One retry: a sink that drops a single request should not lose an alert.

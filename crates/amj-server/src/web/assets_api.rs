@@ -23,7 +23,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value as Json_, json};
+use serde_json::Value as Json_;
 
 type ApiResult<T> = Result<T, AppError>;
 
@@ -80,7 +80,7 @@ fn list_request(model: &SchemaModel, params: ListParams) -> Result<ListRequest, 
         for part in types.split(',').map(str::trim) {
             let input = part
                 .parse::<i64>()
-                .map_or_else(|_| json!(part), |n| json!(n));
+                .map_or_else(|_| Json_::from(part), Json_::from);
             if let Some(id) = errors.absorb(crate::assets::resolve_type(model, &input, "type")) {
                 ids.extend(model.types.descendants_and_self(id));
             }
@@ -92,7 +92,7 @@ fn list_request(model: &SchemaModel, params: ListParams) -> Result<ListRequest, 
         for part in statuses.split(',').map(str::trim) {
             let input = part
                 .parse::<i64>()
-                .map_or_else(|_| json!(part), |n| json!(n));
+                .map_or_else(|_| Json_::from(part), Json_::from);
             if let Some(id) = errors.absorb(amj_domain::resolve_status(&model.statuses, &input)) {
                 ids.push(id);
             }

@@ -16,9 +16,8 @@ use amj_store::Tenant;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// How long a "site admin or not" answer from Jira is trusted. Short, so a revoked admin loses
 /// schema rights within a minute; long enough that a page of calls costs one Jira round trip.
@@ -199,10 +198,21 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// Site-admin answers from Jira, per site and user, for [`ADMIN_CACHE_TTL`].
-#[derive(Debug, Default)]
+/// Site-admin answers from Jira, per site and user, for [`ADMIN_CACHE_TTL`], bounded in size.
+#[derive(Debug)]
 pub struct AdminCache {
-    answers: Mutex<HashMap<(TenantId, String), (bool, Instant)>>,
+    answers: moka::sync::Cache<(TenantId, String), bool>,
+}
+
+impl Default for AdminCache {
+    fn default() -> Self {
+        Self {
+            answers: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(ADMIN_CACHE_TTL)
+                .build(),
+        }
+    }
 }
 
 impl AdminCache {
@@ -215,11 +225,8 @@ impl AdminCache {
         account_id: &str,
     ) -> Result<bool, AppError> {
         let key = (tenant.id, account_id.to_owned());
-        if let Ok(answers) = self.answers.lock()
-            && let Some((admin, at)) = answers.get(&key)
-            && at.elapsed() < ADMIN_CACHE_TTL
-        {
-            return Ok(*admin);
+        if let Some(admin) = self.answers.get(&key) {
+            return Ok(admin);
         }
         let check = PermissionsCheck {
             account_id,
@@ -236,12 +243,7 @@ impl AdminCache {
             .await
             .map_err(AppError::jira(super::error::JiraAction::CheckPermissions))?;
         let admin = answer.global_permissions.iter().any(|p| p == "ADMINISTER");
-        if let Ok(mut answers) = self.answers.lock() {
-            if answers.len() > 10_000 {
-                answers.retain(|_, (_, at)| at.elapsed() < ADMIN_CACHE_TTL);
-            }
-            answers.insert(key, (admin, Instant::now()));
-        }
+        self.answers.insert(key, admin);
         Ok(admin)
     }
 }

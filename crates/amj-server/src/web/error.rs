@@ -1,6 +1,7 @@
 //! The one error type of the HTTP edge. Every failure becomes a status and a JSON problem body
 //! `{"error":{"code","message"}}`; internals are logged with the request span and never shown.
 
+use super::openapi::{AqlErrorBody, Problem, ProblemDetail};
 use crate::auth::AuthFailure;
 use crate::jira::JiraError;
 use amj_connect::AuthError;
@@ -233,15 +234,15 @@ impl AppError {
     }
 }
 
-/// The position of an AQL error as the API reports it (see `openapi::AqlErrorBody`).
-pub fn aql_error_json(error: &amj_domain::aql::ParseError, query: &str) -> serde_json::Value {
-    serde_json::json!({
-        "message": error.kind.to_string(),
-        "line": error.line,
-        "column": error.column,
-        "offset": error.offset,
-        "excerpt": error.render(query),
-    })
+/// The position of an AQL error as the API reports it.
+pub fn aql_error_body(error: &amj_domain::aql::ParseError, query: &str) -> AqlErrorBody {
+    AqlErrorBody {
+        message: error.kind.to_string(),
+        line: error.line,
+        column: error.column,
+        offset: error.offset,
+        excerpt: error.render(query),
+    }
 }
 
 impl From<crate::query::QueryError> for AppError {
@@ -348,13 +349,20 @@ impl IntoResponse for AppError {
             add_status_headers(&mut response);
             return response;
         }
-        let mut body = serde_json::json!({"error": {"code": code, "message": message}});
-        if let AppError::Validation(errors) = &self {
-            body["error"]["details"] = serde_json::to_value(&errors.0).unwrap_or_default();
-        }
-        if let AppError::Aql { error, query } = &self {
-            body["error"]["aql"] = aql_error_json(error, query);
-        }
+        let body = Problem {
+            error: ProblemDetail {
+                code: code.to_owned(),
+                message,
+                details: match &self {
+                    AppError::Validation(errors) => Some(errors.0.clone()),
+                    _ => None,
+                },
+                aql: match &self {
+                    AppError::Aql { error, query } => Some(aql_error_body(error, query)),
+                    _ => None,
+                },
+            },
+        };
         let mut response = (status, Json(body)).into_response();
         add_status_headers(&mut response);
         response

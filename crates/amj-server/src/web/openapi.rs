@@ -5,9 +5,10 @@
 //! path and methods from that same annotation. The router and the document are two outputs of
 //! one list, so they cannot drift apart.
 //!
-//! The handlers build most response bodies with `json!`; the `…Body` types below describe those
-//! bodies for the document only (the integration tests check real responses against them). Input
-//! types derive their schemas where they are defined, the domain's behind its `openapi` feature.
+//! The `…Body` types below are what the handlers return, errors included (`Problem`), so the
+//! document describes the bytes on the wire by construction; the integration tests still check
+//! real responses against the document. Input types derive their schemas where they are defined,
+//! the domain's behind its `openapi` feature.
 
 use amj_domain::ids::{AttributeId, StatusId, TypeId};
 use amj_domain::{AttributeKind, FieldError, HistoryEvent, Status, StatusCategory};

@@ -3,14 +3,13 @@
 
 use super::AppState;
 use super::caller::{ApiJson, ApiQuery, Caller};
-use super::error::{AppError, aql_error_json};
-use super::openapi::QueryPageBody;
+use super::error::{AppError, aql_error_body};
+use super::openapi::{AqlValidationBody, CompletionBody, CompletionsBody, QueryPageBody};
 use crate::assets::asset_body;
 use crate::query::{self, QueryRequest};
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
-use serde_json::{Value as Json_, json};
 
 /// A search.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -126,7 +125,7 @@ pub async fn validate_aql(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(params): ApiQuery<ValidateParams>,
-) -> Result<Json<Json_>, AppError> {
+) -> Result<Json<AqlValidationBody>, AppError> {
     let validation = query::validate(
         &state.store,
         caller.tenant_id(),
@@ -136,9 +135,25 @@ pub async fn validate_aql(
         caller.account_id(),
     )
     .await?;
-    Ok(Json(json!({
-        "valid": validation.error.is_none(),
-        "error": validation.error.as_ref().map(|e| aql_error_json(e, &params.aql)),
-        "completions": validation.completions,
-    })))
+    let completions = validation.completions;
+    Ok(Json(AqlValidationBody {
+        valid: validation.error.is_none(),
+        error: validation
+            .error
+            .as_ref()
+            .map(|e| aql_error_body(e, &params.aql)),
+        completions: CompletionsBody {
+            replace_start: completions.replace_start,
+            replace_end: completions.replace_end,
+            items: completions
+                .items
+                .into_iter()
+                .map(|c| CompletionBody {
+                    label: c.label,
+                    insert: c.insert,
+                    kind: c.kind.to_owned(),
+                })
+                .collect(),
+        },
+    }))
 }
