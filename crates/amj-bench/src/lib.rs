@@ -4,4 +4,5 @@
 pub mod bench;
 pub mod bench_aql;
 pub mod bench_page;
+pub mod rng;
 pub mod seed;

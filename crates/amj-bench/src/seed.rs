@@ -131,42 +131,7 @@ impl SeedReport {
     }
 }
 
-/// SplitMix64: tiny, fast and well distributed; enough for fake data, never for anything secret.
-#[derive(Debug, Clone)]
-pub(crate) struct Rng(u64);
-
-impl Rng {
-    pub(crate) fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (0 when `n` is 0); the modulo bias is irrelevant for fake data.
-    pub(crate) fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next_u64() % n }
-    }
-
-    fn range(&mut self, low: i64, high_inclusive: i64) -> i64 {
-        let span = u64::try_from(high_inclusive.saturating_sub(low)).unwrap_or(0) + 1;
-        low + i64::try_from(self.below(span)).unwrap_or(0)
-    }
-
-    fn percent(&mut self, p: u64) -> bool {
-        self.below(100) < p
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        let n = u64::try_from(items.len()).ok()?;
-        items.get(usize::try_from(self.below(n)).ok()?)
-    }
-}
+pub(crate) use crate::rng::Rng;
 
 const CITIES: &[(&str, &str, &str)] = &[
     ("Berlin", "BER", "Germany"),

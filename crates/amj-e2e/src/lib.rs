@@ -4,18 +4,16 @@
 //! A test that cannot find Chromium skips with a printed reason, but only when `CI` is unset:
 //! under `CI=true` a missing browser fails the test.
 
-use amj_connect::install_keys::{HttpInstallKeyStore, KeyServers};
 use amj_jira_sim::{AppTarget, Sim};
 use amj_server::config::AppConfig;
-use amj_server::web::{AppState, RunningApp};
-use amj_store::crypto::MasterKey;
-use amj_store::{DatabaseLocation, Store};
+use amj_server::web::AppState;
+pub use amj_testkit::wait_for;
+use amj_testkit::{Backend, TestApp, TestDb, random_tag};
 use anyhow::{Context, bail};
 use std::os::unix::process::CommandExt as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use thirtyfour::prelude::*;
 
 fn find_binary(env: &str, names: &[&str]) -> Option<PathBuf> {
@@ -28,12 +26,6 @@ fn find_binary(env: &str, names: &[&str]) -> Option<PathBuf> {
     std::env::split_paths(&paths)
         .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
         .find(|p| p.is_file())
-}
-
-fn random_tag() -> String {
-    let mut bytes = [0u8; 6];
-    let _ = aws_lc_rs::rand::fill(&mut bytes);
-    hex::encode(bytes)
 }
 
 /// A headless Chromium session driven over WebDriver, with its own ChromeDriver process and a
@@ -79,12 +71,12 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .with_context(|| format!("cannot start {}", chromedriver.display()))?;
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline {
-                bail!("chromedriver did not listen on port {port}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let listening = wait_for(Duration::from_secs(15), || async {
+            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        })
+        .await;
+        if listening.is_err() {
+            bail!("chromedriver did not listen on port {port}");
         }
         let profile = std::env::temp_dir().join(format!("amj-e2e-profile-{}", random_tag()));
         let mut caps = DesiredCapabilities::chrome();
@@ -190,15 +182,15 @@ impl Browser {
         wanted: &str,
         timeout: Duration,
     ) -> anyhow::Result<()> {
-        let deadline = Instant::now() + timeout;
-        while !self.text_of(id).await.contains(wanted) {
-            if Instant::now() > deadline {
-                bail!(
-                    "#{id} never contained {wanted:?} within {timeout:?}: {:?}",
-                    self.text_of(id).await
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let found = wait_for(timeout, || async {
+            self.text_of(id).await.contains(wanted).then_some(())
+        })
+        .await;
+        if found.is_err() {
+            bail!(
+                "#{id} never contained {wanted:?} within {timeout:?}: {:?}",
+                self.text_of(id).await
+            );
         }
         Ok(())
     }
@@ -211,18 +203,13 @@ impl Browser {
         value: &str,
         timeout: Duration,
     ) -> anyhow::Result<WebElement> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Ok(element) = self.driver.find(By::Id(id)).await
-                && element.attr(attribute).await.ok().flatten().as_deref() == Some(value)
-            {
-                return Ok(element);
-            }
-            if Instant::now() > deadline {
-                bail!("#{id} never got {attribute}={value:?} within {timeout:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait_for(timeout, || async {
+            let element = self.driver.find(By::Id(id)).await.ok()?;
+            let actual = element.attr(attribute).await.ok().flatten();
+            (actual.as_deref() == Some(value)).then_some(element)
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("#{id} never got {attribute}={value:?} within {timeout:?}"))
     }
 }
 
@@ -231,8 +218,9 @@ pub struct Stack {
     pub sim: Sim,
     pub app: AppTarget,
     pub state: AppState,
-    dir: PathBuf,
-    running: RunningApp,
+    running: TestApp,
+    /// Removed when the stack is dropped, also by a failing test.
+    _db: TestDb,
 }
 
 impl Stack {
@@ -240,32 +228,26 @@ impl Stack {
         Self::start_with(|_| {}).await
     }
 
-    /// Starts the stack with a configuration hook (e.g. a debug-build fault).
+    /// Starts the stack with a configuration hook (e.g. a test-only fault).
     pub async fn start_with(configure: impl FnOnce(&mut AppConfig)) -> anyhow::Result<Stack> {
         let sim = Sim::start().await?;
-        let dir = std::env::temp_dir().join(format!("amj-e2e-{}", random_tag()));
-        std::fs::create_dir_all(&dir)?;
-        let key = MasterKey::from_base64(&MasterKey::generate_base64()?)?;
-        let store =
-            Store::connect(&DatabaseLocation::Sqlite(dir.join("amj.db")), Arc::new(key)).await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base_url = format!("http://{}", listener.local_addr()?);
-        let mut config = AppConfig::local(url::Url::parse(&base_url)?);
-        config.ap_js_url = sim.ap_js_url();
-        configure(&mut config);
-        let keys = HttpInstallKeyStore::new(KeyServers::Fixed(sim.key_server_url()))?;
-        let state = AppState::start(config, store, Arc::new(keys))?;
-        let running = RunningApp::spawn(listener, state.clone());
+        let db = TestDb::new(Backend::Sqlite).await;
+        let ap_js_url = sim.ap_js_url();
+        let running = TestApp::start_with(&db, &sim, |config| {
+            config.ap_js_url = ap_js_url;
+            configure(config);
+        })
+        .await;
         // Jira installs from the descriptor; so does the simulator.
         let app = sim
-            .register_app(&format!("{base_url}/atlassian-connect.json"))
+            .register_app(&format!("{}/atlassian-connect.json", running.base_url))
             .await?;
         Ok(Stack {
             sim,
             app,
-            state,
-            dir,
+            state: running.state.clone(),
             running,
+            _db: db,
         })
     }
 
@@ -291,8 +273,7 @@ impl Stack {
     }
 
     pub async fn stop(self) {
-        let _ = self.running.stop().await;
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.running.stop().await;
     }
 }
 

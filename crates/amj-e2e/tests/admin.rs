@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use amj_e2e::{Browser, Stack};
-use std::time::{Duration, Instant};
+use anyhow::Context as _;
+use std::time::Duration;
 use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -62,22 +63,10 @@ async fn an_admin_creates_a_type_and_its_attributes() {
 
         // A mistake first: an attribute without a name is refused next to the field.
         press(&browser, "#amj-attr-form button[type=submit]").await?;
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let invalid = browser
-                .driver
-                .find(By::Id("amj-attr-name"))
-                .await?
-                .attr("aria-invalid")
-                .await?;
-            if invalid.as_deref() == Some("true") {
-                break;
-            }
-            if Instant::now() > deadline {
-                anyhow::bail!("the nameless attribute was not marked invalid");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        browser
+            .wait_for_attribute("amj-attr-name", "aria-invalid", "true", WAIT)
+            .await
+            .context("the nameless attribute was not marked invalid")?;
         assert!(!browser.text_of("amj-attr-name-error").await.is_empty());
         let violations = browser.axe_violations().await?;
         assert!(

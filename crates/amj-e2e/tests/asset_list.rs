@@ -6,7 +6,7 @@
 
 use amj_bench::seed::SeedPlan;
 use amj_e2e::{Browser, Stack};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -16,14 +16,12 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = Instant::now() + WAIT;
-    while !check().await {
-        if Instant::now() > deadline {
-            anyhow::bail!("timed out waiting for {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(())
+    amj_e2e::wait_for(WAIT, || {
+        let holds = check();
+        async move { holds.await.then_some(()) }
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("timed out waiting for {what}"))
 }
 
 async fn row_count(browser: &Browser) -> usize {

@@ -177,24 +177,24 @@ async fn open_glance(
         .find(By::Css(format!("iframe[data-site='{site}']")))
         .await?;
     frame.enter_frame().await?;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    amj_e2e::wait_for(Duration::from_secs(10), || async {
         if let Ok(element) = browser.driver.find(By::Id("connection")).await
-            && element.attr("data-state").await?.as_deref() == Some("connected")
+            && element.attr("data-state").await.ok().flatten().as_deref() == Some("connected")
         {
-            return Ok("connected".into());
+            return Some("connected".to_owned());
         }
-        if let Ok(error) = browser.driver.find(By::Css("[data-error-code]")).await {
-            return Ok(format!(
-                "error:{}",
-                error.attr("data-error-code").await?.unwrap_or_default()
-            ));
-        }
-        if std::time::Instant::now() > deadline {
-            anyhow::bail!("the glance for {site}/{issue} neither connected nor showed an error");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        let error = browser
+            .driver
+            .find(By::Css("[data-error-code]"))
+            .await
+            .ok()?;
+        let code = error.attr("data-error-code").await.ok().flatten();
+        Some(format!("error:{}", code.unwrap_or_default()))
+    })
+    .await
+    .map_err(|_| {
+        anyhow::anyhow!("the glance for {site}/{issue} neither connected nor showed an error")
+    })
 }
 
 /// A batched rollout rotates every site's secret: afterwards every reload and every navigation
@@ -328,27 +328,27 @@ async fn the_ap_bridge_resizes_flags_and_navigates() {
             )
             .await?;
         browser.driver.enter_default_frame().await?;
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        loop {
-            let height = browser.driver.execute("return document.querySelector('iframe').getBoundingClientRect().height;", Vec::new()).await?;
-            let resized = height.json().as_f64().unwrap_or(0.0) > 900.0;
-            if let (true, Ok(flag)) = (resized, browser.driver.find(By::Css(".flag")).await) {
-                let text = flag.text().await?;
-                assert!(text.contains("IT-42 is linked"), "{text}");
-                break;
+        let flag = amj_e2e::wait_for(Duration::from_secs(5), || async {
+            let height = browser.driver.execute("return document.querySelector('iframe').getBoundingClientRect().height;", Vec::new()).await.ok()?;
+            if height.json().as_f64().unwrap_or(0.0) <= 900.0 {
+                return None;
             }
-            anyhow::ensure!(std::time::Instant::now() < deadline, "the iframe was not resized or no flag appeared");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            browser.driver.find(By::Css(".flag")).await.ok()
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("the iframe was not resized or no flag appeared"))?;
+        let text = flag.text().await?;
+        assert!(text.contains("IT-42 is linked"), "{text}");
         let frame = browser.driver.find(By::Css("iframe[data-site='acme']")).await?;
         frame.enter_frame().await?;
         browser.driver.execute("AP.navigator.go('issue', {issueKey: 'OPS-2'});", Vec::new()).await?;
         browser.driver.enter_default_frame().await?;
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while !browser.driver.current_url().await?.as_str().ends_with("/sites/acme/browse/OPS-2") {
-            anyhow::ensure!(std::time::Instant::now() < deadline, "AP.navigator.go did not open OPS-2");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        amj_e2e::wait_for(Duration::from_secs(5), || async {
+            let url = browser.driver.current_url().await.ok()?;
+            url.as_str().ends_with("/sites/acme/browse/OPS-2").then_some(())
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("AP.navigator.go did not open OPS-2"))?;
         anyhow::Ok(())
     }
     .await;
@@ -376,17 +376,16 @@ async fn a_browser_dropped_without_quit_leaves_no_process_behind() {
     );
     drop(browser);
     // Killed processes are reaped by their parent; allow a moment for that, with a bound.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    let gone = amj_e2e::wait_for(Duration::from_secs(10), || async {
         let left = amj_e2e::processes_mentioning(&profile);
         let driver_alive = std::path::Path::new(&format!("/proc/{chromedriver}")).exists();
-        if left.is_empty() && !driver_alive {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "still running after drop: chromedriver {driver_alive}, chromium {left:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (left.is_empty() && !driver_alive).then_some(())
+    })
+    .await;
+    assert!(
+        gone.is_ok(),
+        "still running after drop: chromedriver {}, chromium {:?}",
+        std::path::Path::new(&format!("/proc/{chromedriver}")).exists(),
+        amj_e2e::processes_mentioning(&profile)
+    );
 }

@@ -5,7 +5,7 @@
 
 use amj_bench::seed::SeedPlan;
 use amj_e2e::{Browser, Stack};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -48,22 +48,12 @@ async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
         search.clear().await?;
         search.send_keys("objectType = Laptop").await?;
         search.send_keys(Key::Enter).await?;
-        let first = {
-            let deadline = Instant::now() + WAIT;
-            loop {
-                if let Ok(button) = browser
-                    .driver
-                    .find(By::Css("#amj-link-results button"))
-                    .await
-                {
-                    break button;
-                }
-                if Instant::now() > deadline {
-                    anyhow::bail!("no search results");
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        };
+        let first = amj_e2e::wait_for(WAIT, || async {
+            let results = browser.driver.find(By::Css("#amj-link-results button"));
+            results.await.ok()
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("no search results"))?;
         let key = first
             .attr("aria-label")
             .await?

@@ -23,7 +23,15 @@ async fn shoot(browser: &Browser, name: &str) -> anyhow::Result<()> {
                 vec![serde_json::json!(mode)],
             )
             .await?;
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        // Two animation frames: the new colours are painted before the screenshot.
+        browser
+            .driver
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                Vec::new(),
+            )
+            .await?;
         let path = dir.join(format!("{name}-{mode}.png"));
         browser.driver.screenshot(&path).await?;
         let size = std::fs::metadata(&path)?.len();

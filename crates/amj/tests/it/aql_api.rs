@@ -15,7 +15,17 @@ fn keys(body: &Value) -> Vec<String> {
         .collect()
 }
 
-impl Api {
+/// The AQL calls these tests make, on the shared API client.
+trait AqlCalls {
+    async fn query(&self, aql: &str) -> (u16, Value);
+    /// A query with the request body as given, as the site admin.
+    async fn query_with(&self, body: Value) -> (u16, Value);
+    async fn query_keys(&self, aql: &str) -> Vec<String>;
+    /// Laptops IT-2..IT-5 and locations IT-1 (Berlin) and IT-6 (Paris).
+    async fn fleet(&self);
+}
+
+impl AqlCalls for Api {
     async fn query(&self, aql: &str) -> (u16, Value) {
         self.query_with(json!({"aql": aql, "schema": "IT"})).await
     }

@@ -35,36 +35,13 @@ use std::time::{Duration, Instant};
 const RANDOM_QUERIES: usize = 250;
 const SEED: u64 = 0x5eed_a91d_1ff0_2026;
 
-// ----- a tiny deterministic RNG -----
+// ----- the seeded generator -----
 
-struct Rng(u64);
+use amj_testkit::rng::{Rng, seeded};
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    fn range(&mut self, low: i64, high: i64) -> i64 {
-        low + (self.next() % (high - low + 1) as u64) as i64
-    }
+/// A uniform pick from a constant, non-empty table.
+fn pick<'a, T>(rng: &mut Rng, items: &'a [T]) -> &'a T {
+    rng.pick(items).expect("the tables are not empty")
 }
 
 // ----- the in-memory evaluator -----
@@ -488,11 +465,17 @@ async fn bulk(api: &Api, items: Vec<Json>) -> Vec<String> {
     keys
 }
 
-/// Sleeps a little on both sides of the instant it returns, so that it separates two batches.
+/// An instant strictly between two batches: the clock has moved past the first batch's writes
+/// when it is taken, and past it again before the next batch writes.
 async fn mark() -> i64 {
-    tokio::time::sleep(Duration::from_millis(15)).await;
-    let at = now_millis();
-    tokio::time::sleep(Duration::from_millis(15)).await;
+    let before = now_millis();
+    let at = amj_testkit::wait_for(Duration::from_secs(5), || async {
+        let now = now_millis();
+        (now > before).then_some(now)
+    })
+    .await
+    .expect("the clock moves");
+    amj_testkit::wait_until(Duration::from_secs(5), || async { now_millis() > at }).await;
     at
 }
 
@@ -508,16 +491,16 @@ fn location(rng: &mut Rng, name: &str, parent: Option<&String>) -> Json {
     if let Some(parent) = parent {
         attributes.insert("Parent".into(), json!(parent));
     }
-    if rng.chance(60) {
+    if rng.percent(60) {
         attributes.insert("Floor".into(), json!(rng.range(-1, 12)));
     }
-    json!({"type": "Location", "status": rng.pick(STATUSES), "attributes": attributes})
+    json!({"type": "Location", "status": pick(rng, STATUSES), "attributes": attributes})
 }
 
 /// A name from the pool, often with a number after it (so that names repeat, but not always).
 fn name_from(rng: &mut Rng, pool: &[&str]) -> String {
-    let base = *rng.pick(pool);
-    if rng.chance(55) {
+    let base = *pick(rng, pool);
+    if rng.percent(55) {
         format!("{base} {}", rng.range(1, 30))
     } else {
         base.to_owned()
@@ -536,7 +519,7 @@ impl Generator {
     fn serial_number(&mut self) -> Option<String> {
         self.serial += 1;
         let serial = self.serial;
-        self.rng.chance(85).then(|| format!("SN-{serial:05}"))
+        self.rng.percent(85).then(|| format!("SN-{serial:05}"))
     }
 
     fn laptop(&mut self, replaceable: &[String]) -> Json {
@@ -546,13 +529,13 @@ impl Generator {
             a.insert("Serial number".into(), json!(s));
         }
         let rng = &mut self.rng;
-        if rng.chance(75) {
-            a.insert("Located in".into(), json!(rng.pick(&self.locations)));
+        if rng.percent(75) {
+            a.insert("Located in".into(), json!(pick(rng, &self.locations)));
         }
-        if rng.chance(80) {
-            a.insert("RAM (GB)".into(), json!(rng.pick(&[8, 16, 32, 64, 128])));
+        if rng.percent(80) {
+            a.insert("RAM (GB)".into(), json!(pick(rng, &[8, 16, 32, 64, 128])));
         }
-        if rng.chance(70) {
+        if rng.percent(70) {
             let days = rng.range(17_897, 20_453); // 2019-01-01 ..= 2025-12-31
             a.insert(
                 "Purchased".into(),
@@ -561,52 +544,58 @@ impl Generator {
         }
         let mut tags: Vec<&str> = ["Loaner", "VIP", "Spare"]
             .into_iter()
-            .filter(|_| rng.chance(35))
+            .filter(|_| rng.percent(35))
             .collect();
-        if rng.chance(50) {
+        if rng.percent(50) {
             tags.reverse();
         }
         if !tags.is_empty() {
             a.insert("Tags".into(), json!(tags));
         }
-        if rng.chance(70) {
-            a.insert("Owner".into(), json!(rng.pick(&self.users)));
+        if rng.percent(70) {
+            a.insert("Owner".into(), json!(pick(rng, &self.users)));
         }
-        if rng.chance(75) {
-            let price = if rng.chance(40) {
-                *rng.pick(&[0.0, 499.0, 999.99, 1000.0, 1299.5, 2499.99])
+        if rng.percent(75) {
+            let price = if rng.percent(40) {
+                *pick(rng, &[0.0, 499.0, 999.99, 1000.0, 1299.5, 2499.99])
             } else {
                 rng.range(1, 300_000) as f64 / 100.0
             };
             a.insert("Price".into(), json!(price));
         }
-        if rng.chance(80) {
-            a.insert("Encrypted".into(), json!(rng.chance(50)));
+        if rng.percent(80) {
+            a.insert("Encrypted".into(), json!(rng.percent(50)));
         }
-        if rng.chance(70) {
+        if rng.percent(70) {
             // 2024-01-01 ..= 2025-12-31, with milliseconds.
             let ms = rng.range(1_704_067_200_000, 1_767_225_599_999);
             a.insert("Last seen".into(), json!(format_datetime(ms).unwrap()));
         }
-        if rng.chance(50) {
+        if rng.percent(50) {
             a.insert(
                 "Vendor page".into(),
-                json!(rng.pick(&[
-                    "https://www.apple.com/macbook",
-                    "https://Dell.com/XPS",
-                    "https://lenovo.com/thinkpad?x=1",
-                    "http://example.org/",
-                ])),
+                json!(pick(
+                    rng,
+                    &[
+                        "https://www.apple.com/macbook",
+                        "https://Dell.com/XPS",
+                        "https://lenovo.com/thinkpad?x=1",
+                        "http://example.org/",
+                    ]
+                )),
             );
         }
-        if rng.chance(50) {
+        if rng.percent(50) {
             a.insert(
                 "Support email".into(),
-                json!(rng.pick(&["help@apple.com", "Support@Dell.com", "it@example.org"])),
+                json!(pick(
+                    rng,
+                    &["help@apple.com", "Support@Dell.com", "it@example.org"]
+                )),
             );
         }
-        if rng.chance(60) {
-            let ip = match rng.below(4) {
+        if rng.percent(60) {
+            let ip = match rng.index(4) {
                 0 => format!("10.0.0.{}", rng.range(1, 40)),
                 1 => format!("192.168.1.{}", rng.range(1, 40)),
                 2 => "::1".to_owned(),
@@ -614,23 +603,23 @@ impl Generator {
             };
             a.insert("IP".into(), json!(ip));
         }
-        if rng.chance(50) {
-            a.insert("Notes".into(), json!(rng.pick(&self.notes)));
+        if rng.percent(50) {
+            a.insert("Notes".into(), json!(pick(rng, &self.notes)));
         }
-        if rng.chance(60) {
-            a.insert("Project".into(), json!(rng.pick(&["AM", "ops", "ITSM"])));
+        if rng.percent(60) {
+            a.insert("Project".into(), json!(pick(rng, &["AM", "ops", "ITSM"])));
         }
-        if rng.chance(70) {
-            a.insert("Condition".into(), json!(rng.pick(STATUSES)));
+        if rng.percent(70) {
+            a.insert("Condition".into(), json!(pick(rng, STATUSES)));
         }
-        if !replaceable.is_empty() && rng.chance(60) {
+        if !replaceable.is_empty() && rng.percent(60) {
             let n = rng.range(1, 3);
-            let mut targets: Vec<&String> = (0..n).map(|_| rng.pick(replaceable)).collect();
+            let mut targets: Vec<&String> = (0..n).map(|_| pick(rng, replaceable)).collect();
             targets.sort();
             targets.dedup();
             a.insert("Replaces".into(), json!(targets));
         }
-        json!({"type": "Laptop", "status": rng.pick(STATUSES), "attributes": a})
+        json!({"type": "Laptop", "status": pick(rng, STATUSES), "attributes": a})
     }
 
     fn monitor(&mut self) -> Json {
@@ -643,27 +632,30 @@ impl Generator {
             a.insert("Serial number".into(), json!(s));
         }
         let rng = &mut self.rng;
-        if rng.chance(70) {
-            a.insert("Located in".into(), json!(rng.pick(&self.locations)));
+        if rng.percent(70) {
+            a.insert("Located in".into(), json!(pick(rng, &self.locations)));
         }
-        if rng.chance(70) {
-            a.insert("Price".into(), json!(rng.pick(&[99, 150, 300, 1000, 1200])));
-        }
-        if rng.chance(60) {
+        if rng.percent(70) {
             a.insert(
-                "Tags".into(),
-                json!(rng.pick(&["vip", "Curved", "4K", "4k", "spare"])),
+                "Price".into(),
+                json!(pick(rng, &[99, 150, 300, 1000, 1200])),
             );
         }
-        if rng.chance(60) {
-            a.insert("Size".into(), json!(rng.pick(&[24.0, 27.0, 31.5, 34.0])));
+        if rng.percent(60) {
+            a.insert(
+                "Tags".into(),
+                json!(pick(rng, &["vip", "Curved", "4K", "4k", "spare"])),
+            );
         }
-        json!({"type": "Monitor", "status": rng.pick(STATUSES), "attributes": a})
+        if rng.percent(60) {
+            a.insert("Size".into(), json!(pick(rng, &[24.0, 27.0, 31.5, 34.0])));
+        }
+        json!({"type": "Monitor", "status": pick(rng, STATUSES), "attributes": a})
     }
 }
 
 async fn build(api: Api) -> Setup {
-    let mut rng = Rng(SEED);
+    let mut rng = seeded("aql_differential", SEED);
     let catalog = api.it_schema().await;
     let monitor = api
         .ok(
@@ -739,7 +731,7 @@ async fn build(api: Api) -> Setup {
     let child_items: Vec<Json> = CHILD_LOCATIONS
         .iter()
         .map(|name| {
-            let parent = rng.pick(&root_keys).clone();
+            let parent = pick(&mut rng, &root_keys).clone();
             location(&mut rng, name, Some(&parent))
         })
         .collect();
@@ -747,7 +739,7 @@ async fn build(api: Api) -> Setup {
     let leaf_items: Vec<Json> = LEAF_LOCATIONS
         .iter()
         .map(|name| {
-            let parent = rng.pick(&child_keys).clone();
+            let parent = pick(&mut rng, &child_keys).clone();
             location(&mut rng, name, Some(&parent))
         })
         .collect();
@@ -797,7 +789,7 @@ async fn build(api: Api) -> Setup {
     // Changes after creation: new names, tags and locations (the index and the full-text
     // documents must follow), some values cleared.
     for _ in 0..25 {
-        let key = rng.pick(&first_keys).clone();
+        let key = pick(&mut rng, &first_keys).clone();
         let version = version_of(&api, &key).await;
         let mut a = Map::new();
         a.insert(
@@ -806,7 +798,7 @@ async fn build(api: Api) -> Setup {
         );
         a.insert(
             "Tags".into(),
-            if rng.chance(50) {
+            if rng.percent(50) {
                 json!(["Spare"])
             } else {
                 Json::Null
@@ -814,8 +806,8 @@ async fn build(api: Api) -> Setup {
         );
         a.insert(
             "Located in".into(),
-            if rng.chance(50) {
-                json!(rng.pick(&locations))
+            if rng.percent(50) {
+                json!(pick(&mut rng, &locations))
             } else {
                 Json::Null
             },
@@ -832,7 +824,7 @@ async fn build(api: Api) -> Setup {
     // Issue links (only live assets can be linked, so before archiving).
     for (issue, count) in [("AM-1", 15), ("AM-2", 8), ("OPS-1", 6)] {
         for _ in 0..count {
-            let key = rng.pick(&hardware).clone();
+            let key = pick(&mut rng, &hardware).clone();
             api.ok(
                 "POST",
                 &format!("/api/v1/assets/{key}/issues"),
@@ -878,7 +870,7 @@ async fn build(api: Api) -> Setup {
     let mut to_archive: Vec<String> = root_keys[..3].to_vec();
     to_archive.push(child_keys[0].clone());
     for _ in 0..30 {
-        to_archive.push(rng.pick(&hardware).clone());
+        to_archive.push(pick(&mut rng, &hardware).clone());
     }
     to_archive.sort();
     to_archive.dedup();
@@ -1410,12 +1402,12 @@ const ORDERS: &[&str] = &[
 ];
 
 fn random_filter(rng: &mut Rng, atoms: &[String], depth: usize) -> String {
-    let roll = rng.below(10);
+    let roll = rng.index(10);
     if depth == 0 || roll < 4 {
-        return rng.pick(atoms).clone();
+        return pick(rng, atoms).clone();
     }
     let parts = |rng: &mut Rng| -> Vec<String> {
-        let n = 2 + rng.below(2);
+        let n = 2 + rng.index(2);
         (0..n)
             .map(|_| random_filter(rng, atoms, depth - 1))
             .collect()
@@ -1425,11 +1417,11 @@ fn random_filter(rng: &mut Rng, atoms: &[String], depth: usize) -> String {
         7 | 8 => format!("({})", parts(rng).join(" OR ")),
         _ => {
             let inner = random_filter(rng, atoms, depth - 1);
-            match rng.below(3) {
+            match rng.index(3) {
                 0 => format!("NOT ({inner})"),
                 n => {
                     let direction = if n == 1 { "inR" } else { "outR" };
-                    let ref_type = match rng.below(4) {
+                    let ref_type = match rng.index(4) {
                         0 => ", \"located in\"",
                         1 => ", \"part of\"",
                         2 => ", replaces",
@@ -1444,11 +1436,11 @@ fn random_filter(rng: &mut Rng, atoms: &[String], depth: usize) -> String {
 
 fn generated(s: &Setup, count: usize) -> Vec<String> {
     let atoms = atoms(s);
-    let mut rng = Rng(SEED ^ 0x9e37_79b9_7f4a_7c15);
+    let mut rng = seeded("aql_differential (values)", SEED ^ 0x9e37_79b9_7f4a_7c15);
     (0..count)
         .map(|_| {
             let filter = random_filter(&mut rng, &atoms, 3);
-            format!("{filter}{}", rng.pick(ORDERS))
+            format!("{filter}{}", pick(&mut rng, ORDERS))
         })
         .collect()
 }
@@ -1670,10 +1662,10 @@ async fn aql_through_sql_equals_an_in_memory_evaluator() {
                     }
                 }
             }
-            let mut rng = Rng(SEED ^ 0xdead_beef);
+            let mut rng = seeded("aql_differential (pages)", SEED ^ 0xdead_beef);
             for text in &random {
-                let limit = *rng.pick(&[3, 7, 25, 100, 500]);
-                let include_archived = rng.chance(30);
+                let limit = *pick(&mut rng, &[3, 7, 25, 100, 500]);
+                let include_archived = rng.percent(30);
                 let outcome = run_one(&setup, backend, text, include_archived, limit).await;
                 runs += 1;
                 empty += usize::from(outcome.expected == 0);

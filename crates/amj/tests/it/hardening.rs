@@ -2,7 +2,7 @@
 //! carries the security headers, and a database outage under a warm app is a 503 everywhere.
 
 use crate::assets_api::{Api, Auth};
-use crate::isolation::{ROUTES, shape};
+use crate::isolation::{Route, attacked_routes, shape};
 use crate::support::{Backend, TestApp, TestDb, each_backend, postgres_url};
 use amj_jira_sim::Sim;
 use serde_json::Value;
@@ -67,10 +67,12 @@ impl Fixture {
             .replace("{token}", &self.token.to_string())
     }
 
-    fn call(&self, route: &(&str, &str, Option<&str>)) -> (String, String, Option<Value>) {
-        let (method, template, body) = *route;
-        let body = body.map(|b| serde_json::from_str(&self.fill(b)).unwrap());
-        (method.to_owned(), self.fill(template), body)
+    fn call(&self, route: &Route) -> (String, String, Option<Value>) {
+        let body = route
+            .body
+            .as_deref()
+            .map(|b| serde_json::from_str(&self.fill(b)).unwrap());
+        (route.method.clone(), self.fill(&route.path), body)
     }
 }
 
@@ -149,24 +151,24 @@ async fn no_admin_view_answers_a_non_admin() {
             }
         }
         assert!(guarded.len() >= 10, "{guarded:?}");
+        let routes = attacked_routes();
         let missing: Vec<String> = guarded
             .iter()
             .filter(|(method, path)| {
-                !ROUTES
+                !routes
                     .iter()
-                    .any(|(m, t, _)| m == method && shape(t) == shape(path))
+                    .any(|r| &r.method == method && shape(&r.path) == shape(path))
             })
             .map(|(m, p)| format!("{m} {p}"))
             .collect();
         assert!(
             missing.is_empty(),
-            "these operations document a 403 but isolation::ROUTES has no call for them: {missing:?}"
+            "these operations document a 403 but isolation::attacked_routes has no call for them: {missing:?}"
         );
-        for route in ROUTES {
-            let (method, template, _) = route;
+        for route in &routes {
             if !guarded
                 .iter()
-                .any(|(m, p)| m == method && shape(p) == shape(template))
+                .any(|(m, p)| *m == route.method && shape(p) == shape(&route.path))
             {
                 continue;
             }
@@ -267,7 +269,8 @@ async fn a_database_outage_is_a_503_on_every_asset_route() {
     let fixture = Fixture::seed(&api).await;
 
     // Warm the pool and the caches with every read, as a running app is.
-    for route in ROUTES.iter().filter(|(m, _, _)| *m == "GET") {
+    let routes = attacked_routes();
+    for route in routes.iter().filter(|r| r.method == "GET") {
         let (method, path, body) = fixture.call(route);
         let (status, answer) = api.call(&method, &path, &api.admin, body).await;
         assert!(status < 500, "{method} {path} before the outage: {answer}");
@@ -292,7 +295,7 @@ async fn a_database_outage_is_a_503_on_every_asset_route() {
     admin.close().await;
 
     // Every call at once: each waits for the pool's acquire timeout.
-    let calls = ROUTES.iter().map(|route| {
+    let calls = routes.iter().map(|route| {
         let (method, path, body) = fixture.call(route);
         let api = &api;
         async move {

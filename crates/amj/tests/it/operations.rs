@@ -815,17 +815,12 @@ async fn the_probe_passes_against_amj_demo() {
             .unwrap(),
     );
     let http = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..600 {
-        if let Ok(r) = http.get(format!("{app_url}/readyz")).send().await
-            && r.status() == 200
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(ready, "amj demo did not become ready at {app_url}");
+    let ready = amj_testkit::wait_for(Duration::from_secs(60), || async {
+        let response = http.get(format!("{app_url}/readyz")).send().await.ok()?;
+        (response.status() == 200).then_some(())
+    })
+    .await;
+    assert!(ready.is_ok(), "amj demo did not become ready at {app_url}");
     let secret_file = dir.join("probe.secret");
     let out = amj()
         .args(["tenant", "add-probe"])

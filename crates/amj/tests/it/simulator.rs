@@ -482,12 +482,11 @@ async fn the_control_api_installs_rotates_rolls_out_and_logs() {
             .filter(|e| e["method"] == "LIFECYCLE" && e["status"] == 204)
             .count()
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let mut lifecycle = successful_lifecycle_calls().await;
-    while lifecycle < 5 && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        lifecycle = successful_lifecycle_calls().await;
-    }
+    let _ = amj_testkit::wait_for(std::time::Duration::from_secs(30), || async {
+        (successful_lifecycle_calls().await >= 5).then_some(())
+    })
+    .await;
+    let lifecycle = successful_lifecycle_calls().await;
     assert_eq!(
         lifecycle,
         2 + 1 + 2,

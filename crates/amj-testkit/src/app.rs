@@ -1,0 +1,100 @@
+//! The real app on a loopback port, started through the same bootstrap as `amj serve`
+//! (`AppState::start` and `RunningApp::spawn`), with the Jira simulator as its key server.
+
+use crate::db::TestDb;
+use amj_connect::install_keys::{HttpInstallKeyStore, KeyServers};
+use amj_jira_sim::{AppTarget, Sim};
+use amj_server::config::AppConfig;
+use amj_server::web::{AppState, RunningApp};
+use std::sync::Arc;
+
+/// A running app instance.
+pub struct TestApp {
+    pub base_url: String,
+    /// The running app's state: its store, monitor and configuration, for tests that look
+    /// behind the API.
+    pub state: AppState,
+    /// What the simulator needs to install this app on a site.
+    pub target: AppTarget,
+    pub http: reqwest::Client,
+    running: RunningApp,
+}
+
+impl TestApp {
+    pub async fn start(db: &TestDb, sim: &Sim) -> TestApp {
+        Self::start_with(db, sim, |_| {}).await
+    }
+
+    /// Starts the app with a configuration hook (a fault, a sink, a shorter interval).
+    pub async fn start_with(
+        db: &TestDb,
+        sim: &Sim,
+        configure: impl FnOnce(&mut AppConfig),
+    ) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let mut config = AppConfig::local(url::Url::parse(&base_url).unwrap());
+        configure(&mut config);
+        let store = db.store().await;
+        let keys = HttpInstallKeyStore::new(KeyServers::Fixed(sim.key_server_url())).unwrap();
+        let state = AppState::start(config, store, Arc::new(keys)).unwrap();
+        let running = RunningApp::spawn(listener, state.clone());
+        let target = AppTarget {
+            base_url: base_url.clone(),
+            key: state.config.app_key.clone(),
+        };
+        TestApp {
+            base_url,
+            state,
+            target,
+            http: reqwest::Client::new(),
+            running,
+        }
+    }
+
+    /// Stops the instance and closes its pool: nothing in memory survives.
+    pub async fn stop(self) {
+        let _ = self.running.stop().await;
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path_and_query}", self.base_url))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get_with_jwt(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base_url))
+            .header("Authorization", format!("JWT {token}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_with_jwt(
+        &self,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.base_url))
+            .header("Authorization", format!("JWT {token}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// The error code of a JSON problem body.
+pub async fn error_code(response: reqwest::Response) -> String {
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
