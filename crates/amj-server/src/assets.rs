@@ -3,14 +3,14 @@
 //! values, reference targets, versions) inside its transaction, and this layer joins them: it
 //! resolves names, computes history, and names the row of a bulk request that failed.
 
-use crate::web::openapi::{AssetBody, AssetStatusRef, AssetTypeRef, Stamp};
+use crate::web::openapi::{AssetBody, AssetStatusRef, AssetTypeRef, OutboundReferenceBody, Stamp};
 use amj_domain::ids::{StatusId, TenantId, TypeId};
 use amj_domain::value::format_datetime;
 use amj_domain::{
     AssetKey, AttributeValues, FieldError, HistoryEvent, Mode, SchemaKey, ValidationContext,
     ValidationErrors, Value, diff_values, resolve_status, validate_values,
 };
-use amj_store::assets::{AssetChange, AssetRecord, NewAsset};
+use amj_store::assets::{AssetChange, AssetFilter, AssetRecord, ListRequest, NewAsset, Sort};
 use amj_store::catalog::SchemaModel;
 use amj_store::{Store, StoreError};
 use serde::Deserialize;
@@ -291,6 +291,252 @@ pub fn prepare_change(
         values,
         events,
     })
+}
+
+/// What an asset's reference attributes point at, each target with its label and whether it is
+/// archived (one query for all targets; a target that no longer exists has neither).
+pub async fn outbound_references(
+    store: &Store,
+    tenant: TenantId,
+    model: &SchemaModel,
+    asset: &AssetRecord,
+) -> Result<Vec<OutboundReferenceBody>, StoreError> {
+    let mut targets = Vec::new();
+    for attribute in model.effective_attributes(asset.type_id) {
+        if let amj_domain::AttributeKind::Reference { reference_type, .. } = &attribute.kind {
+            for value in asset.values.get(attribute.id) {
+                if let amj_domain::Value::Reference(target) = value {
+                    targets.push((attribute.clone(), reference_type.clone(), target.clone()));
+                }
+            }
+        }
+    }
+    let numbers: Vec<i64> = targets.iter().map(|(_, _, k)| k.number).collect();
+    let found = store.assets_by_numbers(tenant, model, &numbers).await?;
+    Ok(targets
+        .iter()
+        .map(|(attribute, reference_type, key)| {
+            let target = found.iter().find(|a| a.key.number == key.number);
+            OutboundReferenceBody {
+                attribute_id: attribute.id,
+                attribute: attribute.name.clone(),
+                reference_type: reference_type.clone(),
+                key: key.to_string(),
+                label: target.map(|a| a.label.clone()),
+                archived: target.map(|a| a.archived),
+            }
+        })
+        .collect())
+}
+
+// ----- list -----
+
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListParams {
+    /// Type ids or names, comma-separated; each includes its subtypes.
+    #[serde(default, rename = "type")]
+    pub types: Option<String>,
+    /// Status ids or names, comma-separated.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// An asset key, or the start of a label.
+    #[serde(default)]
+    pub q: Option<String>,
+    /// `key` (default), `label`, `updated`, `created`, or an attribute name or id.
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// `asc` (default) or `desc`.
+    #[serde(default)]
+    pub order: Option<String>,
+    /// `nextCursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Assets per page, 1 to 500 (default 50).
+    #[serde(default)]
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+    /// Also list archived assets (default false).
+    #[serde(default)]
+    pub include_archived: Option<bool>,
+}
+
+/// A list page's query parameters as a store request: types and statuses by id or name (a
+/// type includes its subtypes), the sort by keyword or attribute. Every bad parameter is
+/// reported at once.
+pub fn list_request(
+    model: &SchemaModel,
+    params: ListParams,
+) -> Result<ListRequest, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let mut filter = AssetFilter {
+        text: params.q,
+        include_archived: params.include_archived.unwrap_or(false),
+        ..AssetFilter::default()
+    };
+    if let Some(types) = params.types.as_deref().filter(|t| !t.trim().is_empty()) {
+        let mut ids: Vec<TypeId> = Vec::new();
+        for part in types.split(',').map(str::trim) {
+            let input = part
+                .parse::<i64>()
+                .map_or_else(|_| Json::from(part), Json::from);
+            if let Some(id) = errors.absorb(crate::assets::resolve_type(model, &input, "type")) {
+                ids.extend(model.types.descendants_and_self(id));
+            }
+        }
+        filter.type_ids = Some(ids);
+    }
+    if let Some(statuses) = params.status.as_deref().filter(|s| !s.trim().is_empty()) {
+        let mut ids: Vec<StatusId> = Vec::new();
+        for part in statuses.split(',').map(str::trim) {
+            let input = part
+                .parse::<i64>()
+                .map_or_else(|_| Json::from(part), Json::from);
+            if let Some(id) = errors.absorb(amj_domain::resolve_status(&model.statuses, &input)) {
+                ids.push(id);
+            }
+        }
+        filter.status_ids = Some(ids);
+    }
+    let sort = match params.sort.as_deref().map(str::trim) {
+        None | Some("" | "key") => Sort::Key,
+        Some("label") => Sort::Label,
+        Some("updated") => Sort::Updated,
+        Some("created") => Sort::Created,
+        Some(other) => {
+            let by_id = other.parse::<i64>().ok();
+            match model
+                .attributes
+                .iter()
+                .find(|a| Some(a.id.0) == by_id || a.name.eq_ignore_ascii_case(other))
+            {
+                Some(a) => Sort::Attribute(a.id),
+                None => {
+                    errors.push(
+                        "sort",
+                        "unknown_attribute",
+                        format!("sort: {other:?} is not key, label, updated, created or an attribute of this schema"),
+                    );
+                    Sort::Key
+                }
+            }
+        }
+    };
+    let descending = match params.order.as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(other) => {
+            errors.push(
+                "order",
+                "option",
+                format!("order: {other:?} is not asc or desc"),
+            );
+            false
+        }
+    };
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        errors.push("limit", "max", "limit: must be between 1 and 500");
+    }
+    errors.into_result(ListRequest {
+        filter,
+        sort,
+        descending,
+        cursor: params.cursor,
+        limit,
+    })
+}
+
+/// Patches assets of one schema in one transaction. Every row's key must name an asset of this
+/// schema, once, at the version the caller read; every row's problems are reported together (as
+/// `InvalidRows`, which the API names `items[i]…`), and nothing is written unless all are fine.
+pub async fn bulk_update(
+    store: &Store,
+    tenant: TenantId,
+    model: &SchemaModel,
+    items: &[BulkUpdateItem],
+    actor: &str,
+) -> Result<Vec<AssetRecord>, StoreError> {
+    let mut numbers = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    for (row, item) in items.iter().enumerate() {
+        match AssetKey::parse(&item.key) {
+            Ok(key) if key.schema == model.schema.key => numbers.push(Some(key.number)),
+            _ => {
+                errors.push((
+                    row,
+                    ValidationErrors::single(
+                        "key",
+                        "unknown_asset",
+                        format!(
+                            "key: {:?} is not an asset of schema {}",
+                            item.key, model.schema.key
+                        ),
+                    ),
+                ));
+                numbers.push(None);
+            }
+        }
+    }
+    let wanted: Vec<i64> = numbers.iter().flatten().copied().collect();
+    let found = store.assets_by_numbers(tenant, model, &wanted).await?;
+    let mut changes = Vec::with_capacity(items.len());
+    let mut seen = std::collections::HashSet::new();
+    for (row, (item, number)) in items.iter().zip(&numbers).enumerate() {
+        let Some(number) = number else { continue };
+        let Some(current) = found.iter().find(|a| a.key.number == *number) else {
+            errors.push((
+                row,
+                ValidationErrors::single(
+                    "key",
+                    "unknown_asset",
+                    format!("key: {} does not exist", item.key),
+                ),
+            ));
+            continue;
+        };
+        if !seen.insert(*number) {
+            errors.push((
+                row,
+                ValidationErrors::single(
+                    "key",
+                    "duplicate",
+                    format!("key: {} appears more than once", item.key),
+                ),
+            ));
+            continue;
+        }
+        if item.version != current.version {
+            errors.push((
+                row,
+                ValidationErrors::single(
+                    "version",
+                    "stale_version",
+                    format!(
+                        "version: {} is at version {}, not {}",
+                        item.key, current.version, item.version
+                    ),
+                ),
+            ));
+            continue;
+        }
+        match prepare_change(
+            model,
+            current,
+            item.version,
+            item.status.as_ref(),
+            &item.attributes,
+            Mode::Patch,
+        ) {
+            Ok(change) => changes.push(change),
+            Err(e) => errors.push((row, e)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(StoreError::InvalidRows(errors));
+    }
+    store.update_assets(tenant, model, &changes, actor).await
 }
 
 /// Bulk errors name their row: `items[3].Serial number`.

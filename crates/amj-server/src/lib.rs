@@ -8,6 +8,7 @@ pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod descriptor;
+pub(crate) mod issues;
 pub mod jira;
 pub mod ops;
 pub mod query;

@@ -5,8 +5,8 @@
 //! secret, checks times and the qsh policy of the route kind, and refuses uninstalled or disabled
 //! sites. Every outcome is counted by route kind and reason.
 
-pub mod counters;
-pub mod directory;
+pub(crate) mod counters;
+pub(crate) mod directory;
 
 use amj_connect::jwt::{Checks, QshCheck, Unverified};
 use amj_connect::{AuthError, AuthReason, QshPolicy, RouteKind, TokenKind};

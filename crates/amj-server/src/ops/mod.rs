@@ -2,6 +2,6 @@
 //! loop, and notifications. The rules themselves, the status model and the metrics registry live
 //! in `amj-ops`. See docs/RUNBOOK.md for what each alert means and how to fix it.
 
-pub mod monitor;
-pub mod notify;
+pub(crate) mod monitor;
+pub(crate) mod notify;
 pub mod watch;

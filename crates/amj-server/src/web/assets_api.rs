@@ -6,19 +6,15 @@ use super::error::AppError;
 use super::openapi::{
     AssetBody, AssetItemsBody, AssetPageBody, CreatedTokenBody, HistoryEntryBody, HistoryPageBody,
     IssueAssetBody, IssueAssetStatus, IssueAssetsBody, IssueLinksBody, LinkResultBody,
-    OutboundReferenceBody, ReferencesBody, TokenListBody,
+    ReferencesBody, TokenListBody,
 };
+use super::resource::{SiteAsset, SiteSchema};
 use crate::assets::{
-    AssetInput, AssetUpdateInput, BULK_MAX, BulkUpdateItem, asset_body, asset_by_key,
-    prepare_change, prepare_new, rows_to_errors, schema_by_key,
+    AssetInput, AssetUpdateInput, BULK_MAX, BulkUpdateItem, asset_body, prepare_change,
+    prepare_new, rows_to_errors,
 };
-use crate::jira::payload::{AssetsProperty, GlanceLabel, GlanceStatus, Issue};
-use amj_domain::ids::{StatusId, TypeId};
-use amj_domain::{AssetKey, Mode, ValidationErrors};
+use amj_domain::{Mode, ValidationErrors};
 use amj_store::StoreError;
-use amj_store::assets::{AssetFilter, ListRequest, Sort};
-use amj_store::catalog::SchemaModel;
-use amj_store::links::IssueRef;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -37,122 +33,11 @@ fn single(e: StoreError) -> AppError {
 
 // ----- list -----
 
-#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ListParams {
-    /// Type ids or names, comma-separated; each includes its subtypes.
-    #[serde(default, rename = "type")]
-    pub types: Option<String>,
-    /// Status ids or names, comma-separated.
-    #[serde(default)]
-    pub status: Option<String>,
-    /// An asset key, or the start of a label.
-    #[serde(default)]
-    pub q: Option<String>,
-    /// `key` (default), `label`, `updated`, `created`, or an attribute name or id.
-    #[serde(default)]
-    pub sort: Option<String>,
-    /// `asc` (default) or `desc`.
-    #[serde(default)]
-    pub order: Option<String>,
-    /// `nextCursor` of the previous page.
-    #[serde(default)]
-    pub cursor: Option<String>,
-    /// Assets per page, 1 to 500 (default 50).
-    #[serde(default)]
-    #[param(minimum = 1, maximum = 500)]
-    pub limit: Option<u32>,
-    /// Also list archived assets (default false).
-    #[serde(default)]
-    pub include_archived: Option<bool>,
-}
-
-fn list_request(model: &SchemaModel, params: ListParams) -> Result<ListRequest, ValidationErrors> {
-    let mut errors = ValidationErrors::default();
-    let mut filter = AssetFilter {
-        text: params.q,
-        include_archived: params.include_archived.unwrap_or(false),
-        ..AssetFilter::default()
-    };
-    if let Some(types) = params.types.as_deref().filter(|t| !t.trim().is_empty()) {
-        let mut ids: Vec<TypeId> = Vec::new();
-        for part in types.split(',').map(str::trim) {
-            let input = part
-                .parse::<i64>()
-                .map_or_else(|_| Json_::from(part), Json_::from);
-            if let Some(id) = errors.absorb(crate::assets::resolve_type(model, &input, "type")) {
-                ids.extend(model.types.descendants_and_self(id));
-            }
-        }
-        filter.type_ids = Some(ids);
-    }
-    if let Some(statuses) = params.status.as_deref().filter(|s| !s.trim().is_empty()) {
-        let mut ids: Vec<StatusId> = Vec::new();
-        for part in statuses.split(',').map(str::trim) {
-            let input = part
-                .parse::<i64>()
-                .map_or_else(|_| Json_::from(part), Json_::from);
-            if let Some(id) = errors.absorb(amj_domain::resolve_status(&model.statuses, &input)) {
-                ids.push(id);
-            }
-        }
-        filter.status_ids = Some(ids);
-    }
-    let sort = match params.sort.as_deref().map(str::trim) {
-        None | Some("" | "key") => Sort::Key,
-        Some("label") => Sort::Label,
-        Some("updated") => Sort::Updated,
-        Some("created") => Sort::Created,
-        Some(other) => {
-            let by_id = other.parse::<i64>().ok();
-            match model
-                .attributes
-                .iter()
-                .find(|a| Some(a.id.0) == by_id || a.name.eq_ignore_ascii_case(other))
-            {
-                Some(a) => Sort::Attribute(a.id),
-                None => {
-                    errors.push(
-                        "sort",
-                        "unknown_attribute",
-                        format!("sort: {other:?} is not key, label, updated, created or an attribute of this schema"),
-                    );
-                    Sort::Key
-                }
-            }
-        }
-    };
-    let descending = match params.order.as_deref() {
-        None | Some("asc") => false,
-        Some("desc") => true,
-        Some(other) => {
-            errors.push(
-                "order",
-                "option",
-                format!("order: {other:?} is not asc or desc"),
-            );
-            false
-        }
-    };
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        errors.push("limit", "max", "limit: must be between 1 and 500");
-    }
-    errors.into_result(ListRequest {
-        filter,
-        sort,
-        descending,
-        cursor: params.cursor,
-        limit,
-    })
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/schemas/{schema}/assets",
     tag = "assets",
-    params(super::openapi::SchemaPath, ListParams),
+    params(super::openapi::SchemaPath, crate::assets::ListParams),
     responses(
         (status = 200, description = "A page of the schema's assets", body = super::openapi::AssetPageBody),
         (status = 400, response = super::openapi::BadRequest),
@@ -161,12 +46,10 @@ fn list_request(model: &SchemaModel, params: ListParams) -> Result<ListRequest, 
 )]
 pub async fn list_assets(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(schema): Path<String>,
-    ApiQuery(params): ApiQuery<ListParams>,
+    SiteSchema { caller, model, .. }: SiteSchema,
+    ApiQuery(params): ApiQuery<crate::assets::ListParams>,
 ) -> ApiResult<Json<AssetPageBody>> {
-    let model = schema_by_key(&state.store, caller.tenant_id(), &schema).await?;
-    let request = list_request(&model, params).map_err(AppError::Validation)?;
+    let request = crate::assets::list_request(&model, params).map_err(AppError::Validation)?;
     let page = state
         .store
         .list_assets(caller.tenant_id(), &model, &request)
@@ -195,11 +78,9 @@ pub async fn list_assets(
 )]
 pub async fn create_asset(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(schema): Path<String>,
+    SiteSchema { caller, model, .. }: SiteSchema,
     ApiJson(input): ApiJson<AssetInput>,
 ) -> ApiResult<(StatusCode, Json<AssetBody>)> {
-    let model = schema_by_key(&state.store, caller.tenant_id(), &schema).await?;
     caller.require_asset_edit(&state, &model.schema).await?;
     let prepared = prepare_new(&model, std::slice::from_ref(&input)).map_err(single)?;
     let created = state
@@ -248,12 +129,10 @@ fn check_bulk_size(n: usize) -> ApiResult<()> {
 )]
 pub async fn bulk_create(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(schema): Path<String>,
+    SiteSchema { caller, model, .. }: SiteSchema,
     ApiJson(body): ApiJson<BulkCreate>,
 ) -> ApiResult<(StatusCode, Json<AssetItemsBody>)> {
     check_bulk_size(body.items.len())?;
-    let model = schema_by_key(&state.store, caller.tenant_id(), &schema).await?;
     caller.require_asset_edit(&state, &model.schema).await?;
     let prepared = prepare_new(&model, &body.items)?;
     let created = state
@@ -277,22 +156,28 @@ pub async fn bulk_create(
     )
 )]
 pub async fn get_asset(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    SiteAsset {
+        caller: _,
+        model,
+        asset,
+        ..
+    }: SiteAsset,
 ) -> ApiResult<Json<AssetBody>> {
-    let (model, asset) = asset_by_key(&state.store, caller.tenant_id(), &key).await?;
     Ok(Json(asset_body(&model, &asset)))
 }
 
 async fn update(
     state: &AppState,
-    caller: &Caller,
-    key: &str,
+    target: SiteAsset,
     input: AssetUpdateInput,
     mode: Mode,
 ) -> ApiResult<Json<AssetBody>> {
-    let (model, current) = asset_by_key(&state.store, caller.tenant_id(), key).await?;
+    let SiteAsset {
+        caller,
+        model,
+        asset: current,
+        ..
+    } = target;
     caller.require_asset_edit(state, &model.schema).await?;
     if input.version != current.version {
         return Err(StoreError::StaleVersion {
@@ -339,11 +224,10 @@ async fn update(
 )]
 pub async fn replace_asset(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    target: SiteAsset,
     ApiJson(input): ApiJson<AssetUpdateInput>,
 ) -> ApiResult<Json<AssetBody>> {
-    update(&state, &caller, &key, input, Mode::Replace).await
+    update(&state, target, input, Mode::Replace).await
 }
 
 /// PATCH changes only the attributes named (`null` clears one).
@@ -363,11 +247,10 @@ pub async fn replace_asset(
 )]
 pub async fn patch_asset(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    target: SiteAsset,
     ApiJson(input): ApiJson<AssetUpdateInput>,
 ) -> ApiResult<Json<AssetBody>> {
-    update(&state, &caller, &key, input, Mode::Patch).await
+    update(&state, target, input, Mode::Patch).await
 }
 
 /// Between 1 and 1,000 patches of assets of the schema, applied in one transaction: all or none.
@@ -394,98 +277,19 @@ pub struct BulkUpdate {
 )]
 pub async fn bulk_update(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(schema): Path<String>,
+    SiteSchema { caller, model, .. }: SiteSchema,
     ApiJson(body): ApiJson<BulkUpdate>,
 ) -> ApiResult<Json<AssetItemsBody>> {
     check_bulk_size(body.items.len())?;
-    let model = schema_by_key(&state.store, caller.tenant_id(), &schema).await?;
     caller.require_asset_edit(&state, &model.schema).await?;
-    let mut numbers = Vec::with_capacity(body.items.len());
-    let mut errors = Vec::new();
-    for (row, item) in body.items.iter().enumerate() {
-        match AssetKey::parse(&item.key) {
-            Ok(key) if key.schema == model.schema.key => numbers.push(Some(key.number)),
-            _ => {
-                errors.push((
-                    row,
-                    ValidationErrors::single(
-                        "key",
-                        "unknown_asset",
-                        format!(
-                            "key: {:?} is not an asset of schema {}",
-                            item.key, model.schema.key
-                        ),
-                    ),
-                ));
-                numbers.push(None);
-            }
-        }
-    }
-    let wanted: Vec<i64> = numbers.iter().flatten().copied().collect();
-    let found = state
-        .store
-        .assets_by_numbers(caller.tenant_id(), &model, &wanted)
-        .await?;
-    let mut changes = Vec::with_capacity(body.items.len());
-    let mut seen = std::collections::HashSet::new();
-    for (row, (item, number)) in body.items.iter().zip(&numbers).enumerate() {
-        let Some(number) = number else { continue };
-        let Some(current) = found.iter().find(|a| a.key.number == *number) else {
-            errors.push((
-                row,
-                ValidationErrors::single(
-                    "key",
-                    "unknown_asset",
-                    format!("key: {} does not exist", item.key),
-                ),
-            ));
-            continue;
-        };
-        if !seen.insert(*number) {
-            errors.push((
-                row,
-                ValidationErrors::single(
-                    "key",
-                    "duplicate",
-                    format!("key: {} appears more than once", item.key),
-                ),
-            ));
-            continue;
-        }
-        if item.version != current.version {
-            errors.push((
-                row,
-                ValidationErrors::single(
-                    "version",
-                    "stale_version",
-                    format!(
-                        "version: {} is at version {}, not {}",
-                        item.key, current.version, item.version
-                    ),
-                ),
-            ));
-            continue;
-        }
-        match prepare_change(
-            &model,
-            current,
-            item.version,
-            item.status.as_ref(),
-            &item.attributes,
-            Mode::Patch,
-        ) {
-            Ok(change) => changes.push(change),
-            Err(e) => errors.push((row, e)),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(rows_to_errors(errors, true)));
-    }
-    let updated = state
-        .store
-        .update_assets(caller.tenant_id(), &model, &changes, &caller.actor())
-        .await?;
+    let updated = crate::assets::bulk_update(
+        &state.store,
+        caller.tenant_id(),
+        &model,
+        &body.items,
+        &caller.actor(),
+    )
+    .await?;
     let items = updated.iter().map(|a| asset_body(&model, a)).collect();
     Ok(Json(AssetItemsBody { items }))
 }
@@ -500,12 +304,16 @@ pub struct VersionOnly {
 
 async fn set_archived(
     state: &AppState,
-    caller: &Caller,
-    key: &str,
+    target: SiteAsset,
     version: i64,
     archived: bool,
 ) -> ApiResult<Json<AssetBody>> {
-    let (model, current) = asset_by_key(&state.store, caller.tenant_id(), key).await?;
+    let SiteAsset {
+        caller,
+        model,
+        asset: current,
+        ..
+    } = target;
     caller.require_asset_edit(state, &model.schema).await?;
     let asset = state
         .store
@@ -538,11 +346,10 @@ async fn set_archived(
 )]
 pub async fn archive_asset(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    target: SiteAsset,
     ApiJson(body): ApiJson<VersionOnly>,
 ) -> ApiResult<Json<AssetBody>> {
-    set_archived(&state, &caller, &key, body.version, true).await
+    set_archived(&state, target, body.version, true).await
 }
 
 #[utoipa::path(
@@ -561,11 +368,10 @@ pub async fn archive_asset(
 )]
 pub async fn restore_asset(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    target: SiteAsset,
     ApiJson(body): ApiJson<VersionOnly>,
 ) -> ApiResult<Json<AssetBody>> {
-    set_archived(&state, &caller, &key, body.version, false).await
+    set_archived(&state, target, body.version, false).await
 }
 
 /// `DELETE /assets/{key}?version=N` archives, for clients that expect DELETE.
@@ -584,11 +390,10 @@ pub async fn restore_asset(
 )]
 pub async fn delete_asset(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    target: SiteAsset,
     ApiQuery(body): ApiQuery<VersionOnly>,
 ) -> ApiResult<Json<AssetBody>> {
-    set_archived(&state, &caller, &key, body.version, true).await
+    set_archived(&state, target, body.version, true).await
 }
 
 // ----- history and references -----
@@ -632,12 +437,10 @@ fn page_limit(limit: Option<u32>) -> ApiResult<u32> {
 )]
 pub async fn asset_history(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    SiteAsset { caller, asset, .. }: SiteAsset,
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> ApiResult<Json<HistoryPageBody>> {
     let limit = page_limit(params.limit)?;
-    let (_, asset) = asset_by_key(&state.store, caller.tenant_id(), &key).await?;
     let (entries, next) = state
         .store
         .asset_history(caller.tenant_id(), asset.id, params.cursor, limit)
@@ -672,41 +475,18 @@ pub async fn asset_history(
 )]
 pub async fn asset_references(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    SiteAsset {
+        caller,
+        model,
+        asset,
+        ..
+    }: SiteAsset,
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> ApiResult<Json<ReferencesBody>> {
     let limit = page_limit(params.limit)?;
-    let (model, asset) = asset_by_key(&state.store, caller.tenant_id(), &key).await?;
-    let mut targets = Vec::new();
-    for attribute in model.effective_attributes(asset.type_id) {
-        if let amj_domain::AttributeKind::Reference { reference_type, .. } = &attribute.kind {
-            for value in asset.values.get(attribute.id) {
-                if let amj_domain::Value::Reference(target) = value {
-                    targets.push((attribute.clone(), reference_type.clone(), target.clone()));
-                }
-            }
-        }
-    }
-    let numbers: Vec<i64> = targets.iter().map(|(_, _, k)| k.number).collect();
-    let found = state
-        .store
-        .assets_by_numbers(caller.tenant_id(), &model, &numbers)
-        .await?;
-    let outbound = targets
-        .iter()
-        .map(|(attribute, reference_type, key)| {
-            let target = found.iter().find(|a| a.key.number == key.number);
-            OutboundReferenceBody {
-                attribute_id: attribute.id,
-                attribute: attribute.name.clone(),
-                reference_type: reference_type.clone(),
-                key: key.to_string(),
-                label: target.map(|a| a.label.clone()),
-                archived: target.map(|a| a.archived),
-            }
-        })
-        .collect();
+    let outbound =
+        crate::assets::outbound_references(&state.store, caller.tenant_id(), &model, &asset)
+            .await?;
     let (inbound, next) = state
         .store
         .inbound_references(caller.tenant_id(), &model, asset.id, params.cursor, limit)
@@ -732,10 +512,8 @@ pub async fn asset_references(
 )]
 pub async fn asset_issues(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    SiteAsset { caller, asset, .. }: SiteAsset,
 ) -> ApiResult<Json<IssueLinksBody>> {
-    let (_, asset) = asset_by_key(&state.store, caller.tenant_id(), &key).await?;
     let links = state
         .store
         .issues_of_asset(caller.tenant_id(), asset.id)
@@ -749,108 +527,6 @@ pub struct LinkInput {
     /// An issue key (`PROJ-12`) or id.
     #[schema(value_type = super::openapi::IssueKeyOrId)]
     pub issue: Json_,
-}
-
-/// The issue as Jira has it now, so the link caches the right key and summary.
-async fn fetch_issue(state: &AppState, caller: &Caller, issue: &Json_) -> ApiResult<IssueRef> {
-    let id_or_key = match issue {
-        Json_::String(s) if !s.trim().is_empty() => s.trim().to_owned(),
-        Json_::Number(n) if n.as_i64().is_some() => n.to_string(),
-        _ => {
-            return Err(AppError::Validation(ValidationErrors::single(
-                "issue",
-                "format",
-                "issue: give an issue key like PROJ-12 or a numeric issue id",
-            )));
-        }
-    };
-    if !id_or_key
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(AppError::Validation(ValidationErrors::single(
-            "issue",
-            "format",
-            format!("issue: {id_or_key:?} is not an issue key or id"),
-        )));
-    }
-    let issue: Issue = state
-        .jira
-        .get(
-            &caller.tenant,
-            &format!("/rest/api/3/issue/{id_or_key}?fields=summary"),
-        )
-        .await
-        .map_err(|e| match e {
-            crate::jira::JiraError::Status { status: 404, .. } => AppError::NotFound {
-                code: "issue_not_found",
-                message: format!("Jira has no issue {id_or_key} (or the app cannot see it)"),
-            },
-            other => AppError::jira(super::error::JiraAction::ReadIssue)(other),
-        })?;
-    let id = issue
-        .id
-        .value()
-        .ok_or_else(|| AppError::internal_msg("Jira's issue id is not a number"))?;
-    Ok(IssueRef {
-        id,
-        key: issue.key,
-        summary: issue.fields.summary,
-    })
-}
-
-/// Writes the issue's `assets` entity property (the keys of its linked assets), which the
-/// descriptor declares indexed so people can search `issue.property[assets].keys = "IT-42"`.
-/// A failure is reported, not fatal: the link is ours and is already saved.
-async fn sync_issue_property(state: &AppState, caller: &Caller, issue_id: i64) -> bool {
-    let keys: Vec<String> = match state
-        .store
-        .assets_of_issue(caller.tenant_id(), issue_id)
-        .await
-    {
-        Ok(assets) => assets.iter().map(|a| a.key()).collect(),
-        Err(_) => return false,
-    };
-    // An empty list rather than a DELETE when the last asset is unlinked: deleting a property
-    // needs the DELETE scope, which the app does not ask for.
-    let count = keys.len();
-    let path = format!("/rest/api/3/issue/{issue_id}/properties/assets");
-    let result = state
-        .jira
-        .send(
-            &caller.tenant,
-            reqwest::Method::PUT,
-            &path,
-            Some(&AssetsProperty { keys: &keys }),
-        )
-        .await;
-    // The glance's label: Jira shows a badge from this property next to "Assets" on the issue.
-    let glance = format!(
-        "/rest/api/3/issue/{issue_id}/properties/com.atlassian.jira.issue:{}:{}:status",
-        state.config.app_key,
-        crate::descriptor::ISSUE_GLANCE_KEY
-    );
-    let badge = state
-        .jira
-        .send(
-            &caller.tenant,
-            reqwest::Method::PUT,
-            &glance,
-            Some(&GlanceStatus {
-                kind: "badge",
-                value: GlanceLabel {
-                    label: count.to_string(),
-                },
-            }),
-        )
-        .await;
-    match result.and(badge) {
-        Ok(_) => true,
-        Err(e) => {
-            tracing::warn!(tenant = %caller.tenant.client_key, issue_id, error = %e, "could not write the issue's asset properties");
-            false
-        }
-    }
 }
 
 #[utoipa::path(
@@ -870,11 +546,14 @@ async fn sync_issue_property(state: &AppState, caller: &Caller, issue_id: i64) -
 )]
 pub async fn link_issue(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    SiteAsset {
+        caller,
+        model,
+        asset,
+        key,
+    }: SiteAsset,
     ApiJson(input): ApiJson<LinkInput>,
 ) -> ApiResult<(StatusCode, Json<LinkResultBody>)> {
-    let (model, asset) = asset_by_key(&state.store, caller.tenant_id(), &key).await?;
     caller.require_asset_edit(&state, &model.schema).await?;
     if asset.archived {
         return Err(AppError::Conflict {
@@ -882,12 +561,19 @@ pub async fn link_issue(
             message: format!("{key} is archived; restore it before linking"),
         });
     }
-    let issue = fetch_issue(&state, &caller, &input.issue).await?;
+    let issue = crate::issues::fetch_issue(&state.jira, &caller.tenant, &input.issue).await?;
     let created = state
         .store
         .link_issue(caller.tenant_id(), asset.id, &issue, &caller.actor())
         .await?;
-    let synced = sync_issue_property(&state, &caller, issue.id).await;
+    let synced = crate::issues::sync_issue_property(
+        &state.jira,
+        &state.store,
+        &state.config.app_key,
+        &caller.tenant,
+        issue.id,
+    )
+    .await;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -916,10 +602,14 @@ pub async fn link_issue(
 )]
 pub async fn unlink_issue(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((key, issue_id)): Path<(String, String)>,
+    SiteAsset {
+        caller,
+        model,
+        asset,
+        key,
+    }: SiteAsset,
+    Path((_, issue_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let (model, asset) = asset_by_key(&state.store, caller.tenant_id(), &key).await?;
     caller.require_asset_edit(&state, &model.schema).await?;
     let issue_id: i64 = issue_id.parse().map_err(|_| AppError::NotFound {
         code: "link_not_found",
@@ -935,7 +625,14 @@ pub async fn unlink_issue(
             message: format!("{key} is not linked to issue {issue_id}"),
         });
     }
-    sync_issue_property(&state, &caller, issue_id).await;
+    crate::issues::sync_issue_property(
+        &state.jira,
+        &state.store,
+        &state.config.app_key,
+        &caller.tenant,
+        issue_id,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

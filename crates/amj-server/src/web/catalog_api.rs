@@ -8,6 +8,7 @@ use super::openapi::{
     AssetTypeBody, AttributeBody, AttributeListBody, SchemaBody, SchemaDetailBody, SchemaListBody,
     StatusListBody, TypeListBody,
 };
+use super::resource::{AdminSchema, SiteSchema};
 use crate::assets::schema_by_key;
 use amj_domain::ids::{AttributeId, StatusId, TypeId};
 use amj_domain::{
@@ -147,11 +148,10 @@ pub async fn create_schema(
     )
 )]
 pub async fn get_schema(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    SiteSchema {
+        caller: _, model, ..
+    }: SiteSchema,
 ) -> ApiResult<Json<SchemaDetailBody>> {
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let schema = schema_body(&model.schema);
     Ok(Json(SchemaDetailBody {
         id: schema.id,
@@ -194,12 +194,9 @@ pub struct SchemaUpdate {
 )]
 pub async fn update_schema(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    AdminSchema { caller, model, key }: AdminSchema,
     ApiJson(update): ApiJson<SchemaUpdate>,
 ) -> ApiResult<Json<SchemaBody>> {
-    caller.require_admin(&state).await?;
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     // The same rules as creation, with the key it already has.
     let draft = SchemaDraft {
         key: model.schema.key.to_string(),
@@ -240,11 +237,8 @@ pub async fn update_schema(
 )]
 pub async fn delete_schema(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    AdminSchema { caller, model, .. }: AdminSchema,
 ) -> ApiResult<StatusCode> {
-    caller.require_admin(&state).await?;
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     state
         .store
         .delete_schema(caller.tenant_id(), model.schema.id)
@@ -265,11 +259,10 @@ pub async fn delete_schema(
     )
 )]
 pub async fn list_statuses(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    SiteSchema {
+        caller: _, model, ..
+    }: SiteSchema,
 ) -> ApiResult<Json<StatusListBody>> {
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     Ok(Json(StatusListBody {
         statuses: model.statuses.clone(),
     }))
@@ -291,12 +284,9 @@ pub async fn list_statuses(
 )]
 pub async fn create_status(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    AdminSchema { caller, model, .. }: AdminSchema,
     ApiJson(draft): ApiJson<StatusDraft>,
 ) -> ApiResult<(StatusCode, Json<Status>)> {
-    caller.require_admin(&state).await?;
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let draft = draft.normalized();
     draft.validate().map_err(AppError::Validation)?;
     let status = state
@@ -322,12 +312,10 @@ pub async fn create_status(
 )]
 pub async fn update_status(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((key, id)): Path<(String, String)>,
+    AdminSchema { caller, model, key }: AdminSchema,
+    Path((_, id)): Path<(String, String)>,
     ApiJson(draft): ApiJson<StatusDraft>,
 ) -> ApiResult<Json<Status>> {
-    caller.require_admin(&state).await?;
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let id = StatusId(parse_id(&id, "status")?);
     let draft = draft.normalized();
     draft.validate().map_err(AppError::Validation)?;
@@ -356,11 +344,9 @@ pub async fn update_status(
 )]
 pub async fn delete_status(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((key, id)): Path<(String, String)>,
+    AdminSchema { caller, model, key }: AdminSchema,
+    Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    caller.require_admin(&state).await?;
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let id = StatusId(parse_id(&id, "status")?);
     let status_attributes: Vec<AttributeId> = model
         .attributes
@@ -395,11 +381,10 @@ pub async fn delete_status(
     )
 )]
 pub async fn list_types(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    SiteSchema {
+        caller: _, model, ..
+    }: SiteSchema,
 ) -> ApiResult<Json<TypeListBody>> {
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let types = model
         .types
         .types()
@@ -430,11 +415,11 @@ fn type_in(model: &SchemaModel, raw: &str) -> ApiResult<TypeId> {
     )
 )]
 pub async fn get_type(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((key, id)): Path<(String, String)>,
+    SiteSchema {
+        caller: _, model, ..
+    }: SiteSchema,
+    Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<AssetTypeBody>> {
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let id = type_in(&model, &id)?;
     Ok(Json(type_body(&model, id)?))
 }
@@ -455,12 +440,9 @@ pub async fn get_type(
 )]
 pub async fn create_type(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(key): Path<String>,
+    AdminSchema { caller, model, key }: AdminSchema,
     ApiJson(draft): ApiJson<AssetTypeDraft>,
 ) -> ApiResult<(StatusCode, Json<AssetTypeBody>)> {
-    caller.require_admin(&state).await?;
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let draft = draft.normalized();
     let mut errors = ValidationErrors::default();
     errors.absorb(draft.validate());
@@ -510,12 +492,10 @@ pub struct TypeUpdateInput {
 )]
 pub async fn update_type(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((key, id)): Path<(String, String)>,
+    AdminSchema { caller, model, key }: AdminSchema,
+    Path((_, id)): Path<(String, String)>,
     ApiJson(input): ApiJson<TypeUpdateInput>,
 ) -> ApiResult<Json<AssetTypeBody>> {
-    caller.require_admin(&state).await?;
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let id = type_in(&model, &id)?;
     let draft = AssetTypeDraft {
         name: input.name,
@@ -585,11 +565,9 @@ pub async fn update_type(
 )]
 pub async fn delete_type(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((key, id)): Path<(String, String)>,
+    AdminSchema { caller, model, .. }: AdminSchema,
+    Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    caller.require_admin(&state).await?;
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let id = type_in(&model, &id)?;
     let referring: Vec<&str> = model
         .attributes
@@ -626,11 +604,11 @@ pub async fn delete_type(
     )
 )]
 pub async fn list_attributes(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((key, id)): Path<(String, String)>,
+    SiteSchema {
+        caller: _, model, ..
+    }: SiteSchema,
+    Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<Json<AttributeListBody>> {
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let id = type_in(&model, &id)?;
     let attributes = model
         .effective_attributes(id)
@@ -687,12 +665,10 @@ fn check_attribute(
 )]
 pub async fn create_attribute(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((key, id)): Path<(String, String)>,
+    AdminSchema { caller, model, .. }: AdminSchema,
+    Path((_, id)): Path<(String, String)>,
     ApiJson(draft): ApiJson<AttributeDraft>,
 ) -> ApiResult<(StatusCode, Json<AttributeBody>)> {
-    caller.require_admin(&state).await?;
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let type_id = type_in(&model, &id)?;
     let draft = draft.normalized();
     check_attribute(&model, type_id, &draft, None).map_err(AppError::Validation)?;
@@ -733,12 +709,10 @@ fn attribute_in(model: &SchemaModel, raw: &str) -> ApiResult<AttributeDef> {
 )]
 pub async fn update_attribute(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((key, id)): Path<(String, String)>,
+    AdminSchema { caller, model, key }: AdminSchema,
+    Path((_, id)): Path<(String, String)>,
     ApiJson(draft): ApiJson<AttributeDraft>,
 ) -> ApiResult<Json<AttributeBody>> {
-    caller.require_admin(&state).await?;
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let current = attribute_in(&model, &id)?;
     let draft = draft.normalized();
     check_attribute(&model, current.type_id, &draft, Some(current.id))
@@ -768,11 +742,9 @@ pub async fn update_attribute(
 )]
 pub async fn delete_attribute(
     State(state): State<AppState>,
-    caller: Caller,
-    Path((key, id)): Path<(String, String)>,
+    AdminSchema { caller, model, .. }: AdminSchema,
+    Path((_, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    caller.require_admin(&state).await?;
-    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
     let current = attribute_in(&model, &id)?;
     state
         .store

@@ -301,6 +301,24 @@ impl From<AuthFailure> for AppError {
     }
 }
 
+impl From<crate::issues::IssueError> for AppError {
+    fn from(e: crate::issues::IssueError) -> Self {
+        use crate::issues::IssueError;
+        match e {
+            IssueError::Invalid(errors) => AppError::Validation(errors),
+            IssueError::NotFound(_) => AppError::NotFound {
+                code: "issue_not_found",
+                message: e.to_string(),
+            },
+            IssueError::BadId => AppError::internal_msg(e.to_string()),
+            IssueError::Jira(source) => AppError::Jira {
+                action: JiraAction::ReadIssue,
+                source,
+            },
+        }
+    }
+}
+
 impl From<AuthError> for AppError {
     fn from(e: AuthError) -> Self {
         AppError::Unauthorized(e)

@@ -1,19 +1,21 @@
-//! The HTTP edge: router, shared state and cross-cutting layers. Handlers are thin: they take an
-//! authenticated tenant from an extractor and call the store or the Jira client.
+//! The HTTP edge: router, shared state and cross-cutting layers. Handlers are thin: extractors
+//! hand them the authenticated caller and the schema or asset their route names (`resource`),
+//! and they call a service (`crate::assets`, `crate::issues`, `crate::query`) or the store.
 
 pub mod api;
-pub mod assets_api;
-pub mod caller;
-pub mod catalog_api;
-pub mod error;
-pub mod extract;
-pub mod health;
-pub mod lifecycle;
+pub(crate) mod assets_api;
+pub(crate) mod caller;
+pub(crate) mod catalog_api;
+pub(crate) mod error;
+pub(crate) mod extract;
+pub(crate) mod health;
+pub(crate) mod lifecycle;
 pub mod openapi;
 pub mod pages;
-pub mod query_api;
-pub mod status;
-pub mod webhooks;
+pub(crate) mod query_api;
+pub(crate) mod resource;
+pub(crate) mod status;
+pub(crate) mod webhooks;
 
 use crate::auth::{AuthCounters, RequestAuthenticator, TenantDirectory};
 use crate::config::AppConfig;

@@ -1,0 +1,126 @@
+//! The issue side of asset links: reading an issue as Jira has it now, and writing the issue
+//! properties that make links searchable in JQL and show the glance's badge. Every call goes
+//! through the [`JiraClient`] with the site's own credentials, so the same code serves whichever
+//! platform the site is reached by.
+
+use crate::jira::JiraClient;
+use crate::jira::JiraError;
+use crate::jira::payload::{AssetsProperty, GlanceLabel, GlanceStatus, Issue};
+use amj_domain::ValidationErrors;
+use amj_store::links::IssueRef;
+use amj_store::{Store, Tenant};
+use serde_json::Value as Json;
+
+/// Why an issue could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    #[error("Jira has no issue {0} (or the app cannot see it)")]
+    NotFound(String),
+    #[error("Jira's issue id is not a number")]
+    BadId,
+    #[error("Jira could not be asked for the issue")]
+    Jira(#[source] JiraError),
+}
+
+/// The issue as Jira has it now, so the link caches the right key and summary. `issue` is what
+/// the client sent: a key (`PROJ-12`) or a numeric id.
+pub async fn fetch_issue(
+    jira: &JiraClient,
+    tenant: &Tenant,
+    issue: &Json,
+) -> Result<IssueRef, IssueError> {
+    let id_or_key = match issue {
+        Json::String(s) if !s.trim().is_empty() => s.trim().to_owned(),
+        Json::Number(n) if n.as_i64().is_some() => n.to_string(),
+        _ => {
+            return Err(IssueError::Invalid(ValidationErrors::single(
+                "issue",
+                "format",
+                "issue: give an issue key like PROJ-12 or a numeric issue id",
+            )));
+        }
+    };
+    // Only key and id characters reach the URL path.
+    if !id_or_key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(IssueError::Invalid(ValidationErrors::single(
+            "issue",
+            "format",
+            format!("issue: {id_or_key:?} is not an issue key or id"),
+        )));
+    }
+    let issue: Issue = jira
+        .get(
+            tenant,
+            &format!("/rest/api/3/issue/{id_or_key}?fields=summary"),
+        )
+        .await
+        .map_err(|e| match e {
+            JiraError::Status { status: 404, .. } => IssueError::NotFound(id_or_key.clone()),
+            other => IssueError::Jira(other),
+        })?;
+    let id = issue.id.value().ok_or(IssueError::BadId)?;
+    Ok(IssueRef {
+        id,
+        key: issue.key,
+        summary: issue.fields.summary,
+    })
+}
+
+/// Writes the issue's `assets` entity property (the keys of its linked assets), which the
+/// descriptor declares indexed so people can search `issue.property[assets].keys = "IT-42"`,
+/// and the glance's badge. A failure is reported, not fatal: the link is ours and is already
+/// saved.
+pub async fn sync_issue_property(
+    jira: &JiraClient,
+    store: &Store,
+    app_key: &str,
+    tenant: &Tenant,
+    issue_id: i64,
+) -> bool {
+    let keys: Vec<String> = match store.assets_of_issue(tenant.id, issue_id).await {
+        Ok(assets) => assets.iter().map(|a| a.key()).collect(),
+        Err(_) => return false,
+    };
+    // An empty list rather than a DELETE when the last asset is unlinked: deleting a property
+    // needs the DELETE scope, which the app does not ask for.
+    let count = keys.len();
+    let path = format!("/rest/api/3/issue/{issue_id}/properties/assets");
+    let result = jira
+        .send(
+            tenant,
+            reqwest::Method::PUT,
+            &path,
+            Some(&AssetsProperty { keys: &keys }),
+        )
+        .await;
+    // The glance's label: Jira shows a badge from this property next to "Assets" on the issue.
+    let glance = format!(
+        "/rest/api/3/issue/{issue_id}/properties/com.atlassian.jira.issue:{app_key}:{}:status",
+        crate::descriptor::ISSUE_GLANCE_KEY
+    );
+    let badge = jira
+        .send(
+            tenant,
+            reqwest::Method::PUT,
+            &glance,
+            Some(&GlanceStatus {
+                kind: "badge",
+                value: GlanceLabel {
+                    label: count.to_string(),
+                },
+            }),
+        )
+        .await;
+    match result.and(badge) {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::warn!(tenant = %tenant.client_key, issue_id, error = %e, "could not write the issue's asset properties");
+            false
+        }
+    }
+}
