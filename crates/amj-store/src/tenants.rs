@@ -235,7 +235,14 @@ impl Store {
         let payload = req.payload;
         let now = now_millis();
         let token_sha = sha256_hex(req.token.as_bytes());
-        let secret = payload.shared_secret.as_deref().unwrap_or_default();
+        // The payload's own checks require it on `installed`; a secret never becomes "".
+        let secret = payload.shared_secret.as_deref().ok_or_else(|| {
+            StoreError::Invalid(amj_domain::ValidationErrors::single(
+                "sharedSecret",
+                "required",
+                "sharedSecret: is required to install",
+            ))
+        })?;
         let new_fingerprint = fingerprint(secret);
         let lock = Sql::new(&format!("{LOCK}{}", tx.for_update())).arg(payload.client_key.as_str());
         let existing: Option<LockedTenant> = tx.fetch_optional(&lock).await?;

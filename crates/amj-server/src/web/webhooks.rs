@@ -13,6 +13,7 @@ use amj_store::links::{DeliveryOutcome, IssueRef};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
 
 /// The delivery id; a delivery without one (not something Jira sends) gets a unique id, so it is
 /// applied once and never mistaken for another.
@@ -31,23 +32,68 @@ fn delivery_id(headers: &HeaderMap) -> String {
         )
 }
 
+/// The part of Jira's issue webhook the app reads. Jira sends the id as a string; numbers are
+/// accepted too. A missing key or summary is refused rather than stored as "".
+#[derive(Debug, Deserialize)]
+struct IssueWebhook {
+    issue: WebhookIssue,
+}
+
+/// A deletion needs only the id.
+#[derive(Debug, Deserialize)]
+struct DeletedWebhook {
+    issue: DeletedIssue,
+}
+
+#[derive(Debug, Deserialize)]
+struct DeletedIssue {
+    id: crate::jira::payload::IssueId,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, AppError> {
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            AppError::bad_request(
+                "invalid_webhook",
+                format!("the webhook is not an issue event: {e}"),
+            )
+        } else {
+            AppError::bad_request("invalid_json", format!("the webhook body is not JSON: {e}"))
+        }
+    })
+}
+
+fn issue_id(id: &crate::jira::payload::IssueId) -> Result<i64, AppError> {
+    id.value().ok_or_else(|| {
+        AppError::bad_request("invalid_webhook", "the webhook's issue id is not a number")
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct WebhookIssue {
+    id: crate::jira::payload::IssueId,
+    key: String,
+    fields: WebhookFields,
+}
+
+#[derive(Debug, Deserialize)]
+struct WebhookFields {
+    summary: String,
+}
+
 fn issue_of(body: &Bytes) -> Result<IssueRef, AppError> {
-    let json: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        AppError::bad_request("invalid_json", format!("the webhook body is not JSON: {e}"))
-    })?;
-    let issue = &json["issue"];
-    let id = issue["id"]
-        .as_str()
-        .and_then(|s| s.parse::<i64>().ok())
-        .or_else(|| issue["id"].as_i64())
-        .ok_or_else(|| AppError::bad_request("invalid_webhook", "the webhook has no issue id"))?;
+    let issue = parse::<IssueWebhook>(body)?.issue;
+    let id = issue_id(&issue.id)?;
+    if issue.key.trim().is_empty() {
+        return Err(AppError::bad_request(
+            "invalid_webhook",
+            "the webhook has no issue key",
+        ));
+    }
     Ok(IssueRef {
         id,
-        key: issue["key"].as_str().unwrap_or_default().to_owned(),
-        summary: issue["fields"]["summary"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
+        key: issue.key,
+        summary: issue.fields.summary,
     })
 }
 
@@ -58,16 +104,16 @@ pub async fn issue_deleted(
     body: Bytes,
 ) -> Result<StatusCode, AppError> {
     let delivery = delivery_id(&headers);
-    let issue = issue_of(&body)?;
+    let id = issue_id(&parse::<DeletedWebhook>(&body)?.issue.id)?;
     let outcome = state
         .store
-        .apply_issue_deleted(auth.tenant.id, &delivery, issue.id)
+        .apply_issue_deleted(auth.tenant.id, &delivery, id)
         .await?;
     log_outcome(
         "jira:issue_deleted",
         &auth.tenant.client_key,
         &delivery,
-        &issue,
+        id,
         &outcome,
     );
     Ok(StatusCode::NO_CONTENT)
@@ -81,12 +127,6 @@ pub async fn issue_updated(
 ) -> Result<StatusCode, AppError> {
     let delivery = delivery_id(&headers);
     let issue = issue_of(&body)?;
-    if issue.key.is_empty() {
-        return Err(AppError::bad_request(
-            "invalid_webhook",
-            "the webhook has no issue key",
-        ));
-    }
     let outcome = state
         .store
         .apply_issue_updated(auth.tenant.id, &delivery, &issue)
@@ -95,7 +135,7 @@ pub async fn issue_updated(
         "jira:issue_updated",
         &auth.tenant.client_key,
         &delivery,
-        &issue,
+        issue.id,
         &outcome,
     );
     Ok(StatusCode::NO_CONTENT)
@@ -105,7 +145,7 @@ fn log_outcome(
     event: &str,
     tenant: &str,
     delivery: &str,
-    issue: &IssueRef,
+    issue_id: i64,
     outcome: &DeliveryOutcome,
 ) {
     match outcome {
@@ -114,7 +154,7 @@ fn log_outcome(
                 tenant,
                 event,
                 delivery,
-                issue_id = issue.id,
+                issue_id,
                 assets = assets.len(),
                 "webhook applied"
             );
@@ -124,7 +164,7 @@ fn log_outcome(
                 tenant,
                 event,
                 delivery,
-                issue_id = issue.id,
+                issue_id,
                 "webhook retry ignored: already applied"
             );
         }

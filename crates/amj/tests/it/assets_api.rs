@@ -622,6 +622,15 @@ async fn webhook_deliveries_are_applied_once() {
             .json(&json!({"webhookEvent": "jira:issue_deleted"}))
             .send().await.unwrap();
         assert_eq!(response.status(), 400);
+        // A moved issue without its summary is refused, never cached as an empty summary.
+        let path = "/webhooks/issue-updated";
+        let token = api.sim.host_token(&api.site, "POST", path, None).unwrap();
+        let response = api.app.http.post(format!("{}{path}", api.app.base_url))
+            .header("Authorization", format!("JWT {token}"))
+            .json(&json!({"webhookEvent": "jira:issue_updated", "issue": {"id": issue_id.to_string(), "key": "AM-9"}}))
+            .send().await.unwrap();
+        assert_eq!(response.status(), 400);
+        assert_eq!(crate::support::error_code(response).await, "invalid_webhook");
         // Old deliveries are pruned.
         assert!(store.prune_webhook_deliveries(-1).await.unwrap() >= 2);
         store.close().await;
