@@ -180,8 +180,11 @@ pub struct Extraction {
     pub alias: Option<String>,
 }
 
-/// The entities whose properties Jira can index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The entities whose properties Jira can index, spelled as the descriptor's `entityType`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::EnumIter,
+)]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum EntityType {
     Issue,
     User,
@@ -190,24 +193,21 @@ pub enum EntityType {
 
 impl EntityType {
     pub fn as_str(self) -> &'static str {
-        match self {
-            EntityType::Issue => "issue",
-            EntityType::User => "user",
-            EntityType::Project => "project",
-        }
+        self.into()
     }
 
     /// Case-insensitive, as Jira reads the descriptor (`issue` and `ISSUE` are both documented).
     pub fn parse(text: &str) -> Option<Self> {
-        [EntityType::Issue, EntityType::User, EntityType::Project]
-            .into_iter()
-            .find(|t| t.as_str().eq_ignore_ascii_case(text))
+        text.parse().ok()
     }
 }
 
 /// How Jira indexes an extracted value, which decides the JQL operators it supports: `text` is
 /// searched with `~`, the others with `=`, `in` and comparisons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::EnumIter,
+)]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum ExtractionType {
     Number,
     String,
@@ -218,26 +218,12 @@ pub enum ExtractionType {
 
 impl ExtractionType {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ExtractionType::Number => "number",
-            ExtractionType::String => "string",
-            ExtractionType::Text => "text",
-            ExtractionType::Date => "date",
-            ExtractionType::User => "user",
-        }
+        self.into()
     }
 
     /// Case-insensitive, as Jira reads the descriptor.
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            ExtractionType::Number,
-            ExtractionType::String,
-            ExtractionType::Text,
-            ExtractionType::Date,
-            ExtractionType::User,
-        ]
-        .into_iter()
-        .find(|t| t.as_str().eq_ignore_ascii_case(text))
+        text.parse().ok()
     }
 }
 
@@ -655,6 +641,30 @@ fn validate_entity_property(module: &EntityProperty, problems: &mut Vec<String>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strum::IntoEnumIterator;
+
+    /// The words are the descriptor's; Jira reads them in any case.
+    #[test]
+    fn entity_and_extraction_words() {
+        let entities: Vec<_> = EntityType::iter().map(EntityType::as_str).collect();
+        assert_eq!(entities, ["issue", "user", "project"]);
+        let types: Vec<_> = ExtractionType::iter().map(ExtractionType::as_str).collect();
+        assert_eq!(types, ["number", "string", "text", "date", "user"]);
+        for t in EntityType::iter() {
+            assert_eq!(EntityType::parse(t.as_str()), Some(t));
+            assert_eq!(EntityType::parse(&t.as_str().to_uppercase()), Some(t));
+        }
+        for t in ExtractionType::iter() {
+            assert_eq!(ExtractionType::parse(t.as_str()), Some(t));
+            assert_eq!(ExtractionType::parse(&t.as_str().to_uppercase()), Some(t));
+        }
+        assert_eq!(
+            ExtractionType::parse("Number"),
+            Some(ExtractionType::Number)
+        );
+        assert_eq!(EntityType::parse("issues"), None);
+        assert_eq!(ExtractionType::parse(""), None);
+    }
 
     fn sample() -> Descriptor {
         DescriptorBuilder::new(

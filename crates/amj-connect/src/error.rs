@@ -4,9 +4,21 @@
 //! operators can tell "Jira rotated the secret and we lost it" (`bad_signature` for one site) from
 //! "a scanner is poking at us" (`malformed`, `unknown_issuer`) at a glance.
 
-use std::fmt;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A rejection's reason; its code (and `Display`) is the variant's name in snake_case.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum AuthReason {
     MissingToken,
     Malformed,
@@ -29,6 +41,7 @@ pub enum AuthReason {
 }
 
 impl AuthReason {
+    /// Every reason, in declaration order; a constant, so it can size counter arrays.
     pub const ALL: [AuthReason; 15] = [
         AuthReason::MissingToken,
         AuthReason::Malformed,
@@ -47,35 +60,13 @@ impl AuthReason {
         AuthReason::InvalidApiToken,
     ];
 
-    pub const fn code(self) -> &'static str {
-        match self {
-            AuthReason::MissingToken => "missing_token",
-            AuthReason::Malformed => "malformed",
-            AuthReason::BadSignature => "bad_signature",
-            AuthReason::Expired => "expired",
-            AuthReason::NotYetValid => "not_yet_valid",
-            AuthReason::QshMismatch => "qsh_mismatch",
-            AuthReason::UnknownIssuer => "unknown_issuer",
-            AuthReason::TenantUninstalled => "tenant_uninstalled",
-            AuthReason::TenantDisabled => "tenant_disabled",
-            AuthReason::WrongAudience => "wrong_audience",
-            AuthReason::UnknownKey => "unknown_key",
-            AuthReason::KeyFetchFailed => "key_fetch_failed",
-            AuthReason::AlgNotAllowed => "alg_not_allowed",
-            AuthReason::HostNotAllowed => "host_not_allowed",
-            AuthReason::InvalidApiToken => "invalid_api_token",
-        }
+    pub fn code(self) -> &'static str {
+        self.into()
     }
 
     /// A dense index, so counters can live in fixed arrays instead of maps.
     pub fn index(self) -> usize {
         Self::ALL.iter().position(|r| *r == self).unwrap_or(0)
-    }
-}
-
-impl fmt::Display for AuthReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
     }
 }
 
@@ -100,6 +91,41 @@ impl AuthError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use strum::IntoEnumIterator;
+
+    #[test]
+    fn all_lists_every_reason_in_order() {
+        assert_eq!(AuthReason::iter().collect::<Vec<_>>(), AuthReason::ALL);
+    }
+
+    /// The codes are an interface (401 bodies, metric labels, alert rules): renaming a variant
+    /// must not change one unnoticed.
+    #[test]
+    fn codes_are_pinned() {
+        let codes: Vec<_> = AuthReason::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(
+            codes,
+            [
+                "missing_token",
+                "malformed",
+                "bad_signature",
+                "expired",
+                "not_yet_valid",
+                "qsh_mismatch",
+                "unknown_issuer",
+                "tenant_uninstalled",
+                "tenant_disabled",
+                "wrong_audience",
+                "unknown_key",
+                "key_fetch_failed",
+                "alg_not_allowed",
+                "host_not_allowed",
+                "invalid_api_token",
+            ]
+        );
+        assert_eq!(AuthReason::QshMismatch.to_string(), "qsh_mismatch");
+    }
 
     #[test]
     fn codes_are_unique_and_indices_dense() {

@@ -12,7 +12,9 @@ use std::fmt;
 pub const MAX_SHARED_SECRET_LEN: usize = 1024;
 const MAX_FIELD_LEN: usize = 2048;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A lifecycle event; its word (the payload's `eventType`) is the variant's name in lower case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum LifecycleEvent {
     Installed,
     Uninstalled,
@@ -21,13 +23,8 @@ pub enum LifecycleEvent {
 }
 
 impl LifecycleEvent {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            LifecycleEvent::Installed => "installed",
-            LifecycleEvent::Uninstalled => "uninstalled",
-            LifecycleEvent::Enabled => "enabled",
-            LifecycleEvent::Disabled => "disabled",
-        }
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
 }
 
@@ -338,6 +335,18 @@ pub async fn verify_signed_lifecycle(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_words_are_the_payloads_event_types() {
+        let words = [
+            LifecycleEvent::Installed,
+            LifecycleEvent::Uninstalled,
+            LifecycleEvent::Enabled,
+            LifecycleEvent::Disabled,
+        ]
+        .map(LifecycleEvent::as_str);
+        assert_eq!(words, ["installed", "uninstalled", "enabled", "disabled"]);
+    }
 
     fn body(event: &str) -> Vec<u8> {
         serde_json::json!({

@@ -14,7 +14,11 @@ pub enum QshPolicy {
     ExactOrContext,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A kind of route; its label (for metrics) is the variant's name in snake_case.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::IntoStaticStr, strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum RouteKind {
     /// `installed` and `uninstalled`: RS256 from Atlassian's key server.
     Lifecycle,
@@ -28,6 +32,7 @@ pub enum RouteKind {
 }
 
 impl RouteKind {
+    /// Every kind, in declaration order; a constant, so it can size counter arrays.
     pub const ALL: [RouteKind; 5] = [
         RouteKind::Lifecycle,
         RouteKind::LifecycleNotification,
@@ -55,14 +60,8 @@ impl RouteKind {
         }
     }
 
-    pub const fn label(self) -> &'static str {
-        match self {
-            RouteKind::Lifecycle => "lifecycle",
-            RouteKind::LifecycleNotification => "lifecycle_notification",
-            RouteKind::Webhook => "webhook",
-            RouteKind::Iframe => "iframe",
-            RouteKind::Api => "api",
-        }
+    pub fn label(self) -> &'static str {
+        self.into()
     }
 
     pub fn index(self) -> usize {
@@ -73,6 +72,23 @@ impl RouteKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strum::IntoEnumIterator;
+
+    #[test]
+    fn all_lists_every_kind_and_labels_are_pinned() {
+        assert_eq!(RouteKind::iter().collect::<Vec<_>>(), RouteKind::ALL);
+        let labels: Vec<_> = RouteKind::ALL.iter().map(|k| k.label()).collect();
+        assert_eq!(
+            labels,
+            [
+                "lifecycle",
+                "lifecycle_notification",
+                "webhook",
+                "iframe",
+                "api"
+            ]
+        );
+    }
 
     #[test]
     fn only_the_api_accepts_context_tokens() {

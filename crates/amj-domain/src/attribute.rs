@@ -7,13 +7,16 @@ use std::collections::HashSet;
 
 /// What kind of value an attribute holds, with the kind's own constraints. The constraints live
 /// inside the variant so that a definition can never carry, say, a regex on an integer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, strum::IntoStaticStr)]
+#[cfg_attr(test, derive(strum::EnumCount))]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "kind",
     rename_all = "snake_case",
     rename_all_fields = "camelCase"
 )]
+// The same words as serde's `kind` tag; a test holds the two together.
+#[strum(serialize_all = "snake_case")]
 pub enum AttributeKind {
     /// One line, at most 255 characters; the optional regex must match the whole value.
     Text {
@@ -139,23 +142,7 @@ impl AttributeKind {
 
     /// The serde tag, for messages and database columns.
     pub fn name(&self) -> &'static str {
-        match self {
-            AttributeKind::Text { .. } => "text",
-            AttributeKind::Textarea => "textarea",
-            AttributeKind::Integer { .. } => "integer",
-            AttributeKind::Decimal { .. } => "decimal",
-            AttributeKind::Boolean => "boolean",
-            AttributeKind::Date => "date",
-            AttributeKind::Datetime => "datetime",
-            AttributeKind::Url => "url",
-            AttributeKind::Email => "email",
-            AttributeKind::IpAddress => "ip_address",
-            AttributeKind::Select { .. } => "select",
-            AttributeKind::JiraUser { .. } => "jira_user",
-            AttributeKind::JiraProject => "jira_project",
-            AttributeKind::Reference { .. } => "reference",
-            AttributeKind::Status => "status",
-        }
+        self.into()
     }
 
     /// Whether the kind may be marked unique. The store compares [`crate::IndexEntry`]s, so the
@@ -502,6 +489,12 @@ mod tests {
     #[test]
     fn every_kind_round_trips_through_json() {
         let kinds = sample_kinds();
+        let names: std::collections::BTreeSet<_> = kinds.iter().map(AttributeKind::name).collect();
+        assert_eq!(
+            names.len(),
+            <AttributeKind as strum::EnumCount>::COUNT,
+            "the samples cover every kind"
+        );
         for kind in kinds {
             let json = serde_json::to_value(&kind).unwrap();
             assert_eq!(json["kind"], kind.name(), "{json}");

@@ -6,10 +6,27 @@ use crate::ids::{SchemaId, StatusId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+use strum::{IntoEnumIterator, VariantNames};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// Spelled in snake_case by serde and strum alike; a test holds the two together.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+    strum::VariantNames,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum StatusCategory {
     Available,
     InUse,
@@ -18,6 +35,7 @@ pub enum StatusCategory {
 }
 
 impl StatusCategory {
+    /// Every category, in declaration order; a constant, so it can size arrays.
     pub const ALL: [StatusCategory; 4] = [
         StatusCategory::Available,
         StatusCategory::InUse,
@@ -27,17 +45,14 @@ impl StatusCategory {
 
     /// The same spelling as serde uses, for database columns and query literals.
     pub fn as_str(self) -> &'static str {
-        match self {
-            StatusCategory::Available => "available",
-            StatusCategory::InUse => "in_use",
-            StatusCategory::Maintenance => "maintenance",
-            StatusCategory::Retired => "retired",
-        }
+        self.into()
     }
 
     /// Exact spelling only: this reads database columns and serde output, not user input.
+    // Not strum's `EnumString`: that would derive `FromStr`, whose error here is a validation
+    // error for the API.
     pub fn parse(s: &str) -> Option<StatusCategory> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
+        Self::iter().find(|c| c.as_str() == s)
     }
 }
 
@@ -55,7 +70,7 @@ impl FromStr for StatusCategory {
             ValidationErrors::single(
                 "category",
                 rules::OPTION,
-                "Category: must be one of available, in_use, maintenance, retired",
+                format!("Category: must be one of {}", Self::VARIANTS.join(", ")),
             )
         })
     }
@@ -123,7 +138,15 @@ mod tests {
 
     #[test]
     fn category_spellings_agree_with_serde() {
-        for c in StatusCategory::ALL {
+        assert_eq!(
+            StatusCategory::iter().collect::<Vec<_>>(),
+            StatusCategory::ALL
+        );
+        assert_eq!(
+            StatusCategory::VARIANTS,
+            ["available", "in_use", "maintenance", "retired"]
+        );
+        for c in StatusCategory::iter() {
             assert_eq!(
                 serde_json::to_value(c).unwrap(),
                 serde_json::Value::String(c.as_str().into())
@@ -132,11 +155,11 @@ mod tests {
             assert_eq!(c.as_str().parse::<StatusCategory>().unwrap(), c);
         }
         assert_eq!(StatusCategory::parse("In use"), None);
-        assert!(
-            "nope"
-                .parse::<StatusCategory>()
-                .unwrap_err()
-                .has("category", "option")
+        let error = "nope".parse::<StatusCategory>().unwrap_err();
+        assert!(error.has("category", "option"));
+        assert_eq!(
+            error.0[0].message,
+            "Category: must be one of available, in_use, maintenance, retired"
         );
     }
 

@@ -9,6 +9,7 @@ use amj_domain::aql::{
     OrderKey, Path, Query, RefDirection, SortDirection, Span, TimeUnit, Value, parse,
 };
 use proptest::prelude::*;
+use strum::IntoEnumIterator;
 
 /// The rendered error for `source`, which must fail to parse.
 fn rendered(source: &str) -> String {
@@ -203,7 +204,7 @@ fn offset() -> impl Strategy<Value = Offset> {
 }
 
 fn function() -> impl Strategy<Value = Function> {
-    let anchor = prop::sample::select(DateAnchor::ALL.map(|(anchor, _)| anchor).to_vec());
+    let anchor = prop::sample::select(DateAnchor::iter().collect::<Vec<_>>());
     prop_oneof![
         (anchor, prop::option::of(offset()))
             .prop_map(|(anchor, offset)| Function::Date { anchor, offset }),

@@ -1,12 +1,13 @@
 //! The simulator's control API and page: what a tester does to Jira by hand. Each action answers
 //! JSON to API clients (`Accept: application/json`) and redirects browsers back to the page.
 
-use crate::host::esc;
-use crate::sim::{RolloutPlan, Sim};
+use crate::host::{Message, render};
+use crate::sim::{AppCall, RolloutPlan, Sim};
+use askama::Template;
 use axum::Json;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
@@ -30,14 +31,13 @@ fn problem(headers: &HeaderMap, status: StatusCode, message: String) -> Response
     if wants_json(headers) {
         (status, Json(json!({"error": {"message": message}}))).into_response()
     } else {
-        (
+        render(
             status,
-            Html(format!(
-                "<p>{}</p><p><a href=\"/_sim\">Back</a></p>",
-                esc(&message)
-            )),
+            &Message {
+                message: &message,
+                back: true,
+            },
         )
-            .into_response()
     }
 }
 
@@ -249,55 +249,57 @@ pub async fn log(State(sim): State<Sim>) -> Json<serde_json::Value> {
     Json(json!({"entries": entries}))
 }
 
-pub async fn page(State(sim): State<Sim>) -> Html<String> {
+/// The actions each site's row offers, in `/_sim/sites/{site}/{action}`.
+const SITE_ACTIONS: [&str; 6] = [
+    "install",
+    "legacy-install",
+    "rotate",
+    "uninstall",
+    "enable",
+    "disable",
+];
+
+/// One site's row on the control page.
+struct SiteRow {
+    name: String,
+    client_key: String,
+    installed: bool,
+    /// The first characters of the shared secret, enough to see that it changed.
+    secret_prefix: String,
+}
+
+#[derive(Template)]
+#[template(path = "control.html")]
+struct ControlPage {
+    app: String,
+    skew: i64,
+    sites: Vec<SiteRow>,
+    actions: &'static [&'static str],
+    /// The newest exchanges first.
+    calls: Vec<AppCall>,
+}
+
+pub async fn page(State(sim): State<Sim>) -> Response {
     let sites = sim
         .site_names()
         .into_iter()
         .filter_map(|name| sim.site(&name).ok())
-        .map(|site| {
-            let actions = ["install", "legacy-install", "rotate", "uninstall", "enable", "disable"]
-                .iter()
-                .map(|a| format!(r#"<form method="post" action="/_sim/sites/{n}/{a}"><button>{a}</button></form>"#, n = esc(&site.name)))
-                .collect::<String>();
-            format!(
-                r#"<tr><td><a href="/sites/{n}">{n}</a></td><td><code>{ck}</code></td><td>{inst}</td><td><code>{fp}…</code></td><td class="actions">{actions}</td></tr>"#,
-                n = esc(&site.name),
-                ck = esc(&site.client_key),
-                inst = if site.installed { "installed" } else { "not installed" },
-                fp = esc(site.shared_secret.get(..10).unwrap_or_default()),
-            )
+        .map(|site| SiteRow {
+            secret_prefix: site.shared_secret.get(..10).unwrap_or_default().to_owned(),
+            name: site.name,
+            client_key: site.client_key,
+            installed: site.installed,
         })
-        .collect::<String>();
-    let log = sim
-        .calls()
-        .into_iter()
-        .rev()
-        .take(100)
-        .map(|c| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                esc(&c.site),
-                esc(&c.method),
-                esc(&c.path),
-                c.status,
-                esc(c.failure.as_deref().unwrap_or(""))
-            )
-        })
-        .collect::<String>();
-    let app = sim.app().map_or_else(
-        || "none registered".to_owned(),
-        |a| format!("{} at {}", a.key, a.base_url),
-    );
-    Html(format!(
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Simulator control</title>
-<style>body{{font:14px/20px sans-serif;margin:24px;color:#172b4d}} table{{border-collapse:collapse}} td,th{{padding:4px 8px;border-bottom:1px solid #dcdfe4;text-align:left}} form{{display:inline}} .actions button{{margin-right:4px}}</style></head>
-<body><h1>Simulated Jira: control</h1><p>App: {app}. Clock skew: {skew} s.</p>
-<h2>Sites</h2><table><thead><tr><th>Site</th><th>clientKey</th><th>State</th><th>Secret</th><th>Actions</th></tr></thead><tbody>{sites}</tbody></table>
-<form method="post" action="/_sim/sites"><label>New site <input name="name" required pattern="[a-z0-9-]{{1,40}}"></label> <button>Add</button></form>
-<h2>Batched rollout</h2><form method="post" action="/_sim/rollout"><label>Day (seconds) <input name="day_secs" type="number" value="60" min="1"></label> <label>Batches <input name="batches" type="number" value="5" min="1"></label> <button>Rotate every site</button></form>
-<h2>Clock</h2><form method="post" action="/_sim/clock"><label>Skew (seconds) <input name="skew_secs" type="number" value="0"></label> <button>Set</button></form>
-<h2>Exchange log (newest first)</h2><table><thead><tr><th>Site</th><th>Kind</th><th>Path</th><th>Status</th><th>Failure</th></tr></thead><tbody>{log}</tbody></table></body></html>"#,
-        app = esc(&app),
-        skew = sim.clock_skew(),
-    ))
+        .collect();
+    let page = ControlPage {
+        app: sim.app().map_or_else(
+            || "none registered".to_owned(),
+            |a| format!("{} at {}", a.key, a.base_url),
+        ),
+        skew: sim.clock_skew(),
+        sites,
+        actions: &SITE_ACTIONS,
+        calls: sim.calls().into_iter().rev().take(100).collect(),
+    };
+    render(StatusCode::OK, &page)
 }

@@ -4,76 +4,123 @@
 //! and a fresh `jwt`, exactly as `Sim::iframe_url` signs them.
 //!
 //! The styling uses Atlassian-like design tokens written as our own CSS; no Atlassian asset is
-//! copied. Every interpolated value is HTML-escaped.
+//! copied. The pages are askama templates (`templates/`), so the template engine HTML-escapes every
+//! interpolated value.
 
+use crate::data::Issue;
 use crate::sim::Sim;
+use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
-
+/// URL-encodes a context parameter substituted into a module URL template.
 fn enc(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
-const STYLE: &str = r#"
-:root { --ds-text:#172b4d; --ds-subtle:#626f86; --ds-surface:#fff; --ds-sunken:#f7f8f9; --ds-border:#dcdfe4; --ds-brand:#0c66e4; --ds-nav:#fff; }
-@media (prefers-color-scheme: dark) { :root { --ds-text:#b6c2cf; --ds-subtle:#8c9bab; --ds-surface:#1d2125; --ds-sunken:#161a1d; --ds-border:#384148; --ds-brand:#579dff; --ds-nav:#22272b; } }
-body { margin:0; font:14px/20px -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,sans-serif; color:var(--ds-text); background:var(--ds-surface); }
-header { display:flex; gap:16px; align-items:center; padding:8px 16px; background:var(--ds-nav); border-bottom:1px solid var(--ds-border); }
-header strong { color:var(--ds-brand); } header a { color:var(--ds-text); text-decoration:none; padding:4px 8px; border-radius:3px; }
-header a:hover, header a:focus-visible { background:var(--ds-sunken); }
-main { padding:16px 24px; } .layout { display:grid; grid-template-columns: 1fr 360px; gap:24px; }
-.panel { border:1px solid var(--ds-border); border-radius:3px; background:var(--ds-surface); }
-.panel h2 { font-size:12px; text-transform:uppercase; color:var(--ds-subtle); margin:0; padding:8px 12px; border-bottom:1px solid var(--ds-border); }
-iframe { width:100%; border:0; display:block; min-height:120px; }
-#flags { position:fixed; bottom:16px; left:16px; display:flex; flex-direction:column; gap:8px; }
-.flag { background:var(--ds-surface); border:1px solid var(--ds-border); box-shadow:0 4px 8px rgba(9,30,66,.25); padding:12px 16px; border-radius:3px; max-width:360px; }
-ul.issues { padding-left:18px; } .sim-note { color:var(--ds-subtle); font-size:12px; }
-"#;
-
-fn page(sim: &Sim, site: &str, title: &str, body: &str) -> Html<String> {
-    let app_links = sim
-        .general_pages()
-        .iter()
-        .map(|(key, name)| {
-            format!(
-                r#"<a href="/sites/{site}/apps/{key}">{name}</a>"#,
-                site = esc(site),
-                key = esc(key),
-                name = esc(name)
+/// Renders a page with `status`. A template that fails to render is the simulator's bug, but it
+/// answers a plain 500 rather than taking the test's server down.
+pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a simulator page did not render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the simulator could not render this page: {e}"),
             )
-        })
-        .collect::<String>();
-    Html(format!(
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title} - {site} (simulated Jira)</title><style>{STYLE}</style></head>
-<body><header><strong>Jira</strong><a href="/sites/{site}">Issues</a>{app_links}<a href="/sites/{site}/admin/apps">Apps</a><span class="sim-note">simulated site {site}</span></header>
-<main>{body}</main><div id="flags" aria-live="polite"></div><script src="/host.js"></script></body></html>"#,
-        title = esc(title),
-        site = esc(site),
-    ))
+                .into_response()
+        }
+    }
+}
+
+/// A short message page: a missing site or issue here, a refused action on the control page.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub(crate) struct Message<'a> {
+    pub message: &'a str,
+    /// Whether to link back to the control page.
+    pub back: bool,
 }
 
 fn not_found(message: &str) -> Response {
-    (
+    render(
         StatusCode::NOT_FOUND,
-        Html(format!("<p>{}</p>", esc(message))),
+        &Message {
+            message,
+            back: false,
+        },
     )
-        .into_response()
+}
+
+/// What every page of a site shows around its content (`templates/site.html`).
+struct Layout {
+    site: String,
+    title: String,
+    /// The app's general pages, `(key, name)`, linked from the top navigation.
+    app_links: Vec<(String, String)>,
+}
+
+impl Layout {
+    fn new(sim: &Sim, site: &str, title: &str) -> Self {
+        Self {
+            site: site.to_owned(),
+            title: title.to_owned(),
+            app_links: sim.general_pages(),
+        }
+    }
+}
+
+/// A module's place on a page (`templates/frame.html`).
+enum Frame {
+    /// The app's iframe, signed like Jira signs it.
+    Iframe {
+        title: String,
+        src: String,
+        site: String,
+    },
+    /// Why there is no iframe.
+    Note(&'static str),
+    SignError(String),
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct Index {
+    sites: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "site_home.html")]
+struct SiteHome {
+    layout: Layout,
+    issues: Vec<Issue>,
+}
+
+#[derive(Template)]
+#[template(path = "issue_view.html")]
+struct IssueView {
+    layout: Layout,
+    key: String,
+    summary: String,
+    /// `(name, frame)` of each issue glance.
+    glances: Vec<(String, Frame)>,
+}
+
+#[derive(Template)]
+#[template(path = "general_page.html")]
+struct GeneralPage {
+    layout: Layout,
+    frame: Frame,
+}
+
+#[derive(Template)]
+#[template(path = "admin_apps.html")]
+struct AdminApps {
+    layout: Layout,
+    /// `(name, frame)` of each admin page.
+    frames: Vec<(String, Frame)>,
 }
 
 /// The iframe for a module URL template, or an explanation when the app is not installed.
@@ -83,15 +130,17 @@ fn module_frame(
     template: &str,
     issue: Option<(&str, &str)>,
     title: &str,
-) -> String {
+) -> Frame {
     let Ok(site) = sim.site(site) else {
-        return "<p>No such site.</p>".into();
+        return Frame::Note("No such site.");
     };
     let Some(app) = sim.app() else {
-        return "<p>No app is registered with this simulator.</p>".into();
+        return Frame::Note("No app is registered with this simulator.");
     };
     if !site.installed {
-        return "<p>The app is not installed on this site. Install it from the simulator's control page.</p>".into();
+        return Frame::Note(
+            "The app is not installed on this site. Install it from the simulator's control page.",
+        );
     }
     let mut url = template.to_owned();
     if let Some((id, key)) = issue {
@@ -102,55 +151,33 @@ fn module_frame(
             .replace("{project.key}", &enc(project));
     }
     match sim.iframe_url(&site, &app, &url) {
-        Ok(src) => format!(
-            r#"<iframe title="{}" src="{}" data-site="{}"></iframe>"#,
-            esc(title),
-            esc(&src),
-            esc(&site.name)
-        ),
-        Err(e) => format!(
-            "<p>Could not sign the module URL: {}</p>",
-            esc(&e.to_string())
-        ),
+        Ok(src) => Frame::Iframe {
+            title: title.to_owned(),
+            src,
+            site: site.name,
+        },
+        Err(e) => Frame::SignError(e.to_string()),
     }
 }
 
-pub async fn index(State(sim): State<Sim>) -> Html<String> {
-    let sites = sim
-        .site_names()
-        .iter()
-        .map(|name| format!(r#"<li><a href="/sites/{0}">{0}</a></li>"#, esc(name)))
-        .collect::<String>();
-    Html(format!(
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Simulated Jira</title><style>{STYLE}</style></head>
-<body><main><h1>Simulated Jira Cloud</h1><p>Sites on this simulator:</p><ul>{sites}</ul></main></body></html>"#
-    ))
+pub async fn index(State(sim): State<Sim>) -> Response {
+    render(
+        StatusCode::OK,
+        &Index {
+            sites: sim.site_names(),
+        },
+    )
 }
 
 pub async fn site_home(State(sim): State<Sim>, Path(site): Path<String>) -> Response {
     let Some(issues) = sim.with_data(&site, |d| d.issues.clone()) else {
         return not_found("No such site.");
     };
-    let rows = issues
-        .iter()
-        .map(|i| {
-            format!(
-                r#"<li><a href="/sites/{}/browse/{}">{}</a> {} <span class="sim-note">{}</span></li>"#,
-                esc(&site),
-                esc(&i.key),
-                esc(&i.key),
-                esc(&i.summary),
-                esc(&i.status)
-            )
-        })
-        .collect::<String>();
-    page(
-        &sim,
-        &site,
-        "Issues",
-        &format!("<h1>Issues</h1><ul class=\"issues\">{rows}</ul>"),
-    )
-    .into_response()
+    let page = SiteHome {
+        layout: Layout::new(&sim, &site, "Issues"),
+        issues,
+    };
+    render(StatusCode::OK, &page)
 }
 
 pub async fn issue_view(
@@ -160,29 +187,21 @@ pub async fn issue_view(
     let Some(Some(issue)) = sim.with_data(&site, |d| d.issue(&key).cloned()) else {
         return not_found("No such issue.");
     };
-    let (id, key, summary) = (
-        issue.id.as_str(),
-        issue.key.as_str(),
-        issue.summary.as_str(),
-    );
     let glances = sim
         .glances()
-        .iter()
+        .into_iter()
         .map(|(name, url)| {
-            format!(
-                r#"<section class="panel"><h2>{}</h2>{}</section>"#,
-                esc(name),
-                module_frame(&sim, &site, url, Some((id, key)), name)
-            )
+            let frame = module_frame(&sim, &site, &url, Some((&issue.id, &issue.key)), &name);
+            (name, frame)
         })
-        .collect::<String>();
-    let body = format!(
-        r#"<p class="sim-note"><a href="/sites/{site}">Issues</a> / {key}</p><div class="layout"><div><h1>{summary}</h1><p>{key} - reported in the simulated site.</p></div><aside>{glances}</aside></div>"#,
-        site = esc(&site),
-        key = esc(key),
-        summary = esc(summary),
-    );
-    page(&sim, &site, key, &body).into_response()
+        .collect();
+    let page = IssueView {
+        layout: Layout::new(&sim, &site, &issue.key),
+        key: issue.key,
+        summary: issue.summary,
+        glances,
+    };
+    render(StatusCode::OK, &page)
 }
 
 pub async fn general_page(
@@ -192,29 +211,27 @@ pub async fn general_page(
     let Some(url) = sim.module_url(&module) else {
         return not_found("No such app page.");
     };
-    let frame = module_frame(&sim, &site, &url, None, &module);
-    page(
-        &sim,
-        &site,
-        &module,
-        &format!(r#"<div class="panel">{frame}</div>"#),
-    )
-    .into_response()
+    let page = GeneralPage {
+        layout: Layout::new(&sim, &site, &module),
+        frame: module_frame(&sim, &site, &url, None, &module),
+    };
+    render(StatusCode::OK, &page)
 }
 
 pub async fn admin_apps(State(sim): State<Sim>, Path(site): Path<String>) -> Response {
     let frames = sim
         .admin_pages()
-        .iter()
+        .into_iter()
         .map(|(key, name, url)| {
-            format!(
-                r#"<h1>{}</h1><div class="panel">{}</div>"#,
-                esc(name),
-                module_frame(&sim, &site, url, None, key)
-            )
+            let frame = module_frame(&sim, &site, &url, None, &key);
+            (name, frame)
         })
-        .collect::<String>();
-    page(&sim, &site, "Apps", &frames).into_response()
+        .collect();
+    let page = AdminApps {
+        layout: Layout::new(&sim, &site, "Apps"),
+        frames,
+    };
+    render(StatusCode::OK, &page)
 }
 
 /// A fresh context token for the bridge's `AP.context.getToken()`.
@@ -310,3 +327,102 @@ const ALL_JS: &str = r#"(function () {
   if (window.ResizeObserver) { new ResizeObserver(function () { window.AP.resize(); }).observe(document.documentElement); }
 })();
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control;
+
+    async fn html(response: Response) -> (StatusCode, String) {
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    const HOSTILE: &str = r#"<script>alert('owned')</script> & "quoted""#;
+
+    /// The only script element a page may have is the bridge's own.
+    fn assert_escaped(page: &str) {
+        assert_eq!(page.matches("<script").count(), 1, "{page}");
+        assert!(
+            page.contains(r#"<script src="/host.js"></script>"#),
+            "{page}"
+        );
+        assert!(page.contains("alert("), "the text is still shown: {page}");
+        assert!(!page.contains(r#""quoted""#), "{page}");
+    }
+
+    #[tokio::test]
+    async fn pages_escape_issue_summaries_and_keys() {
+        let sim = Sim::start().await.unwrap();
+        let site = sim.add_site("acme");
+        sim.with_data(&site.name, |d| {
+            d.issues.push(Issue {
+                id: "99999".into(),
+                key: "AM-<b>".into(),
+                summary: HOSTILE.into(),
+                project_key: "AM".into(),
+                status: "<i>Open</i>".into(),
+                assignee: None,
+            });
+        })
+        .unwrap();
+
+        let (status, home) =
+            html(site_home(State(sim.clone()), Path(site.name.clone())).await).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_escaped(&home);
+        assert!(!home.contains("<b>") && !home.contains("<i>"), "{home}");
+        assert!(home.contains(r#"<ul class="issues">"#), "{home}");
+
+        let (status, issue) = html(
+            issue_view(
+                State(sim.clone()),
+                Path((site.name.clone(), "AM-<b>".into())),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_escaped(&issue);
+        assert!(!issue.contains("<b>"), "{issue}");
+        assert!(issue.contains(r#"<div id="flags" aria-live="polite"></div>"#));
+    }
+
+    #[tokio::test]
+    async fn messages_escape_what_they_echo() {
+        let sim = Sim::start().await.unwrap();
+        let (status, page) = html(site_home(State(sim.clone()), Path(HOSTILE.into())).await).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(page, "<p>No such site.</p>");
+
+        // The control page's problems echo what was asked for.
+        let page = Message {
+            message: HOSTILE,
+            back: true,
+        }
+        .render()
+        .unwrap();
+        assert!(!page.contains("<script"), "{page}");
+        assert!(page.contains("alert("), "{page}");
+        assert!(
+            page.ends_with(r#"<p><a href="/_sim">Back</a></p>"#),
+            "{page}"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_control_page_escapes_site_rows() {
+        let sim = Sim::start().await.unwrap();
+        sim.add_site("<script>x</script>");
+        let (status, page) = html(control::page(State(sim)).await).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!page.contains("<script"), "{page}");
+        assert!(
+            page.contains(r#"<form method="post" action="/_sim/sites/"#),
+            "{page}"
+        );
+    }
+}

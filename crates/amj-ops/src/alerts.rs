@@ -73,8 +73,12 @@ impl Default for AlertConfig {
     }
 }
 
-/// The alert rules. Each has a stable code and a section of the runbook.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The alert rules. Each has a stable code (the variant's name in snake_case) and a section of the
+/// runbook.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, strum::IntoStaticStr, strum::EnumIter,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Rule {
     SiteAuthFailures,
     SiteSilentAfterRotation,
@@ -87,6 +91,7 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Every rule, in declaration order.
     pub const ALL: [Rule; 7] = [
         Rule::SiteAuthFailures,
         Rule::SiteSilentAfterRotation,
@@ -98,15 +103,7 @@ impl Rule {
     ];
 
     pub fn code(self) -> &'static str {
-        match self {
-            Rule::SiteAuthFailures => "site_auth_failures",
-            Rule::SiteSilentAfterRotation => "site_silent_after_rotation",
-            Rule::GlobalAuthFailureSpike => "global_auth_failure_spike",
-            Rule::InstallKeyFetchFailures => "install_key_fetch_failures",
-            Rule::DatabaseNotReady => "database_not_ready",
-            Rule::LifecycleServerError => "lifecycle_server_error",
-            Rule::SyntheticProbeFailing => "synthetic_probe_failing",
-        }
+        self.into()
     }
 
     /// The runbook section's anchor (its heading, as GitHub renders anchors).
@@ -601,6 +598,27 @@ mod probe_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strum::IntoEnumIterator;
+
+    /// The codes name runbook sections and Prometheus alerts: renaming a variant must not change
+    /// one unnoticed.
+    #[test]
+    fn rules_are_all_listed_and_codes_pinned() {
+        assert_eq!(Rule::iter().collect::<Vec<_>>(), Rule::ALL);
+        let codes: Vec<_> = Rule::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(
+            codes,
+            [
+                "site_auth_failures",
+                "site_silent_after_rotation",
+                "global_auth_failure_spike",
+                "install_key_fetch_failures",
+                "database_not_ready",
+                "lifecycle_server_error",
+                "synthetic_probe_failing",
+            ]
+        );
+    }
 
     const T0: i64 = 1_795_516_200_000;
 

@@ -6,11 +6,28 @@
 use super::alerts::{Alert, Rule};
 use serde::Serialize;
 
+/// A closed set of words that the CLI reads, the store keeps and the page shows. Each word is the
+/// variant's name in snake_case unless the variant says otherwise with `#[strum(serialize = ..)]`;
+/// strum derives the words, the parser and `Display` from the enum, and serde writes the word.
 macro_rules! word_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum $name { $($variant),+ }
+        #[derive(
+            Debug,
+            Clone,
+            Copy,
+            PartialEq,
+            Eq,
+            PartialOrd,
+            Ord,
+            Hash,
+            strum::IntoStaticStr,
+            strum::EnumString,
+            strum::VariantNames,
+            strum::Display,
+        )]
+        #[strum(serialize_all = "snake_case", ascii_case_insensitive)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
 
         impl Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -22,24 +39,18 @@ macro_rules! word_enum {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $word),+ }
+                self.into()
             }
 
-            /// Parses the word, or explains which words are accepted.
+            /// Parses the word, in any case and with spaces around, or explains which words are
+            /// accepted.
             pub fn parse(text: &str) -> Result<Self, String> {
-                match text.trim().to_ascii_lowercase().as_str() {
-                    $($word => Ok($name::$variant),)+
-                    _ => Err(format!(
+                text.trim().parse().map_err(|_| {
+                    format!(
                         "{text:?} is not one of: {}",
-                        [$($word),+].join(", ")
-                    )),
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
+                        <Self as strum::VariantNames>::VARIANTS.join(", ")
+                    )
+                })
             }
         }
     };
@@ -47,28 +58,30 @@ macro_rules! word_enum {
 
 word_enum!(
     /// How bad an incident is, on Statuspage's scale.
-    Impact { None => "none", Minor => "minor", Major => "major", Critical => "critical" }
+    Impact { None, Minor, Major, Critical }
 );
 word_enum!(
     /// The parts of the service the page reports on.
-    Component { Auth => "auth", App => "app", Database => "database", Jobs => "jobs" }
+    Component { Auth, App, Database, Jobs }
 );
 word_enum!(
     /// Where an incident stands; its latest update's status.
     IncidentStatus {
-        Investigating => "investigating",
-        Identified => "identified",
-        Monitoring => "monitoring",
-        Resolved => "resolved",
+        Investigating,
+        Identified,
+        Monitoring,
+        Resolved,
     }
 );
 word_enum!(
     /// A component's state, worst last.
     ComponentState {
-        Operational => "operational",
-        Degraded => "degraded_performance",
-        PartialOutage => "partial_outage",
-        MajorOutage => "major_outage",
+        Operational,
+        /// Statuspage's word for it.
+        #[strum(serialize = "degraded_performance")]
+        Degraded,
+        PartialOutage,
+        MajorOutage,
     }
 );
 
@@ -385,7 +398,65 @@ mod tests {
             Ok(IncidentStatus::Resolved)
         );
         let error = Component::parse("web").unwrap_err();
-        assert!(error.contains("auth, app, database, jobs"), "{error}");
+        assert_eq!(error, r#""web" is not one of: auth, app, database, jobs"#);
+        let error = ComponentState::parse("degraded").unwrap_err();
+        assert!(
+            error.ends_with("degraded_performance, partial_outage, major_outage"),
+            "{error}"
+        );
+    }
+
+    /// The words are stored and published: renaming a variant must not change one unnoticed.
+    #[test]
+    fn words_are_pinned_and_serde_agrees() {
+        fn words<T>(
+            all: &[T],
+            as_str: fn(T) -> &'static str,
+            parse: fn(&str) -> Result<T, String>,
+        ) -> Vec<&'static str>
+        where
+            T: Copy + PartialEq + std::fmt::Debug + std::fmt::Display + Serialize,
+        {
+            all.iter()
+                .map(|&v| {
+                    let word = as_str(v);
+                    assert_eq!(serde_json::to_value(v).unwrap(), word);
+                    assert_eq!(v.to_string(), word);
+                    assert_eq!(parse(word), Ok(v));
+                    assert_eq!(parse(&word.to_uppercase()), Ok(v));
+                    word
+                })
+                .collect()
+        }
+        assert_eq!(
+            words(Impact::ALL, Impact::as_str, Impact::parse),
+            ["none", "minor", "major", "critical"]
+        );
+        assert_eq!(
+            words(Component::ALL, Component::as_str, Component::parse),
+            ["auth", "app", "database", "jobs"]
+        );
+        assert_eq!(
+            words(
+                IncidentStatus::ALL,
+                IncidentStatus::as_str,
+                IncidentStatus::parse
+            ),
+            ["investigating", "identified", "monitoring", "resolved"]
+        );
+        assert_eq!(
+            words(
+                ComponentState::ALL,
+                ComponentState::as_str,
+                ComponentState::parse
+            ),
+            [
+                "operational",
+                "degraded_performance",
+                "partial_outage",
+                "major_outage"
+            ]
+        );
     }
 
     #[test]

@@ -226,8 +226,12 @@ pub enum Function {
     ObjectTypeAndChildren(String),
 }
 
-/// The point in time a date function starts from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The point in time a date function starts from. Its function name is the variant's name in
+/// camelCase (`startOfDay`), read case-insensitively.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::EnumIter,
+)]
+#[strum(serialize_all = "camelCase", ascii_case_insensitive)]
 pub enum DateAnchor {
     Now,
     StartOfDay,
@@ -241,25 +245,9 @@ pub enum DateAnchor {
 }
 
 impl DateAnchor {
-    /// Every anchor with its canonical function name.
-    pub const ALL: [(DateAnchor, &'static str); 9] = [
-        (DateAnchor::Now, "now"),
-        (DateAnchor::StartOfDay, "startOfDay"),
-        (DateAnchor::EndOfDay, "endOfDay"),
-        (DateAnchor::StartOfWeek, "startOfWeek"),
-        (DateAnchor::EndOfWeek, "endOfWeek"),
-        (DateAnchor::StartOfMonth, "startOfMonth"),
-        (DateAnchor::EndOfMonth, "endOfMonth"),
-        (DateAnchor::StartOfYear, "startOfYear"),
-        (DateAnchor::EndOfYear, "endOfYear"),
-    ];
-
     /// The canonical function name.
     pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(anchor, _)| *anchor == self)
-            .map_or("now", |(_, name)| name)
+        self.into()
     }
 }
 

@@ -415,15 +415,9 @@ impl<'a> Parser<'a> {
     fn function(&mut self, name: &str, name_start: usize) -> Result<Function, ParseError> {
         let open = self.bump()?.start;
         let lower = name.to_ascii_lowercase();
-        if let Some((anchor, _)) = DateAnchor::ALL
-            .iter()
-            .find(|(_, n)| n.eq_ignore_ascii_case(&lower))
-        {
+        if let Ok(anchor) = name.parse::<DateAnchor>() {
             let offset = self.offset(open)?;
-            return Ok(Function::Date {
-                anchor: *anchor,
-                offset,
-            });
+            return Ok(Function::Date { anchor, offset });
         }
         match lower.as_str() {
             "currentuser" | "currentreporter" => {

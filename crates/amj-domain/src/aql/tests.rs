@@ -1,6 +1,7 @@
 //! Unit tests of the parser and printer, one or more per construct.
 
 use super::*;
+use strum::IntoEnumIterator;
 
 fn parse_ok(source: &str) -> Query {
     match parse(source) {
@@ -413,7 +414,23 @@ fn date_functions_with_offsets() {
         )),
     );
     check("created > NOW()", created(date(DateAnchor::Now, None)));
-    for (anchor, name) in DateAnchor::ALL {
+    let names: Vec<&str> = DateAnchor::iter().map(DateAnchor::name).collect();
+    assert_eq!(
+        names,
+        [
+            "now",
+            "startOfDay",
+            "endOfDay",
+            "startOfWeek",
+            "endOfWeek",
+            "startOfMonth",
+            "endOfMonth",
+            "startOfYear",
+            "endOfYear"
+        ]
+    );
+    for anchor in DateAnchor::iter() {
+        let name = anchor.name();
         check(&format!("created > {name}()"), created(date(anchor, None)));
         check(
             &format!("created > {}(-30d)", name.to_uppercase()),
