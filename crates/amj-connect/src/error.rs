@@ -38,11 +38,15 @@ pub enum AuthReason {
     /// A `Bearer` API token that is unknown or revoked. API tokens are the app's own credential,
     /// not Connect's, but their failures belong on the same dashboards.
     InvalidApiToken,
+    /// A Forge invocation token not issued by Forge (`iss`).
+    WrongIssuer,
+    /// A token without a claim the protocol requires (a FIT's `jti`, say).
+    MissingClaim,
 }
 
 impl AuthReason {
     /// Every reason, in declaration order; a constant, so it can size counter arrays.
-    pub const ALL: [AuthReason; 15] = [
+    pub const ALL: [AuthReason; 17] = [
         AuthReason::MissingToken,
         AuthReason::Malformed,
         AuthReason::BadSignature,
@@ -58,6 +62,8 @@ impl AuthReason {
         AuthReason::AlgNotAllowed,
         AuthReason::HostNotAllowed,
         AuthReason::InvalidApiToken,
+        AuthReason::WrongIssuer,
+        AuthReason::MissingClaim,
     ];
 
     pub fn code(self) -> &'static str {
@@ -122,6 +128,8 @@ mod tests {
                 "alg_not_allowed",
                 "host_not_allowed",
                 "invalid_api_token",
+                "wrong_issuer",
+                "missing_claim",
             ]
         );
         assert_eq!(AuthReason::QshMismatch.to_string(), "qsh_mismatch");
