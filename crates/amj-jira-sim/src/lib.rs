@@ -8,6 +8,7 @@
 
 pub mod control;
 pub mod data;
+pub mod forge;
 pub mod host;
 pub mod keys;
 pub mod permissions;

@@ -51,7 +51,7 @@ pub struct AppInner {
     pub keys: Arc<dyn InstallKeyStore>,
     pub counters: Arc<AuthCounters>,
     pub jira: JiraClient,
-    pub descriptor: serde_json::Value,
+    pub descriptor: Arc<amj_connect::descriptor::Descriptor>,
     pub admins: caller::AdminCache,
     pub monitor: Arc<Monitor>,
     pub watch: Arc<Watch>,
@@ -95,7 +95,7 @@ impl AppState {
         if let Err(problems) = descriptor.validate() {
             anyhow::bail!("the app descriptor is invalid: {}", problems.join("; "));
         }
-        let descriptor = serde_json::to_value(&descriptor)?;
+        let descriptor = Arc::new(descriptor);
         Ok(Self(Arc::new(AppInner {
             config,
             store,

@@ -18,8 +18,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
-pub async fn descriptor(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(state.descriptor.clone())
+pub async fn descriptor(
+    State(state): State<AppState>,
+) -> Json<amj_connect::descriptor::Descriptor> {
+    Json(state.descriptor.as_ref().clone())
 }
 
 /// A context token for the page's own API calls: the same shape as `AP.context.getToken()`
