@@ -6,40 +6,17 @@
 //! docs/ARCHITECTURE.md, "Asset storage".
 
 use super::catalog::SchemaModel;
+use super::db::Tx;
 use super::query::Compiler;
-use super::sql::{MAX_PARAMS, Sql, bind_params, safe_sql, sqlite_text};
-use super::{Db, Store, StoreError, now_millis, on_db};
+use super::sql::{MAX_PARAMS, Sql};
+use super::{Db, Store, StoreError, now_millis};
 use amj_domain::ids::{AssetId, AttributeId, SchemaId, StatusId, TenantId, TypeId};
 use amj_domain::{
     AssetKey, AttributeKind, AttributeValues, HistoryEvent, StorageClass, ValidationErrors, Value,
 };
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
-
-/// The older form of `Db::begin_write`, kept until this module moves to `db.rs`: runs `$body`
-/// in a write transaction (`BEGIN IMMEDIATE` on SQLite, so read-then-write cannot fail its lock
-/// upgrade half way).
-macro_rules! write_tx {
-    ($store:expr, $tx:ident => $body:block) => {{
-        match $store.db() {
-            $crate::Db::Sqlite(pool) => {
-                let mut conn = pool.acquire().await?;
-                let mut $tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-            $crate::Db::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                let out = $body;
-                $tx.commit().await?;
-                out
-            }
-        }
-    }};
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssetRecord {
@@ -214,7 +191,8 @@ struct AssetRow {
     updated_by: String,
 }
 
-const ASSET_COLUMNS: &str = "a.id, a.schema_id, a.type_id, a.number, a.label, a.status_id, a.attrs, a.version, a.archived, a.created_at, a.created_by, a.updated_at, a.updated_by";
+const ASSET_COLUMNS: &str = "a.id, a.schema_id, a.type_id, a.number, a.label, a.status_id, \
+    a.attrs, a.version, a.archived, a.created_at, a.created_by, a.updated_at, a.updated_by";
 
 impl AssetRow {
     fn into_record(self, model: &SchemaModel) -> Result<AssetRecord, StoreError> {
@@ -298,84 +276,130 @@ impl Store {
         let schema = model.schema.id;
         let created_event = serde_json::to_string(&HistoryEvent::Created)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let value_count: usize;
-        let rows: Vec<AssetRow> = write_tx!(self, tx => {
-            let mut checks = Checks { model, resolved: HashMap::new() };
-            let wanted = referenced_numbers(model, assets.iter().map(|a| &a.values));
-            for chunk in wanted.chunks(500) {
-                let mut sql = Sql::new("SELECT id, number, type_id, archived FROM asset WHERE tenant_id = ");
-                sql.bind(tenant.0).push(" AND schema_id = ").bind(schema.0).push(" AND number IN ").bind_list(chunk.iter().copied());
-                let found: Vec<(i64, i64, i64, bool)> = bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(&*tx.text(&sql))), &sql.params).persistent(false).fetch_all(&mut *tx).await?;
-                for (id, number, type_id, archived) in found {
-                    checks.resolved.insert(number, (id, TypeId(type_id), archived));
-                }
+        let mut tx = self.db().begin_write().await?;
+        let mut checks = Checks {
+            model,
+            resolved: HashMap::new(),
+        };
+        let wanted = referenced_numbers(model, assets.iter().map(|a| &a.values));
+        for chunk in wanted.chunks(500) {
+            let mut sql =
+                Sql::new("SELECT id, number, type_id, archived FROM asset WHERE tenant_id = ");
+            sql.bind(tenant.0)
+                .push(" AND schema_id = ")
+                .bind(schema.0)
+                .push(" AND number IN ")
+                .bind_list(chunk.iter().copied());
+            let found: Vec<(i64, i64, i64, bool)> = tx.fetch_all(&sql).await?;
+            for (id, number, type_id, archived) in found {
+                checks
+                    .resolved
+                    .insert(number, (id, TypeId(type_id), archived));
             }
-            let mut errors: RowErrors = Vec::new();
-            for (row, asset) in assets.iter().enumerate() {
-                if let Err(e) = checks.references(asset.type_id, &asset.values) {
-                    errors.push((row, e));
-                }
-            }
-            let unique = unique_claims(model, assets.iter().enumerate().map(|(i, a)| (i, None, a.type_id, &a.values)));
-            for (row, e) in conflicting_claims(model, &unique, |attribute, keys| {
-                let mut sql = Sql::new("SELECT v_unique, asset_id FROM asset_value WHERE tenant_id = ");
-                sql.bind(tenant.0).push(" AND attribute_id = ").bind(attribute.0).push(" AND v_unique IN ").bind_list(keys.iter().cloned());
-                sql
-            }, &mut tx).await? {
+        }
+        let mut errors: RowErrors = Vec::new();
+        for (row, asset) in assets.iter().enumerate() {
+            if let Err(e) = checks.references(asset.type_id, &asset.values) {
                 errors.push((row, e));
             }
-            if !errors.is_empty() {
-                return Err(StoreError::InvalidRows(merge_row_errors(errors)));
-            }
-            let count = i64::try_from(assets.len()).unwrap_or(i64::MAX);
-            let next: Option<(i64,)> = sqlx::query_as("UPDATE asset_schema SET next_number = next_number + $3 WHERE tenant_id = $1 AND id = $2 RETURNING next_number")
-                .bind(tenant.0)
-                .bind(schema.0)
-                .bind(count)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some((next,)) = next else {
-                return Err(StoreError::NotFound { code: "schema_not_found", message: "no such schema on this site".into() });
-            };
-            let first = next - count;
-            let mut inserted: Vec<AssetRow> = Vec::with_capacity(assets.len());
-            const ASSET_PARAMS: usize = 13;
-            for (chunk_index, chunk) in assets.chunks(MAX_PARAMS / ASSET_PARAMS).enumerate() {
-                let mut sql = Sql::new("INSERT INTO asset (tenant_id, schema_id, type_id, number, label, label_sort, status_id, attrs, version, archived, created_at, created_by, updated_at, updated_by) VALUES ");
-                for (i, asset) in chunk.iter().enumerate() {
-                    let number = first + i64::try_from(chunk_index * (MAX_PARAMS / ASSET_PARAMS) + i).unwrap_or(0);
-                    if i > 0 {
-                        sql.push(", ");
-                    }
-                    sql.push("(").bind(tenant.0).push(", ").bind(schema.0).push(", ").bind(asset.type_id.0).push(", ").bind(number)
-                        .push(", ").bind(asset.label.as_str()).push(", ").bind(label_sort(&asset.label)).push(", ").bind(asset.status_id.0)
-                        .push(", ").bind(asset.values.to_stored_json()).push(", 1, FALSE, ").bind(now).push(", ").bind(actor)
-                        .push(", ").bind(now).push(", ").bind(actor).push(")");
+        }
+        let unique = unique_claims(
+            model,
+            assets
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (i, None, a.type_id, &a.values)),
+        );
+        errors.extend(conflicting_claims(&mut tx, tenant, model, &unique).await?);
+        if !errors.is_empty() {
+            return Err(StoreError::InvalidRows(merge_row_errors(errors)));
+        }
+        let count = i64::try_from(assets.len()).unwrap_or(i64::MAX);
+        let bump = Sql::new(
+            "UPDATE asset_schema SET next_number = next_number + $3 \
+             WHERE tenant_id = $1 AND id = $2 RETURNING next_number",
+        )
+        .arg(tenant.0)
+        .arg(schema.0)
+        .arg(count);
+        let Some((next,)) = tx.fetch_optional::<(i64,)>(&bump).await? else {
+            return Err(StoreError::NotFound {
+                code: "schema_not_found",
+                message: "no such schema on this site".into(),
+            });
+        };
+        let first = next - count;
+        let mut inserted: Vec<AssetRow> = Vec::with_capacity(assets.len());
+        const ASSET_PARAMS: usize = 13;
+        for (chunk_index, chunk) in assets.chunks(MAX_PARAMS / ASSET_PARAMS).enumerate() {
+            let mut sql = Sql::new(
+                "INSERT INTO asset (tenant_id, schema_id, type_id, number, label, label_sort, \
+                 status_id, attrs, version, archived, created_at, created_by, updated_at, \
+                 updated_by) VALUES ",
+            );
+            for (i, asset) in chunk.iter().enumerate() {
+                let offset = chunk_index * (MAX_PARAMS / ASSET_PARAMS) + i;
+                let number = first + i64::try_from(offset).unwrap_or(0);
+                if i > 0 {
+                    sql.push(", ");
                 }
-                sql.push(" RETURNING ").push(&ASSET_COLUMNS.replace("a.", ""));
-                // Not kept prepared: the text depends on the batch size (see `ValueSink`).
-                let rows: Vec<AssetRow> = bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(&*tx.text(&sql))), &sql.params).persistent(false).fetch_all(&mut *tx).await?;
-                inserted.extend(rows);
+                sql.push("(")
+                    .bind(tenant.0)
+                    .push(", ")
+                    .bind(schema.0)
+                    .push(", ")
+                    .bind(asset.type_id.0)
+                    .push(", ")
+                    .bind(number)
+                    .push(", ")
+                    .bind(asset.label.as_str())
+                    .push(", ")
+                    .bind(label_sort(&asset.label))
+                    .push(", ")
+                    .bind(asset.status_id.0)
+                    .push(", ")
+                    .bind(asset.values.to_stored_json())
+                    .push(", 1, FALSE, ")
+                    .bind(now)
+                    .push(", ")
+                    .bind(actor)
+                    .push(", ")
+                    .bind(now)
+                    .push(", ")
+                    .bind(actor)
+                    .push(")");
             }
-            // RETURNING order is not guaranteed; numbers are, so put rows back in request order.
-            inserted.sort_by_key(|r| r.number);
-            let mut value_rows = Vec::new();
-            for (row, asset) in inserted.iter().zip(assets) {
-                value_rows.extend(checks.value_rows(row.id, asset.type_id, &asset.values));
-            }
-            insert_value_rows(&mut tx, tenant, &value_rows).await?;
-            value_count = value_rows.len() + inserted.len();
-            let docs: Vec<(i64, String)> = inserted.iter().zip(assets).map(|(row, asset)| (row.id, search_doc(&asset.label, &asset.values))).collect();
-            upsert_search_docs(&mut tx, tenant, &docs).await?;
-            let events: Vec<(i64, String)> = inserted.iter().map(|r| (r.id, created_event.clone())).collect();
-            insert_events(&mut tx, tenant, now, actor, &events).await?;
-            inserted
-        });
+            sql.push(" RETURNING ")
+                .push(&ASSET_COLUMNS.replace("a.", ""))
+                // Not kept prepared: the text depends on the batch size (see `Sql::one_off`).
+                .one_off();
+            inserted.extend(tx.fetch_all::<AssetRow>(&sql).await?);
+        }
+        // RETURNING order is not guaranteed; numbers are, so put rows back in request order.
+        inserted.sort_by_key(|r| r.number);
+        let mut value_rows = Vec::new();
+        for (row, asset) in inserted.iter().zip(assets) {
+            value_rows.extend(checks.value_rows(row.id, asset.type_id, &asset.values));
+        }
+        insert_value_rows(&mut tx, tenant, &value_rows).await?;
+        let value_count = value_rows.len() + inserted.len();
+        let docs: Vec<(i64, String)> = inserted
+            .iter()
+            .zip(assets)
+            .map(|(row, asset)| (row.id, search_doc(&asset.label, &asset.values)))
+            .collect();
+        upsert_search_docs(&mut tx, tenant, &docs).await?;
+        let events: Vec<(i64, String)> = inserted
+            .iter()
+            .map(|r| (r.id, created_event.clone()))
+            .collect();
+        insert_events(&mut tx, tenant, now, actor, &events).await?;
+        tx.commit().await?;
         // The assets are committed: a failure here must not report the create as failed.
         if let Err(e) = self.ensure_statistics(value_count).await {
             tracing::warn!(error = %e, "could not check the planner statistics");
         }
-        rows.into_iter().map(|r| r.into_record(model)).collect()
+        inserted.into_iter().map(|r| r.into_record(model)).collect()
     }
 
     /// Applies changes atomically, each only if its asset is still at the version the caller read:
@@ -392,93 +416,130 @@ impl Store {
         }
         let now = now_millis();
         let schema = model.schema.id;
-        let rows: Vec<AssetRow> = write_tx!(self, tx => {
-            let mut checks = Checks { model, resolved: HashMap::new() };
-            let wanted = referenced_numbers(model, changes.iter().map(|c| &c.values));
-            for chunk in wanted.chunks(500) {
-                let mut sql = Sql::new("SELECT id, number, type_id, archived FROM asset WHERE tenant_id = ");
-                sql.bind(tenant.0).push(" AND schema_id = ").bind(schema.0).push(" AND number IN ").bind_list(chunk.iter().copied());
-                let found: Vec<(i64, i64, i64, bool)> = bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(&*tx.text(&sql))), &sql.params).persistent(false).fetch_all(&mut *tx).await?;
-                for (id, number, type_id, archived) in found {
-                    checks.resolved.insert(number, (id, TypeId(type_id), archived));
-                }
+        let mut tx = self.db().begin_write().await?;
+        let mut checks = Checks {
+            model,
+            resolved: HashMap::new(),
+        };
+        let wanted = referenced_numbers(model, changes.iter().map(|c| &c.values));
+        for chunk in wanted.chunks(500) {
+            let mut sql =
+                Sql::new("SELECT id, number, type_id, archived FROM asset WHERE tenant_id = ");
+            sql.bind(tenant.0)
+                .push(" AND schema_id = ")
+                .bind(schema.0)
+                .push(" AND number IN ")
+                .bind_list(chunk.iter().copied());
+            let found: Vec<(i64, i64, i64, bool)> = tx.fetch_all(&sql).await?;
+            for (id, number, type_id, archived) in found {
+                checks
+                    .resolved
+                    .insert(number, (id, TypeId(type_id), archived));
             }
-            let mut types = HashMap::new();
-            let ids: Vec<i64> = changes.iter().map(|c| c.id.0).collect();
-            for chunk in ids.chunks(500) {
-                let mut sql = Sql::new("SELECT id, type_id FROM asset WHERE tenant_id = ");
-                sql.bind(tenant.0).push(" AND schema_id = ").bind(schema.0).push(" AND id IN ").bind_list(chunk.iter().copied());
-                let found: Vec<(i64, i64)> = bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(&*tx.text(&sql))), &sql.params).persistent(false).fetch_all(&mut *tx).await?;
-                types.extend(found.into_iter().map(|(id, t)| (id, TypeId(t))));
-            }
-            let mut errors: RowErrors = Vec::new();
-            for (row, change) in changes.iter().enumerate() {
-                let Some(type_id) = types.get(&change.id.0) else {
-                    return Err(StoreError::NotFound { code: "asset_not_found", message: format!("asset {} does not exist", change.id.0) });
-                };
-                if let Err(e) = checks.references(*type_id, &change.values) {
-                    errors.push((row, e));
-                }
-                if references(&change.values).any(|key| checks.resolved.get(&key.number).is_some_and(|(id, _, _)| *id == change.id.0)) {
-                    errors.push((row, ValidationErrors::single("references", "reference_target", "an asset cannot reference itself")));
-                }
-            }
-            let unique = unique_claims(model, changes.iter().enumerate().map(|(i, c)| (i, Some(c.id.0), types.get(&c.id.0).copied().unwrap_or(TypeId(0)), &c.values)));
-            for (row, e) in conflicting_claims(model, &unique, |attribute, keys| {
-                let mut sql = Sql::new("SELECT v_unique, asset_id FROM asset_value WHERE tenant_id = ");
-                sql.bind(tenant.0).push(" AND attribute_id = ").bind(attribute.0).push(" AND v_unique IN ").bind_list(keys.iter().cloned());
-                sql
-            }, &mut tx).await? {
+        }
+        let mut types = HashMap::new();
+        let ids: Vec<i64> = changes.iter().map(|c| c.id.0).collect();
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::new("SELECT id, type_id FROM asset WHERE tenant_id = ");
+            sql.bind(tenant.0)
+                .push(" AND schema_id = ")
+                .bind(schema.0)
+                .push(" AND id IN ")
+                .bind_list(chunk.iter().copied());
+            let found: Vec<(i64, i64)> = tx.fetch_all(&sql).await?;
+            types.extend(found.into_iter().map(|(id, t)| (id, TypeId(t))));
+        }
+        let mut errors: RowErrors = Vec::new();
+        for (row, change) in changes.iter().enumerate() {
+            let Some(type_id) = types.get(&change.id.0) else {
+                return Err(StoreError::NotFound {
+                    code: "asset_not_found",
+                    message: format!("asset {} does not exist", change.id.0),
+                });
+            };
+            if let Err(e) = checks.references(*type_id, &change.values) {
                 errors.push((row, e));
             }
-            if !errors.is_empty() {
-                return Err(StoreError::InvalidRows(merge_row_errors(errors)));
+            if references(&change.values).any(|key| {
+                checks
+                    .resolved
+                    .get(&key.number)
+                    .is_some_and(|(id, _, _)| *id == change.id.0)
+            }) {
+                errors.push((
+                    row,
+                    ValidationErrors::single(
+                        "references",
+                        "reference_target",
+                        "an asset cannot reference itself",
+                    ),
+                ));
             }
-            let mut updated = Vec::with_capacity(changes.len());
-            let mut events = Vec::new();
-            let mut value_rows = Vec::new();
-            for change in changes {
-                let row: Option<AssetRow> = sqlx::query_as(safe_sql!(
-                    "UPDATE asset SET label = $4, label_sort = $5, status_id = $6, attrs = $7, version = version + 1, updated_at = $8, updated_by = $9 \
-                     WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING {}", ASSET_COLUMNS.replace("a.", "")
-                ))
-                .bind(tenant.0)
-                .bind(change.id.0)
-                .bind(change.expected_version)
-                .bind(&change.label)
-                .bind(label_sort(&change.label))
-                .bind(change.status_id.0)
-                .bind(change.values.to_stored_json())
-                .bind(now)
-                .bind(actor)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(row) = row else {
-                    let (current,): (i64,) = sqlx::query_as("SELECT version FROM asset WHERE tenant_id = $1 AND id = $2")
-                        .bind(tenant.0)
-                        .bind(change.id.0)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    return Err(StoreError::StaleVersion { id: change.id, expected: change.expected_version, current });
-                };
-                sqlx::query("DELETE FROM asset_value WHERE asset_id = $1 AND tenant_id = $2")
-                    .bind(change.id.0)
-                    .bind(tenant.0)
-                    .execute(&mut *tx)
-                    .await?;
-                value_rows.extend(checks.value_rows(row.id, TypeId(row.type_id), &change.values));
-                for event in &change.events {
-                    events.push((row.id, serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?));
-                }
-                updated.push(row);
+        }
+        let unique = unique_claims(
+            model,
+            changes.iter().enumerate().map(|(i, c)| {
+                let type_id = types.get(&c.id.0).copied().unwrap_or(TypeId(0));
+                (i, Some(c.id.0), type_id, &c.values)
+            }),
+        );
+        errors.extend(conflicting_claims(&mut tx, tenant, model, &unique).await?);
+        if !errors.is_empty() {
+            return Err(StoreError::InvalidRows(merge_row_errors(errors)));
+        }
+        let mut updated = Vec::with_capacity(changes.len());
+        let mut events = Vec::new();
+        let mut value_rows = Vec::new();
+        for change in changes {
+            let update = Sql::new(&format!(
+                "UPDATE asset SET label = $4, label_sort = $5, status_id = $6, attrs = $7, \
+                 version = version + 1, updated_at = $8, updated_by = $9 \
+                 WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING {}",
+                ASSET_COLUMNS.replace("a.", "")
+            ))
+            .arg(tenant.0)
+            .arg(change.id.0)
+            .arg(change.expected_version)
+            .arg(change.label.as_str())
+            .arg(label_sort(&change.label))
+            .arg(change.status_id.0)
+            .arg(change.values.to_stored_json())
+            .arg(now)
+            .arg(actor);
+            let Some(row) = tx.fetch_optional::<AssetRow>(&update).await? else {
+                let version =
+                    Sql::new("SELECT version FROM asset WHERE tenant_id = $1 AND id = $2")
+                        .arg(tenant.0)
+                        .arg(change.id.0);
+                let (current,): (i64,) = tx.fetch_one(&version).await?;
+                return Err(StoreError::StaleVersion {
+                    id: change.id,
+                    expected: change.expected_version,
+                    current,
+                });
+            };
+            let delete = Sql::new("DELETE FROM asset_value WHERE asset_id = $1 AND tenant_id = $2")
+                .arg(change.id.0)
+                .arg(tenant.0);
+            tx.execute(&delete).await?;
+            value_rows.extend(checks.value_rows(row.id, TypeId(row.type_id), &change.values));
+            for event in &change.events {
+                let event =
+                    serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                events.push((row.id, event));
             }
-            insert_value_rows(&mut tx, tenant, &value_rows).await?;
-            let docs: Vec<(i64, String)> = updated.iter().zip(changes).map(|(row, change)| (row.id, search_doc(&change.label, &change.values))).collect();
-            upsert_search_docs(&mut tx, tenant, &docs).await?;
-            insert_events(&mut tx, tenant, now, actor, &events).await?;
-            updated
-        });
-        rows.into_iter().map(|r| r.into_record(model)).collect()
+            updated.push(row);
+        }
+        insert_value_rows(&mut tx, tenant, &value_rows).await?;
+        let docs: Vec<(i64, String)> = updated
+            .iter()
+            .zip(changes)
+            .map(|(row, change)| (row.id, search_doc(&change.label, &change.values)))
+            .collect();
+        upsert_search_docs(&mut tx, tenant, &docs).await?;
+        insert_events(&mut tx, tenant, now, actor, &events).await?;
+        tx.commit().await?;
+        updated.into_iter().map(|r| r.into_record(model)).collect()
     }
 
     /// Archives or restores an asset (at the version the caller read). Archived assets keep their
@@ -501,37 +562,54 @@ impl Store {
         };
         let event =
             serde_json::to_string(&event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let row: AssetRow = write_tx!(self, tx => {
-            let row: Option<AssetRow> = sqlx::query_as(safe_sql!(
-                "UPDATE asset SET archived = $4, version = version + 1, updated_at = $5, updated_by = $6 \
-                 WHERE tenant_id = $1 AND id = $2 AND version = $3 AND archived <> $4 RETURNING {}", ASSET_COLUMNS.replace("a.", "")
-            ))
-            .bind(tenant.0)
-            .bind(id.0)
-            .bind(expected_version)
-            .bind(archived)
-            .bind(now)
-            .bind(actor)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(row) = row else {
-                let current: Option<(i64, bool)> = sqlx::query_as("SELECT version, archived FROM asset WHERE tenant_id = $1 AND id = $2")
-                    .bind(tenant.0)
-                    .bind(id.0)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                return Err(match current {
-                    None => StoreError::NotFound { code: "asset_not_found", message: "the asset does not exist".into() },
-                    Some((current, _)) if current != expected_version => StoreError::StaleVersion { id, expected: expected_version, current },
-                    Some(_) => StoreError::Conflict {
-                        code: if archived { "already_archived" } else { "not_archived" },
-                        message: format!("the asset is {}", if archived { "already archived" } else { "not archived" }),
+        let update = Sql::new(&format!(
+            "UPDATE asset SET archived = $4, version = version + 1, updated_at = $5, \
+             updated_by = $6 \
+             WHERE tenant_id = $1 AND id = $2 AND version = $3 AND archived <> $4 RETURNING {}",
+            ASSET_COLUMNS.replace("a.", "")
+        ))
+        .arg(tenant.0)
+        .arg(id.0)
+        .arg(expected_version)
+        .arg(archived)
+        .arg(now)
+        .arg(actor);
+        let mut tx = self.db().begin_write().await?;
+        let Some(row) = tx.fetch_optional::<AssetRow>(&update).await? else {
+            let current =
+                Sql::new("SELECT version, archived FROM asset WHERE tenant_id = $1 AND id = $2")
+                    .arg(tenant.0)
+                    .arg(id.0);
+            let current: Option<(i64, bool)> = tx.fetch_optional(&current).await?;
+            return Err(match current {
+                None => StoreError::NotFound {
+                    code: "asset_not_found",
+                    message: "the asset does not exist".into(),
+                },
+                Some((current, _)) if current != expected_version => StoreError::StaleVersion {
+                    id,
+                    expected: expected_version,
+                    current,
+                },
+                Some(_) => StoreError::Conflict {
+                    code: if archived {
+                        "already_archived"
+                    } else {
+                        "not_archived"
                     },
-                });
-            };
-            insert_events(&mut tx, tenant, now, actor, &[(row.id, event)]).await?;
-            row
-        });
+                    message: format!(
+                        "the asset is {}",
+                        if archived {
+                            "already archived"
+                        } else {
+                            "not archived"
+                        }
+                    ),
+                },
+            });
+        };
+        insert_events(&mut tx, tenant, now, actor, &[(row.id, event)]).await?;
+        tx.commit().await?;
         row.into_record(model)
     }
 
@@ -541,14 +619,14 @@ impl Store {
         model: &SchemaModel,
         number: i64,
     ) -> Result<Option<AssetRecord>, StoreError> {
-        let row: Option<AssetRow> = on_db!(self.db(), pool => {
-            sqlx::query_as(safe_sql!("SELECT {ASSET_COLUMNS} FROM asset a WHERE a.tenant_id = $1 AND a.schema_id = $2 AND a.number = $3"))
-                .bind(tenant.0)
-                .bind(model.schema.id.0)
-                .bind(number)
-                .fetch_optional(pool)
-                .await?
-        });
+        let sql = Sql::new(&format!(
+            "SELECT {ASSET_COLUMNS} FROM asset a \
+             WHERE a.tenant_id = $1 AND a.schema_id = $2 AND a.number = $3"
+        ))
+        .arg(tenant.0)
+        .arg(model.schema.id.0)
+        .arg(number);
+        let row: Option<AssetRow> = self.db().fetch_optional(&sql).await?;
         row.map(|r| r.into_record(model)).transpose()
     }
 
@@ -569,9 +647,7 @@ impl Store {
                 .bind(model.schema.id.0)
                 .push(" AND a.number IN ")
                 .bind_list(chunk.iter().copied());
-            let rows: Vec<AssetRow> = on_db!(self.db(), pool => {
-                bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(&*pool.text(&sql))), &sql.params).persistent(false).fetch_all(pool).await?
-            });
+            let rows: Vec<AssetRow> = self.db().fetch_all(&sql).await?;
             for row in rows {
                 out.push(row.into_record(model)?);
             }
@@ -667,10 +743,9 @@ impl Store {
                 sql.push("a.id ASC LIMIT ")
                     .bind(i64::try_from(limit + 1).unwrap_or(501))
                     .push(" OFFSET ")
-                    .bind(offset);
-                let rows: Vec<AssetRow> = on_db!(self.db(), pool => {
-                    bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(&*pool.text(&sql))), &sql.params).persistent(false).fetch_all(pool).await?
-                });
+                    .bind(offset)
+                    .one_off();
+                let rows: Vec<AssetRow> = self.db().fetch_all(&sql).await?;
                 let more = rows.len() > limit;
                 items.extend(rows.into_iter().take(limit));
                 if more {
@@ -742,27 +817,12 @@ impl Store {
                             " ORDER BY v.{column} {dir}, v.asset_id {dir} LIMIT "
                         ))
                         .bind(i64::try_from(limit + 1).unwrap_or(501));
-                        let arm: Vec<SortedRow> = match def.kind.storage() {
-                        StorageClass::Text => on_db!(self.db(), pool => {
-                            bind_params!(sqlx::query_as::<_, SortedText>(sqlx::AssertSqlSafe(&*pool.text(&sql))), &sql.params).fetch_all(pool).await?
-                        })
-                        .into_iter()
-                        .map(SortedRow::from)
-                        .collect(),
-                        StorageClass::Number => on_db!(self.db(), pool => {
-                            bind_params!(sqlx::query_as::<_, SortedNum>(sqlx::AssertSqlSafe(&*pool.text(&sql))), &sql.params).fetch_all(pool).await?
-                        })
-                        .into_iter()
-                        .map(SortedRow::from)
-                        .collect(),
-                        StorageClass::Integer | StorageClass::Reference => on_db!(self.db(), pool => {
-                            bind_params!(sqlx::query_as::<_, SortedInt>(sqlx::AssertSqlSafe(&*pool.text(&sql))), &sql.params).fetch_all(pool).await?
-                        })
-                        .into_iter()
-                        .map(SortedRow::from)
-                        .collect(),
-                    };
-                        rows.extend(arm);
+                        let value = match def.kind.storage() {
+                            StorageClass::Text => SortValueType::Text,
+                            StorageClass::Number => SortValueType::Num,
+                            StorageClass::Integer | StorageClass::Reference => SortValueType::Int,
+                        };
+                        rows.extend(fetch_sorted(self.db(), &sql, value).await?);
                     }
                     // Each walk is in order; merged, the first limit + 1 are the page.
                     if attributes.len() > 1 {
@@ -816,9 +876,7 @@ impl Store {
                         .bind(after)
                         .push(" ORDER BY a.id LIMIT ")
                         .bind(i64::try_from(room + 1).unwrap_or(501));
-                    let rows: Vec<AssetRow> = on_db!(self.db(), pool => {
-                        bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(&*pool.text(&sql))), &sql.params).fetch_all(pool).await?
-                    });
+                    let rows: Vec<AssetRow> = self.db().fetch_all(&sql).await?;
                     let more_missing = rows.len() > room;
                     let mut last_taken = after;
                     for row in rows.into_iter().take(room) {
@@ -873,20 +931,11 @@ impl Store {
                     sql.push(&format!(" ORDER BY {column} {dir}, a.id {dir} LIMIT "));
                 }
                 sql.bind(i64::try_from(limit + 1).unwrap_or(501));
-                let rows: Vec<SortedRow> = match kind {
-                    SortKind::Text => on_db!(self.db(), pool => {
-                        bind_params!(sqlx::query_as::<_, SortedText>(sqlx::AssertSqlSafe(&*pool.text(&sql))), &sql.params).fetch_all(pool).await?
-                    })
-                    .into_iter()
-                    .map(SortedRow::from)
-                    .collect(),
-                    SortKind::Int | SortKind::Id => on_db!(self.db(), pool => {
-                        bind_params!(sqlx::query_as::<_, SortedInt>(sqlx::AssertSqlSafe(&*pool.text(&sql))), &sql.params).fetch_all(pool).await?
-                    })
-                    .into_iter()
-                    .map(SortedRow::from)
-                    .collect(),
+                let value = match kind {
+                    SortKind::Text => SortValueType::Text,
+                    SortKind::Int | SortKind::Id => SortValueType::Int,
                 };
+                let rows = fetch_sorted(self.db(), &sql, value).await?;
                 let more = rows.len() > limit;
                 for row in rows.into_iter().take(limit) {
                     next = Some(Cursor::Value {
@@ -928,9 +977,9 @@ impl Store {
     /// a fraction of a second even at 10⁶ assets, and rare, because the threshold grows with the
     /// table.
     async fn ensure_statistics(&self, rows_written: usize) -> Result<(), StoreError> {
-        let Db::Postgres(pool) = self.db() else {
+        if !matches!(self.db(), Db::Postgres(_)) {
             return Ok(());
-        };
+        }
         let written = self.planner.record(rows_written);
         if !self.planner.due(written) {
             return Ok(());
@@ -940,13 +989,10 @@ impl Store {
             return Ok(());
         };
         let written = self.planner.take();
-        sqlx::query("ANALYZE asset, asset_value, asset_search, asset_issue_link")
-            .execute(pool)
-            .await?;
-        let (rows,): (f32,) =
-            sqlx::query_as("SELECT reltuples FROM pg_class WHERE oid = 'asset_value'::regclass")
-                .fetch_one(pool)
-                .await?;
+        let analyse = Sql::new("ANALYZE asset, asset_value, asset_search, asset_issue_link");
+        self.db().execute(&analyse).await?;
+        let size = Sql::new("SELECT reltuples FROM pg_class WHERE oid = 'asset_value'::regclass");
+        let (rows,): (f32,) = self.db().fetch_one(&size).await?;
         self.planner.analysed(rows);
         tracing::info!(
             written,
@@ -959,16 +1005,14 @@ impl Store {
     /// Writes the full-text documents of assets that have none: those created before full-text
     /// search existed. Runs at start-up; when every asset has its document it is one index scan.
     pub async fn backfill_search_docs(&self) -> Result<u64, StoreError> {
+        let missing = Sql::new(
+            "SELECT a.id, a.tenant_id, a.schema_id, a.label, a.attrs FROM asset a \
+             WHERE NOT EXISTS (SELECT 1 FROM asset_search s WHERE s.asset_id = a.id) \
+             ORDER BY a.id LIMIT 2000",
+        );
         let mut written = 0_u64;
         loop {
-            let rows: Vec<(i64, i64, i64, String, String)> = on_db!(self.db(), pool => {
-                sqlx::query_as(
-                    "SELECT a.id, a.tenant_id, a.schema_id, a.label, a.attrs FROM asset a \
-                     WHERE NOT EXISTS (SELECT 1 FROM asset_search s WHERE s.asset_id = a.id) ORDER BY a.id LIMIT 2000",
-                )
-                .fetch_all(pool)
-                .await?
-            });
+            let rows: Vec<(i64, i64, i64, String, String)> = self.db().fetch_all(&missing).await?;
             if rows.is_empty() {
                 return Ok(written);
             }
@@ -988,11 +1032,9 @@ impl Store {
                     .push((id, search_doc(&label, &values)));
             }
             for (tenant, docs) in by_tenant {
-                on_db!(self.db(), pool => {
-                    let mut tx = pool.begin().await?;
-                    upsert_search_docs(&mut tx, TenantId(tenant), &docs).await?;
-                    tx.commit().await?;
-                });
+                let mut tx = self.db().begin_write().await?;
+                upsert_search_docs(&mut tx, TenantId(tenant), &docs).await?;
+                tx.commit().await?;
                 written += docs.len() as u64;
             }
         }
@@ -1013,10 +1055,9 @@ impl Store {
         push_filter(&mut sql, &compiler, filter)?;
         sql.push(" LIMIT ")
             .bind(i64::from(cap) + 1)
-            .push(") capped");
-        let (n,): (i64,) = on_db!(self.db(), pool => {
-            bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(&*pool.text(&sql))), &sql.params).persistent(false).fetch_one(pool).await?
-        });
+            .push(") capped")
+            .one_off();
+        let (n,): (i64,) = self.db().fetch_one(&sql).await?;
         let cap = i64::from(cap);
         Ok((n.min(cap), n <= cap))
     }
@@ -1030,15 +1071,15 @@ impl Store {
         limit: u32,
     ) -> Result<(Vec<HistoryEntry>, Option<i64>), StoreError> {
         let limit = i64::from(limit.clamp(1, 500));
-        let rows: Vec<(i64, i64, String, String)> = on_db!(self.db(), pool => {
-            sqlx::query_as("SELECT id, at, actor, event FROM asset_event WHERE tenant_id = $1 AND asset_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4")
-                .bind(tenant.0)
-                .bind(asset.0)
-                .bind(before.unwrap_or(i64::MAX))
-                .bind(limit + 1)
-                .fetch_all(pool)
-                .await?
-        });
+        let sql = Sql::new(
+            "SELECT id, at, actor, event FROM asset_event \
+             WHERE tenant_id = $1 AND asset_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4",
+        )
+        .arg(tenant.0)
+        .arg(asset.0)
+        .arg(before.unwrap_or(i64::MAX))
+        .arg(limit + 1);
+        let rows: Vec<(i64, i64, String, String)> = self.db().fetch_all(&sql).await?;
         let more = rows.len() as i64 > limit;
         let entries = rows
             .into_iter()
@@ -1073,18 +1114,17 @@ impl Store {
         limit: u32,
     ) -> Result<(Vec<ReferenceEntry>, Option<i64>), StoreError> {
         let limit = i64::from(limit.clamp(1, 500));
-        let rows: Vec<(i64, i64, i64, String, bool)> = on_db!(self.db(), pool => {
-            sqlx::query_as(
-                "SELECT a.id, v.attribute_id, a.number, a.label, a.archived FROM asset_value v JOIN asset a ON a.id = v.asset_id \
-                 WHERE v.tenant_id = $1 AND v.v_ref = $2 AND a.tenant_id = $1 AND a.id > $3 ORDER BY a.id, v.attribute_id LIMIT $4",
-            )
-            .bind(tenant.0)
-            .bind(asset.0)
-            .bind(after.unwrap_or(0))
-            .bind(limit + 1)
-            .fetch_all(pool)
-            .await?
-        });
+        let sql = Sql::new(
+            "SELECT a.id, v.attribute_id, a.number, a.label, a.archived \
+             FROM asset_value v JOIN asset a ON a.id = v.asset_id \
+             WHERE v.tenant_id = $1 AND v.v_ref = $2 AND a.tenant_id = $1 AND a.id > $3 \
+             ORDER BY a.id, v.attribute_id LIMIT $4",
+        )
+        .arg(tenant.0)
+        .arg(asset.0)
+        .arg(after.unwrap_or(0))
+        .arg(limit + 1);
+        let rows: Vec<(i64, i64, i64, String, bool)> = self.db().fetch_all(&sql).await?;
         let more = rows.len() as i64 > limit;
         let mut last = None;
         let entries = rows
@@ -1119,13 +1159,10 @@ impl Store {
         tenant: TenantId,
         schema: SchemaId,
     ) -> Result<i64, StoreError> {
-        let (n,): (i64,) = on_db!(self.db(), pool => {
-            sqlx::query_as("SELECT COUNT(*) FROM asset WHERE tenant_id = $1 AND schema_id = $2")
-                .bind(tenant.0)
-                .bind(schema.0)
-                .fetch_one(pool)
-                .await?
-        });
+        let sql = Sql::new("SELECT COUNT(*) FROM asset WHERE tenant_id = $1 AND schema_id = $2")
+            .arg(tenant.0)
+            .arg(schema.0);
+        let (n,): (i64,) = self.db().fetch_one(&sql).await?;
         Ok(n)
     }
 }
@@ -1144,31 +1181,64 @@ struct SortedRow {
     num: Option<f64>,
 }
 
-macro_rules! sorted_row {
-    ($name:ident, $ty:ty, $field:ident) => {
-        #[derive(sqlx::FromRow)]
-        struct $name {
-            #[sqlx(flatten)]
-            asset: AssetRow,
-            sort_value: $ty,
-        }
-        impl From<$name> for SortedRow {
-            fn from(r: $name) -> Self {
-                let mut row = SortedRow {
-                    asset: r.asset,
-                    text: None,
-                    int: None,
-                    num: None,
-                };
-                row.$field = Some(r.sort_value);
-                row
-            }
-        }
-    };
+/// A row of a sorted walk: the asset and the value it was sorted by (`sort_value`).
+#[derive(sqlx::FromRow)]
+struct Sorted<T> {
+    #[sqlx(flatten)]
+    asset: AssetRow,
+    sort_value: T,
 }
-sorted_row!(SortedText, String, text);
-sorted_row!(SortedInt, i64, int);
-sorted_row!(SortedNum, f64, num);
+
+/// How a walk's `sort_value` column decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortValueType {
+    Text,
+    Int,
+    Num,
+}
+
+/// Runs a sorted walk, decoding its sort value as `value` says.
+async fn fetch_sorted(
+    db: &Db,
+    sql: &Sql,
+    value: SortValueType,
+) -> Result<Vec<SortedRow>, StoreError> {
+    let row = |asset| SortedRow {
+        asset,
+        text: None,
+        int: None,
+        num: None,
+    };
+    Ok(match value {
+        SortValueType::Text => db
+            .fetch_all::<Sorted<String>>(sql)
+            .await?
+            .into_iter()
+            .map(|r| SortedRow {
+                text: Some(r.sort_value),
+                ..row(r.asset)
+            })
+            .collect(),
+        SortValueType::Int => db
+            .fetch_all::<Sorted<i64>>(sql)
+            .await?
+            .into_iter()
+            .map(|r| SortedRow {
+                int: Some(r.sort_value),
+                ..row(r.asset)
+            })
+            .collect(),
+        SortValueType::Num => db
+            .fetch_all::<Sorted<f64>>(sql)
+            .await?
+            .into_iter()
+            .map(|r| SortedRow {
+                num: Some(r.sort_value),
+                ..row(r.asset)
+            })
+            .collect(),
+    })
+}
 
 fn push_filter(
     sql: &mut Sql,
@@ -1364,15 +1434,12 @@ fn unique_claims<'a>(
 }
 
 /// Rows whose unique values are claimed twice in the request or held by another asset.
-async fn conflicting_claims<C>(
+async fn conflicting_claims(
+    tx: &mut Tx,
+    tenant: TenantId,
     model: &SchemaModel,
     claims: &Claims,
-    query: impl Fn(AttributeId, &[String]) -> Sql,
-    conn: &mut C,
-) -> Result<RowErrors, StoreError>
-where
-    C: ClaimLookup,
-{
+) -> Result<RowErrors, StoreError> {
     let mut errors: RowErrors = Vec::new();
     for (attribute, by_value) in claims {
         let name = model
@@ -1387,7 +1454,10 @@ where
                         ValidationErrors::single(
                             name.clone(),
                             "unique",
-                            format!("{name}: {value:?} appears more than once in this request, but must be unique"),
+                            format!(
+                                "{name}: {value:?} appears more than once in this request, \
+                                 but must be unique"
+                            ),
                         ),
                     ));
                 }
@@ -1395,8 +1465,14 @@ where
         }
         let keys: Vec<String> = by_value.keys().cloned().collect();
         for chunk in keys.chunks(500) {
-            let sql = query(*attribute, chunk);
-            for (value, holder) in conn.lookup(&sql).await? {
+            let mut sql = Sql::new("SELECT v_unique, asset_id FROM asset_value WHERE tenant_id = ");
+            sql.bind(tenant.0)
+                .push(" AND attribute_id = ")
+                .bind(attribute.0)
+                .push(" AND v_unique IN ")
+                .bind_list(chunk.iter().cloned());
+            let holders: Vec<(String, i64)> = tx.fetch_all(&sql).await?;
+            for (value, holder) in holders {
                 if let Some(rows) = by_value.get(&value) {
                     for (row, asset) in rows {
                         if *asset != Some(holder) {
@@ -1405,7 +1481,10 @@ where
                                 ValidationErrors::single(
                                     name.clone(),
                                     "unique",
-                                    format!("{name}: {value:?} is already used by another asset, but must be unique"),
+                                    format!(
+                                        "{name}: {value:?} is already used by another asset, \
+                                         but must be unique"
+                                    ),
                                 ),
                             ));
                         }
@@ -1415,35 +1494,6 @@ where
         }
     }
     Ok(errors)
-}
-
-/// Runs a `(v_unique, asset_id)` lookup inside whichever backend's transaction is open.
-pub(crate) trait ClaimLookup {
-    fn lookup(
-        &mut self,
-        sql: &Sql,
-    ) -> impl std::future::Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send;
-}
-
-impl ClaimLookup for sqlx::Transaction<'_, sqlx::Sqlite> {
-    async fn lookup(&mut self, sql: &Sql) -> Result<Vec<(String, i64)>, StoreError> {
-        Ok(bind_params!(
-            sqlx::query_as(sqlx::AssertSqlSafe(&*sqlite_text(sql))),
-            &sql.params
-        )
-        .persistent(false)
-        .fetch_all(&mut **self)
-        .await?)
-    }
-}
-
-impl ClaimLookup for sqlx::Transaction<'_, sqlx::Postgres> {
-    async fn lookup(&mut self, sql: &Sql) -> Result<Vec<(String, i64)>, StoreError> {
-        Ok(bind_params!(sqlx::query_as(sql.safe()), &sql.params)
-            .persistent(false)
-            .fetch_all(&mut **self)
-            .await?)
-    }
 }
 
 /// One entry per row, rows in order, with every problem of that row.
@@ -1460,7 +1510,6 @@ fn merge_row_errors(errors: RowErrors) -> RowErrors {
     by_row.into_iter().collect()
 }
 
-/// Multi-row inserts of value index rows, as many per statement as the parameter cap allows.
 /// An asset's full-text document: its label and text values (not users, projects or other
 /// kinds, whose text is an id rather than words).
 pub(crate) fn search_doc(label: &str, values: &AttributeValues) -> String {
@@ -1474,8 +1523,8 @@ pub(crate) fn search_doc(label: &str, values: &AttributeValues) -> String {
 }
 
 /// Writes (or replaces) assets' full-text documents.
-pub(crate) async fn upsert_search_docs<C: ValueSink>(
-    conn: &mut C,
+pub(crate) async fn upsert_search_docs(
+    tx: &mut Tx,
     tenant: TenantId,
     docs: &[(i64, String)],
 ) -> Result<(), StoreError> {
@@ -1494,21 +1543,25 @@ pub(crate) async fn upsert_search_docs<C: ValueSink>(
                 .bind(doc.as_str())
                 .push(")");
         }
-        sql.push(" ON CONFLICT (asset_id) DO UPDATE SET doc = excluded.doc");
-        conn.run(&sql).await?;
+        sql.push(" ON CONFLICT (asset_id) DO UPDATE SET doc = excluded.doc")
+            .one_off();
+        tx.execute(&sql).await?;
     }
     Ok(())
 }
 
-async fn insert_value_rows<C: ValueSink>(
-    conn: &mut C,
+/// Multi-row inserts of value index rows, as many per statement as the parameter cap allows.
+async fn insert_value_rows(
+    tx: &mut Tx,
     tenant: TenantId,
     rows: &[ValueRow],
 ) -> Result<(), StoreError> {
     const PARAMS: usize = 9;
     for chunk in rows.chunks(MAX_PARAMS / PARAMS) {
         let mut sql = Sql::new(
-            "INSERT INTO asset_value (tenant_id, asset_id, attribute_id, ord, v_text, v_int, v_num, v_ref, v_unique) VALUES ",
+            "INSERT INTO asset_value \
+             (tenant_id, asset_id, attribute_id, ord, v_text, v_int, v_num, v_ref, v_unique) \
+             VALUES ",
         );
         for (i, row) in chunk.iter().enumerate() {
             if i > 0 {
@@ -1534,7 +1587,8 @@ async fn insert_value_rows<C: ValueSink>(
                 .bind(row.unique.clone())
                 .push(")");
         }
-        conn.run(&sql).await.map_err(|e| match e {
+        sql.one_off();
+        tx.execute(&sql).await.map_err(|e| match e {
             StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
                 StoreError::Conflict {
                     code: "unique_value_taken",
@@ -1548,8 +1602,8 @@ async fn insert_value_rows<C: ValueSink>(
     Ok(())
 }
 
-async fn insert_events<C: ValueSink>(
-    conn: &mut C,
+async fn insert_events(
+    tx: &mut Tx,
     tenant: TenantId,
     at: i64,
     actor: &str,
@@ -1575,82 +1629,15 @@ async fn insert_events<C: ValueSink>(
                 .bind(event.as_str())
                 .push(")");
         }
-        conn.run(&sql).await?;
+        sql.one_off();
+        tx.execute(&sql).await?;
     }
     Ok(())
 }
 
-/// The statement text of a `Sql` for the backend behind a pool or an open transaction, so that
-/// code written once for both backends still gets SQLite's fast placeholders (see
-/// [`sqlite_text`]).
-pub(crate) trait Dialect {
-    fn text<'a>(&self, sql: &'a Sql) -> Cow<'a, str>;
-}
-
-impl Dialect for sqlx::Transaction<'_, sqlx::Sqlite> {
-    fn text<'a>(&self, sql: &'a Sql) -> Cow<'a, str> {
-        sqlite_text(sql)
-    }
-}
-
-impl Dialect for sqlx::SqlitePool {
-    fn text<'a>(&self, sql: &'a Sql) -> Cow<'a, str> {
-        sqlite_text(sql)
-    }
-}
-
-impl Dialect for sqlx::Transaction<'_, sqlx::Postgres> {
-    fn text<'a>(&self, sql: &'a Sql) -> Cow<'a, str> {
-        Cow::Borrowed(&sql.text)
-    }
-}
-
-impl Dialect for sqlx::PgPool {
-    fn text<'a>(&self, sql: &'a Sql) -> Cow<'a, str> {
-        Cow::Borrowed(&sql.text)
-    }
-}
-
-/// Executes a built statement inside whichever backend's transaction is open.
-///
-/// Statements whose text depends on the size of a batch (multi-row inserts, `IN (…)` lists) are
-/// run with `persistent(false)`: sqlx would otherwise keep each distinct one prepared, up to 100
-/// per connection, and a prepared 3,000-row insert holds megabytes (on SQLite in our process; on
-/// PostgreSQL in the server backend). Seeding 10⁶ assets grew the process to 450 MB that way.
-/// Preparing them afresh costs little next to executing them.
-pub(crate) trait ValueSink {
-    fn run(
-        &mut self,
-        sql: &Sql,
-    ) -> impl std::future::Future<Output = Result<u64, StoreError>> + Send;
-}
-
-impl ValueSink for sqlx::Transaction<'_, sqlx::Sqlite> {
-    async fn run(&mut self, sql: &Sql) -> Result<u64, StoreError> {
-        Ok(bind_params!(
-            sqlx::query(sqlx::AssertSqlSafe(&*sqlite_text(sql))),
-            &sql.params
-        )
-        .persistent(false)
-        .execute(&mut **self)
-        .await?
-        .rows_affected())
-    }
-}
-
-impl ValueSink for sqlx::Transaction<'_, sqlx::Postgres> {
-    async fn run(&mut self, sql: &Sql) -> Result<u64, StoreError> {
-        Ok(bind_params!(sqlx::query(sql.safe()), &sql.params)
-            .persistent(false)
-            .execute(&mut **self)
-            .await?
-            .rows_affected())
-    }
-}
-
 /// Records history events for assets from other modules (links), inside their transaction.
-pub(crate) async fn record_events<C: ValueSink>(
-    conn: &mut C,
+pub(crate) async fn record_events(
+    tx: &mut Tx,
     tenant: TenantId,
     actor: &str,
     events: &[(AssetId, HistoryEvent)],
@@ -1664,40 +1651,7 @@ pub(crate) async fn record_events<C: ValueSink>(
                 .map_err(|e| StoreError::Corrupt(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    insert_events(conn, tenant, now, actor, &encoded).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sqlite_text_makes_builder_placeholders_positional() {
-        let mut sql = Sql::new("INSERT INTO t (a, b) VALUES ");
-        sql.push("(").bind(1_i64).push(", ").bind("x").push("), (");
-        sql.bind(2_i64).push(", ").bind(None::<String>).push(")");
-        assert_eq!(
-            sqlite_text(&sql),
-            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"
-        );
-        let mut tens = Sql::new("SELECT 1 WHERE a IN ");
-        tens.bind_list(0..12_i64);
-        assert_eq!(sqlite_text(&tens).matches('?').count(), 12);
-        assert!(!sqlite_text(&tens).contains('$'));
-    }
-
-    #[test]
-    fn sqlite_text_leaves_other_shapes_alone() {
-        // Reused, out of order, or more placeholders than parameters: keep the numbered form.
-        for text in ["SELECT $1, $1", "SELECT $2, $1", "SELECT $1, $2"] {
-            let mut sql = Sql::new(text);
-            sql.params.push(1_i64.into());
-            assert_eq!(sqlite_text(&sql), text);
-        }
-        let mut quoted = Sql::new("SELECT '$1' || ");
-        quoted.bind("x");
-        assert_eq!(sqlite_text(&quoted), quoted.text);
-    }
+    insert_events(tx, tenant, now, actor, &encoded).await
 }
 
 /// What `Store::ensure_statistics` knows about the value table: rows written by this process
