@@ -656,301 +656,53 @@ impl Store {
     }
 
     /// A page of a schema's assets. Every sort walks an index in order from the cursor, so page
-    /// 500 costs what page 1 does.
+    /// 500 costs what page 1 does; the computed sorts are the exception (offset cursors).
     pub async fn list_assets(
         &self,
         tenant: TenantId,
         model: &SchemaModel,
         request: &ListRequest,
     ) -> Result<AssetPage, StoreError> {
-        let limit = request.limit.clamp(1, 500) as usize;
         let cursor = request.cursor.as_deref().map(decode_cursor).transpose()?;
-        let (op, dir) = if request.descending {
-            ("<", "DESC")
-        } else {
-            (">", "ASC")
+        let page = PageQuery {
+            tenant,
+            compiler: Compiler::new(tenant, model, matches!(self.db(), Db::Postgres(_))),
+            filter: &request.filter,
+            limit: request.limit.clamp(1, 500) as usize,
+            descending: request.descending,
         };
-        let mut items: Vec<AssetRow> = Vec::new();
-        let mut next: Option<Cursor> = None;
-        let compiler = Compiler::new(tenant, model, matches!(self.db(), Db::Postgres(_)));
-        match &request.sort {
-            Sort::Keys(_) | Sort::AttributesComputed { .. } => {
-                let computed;
-                let (keys, attribute_ties): (&[amj_domain::aql::SortKey], bool) =
-                    match &request.sort {
-                        Sort::Keys(keys) => (keys, false),
-                        Sort::AttributesComputed {
-                            attributes,
-                            descending,
-                        } => {
-                            let class = attributes
-                                .first()
-                                .and_then(|a| model.attribute(*a))
-                                .map(|d| d.kind.storage())
-                                .ok_or_else(|| {
-                                    StoreError::Invalid(ValidationErrors::single(
-                                        "sort",
-                                        "unknown_attribute",
-                                        "sort: no such attribute in this schema",
-                                    ))
-                                })?;
-                            computed = [amj_domain::aql::SortKey {
-                                value: amj_domain::aql::SortValue {
-                                    hops: Vec::new(),
-                                    field: amj_domain::aql::SortField::Attribute {
-                                        attributes: attributes.clone(),
-                                        class,
-                                    },
-                                },
-                                descending: *descending,
-                            }];
-                            (&computed, *descending)
-                        }
-                        _ => (&[], false),
-                    };
-                let offset = match &cursor {
-                    None => 0,
-                    Some(Cursor::Offset { o }) => *o,
-                    Some(_) => {
-                        return Err(StoreError::Invalid(ValidationErrors::single(
-                            "cursor",
-                            "format",
-                            "cursor: belongs to a list with another sort",
-                        )));
-                    }
-                };
-                let mut sql = Sql::new(&format!(
-                    "SELECT {ASSET_COLUMNS} FROM asset a WHERE a.tenant_id = "
-                ));
-                sql.bind(tenant.0);
-                push_filter(&mut sql, &compiler, &request.filter)?;
-                sql.push(" ORDER BY ");
-                for key in keys {
-                    // Assets without a value come last in either direction.
-                    sql.push("(");
-                    compiler.sort_expr(&mut sql, &key.value, "a");
-                    sql.push(") IS NULL, ");
-                    compiler.sort_expr(&mut sql, &key.value, "a");
-                    sql.push(if key.descending { " DESC, " } else { " ASC, " });
-                }
-                if attribute_ties && let Some(key) = keys.first() {
-                    // As the index walk orders them: ties by key descending among assets with a
-                    // value, then the assets without one by key ascending.
-                    sql.push("CASE WHEN (");
-                    compiler.sort_expr(&mut sql, &key.value, "a");
-                    sql.push(") IS NULL THEN a.id ELSE -a.id END ASC, ");
-                }
-                sql.push("a.id ASC LIMIT ")
-                    .bind(i64::try_from(limit + 1).unwrap_or(501))
-                    .push(" OFFSET ")
-                    .bind(offset)
-                    .one_off();
-                let rows: Vec<AssetRow> = self.db().fetch_all(&sql).await?;
-                let more = rows.len() > limit;
-                items.extend(rows.into_iter().take(limit));
-                if more {
-                    next = Some(Cursor::Offset {
-                        o: offset + i64::try_from(limit).unwrap_or(0),
-                    });
-                }
+        let (items, next) = match &request.sort {
+            Sort::Keys(keys) => self.list_computed(page, keys, false, cursor).await?,
+            Sort::AttributesComputed {
+                attributes,
+                descending,
+            } => {
+                let key = computed_attribute_key(model, attributes, *descending)?;
+                self.list_computed(page, &[key], *descending, cursor)
+                    .await?
             }
-            Sort::Attribute(_) | Sort::Attributes(_) => {
-                let attributes: &[AttributeId] = match &request.sort {
-                    Sort::Attribute(one) => std::slice::from_ref(one),
-                    Sort::Attributes(many) => many,
-                    _ => &[],
-                };
-                let Some(def) = attributes.first().and_then(|a| model.attribute(*a)) else {
-                    return Err(StoreError::Invalid(ValidationErrors::single(
-                        "sort",
-                        "unknown_attribute",
-                        "sort: no such attribute in this schema",
-                    )));
-                };
-                let column = match def.kind.storage() {
-                    StorageClass::Text => "v_text",
-                    StorageClass::Integer => "v_int",
-                    StorageClass::Number => "v_num",
-                    StorageClass::Reference => "v_ref",
-                };
-                if matches!(cursor, Some(Cursor::Offset { .. })) {
-                    return Err(StoreError::Invalid(ValidationErrors::single(
-                        "cursor",
-                        "format",
-                        "cursor: belongs to a list with another sort",
-                    )));
-                }
-                if attributes.iter().any(|a| {
-                    model.attribute(*a).map(|d| d.kind.storage()) != Some(def.kind.storage())
-                }) {
-                    return Err(StoreError::Invalid(ValidationErrors::single(
-                        "sort",
-                        "unknown_attribute",
-                        "sort: the attributes hold different kinds of values",
-                    )));
-                }
-                let in_missing_part = matches!(cursor, Some(Cursor::Missing { .. }));
-                if !in_missing_part {
-                    let mut rows: Vec<SortedRow> = Vec::new();
-                    for attribute in attributes {
-                        let mut sql = Sql::new(&format!(
-                            "SELECT {ASSET_COLUMNS}, v.{column} AS sort_value FROM asset_value v JOIN asset a ON a.id = v.asset_id WHERE v.tenant_id = "
-                        ));
-                        sql.bind(tenant.0)
-                            .push(" AND v.attribute_id = ")
-                            .bind(attribute.0)
-                            .push(&format!(
-                                " AND v.ord = 0 AND v.{column} IS NOT NULL AND a.tenant_id = "
-                            ))
-                            .bind(tenant.0);
-                        push_filter(&mut sql, &compiler, &request.filter)?;
-                        if let Some(Cursor::Value { t, i, n, id }) = &cursor {
-                            sql.push(&format!(" AND (v.{column}, v.asset_id) {op} ("));
-                            match def.kind.storage() {
-                                StorageClass::Text => sql.bind(t.clone()),
-                                StorageClass::Number => sql.bind(*n),
-                                StorageClass::Integer | StorageClass::Reference => sql.bind(*i),
-                            };
-                            sql.push(", ").bind(*id).push(")");
-                        }
-                        sql.push(&format!(
-                            " ORDER BY v.{column} {dir}, v.asset_id {dir} LIMIT "
-                        ))
-                        .bind(i64::try_from(limit + 1).unwrap_or(501));
-                        let value = match def.kind.storage() {
-                            StorageClass::Text => SortValueType::Text,
-                            StorageClass::Number => SortValueType::Num,
-                            StorageClass::Integer | StorageClass::Reference => SortValueType::Int,
-                        };
-                        rows.extend(fetch_sorted(self.db(), &sql, value).await?);
-                    }
-                    // Each walk is in order; merged, the first limit + 1 are the page.
-                    if attributes.len() > 1 {
-                        rows.sort_by(|x, y| {
-                            let by_value = x
-                                .text
-                                .cmp(&y.text)
-                                .then(x.int.cmp(&y.int))
-                                .then(
-                                    x.num
-                                        .partial_cmp(&y.num)
-                                        .unwrap_or(std::cmp::Ordering::Equal),
-                                )
-                                .then(x.asset.id.cmp(&y.asset.id));
-                            if request.descending {
-                                by_value.reverse()
-                            } else {
-                                by_value
-                            }
-                        });
-                        rows.truncate(limit + 1);
-                    }
-                    let more_values = rows.len() > limit;
-                    for row in rows.into_iter().take(limit) {
-                        next = Some(Cursor::Value {
-                            t: row.text.clone(),
-                            i: row.int,
-                            n: row.num,
-                            id: row.asset.id,
-                        });
-                        items.push(row.asset);
-                    }
-                    if !more_values {
-                        // The valued part is done: the next page (or the rest of this one)
-                        // continues with the assets that have no value.
-                        next = Some(Cursor::Missing { id: 0 });
-                    }
-                }
-                // Assets without a value come after those with one, in key order, whichever the
-                // direction: "nulls last", like a spreadsheet.
-                if let Some(Cursor::Missing { id: after }) = next.clone().or(cursor.clone()) {
-                    let room = limit - items.len();
-                    let mut sql = Sql::new(&format!(
-                        "SELECT {ASSET_COLUMNS} FROM asset a WHERE a.tenant_id = "
-                    ));
-                    sql.bind(tenant.0);
-                    push_filter(&mut sql, &compiler, &request.filter)?;
-                    sql.push(" AND NOT EXISTS (SELECT 1 FROM asset_value v WHERE v.asset_id = a.id AND v.attribute_id IN ")
-                        .bind_list(attributes.iter().map(|a| a.0))
-                        .push(") AND a.id > ")
-                        .bind(after)
-                        .push(" ORDER BY a.id LIMIT ")
-                        .bind(i64::try_from(room + 1).unwrap_or(501));
-                    let rows: Vec<AssetRow> = self.db().fetch_all(&sql).await?;
-                    let more_missing = rows.len() > room;
-                    let mut last_taken = after;
-                    for row in rows.into_iter().take(room) {
-                        last_taken = row.id;
-                        items.push(row);
-                    }
-                    next = more_missing.then_some(Cursor::Missing { id: last_taken });
-                }
+            Sort::Attribute(one) => {
+                self.list_by_attribute(page, std::slice::from_ref(one), cursor)
+                    .await?
             }
-            sort => {
-                let (column, kind) = match sort {
-                    Sort::Label => ("a.label_sort", SortKind::Text),
-                    Sort::Updated => ("a.updated_at", SortKind::Int),
-                    Sort::Created => ("a.created_at", SortKind::Int),
-                    _ => ("a.id", SortKind::Id),
-                };
-                let mut sql = Sql::new(&format!(
-                    "SELECT {ASSET_COLUMNS}, {column} AS sort_value FROM asset a WHERE a.tenant_id = "
-                ));
-                sql.bind(tenant.0);
-                push_filter(&mut sql, &compiler, &request.filter)?;
-                match (&cursor, kind) {
-                    (Some(Cursor::Value { id, .. }), SortKind::Id) => {
-                        sql.push(&format!(" AND a.id {op} ")).bind(*id);
-                    }
-                    (Some(Cursor::Value { t, id, .. }), SortKind::Text) => {
-                        sql.push(&format!(" AND ({column}, a.id) {op} ("))
-                            .bind(t.clone())
-                            .push(", ")
-                            .bind(*id)
-                            .push(")");
-                    }
-                    (Some(Cursor::Value { i, id, .. }), SortKind::Int) => {
-                        sql.push(&format!(" AND ({column}, a.id) {op} ("))
-                            .bind(*i)
-                            .push(", ")
-                            .bind(*id)
-                            .push(")");
-                    }
-                    (Some(Cursor::Missing { .. } | Cursor::Offset { .. }), _) => {
-                        return Err(StoreError::Invalid(ValidationErrors::single(
-                            "cursor",
-                            "format",
-                            "cursor: belongs to a list with another sort",
-                        )));
-                    }
-                    (None, _) => {}
-                }
-                if kind == SortKind::Id {
-                    sql.push(&format!(" ORDER BY a.id {dir} LIMIT "));
-                } else {
-                    sql.push(&format!(" ORDER BY {column} {dir}, a.id {dir} LIMIT "));
-                }
-                sql.bind(i64::try_from(limit + 1).unwrap_or(501));
-                let value = match kind {
-                    SortKind::Text => SortValueType::Text,
-                    SortKind::Int | SortKind::Id => SortValueType::Int,
-                };
-                let rows = fetch_sorted(self.db(), &sql, value).await?;
-                let more = rows.len() > limit;
-                for row in rows.into_iter().take(limit) {
-                    next = Some(Cursor::Value {
-                        t: row.text.clone(),
-                        i: row.int,
-                        n: None,
-                        id: row.asset.id,
-                    });
-                    items.push(row.asset);
-                }
-                if !more {
-                    next = None;
-                }
+            Sort::Attributes(many) => self.list_by_attribute(page, many, cursor).await?,
+            Sort::Label => {
+                self.list_by_column(page, "a.label_sort", SortKind::Text, cursor)
+                    .await?
             }
-        }
+            Sort::Updated => {
+                self.list_by_column(page, "a.updated_at", SortKind::Int, cursor)
+                    .await?
+            }
+            Sort::Created => {
+                self.list_by_column(page, "a.created_at", SortKind::Int, cursor)
+                    .await?
+            }
+            Sort::Key => {
+                self.list_by_column(page, "a.id", SortKind::Id, cursor)
+                    .await?
+            }
+        };
         let items = items
             .into_iter()
             .map(|r| r.into_record(model))
@@ -959,6 +711,132 @@ impl Store {
             items,
             next_cursor: next.as_ref().map(encode_cursor),
         })
+    }
+
+    /// Sorted by values computed over the matching assets ([`Sort::Keys`],
+    /// [`Sort::AttributesComputed`]): one ordered query, paged by offset. With `attribute_ties`,
+    /// ties are ordered as the attribute index walk orders them.
+    async fn list_computed(
+        &self,
+        page: PageQuery<'_>,
+        keys: &[amj_domain::aql::SortKey],
+        attribute_ties: bool,
+        cursor: Option<Cursor>,
+    ) -> Result<PageRows, StoreError> {
+        let offset = match cursor {
+            None => 0,
+            Some(Cursor::Offset { o }) => o,
+            Some(_) => return Err(cursor_of_another_sort()),
+        };
+        let sql = page.computed(keys, attribute_ties, offset)?;
+        let mut rows: Vec<AssetRow> = self.db().fetch_all(&sql).await?;
+        let next = (rows.len() > page.limit).then(|| Cursor::Offset {
+            o: offset + i64::try_from(page.limit).unwrap_or(0),
+        });
+        rows.truncate(page.limit);
+        Ok((rows, next))
+    }
+
+    /// Sorted by an attribute's value, or by whichever of several same-named attributes an asset
+    /// has: the assets with a value first, walked in the value index from the cursor (one walk
+    /// per attribute, merged), then those without one, in key order.
+    async fn list_by_attribute(
+        &self,
+        page: PageQuery<'_>,
+        attributes: &[AttributeId],
+        cursor: Option<Cursor>,
+    ) -> Result<PageRows, StoreError> {
+        let model = page.compiler.model;
+        let Some(def) = attributes.first().and_then(|a| model.attribute(*a)) else {
+            return Err(no_such_sort_attribute());
+        };
+        let class = def.kind.storage();
+        if matches!(cursor, Some(Cursor::Offset { .. })) {
+            return Err(cursor_of_another_sort());
+        }
+        if attributes
+            .iter()
+            .any(|a| model.attribute(*a).map(|d| d.kind.storage()) != Some(class))
+        {
+            return Err(StoreError::Invalid(ValidationErrors::single(
+                "sort",
+                "unknown_attribute",
+                "sort: the attributes hold different kinds of values",
+            )));
+        }
+        let mut items: Vec<AssetRow> = Vec::new();
+        let mut next: Option<Cursor> = None;
+        if !matches!(cursor, Some(Cursor::Missing { .. })) {
+            let mut rows: Vec<SortedRow> = Vec::new();
+            for attribute in attributes {
+                let (sql, value) = page.value_walk(*attribute, class, cursor.as_ref())?;
+                rows.extend(fetch_sorted(self.db(), &sql, value).await?);
+            }
+            // Each walk is in order; merged, the first limit + 1 are the page.
+            if attributes.len() > 1 {
+                page.merge_walks(&mut rows);
+            }
+            let more_values = rows.len() > page.limit;
+            for row in rows.into_iter().take(page.limit) {
+                next = Some(Cursor::Value {
+                    t: row.text.clone(),
+                    i: row.int,
+                    n: row.num,
+                    id: row.asset.id,
+                });
+                items.push(row.asset);
+            }
+            if !more_values {
+                // The valued part is done: the next page (or the rest of this one) continues
+                // with the assets that have no value.
+                next = Some(Cursor::Missing { id: 0 });
+            }
+        }
+        // Assets without a value come after those with one, in key order, whichever the
+        // direction: "nulls last", like a spreadsheet.
+        if let Some(Cursor::Missing { id: after }) = next.clone().or(cursor) {
+            let room = page.limit - items.len();
+            let sql = page.without_value(attributes, after, room)?;
+            let rows: Vec<AssetRow> = self.db().fetch_all(&sql).await?;
+            let more_missing = rows.len() > room;
+            let mut last_taken = after;
+            for row in rows.into_iter().take(room) {
+                last_taken = row.id;
+                items.push(row);
+            }
+            next = more_missing.then_some(Cursor::Missing { id: last_taken });
+        }
+        Ok((items, next))
+    }
+
+    /// Sorted by a column of the asset row (`column`: the key, label, or a timestamp), walked in
+    /// its index from the cursor, ties by key.
+    async fn list_by_column(
+        &self,
+        page: PageQuery<'_>,
+        column: &str,
+        kind: SortKind,
+        cursor: Option<Cursor>,
+    ) -> Result<PageRows, StoreError> {
+        let sql = page.column_walk(column, kind, cursor.as_ref())?;
+        let value = match kind {
+            SortKind::Text => SortValueType::Text,
+            SortKind::Int | SortKind::Id => SortValueType::Int,
+        };
+        let rows = fetch_sorted(self.db(), &sql, value).await?;
+        let more = rows.len() > page.limit;
+        let mut items = Vec::with_capacity(page.limit.min(rows.len()));
+        let mut next = None;
+        for row in rows.into_iter().take(page.limit) {
+            next = Some(Cursor::Value {
+                t: row.text.clone(),
+                i: row.int,
+                n: None,
+                id: row.asset.id,
+            });
+            items.push(row.asset);
+        }
+        Ok((items, next.filter(|_| more)))
     }
 
     /// Keeps PostgreSQL's planner statistics for the asset tables current after writes.
@@ -1165,6 +1043,248 @@ impl Store {
         let (n,): (i64,) = self.db().fetch_one(&sql).await?;
         Ok(n)
     }
+}
+
+/// What every strategy of [`Store::list_assets`] needs of the request, and the statements they
+/// run. One compiler numbers the table aliases of all of a page's statements. It is not `Sync`,
+/// so a strategy owns its `PageQuery` and builds each statement before awaiting it.
+struct PageQuery<'m> {
+    tenant: TenantId,
+    compiler: Compiler<'m>,
+    filter: &'m AssetFilter,
+    /// Rows on a page: 1 to 500.
+    limit: usize,
+    descending: bool,
+}
+
+/// A page's rows and where the next page starts (`None` on the last page).
+type PageRows = (Vec<AssetRow>, Option<Cursor>);
+
+impl PageQuery<'_> {
+    /// The keyset comparison and the `ORDER BY` direction of a walk.
+    fn direction(&self) -> (&'static str, &'static str) {
+        if self.descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        }
+    }
+
+    /// A page and one more row: the extra row tells whether there is a next page.
+    fn limit_plus_one(&self) -> i64 {
+        i64::try_from(self.limit + 1).unwrap_or(501)
+    }
+
+    /// The matching assets in the order of `keys`, from `offset`.
+    fn computed(
+        &self,
+        keys: &[amj_domain::aql::SortKey],
+        attribute_ties: bool,
+        offset: i64,
+    ) -> Result<Sql, StoreError> {
+        let compiler = &self.compiler;
+        let mut sql = Sql::new(&format!(
+            "SELECT {ASSET_COLUMNS} FROM asset a WHERE a.tenant_id = "
+        ));
+        sql.bind(self.tenant.0);
+        push_filter(&mut sql, compiler, self.filter)?;
+        sql.push(" ORDER BY ");
+        for key in keys {
+            // Assets without a value come last in either direction.
+            sql.push("(");
+            compiler.sort_expr(&mut sql, &key.value, "a");
+            sql.push(") IS NULL, ");
+            compiler.sort_expr(&mut sql, &key.value, "a");
+            sql.push(if key.descending { " DESC, " } else { " ASC, " });
+        }
+        if attribute_ties && let Some(key) = keys.first() {
+            // As the index walk orders them: ties by key descending among assets with a
+            // value, then the assets without one by key ascending.
+            sql.push("CASE WHEN (");
+            compiler.sort_expr(&mut sql, &key.value, "a");
+            sql.push(") IS NULL THEN a.id ELSE -a.id END ASC, ");
+        }
+        sql.push("a.id ASC LIMIT ")
+            .bind(self.limit_plus_one())
+            .push(" OFFSET ")
+            .bind(offset)
+            .one_off();
+        Ok(sql)
+    }
+
+    /// One attribute's walk of the value index from the cursor, and how its sort value decodes.
+    fn value_walk(
+        &self,
+        attribute: AttributeId,
+        class: StorageClass,
+        cursor: Option<&Cursor>,
+    ) -> Result<(Sql, SortValueType), StoreError> {
+        let (column, value) = match class {
+            StorageClass::Text => ("v_text", SortValueType::Text),
+            StorageClass::Integer => ("v_int", SortValueType::Int),
+            StorageClass::Number => ("v_num", SortValueType::Num),
+            StorageClass::Reference => ("v_ref", SortValueType::Int),
+        };
+        let (op, dir) = self.direction();
+        let mut sql = Sql::new(&format!(
+            "SELECT {ASSET_COLUMNS}, v.{column} AS sort_value \
+             FROM asset_value v JOIN asset a ON a.id = v.asset_id WHERE v.tenant_id = "
+        ));
+        sql.bind(self.tenant.0)
+            .push(" AND v.attribute_id = ")
+            .bind(attribute.0)
+            .push(&format!(
+                " AND v.ord = 0 AND v.{column} IS NOT NULL AND a.tenant_id = "
+            ))
+            .bind(self.tenant.0);
+        push_filter(&mut sql, &self.compiler, self.filter)?;
+        if let Some(Cursor::Value { t, i, n, id }) = cursor {
+            sql.push(&format!(" AND (v.{column}, v.asset_id) {op} ("));
+            match value {
+                SortValueType::Text => sql.bind(t.clone()),
+                SortValueType::Num => sql.bind(*n),
+                SortValueType::Int => sql.bind(*i),
+            };
+            sql.push(", ").bind(*id).push(")");
+        }
+        sql.push(&format!(
+            " ORDER BY v.{column} {dir}, v.asset_id {dir} LIMIT "
+        ))
+        .bind(self.limit_plus_one());
+        Ok((sql, value))
+    }
+
+    /// Orders the rows of several walks as one walk would, and keeps a page and one more.
+    fn merge_walks(&self, rows: &mut Vec<SortedRow>) {
+        rows.sort_by(|x, y| {
+            let by_value = x
+                .text
+                .cmp(&y.text)
+                .then(x.int.cmp(&y.int))
+                .then(
+                    x.num
+                        .partial_cmp(&y.num)
+                        .unwrap_or(std::cmp::Ordering::Equal),
+                )
+                .then(x.asset.id.cmp(&y.asset.id));
+            if self.descending {
+                by_value.reverse()
+            } else {
+                by_value
+            }
+        });
+        rows.truncate(self.limit + 1);
+    }
+
+    /// The assets with no value for any of `attributes`, in key order after `after`: `room`
+    /// rows and one more.
+    fn without_value(
+        &self,
+        attributes: &[AttributeId],
+        after: i64,
+        room: usize,
+    ) -> Result<Sql, StoreError> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {ASSET_COLUMNS} FROM asset a WHERE a.tenant_id = "
+        ));
+        sql.bind(self.tenant.0);
+        push_filter(&mut sql, &self.compiler, self.filter)?;
+        sql.push(
+            " AND NOT EXISTS (SELECT 1 FROM asset_value v \
+             WHERE v.asset_id = a.id AND v.attribute_id IN ",
+        )
+        .bind_list(attributes.iter().map(|a| a.0))
+        .push(") AND a.id > ")
+        .bind(after)
+        .push(" ORDER BY a.id LIMIT ")
+        .bind(i64::try_from(room + 1).unwrap_or(501));
+        Ok(sql)
+    }
+
+    /// A walk of the asset row's index on `column` from the cursor, ties by key.
+    fn column_walk(
+        &self,
+        column: &str,
+        kind: SortKind,
+        cursor: Option<&Cursor>,
+    ) -> Result<Sql, StoreError> {
+        let (op, dir) = self.direction();
+        let mut sql = Sql::new(&format!(
+            "SELECT {ASSET_COLUMNS}, {column} AS sort_value FROM asset a WHERE a.tenant_id = "
+        ));
+        sql.bind(self.tenant.0);
+        push_filter(&mut sql, &self.compiler, self.filter)?;
+        match (cursor, kind) {
+            (Some(Cursor::Value { id, .. }), SortKind::Id) => {
+                sql.push(&format!(" AND a.id {op} ")).bind(*id);
+            }
+            (Some(Cursor::Value { t, id, .. }), SortKind::Text) => {
+                sql.push(&format!(" AND ({column}, a.id) {op} ("))
+                    .bind(t.clone())
+                    .push(", ")
+                    .bind(*id)
+                    .push(")");
+            }
+            (Some(Cursor::Value { i, id, .. }), SortKind::Int) => {
+                sql.push(&format!(" AND ({column}, a.id) {op} ("))
+                    .bind(*i)
+                    .push(", ")
+                    .bind(*id)
+                    .push(")");
+            }
+            (Some(Cursor::Missing { .. } | Cursor::Offset { .. }), _) => {
+                return Err(cursor_of_another_sort());
+            }
+            (None, _) => {}
+        }
+        if kind == SortKind::Id {
+            sql.push(&format!(" ORDER BY a.id {dir} LIMIT "));
+        } else {
+            sql.push(&format!(" ORDER BY {column} {dir}, a.id {dir} LIMIT "));
+        }
+        sql.bind(self.limit_plus_one());
+        Ok(sql)
+    }
+}
+
+/// The one sort key of [`Sort::AttributesComputed`]: the attributes' value, assets without one
+/// last.
+fn computed_attribute_key(
+    model: &SchemaModel,
+    attributes: &[AttributeId],
+    descending: bool,
+) -> Result<amj_domain::aql::SortKey, StoreError> {
+    let class = attributes
+        .first()
+        .and_then(|a| model.attribute(*a))
+        .map(|d| d.kind.storage())
+        .ok_or_else(no_such_sort_attribute)?;
+    Ok(amj_domain::aql::SortKey {
+        value: amj_domain::aql::SortValue {
+            hops: Vec::new(),
+            field: amj_domain::aql::SortField::Attribute {
+                attributes: attributes.to_vec(),
+                class,
+            },
+        },
+        descending,
+    })
+}
+
+fn no_such_sort_attribute() -> StoreError {
+    StoreError::Invalid(ValidationErrors::single(
+        "sort",
+        "unknown_attribute",
+        "sort: no such attribute in this schema",
+    ))
+}
+
+fn cursor_of_another_sort() -> StoreError {
+    StoreError::Invalid(ValidationErrors::single(
+        "cursor",
+        "format",
+        "cursor: belongs to a list with another sort",
+    ))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1707,6 +1827,27 @@ impl PlannerStatistics {
         self.rows_at_last_analysis
             .store(rows, std::sync::atomic::Ordering::Relaxed);
     }
+}
+
+/// The server awaits these futures in its handlers, which must be `Send`: a borrow of something
+/// that is not `Sync` (the query compiler) held across an `.await` would break the server's
+/// build, not this crate's, so this crate's tests check it.
+#[cfg(test)]
+#[allow(dead_code, reason = "compiled for its bounds, never called")]
+fn asset_futures_are_send(store: &Store, model: &SchemaModel, request: &ListRequest) {
+    fn send<T: Send>(_: T) {}
+    let tenant = TenantId(1);
+    send(store.create_assets(tenant, model, &[], "actor"));
+    send(store.update_assets(tenant, model, &[], "actor"));
+    send(store.set_archived(tenant, model, AssetId(1), 1, true, "actor"));
+    send(store.asset_by_key(tenant, model, 1));
+    send(store.assets_by_numbers(tenant, model, &[]));
+    send(store.list_assets(tenant, model, request));
+    send(store.count_matching(tenant, model, &request.filter, 1));
+    send(store.asset_history(tenant, AssetId(1), None, 1));
+    send(store.inbound_references(tenant, model, AssetId(1), None, 1));
+    send(store.count_assets(tenant, model.schema.id));
+    send(store.backfill_search_docs());
 }
 
 #[cfg(test)]
