@@ -258,6 +258,79 @@ struct Checks<'a> {
     resolved: HashMap<i64, (i64, TypeId, bool)>,
 }
 
+/// A row of a bulk write, as [`check_rows`] sees it.
+struct RowToCheck<'v> {
+    /// Its index in the request, which the errors name.
+    row: usize,
+    /// The asset it changes; `None` for a new one.
+    asset: Option<i64>,
+    type_id: TypeId,
+    values: &'v AttributeValues,
+}
+
+/// Checks what a batch of writes needs of the data, inside its transaction: referenced assets
+/// exist, are live and are of the attribute's target type; an asset does not reference itself;
+/// each unique value is claimed once in the batch and held by no other asset. Every bad row is
+/// named in one [`StoreError::InvalidRows`]; if there is none, the resolved references, from
+/// which the value rows are written.
+async fn check_rows<'m>(
+    tx: &mut Tx,
+    tenant: TenantId,
+    model: &'m SchemaModel,
+    rows: &[RowToCheck<'_>],
+) -> Result<Checks<'m>, StoreError> {
+    let mut checks = Checks {
+        model,
+        resolved: HashMap::new(),
+    };
+    let wanted = referenced_numbers(model, rows.iter().map(|r| r.values));
+    for chunk in wanted.chunks(500) {
+        let mut sql =
+            Sql::new("SELECT id, number, type_id, archived FROM asset WHERE tenant_id = ");
+        sql.bind(tenant.0)
+            .push(" AND schema_id = ")
+            .bind(model.schema.id.0)
+            .push(" AND number IN ")
+            .bind_list(chunk.iter().copied());
+        let found: Vec<(i64, i64, i64, bool)> = tx.fetch_all(&sql).await?;
+        for (id, number, type_id, archived) in found {
+            checks
+                .resolved
+                .insert(number, (id, TypeId(type_id), archived));
+        }
+    }
+    let mut errors: RowErrors = Vec::new();
+    for row in rows {
+        if let Err(e) = checks.references(row.type_id, row.values) {
+            errors.push((row.row, e));
+        }
+        let refers_to_itself = |asset: i64| {
+            references(row.values).any(|key| {
+                checks
+                    .resolved
+                    .get(&key.number)
+                    .is_some_and(|(id, _, _)| *id == asset)
+            })
+        };
+        if row.asset.is_some_and(refers_to_itself) {
+            errors.push((
+                row.row,
+                ValidationErrors::single(
+                    "references",
+                    "reference_target",
+                    "an asset cannot reference itself",
+                ),
+            ));
+        }
+    }
+    let unique = unique_claims(model, rows);
+    errors.extend(conflicting_claims(tx, tenant, model, &unique).await?);
+    if !errors.is_empty() {
+        return Err(StoreError::InvalidRows(merge_row_errors(errors)));
+    }
+    Ok(checks)
+}
+
 impl Store {
     /// Creates assets atomically: any invalid row means none is written, and the error names
     /// every bad row. Numbers are allocated from the schema's counter in the same transaction,
@@ -277,43 +350,17 @@ impl Store {
         let created_event = serde_json::to_string(&HistoryEvent::Created)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut tx = self.db().begin_write().await?;
-        let mut checks = Checks {
-            model,
-            resolved: HashMap::new(),
-        };
-        let wanted = referenced_numbers(model, assets.iter().map(|a| &a.values));
-        for chunk in wanted.chunks(500) {
-            let mut sql =
-                Sql::new("SELECT id, number, type_id, archived FROM asset WHERE tenant_id = ");
-            sql.bind(tenant.0)
-                .push(" AND schema_id = ")
-                .bind(schema.0)
-                .push(" AND number IN ")
-                .bind_list(chunk.iter().copied());
-            let found: Vec<(i64, i64, i64, bool)> = tx.fetch_all(&sql).await?;
-            for (id, number, type_id, archived) in found {
-                checks
-                    .resolved
-                    .insert(number, (id, TypeId(type_id), archived));
-            }
-        }
-        let mut errors: RowErrors = Vec::new();
-        for (row, asset) in assets.iter().enumerate() {
-            if let Err(e) = checks.references(asset.type_id, &asset.values) {
-                errors.push((row, e));
-            }
-        }
-        let unique = unique_claims(
-            model,
-            assets
-                .iter()
-                .enumerate()
-                .map(|(i, a)| (i, None, a.type_id, &a.values)),
-        );
-        errors.extend(conflicting_claims(&mut tx, tenant, model, &unique).await?);
-        if !errors.is_empty() {
-            return Err(StoreError::InvalidRows(merge_row_errors(errors)));
-        }
+        let rows: Vec<RowToCheck<'_>> = assets
+            .iter()
+            .enumerate()
+            .map(|(row, asset)| RowToCheck {
+                row,
+                asset: None,
+                type_id: asset.type_id,
+                values: &asset.values,
+            })
+            .collect();
+        let checks = check_rows(&mut tx, tenant, model, &rows).await?;
         let count = i64::try_from(assets.len()).unwrap_or(i64::MAX);
         let bump = Sql::new(
             "UPDATE asset_schema SET next_number = next_number + $3 \
@@ -417,26 +464,6 @@ impl Store {
         let now = now_millis();
         let schema = model.schema.id;
         let mut tx = self.db().begin_write().await?;
-        let mut checks = Checks {
-            model,
-            resolved: HashMap::new(),
-        };
-        let wanted = referenced_numbers(model, changes.iter().map(|c| &c.values));
-        for chunk in wanted.chunks(500) {
-            let mut sql =
-                Sql::new("SELECT id, number, type_id, archived FROM asset WHERE tenant_id = ");
-            sql.bind(tenant.0)
-                .push(" AND schema_id = ")
-                .bind(schema.0)
-                .push(" AND number IN ")
-                .bind_list(chunk.iter().copied());
-            let found: Vec<(i64, i64, i64, bool)> = tx.fetch_all(&sql).await?;
-            for (id, number, type_id, archived) in found {
-                checks
-                    .resolved
-                    .insert(number, (id, TypeId(type_id), archived));
-            }
-        }
         let mut types = HashMap::new();
         let ids: Vec<i64> = changes.iter().map(|c| c.id.0).collect();
         for chunk in ids.chunks(500) {
@@ -449,7 +476,7 @@ impl Store {
             let found: Vec<(i64, i64)> = tx.fetch_all(&sql).await?;
             types.extend(found.into_iter().map(|(id, t)| (id, TypeId(t))));
         }
-        let mut errors: RowErrors = Vec::new();
+        let mut rows: Vec<RowToCheck<'_>> = Vec::with_capacity(changes.len());
         for (row, change) in changes.iter().enumerate() {
             let Some(type_id) = types.get(&change.id.0) else {
                 return Err(StoreError::NotFound {
@@ -457,36 +484,14 @@ impl Store {
                     message: format!("asset {} does not exist", change.id.0),
                 });
             };
-            if let Err(e) = checks.references(*type_id, &change.values) {
-                errors.push((row, e));
-            }
-            if references(&change.values).any(|key| {
-                checks
-                    .resolved
-                    .get(&key.number)
-                    .is_some_and(|(id, _, _)| *id == change.id.0)
-            }) {
-                errors.push((
-                    row,
-                    ValidationErrors::single(
-                        "references",
-                        "reference_target",
-                        "an asset cannot reference itself",
-                    ),
-                ));
-            }
+            rows.push(RowToCheck {
+                row,
+                asset: Some(change.id.0),
+                type_id: *type_id,
+                values: &change.values,
+            });
         }
-        let unique = unique_claims(
-            model,
-            changes.iter().enumerate().map(|(i, c)| {
-                let type_id = types.get(&c.id.0).copied().unwrap_or(TypeId(0));
-                (i, Some(c.id.0), type_id, &c.values)
-            }),
-        );
-        errors.extend(conflicting_claims(&mut tx, tenant, model, &unique).await?);
-        if !errors.is_empty() {
-            return Err(StoreError::InvalidRows(merge_row_errors(errors)));
-        }
+        let checks = check_rows(&mut tx, tenant, model, &rows).await?;
         let mut updated = Vec::with_capacity(changes.len());
         let mut events = Vec::new();
         let mut value_rows = Vec::new();
@@ -1521,10 +1526,7 @@ impl Checks<'_> {
 /// (attribute, value key) → the request rows (and their asset, for updates) claiming it.
 type Claims = BTreeMap<AttributeId, BTreeMap<String, Vec<(usize, Option<i64>)>>>;
 
-fn unique_claims<'a>(
-    model: &SchemaModel,
-    rows: impl Iterator<Item = (usize, Option<i64>, TypeId, &'a AttributeValues)>,
-) -> Claims {
+fn unique_claims(model: &SchemaModel, rows: &[RowToCheck<'_>]) -> Claims {
     let unique: HashMap<AttributeId, ()> = model
         .attributes
         .iter()
@@ -1535,8 +1537,8 @@ fn unique_claims<'a>(
     if unique.is_empty() {
         return claims;
     }
-    for (row, asset, _type_id, values) in rows {
-        for (attribute, vals) in &values.0 {
+    for row in rows {
+        for (attribute, vals) in &row.values.0 {
             if !unique.contains_key(attribute) {
                 continue;
             }
@@ -1546,7 +1548,7 @@ fn unique_claims<'a>(
                     .or_default()
                     .entry(unique_key(value))
                     .or_default()
-                    .push((row, asset));
+                    .push((row.row, row.asset));
             }
         }
     }
