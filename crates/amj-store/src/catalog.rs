@@ -10,8 +10,7 @@ use amj_domain::{
     AssetType, AssetTypeDraft, AttributeDef, AttributeDraft, AttributeKind, Schema, SchemaDraft,
     SchemaKey, Status, StatusCategory, StatusDraft, TypeTree, default_statuses,
 };
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// A schema with everything needed to validate and render its assets.
 #[derive(Debug)]
@@ -48,9 +47,33 @@ impl SchemaModel {
     }
 }
 
-#[derive(Debug, Default)]
+/// This instance's copies of schema models. Bounded, so that an instance serving many sites
+/// does not keep every schema it ever served: past the capacity the models used least are
+/// dropped and loaded again when next asked for. A model is never trusted without the version
+/// check of `model_for`, so a dropped or stale one costs a reload, never a wrong answer.
 pub struct CatalogCache {
-    models: Mutex<HashMap<(TenantId, SchemaId), Arc<SchemaModel>>>,
+    models: moka::sync::Cache<(TenantId, SchemaId), Arc<SchemaModel>>,
+}
+
+impl CatalogCache {
+    /// Models kept at most.
+    const CAPACITY: u64 = 10_000;
+}
+
+impl Default for CatalogCache {
+    fn default() -> Self {
+        Self {
+            models: moka::sync::Cache::new(Self::CAPACITY),
+        }
+    }
+}
+
+impl std::fmt::Debug for CatalogCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogCache")
+            .field("models", &self.models.entry_count())
+            .finish()
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -442,18 +465,12 @@ impl Store {
                 .map(AttributeRow::into_def)
                 .collect::<Result<_, _>>()?,
         });
-        if let Ok(mut cache) = self.catalog.models.lock() {
-            cache.insert((tenant, id), Arc::clone(&model));
-        }
+        self.catalog.models.insert((tenant, id), Arc::clone(&model));
         Ok(model)
     }
 
     fn cached_model(&self, tenant: TenantId, id: SchemaId) -> Option<Arc<SchemaModel>> {
-        self.catalog
-            .models
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&(tenant, id)).cloned())
+        self.catalog.models.get(&(tenant, id))
     }
 
     /// The schema a type belongs to, for routes addressed by type id.

@@ -1,11 +1,9 @@
 //! The one way store code runs SQL on either backend, without macros: a statement is a [`Sql`]
 //! (text with `$N` placeholders and its bound values), and [`Db`] or a write transaction ([`Tx`])
 //! runs it on whichever database this store uses. Row types are plain tuples or `FromRow`
-//! structs that both backends decode ([`Row`]).
-//!
-//! Modules move onto this as they are touched (`Tx` grows the `Db` methods they need); the
-//! remaining `on_db!`/`write_tx!` bodies are the older form of the same thing (see
-//! docs/ARCHITECTURE.md, "Storage").
+//! structs that both backends decode ([`Row`]). Every module of the store runs its SQL here, so
+//! each statement is compiled once rather than once per backend, and rustfmt formats all of it
+//! (see docs/ARCHITECTURE.md, "Storage").
 
 use crate::sql::{Param, Sql, sqlite_text};
 use crate::{Db, StoreError};
@@ -228,22 +226,19 @@ impl Tx {
         })
     }
 
+    /// Runs a statement that returns no rows; the count of rows it changed.
     pub(crate) async fn execute(&mut self, sql: &Sql) -> Result<u64, StoreError> {
-        self.execute_prepared(sql, !sql.one_off).await
-    }
-
-    async fn execute_prepared(&mut self, sql: &Sql, persistent: bool) -> Result<u64, StoreError> {
         Ok(match self {
             Tx::Sqlite(tx) => {
                 let text = sqlite_text(sql);
                 sqlx::query_with(sqlx::AssertSqlSafe(&*text), sqlite_args(&sql.params)?)
-                    .persistent(persistent)
+                    .persistent(!sql.one_off)
                     .execute(&mut **tx)
                     .await?
                     .rows_affected()
             }
             Tx::Postgres(tx) => sqlx::query_with(sql.safe(), pg_args(&sql.params)?)
-                .persistent(persistent)
+                .persistent(!sql.one_off)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
@@ -256,13 +251,5 @@ impl Tx {
             Tx::Postgres(tx) => tx.commit().await?,
         }
         Ok(())
-    }
-}
-
-/// History and value rows written from a module that already moved to [`Tx`]; like the
-/// transaction types, it never keeps these batch statements prepared.
-impl crate::assets::ValueSink for Tx {
-    async fn run(&mut self, sql: &Sql) -> Result<u64, StoreError> {
-        self.execute_prepared(sql, false).await
     }
 }

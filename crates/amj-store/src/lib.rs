@@ -47,18 +47,6 @@ impl std::fmt::Debug for Db {
     }
 }
 
-/// Runs the same body against whichever pool is configured; the body is compiled once per backend,
-/// so a type error on either shows up at build time.
-macro_rules! on_db {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            $crate::Db::Sqlite($pool) => $body,
-            $crate::Db::Postgres($pool) => $body,
-        }
-    };
-}
-pub(crate) use on_db;
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database cannot be reached or is overloaded: callers answer 503 so Jira retries.
@@ -262,17 +250,26 @@ impl Store {
 
     /// Readiness: can we run a query right now?
     pub async fn ping(&self) -> Result<(), StoreError> {
-        on_db!(&self.db, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()).map_err(StoreError::from))
+        self.db
+            .execute(&sql::Sql::new("SELECT 1"))
+            .await
+            .map(|_| ())
     }
 
     /// (idle, in use) connections of the pool, for the metrics.
     pub fn pool_usage(&self) -> (usize, usize) {
-        let (size, idle) = on_db!(&self.db, pool => (pool.size() as usize, pool.num_idle()));
+        let (size, idle) = match &self.db {
+            Db::Sqlite(pool) => (pool.size() as usize, pool.num_idle()),
+            Db::Postgres(pool) => (pool.size() as usize, pool.num_idle()),
+        };
         (idle, size.saturating_sub(idle))
     }
 
     pub async fn close(&self) {
-        on_db!(&self.db, pool => pool.close().await)
+        match &self.db {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
     }
 }
 
