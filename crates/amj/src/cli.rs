@@ -49,6 +49,9 @@ pub enum Command {
     /// Manage sites directly in the database.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Deploy on Forge: generate the manifest for this server as the app's Forge Remote.
+    #[command(subcommand)]
+    Forge(crate::forge_cli::ForgeCommand),
 }
 
 #[derive(Debug, Clone, Args)]

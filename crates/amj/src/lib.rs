@@ -3,5 +3,6 @@
 //! the only one that links clap, the simulator and the bench code beside the production server.
 
 pub mod cli;
+pub mod forge_cli;
 pub mod incident_cli;
 pub mod probe;

@@ -34,6 +34,7 @@ async fn main() -> ExitCode {
         Command::Incident(args) => run_incident(args).await,
         Command::Probe(args) => run_probe(args).await,
         Command::Tenant(command) => run_tenant(command).await,
+        Command::Forge(command) => amj::forge_cli::run_forge(command),
         Command::SecretKey(SecretKeyCommand::Generate) => MasterKey::generate_base64()
             .map(|k| println!("{k}"))
             .map_err(Into::into),

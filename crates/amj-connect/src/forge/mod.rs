@@ -9,6 +9,7 @@
 
 pub mod fit;
 pub mod jwks;
+pub mod manifest;
 
 pub use fit::{AppAri, Fit, FitConfig, verify_fit};
 pub use jwks::{FitKeys, HttpJwks, JWKS_PRODUCTION, JWKS_STAGING};

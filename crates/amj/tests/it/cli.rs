@@ -339,3 +339,106 @@ fn bench_seed_then_measure_a_small_site() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn forge_manifest_writes_both_listings_and_refuses_bad_input() {
+    let dir = std::env::temp_dir().join(format!("amj-forge-{}", amj_testkit::random_tag()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let app_id = "6f2d0c1e-4a7b-4c3d-9e8f-0a1b2c3d4e5f";
+    let read = |file: &std::path::Path| -> serde_json::Value {
+        let text = std::fs::read_to_string(file).unwrap();
+        // The file is YAML whose document is JSON, after one comment line.
+        let (comment, document) = text.split_once('\n').unwrap();
+        assert!(comment.starts_with('#'), "{comment}");
+        serde_json::from_str(document).unwrap()
+    };
+    let forge = dir.join("forge.yml");
+    let out = amj()
+        .args([
+            "forge",
+            "manifest",
+            "--base-url",
+            "https://amj.example.com",
+            "--app-id",
+            app_id,
+        ])
+        .arg("--out")
+        .arg(&forge)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest = read(&forge);
+    assert_eq!(
+        manifest["app"]["id"],
+        format!("ari:cloud:ecosystem::app/{app_id}")
+    );
+    assert_eq!(manifest["remotes"][0]["baseUrl"], "https://amj.example.com");
+    assert!(manifest["app"].get("connect").is_none());
+    assert!(manifest.get("connectModules").is_none());
+    assert_eq!(manifest["modules"]["jira:globalPage"][0]["key"], "assets");
+
+    let migration = dir.join("migration.yml");
+    let out = amj()
+        .args([
+            "forge",
+            "manifest",
+            "--base-url",
+            "https://amj.example.com/",
+            "--app-id",
+        ])
+        .arg(format!("ari:cloud:ecosystem::app/{app_id}"))
+        .args(["--connect-key", "asset-management-for-jira", "--out"])
+        .arg(&migration)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest = read(&migration);
+    assert_eq!(
+        manifest["app"]["connect"]["key"],
+        "asset-management-for-jira"
+    );
+    assert_eq!(
+        manifest["connectModules"]["jira:lifecycle"][0]["installed"],
+        "/installed"
+    );
+
+    for (args, wanted) in [
+        (
+            vec!["--base-url", "http://amj.example.com", "--app-id", app_id],
+            "https",
+        ),
+        (
+            vec!["--base-url", "not a url", "--app-id", app_id],
+            "not a URL",
+        ),
+        (
+            vec![
+                "--base-url",
+                "https://amj.example.com",
+                "--app-id",
+                "my-app",
+            ],
+            "--app-id",
+        ),
+    ] {
+        let out = amj()
+            .args(["forge", "manifest", "--out", "-"])
+            .args(&args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert!(stderr.contains(wanted), "{args:?}: {stderr}");
+        assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,302 @@
+//! The Forge manifest (`manifest.yml`) as typed data, for an app whose backend is a Forge Remote.
+//!
+//! Only the keys our app uses are modelled (docs/FORGE.md §3). The file is written as JSON, which
+//! is YAML 1.2 (the Forge CLI and `@forge/manifest` read it as such), so no YAML emitter is needed
+//! for a file that is generated, never hand-edited; `.ci/run` validates both variants with
+//! Atlassian's own validator.
+
+use serde::Serialize;
+
+/// Module, endpoint and remote keys: Forge allows `[A-Za-z0-9_-]`, at most 23 characters for
+/// remotes and endpoints.
+pub const MAX_KEY_LEN: usize = 23;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    pub app: App,
+    pub remotes: Vec<Remote>,
+    pub modules: Modules,
+    pub resources: Vec<Resource>,
+    pub permissions: Permissions,
+    /// The migration variant only: Connect's lifecycle, so that `installed` payloads carry the
+    /// Forge `installationId` beside the `clientKey`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect_modules: Option<ConnectModules>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct App {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect: Option<AppConnect>,
+    pub licensing: Licensing,
+    pub runtime: Runtime,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AppConnect {
+    pub key: String,
+    pub remote: String,
+    pub authentication: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Licensing {
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Runtime {
+    pub name: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Remote {
+    pub key: String,
+    pub base_url: String,
+    pub operations: Vec<&'static str>,
+    pub storage: RemoteStorage,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoteStorage {
+    #[serde(rename = "inScopeEUD")]
+    pub in_scope_eud: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Modules {
+    #[serde(rename = "jira:globalPage", skip_serializing_if = "Vec::is_empty")]
+    pub global_page: Vec<UiModule>,
+    #[serde(rename = "jira:issueContext", skip_serializing_if = "Vec::is_empty")]
+    pub issue_context: Vec<UiModule>,
+    #[serde(rename = "jira:adminPage", skip_serializing_if = "Vec::is_empty")]
+    pub admin_page: Vec<UiModule>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trigger: Vec<Trigger>,
+    #[serde(rename = "scheduledTrigger", skip_serializing_if = "Vec::is_empty")]
+    pub scheduled_trigger: Vec<ScheduledTrigger>,
+    #[serde(
+        rename = "connectToForgeMigration",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub connect_to_forge_migration: Vec<MigrationNote>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub endpoint: Vec<Endpoint>,
+}
+
+/// A Custom UI module: a static resource that reaches us through `invokeRemote`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UiModule {
+    pub key: String,
+    pub resource: String,
+    pub resolver: Resolver,
+    pub title: String,
+    /// `jira:issueContext` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// `jira:adminPage` only: the app's Configure button.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_as_config: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resolver {
+    pub endpoint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trigger {
+    pub key: String,
+    pub endpoint: String,
+    pub events: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScheduledTrigger {
+    pub key: String,
+    pub endpoint: String,
+    pub interval: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MigrationNote {
+    pub key: String,
+    pub migration_guide_url: String,
+    #[serde(rename = "willMigrateToForgeBeforeEOS")]
+    pub will_migrate: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoint {
+    pub key: String,
+    pub remote: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<Route>,
+    pub auth: EndpointAuth,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Route {
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointAuth {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_user_token: Option<Enabled>,
+    pub app_system_token: Enabled,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Enabled {
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resource {
+    pub key: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Permissions {
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectModules {
+    #[serde(rename = "jira:lifecycle")]
+    pub lifecycle: Vec<ConnectLifecycle>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectLifecycle {
+    pub key: String,
+    pub installed: String,
+    pub uninstalled: String,
+}
+
+impl Manifest {
+    /// The file's text: a comment saying where it came from, then the manifest.
+    pub fn to_yaml(&self) -> Result<String, serde_json::Error> {
+        Ok(format!(
+            "# Generated by `amj forge manifest`; regenerate rather than edit.\n{}\n",
+            serde_json::to_string_pretty(self)?
+        ))
+    }
+
+    /// Every key Forge limits, with what holds it.
+    pub fn keys(&self) -> Vec<(&'static str, &str)> {
+        let m = &self.modules;
+        let mut keys: Vec<(&'static str, &str)> = Vec::new();
+        keys.extend(self.remotes.iter().map(|r| ("remote", r.key.as_str())));
+        keys.extend(m.endpoint.iter().map(|e| ("endpoint", e.key.as_str())));
+        for (kind, list) in [
+            ("jira:globalPage", &m.global_page),
+            ("jira:issueContext", &m.issue_context),
+            ("jira:adminPage", &m.admin_page),
+        ] {
+            keys.extend(list.iter().map(|u| (kind, u.key.as_str())));
+        }
+        keys.extend(m.trigger.iter().map(|t| ("trigger", t.key.as_str())));
+        keys.extend(
+            m.scheduled_trigger
+                .iter()
+                .map(|t| ("scheduledTrigger", t.key.as_str())),
+        );
+        keys.extend(
+            m.connect_to_forge_migration
+                .iter()
+                .map(|n| ("connectToForgeMigration", n.key.as_str())),
+        );
+        keys.extend(self.resources.iter().map(|r| ("resource", r.key.as_str())));
+        if let Some(connect) = &self.connect_modules {
+            keys.extend(
+                connect
+                    .lifecycle
+                    .iter()
+                    .map(|l| ("jira:lifecycle", l.key.as_str())),
+            );
+        }
+        keys
+    }
+
+    /// What Forge would refuse at deploy time, checked here first: key syntax and length, keys
+    /// used twice, and references to endpoints, remotes and resources that are not declared.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for (kind, key) in self.keys() {
+            let syntax = !key.is_empty()
+                && key.len() <= MAX_KEY_LEN
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+            if !syntax {
+                problems.push(format!(
+                    "{kind} key {key:?} must be 1 to {MAX_KEY_LEN} characters of [A-Za-z0-9_-]"
+                ));
+            }
+            if kind != "resource" && !seen.insert(key) {
+                problems.push(format!("module key {key:?} is used twice"));
+            }
+        }
+        let endpoints: Vec<&str> = self
+            .modules
+            .endpoint
+            .iter()
+            .map(|e| e.key.as_str())
+            .collect();
+        let remotes: Vec<&str> = self.remotes.iter().map(|r| r.key.as_str()).collect();
+        let resources: Vec<&str> = self.resources.iter().map(|r| r.key.as_str()).collect();
+        let m = &self.modules;
+        let ui = m
+            .global_page
+            .iter()
+            .chain(&m.issue_context)
+            .chain(&m.admin_page);
+        for module in ui {
+            if !endpoints.contains(&module.resolver.endpoint.as_str()) {
+                problems.push(format!(
+                    "{} resolves through an undeclared endpoint",
+                    module.key
+                ));
+            }
+            if !resources.contains(&module.resource.as_str()) {
+                problems.push(format!("{} uses an undeclared resource", module.key));
+            }
+        }
+        let triggers = m
+            .trigger
+            .iter()
+            .map(|t| (&t.key, &t.endpoint))
+            .chain(m.scheduled_trigger.iter().map(|t| (&t.key, &t.endpoint)));
+        for (key, endpoint) in triggers {
+            if !endpoints.contains(&endpoint.as_str()) {
+                problems.push(format!("{key} sends to an undeclared endpoint"));
+            }
+        }
+        for endpoint in &m.endpoint {
+            if !remotes.contains(&endpoint.remote.as_str()) {
+                problems.push(format!(
+                    "endpoint {} names an undeclared remote",
+                    endpoint.key
+                ));
+            }
+        }
+        if let Some(connect) = &self.app.connect
+            && !remotes.contains(&connect.remote.as_str())
+        {
+            problems.push("app.connect names an undeclared remote".to_owned());
+        }
+        problems
+    }
+}
