@@ -304,12 +304,15 @@ async fn check_rows<'m>(
         if let Err(e) = checks.references(row.type_id, row.values) {
             errors.push((row.row, e));
         }
+        // Numbers are per schema: another schema's asset with the same number is not this one
+        // (and is refused above as a missing target).
         let refers_to_itself = |asset: i64| {
             references(row.values).any(|key| {
-                checks
-                    .resolved
-                    .get(&key.number)
-                    .is_some_and(|(id, _, _)| *id == asset)
+                key.schema == model.schema.key
+                    && checks
+                        .resolved
+                        .get(&key.number)
+                        .is_some_and(|(id, _, _)| *id == asset)
             })
         };
         if row.asset.is_some_and(refers_to_itself) {

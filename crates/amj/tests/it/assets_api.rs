@@ -464,6 +464,14 @@ async fn references_are_listed_both_ways_and_checked() {
             .call("PATCH", "/api/v1/assets/IT-2", &api.admin, Some(json!({"version": 1, "attributes": {"Located in": "IT-2"}})))
             .await;
         assert_eq!(status, 400, "{body}");
+        assert!(rules(&body).contains(&("references".into(), "reference_target".into())), "{body}");
+        assert!(body.to_string().contains("cannot reference itself"), "{body}");
+        // Another schema's asset with the same number is not "itself": only its own error shows.
+        let (status, body) = api
+            .call("PATCH", "/api/v1/assets/IT-2", &api.admin, Some(json!({"version": 1, "attributes": {"Located in": "XX-2"}})))
+            .await;
+        assert_eq!(status, 400, "{body}");
+        assert!(!body.to_string().contains("cannot reference itself"), "{body}");
 
         // Archiving a referenced asset keeps the reference (shown as archived), and new
         // references to it are refused.
