@@ -39,6 +39,19 @@ impl Sim {
     }
 }
 
+/// Forge's JWKS, as its CDN serves it; a 503 while the fault control has it down.
+async fn forge_jwks(State(sim): State<Sim>) -> Response {
+    match sim.forge().jwks() {
+        Some(set) => axum::Json(set).into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, "30")],
+            "the simulated Forge key CDN is down",
+        )
+            .into_response(),
+    }
+}
+
 fn router(sim: Sim) -> Router {
     Router::new()
         .route("/", get(crate::host::index))
@@ -69,6 +82,7 @@ fn router(sim: Sim) -> Router {
         )
         .route("/_sim/clock", post(crate::control::clock))
         .route("/keys/{*kid}", get(serve_key))
+        .route("/forge/jwks.json", get(forge_jwks))
         .route("/sites/{site}/rest/{*rest}", any(jira_rest))
         .with_state(sim)
 }

@@ -87,6 +87,8 @@ pub struct AppTarget {
 struct Inner {
     base_url: String,
     keys: InstallKeys,
+    /// Forge's signing keys and JWKS, for the app's Forge Remote side.
+    forge: crate::forge::ForgeSigner,
     sites: Mutex<BTreeMap<String, Site>>,
     app_key: Mutex<String>,
     calls: Mutex<Vec<AppCall>>,
@@ -186,6 +188,8 @@ impl Sim {
         let base_url = format!("http://{addr}");
         let keys = InstallKeys::new(&format!("sim{}", addr.port()))
             .map_err(|e| SimError::Startup(e.to_string()))?;
+        let forge = crate::forge::ForgeSigner::new(&format!("sim{}", addr.port()))
+            .map_err(|e| SimError::Startup(e.to_string()))?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -194,6 +198,7 @@ impl Sim {
             inner: Arc::new(Inner {
                 base_url,
                 keys,
+                forge,
                 sites: Mutex::new(BTreeMap::new()),
                 app_key: Mutex::new(String::new()),
                 calls: Mutex::new(Vec::new()),
@@ -208,6 +213,16 @@ impl Sim {
 
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+
+    /// Forge's signer: its JWKS, rotations and outage switch, and FITs for invocations.
+    pub fn forge(&self) -> &crate::forge::ForgeSigner {
+        &self.inner.forge
+    }
+
+    /// Where the simulated Forge publishes its signing keys (the app's Forge JWKS URL).
+    pub fn forge_jwks_url(&self) -> String {
+        format!("{}/forge/jwks.json", self.inner.base_url)
     }
 
     /// What the app's `--install-keys-url` must point at.

@@ -778,3 +778,63 @@ async fn asset_links_are_searchable_and_only_site_admins_administer() {
     app.stop().await;
     db.cleanup().await;
 }
+
+/// The simulator publishes Forge's signing keys as Forge's CDN does: the app's key store reads
+/// them, verifies the FITs it mints, keeps them through a CDN outage, and follows a rotation.
+#[tokio::test]
+async fn the_simulated_forge_jwks_serves_the_app_key_store() {
+    use amj_connect::forge::{AppAri, FitConfig, HttpJwks, verify_fit};
+    use amj_jira_sim::forge::{Invocation, JwksMode};
+    let sim = Sim::start().await.unwrap();
+    let app = "ari:cloud:ecosystem::app/0b5e1c2d-3f4a-4b6c-8d9e-0f1a2b3c4d5e";
+    let invocation = Invocation {
+        app_ari: app.into(),
+        installation_id: "ari:cloud:ecosystem::installation/1".into(),
+        api_base_url: "https://api.atlassian.com/ex/jira/4f1e2d3c".into(),
+        module_type: "core:endpoint".into(),
+        module_key: "amj-events".into(),
+        principal: None,
+        context: None,
+    };
+    let now = || amj_store::now_millis() / 1000;
+    let jwks = HttpJwks::new(&sim.forge_jwks_url()).unwrap();
+    let config = FitConfig::new(AppAri::parse(app).unwrap());
+    assert_eq!(jwks.refresh().await.unwrap(), 1);
+    let fit = verify_fit(
+        &sim.forge().mint(&invocation, now()).unwrap(),
+        &jwks,
+        &config,
+    )
+    .await
+    .unwrap();
+    assert_eq!(fit.cloud_id().as_deref(), Some("4f1e2d3c"));
+    // Down: a 503 with Retry-After, and the keys held still verify.
+    sim.forge().set_mode(JwksMode::Unavailable);
+    let down = reqwest::get(sim.forge_jwks_url()).await.unwrap();
+    assert_eq!(down.status(), 503);
+    assert!(down.headers().contains_key("retry-after"));
+    assert!(jwks.refresh().await.is_err());
+    assert!(
+        verify_fit(
+            &sim.forge().mint(&invocation, now()).unwrap(),
+            &jwks,
+            &config
+        )
+        .await
+        .is_ok()
+    );
+    // Up again, with a key published ahead of use: held before it signs.
+    sim.forge().set_mode(JwksMode::Normal);
+    let next = sim.forge().publish_next().unwrap();
+    assert_eq!(jwks.refresh().await.unwrap(), 2);
+    assert!(sim.forge().activate(&next));
+    assert!(
+        verify_fit(
+            &sim.forge().mint(&invocation, now()).unwrap(),
+            &jwks,
+            &config
+        )
+        .await
+        .is_ok()
+    );
+}
