@@ -114,6 +114,18 @@ impl KeyServers {
     }
 }
 
+/// The HTTP client for fetching signing keys (Connect's install keys, Forge's JWKS): a short
+/// timeout, since a key fetch sits on a request path, and no redirects, so a key is only ever
+/// taken from the server that was asked.
+pub(crate) fn key_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("amj/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
 /// Outcome counts of key fetches, for the operations metrics.
 #[derive(Debug, Default)]
 pub struct KeyFetchStats {
@@ -132,12 +144,7 @@ pub struct HttpInstallKeyStore {
 
 impl HttpInstallKeyStore {
     pub fn new(servers: KeyServers) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(FETCH_TIMEOUT)
-            .connect_timeout(FETCH_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("amj/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = key_client(FETCH_TIMEOUT)?;
         Ok(Self {
             servers,
             http,

@@ -80,12 +80,7 @@ impl std::fmt::Debug for HttpJwks {
 
 impl HttpJwks {
     pub fn new(url: &str) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .timeout(FETCH_TIMEOUT)
-            .connect_timeout(FETCH_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("amj/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let http = crate::install_keys::key_client(FETCH_TIMEOUT)?;
         Ok(Self {
             url: url.to_owned(),
             http,
