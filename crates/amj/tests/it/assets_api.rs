@@ -489,6 +489,25 @@ async fn references_are_listed_both_ways_and_checked() {
             .as_array().unwrap().iter().find(|t| t["name"] == "Location").unwrap()["id"].as_i64().unwrap();
         let (status, body) = api.call("DELETE", &format!("/api/v1/schemas/IT/types/{location}"), &api.admin, None).await;
         assert_eq!((status, body["error"]["code"].as_str()), (409, Some("type_referenced")));
+        // In a batch where another row references IT-n, an update of IT-n that points at XX-n
+        // (another schema's asset of the same number) is told the target is missing, not that
+        // it references itself.
+        let other = api
+            .ok("POST", "/api/v1/schemas/IT/assets", Some(json!({"type": "Laptop", "attributes": {"Name": "O"}})))
+            .await;
+        let other_key = other["key"].as_str().unwrap().to_owned();
+        let number = other_key.trim_start_matches("IT-").to_owned();
+        let (status, body) = api
+            .call("PATCH", "/api/v1/schemas/IT/assets/bulk", &api.admin, Some(json!({"items": [
+                {"key": other_key, "version": other["version"], "attributes": {"Located in": format!("XX-{number}")}},
+                {"key": "IT-2", "version": 1, "attributes": {"Located in": other_key}},
+            ]})))
+            .await;
+        assert_eq!(status, 400, "{body}");
+        let found = rules(&body);
+        assert!(found.contains(&("items[0].Located in".into(), "reference_target".into())), "{body}");
+        assert!(found.contains(&("items[1].Located in".into(), "reference_target".into())), "{body}");
+        assert!(!found.iter().any(|(field, _)| field == "items[0].references"), "{body}");
         api.stop().await;
     })
     .await;
