@@ -193,7 +193,9 @@ pub struct HostAllowList {
 
 impl HostAllowList {
     /// Atlassian's Cloud domains, including FedRAMP and Atlassian's own staging.
-    pub const ATLASSIAN_CLOUD: &'static str = "*.atlassian.net,*.jira.com,*.jira-dev.com,*.atlassian-us-gov-mod.net,*.atlassian-stg-fedm.net";
+    /// `api.atlassian.com` and its staging twin are where Forge routes calls to Jira (the FIT's
+    /// `apiBaseUrl`).
+    pub const ATLASSIAN_CLOUD: &'static str = "*.atlassian.net,*.jira.com,*.jira-dev.com,*.atlassian-us-gov-mod.net,*.atlassian-stg-fedm.net,api.atlassian.com,api.stg.atlassian.com";
     pub const LOOPBACK: &'static str = "127.0.0.1,localhost,[::1]";
 
     pub fn loopback() -> Self {

@@ -29,25 +29,34 @@ pub enum RouteKind {
     Iframe,
     /// Our own JSON API, called from our pages with context tokens.
     Api,
+    /// Our JSON API called through Forge (`invokeRemote`) with a Forge Invocation Token.
+    ForgeApi,
+    /// `POST /forge/events`: product events, lifecycle events and scheduled triggers.
+    ForgeEvent,
 }
 
 impl RouteKind {
     /// Every kind, in declaration order; a constant, so it can size counter arrays.
-    pub const ALL: [RouteKind; 5] = [
+    pub const ALL: [RouteKind; 7] = [
         RouteKind::Lifecycle,
         RouteKind::LifecycleNotification,
         RouteKind::Webhook,
         RouteKind::Iframe,
         RouteKind::Api,
+        RouteKind::ForgeApi,
+        RouteKind::ForgeEvent,
     ];
 
     pub const fn qsh_policy(self) -> QshPolicy {
         match self {
             RouteKind::Api => QshPolicy::ExactOrContext,
+            // FITs carry no qsh; `Exact` keeps a stray Connect token off Forge routes.
             RouteKind::Lifecycle
             | RouteKind::LifecycleNotification
             | RouteKind::Webhook
-            | RouteKind::Iframe => QshPolicy::Exact,
+            | RouteKind::Iframe
+            | RouteKind::ForgeApi
+            | RouteKind::ForgeEvent => QshPolicy::Exact,
         }
     }
 
@@ -55,7 +64,7 @@ impl RouteKind {
     /// confusion can get through.
     pub const fn algorithm(self) -> Algorithm {
         match self {
-            RouteKind::Lifecycle => Algorithm::RS256,
+            RouteKind::Lifecycle | RouteKind::ForgeApi | RouteKind::ForgeEvent => Algorithm::RS256,
             _ => Algorithm::HS256,
         }
     }
@@ -85,7 +94,9 @@ mod tests {
                 "lifecycle_notification",
                 "webhook",
                 "iframe",
-                "api"
+                "api",
+                "forge_api",
+                "forge_event"
             ]
         );
     }
@@ -103,9 +114,10 @@ mod tests {
     }
 
     #[test]
-    fn only_installs_are_asymmetric() {
+    fn only_installs_and_forge_are_asymmetric() {
         for kind in RouteKind::ALL {
-            let expected = if kind == RouteKind::Lifecycle {
+            let forge = matches!(kind, RouteKind::ForgeApi | RouteKind::ForgeEvent);
+            let expected = if kind == RouteKind::Lifecycle || forge {
                 Algorithm::RS256
             } else {
                 Algorithm::HS256

@@ -84,6 +84,7 @@ fn router(sim: Sim) -> Router {
         .route("/keys/{*kid}", get(serve_key))
         .route("/forge/jwks.json", get(forge_jwks))
         .route("/sites/{site}/rest/{*rest}", any(jira_rest))
+        .route("/ex/jira/{cloud_id}/rest/{*rest}", any(forge_rest))
         .with_state(sim)
 }
 
@@ -127,6 +128,49 @@ async fn jira_rest(
             serde_json::json!({"message": message}),
         ),
         Ok(()) => crate::rest::answer(&sim, &site, &method, &rest, uri.query(), &body),
+    };
+    sim.record(AppCall {
+        site: name,
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+        status: status.as_u16(),
+        failure: verdict.err(),
+    });
+    if status == StatusCode::NO_CONTENT {
+        return status.into_response();
+    }
+    (status, axum::Json(body)).into_response()
+}
+
+/// Jira's REST API as Forge remotes reach it: `{apiBaseUrl}/rest/…` with a system token.
+async fn forge_rest(
+    State(sim): State<Sim>,
+    Path((cloud_id, rest)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
+    let verdict = sim.verify_system_token(&cloud_id, authorization);
+    let (name, status, body) = match &verdict {
+        Err(message) => (
+            sim.site_by_cloud_id(&cloud_id).unwrap_or_default(),
+            StatusCode::UNAUTHORIZED,
+            serde_json::json!({"message": message}),
+        ),
+        Ok(name) => match sim.site(name) {
+            Ok(site) => {
+                let (status, body) =
+                    crate::rest::answer(&sim, &site, &method, &rest, uri.query(), &body);
+                (name.clone(), status, body)
+            }
+            Err(_) => (
+                name.clone(),
+                StatusCode::NOT_FOUND,
+                serde_json::json!({"message": "no such site"}),
+            ),
+        },
     };
     sim.record(AppCall {
         site: name,

@@ -42,6 +42,8 @@ pub struct Site {
     /// The site admin who installs the app: a user of the site, the default `sub` of host tokens,
     /// and, until a test says otherwise, the site's only holder of ADMINISTER.
     pub admin_account_id: String,
+    /// The Atlassian cloud id: in the FITs and the Forge API base URL of the site.
+    pub cloud_id: String,
 }
 
 /// One call the app made to a simulated site, as the site judged it.
@@ -102,6 +104,8 @@ struct Inner {
     app: Mutex<Option<(AppTarget, Descriptor)>>,
     /// Each site's users, issues and entity properties.
     data: Mutex<std::collections::HashMap<String, SiteData>>,
+    /// Each site's Forge installation and system tokens.
+    forge_sites: Mutex<std::collections::HashMap<String, crate::forge_host::ForgeSite>>,
 }
 
 /// A batched rollout, as Atlassian rolled out the 2022 change: every installed site is rotated,
@@ -207,6 +211,7 @@ impl Sim {
                 gates: Mutex::new(std::collections::HashMap::new()),
                 app: Mutex::new(None),
                 data: Mutex::new(std::collections::HashMap::new()),
+                forge_sites: Mutex::new(std::collections::HashMap::new()),
             }),
         })
     }
@@ -355,8 +360,30 @@ impl Sim {
         self.inner.clock_skew.load(Ordering::Relaxed)
     }
 
-    fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         unix_now() + self.inner.clock_skew.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn forge_site(&self, name: &str) -> Option<crate::forge_host::ForgeSite> {
+        self.inner.forge_sites.lock().ok()?.get(name).cloned()
+    }
+
+    pub(crate) fn update_forge(
+        &self,
+        name: &str,
+        update: impl FnOnce(&mut crate::forge_host::ForgeSite),
+    ) {
+        if let Ok(mut sites) = self.inner.forge_sites.lock() {
+            update(sites.entry(name.to_owned()).or_default());
+        }
+    }
+
+    pub(crate) fn site_by_cloud_id(&self, cloud_id: &str) -> Option<String> {
+        let sites = self.inner.sites.lock().ok()?;
+        sites
+            .values()
+            .find(|s| s.cloud_id == cloud_id)
+            .map(|s| s.name.clone())
     }
 
     /// Adds a site with a fresh clientKey and secret; it is not installed yet.
@@ -368,6 +395,14 @@ impl Sim {
             shared_secret: new_secret(),
             installed: false,
             admin_account_id: format!("557058:{}", random_hex(8)),
+            cloud_id: format!(
+                "{}-{}-4{}-a{}-{}",
+                random_hex(4),
+                random_hex(2),
+                &random_hex(2)[1..],
+                &random_hex(2)[1..],
+                random_hex(6)
+            ),
         };
         if let Ok(mut sites) = self.inner.sites.lock() {
             sites.insert(name.to_owned(), site.clone());

@@ -49,6 +49,14 @@ pub struct AlertConfig {
     /// A lifecycle callback answered 5xx within this window fires [`Rule::LifecycleServerError`]
     /// for the site; it resolves when the window has passed without another.
     pub lifecycle_window_minutes: i64,
+    /// This many Forge JWKS fetch failures within `key_window_minutes` fires
+    /// [`Rule::ForgeJwksFetchFailing`].
+    pub jwks_failures: u64,
+    /// A Forge installation active within `forge_token_grace_minutes` that holds no valid system
+    /// token fires [`Rule::ForgeTokenMissing`]; one whose scheduled trigger has not run for
+    /// `forge_trigger_silent_minutes` fires [`Rule::ForgeTriggerSilent`].
+    pub forge_token_grace_minutes: i64,
+    pub forge_trigger_silent_minutes: i64,
     /// Where `docs/RUNBOOK.md` is published; alerts link to its sections.
     pub runbook_url: String,
 }
@@ -68,6 +76,9 @@ impl Default for AlertConfig {
             key_window_minutes: 10,
             database_down_minutes: 1,
             lifecycle_window_minutes: 15,
+            jwks_failures: 3,
+            forge_token_grace_minutes: 60,
+            forge_trigger_silent_minutes: 180,
             runbook_url: "docs/RUNBOOK.md".to_owned(),
         }
     }
@@ -88,11 +99,21 @@ pub enum Rule {
     LifecycleServerError,
     /// `amj probe --status-database-url` reports two failed runs in a row.
     SyntheticProbeFailing,
+    /// Forge's signing keys cannot be fetched: a key rotation now would lock Forge sites out.
+    ForgeJwksFetchFailing,
+    /// An active Forge installation holds no valid system token: background work for the site
+    /// (issue properties, permission checks) cannot reach Jira.
+    ForgeTokenMissing,
+    /// A Forge installation's hourly scheduled trigger has stopped.
+    ForgeTriggerSilent,
+    /// A site reached through Forge has a tenant apart from its Connect tenant: its Forge users
+    /// see none of the Connect data.
+    ForgeLinkMissing,
 }
 
 impl Rule {
     /// Every rule, in declaration order.
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 11] = [
         Rule::SiteAuthFailures,
         Rule::SiteSilentAfterRotation,
         Rule::GlobalAuthFailureSpike,
@@ -100,6 +121,10 @@ impl Rule {
         Rule::DatabaseNotReady,
         Rule::LifecycleServerError,
         Rule::SyntheticProbeFailing,
+        Rule::ForgeJwksFetchFailing,
+        Rule::ForgeTokenMissing,
+        Rule::ForgeTriggerSilent,
+        Rule::ForgeLinkMissing,
     ];
 
     pub fn code(self) -> &'static str {
@@ -118,8 +143,13 @@ impl Rule {
             | Rule::SiteSilentAfterRotation
             | Rule::GlobalAuthFailureSpike
             | Rule::DatabaseNotReady
-            | Rule::SyntheticProbeFailing => "critical",
-            Rule::InstallKeyFetchFailures | Rule::LifecycleServerError => "warning",
+            | Rule::SyntheticProbeFailing
+            | Rule::ForgeLinkMissing => "critical",
+            Rule::InstallKeyFetchFailures
+            | Rule::LifecycleServerError
+            | Rule::ForgeJwksFetchFailing
+            | Rule::ForgeTokenMissing
+            | Rule::ForgeTriggerSilent => "warning",
         }
     }
 }
@@ -160,6 +190,31 @@ pub enum Observation {
         status: u16,
         at: i64,
     },
+    /// A fetch of Forge's signing keys.
+    JwksFetch {
+        ok: bool,
+        at: i64,
+    },
+    /// The Forge installations as the store holds them now: replaces the previous snapshot.
+    ForgeInstallations {
+        installations: Vec<ForgeInstallationHealth>,
+    },
+}
+
+/// What the alert rules need to know of one Forge installation. Times are epoch milliseconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForgeInstallationHealth {
+    pub site: Site,
+    pub installation_id: String,
+    pub first_seen_at: i64,
+    /// The last invocation of any kind (UI call, event or trigger).
+    pub last_active_at: i64,
+    pub last_trigger_at: Option<i64>,
+    /// When the stored system token expires; `None` without one.
+    pub token_expires_at: Option<i64>,
+    pub dormant: bool,
+    /// The site's Forge tenant is apart from a Connect tenant of the same site.
+    pub link_missing: bool,
 }
 
 /// A site as alerts name it.
@@ -291,6 +346,8 @@ pub struct AlertEvaluator {
     not_ready_since: Option<i64>,
     /// The synthetic probe's failure, while it lasts.
     probe_failing: Option<String>,
+    jwks_fetches: Window,
+    forge: Vec<ForgeInstallationHealth>,
     active: BTreeMap<AlertKey, Alert>,
 }
 
@@ -303,6 +360,8 @@ impl AlertEvaluator {
             key_fetches: Window::default(),
             not_ready_since: None,
             probe_failing: None,
+            jwks_fetches: Window::default(),
+            forge: Vec::new(),
             active: BTreeMap::new(),
         }
     }
@@ -381,6 +440,14 @@ impl AlertEvaluator {
                 if status >= 500 {
                     self.site_mut(&site, at).last_lifecycle_5xx = Some((at, status));
                 }
+            }
+            Observation::JwksFetch { ok, at } => {
+                if !ok {
+                    self.jwks_fetches.add(at, false, keep_keys);
+                }
+            }
+            Observation::ForgeInstallations { installations } => {
+                self.forge = installations;
             }
         }
     }
@@ -489,6 +556,26 @@ impl AlertEvaluator {
             );
         }
 
+        let (_, jwks_failures) = self.jwks_fetches.totals(now, c.key_window_minutes);
+        if jwks_failures >= c.jwks_failures {
+            firing.insert(
+                AlertKey {
+                    rule: Rule::ForgeJwksFetchFailing,
+                    site: None,
+                },
+                (
+                    None,
+                    format!(
+                        "{jwks_failures} fetches of Forge's signing keys failed in the last {} minutes: a key rotation now would refuse Forge calls",
+                        c.key_window_minutes
+                    ),
+                ),
+            );
+        }
+        for (key, value) in forge_alerts(&self.forge, c, now) {
+            firing.entry(key).or_insert(value);
+        }
+
         if let Some(failing) = &self.probe_failing {
             firing.insert(
                 AlertKey {
@@ -562,6 +649,185 @@ impl AlertEvaluator {
     }
 }
 
+/// The per-site Forge rules over the latest installation snapshot. A site with several
+/// installations fires once per rule.
+fn forge_alerts(
+    installations: &[ForgeInstallationHealth],
+    c: &AlertConfig,
+    now: i64,
+) -> Vec<(AlertKey, (Option<String>, String))> {
+    let mut out = Vec::new();
+    for i in installations.iter().filter(|i| !i.dormant) {
+        let site = Some(i.site.id);
+        let name = Some(i.site.name.clone());
+        let token_valid = i.token_expires_at.is_some_and(|exp| exp > now);
+        let established = now - i.first_seen_at >= c.forge_token_grace_minutes * MINUTE_MILLIS;
+        let active = now - i.last_active_at < c.forge_token_grace_minutes * MINUTE_MILLIS;
+        if !token_valid && established && active {
+            out.push((
+                AlertKey {
+                    rule: Rule::ForgeTokenMissing,
+                    site,
+                },
+                (
+                    name.clone(),
+                    format!(
+                        "{}: active in the last {} minutes but holds no valid system token (installation {})",
+                        i.site.name, c.forge_token_grace_minutes, i.installation_id
+                    ),
+                ),
+            ));
+        }
+        let last_trigger = i.last_trigger_at.unwrap_or(i.first_seen_at);
+        if now - last_trigger >= c.forge_trigger_silent_minutes * MINUTE_MILLIS {
+            out.push((
+                AlertKey {
+                    rule: Rule::ForgeTriggerSilent,
+                    site,
+                },
+                (
+                    name.clone(),
+                    format!(
+                        "{}: no scheduled trigger for {} minutes (installation {})",
+                        i.site.name,
+                        (now - last_trigger) / MINUTE_MILLIS,
+                        i.installation_id
+                    ),
+                ),
+            ));
+        }
+        if i.link_missing {
+            out.push((
+                AlertKey {
+                    rule: Rule::ForgeLinkMissing,
+                    site,
+                },
+                (
+                    name,
+                    format!(
+                        "{}: Forge installation {} has a tenant apart from the site's Connect tenant",
+                        i.site.name, i.installation_id
+                    ),
+                ),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod forge_tests {
+    use super::*;
+
+    const T0: i64 = 1_795_516_200_000;
+
+    fn health(site: i64) -> ForgeInstallationHealth {
+        ForgeInstallationHealth {
+            site: Site {
+                id: TenantId(site),
+                name: format!("https://site{site}.atlassian.net"),
+            },
+            installation_id: format!("ari:cloud:ecosystem::installation/{site}"),
+            first_seen_at: T0,
+            last_active_at: T0,
+            last_trigger_at: Some(T0),
+            token_expires_at: Some(T0 + 2 * 3_600_000),
+            dormant: false,
+            link_missing: false,
+        }
+    }
+
+    fn fired(e: &mut AlertEvaluator, now: i64) -> Vec<(Rule, Option<i64>)> {
+        e.evaluate(now)
+            .into_iter()
+            .filter_map(|t| match t {
+                Transition::Fired(a) => Some((a.key.rule, a.key.site.map(|s| s.0))),
+                Transition::Resolved { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_healthy_installation_fires_nothing() {
+        let mut e = AlertEvaluator::new(AlertConfig::default());
+        e.observe(Observation::ForgeInstallations {
+            installations: vec![health(1)],
+        });
+        assert!(fired(&mut e, T0 + 30 * MINUTE_MILLIS).is_empty());
+    }
+
+    #[test]
+    fn an_active_site_without_a_token_fires_after_the_grace() {
+        let mut e = AlertEvaluator::new(AlertConfig::default());
+        let mut h = health(1);
+        h.token_expires_at = Some(T0 + 10 * MINUTE_MILLIS);
+        h.last_active_at = T0 + 50 * MINUTE_MILLIS;
+        e.observe(Observation::ForgeInstallations {
+            installations: vec![h.clone()],
+        });
+        assert!(fired(&mut e, T0 + 59 * MINUTE_MILLIS).is_empty(), "grace");
+        assert_eq!(
+            fired(&mut e, T0 + 60 * MINUTE_MILLIS),
+            [(Rule::ForgeTokenMissing, Some(1))]
+        );
+        // Dormant installations (uninstalled, as far as we know) never fire.
+        h.dormant = true;
+        e.observe(Observation::ForgeInstallations {
+            installations: vec![h],
+        });
+        let resolved = e.evaluate(T0 + 61 * MINUTE_MILLIS);
+        assert!(
+            matches!(&resolved[..], [Transition::Resolved { alert, .. }] if alert.key.rule == Rule::ForgeTokenMissing)
+        );
+    }
+
+    #[test]
+    fn a_silent_trigger_and_a_missing_link_fire_per_site() {
+        let mut e = AlertEvaluator::new(AlertConfig::default());
+        let mut silent = health(1);
+        silent.last_trigger_at = Some(T0);
+        let mut unlinked = health(2);
+        unlinked.link_missing = true;
+        unlinked.last_trigger_at = Some(T0 + 179 * MINUTE_MILLIS);
+        e.observe(Observation::ForgeInstallations {
+            installations: vec![silent, unlinked],
+        });
+        let mut got = fired(&mut e, T0 + 180 * MINUTE_MILLIS);
+        got.sort();
+        // The token expired after 2 hours, but the sites were last active at T0: no token alert.
+        assert_eq!(
+            got,
+            [
+                (Rule::ForgeTriggerSilent, Some(1)),
+                (Rule::ForgeLinkMissing, Some(2)),
+            ]
+        );
+    }
+
+    #[test]
+    fn jwks_failures_fire_at_the_threshold() {
+        let mut e = AlertEvaluator::new(AlertConfig::default());
+        for n in 0..2 {
+            e.observe(Observation::JwksFetch {
+                ok: false,
+                at: T0 + n,
+            });
+        }
+        assert!(fired(&mut e, T0 + 10).is_empty());
+        e.observe(Observation::JwksFetch {
+            ok: false,
+            at: T0 + 20,
+        });
+        assert_eq!(
+            fired(&mut e, T0 + 30),
+            [(Rule::ForgeJwksFetchFailing, None)]
+        );
+        // Ten minutes later the window is clean again.
+        let resolved = e.evaluate(T0 + 11 * MINUTE_MILLIS);
+        assert_eq!(resolved.len(), 1);
+    }
+}
+
 #[cfg(test)]
 mod probe_tests {
     use super::*;
@@ -616,6 +882,10 @@ mod tests {
                 "database_not_ready",
                 "lifecycle_server_error",
                 "synthetic_probe_failing",
+                "forge_jwks_fetch_failing",
+                "forge_token_missing",
+                "forge_trigger_silent",
+                "forge_link_missing",
             ]
         );
     }

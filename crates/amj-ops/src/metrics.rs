@@ -87,6 +87,13 @@ pub struct Metrics {
     pub db_query_duration: Family<QueryLabels, Histogram>,
     pub alerts_firing: Family<RuleLabels, Gauge>,
     pub alert_notifications: Family<SinkLabels, Counter>,
+    /// Fetches of Forge's JWKS, by outcome; fed from the key set's own counters.
+    pub forge_jwks_fetches: Family<OutcomeLabels, Counter>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: &'static str,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -111,6 +118,7 @@ impl Metrics {
             Family::<QueryLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> _);
         let alerts_firing = Family::<RuleLabels, Gauge>::default();
         let alert_notifications = Family::<SinkLabels, Counter>::default();
+        let forge_jwks_fetches = Family::<OutcomeLabels, Counter>::default();
         registry.register(
             "amj_http_requests",
             "HTTP requests answered, by method, route template and status class",
@@ -166,6 +174,14 @@ impl Metrics {
             "Alert notifications sent, by sink and outcome",
             alert_notifications.clone(),
         );
+        registry.register(
+            "amj_forge_jwks_fetches",
+            "Fetches of Forge's signing keys (JWKS), by outcome (ok, failed)",
+            forge_jwks_fetches.clone(),
+        );
+        for outcome in ["ok", "failed"] {
+            let _ = forge_jwks_fetches.get_or_create(&OutcomeLabels { outcome });
+        }
         registry.register_collector(Box::new(KeyFetchCollector(keys)));
         // Series that alerts compute `increase()` over exist from the start at zero, so the first
         // failure after a restart is an increase Prometheus can see.
@@ -205,6 +221,20 @@ impl Metrics {
             db_query_duration,
             alerts_firing,
             alert_notifications,
+            forge_jwks_fetches,
+        }
+    }
+
+    /// Brings the JWKS fetch counters up to the key set's totals.
+    pub fn set_jwks_fetches(&self, fetched: u64, failed: u64) {
+        for (outcome, total) in [("ok", fetched), ("failed", failed)] {
+            let counter = self
+                .forge_jwks_fetches
+                .get_or_create(&OutcomeLabels { outcome });
+            let held = counter.get();
+            if total > held {
+                counter.inc_by(total - held);
+            }
         }
     }
 

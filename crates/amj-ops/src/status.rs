@@ -185,6 +185,26 @@ pub fn alert_incident(rule: Rule) -> AlertIncident {
             Impact::Minor,
             Component::Auth,
         ),
+        Rule::ForgeJwksFetchFailing => (
+            "The app cannot refresh Forge's signing keys",
+            Impact::Minor,
+            Component::Auth,
+        ),
+        Rule::ForgeTokenMissing => (
+            "Background work cannot reach Jira for some Forge sites",
+            Impact::Minor,
+            Component::Jobs,
+        ),
+        Rule::ForgeTriggerSilent => (
+            "Scheduled work from Forge has stopped for some sites",
+            Impact::Minor,
+            Component::Jobs,
+        ),
+        Rule::ForgeLinkMissing => (
+            "Some sites moved to Forge do not show their data",
+            Impact::Major,
+            Component::App,
+        ),
     };
     AlertIncident {
         title,
@@ -197,7 +217,12 @@ pub fn alert_incident(rule: Rule) -> AlertIncident {
 pub fn alert_update_message(rule: Rule, firing_sites: usize, fired: bool) -> String {
     let per_site = matches!(
         rule,
-        Rule::SiteAuthFailures | Rule::SiteSilentAfterRotation | Rule::LifecycleServerError
+        Rule::SiteAuthFailures
+            | Rule::SiteSilentAfterRotation
+            | Rule::LifecycleServerError
+            | Rule::ForgeTokenMissing
+            | Rule::ForgeTriggerSilent
+            | Rule::ForgeLinkMissing
     );
     match (fired, per_site) {
         (true, true) => format!(

@@ -19,6 +19,10 @@ pub struct AppConfig {
     /// Where pages load Atlassian's `all.js` from; the simulator serves its own.
     pub ap_js_url: String,
     pub tenant_cache_ttl: std::time::Duration,
+    /// Our Forge app: when set, Forge Invocation Tokens for it are accepted.
+    pub forge_app: Option<amj_connect::forge::AppAri>,
+    /// Where the FIT signing keys are published.
+    pub forge_jwks_url: String,
     /// Thresholds of the built-in alert rules.
     pub alerts: amj_ops::alerts::AlertConfig,
     /// Where alerts go besides the log.
@@ -76,6 +80,8 @@ impl AppConfig {
             context_token_ttl_secs: 15 * 60,
             ap_js_url: ATLASSIAN_ALL_JS.into(),
             tenant_cache_ttl: std::time::Duration::from_secs(30),
+            forge_app: None,
+            forge_jwks_url: amj_connect::forge::JWKS_PRODUCTION.into(),
             alerts: amj_ops::alerts::AlertConfig::default(),
             alert_sinks: Vec::new(),
             watch_every: std::time::Duration::from_secs(15),

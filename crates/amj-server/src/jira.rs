@@ -8,7 +8,9 @@
 use crate::auth::{AuthCounters, unix_now};
 use amj_connect::ConnectClaims;
 use amj_connect::jwt::sign_hs256;
-use amj_store::Tenant;
+use amj_connect::lifecycle::HostAllowList;
+use amj_store::forge::SystemToken;
+use amj_store::{Store, Tenant};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +29,15 @@ pub enum JiraError {
     Signing(String),
     #[error("the site's baseUrl is not usable: {0}")]
     BadBaseUrl(String),
+    /// A Forge site whose installations hold no system token that is still valid: background
+    /// work waits for the next invocation (a scheduled trigger brings one within the hour).
+    #[error("no valid Forge system token is held for this site")]
+    NoSystemToken,
+    /// The FIT's `apiBaseUrl` is on a host outside `--allowed-hosts`: never called.
+    #[error("the Forge API base URL's host is not allowed: {0}")]
+    HostNotAllowed(String),
+    #[error("the stored Forge system token could not be read: {0}")]
+    Store(String),
     /// Jira answered 2xx with a body that is not the payload its API documents: a missing
     /// field is this error, never a silent default.
     #[error("Jira's answer was not what its API documents: {0}")]
@@ -144,10 +155,27 @@ pub struct JiraClient {
     http: reqwest::Client,
     app_key: String,
     counters: Arc<AuthCounters>,
+    allowed_hosts: HostAllowList,
+    /// Where Forge system tokens are kept; without it only Connect signing is used.
+    tokens: Option<Store>,
+    /// What this instance knows is stored (see `auth::forge`), forgotten when Jira refuses.
+    held: Option<crate::auth::forge::HeldTokens>,
+}
+
+/// How one call reaches Jira.
+enum Route {
+    /// Connect: `{baseUrl}{path}`, signed with the shared secret.
+    Connect,
+    /// Forge: `{apiBaseUrl}{path}` with `Authorization: Bearer <system token>`.
+    Forge(SystemToken),
 }
 
 impl JiraClient {
-    pub fn new(app_key: String, counters: Arc<AuthCounters>) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        app_key: String,
+        counters: Arc<AuthCounters>,
+        allowed_hosts: HostAllowList,
+    ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
             .connect_timeout(Duration::from_secs(5))
@@ -158,7 +186,36 @@ impl JiraClient {
             http,
             app_key,
             counters,
+            allowed_hosts,
+            tokens: None,
+            held: None,
         })
+    }
+
+    /// Calls Forge sites with the system tokens kept in `store`.
+    pub fn with_forge_tokens(mut self, store: Store, held: crate::auth::forge::HeldTokens) -> Self {
+        self.tokens = Some(store);
+        self.held = Some(held);
+        self
+    }
+
+    /// Forge when the site holds a valid system token (the platform the site is moving to),
+    /// otherwise Connect for a site that has the Connect version. The same callers use both.
+    async fn route(&self, tenant: &Tenant) -> Result<Route, JiraError> {
+        if let Some(store) = &self.tokens {
+            let token = store
+                .forge_system_token(tenant.id, crate::auth::forge::SYSTEM_TOKEN_MARGIN_MS)
+                .await
+                .map_err(|e| JiraError::Store(e.to_string()))?;
+            if let Some(token) = token {
+                return Ok(Route::Forge(token));
+            }
+        }
+        if tenant.connect {
+            Ok(Route::Connect)
+        } else {
+            Err(JiraError::NoSystemToken)
+        }
     }
 
     /// The `Authorization` header value for a request to `url` (which must be under the site's
@@ -202,13 +259,22 @@ impl JiraClient {
         path_and_query: &str,
         body: Option<&B>,
     ) -> Result<serde_json::Value, JiraError> {
-        let url = url::Url::parse(&format!(
-            "{}{}",
-            tenant.base_url.trim_end_matches('/'),
-            path_and_query
-        ))
-        .map_err(|e| JiraError::BadBaseUrl(e.to_string()))?;
-        let authorization = self.authorization_for(tenant, method.as_str(), &url)?;
+        let route = self.route(tenant).await?;
+        let base = match &route {
+            Route::Connect => tenant.base_url.as_str(),
+            Route::Forge(token) => {
+                self.allowed_hosts
+                    .allows(&token.api_base_url)
+                    .map_err(JiraError::HostNotAllowed)?;
+                token.api_base_url.as_str()
+            }
+        };
+        let url = url::Url::parse(&format!("{}{}", base.trim_end_matches('/'), path_and_query))
+            .map_err(|e| JiraError::BadBaseUrl(e.to_string()))?;
+        let authorization = match &route {
+            Route::Connect => self.authorization_for(tenant, method.as_str(), &url)?,
+            Route::Forge(token) => format!("Bearer {}", token.expose()),
+        };
         let mut request = self
             .http
             .request(method, url.clone())
@@ -227,6 +293,19 @@ impl JiraClient {
         let status = response.status();
         if status == reqwest::StatusCode::UNAUTHORIZED {
             self.counters.record_outbound_unauthorized(tenant);
+            if let (Route::Forge(token), Some(store)) = (&route, &self.tokens) {
+                // The token was revoked or the app uninstalled: never send it again. The
+                // installation is dormant until its next valid invocation.
+                if let Some(held) = &self.held {
+                    held.invalidate(&token.installation_id);
+                }
+                if let Err(e) = store
+                    .mark_forge_dormant(&token.installation_id, "jira_refused_system_token")
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not mark the Forge installation dormant");
+                }
+            }
             tracing::error!(tenant = %tenant.client_key, path = url.path(), "Jira answered 401 to a signed call: stored secret may be stale");
             return Err(JiraError::Unauthorized);
         }

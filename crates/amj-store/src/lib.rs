@@ -10,6 +10,7 @@ pub mod assets;
 pub mod auth_history;
 pub mod catalog;
 mod db;
+pub mod forge;
 pub mod incidents;
 pub mod links;
 pub(crate) mod query;
@@ -263,6 +264,14 @@ impl Store {
             Db::Postgres(pool) => (pool.size() as usize, pool.num_idle()),
         };
         (idle, size.saturating_sub(idle))
+    }
+
+    /// Whether [`Store::close`] has run: background workers stop then.
+    pub fn is_closed(&self) -> bool {
+        match &self.db {
+            Db::Sqlite(pool) => pool.is_closed(),
+            Db::Postgres(pool) => pool.is_closed(),
+        }
     }
 
     pub async fn close(&self) {

@@ -73,9 +73,18 @@ pub struct Tenant {
     pub updated_at: i64,
     pub secret_rotated_at: Option<i64>,
     pub uninstalled_at: Option<i64>,
+    /// The site has (or had) the Connect version; `false` for a site only Forge reaches, whose
+    /// `client_key` is a reserved `forge:<cloudId>` that no Connect token can name.
+    pub connect: bool,
+    pub cloud_id: Option<String>,
 }
 
 impl Tenant {
+    /// The Connect clientKey, for a site that has the Connect version.
+    pub fn connect_client_key(&self) -> Option<&str> {
+        self.connect.then_some(self.client_key.as_str())
+    }
+
     /// Where people are sent: the site's custom domain if it has one.
     pub fn display_url(&self) -> &str {
         self.display_url.as_deref().unwrap_or(&self.base_url)
@@ -107,13 +116,15 @@ struct TenantRow {
     updated_at: i64,
     secret_rotated_at: Option<i64>,
     uninstalled_at: Option<i64>,
+    connect: bool,
+    cloud_id: Option<String>,
 }
 
 const TENANT_COLUMNS: &str = "id, client_key, app_key, shared_secret_enc, secret_fingerprint, \
      base_url, display_url, display_url_servicedesk, product_type, description, server_version, \
      plugins_version, service_entitlement_number, entitlement_id, entitlement_number, \
      oauth_client_id, installation_id, installed, enabled, installed_at, updated_at, \
-     secret_rotated_at, uninstalled_at";
+     secret_rotated_at, uninstalled_at, connect, cloud_id";
 
 /// What the handler learnt from a verified `installed` callback.
 #[derive(Debug, Clone)]
@@ -244,6 +255,10 @@ impl Store {
             ))
         })?;
         let new_fingerprint = fingerprint(secret);
+        if let Some(installation_id) = payload.installation_id.as_deref() {
+            self.adopt_forge_tenant(tx, &payload.client_key, installation_id)
+                .await?;
+        }
         let lock = Sql::new(&format!("{LOCK}{}", tx.for_update())).arg(payload.client_key.as_str());
         let existing: Option<LockedTenant> = tx.fetch_optional(&lock).await?;
         let mut duplicate = false;
@@ -350,6 +365,10 @@ impl Store {
         for sql in &events {
             tx.execute(sql).await?;
         }
+        if let Some(installation_id) = payload.installation_id.as_deref() {
+            self.link_connect_install(tx, id, installation_id, now)
+                .await?;
+        }
         Ok(outcome)
     }
 }
@@ -435,6 +454,8 @@ impl Store {
             updated_at: r.updated_at,
             secret_rotated_at: r.secret_rotated_at,
             uninstalled_at: r.uninstalled_at,
+            connect: r.connect,
+            cloud_id: r.cloud_id,
         })
     }
 

@@ -11,7 +11,26 @@ use serde_json::{Value, json};
 pub enum Auth {
     Jwt(String),
     Bearer(String),
+    /// Through Forge: a FIT, and the system token Forge puts beside it (if any).
+    Forge {
+        fit: String,
+        system_token: Option<String>,
+    },
     None,
+}
+
+impl Auth {
+    /// A fresh invocation of the site's global page by `principal` (the site admin if `None`).
+    pub fn forge_page(sim: &Sim, site: &str, principal: Option<&str>) -> Auth {
+        let admin = sim.site(site).unwrap().admin_account_id;
+        let call = sim
+            .forge_invoke(site, "amj-assets", Some(principal.unwrap_or(&admin)))
+            .unwrap();
+        Auth::Forge {
+            fit: call.fit,
+            system_token: Some(call.system_token),
+        }
+    }
 }
 
 pub struct Api {
@@ -79,6 +98,13 @@ impl Api {
         request = match auth {
             Auth::Jwt(token) => request.header("Authorization", format!("JWT {token}")),
             Auth::Bearer(token) => request.header("Authorization", format!("Bearer {token}")),
+            Auth::Forge { fit, system_token } => {
+                let request = request.header("Authorization", format!("Bearer {fit}"));
+                match system_token {
+                    Some(token) => request.header("x-forge-oauth-system", token),
+                    None => request,
+                }
+            }
             Auth::None => request,
         };
         if let Some(body) = body {

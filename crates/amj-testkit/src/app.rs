@@ -34,6 +34,11 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let mut config = AppConfig::local(url::Url::parse(&base_url).unwrap());
+        // Every test app is also the simulator's Forge remote, as the demo is.
+        config.forge_app = Some(
+            amj_connect::forge::AppAri::parse(amj_jira_sim::forge_host::SIM_FORGE_APP).unwrap(),
+        );
+        config.forge_jwks_url = sim.forge_jwks_url();
         configure(&mut config);
         let store = db.store().await;
         let keys = HttpInstallKeyStore::new(KeyServers::Fixed(sim.key_server_url())).unwrap();

@@ -364,6 +364,13 @@ pub struct ServeArgs {
     /// Where pages load the host bridge (AP) from.
     #[arg(long, env = "AMJ_AP_JS_URL", default_value = ATLASSIAN_ALL_JS)]
     pub ap_js_url: String,
+    /// Our Forge app's id (a UUID, or ari:cloud:ecosystem::app/<uuid>). When set, Forge
+    /// Invocation Tokens for this app are accepted on /api/v1 and /forge/events.
+    #[arg(long, env = "AMJ_FORGE_APP_ID")]
+    pub forge_app_id: Option<String>,
+    /// Where Forge publishes the keys that sign invocation tokens.
+    #[arg(long, env = "AMJ_FORGE_JWKS_URL", default_value = amj_connect::forge::JWKS_PRODUCTION)]
+    pub forge_jwks_url: String,
     #[command(flatten)]
     pub ops: OpsArgs,
 }
@@ -590,6 +597,17 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Prepared> {
     }
     let allowed_hosts = HostAllowList::parse(&args.allowed_hosts)
         .map_err(|e| anyhow::anyhow!("--allowed-hosts: {e}"))?;
+    let forge_app = args
+        .forge_app_id
+        .as_deref()
+        .map(amj_connect::forge::AppAri::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--forge-app-id: {e}"))?;
+    let jwks_url = url::Url::parse(&args.forge_jwks_url)
+        .map_err(|e| anyhow::anyhow!("--forge-jwks-url {:?}: {e}", args.forge_jwks_url))?;
+    if !matches!(jwks_url.scheme(), "http" | "https") {
+        bail!("--forge-jwks-url must be an http(s) URL");
+    }
     let location = DatabaseLocation::parse(&args.database_url)
         .map_err(|e| anyhow::anyhow!("--database-url: {e}"))?;
     let master_key = master_key_for(args.secret_key_file.as_deref(), &location)?;
@@ -603,6 +621,8 @@ pub async fn prepare(args: &ServeArgs) -> anyhow::Result<Prepared> {
     config.jwt_leeway_secs = i64::from(args.jwt_leeway_secs);
     config.legacy_installs = args.legacy_installs;
     config.ap_js_url = args.ap_js_url.clone();
+    config.forge_app = forge_app;
+    config.forge_jwks_url = args.forge_jwks_url.clone();
     args.ops.apply(&mut config)?;
     if config.legacy_installs {
         tracing::warn!(
@@ -671,6 +691,10 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         jwt_leeway_secs: 30,
         legacy_installs: false,
         ap_js_url: sim.ap_js_url(),
+        // The demo's Jira is also its Forge: FITs it signs are accepted, as in production
+        // those Forge signs are.
+        forge_app_id: Some(amj_jira_sim::forge_host::SIM_FORGE_APP.to_owned()),
+        forge_jwks_url: sim.forge_jwks_url(),
         ops: OpsArgs::default(),
     };
     let prepared = prepare(&serve_args).await?;
@@ -896,7 +920,12 @@ async fn query_command(store: &Store, args: &QueryArgs) -> anyhow::Result<()> {
             Some(error) => Err(anyhow::anyhow!("{}", error.render(&args.aql))),
         };
     }
-    let jira = amj_server::jira::JiraClient::new(args.app_key.clone(), Arc::default())?;
+    let jira = amj_server::jira::JiraClient::new(
+        args.app_key.clone(),
+        Arc::default(),
+        HostAllowList::atlassian_cloud(),
+    )?
+    .with_forge_tokens(store.clone(), amj_server::auth::forge::held_tokens());
     let mut request = QueryRequest {
         aql: args.aql.clone(),
         schema: args.schema.clone(),

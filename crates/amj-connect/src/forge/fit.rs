@@ -335,3 +335,46 @@ pub async fn verify_fit(
     }
     Ok(fit)
 }
+
+/// The installation a token claims to come from, read *without* verification: only to count a
+/// refusal against a site the caller already knows, never to authorise anything.
+pub fn claimed_installation_id(token: &str) -> Option<String> {
+    use base64::Engine as _;
+    #[derive(Deserialize)]
+    struct Peek {
+        app: Option<PeekApp>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct PeekApp {
+        installation_id: Option<String>,
+    }
+    let payload = token.trim().split('.').nth(1)?;
+    if payload.len() > 64 * 1024 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let peek: Peek = serde_json::from_slice(&bytes).ok()?;
+    peek.app?.installation_id
+}
+
+/// When an Atlassian OAuth token (the `x-forge-oauth-system` value) expires, in Unix seconds.
+/// The tokens are opaque to us except for this: Atlassian documents that "the exp claim in their
+/// payload represents the expiration time", and a token's lifetime decides which one we keep.
+pub fn oauth_token_expiry(token: &str) -> Option<i64> {
+    use base64::Engine as _;
+    #[derive(Deserialize)]
+    struct Exp {
+        exp: Option<i64>,
+    }
+    let payload = token.trim().split('.').nth(1)?;
+    if payload.len() > 64 * 1024 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice::<Exp>(&bytes).ok()?.exp
+}

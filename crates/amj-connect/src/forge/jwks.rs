@@ -64,6 +64,9 @@ pub struct HttpJwks {
     keys: RwLock<HashMap<String, DecodingKey>>,
     /// When an unknown kid last caused a fetch.
     last_unknown_fetch: std::sync::Mutex<Option<Instant>>,
+    /// Whether the last fetch failed: an unknown kid then is `key_fetch_failed` (we cannot know
+    /// the key), not `unknown_key` (Forge does not publish it).
+    last_fetch_failed: std::sync::atomic::AtomicBool,
     /// One fetch at a time: concurrent unknown kids wait for the same answer.
     fetching: tokio::sync::Mutex<()>,
     pub stats: JwksStats,
@@ -86,6 +89,7 @@ impl HttpJwks {
             http,
             keys: RwLock::new(HashMap::new()),
             last_unknown_fetch: std::sync::Mutex::new(None),
+            last_fetch_failed: std::sync::atomic::AtomicBool::new(false),
             fetching: tokio::sync::Mutex::new(()),
             stats: JwksStats::default(),
         })
@@ -118,6 +122,8 @@ impl HttpJwks {
 
     async fn fetch_and_replace(&self) -> Result<usize, JwksError> {
         let result = self.fetch().await;
+        self.last_fetch_failed
+            .store(result.is_err(), Ordering::Relaxed);
         match &result {
             Ok(keys) => {
                 self.stats.fetched.fetch_add(1, Ordering::Relaxed);
@@ -230,19 +236,20 @@ impl FitKeys for HttpJwks {
             };
             if last.is_some_and(|at| at.elapsed() < UNKNOWN_KID_COOLDOWN) {
                 self.stats.throttled.fetch_add(1, Ordering::Relaxed);
-                return Err(if self.kids().is_empty() {
-                    fetch_failed()
-                } else {
-                    unknown()
-                });
+                return Err(
+                    if self.kids().is_empty() || self.last_fetch_failed.load(Ordering::Relaxed) {
+                        fetch_failed()
+                    } else {
+                        unknown()
+                    },
+                );
             }
             *last = Some(Instant::now());
         }
         match self.fetch_and_replace().await {
             Ok(_) => self.held(kid).ok_or_else(unknown),
             // Keys held still verify other tokens; this one cannot be checked now.
-            Err(_) if self.kids().is_empty() => Err(fetch_failed()),
-            Err(_) => Err(unknown()),
+            Err(_) => Err(fetch_failed()),
         }
     }
 }

@@ -11,7 +11,7 @@ pub mod fit;
 pub mod jwks;
 pub mod manifest;
 
-pub use fit::{AppAri, Fit, FitConfig, verify_fit};
+pub use fit::{AppAri, Fit, FitConfig, claimed_installation_id, oauth_token_expiry, verify_fit};
 pub use jwks::{FitKeys, HttpJwks, JWKS_PRODUCTION, JWKS_STAGING};
 
 #[cfg(test)]

@@ -436,6 +436,15 @@ async fn a_failed_fetch_keeps_the_keys_held() {
             .is_ok()
     );
     assert_eq!(jwks.stats.failed.load(Ordering::Relaxed), 2);
+    // A kid we do not hold while the set cannot be fetched: the key is unknowable, not absent.
+    let unknowable = jwks.key("k-2").await.unwrap_err();
+    assert_eq!(unknowable.reason, AuthReason::KeyFetchFailed);
+    // Within the cooldown the answer says the same, without another fetch.
+    assert_eq!(
+        jwks.key("k-3").await.unwrap_err().reason,
+        AuthReason::KeyFetchFailed
+    );
+    assert_eq!(jwks.stats.failed.load(Ordering::Relaxed), 3);
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@
 //! - a rejection that stale data could explain is re-checked against the database before it is
 //!   final (see `RequestAuthenticator`).
 
+use amj_store::forge::FORGE_INSTALLATION_NOTICE;
 use amj_store::{Store, StoreError, Tenant};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +19,9 @@ const MAX_CACHED_TENANTS: u64 = 200_000;
 
 pub struct TenantDirectory {
     store: Store,
+    /// Forge installation id → its site's tenant, under the same rules as `cache`: evicted with
+    /// the tenant, on a link change, and after `ttl`.
+    forge: moka::sync::Cache<String, Cached>,
     /// Entries outlive `ttl` on purpose: [`TenantDirectory::peek`] still attributes a failure to
     /// its site after the entry has stopped authenticating anything.
     cache: moka::sync::Cache<String, Cached>,
@@ -40,6 +44,10 @@ impl TenantDirectory {
         Self {
             store,
             cache: moka::sync::Cache::new(MAX_CACHED_TENANTS),
+            forge: moka::sync::Cache::builder()
+                .max_capacity(MAX_CACHED_TENANTS)
+                .support_invalidation_closures()
+                .build(),
             ttl,
         }
     }
@@ -91,12 +99,55 @@ impl TenantDirectory {
         self.cache.get(client_key?).map(|c| c.tenant)
     }
 
-    pub fn invalidate(&self, client_key: &str) {
-        self.cache.invalidate(client_key);
+    /// Drops a site (by clientKey), or one Forge installation (by `forge-installation:<id>`,
+    /// what the store notifies when a link moves), from the caches.
+    pub fn invalidate(&self, key: &str) {
+        if let Some(installation_id) = key.strip_prefix(FORGE_INSTALLATION_NOTICE) {
+            self.forge.invalidate(installation_id);
+            return;
+        }
+        self.cache.invalidate(key);
+        let client_key = key.to_owned();
+        // Only fails when closures are not enabled, which the builder above does.
+        let _ = self
+            .forge
+            .invalidate_entries_if(move |_, cached| cached.tenant.client_key == client_key);
     }
 
     pub fn clear(&self) {
         self.cache.invalidate_all();
+        self.forge.invalidate_all();
+    }
+
+    /// The tenant of a verified FIT's installation: from the cache, or resolved by the store
+    /// (which joins or provisions it). Never refuses an installation it has not seen.
+    pub async fn forge_tenant(
+        &self,
+        sighting: &amj_store::forge::ForgeSighting<'_>,
+    ) -> Result<Arc<Tenant>, StoreError> {
+        if let Some(entry) = self.forge.get(sighting.installation_id)
+            && entry.loaded.elapsed() < self.ttl
+        {
+            return Ok(entry.tenant);
+        }
+        let resolved = self.store.resolve_forge_installation(sighting).await?;
+        if resolved.link != amj_store::forge::ForgeLink::Known {
+            tracing::info!(installation = %sighting.installation_id, cloud_id = %sighting.cloud_id, link = ?resolved.link, tenant = %resolved.tenant.client_key, "a new Forge installation joined its site");
+        }
+        let tenant = Arc::new(resolved.tenant);
+        self.forge.insert(
+            sighting.installation_id.to_owned(),
+            Cached {
+                tenant: Arc::clone(&tenant),
+                loaded: Instant::now(),
+            },
+        );
+        Ok(tenant)
+    }
+
+    /// The cached tenant of an installation, without touching the database.
+    pub fn peek_installation(&self, installation_id: &str) -> Option<Arc<Tenant>> {
+        self.forge.get(installation_id).map(|c| c.tenant)
     }
 
     /// On PostgreSQL, follows other instances' lifecycle commits. Runs until the pool closes.

@@ -7,6 +7,7 @@
 
 pub(crate) mod counters;
 pub(crate) mod directory;
+pub mod forge;
 
 use amj_connect::jwt::{Checks, QshCheck, Unverified};
 use amj_connect::{AuthError, AuthReason, QshPolicy, RouteKind, TokenKind};
@@ -144,6 +145,14 @@ fn attempt(
     tenant: &Arc<Tenant>,
     checks: &Checks<'_>,
 ) -> Result<Authenticated, AuthError> {
+    // A site only Forge reaches has a reserved clientKey and a secret nobody holds; say so
+    // rather than fail on the signature.
+    if !tenant.connect {
+        return Err(AuthError::new(
+            AuthReason::UnknownIssuer,
+            "this site runs the Forge version; Connect tokens are not accepted for it",
+        ));
+    }
     let claims = unverified.verify_hs256_prepared(tenant.shared_secret.hs256(), checks)?;
     // `enabled`/`disabled` are how a site becomes active again: their status is the handler's
     // business. Every other route refuses sites that are not active.

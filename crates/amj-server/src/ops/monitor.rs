@@ -20,6 +20,9 @@ pub struct Monitor {
     keys: Arc<dyn InstallKeyStore>,
     /// Key-fetch failures already passed to the evaluator.
     key_failures_seen: AtomicU64,
+    /// Forge's key set, when the app accepts Forge calls, and its failures already passed on.
+    jwks: std::sync::OnceLock<Arc<amj_connect::forge::HttpJwks>>,
+    jwks_failures_seen: AtomicU64,
     /// Per-site outcome counts not yet written to the database, by (site, hour, outcome).
     pending_auth: Mutex<HashMap<(TenantId, i64, &'static str), u64>>,
 }
@@ -51,6 +54,8 @@ impl Monitor {
             evaluator: Mutex::new(AlertEvaluator::new(config)),
             keys,
             key_failures_seen: AtomicU64::new(0),
+            jwks: std::sync::OnceLock::new(),
+            jwks_failures_seen: AtomicU64::new(0),
             pending_auth: Mutex::new(HashMap::new()),
         }
     }
@@ -198,6 +203,35 @@ impl Monitor {
         for _ in seen.min(failed)..failed {
             self.observe(Observation::InstallKeyFetch { ok: false, at });
         }
+    }
+
+    /// Follows the fetches of Forge's signing keys (`--forge-app-id` set).
+    pub fn watch_jwks(&self, jwks: Arc<amj_connect::forge::HttpJwks>) {
+        let _ = self.jwks.set(jwks);
+    }
+
+    /// Passes JWKS fetch failures since the last call to the evaluator, and the fetch counts to
+    /// the metrics.
+    pub fn collect_jwks_fetches(&self) {
+        let Some(jwks) = self.jwks.get() else {
+            return;
+        };
+        let failed = jwks.stats.failed.load(Relaxed);
+        let fetched = jwks.stats.fetched.load(Relaxed);
+        self.metrics.set_jwks_fetches(fetched, failed);
+        let seen = self.jwks_failures_seen.swap(failed, Relaxed);
+        let at = self.clock.now_millis();
+        for _ in seen.min(failed)..failed {
+            self.observe(Observation::JwksFetch { ok: false, at });
+        }
+    }
+
+    /// The Forge installations as the store holds them now.
+    pub fn forge_installations(
+        &self,
+        installations: Vec<amj_ops::alerts::ForgeInstallationHealth>,
+    ) {
+        self.observe(Observation::ForgeInstallations { installations });
     }
 
     /// Evaluates every rule now, and refreshes `amj_alerts_firing`.

@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 /// The alert rule name of the incident `amj probe --status-database-url` keeps open while it fails.
 pub const PROBE_INCIDENT_RULE: &str = "synthetic_probe";
+/// A Forge installation with no invocation at all (UI call, event or trigger) for this long is
+/// taken as uninstalled and marked dormant; the next valid invocation wakes it.
+pub const FORGE_DORMANT_AFTER_MS: i64 = 24 * 3_600_000;
 
 /// Where alerts go besides the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,8 +122,10 @@ impl Watch {
         let (idle, in_use) = self.store.pool_usage();
         self.monitor.metrics.set_pool(idle, in_use);
         self.monitor.collect_key_fetches();
+        self.monitor.collect_jwks_fetches();
         if report.database_ready {
             self.observe_probe().await;
+            self.observe_forge().await;
         }
         if report.database_ready {
             self.save_auth_counts().await;
@@ -161,6 +166,50 @@ impl Watch {
         self.last_tick_at
             .store(self.monitor.clock.now_millis(), Relaxed);
         report
+    }
+
+    /// Passes the Forge installations' health to the evaluator, and marks dormant those silent
+    /// for longer than [`FORGE_DORMANT_AFTER_MS`] (Forge sends no reliable uninstall event).
+    async fn observe_forge(&self) {
+        let now = amj_store::now_millis();
+        let health = match self.store.forge_health().await {
+            Ok(health) => health,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the Forge installations' health");
+                return;
+            }
+        };
+        let mut installations = Vec::with_capacity(health.len());
+        for h in health {
+            let last_active = h.last_seen_at.max(h.last_trigger_at.unwrap_or(0));
+            let mut dormant = h.dormant;
+            if !dormant && now - last_active > FORGE_DORMANT_AFTER_MS {
+                match self
+                    .store
+                    .mark_forge_dormant(&h.installation_id, "no_invocation_for_a_day")
+                    .await
+                {
+                    Ok(_) => dormant = true,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not mark a silent Forge installation dormant")
+                    }
+                }
+            }
+            installations.push(amj_ops::alerts::ForgeInstallationHealth {
+                site: amj_ops::alerts::Site {
+                    id: amj_domain::ids::TenantId(h.tenant_id),
+                    name: h.site_name,
+                },
+                installation_id: h.installation_id,
+                first_seen_at: h.first_seen_at,
+                last_active_at: last_active,
+                last_trigger_at: h.last_trigger_at,
+                token_expires_at: h.system_token_exp,
+                dormant,
+                link_missing: h.link_missing,
+            });
+        }
+        self.monitor.forge_installations(installations);
     }
 
     /// Writes the per-site counts gathered since the last tick, and once an hour drops those

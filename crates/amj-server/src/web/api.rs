@@ -1,18 +1,41 @@
 //! The JSON API under `/api/v1`.
 
 use super::error::AppError;
-use super::extract::ApiAuth;
 use axum::Json;
 use axum::http::Uri;
 use serde::Serialize;
 
-/// The site and user a Connect JWT names.
+/// Which platform a call came through.
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    /// A Connect JWT (our pages in Connect, or app-signed calls).
+    Connect,
+    /// A Forge Invocation Token (`invokeRemote` from Custom UI, events, triggers).
+    Forge,
+    /// An API token, from a script.
+    ApiToken,
+}
+
+/// The site and user the caller's credentials name.
 #[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WhoAmI {
-    pub client_key: String,
-    pub base_url: String,
-    /// The Jira user; `null` for a call signed by the app itself.
+    pub platform: Platform,
+    /// The Forge installation the call came from; `null` outside Forge.
+    #[schema(required = true)]
+    pub installation_id: Option<String>,
+    /// The Atlassian cloud id, once the site has been reached through Forge.
+    #[schema(required = true)]
+    pub cloud_id: Option<String>,
+    /// The site's URL (`context.siteUrl`, or the Connect `baseUrl`), or `null` when unknown.
+    #[schema(required = true)]
+    pub base_url: Option<String>,
+    /// The Connect clientKey; `null` for a site that never ran the Connect version (or whose
+    /// Forge installation is not linked to it).
+    #[schema(required = true)]
+    pub client_key: Option<String>,
+    /// The Jira user; `null` for a call made by the app itself or an API token.
     #[schema(required = true)]
     pub account_id: Option<String>,
 }
@@ -21,14 +44,37 @@ pub struct WhoAmI {
     get,
     path = "/api/v1/whoami",
     tag = "meta",
-    security(("contextJwt" = [])),
+    security(("contextJwt" = []), ("forgeInvocationToken" = [])),
     responses((status = 200, description = "The caller's site and user", body = WhoAmI))
 )]
-pub async fn whoami(ApiAuth(auth): ApiAuth) -> Json<WhoAmI> {
-    Json(WhoAmI {
-        client_key: auth.tenant.client_key.clone(),
-        base_url: auth.tenant.base_url.clone(),
-        account_id: auth.account_id.clone(),
+pub async fn whoami(caller: super::caller::Caller) -> Json<WhoAmI> {
+    let tenant = &caller.tenant;
+    let client_key = tenant.connect_client_key().map(str::to_owned);
+    Json(match &caller.forge {
+        Some(forge) => WhoAmI {
+            platform: Platform::Forge,
+            installation_id: Some(forge.installation_id.clone()),
+            cloud_id: Some(forge.cloud_id.clone()),
+            // A site Forge reached first without a UI context is filed under its API base
+            // URL until a page call brings `context.siteUrl`: that is not the site's URL.
+            base_url: forge.site_url.clone().or_else(|| {
+                (tenant.connect || tenant.base_url != forge.api_base_url)
+                    .then(|| tenant.base_url.clone())
+            }),
+            client_key,
+            account_id: forge.account_id.clone(),
+        },
+        None => WhoAmI {
+            platform: match caller.credential {
+                super::caller::Credential::ApiToken { .. } => Platform::ApiToken,
+                super::caller::Credential::Jira { .. } => Platform::Connect,
+            },
+            installation_id: None,
+            cloud_id: tenant.cloud_id.clone(),
+            base_url: Some(tenant.base_url.clone()),
+            client_key,
+            account_id: caller.account_id(),
+        },
     })
 }
 

@@ -34,6 +34,8 @@ pub enum Credential {
 pub struct Caller {
     pub tenant: Arc<Tenant>,
     pub credential: Credential,
+    /// Set when the call came through Forge (`invokeRemote`) with a Forge Invocation Token.
+    pub forge: Option<crate::auth::forge::ForgeInvocation>,
 }
 
 impl Caller {
@@ -161,8 +163,12 @@ impl FromRequestParts<AppState> for Caller {
                 credential: Credential::Jira {
                     account_id: auth.account_id,
                 },
+                forge: None,
             });
         };
+        if looks_like_jwt(&secret) {
+            return forge_caller(parts, state, &secret).await;
+        }
         let refuse = |message: &str| {
             state
                 .counters
@@ -194,9 +200,55 @@ impl FromRequestParts<AppState> for Caller {
                 id: token.id,
                 read_only: token.read_only,
             },
+            forge: None,
         })
     }
 }
+
+/// API tokens are `amj_…`; a JWT is three base64url parts whose header starts `{"` (`eyJ`).
+fn looks_like_jwt(token: &str) -> bool {
+    token.starts_with("eyJ") && token.matches('.').count() == 2
+}
+
+/// A call through Forge: `Authorization: Bearer <FIT>`, and the system token Forge adds, which
+/// is stored before the request is served.
+async fn forge_caller(parts: &Parts, state: &AppState, fit: &str) -> Result<Caller, AppError> {
+    let Some(forge) = state.forge.as_ref() else {
+        state
+            .counters
+            .record_failure(RouteKind::ForgeApi, AuthReason::WrongAudience, None);
+        return Err(AppError::Unauthorized(AuthError::new(
+            AuthReason::WrongAudience,
+            "this server accepts no Forge invocation tokens: it runs without --forge-app-id",
+        )));
+    };
+    let invocation = forge
+        .authenticate(RouteKind::ForgeApi, fit)
+        .await
+        .map_err(|e| match e {
+            crate::auth::forge::ForgeAuthFailure::Auth(e) => AppError::Unauthorized(e),
+            crate::auth::forge::ForgeAuthFailure::Store(e) => AppError::from(e),
+        })?;
+    if let Some(token) = parts
+        .headers
+        .get(FORGE_SYSTEM_TOKEN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        forge.keep_system_token(&invocation, token).await?;
+    }
+    Ok(Caller {
+        tenant: Arc::clone(&invocation.tenant),
+        credential: Credential::Jira {
+            account_id: invocation.account_id.clone(),
+        },
+        forge: Some(invocation),
+    })
+}
+
+/// The header in which Forge hands the remote the installation's system token.
+pub const FORGE_SYSTEM_TOKEN: &str = "x-forge-oauth-system";
 
 /// Site-admin answers from Jira, per site and user, for [`ADMIN_CACHE_TTL`], bounded in size.
 #[derive(Debug)]

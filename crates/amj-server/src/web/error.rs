@@ -225,6 +225,26 @@ impl AppError {
                 "jira_bad_base_url",
                 format!("the site's Jira address is not usable, so Jira could not {doing}"),
             ),
+            JiraError::NoSystemToken => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "forge_token_unavailable",
+                format!(
+                    "no valid Forge system token is held for this site, so the app could not {doing}; \
+                     one arrives with the next Forge invocation (scheduled triggers run hourly)"
+                ),
+            ),
+            JiraError::HostNotAllowed(why) => (
+                StatusCode::BAD_GATEWAY,
+                "jira_host_not_allowed",
+                format!(
+                    "the site's Forge API address is not allowed ({why}), so the app did not call it to {doing}"
+                ),
+            ),
+            JiraError::Store(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                format!("the app could not read its Jira credentials to {doing}; retry shortly"),
+            ),
             JiraError::Signing(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

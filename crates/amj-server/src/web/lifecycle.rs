@@ -245,6 +245,12 @@ async fn installed_inner(
     let outcome = state.store.apply_install(&install).await;
     // Evict whatever happened: even a failed commit must not leave a cached record in doubt.
     state.tenants.invalidate(&request.payload.client_key);
+    if let Some(installation_id) = request.payload.installation_id.as_deref() {
+        state.tenants.invalidate(&format!(
+            "{}{installation_id}",
+            amj_store::forge::FORGE_INSTALLATION_NOTICE
+        ));
+    }
     let outcome = outcome?;
     if outcome.secret_rotated
         && let Ok(Some(tenant)) = state

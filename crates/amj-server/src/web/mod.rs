@@ -8,6 +8,7 @@ pub(crate) mod caller;
 pub(crate) mod catalog_api;
 pub(crate) mod error;
 pub(crate) mod extract;
+pub(crate) mod forge_events;
 pub(crate) mod health;
 pub(crate) mod lifecycle;
 pub mod openapi;
@@ -48,6 +49,8 @@ pub struct AppInner {
     pub store: Store,
     pub tenants: Arc<TenantDirectory>,
     pub auth: RequestAuthenticator,
+    /// Forge Remote authentication; `None` unless `--forge-app-id` is set.
+    pub forge: Option<crate::auth::forge::ForgeAuthenticator>,
     pub keys: Arc<dyn InstallKeyStore>,
     pub counters: Arc<AuthCounters>,
     pub jira: JiraClient,
@@ -55,6 +58,8 @@ pub struct AppInner {
     pub admins: caller::AdminCache,
     pub monitor: Arc<Monitor>,
     pub watch: Arc<Watch>,
+    /// Wakes the Forge event worker when an event is stored.
+    pub forge_events: tokio::sync::Notify,
 }
 
 impl std::ops::Deref for AppState {
@@ -90,7 +95,29 @@ impl AppState {
             app_base_path: config.base_path(),
             leeway_secs: config.jwt_leeway_secs,
         };
-        let jira = JiraClient::new(config.app_key.clone(), Arc::clone(&counters))?;
+        let held_tokens = crate::auth::forge::held_tokens();
+        let forge = match &config.forge_app {
+            Some(app) => {
+                let jwks = Arc::new(amj_connect::forge::HttpJwks::new(&config.forge_jwks_url)?);
+                monitor.watch_jwks(Arc::clone(&jwks));
+                Some(crate::auth::forge::ForgeAuthenticator::new(
+                    amj_connect::forge::FitConfig::new(app.clone()),
+                    Arc::clone(&jwks) as Arc<dyn amj_connect::forge::FitKeys>,
+                    Some(jwks),
+                    Arc::clone(&tenants),
+                    Arc::clone(&counters),
+                    config.app_key.clone(),
+                    held_tokens.clone(),
+                ))
+            }
+            None => None,
+        };
+        let jira = JiraClient::new(
+            config.app_key.clone(),
+            Arc::clone(&counters),
+            config.allowed_hosts.clone(),
+        )?
+        .with_forge_tokens(store.clone(), held_tokens);
         let descriptor = crate::descriptor::app_descriptor(&config);
         if let Err(problems) = descriptor.validate() {
             anyhow::bail!("the app descriptor is invalid: {}", problems.join("; "));
@@ -101,6 +128,7 @@ impl AppState {
             store,
             tenants,
             auth,
+            forge,
             keys,
             counters,
             jira,
@@ -108,6 +136,7 @@ impl AppState {
             admins: caller::AdminCache::default(),
             monitor,
             watch,
+            forge_events: tokio::sync::Notify::new(),
         })))
     }
 }
@@ -158,6 +187,10 @@ pub fn build_app(state: AppState) -> Router {
         .route("/static/{file}", get(pages::static_file))
         .route("/webhooks/issue-deleted", post(webhooks::issue_deleted))
         .route("/webhooks/issue-updated", post(webhooks::issue_updated))
+        .route(
+            crate::descriptor::FORGE_EVENTS_PATH,
+            post(forge_events::forge_event).layer(DefaultBodyLimit::max(256 * 1024)),
+        )
         .merge(api_routes())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -186,7 +219,11 @@ pub fn build_app(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, request_ids))
-        .layer(SetSensitiveRequestHeadersLayer::new([axum::http::header::AUTHORIZATION]))
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            axum::http::header::AUTHORIZATION,
+            HeaderName::from_static("x-forge-oauth-system"),
+            HeaderName::from_static("x-forge-oauth-user"),
+        ]))
 }
 
 /// The REST API: its router and its OpenAPI document (`GET /api/v1/openapi.json`), both built
@@ -337,6 +374,13 @@ impl AppState {
     ) -> anyhow::Result<Self> {
         let state = Self::new(config, store, keys)?;
         state.tenants.spawn_invalidation_listener();
+        if let Some(jwks) = state.forge.as_ref().and_then(|f| f.jwks.as_ref()) {
+            // Keys published ahead of use are held before the first FIT that needs them.
+            jwks.spawn_refresh(amj_connect::forge::jwks::REFRESH_INTERVAL);
+        }
+        if state.forge.is_some() {
+            forge_events::spawn_worker(state.clone());
+        }
         Ok(state)
     }
 }

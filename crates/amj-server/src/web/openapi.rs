@@ -29,6 +29,8 @@ use utoipa::{IntoParams, Modify, OpenApi, ToResponse, ToSchema};
 pub const JWT_SCHEME: &str = "contextJwt";
 /// The name of the API token security scheme in the document.
 pub const TOKEN_SCHEME: &str = "apiToken";
+/// The name of the Forge Invocation Token security scheme in the document.
+pub const FIT_SCHEME: &str = "forgeInvocationToken";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,10 +41,11 @@ pub const TOKEN_SCHEME: &str = "apiToken";
             references and Jira issue links; and API tokens, for one Jira site.\n\n\
             Authenticate with `Authorization: JWT <context token>` (from a page of the app inside \
             Jira, or an app-signed call) or `Authorization: Bearer amj_…` (an API token created by \
-            a Jira site admin). Every error answers `{\"error\":{\"code\",\"message\",\"details\"?}}`."
+            a Jira site admin), or, through Forge, `Authorization: Bearer <Forge Invocation Token>` \
+            with the installation's `x-forge-oauth-system` token beside it. Every error answers `{\"error\":{\"code\",\"message\",\"details\"?}}`."
     ),
     servers((url = "/", description = "This app")),
-    security(("contextJwt" = []), ("apiToken" = [])),
+    security(("contextJwt" = []), ("apiToken" = []), ("forgeInvocationToken" = [])),
     modifiers(&SecuritySchemes),
     components(
         schemas(Problem, ProblemDetail, FieldError),
@@ -85,6 +88,21 @@ impl Modify for SecuritySchemes {
                     .description(Some(
                         "`Bearer amj_…`: an API token created by a Jira site admin. Read-only \
                          tokens may only read; tokens cannot manage tokens.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            FIT_SCHEME,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "`Bearer <FIT>`: a Forge Invocation Token, RS256-signed by Forge for this \
+                         app, as `invokeRemote` sends it. Accepted when the server runs with \
+                         `--forge-app-id`. Forge adds the installation's system token in \
+                         `x-forge-oauth-system`; the app keeps it to call Jira.",
                     ))
                     .build(),
             ),

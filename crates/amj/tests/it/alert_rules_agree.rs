@@ -32,7 +32,7 @@ const ALERTS_YML: &str = "ops/prometheus/alerts.yml";
 const RUNBOOK: &str = "docs/RUNBOOK.md";
 
 /// Each evaluator rule and its counterpart in alerts.yml.
-const COUNTERPARTS: [(Rule, &str); 7] = [
+const COUNTERPARTS: [(Rule, &str); 11] = [
     (Rule::SiteAuthFailures, "AmjSiteAuthFailures"),
     (Rule::SiteSilentAfterRotation, "AmjSiteSilentAfterRotation"),
     (Rule::GlobalAuthFailureSpike, "AmjGlobalAuthFailureSpike"),
@@ -40,6 +40,10 @@ const COUNTERPARTS: [(Rule, &str); 7] = [
     (Rule::DatabaseNotReady, "AmjDatabaseNotReady"),
     (Rule::LifecycleServerError, "AmjLifecycleServerError"),
     (Rule::SyntheticProbeFailing, "AmjSyntheticProbeFailing"),
+    (Rule::ForgeJwksFetchFailing, "AmjForgeJwksFetchFailing"),
+    (Rule::ForgeTokenMissing, "AmjForgeTokenMissing"),
+    (Rule::ForgeTriggerSilent, "AmjForgeTriggerSilent"),
+    (Rule::ForgeLinkMissing, "AmjForgeLinkMissing"),
 ];
 
 /// The alerts only Prometheus has: (alert, its `rule` label and runbook anchor, severity).
@@ -441,6 +445,27 @@ fn expected(rule: Rule, c: &AlertConfig) -> Expected {
             for_minutes: c.database_down_minutes,
             phrases: vec![format!("for {}", minutes(c.database_down_minutes))],
         },
+        // At least jwks_failures failed JWKS fetches within key_window_minutes.
+        Rule::ForgeJwksFetchFailing => Expected {
+            metric: "amj_forge_jwks_fetches_total",
+            matcher: Some("outcome=\"failed\"".to_owned()),
+            conditions: vec![(">=", Rhs::Is(c.jwks_failures as f64))],
+            ranges: vec![c.key_window_minutes],
+            offsets: Vec::new(),
+            for_minutes: 0,
+            phrases: vec![format!("last {}", minutes(c.key_window_minutes))],
+        },
+        // Active within forge_token_grace_minutes with no valid token.
+        Rule::ForgeTokenMissing => firing_gauge(
+            rule,
+            vec![format!("last {}", minutes(c.forge_token_grace_minutes))],
+        ),
+        // No scheduled trigger for forge_trigger_silent_minutes.
+        Rule::ForgeTriggerSilent => firing_gauge(
+            rule,
+            vec![format!("for {}", minutes(c.forge_trigger_silent_minutes))],
+        ),
+        Rule::ForgeLinkMissing => firing_gauge(rule, Vec::new()),
         // A 5xx answer (outcome `error`, ops/monitor.rs) within lifecycle_window_minutes.
         Rule::LifecycleServerError => Expected {
             metric: "amj_lifecycle_events_total",

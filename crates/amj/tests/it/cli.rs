@@ -36,7 +36,7 @@ fn postgres_without_a_master_key_refuses_to_start() {
 
 #[test]
 fn bad_flags_get_clear_messages_and_a_non_zero_exit() {
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["serve", "--database-url", "mysql://x"], "--database-url"),
         (&["serve", "--database-url", "sqlite::memory:"], "in-memory"),
         (
@@ -44,6 +44,11 @@ fn bad_flags_get_clear_messages_and_a_non_zero_exit() {
             "--allowed-hosts",
         ),
         (&["serve", "--base-url", "not a url"], "--base-url"),
+        (&["serve", "--forge-app-id", "my app"], "--forge-app-id"),
+        (
+            &["serve", "--forge-jwks-url", "ftp://x/jwks"],
+            "--forge-jwks-url",
+        ),
     ];
     for (args, expected) in cases {
         let out = amj()
@@ -80,6 +85,8 @@ fn sqlite_without_a_key_creates_one_next_to_the_database() {
         jwt_leeway_secs: 30,
         legacy_installs: false,
         ap_js_url: "https://connect-cdn.atl-paas.net/all.js".into(),
+        forge_app_id: None,
+        forge_jwks_url: amj_connect::forge::JWKS_PRODUCTION.into(),
         ops: amj::cli::OpsArgs::default(),
     };
     let prepared = runtime.block_on(amj::cli::prepare(&args)).unwrap();

@@ -3,7 +3,7 @@
 use crate::support::{TestApp, each_backend, error_code};
 use amj_connect::{AuthReason, RouteKind};
 use amj_jira_sim::Sim;
-use amj_server::web::api::WhoAmI;
+use amj_server::web::api::{Platform, WhoAmI};
 
 async fn installed_app(db: &crate::support::TestDb) -> (Sim, TestApp, amj_jira_sim::Site) {
     let sim = Sim::start().await.unwrap();
@@ -100,8 +100,11 @@ async fn c4_context_tokens_only_on_context_routes() {
         assert_eq!(
             who,
             WhoAmI {
-                client_key: site.client_key.clone(),
-                base_url: site.base_url.clone(),
+                platform: Platform::Connect,
+                installation_id: None,
+                cloud_id: None,
+                client_key: Some(site.client_key.clone()),
+                base_url: Some(site.base_url.clone()),
                 account_id: Some("557058:user-1".into())
             }
         );

@@ -1,0 +1,219 @@
+//! The simulated site as Forge presents it to a remote: installations (which change on reinstall
+//! and on the upgrade from Connect), invocations carrying a FIT and a system token, and Jira's
+//! REST API under `{sim}/ex/jira/<cloudId>` that accepts only those system tokens while they are
+//! valid and not revoked.
+
+use crate::forge::{Invocation, MintError};
+use crate::sim::{Sim, SimError};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+
+/// The simulated Forge app's id: what `--forge-app-id` is set to against the simulator.
+pub const SIM_FORGE_APP: &str = "ari:cloud:ecosystem::app/5e1f0a7c-4d2b-4c3a-9f10-a11ce5a55e75";
+
+/// How long a system token lives by default. Real ones from scheduled triggers are valid for
+/// at least 2 hours; tests shorten it to watch expiry.
+pub const SYSTEM_TOKEN_TTL_SECS: i64 = 3 * 3600;
+
+/// A site's Forge side.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ForgeSite {
+    pub installation_id: Option<String>,
+    pub tokens: Vec<IssuedToken>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct IssuedToken {
+    pub token: String,
+    pub exp: i64,
+    pub revoked: bool,
+}
+
+/// One invocation as Forge sends it to the remote: the FIT and the system token.
+#[derive(Debug, Clone)]
+pub struct ForgeCall {
+    pub fit: String,
+    pub system_token: String,
+    pub installation_id: String,
+}
+
+#[derive(Serialize)]
+struct TokenClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    exp: i64,
+    iat: i64,
+    jti: String,
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    let _ = aws_lc_rs::rand::fill(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A fresh installation id, in Forge's ARI shape.
+pub fn new_installation_id() -> String {
+    format!(
+        "ari:cloud:ecosystem::installation/{}-{}-4{}-8{}-{}",
+        random_hex(4),
+        random_hex(2),
+        &random_hex(2)[1..],
+        &random_hex(2)[1..],
+        random_hex(6)
+    )
+}
+
+impl Sim {
+    /// The site's Atlassian cloud id (stable for the site's life).
+    pub fn cloud_id(&self, site: &str) -> Result<String, SimError> {
+        Ok(self.site(site)?.cloud_id)
+    }
+
+    /// Where Forge says the site's Jira API is: `{sim}/ex/jira/<cloudId>`.
+    pub fn forge_api_base_url(&self, site: &str) -> Result<String, SimError> {
+        Ok(format!(
+            "{}/ex/jira/{}",
+            self.base_url(),
+            self.cloud_id(site)?
+        ))
+    }
+
+    /// Installs the Forge app on the site under `installation_id` (a new one when `None`),
+    /// replacing any earlier installation, as a reinstall or the upgrade from Connect does.
+    pub fn forge_install(
+        &self,
+        site: &str,
+        installation_id: Option<String>,
+    ) -> Result<String, SimError> {
+        self.site(site)?;
+        let id = installation_id.unwrap_or_else(new_installation_id);
+        self.update_forge(site, |f| {
+            f.installation_id = Some(id.clone());
+            f.tokens.clear();
+        });
+        Ok(id)
+    }
+
+    /// The installation id the site's Forge app has now.
+    pub fn forge_installation(&self, site: &str) -> Option<String> {
+        self.forge_site(site).and_then(|f| f.installation_id)
+    }
+
+    /// A new system token for the site, valid for `ttl_secs` of simulator time. Like Atlassian's
+    /// it is a JWT whose `exp` is readable; unlike theirs its signature is a random string, and
+    /// the simulator accepts it by looking it up.
+    pub fn mint_system_token(&self, site: &str, ttl_secs: i64) -> Result<String, SimError> {
+        let installation = self
+            .forge_installation(site)
+            .ok_or_else(|| SimError::UnknownSite(format!("{site} (no Forge installation)")))?;
+        let now = self.now();
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
+        let claims = TokenClaims {
+            iss: "sim-forge-oauth",
+            sub: &installation,
+            exp: now + ttl_secs,
+            iat: now,
+            jti: random_hex(12),
+        };
+        let payload = serde_json::to_vec(&claims)
+            .map_err(|e| SimError::Startup(format!("system token claims: {e}")))?;
+        let token = format!(
+            "{header}.{}.{}",
+            URL_SAFE_NO_PAD.encode(payload),
+            random_hex(32)
+        );
+        self.update_forge(site, |f| {
+            f.tokens.push(IssuedToken {
+                token: token.clone(),
+                exp: now + ttl_secs,
+                revoked: false,
+            });
+        });
+        Ok(token)
+    }
+
+    /// Revokes every system token of the site (an uninstall, or Atlassian revoking them).
+    pub fn revoke_system_tokens(&self, site: &str) {
+        self.update_forge(site, |f| {
+            for token in &mut f.tokens {
+                token.revoked = true;
+            }
+        });
+    }
+
+    /// One invocation of `module_key` from the site: a FIT for its current installation, and
+    /// a fresh system token. UI invocations (`principal` set) carry the site's context.
+    pub fn forge_invoke(
+        &self,
+        site: &str,
+        module_key: &str,
+        principal: Option<&str>,
+    ) -> Result<ForgeCall, SimError> {
+        let installation_id = self
+            .forge_installation(site)
+            .ok_or_else(|| SimError::UnknownSite(format!("{site} (no Forge installation)")))?;
+        let record = self.site(site)?;
+        let context = principal.map(|_| {
+            serde_json::json!({
+                "cloudId": record.cloud_id,
+                "siteUrl": record.base_url,
+                "moduleKey": module_key,
+                "localId": format!("{module_key}-{}", random_hex(4)),
+                "extension": {"type": "jira:globalPage"},
+            })
+        });
+        let invocation = Invocation {
+            app_ari: SIM_FORGE_APP.to_owned(),
+            installation_id: installation_id.clone(),
+            api_base_url: self.forge_api_base_url(site)?,
+            module_type: if principal.is_some() {
+                "jira:globalPage".to_owned()
+            } else {
+                "core:endpoint".to_owned()
+            },
+            module_key: module_key.to_owned(),
+            principal: principal.map(str::to_owned),
+            context,
+        };
+        let fit = self
+            .forge()
+            .mint(&invocation, self.now())
+            .map_err(|MintError| SimError::Startup("could not sign a FIT".into()))?;
+        let system_token = self.mint_system_token(site, SYSTEM_TOKEN_TTL_SECS)?;
+        Ok(ForgeCall {
+            fit,
+            system_token,
+            installation_id,
+        })
+    }
+
+    /// Whether `authorization` holds a valid, unrevoked system token of the site with this cloud
+    /// id; the site's name when it does.
+    pub(crate) fn verify_system_token(
+        &self,
+        cloud_id: &str,
+        authorization: Option<&str>,
+    ) -> Result<String, String> {
+        let site = self
+            .site_by_cloud_id(cloud_id)
+            .ok_or_else(|| format!("no site has cloud id {cloud_id}"))?;
+        let token = authorization
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or("Forge calls need Authorization: Bearer <system token>")?;
+        let forge = self.forge_site(&site).unwrap_or_default();
+        let issued = forge
+            .tokens
+            .iter()
+            .find(|t| t.token == token)
+            .ok_or("the token was not issued for this site")?;
+        if issued.revoked {
+            return Err("the token was revoked".into());
+        }
+        if issued.exp <= self.now() {
+            return Err("the token has expired".into());
+        }
+        Ok(site)
+    }
+}

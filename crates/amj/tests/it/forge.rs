@@ -1,0 +1,675 @@
+//! Forge Remote: FIT authentication on the API, installations as tenants (provisioning, the
+//! link with Connect, reinstalls under new ids), system tokens and the Jira client's Forge mode,
+//! and the durable event queue. On SQLite and PostgreSQL.
+
+use crate::support::{TestApp, each_backend, wait_until};
+use amj_connect::lifecycle::HostAllowList;
+use amj_jira_sim::Sim;
+use amj_testkit::api::{Api, Auth};
+use amj_testkit::db::TestDb;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// A site that has only the Forge version: added to the simulator, never Connect-installed.
+async fn forge_only(db: &TestDb, name: &str) -> (Sim, TestApp, String) {
+    let sim = Sim::start().await.unwrap();
+    let app = TestApp::start(db, &sim).await;
+    sim.add_site(name);
+    let installation = sim.forge_install(name, None).unwrap();
+    (sim, app, installation)
+}
+
+async fn call(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    auth: &Auth,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    let mut request = app.http.request(method, format!("{}{path}", app.base_url));
+    request = match auth {
+        Auth::Forge { fit, system_token } => {
+            let request = request.header("Authorization", format!("Bearer {fit}"));
+            match system_token {
+                Some(token) => request.header("x-forge-oauth-system", token),
+                None => request,
+            }
+        }
+        Auth::Jwt(token) => request.header("Authorization", format!("JWT {token}")),
+        Auth::Bearer(token) => request.header("Authorization", format!("Bearer {token}")),
+        Auth::None => request,
+    };
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn lifecycle_kinds(app: &TestApp, tenant: i64) -> Vec<String> {
+    app.state
+        .store
+        .lifecycle_events(amj_domain::ids::TenantId(tenant), None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_unknown_installation_is_provisioned_not_refused() {
+    each_backend(|db| async move {
+        let (sim, app, installation) = forge_only(&db, "acme").await;
+        let site = sim.site("acme").unwrap();
+        let auth = Auth::forge_page(&sim, "acme", None);
+        let (status, who) = call(&app, "GET", "/api/v1/whoami", &auth, None).await;
+        assert_eq!(status, 200, "{who}");
+        assert_eq!(who["platform"], "forge");
+        assert_eq!(who["installationId"], installation.as_str());
+        assert_eq!(who["cloudId"], site.cloud_id.as_str());
+        assert_eq!(who["baseUrl"], site.base_url.as_str());
+        assert_eq!(
+            who["clientKey"],
+            Value::Null,
+            "no Connect install: no clientKey"
+        );
+        assert_eq!(who["accountId"], site.admin_account_id.as_str());
+
+        // A second invocation reaches the same tenant; the log says "first seen" once.
+        let again = Auth::forge_page(&sim, "acme", None);
+        let (status, _) = call(&app, "GET", "/api/v1/whoami", &again, None).await;
+        assert_eq!(status, 200);
+        let record = app
+            .state
+            .store
+            .forge_installation(&installation)
+            .await
+            .unwrap()
+            .unwrap();
+        let kinds = lifecycle_kinds(&app, record.tenant_id).await;
+        assert_eq!(
+            kinds.iter().filter(|k| *k == "forge_first_seen").count(),
+            1,
+            "{kinds:?}"
+        );
+
+        // A site only Forge reaches accepts no Connect token, even one naming its tenant.
+        let tenant = app
+            .state
+            .store
+            .tenant(amj_domain::ids::TenantId(record.tenant_id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!tenant.connect);
+        assert!(tenant.client_key.starts_with("forge:"));
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fit_refusals_name_their_reason() {
+    each_backend(|db| async move {
+        let (sim, app, _) = forge_only(&db, "acme").await;
+        let garbage = Auth::Forge {
+            fit: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln".into(),
+            system_token: None,
+        };
+        let (status, body) = call(&app, "GET", "/api/v1/whoami", &garbage, None).await;
+        assert_eq!(status, 401);
+        assert_eq!(body["error"]["code"], "malformed", "{body}");
+
+        // An unknown kid while the JWKS cannot be fetched.
+        sim.forge()
+            .set_mode(amj_jira_sim::forge::JwksMode::Unavailable);
+        sim.forge().rotate_now().unwrap();
+        let (status, body) = call(
+            &app,
+            "GET",
+            "/api/v1/whoami",
+            &Auth::forge_page(&sim, "acme", None),
+            None,
+        )
+        .await;
+        assert_eq!(status, 401);
+        assert_eq!(body["error"]["code"], "key_fetch_failed", "{body}");
+        let failures = app.state.counters.failures(
+            amj_connect::RouteKind::ForgeApi,
+            amj_connect::AuthReason::KeyFetchFailed,
+        );
+        assert_eq!(failures, 1);
+        app.stop().await;
+
+        // A server without --forge-app-id refuses FITs, clearly.
+        let plain = TestApp::start_with(&db, &sim, |c| c.forge_app = None).await;
+        sim.forge().set_mode(amj_jira_sim::forge::JwksMode::Normal);
+        let (status, body) = call(
+            &plain,
+            "GET",
+            "/api/v1/whoami",
+            &Auth::forge_page(&sim, "acme", None),
+            None,
+        )
+        .await;
+        assert_eq!(status, 401);
+        assert_eq!(body["error"]["code"], "wrong_audience", "{body}");
+        plain.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_connect_site_upgraded_to_forge_keeps_its_data() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        api.it_schema().await;
+        api.laptop("Connect laptop", "C-1").await;
+        let connect_key = api.site.client_key.clone();
+
+        // The upgrade as Atlassian does it: Connect is uninstalled silently and the Forge
+        // installation starts under the id the Connect `installed` carried.
+        let declared = format!("ari:cloud:ecosystem::installation/{connect_key}");
+        api.sim.forge_install("acme", Some(declared.clone())).unwrap();
+        let forge = Auth::forge_page(&api.sim, "acme", None);
+        let (status, who) = call(&api.app, "GET", "/api/v1/whoami", &forge, None).await;
+        assert_eq!(status, 200, "{who}");
+        assert_eq!(who["clientKey"], connect_key.as_str(), "linked to the Connect install");
+        let (status, assets) = call(&api.app, "GET", "/api/v1/schemas/IT/assets", &forge, None).await;
+        assert_eq!(status, 200, "{assets}");
+        assert_eq!(assets["items"][0]["attributes"]["Name"], "Connect laptop");
+
+        // Writes through Forge land in the same data that Connect sees.
+        let (status, created) = call(
+            &api.app,
+            "POST",
+            "/api/v1/schemas/IT/assets",
+            &forge,
+            Some(json!({"type": "Laptop", "attributes": {"Name": "Forge laptop", "Serial number": "F-1"}})),
+        )
+        .await;
+        assert_eq!(status, 201, "{created}");
+        let seen = api.ok("GET", "/api/v1/schemas/IT/assets", None).await;
+        assert_eq!(seen["items"].as_array().unwrap().len(), 2);
+
+        // A reinstall under a new installation id (no Connect `installed` names it) joins the
+        // site by cloud id, and the log keeps the previous id.
+        let fresh = api.sim.forge_install("acme", None).unwrap();
+        let event_only = api.sim.forge_invoke("acme", "amj-events", None).unwrap();
+        let auth = Auth::Forge {
+            fit: event_only.fit,
+            system_token: None,
+        };
+        let (status, who) = call(&api.app, "GET", "/api/v1/whoami", &auth, None).await;
+        assert_eq!(status, 200, "{who}");
+        assert_eq!(who["installationId"], fresh.as_str());
+        assert_eq!(who["clientKey"], connect_key.as_str());
+        let (_, assets) = call(&api.app, "GET", "/api/v1/schemas/IT/assets", &auth, None).await;
+        assert_eq!(assets["items"].as_array().unwrap().len(), 2, "no data lost on reinstall");
+        let record = api.app.state.store.forge_installation(&fresh).await.unwrap().unwrap();
+        let events = api
+            .app
+            .state
+            .store
+            .lifecycle_events(amj_domain::ids::TenantId(record.tenant_id), None, 50)
+            .await
+            .unwrap();
+        let linked = events
+            .iter()
+            .find(|e| e.kind == "forge_installation_linked" && e.detail.contains(&fresh))
+            .expect("the new installation is logged");
+        assert!(linked.detail.contains("\"linkedBy\":\"cloud_id\""), "{}", linked.detail);
+        assert!(linked.detail.contains(&declared), "previous id kept: {}", linked.detail);
+        api.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn forge_first_then_connect_install_joins_one_tenant() {
+    each_backend(|db| async move {
+        let sim = Sim::start().await.unwrap();
+        let app = TestApp::start(&db, &sim).await;
+        sim.register_app(&format!("{}/atlassian-connect.json", app.base_url))
+            .await
+            .unwrap();
+        let site = sim.add_site("acme");
+        // Forge reaches the site first, under the id its Connect install will declare.
+        let declared = format!("ari:cloud:ecosystem::installation/{}", site.client_key);
+        sim.forge_install("acme", Some(declared)).unwrap();
+        let forge = Auth::forge_page(&sim, "acme", None);
+        let (status, _) = call(
+            &app,
+            "POST",
+            "/api/v1/schemas",
+            &forge,
+            Some(json!({"key": "IT", "name": "IT"})),
+        )
+        .await;
+        assert_eq!(status, 201);
+        // Then the Connect `installed` carrying that installationId: the Forge tenant becomes
+        // this clientKey's, data and all.
+        assert_eq!(sim.install("acme", &app.target).await.unwrap(), 204);
+        let api = Api::on_existing(sim.clone(), app, "acme");
+        let schemas = api.ok("GET", "/api/v1/schemas", None).await;
+        assert_eq!(schemas["schemas"][0]["key"], "IT", "{schemas}");
+        let (status, who) = call(
+            &api.app,
+            "GET",
+            "/api/v1/whoami",
+            &Auth::forge_page(&sim, "acme", None),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(who["clientKey"], site.client_key.as_str());
+        api.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn jira_calls_use_the_system_token_at_the_api_base_url() {
+    each_backend(|db| async move {
+        let (sim, app, installation) = forge_only(&db, "acme").await;
+        let cloud_id = sim.cloud_id("acme").unwrap();
+        let auth = Auth::forge_page(&sim, "acme", None);
+        let (status, users) = call(&app, "GET", "/api/v1/jira/users?query=a", &auth, None).await;
+        assert_eq!(status, 200, "{users}");
+        assert!(!users["items"].as_array().unwrap().is_empty());
+        let last = sim.calls().last().cloned().unwrap();
+        assert!(
+            last.path
+                .starts_with(&format!("/ex/jira/{cloud_id}/rest/api/3/user/search")),
+            "{last:?}"
+        );
+        assert_eq!(last.status, 200, "{last:?}");
+
+        // The longest-lived token is kept: a later call with a shorter one does not replace it.
+        let held = app
+            .state
+            .store
+            .forge_system_token(
+                app.state
+                    .store
+                    .forge_installation(&installation)
+                    .await
+                    .unwrap()
+                    .map(|i| amj_domain::ids::TenantId(i.tenant_id))
+                    .unwrap(),
+                0,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let short = sim.mint_system_token("acme", 600).unwrap();
+        let fit = sim
+            .forge_invoke("acme", "amj-assets", Some("557058:x"))
+            .unwrap()
+            .fit;
+        let (status, _) = call(
+            &app,
+            "GET",
+            "/api/v1/whoami",
+            &Auth::Forge {
+                fit,
+                system_token: Some(short),
+            },
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        let tenant = amj_domain::ids::TenantId(
+            app.state
+                .store
+                .forge_installation(&installation)
+                .await
+                .unwrap()
+                .unwrap()
+                .tenant_id,
+        );
+        let now_held = app
+            .state
+            .store
+            .forge_system_token(tenant, 0)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(now_held.expose(), held.expose());
+
+        // Jira revokes the tokens: the 401 marks the installation dormant and the token is never
+        // sent again; the next invocation brings a new one and wakes it.
+        sim.revoke_system_tokens("acme");
+        let no_token = Auth::Forge {
+            fit: sim
+                .forge_invoke("acme", "amj-assets", Some("557058:x"))
+                .unwrap()
+                .fit,
+            system_token: None,
+        };
+        let (status, body) = call(&app, "GET", "/api/v1/jira/users?query=a", &no_token, None).await;
+        assert_eq!(status, 502, "{body}");
+        assert_eq!(body["error"]["code"], "jira_rejected_app");
+        let record = app
+            .state
+            .store
+            .forge_installation(&installation)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(record.dormant_at.is_some());
+        assert!(
+            app.state
+                .store
+                .forge_system_token(tenant, 0)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let calls_before = sim.calls().len();
+        let no_token = Auth::Forge {
+            fit: sim
+                .forge_invoke("acme", "amj-assets", Some("557058:x"))
+                .unwrap()
+                .fit,
+            system_token: None,
+        };
+        let (status, body) = call(&app, "GET", "/api/v1/jira/users?query=a", &no_token, None).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["error"]["code"], "forge_token_unavailable");
+        assert_eq!(
+            sim.calls().len(),
+            calls_before,
+            "no call without a valid token"
+        );
+        let fresh = Auth::forge_page(&sim, "acme", None);
+        let (status, _) = call(&app, "GET", "/api/v1/jira/users?query=a", &fresh, None).await;
+        assert_eq!(status, 200);
+        let record = app
+            .state
+            .store
+            .forge_installation(&installation)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            record.dormant_at.is_none(),
+            "a valid invocation wakes the installation"
+        );
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn expiring_tokens_are_never_sent() {
+    each_backend(|db| async move {
+        let (sim, app, _) = forge_only(&db, "acme").await;
+        // A token that expires within the safety margin is as good as none.
+        let short = sim.mint_system_token("acme", 10).unwrap();
+        let fit = sim
+            .forge_invoke("acme", "amj-assets", Some("557058:x"))
+            .unwrap()
+            .fit;
+        let calls_before = sim.calls().len();
+        let (status, body) = call(
+            &app,
+            "GET",
+            "/api/v1/jira/users?query=a",
+            &Auth::Forge {
+                fit,
+                system_token: Some(short),
+            },
+            None,
+        )
+        .await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["error"]["code"], "forge_token_unavailable");
+        assert_eq!(sim.calls().len(), calls_before);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_api_base_url_outside_the_allowed_hosts_is_never_called() {
+    each_backend(|db| async move {
+        let sim = Sim::start().await.unwrap();
+        let app = TestApp::start_with(&db, &sim, |c| {
+            c.allowed_hosts = HostAllowList::parse("localhost").unwrap();
+        })
+        .await;
+        sim.add_site("acme");
+        sim.forge_install("acme", None).unwrap();
+        let (status, body) = call(
+            &app,
+            "GET",
+            "/api/v1/jira/users?query=a",
+            &Auth::forge_page(&sim, "acme", None),
+            None,
+        )
+        .await;
+        assert_eq!(status, 502, "{body}");
+        assert_eq!(body["error"]["code"], "jira_host_not_allowed");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("127.0.0.1"),
+            "{body}"
+        );
+        assert!(sim.calls().is_empty(), "{:?}", sim.calls());
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn two_installations_see_only_their_own_site() {
+    each_backend(|db| async move {
+        let (sim, app, _) = forge_only(&db, "acme").await;
+        sim.add_site("globex");
+        sim.forge_install("globex", None).unwrap();
+        let acme = Auth::forge_page(&sim, "acme", None);
+        let globex = Auth::forge_page(&sim, "globex", None);
+        let (status, _) = call(
+            &app,
+            "POST",
+            "/api/v1/schemas",
+            &acme,
+            Some(json!({"key": "ACME", "name": "Acme"})),
+        )
+        .await;
+        assert_eq!(status, 201);
+        let (status, body) = call(&app, "GET", "/api/v1/schemas", &globex, None).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["schemas"].as_array().unwrap().len(), 0, "{body}");
+        let (status, _) = call(&app, "GET", "/api/v1/schemas/ACME", &globex, None).await;
+        assert_eq!(status, 404);
+        app.stop().await;
+    })
+    .await;
+}
+
+fn deleted_event(issue_id: &str, retry: u32) -> Value {
+    json!({
+        "eventType": "avi:jira:deleted:issue",
+        "issue": {"id": issue_id, "key": "AM-1", "fields": {"summary": "gone"}},
+        "timestamp": "2026-12-06T12:00:00.000Z",
+        "retryContext": {"retryCount": retry, "retryReason": "TIMEOUT_ERROR", "retryData": null}
+    })
+}
+
+#[tokio::test]
+async fn events_are_deduplicated_and_applied_after_the_answer() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        api.it_schema().await;
+        api.laptop("One", "S-1").await;
+        let linked = api
+            .ok(
+                "POST",
+                "/api/v1/assets/IT-1/issues",
+                Some(json!({"issue": "AM-1"})),
+            )
+            .await;
+        let issue_id = linked["issue"]["id"].as_i64().unwrap().to_string();
+        api.sim
+            .forge_install(
+                "acme",
+                Some(format!(
+                    "ari:cloud:ecosystem::installation/{}",
+                    api.site.client_key
+                )),
+            )
+            .unwrap();
+        for retry in 0..2 {
+            let event = api
+                .sim
+                .forge_invoke("acme", "amj-issue-events", None)
+                .unwrap();
+            let auth = Auth::Forge {
+                fit: event.fit,
+                system_token: Some(event.system_token),
+            };
+            let (status, body) = call(
+                &api.app,
+                "POST",
+                "/forge/events",
+                &auth,
+                Some(deleted_event(&issue_id, retry)),
+            )
+            .await;
+            assert_eq!(status, 204, "{body}");
+        }
+        // Forge's documented envelope, with the event under `payload`, is read too.
+        let event = api
+            .sim
+            .forge_invoke("acme", "amj-issue-events", None)
+            .unwrap();
+        let wrapped = json!({"payload": deleted_event(&issue_id, 0)});
+        let (status, _) = call(
+            &api.app,
+            "POST",
+            "/forge/events",
+            &Auth::Forge {
+                fit: event.fit,
+                system_token: None,
+            },
+            Some(wrapped),
+        )
+        .await;
+        assert_eq!(status, 204);
+        wait_until(Duration::from_secs(20), || async {
+            let links = api.ok("GET", "/api/v1/assets/IT-1/issues", None).await;
+            links["items"].as_array().unwrap().is_empty()
+        })
+        .await;
+        // Two distinct events were queued (the retry was not): both are worked off.
+        wait_until(Duration::from_secs(20), || async {
+            api.app.state.store.forge_event_backlog().await.unwrap() == (0, 0)
+        })
+        .await;
+        let deliveries = api.app.state.store.forge_event_deliveries().await.unwrap();
+        assert_eq!(deliveries, [2, 1], "the retry was counted, not queued");
+
+        // Unsigned events are refused.
+        let (status, body) = call(
+            &api.app,
+            "POST",
+            "/forge/events",
+            &Auth::None,
+            Some(deleted_event(&issue_id, 0)),
+        )
+        .await;
+        assert_eq!(status, 401);
+        assert_eq!(body["error"]["code"], "missing_token");
+        api.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_queued_event_survives_a_restart() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        api.it_schema().await;
+        api.laptop("One", "S-1").await;
+        let linked = api
+            .ok(
+                "POST",
+                "/api/v1/assets/IT-1/issues",
+                Some(json!({"issue": "AM-1"})),
+            )
+            .await;
+        let issue_id = linked["issue"]["id"].as_i64().unwrap().to_string();
+        let tenant = api
+            .app
+            .state
+            .store
+            .tenant_by_client_key(&api.site.client_key)
+            .await
+            .unwrap()
+            .unwrap();
+        let sim = api.sim.clone();
+        api.stop().await;
+        // Stored as the handler stores it, by an instance that then died before the work.
+        let store = db.store().await;
+        let body = deleted_event(&issue_id, 0).to_string();
+        store
+            .enqueue_forge_event(
+                tenant.id,
+                "ari:cloud:ecosystem::installation/x",
+                "avi:jira:deleted:issue",
+                &body,
+                "k1",
+            )
+            .await
+            .unwrap();
+        store.close().await;
+        let app = TestApp::start(&db, &sim).await;
+        let api = Api::on_existing(sim, app, "acme");
+        wait_until(Duration::from_secs(20), || async {
+            let links = api.ok("GET", "/api/v1/assets/IT-1/issues", None).await;
+            links["items"].as_array().unwrap().is_empty()
+        })
+        .await;
+        api.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn scheduled_triggers_are_recorded_as_signs_of_life() {
+    each_backend(|db| async move {
+        let (sim, app, installation) = forge_only(&db, "acme").await;
+        let trigger = sim.forge_invoke("acme", "amj-hourly", None).unwrap();
+        let auth = Auth::Forge {
+            fit: trigger.fit,
+            system_token: Some(trigger.system_token),
+        };
+        let (status, body) = call(&app, "POST", "/forge/events", &auth, Some(json!({}))).await;
+        assert_eq!(status, 204, "{body}");
+        let record = app
+            .state
+            .store
+            .forge_installation(&installation)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(record.last_trigger_at.is_some());
+        assert!(
+            record.system_token_exp.is_some(),
+            "the trigger's token is kept"
+        );
+        app.stop().await;
+    })
+    .await;
+}
