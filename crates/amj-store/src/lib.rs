@@ -57,8 +57,9 @@ pub enum StoreError {
         #[source]
         source: Option<sqlx::Error>,
     },
-    /// An install older than the one already applied (a replay): it must not roll the site back.
-    #[error("this install is older than the one already applied")]
+    /// A lifecycle event older than the one already applied, or whose token was applied before (a
+    /// replay): it must not roll the site back.
+    #[error("this lifecycle event is older than the one already applied, or a replay")]
     StaleInstall,
     #[error(transparent)]
     Crypto(#[from] CryptoError),

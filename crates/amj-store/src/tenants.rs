@@ -3,7 +3,8 @@
 //! The rule from March 2022: every verified `installed` replaces the whole record, new secret
 //! included, in one transaction that has committed before the handler answers 2xx. The rule from
 //! the 2021 overwrite attacks: an install older than the last one applied can never roll a site
-//! back, even while its token is unexpired.
+//! back, even while its token is unexpired. "Older" is not only a smaller `iat`: `iat` counts whole
+//! seconds, so each signed lifecycle token is applied once (see `replay_guard`).
 
 use super::db::Tx;
 use super::sql::Sql;
@@ -144,18 +145,61 @@ pub struct InstallOutcome {
     pub secret_rotated: bool,
     pub base_url_changed: bool,
     pub reinstalled: bool,
-    /// The very same install delivered again; applied again (idempotently).
+    /// The install applied last, delivered again (same token, same payload): logged, and
+    /// answered like the first delivery, but nothing is written again.
     pub duplicate: bool,
+}
+
+/// What an install stores from its payload, as stored (URLs without a trailing slash), the secret
+/// aside. A token's re-delivery is the same install only if all of it, secret included, agrees.
+#[derive(PartialEq, Eq, sqlx::FromRow)]
+struct InstallRecord {
+    app_key: String,
+    base_url: String,
+    display_url: Option<String>,
+    display_url_servicedesk: Option<String>,
+    product_type: Option<String>,
+    description: Option<String>,
+    server_version: Option<String>,
+    plugins_version: Option<String>,
+    service_entitlement_number: Option<String>,
+    entitlement_id: Option<String>,
+    entitlement_number: Option<String>,
+    oauth_client_id: Option<String>,
+    installation_id: Option<String>,
+}
+
+impl InstallRecord {
+    fn of(payload: &LifecyclePayload) -> Self {
+        let trimmed = |url: &str| url.trim_end_matches('/').to_owned();
+        Self {
+            app_key: payload.key.clone(),
+            base_url: trimmed(&payload.base_url),
+            display_url: payload.display_url.as_deref().map(trimmed),
+            display_url_servicedesk: payload.display_url_servicedesk_help_center.clone(),
+            product_type: payload.product_type.clone(),
+            description: payload.description.clone(),
+            server_version: payload.server_version.clone(),
+            plugins_version: payload.plugins_version.clone(),
+            service_entitlement_number: payload.service_entitlement_number.clone(),
+            entitlement_id: payload.entitlement_id.clone(),
+            entitlement_number: payload.entitlement_number.clone(),
+            oauth_client_id: payload.oauth_client_id.clone(),
+            installation_id: payload.installation_id.clone(),
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
 struct LockedTenant {
     id: i64,
+    shared_secret_enc: String,
     secret_fingerprint: String,
-    base_url: String,
     installed: bool,
     lifecycle_iat: i64,
     lifecycle_token_sha256: String,
+    #[sqlx(flatten)]
+    record: InstallRecord,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -169,8 +213,21 @@ pub struct LifecycleEventRecord {
 
 /// The site's row as the install found it. PostgreSQL locks it (`FOR UPDATE`); SQLite's
 /// `BEGIN IMMEDIATE` already holds the database's write lock.
-const LOCK: &str = "SELECT id, secret_fingerprint, base_url, installed, lifecycle_iat, \
-     lifecycle_token_sha256 FROM tenant WHERE client_key = $1";
+const LOCK: &str = "SELECT id, shared_secret_enc, secret_fingerprint, installed, lifecycle_iat, \
+     lifecycle_token_sha256, app_key, base_url, display_url, display_url_servicedesk, product_type, \
+     description, server_version, plugins_version, service_entitlement_number, entitlement_id, \
+     entitlement_number, oauth_client_id, installation_id FROM tenant WHERE client_key = $1";
+
+/// PostgreSQL only: a first install has no row for `LOCK` to lock, so the installs of one
+/// `clientKey` also queue on a transaction-scoped advisory lock; a concurrent delivery then finds
+/// the first one's row, and the replay guard sees it. The two-key form, in a class of its own,
+/// never meets the migrator's single-key lock.
+const INSTALL_QUEUE: &str = "SELECT pg_advisory_xact_lock(1634560001, hashtext($1))";
+
+/// Whether the lifecycle log holds a token: the memory of every token applied to the site. The
+/// log is append-only, so a token is remembered for longer than it lives.
+const TOKEN_SEEN: &str = "SELECT id FROM tenant_lifecycle_event \
+     WHERE tenant_id = $1 AND token_sha256 = $2 LIMIT 1";
 
 const UPSERT: &str = "INSERT INTO tenant (client_key, app_key, shared_secret_enc, secret_fingerprint, base_url, display_url, \
         display_url_servicedesk, product_type, description, server_version, plugins_version, service_entitlement_number, \
@@ -236,6 +293,39 @@ fn event(tenant: i64, kind: &str, detail: String, token_sha: Option<&str>, at: i
 /// PostgreSQL only: tells the other app instances to drop their cached copy of a tenant.
 pub const TENANT_CHANGED_CHANNEL: &str = "amj_tenant_changed";
 
+/// The lifecycle token last applied to a site (`installed` or `uninstalled`), from its locked row.
+struct Applied<'a> {
+    tenant: i64,
+    iat: i64,
+    token_sha256: &'a str,
+}
+
+/// The replay guard, for `installed` and `uninstalled`: each signed lifecycle token is applied
+/// once. A token older than the one applied last is refused, and so is any token the site's
+/// lifecycle log already holds: `iat` counts whole seconds, so a replay of an earlier token of the
+/// same second as the applied one is caught by its hash, not its `iat`. A token of that second
+/// never seen before is new and may be applied. Returns whether the token *is* the one applied
+/// last, a re-delivery that the caller treats as idempotent. Call it with the site's row locked.
+async fn replay_guard(
+    tx: &mut Tx,
+    applied: &Applied<'_>,
+    token_iat: i64,
+    token_sha256: &str,
+) -> Result<bool, StoreError> {
+    if token_iat < applied.iat {
+        return Err(StoreError::StaleInstall);
+    }
+    if token_sha256 == applied.token_sha256 {
+        return Ok(true);
+    }
+    let seen = Sql::new(TOKEN_SEEN).arg(applied.tenant).arg(token_sha256);
+    let seen: Option<(i64,)> = tx.fetch_optional(&seen).await?;
+    match seen {
+        Some(_) => Err(StoreError::StaleInstall),
+        None => Ok(false),
+    }
+}
+
 impl Store {
     /// The body of `apply_install`, inside its transaction.
     async fn apply_install_in(
@@ -255,6 +345,11 @@ impl Store {
             ))
         })?;
         let new_fingerprint = fingerprint(secret);
+        let record = InstallRecord::of(payload);
+        if tx.is_postgres() {
+            tx.execute(&Sql::new(INSTALL_QUEUE).arg(payload.client_key.as_str()))
+                .await?;
+        }
         if let Some(installation_id) = payload.installation_id.as_deref() {
             self.adopt_forge_tenant(tx, &payload.client_key, installation_id)
                 .await?;
@@ -263,59 +358,63 @@ impl Store {
         let existing: Option<LockedTenant> = tx.fetch_optional(&lock).await?;
         let mut duplicate = false;
         if let Some(current) = &existing {
-            if req.token_iat < current.lifecycle_iat {
+            let applied = Applied {
+                tenant: current.id,
+                iat: current.lifecycle_iat,
+                token_sha256: &current.lifecycle_token_sha256,
+            };
+            duplicate = replay_guard(tx, &applied, req.token_iat, &token_sha).await?;
+            // The token signs the URL, not the body: the applied token carrying another body is
+            // a forgery or a replay of an earlier install, never a re-delivery.
+            if duplicate
+                && (current.record != record
+                    || self
+                        .master_key()
+                        .decrypt(&current.shared_secret_enc, &payload.client_key)?
+                        != secret)
+            {
                 return Err(StoreError::StaleInstall);
             }
-            duplicate = !req.token.is_empty() && token_sha == current.lifecycle_token_sha256;
-            if req.token_iat == current.lifecycle_iat && !duplicate {
-                // Same second, different token: only a replay if we applied that token before.
-                let seen = Sql::new(
-                    "SELECT id FROM tenant_lifecycle_event \
-                     WHERE tenant_id = $1 AND token_sha256 = $2 LIMIT 1",
-                )
-                .arg(current.id)
-                .arg(token_sha.as_str());
-                let seen: Option<(i64,)> = tx.fetch_optional(&seen).await?;
-                if seen.is_some() {
-                    return Err(StoreError::StaleInstall);
-                }
-            }
         }
-        let sealed = self.master_key().encrypt(secret, &payload.client_key)?;
-        let base_url = payload.base_url.trim_end_matches('/');
-        let upsert = Sql::new(UPSERT)
-            .arg(payload.client_key.as_str())
-            .arg(payload.key.as_str())
-            .arg(sealed)
-            .arg(new_fingerprint.as_str())
-            .arg(base_url)
-            .arg(
-                payload
-                    .display_url
-                    .as_deref()
-                    .map(|u| u.trim_end_matches('/')),
-            )
-            .arg(payload.display_url_servicedesk_help_center.as_deref())
-            .arg(payload.product_type.as_deref())
-            .arg(payload.description.as_deref())
-            .arg(payload.server_version.as_deref())
-            .arg(payload.plugins_version.as_deref())
-            .arg(payload.service_entitlement_number.as_deref())
-            .arg(payload.entitlement_id.as_deref())
-            .arg(payload.entitlement_number.as_deref())
-            .arg(payload.oauth_client_id.as_deref())
-            .arg(payload.installation_id.as_deref())
-            .arg(req.token_iat)
-            .arg(token_sha.as_str())
-            .arg(now);
-        let (id,): (i64,) = tx.fetch_one(&upsert).await?;
+        let id = match &existing {
+            // A re-delivery of the install applied last: everything it carries is stored
+            // already, so nothing is written again (a later `disabled` stays in force).
+            Some(current) if duplicate => current.id,
+            _ => {
+                let sealed = self.master_key().encrypt(secret, &payload.client_key)?;
+                let upsert = Sql::new(UPSERT)
+                    .arg(payload.client_key.as_str())
+                    .arg(record.app_key.as_str())
+                    .arg(sealed)
+                    .arg(new_fingerprint.as_str())
+                    .arg(record.base_url.as_str())
+                    .arg(record.display_url.as_deref())
+                    .arg(record.display_url_servicedesk.as_deref())
+                    .arg(record.product_type.as_deref())
+                    .arg(record.description.as_deref())
+                    .arg(record.server_version.as_deref())
+                    .arg(record.plugins_version.as_deref())
+                    .arg(record.service_entitlement_number.as_deref())
+                    .arg(record.entitlement_id.as_deref())
+                    .arg(record.entitlement_number.as_deref())
+                    .arg(record.oauth_client_id.as_deref())
+                    .arg(record.installation_id.as_deref())
+                    .arg(req.token_iat)
+                    .arg(token_sha.as_str())
+                    .arg(now);
+                let (id,): (i64,) = tx.fetch_one(&upsert).await?;
+                id
+            }
+        };
         let outcome = InstallOutcome {
             tenant_id: TenantId(id),
             created: existing.is_none(),
             secret_rotated: existing
                 .as_ref()
                 .is_some_and(|c| c.secret_fingerprint != new_fingerprint),
-            base_url_changed: existing.as_ref().is_some_and(|c| c.base_url != base_url),
+            base_url_changed: existing
+                .as_ref()
+                .is_some_and(|c| c.record.base_url != record.base_url),
             reinstalled: existing.as_ref().is_some_and(|c| !c.installed),
             duplicate,
         };
@@ -328,7 +427,7 @@ impl Store {
             reinstalled: outcome.reinstalled,
             secret_fingerprint: &new_fingerprint,
         };
-        // Only the `installed` row carries the token hash that replay detection looks up.
+        // Of an install's rows, only `installed` carries the token hash the replay guard looks up.
         let mut events = vec![event(
             id,
             "installed",
@@ -351,7 +450,7 @@ impl Store {
         }
         if let (true, Some(current)) = (outcome.base_url_changed, &existing) {
             let change = Change {
-                from: &current.base_url,
+                from: &current.record.base_url,
                 to: &payload.base_url,
             };
             events.push(event(
@@ -461,7 +560,8 @@ impl Store {
 
     /// Marks a site uninstalled and keeps everything else: a later reinstall (possibly signed with
     /// the old secret under the legacy scheme) finds its data again. An uninstall older than the
-    /// last lifecycle event applied is a replay and changes nothing.
+    /// last lifecycle event applied, or whose token was applied before, is a replay and changes
+    /// nothing (`replay_guard`); a re-delivery of the uninstall applied last is already done.
     pub async fn mark_uninstalled(
         &self,
         tenant: TenantId,
@@ -472,18 +572,33 @@ impl Store {
         let now = now_millis();
         let token_sha = sha256_hex(token.as_bytes());
         let detail = detail_json(&ActorDetail { account_id })?;
+        let mut tx = self.db().begin_write().await?;
+        let lock = Sql::new(&format!(
+            "SELECT lifecycle_iat, lifecycle_token_sha256 FROM tenant WHERE id = $1{}",
+            tx.for_update()
+        ))
+        .arg(tenant.0);
+        let Some((iat, applied_sha)): Option<(i64, String)> = tx.fetch_optional(&lock).await?
+        else {
+            return Err(StoreError::StaleInstall);
+        };
+        let applied = Applied {
+            tenant: tenant.0,
+            iat,
+            token_sha256: &applied_sha,
+        };
+        if replay_guard(&mut tx, &applied, token_iat, &token_sha).await? {
+            return Ok(());
+        }
         let update = Sql::new(
             "UPDATE tenant SET installed = FALSE, uninstalled_at = $2, updated_at = $2, \
-             lifecycle_iat = $3, lifecycle_token_sha256 = $4 WHERE id = $1 AND lifecycle_iat <= $3",
+             lifecycle_iat = $3, lifecycle_token_sha256 = $4 WHERE id = $1",
         )
         .arg(tenant.0)
         .arg(now)
         .arg(token_iat)
         .arg(token_sha.as_str());
-        let mut tx = self.db().begin_write().await?;
-        if tx.execute(&update).await? == 0 {
-            return Err(StoreError::StaleInstall);
-        }
+        tx.execute(&update).await?;
         tx.execute(&event(
             tenant.0,
             "uninstalled",

@@ -293,7 +293,9 @@ impl From<StoreError> for AppError {
             e @ StoreError::Unavailable { .. } => AppError::StoreUnavailable(e),
             StoreError::StaleInstall => AppError::Conflict {
                 code: "stale_lifecycle_event",
-                message: "this lifecycle event is older than the one already applied".into(),
+                message: "this lifecycle event is older than the one already applied, or its \
+                          token was already used"
+                    .into(),
             },
             StoreError::Conflict { code, message } => AppError::Conflict { code, message },
             StoreError::NotFound { code, message } => AppError::NotFound { code, message },

@@ -1,7 +1,8 @@
 //! Scenarios A1–A14 of docs/CONNECT.md §9: installation and lifecycle.
 
 use crate::support::{TestApp, each_backend, error_code};
-use amj_jira_sim::{ClaimTweaks, KeyServerMode, Signing, Sim};
+use amj_connect::jwt::Unverified;
+use amj_jira_sim::{ClaimTweaks, KeyServerMode, Signing, Sim, Site};
 
 async fn page_status(sim: &Sim, app: &TestApp, site: &str) -> u16 {
     let site = sim.site(site).unwrap();
@@ -749,6 +750,277 @@ async fn replayed_older_install_never_rolls_back_the_secret() {
                 .expose(),
             current
         );
+        app.stop().await;
+    })
+    .await;
+}
+
+/// An install token for `site`, signed like Jira's, with its `iat`.
+fn install_token(sim: &Sim, app: &TestApp, site: &Site, tweaks: &ClaimTweaks) -> (String, i64) {
+    let token = sim
+        .lifecycle_token(
+            site,
+            &app.target,
+            "/installed",
+            &Signing::InstallKey,
+            tweaks,
+        )
+        .unwrap()
+        .unwrap();
+    let iat = Unverified::parse(&token).unwrap().claims.iat;
+    (token, iat)
+}
+
+/// Two different install tokens signed in the same second: the same `iat`, as when Jira (or a
+/// harness) installs twice within one second.
+fn same_second_install_tokens(sim: &Sim, app: &TestApp, site: &Site) -> (String, String) {
+    loop {
+        let (first, first_iat) = install_token(sim, app, site, &ClaimTweaks::default());
+        let (second, second_iat) = install_token(sim, app, site, &ClaimTweaks::default());
+        if first_iat == second_iat {
+            assert_ne!(first, second, "two installs are two different tokens");
+            return (first, second);
+        }
+    }
+}
+
+async fn stored_secret(app: &TestApp, client_key: &str) -> String {
+    installed(app, client_key)
+        .await
+        .unwrap()
+        .shared_secret
+        .expose()
+        .to_owned()
+}
+
+/// The outside harness's attack: two installs with the same `iat` (different tokens), then a
+/// replay of the first. Deciding "older" by `iat` alone let the replay roll the secret back.
+#[tokio::test]
+async fn a15_same_second_replay_of_the_first_install_never_rolls_back_the_secret() {
+    each_backend(|db| async move {
+        let sim = Sim::start().await.unwrap();
+        let app = TestApp::start(&db, &sim).await;
+        let site = sim.add_site("acme");
+        let (first, second) = same_second_install_tokens(&sim, &app, &site);
+        let first_body =
+            sim.lifecycle_payload(&site, &app.target, "installed", Some("ATCO-first-secret"));
+        let second_body =
+            sim.lifecycle_payload(&site, &app.target, "installed", Some("ATCO-second-secret"));
+        let status = |r: reqwest::Response| r.status().as_u16();
+        assert_eq!(
+            status(
+                app.post_with_jwt("/installed", &first, first_body.clone())
+                    .await
+            ),
+            204
+        );
+        assert_eq!(
+            status(
+                app.post_with_jwt("/installed", &second, second_body.clone())
+                    .await
+            ),
+            204,
+            "a different token of the same second, never seen before, is applied"
+        );
+        assert_eq!(
+            stored_secret(&app, &site.client_key).await,
+            "ATCO-second-secret"
+        );
+
+        let replay = app
+            .post_with_jwt("/installed", &first, first_body.clone())
+            .await;
+        assert_eq!(replay.status(), 409);
+        assert_eq!(error_code(replay).await, "stale_lifecycle_event");
+        assert_eq!(
+            stored_secret(&app, &site.client_key).await,
+            "ATCO-second-secret",
+            "the replay of the first install never rolls the site back"
+        );
+
+        // The applied token carrying the first install's body is no re-delivery either.
+        let grafted = app.post_with_jwt("/installed", &second, first_body).await;
+        assert_eq!(grafted.status(), 409);
+        assert_eq!(error_code(grafted).await, "stale_lifecycle_event");
+        assert_eq!(
+            stored_secret(&app, &site.client_key).await,
+            "ATCO-second-secret"
+        );
+
+        // The exact re-delivery of the applied install stays idempotent.
+        assert_eq!(
+            status(app.post_with_jwt("/installed", &second, second_body).await),
+            204
+        );
+        assert_eq!(
+            stored_secret(&app, &site.client_key).await,
+            "ATCO-second-secret"
+        );
+        let tenant = installed(&app, &site.client_key).await.unwrap();
+        let kinds: Vec<String> = app
+            .state
+            .store
+            .lifecycle_events(tenant.id, None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            ["installed", "secret_rotated", "installed", "installed"],
+            "refused replays leave no trace in the log; the re-delivery is logged"
+        );
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a15_replay_of_an_older_install_after_a_newer_one_is_refused() {
+    each_backend(|db| async move {
+        let sim = Sim::start().await.unwrap();
+        let app = TestApp::start(&db, &sim).await;
+        let site = sim.add_site("acme");
+        let early = |seconds: i64| ClaimTweaks {
+            iat_offset: Some(-seconds),
+            ..Default::default()
+        };
+        let (old, _) = install_token(&sim, &app, &site, &early(10));
+        let (unseen_old, _) = install_token(&sim, &app, &site, &early(5));
+        let (new, _) = install_token(&sim, &app, &site, &ClaimTweaks::default());
+        let body =
+            |secret: &str| sim.lifecycle_payload(&site, &app.target, "installed", Some(secret));
+        assert_eq!(
+            app.post_with_jwt("/installed", &old, body("ATCO-old"))
+                .await
+                .status(),
+            204
+        );
+        assert_eq!(
+            app.post_with_jwt("/installed", &new, body("ATCO-new"))
+                .await
+                .status(),
+            204
+        );
+        for (token, secret) in [(&old, "ATCO-old"), (&unseen_old, "ATCO-unseen")] {
+            let replay = app.post_with_jwt("/installed", token, body(secret)).await;
+            assert_eq!(replay.status(), 409);
+            assert_eq!(error_code(replay).await, "stale_lifecycle_event");
+            assert_eq!(stored_secret(&app, &site.client_key).await, "ATCO-new");
+        }
+        app.stop().await;
+    })
+    .await;
+}
+
+/// A re-delivery of the install last applied answers 204 and changes nothing: it neither
+/// re-enables a site that was disabled since nor resets anything else.
+#[tokio::test]
+async fn a15_exact_duplicate_install_is_idempotent() {
+    each_backend(|db| async move {
+        let sim = Sim::start().await.unwrap();
+        let app = TestApp::start(&db, &sim).await;
+        let site = sim.add_site("acme");
+        let (token, _) = install_token(&sim, &app, &site, &ClaimTweaks::default());
+        let body =
+            sim.lifecycle_payload(&site, &app.target, "installed", Some(&site.shared_secret));
+        for _ in 0..3 {
+            assert_eq!(
+                app.post_with_jwt("/installed", &token, body.clone())
+                    .await
+                    .status(),
+                204
+            );
+        }
+        let tenant = installed(&app, &site.client_key).await.unwrap();
+        assert_eq!(tenant.shared_secret.expose(), site.shared_secret);
+        assert_eq!(tenant.secret_rotated_at, None);
+        assert_eq!(
+            sim.set_enabled("acme", &app.target, false).await.unwrap(),
+            204
+        );
+        assert_eq!(
+            app.post_with_jwt("/installed", &token, body).await.status(),
+            204
+        );
+        let tenant = installed(&app, &site.client_key).await.unwrap();
+        assert!(
+            !tenant.enabled,
+            "a re-delivered install does not undo a later disable"
+        );
+        assert_eq!(tenant.shared_secret.expose(), site.shared_secret);
+        app.stop().await;
+    })
+    .await;
+}
+
+/// Uninstall tokens are accepted once too: after a reinstall in the same second, a replay of the
+/// uninstall does not uninstall the site again.
+#[tokio::test]
+async fn a15_same_second_replay_of_an_uninstall_is_refused() {
+    each_backend(|db| async move {
+        let sim = Sim::start().await.unwrap();
+        let app = TestApp::start(&db, &sim).await;
+        let site = sim.add_site("acme");
+        let body = |event: &str, secret: Option<&str>| {
+            sim.lifecycle_payload(&site, &app.target, event, secret)
+        };
+        let (install, uninstall, reinstall) = loop {
+            let (install, a) = install_token(&sim, &app, &site, &ClaimTweaks::default());
+            let uninstall = sim
+                .lifecycle_token(
+                    &site,
+                    &app.target,
+                    "/uninstalled",
+                    &Signing::InstallKey,
+                    &ClaimTweaks::default(),
+                )
+                .unwrap()
+                .unwrap();
+            let b = Unverified::parse(&uninstall).unwrap().claims.iat;
+            let (reinstall, c) = install_token(&sim, &app, &site, &ClaimTweaks::default());
+            if a == b && b == c {
+                break (install, uninstall, reinstall);
+            }
+        };
+        assert_eq!(
+            app.post_with_jwt("/installed", &install, body("installed", Some("ATCO-one")))
+                .await
+                .status(),
+            204
+        );
+        assert_eq!(
+            app.post_with_jwt("/uninstalled", &uninstall, body("uninstalled", None))
+                .await
+                .status(),
+            204
+        );
+        assert_eq!(
+            app.post_with_jwt("/uninstalled", &uninstall, body("uninstalled", None))
+                .await
+                .status(),
+            204,
+            "the uninstall's own re-delivery is idempotent"
+        );
+        assert_eq!(
+            app.post_with_jwt(
+                "/installed",
+                &reinstall,
+                body("installed", Some("ATCO-two"))
+            )
+            .await
+            .status(),
+            204
+        );
+        let replay = app
+            .post_with_jwt("/uninstalled", &uninstall, body("uninstalled", None))
+            .await;
+        assert_eq!(replay.status(), 409);
+        assert_eq!(error_code(replay).await, "stale_lifecycle_event");
+        let tenant = installed(&app, &site.client_key).await.unwrap();
+        assert!(tenant.installed, "the replayed uninstall changed nothing");
+        assert_eq!(tenant.shared_secret.expose(), "ATCO-two");
         app.stop().await;
     })
     .await;

@@ -128,6 +128,129 @@ async fn same_second_replay_of_an_applied_token_is_stale() {
 }
 
 #[tokio::test]
+async fn each_lifecycle_token_is_applied_once() {
+    each_backend(|db| async move {
+        let store = db.store().await;
+        let secret = |client_key: &str| {
+            let store = store.clone();
+            let client_key = client_key.to_owned();
+            async move {
+                store
+                    .tenant_by_client_key(&client_key)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .shared_secret
+                    .expose()
+                    .to_owned()
+            }
+        };
+        let one = payload("c1", "S1", "https://a.atlassian.net");
+        let two = payload("c1", "S2", "https://a.atlassian.net");
+        let three = payload("c1", "S3", "https://a.atlassian.net");
+        store
+            .apply_install(&request(&one, 100, "tok-1"))
+            .await
+            .unwrap();
+        store
+            .apply_install(&request(&two, 100, "tok-2"))
+            .await
+            .unwrap();
+        store
+            .apply_install(&request(&three, 100, "tok-3"))
+            .await
+            .unwrap();
+        for (p, token) in [(&one, "tok-1"), (&two, "tok-2")] {
+            assert!(
+                matches!(
+                    store.apply_install(&request(p, 100, token)).await,
+                    Err(StoreError::StaleInstall)
+                ),
+                "{token} was applied before: refused"
+            );
+        }
+        assert_eq!(secret("c1").await, "S3");
+        // The token applied last, with another body: not a re-delivery.
+        assert!(matches!(
+            store.apply_install(&request(&one, 100, "tok-3")).await,
+            Err(StoreError::StaleInstall)
+        ));
+        assert_eq!(secret("c1").await, "S3");
+        // Its exact re-delivery: idempotent, and it changes nothing.
+        let before = store.tenant_by_client_key("c1").await.unwrap().unwrap();
+        let again = store
+            .apply_install(&request(&three, 100, "tok-3"))
+            .await
+            .unwrap();
+        assert!(again.duplicate && !again.secret_rotated && !again.created);
+        let after = store.tenant_by_client_key("c1").await.unwrap().unwrap();
+        assert_eq!(after.updated_at, before.updated_at);
+        assert_eq!(secret("c1").await, "S3");
+
+        // Uninstall tokens too: after a same-second reinstall, the uninstall's replay is refused.
+        let tenant = before.id;
+        store
+            .mark_uninstalled(tenant, 100, "u-1", None)
+            .await
+            .unwrap();
+        store
+            .mark_uninstalled(tenant, 100, "u-1", None)
+            .await
+            .expect("the uninstall's own re-delivery is idempotent");
+        store
+            .apply_install(&request(&two, 100, "tok-4"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.mark_uninstalled(tenant, 100, "u-1", None).await,
+            Err(StoreError::StaleInstall)
+        ));
+        assert!(matches!(
+            store.mark_uninstalled(tenant, 100, "tok-3", None).await,
+            Err(StoreError::StaleInstall)
+        ));
+        let now = store.tenant(tenant).await.unwrap().unwrap();
+        assert!(now.installed);
+        assert_eq!(now.shared_secret.expose(), "S2");
+    })
+    .await;
+}
+
+/// Concurrent deliveries of one token to a site not yet stored (PostgreSQL has no row to lock):
+/// one is applied, and the others, now replays of an applied token, change nothing.
+#[tokio::test]
+async fn concurrent_first_installs_under_one_token_apply_once() {
+    each_backend(|db| async move {
+        let store = db.store().await;
+        let attempts: Vec<_> = (0..4)
+            .map(|i| {
+                let store = store.clone();
+                let p = payload("c1", &format!("S{i}"), "https://a.atlassian.net");
+                tokio::spawn(async move { store.apply_install(&request(&p, 100, "tok-1")).await })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for attempt in attempts {
+            results.push(attempt.await.unwrap());
+        }
+        let applied: Vec<usize> = (0..results.len()).filter(|&i| results[i].is_ok()).collect();
+        assert_eq!(applied.len(), 1, "{results:?}");
+        assert!(
+            results
+                .iter()
+                .all(|r| r.is_ok() || matches!(r, Err(StoreError::StaleInstall)))
+        );
+        let stored = store.tenant_by_client_key("c1").await.unwrap().unwrap();
+        assert_eq!(
+            stored.shared_secret.expose(),
+            format!("S{}", applied[0]),
+            "the stored secret is the one applied"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn uninstall_enable_disable_and_isolation() {
     each_backend(|db| async move {
         let store = db.store().await;
