@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bench_aql;
+pub mod bench_fit;
 pub mod bench_page;
 pub mod rng;
 pub mod seed;

@@ -216,6 +216,31 @@ pub enum BenchCommand {
     Aql(BenchAqlArgs),
     /// Time the server's work for the Assets list page on a seeded site (see `bench seed`).
     Page(BenchPageArgs),
+    /// Time full Forge invocation-token authentication against one bare RSA-2048 verification,
+    /// at growing numbers of installations.
+    Fit(BenchFitArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchFitArgs {
+    /// sqlite://<file> or postgres://… of its own (installations are added to it). Default: a
+    /// fresh SQLite file in a temporary directory, removed afterwards.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Installation counts to measure at, comma-separated, ascending.
+    #[arg(long, value_delimiter = ',', default_value = "10,1000,100000", value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub installations: Vec<u64>,
+    /// Alternating rounds per count.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub rounds: u64,
+    /// Tokens per round.
+    #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u64).range(1..=20_000))]
+    pub tokens: u64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The master key file, as for `serve` (required with PostgreSQL).
+    #[arg(long, env = "AMJ_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -851,6 +876,34 @@ pub async fn run_bench(command: BenchCommand) -> anyhow::Result<()> {
             let timings =
                 amj_bench::bench_page::run_page_bench(store, &args.tenant, samples).await?;
             print!("{}", amj_bench::bench_page::markdown(&timings));
+            Ok(())
+        }
+        BenchCommand::Fit(args) => {
+            if args.installations.windows(2).any(|w| w[0] >= w[1]) {
+                bail!("--installations must be ascending, e.g. 10,1000,100000");
+            }
+            let scratch =
+                std::env::temp_dir().join(format!("amj-bench-fit-{}", std::process::id()));
+            let database_url = match &args.database_url {
+                Some(url) => url.clone(),
+                None => {
+                    std::fs::create_dir_all(&scratch)?;
+                    format!("sqlite://{}", scratch.join("fit.db").display())
+                }
+            };
+            let store = bench_store(&database_url, args.secret_key_file.as_deref()).await?;
+            let options = amj_bench::bench_fit::FitBenchOptions {
+                installations: args.installations.clone(),
+                rounds: usize::try_from(args.rounds).unwrap_or(15),
+                tokens: usize::try_from(args.tokens).unwrap_or(400),
+                seed: args.seed,
+            };
+            let rows = amj_bench::bench_fit::run_fit_bench(store.clone(), &options).await;
+            store.close().await;
+            if args.database_url.is_none() {
+                let _ = std::fs::remove_dir_all(&scratch);
+            }
+            print!("{}", amj_bench::bench_fit::markdown(&rows?, &options));
             Ok(())
         }
         BenchCommand::Aql(args) => {

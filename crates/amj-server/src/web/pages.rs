@@ -326,6 +326,18 @@ struct AdminPage<'a> {
     last_success: String,
     failures: Vec<(&'static str, i64)>,
     events: Vec<(String, String, String)>,
+    /// Connect, Forge, or both.
+    platform: &'static str,
+    /// Each Forge installation: id, system token expiry, last event, state.
+    installations: Vec<InstallationRow>,
+}
+
+struct InstallationRow {
+    id: String,
+    token_expires: String,
+    last_event: String,
+    last_trigger: String,
+    state: String,
 }
 
 pub async fn admin(
@@ -361,6 +373,28 @@ pub async fn admin(
         .into_iter()
         .map(|e| (utc(e.at), e.kind, e.detail))
         .collect();
+    let forge = state.store.forge_installations_of(tenant.id).await?;
+    let platform = match (tenant.connect, forge.is_empty()) {
+        (true, true) => "Connect",
+        (true, false) => "Connect and Forge",
+        (false, _) => "Forge",
+    };
+    let installations = forge
+        .into_iter()
+        .map(|i| InstallationRow {
+            id: i.installation_id,
+            token_expires: i
+                .system_token_exp
+                .map_or_else(|| "no token held".to_owned(), utc),
+            last_event: i.last_event_at.map_or_else(|| "none yet".to_owned(), utc),
+            last_trigger: i.last_trigger_at.map_or_else(|| "none yet".to_owned(), utc),
+            state: match (i.dormant_at, i.dormant_reason) {
+                (Some(at), Some(reason)) => format!("dormant since {} ({reason})", utc(at)),
+                (Some(at), None) => format!("dormant since {}", utc(at)),
+                _ => "active".to_owned(),
+            },
+        })
+        .collect();
     let page = AdminPage {
         context_token: context_token(&state, &auth)?,
         app_base_url: state.config.base_url_str(),
@@ -375,6 +409,8 @@ pub async fn admin(
             .map_or_else(|| "none since this instance started".to_owned(), utc),
         failures,
         events,
+        platform,
+        installations,
     };
     render_page(&state, &auth, &page)
 }

@@ -673,3 +673,147 @@ async fn scheduled_triggers_are_recorded_as_signs_of_life() {
     })
     .await;
 }
+
+/// Fifty sites on Connect move to Forge in batches while every site keeps calling, and Forge's
+/// signing key rotates half-way (published, then signing, then the old one retired). No
+/// correctly signed call is refused, and every site keeps its one tenant.
+#[tokio::test]
+async fn fifty_sites_upgrade_under_traffic_and_a_key_rotation_without_a_401() {
+    each_backend(|db| async move {
+        const SITES: usize = 50;
+        let sim = Sim::start().await.unwrap();
+        let app = TestApp::start(&db, &sim).await;
+        sim.register_app(&format!("{}/atlassian-connect.json", app.base_url))
+            .await
+            .unwrap();
+        let names: Vec<String> = (0..SITES).map(|n| format!("site{n}")).collect();
+        for name in &names {
+            sim.add_site(name);
+            assert_eq!(sim.install(name, &app.target).await.unwrap(), 204);
+        }
+        let upgraded = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashSet::<
+            String,
+        >::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        // Continuous traffic: each site in turn, through whichever platform it is on now.
+        let traffic = {
+            let (sim, upgraded, stop, done) =
+                (sim.clone(), upgraded.clone(), stop.clone(), done.clone());
+            let (http, base) = (app.http.clone(), app.base_url.clone());
+            let names = names.clone();
+            tokio::spawn(async move {
+                let mut calls = 0_u32;
+                let mut refused = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    for name in &names {
+                        let on_forge = upgraded.lock().unwrap().contains(name);
+                        let site = sim.site(name).unwrap();
+                        let request = http.get(format!("{base}/api/v1/whoami"));
+                        let request = if on_forge {
+                            let call = sim
+                                .forge_invoke(name, "amj-assets", Some(&site.admin_account_id))
+                                .unwrap();
+                            request
+                                .header("Authorization", format!("Bearer {}", call.fit))
+                                .header("x-forge-oauth-system", call.system_token)
+                        } else {
+                            let token = sim
+                                .context_token(&site, Some(&site.admin_account_id))
+                                .unwrap();
+                            request.header("Authorization", format!("JWT {token}"))
+                        };
+                        let response = request.send().await.unwrap();
+                        calls += 1;
+                        done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if response.status() != 200 {
+                            refused.push(format!(
+                                "{name} (forge: {on_forge}): {}",
+                                response.text().await.unwrap()
+                            ));
+                        }
+                    }
+                }
+                (calls, refused)
+            })
+        };
+        // The rollout in five batches; the key rotates between batches two and three.
+        for (batch, chunk) in names.chunks(SITES / 5).enumerate() {
+            if batch == 2 {
+                let next = sim.forge().publish_next().unwrap();
+                go_round(&done, SITES).await;
+                assert!(sim.forge().activate(&next));
+            }
+            for name in chunk {
+                let client_key = sim.site(name).unwrap().client_key;
+                sim.forge_install(
+                    name,
+                    Some(format!("ari:cloud:ecosystem::installation/{client_key}")),
+                )
+                .unwrap();
+                upgraded.lock().unwrap().insert(name.clone());
+            }
+            // Let the traffic go round every site at least once on its new platform.
+            go_round(&done, SITES).await;
+            if batch == 3 {
+                sim.forge().retire_inactive();
+            }
+        }
+        go_round(&done, SITES).await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (calls, refused) = traffic.await.unwrap();
+        assert!(
+            calls as usize >= 3 * SITES,
+            "the traffic ran: {calls} calls"
+        );
+        assert!(
+            refused.is_empty(),
+            "{} of {calls} calls refused: {:?}",
+            refused.len(),
+            &refused[..refused.len().min(5)]
+        );
+        // Every site reached its Connect tenant through Forge.
+        for name in &names {
+            let site = sim.site(name).unwrap();
+            let (status, who) = call(
+                &app,
+                "GET",
+                "/api/v1/whoami",
+                &Auth::forge_page(&sim, name, None),
+                None,
+            )
+            .await;
+            assert_eq!(status, 200);
+            assert_eq!(who["clientKey"], site.client_key.as_str(), "{name}");
+        }
+        let failures: u64 = amj_connect::AuthReason::ALL
+            .iter()
+            .map(|r| {
+                app.state
+                    .counters
+                    .failures(amj_connect::RouteKind::ForgeApi, *r)
+            })
+            .sum();
+        assert_eq!(failures, 0);
+        assert!(
+            app.state
+                .counters
+                .successes(amj_connect::RouteKind::ForgeApi)
+                >= SITES as u64
+        );
+        // The new key was fetched when it first signed, and the retired one is gone.
+        let jwks = app.state.forge.as_ref().unwrap().jwks.as_ref().unwrap();
+        assert_eq!(jwks.kids(), [sim.forge().active_kid().unwrap()]);
+        app.stop().await;
+    })
+    .await;
+}
+
+/// Waits until the traffic has made `calls` more calls.
+async fn go_round(done: &std::sync::atomic::AtomicUsize, calls: usize) {
+    let target = done.load(std::sync::atomic::Ordering::Relaxed) + calls;
+    wait_until(Duration::from_secs(60), || async {
+        done.load(std::sync::atomic::Ordering::Relaxed) >= target
+    })
+    .await;
+}

@@ -260,6 +260,40 @@ async fn admin_page_shows_connection_health() {
         assert!(html.contains("Connection health"));
         assert!(html.contains("secret_rotated"));
         assert!(!html.contains(&site.shared_secret));
+        assert!(html.contains("<dd>Connect</dd>"), "platform");
+        assert!(!html.contains("Forge installations"));
+
+        // Once the site is reached through Forge, the panel shows its installation, the
+        // token's expiry and the platform; never the token.
+        let installation = format!("ari:cloud:ecosystem::installation/{}", site.client_key);
+        sim.forge_install("acme", Some(installation.clone()))
+            .unwrap();
+        let call = sim
+            .forge_invoke("acme", "amj-assets", Some(&site.admin_account_id))
+            .unwrap();
+        let who = app
+            .http
+            .get(format!("{}/api/v1/whoami", app.base_url))
+            .header("Authorization", format!("Bearer {}", call.fit))
+            .header("x-forge-oauth-system", &call.system_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(who.status(), 200);
+        let html = app
+            .http
+            .get(sim.iframe_url(&site, &app.target, "/pages/admin").unwrap())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("<dd>Connect and Forge</dd>"), "{html}");
+        assert!(html.contains(&installation));
+        assert!(html.contains("forge_installation_linked"));
+        assert!(!html.contains("no token held"));
+        assert!(!html.contains(&call.system_token));
         app.stop().await;
     })
     .await;
