@@ -49,6 +49,9 @@ pub struct AppConfig {
 pub struct Faults {
     /// Answer `installed` with 204 but keep the old secret: the March-2022 bug.
     ignore_rotated_secrets: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Verify FITs only with the Forge keys already held, never refetching on an unknown kid:
+    /// the cached-JWKS bug that would lock every Forge site out at Forge's next key rotation.
+    never_refetch_jwks: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[cfg(feature = "fault-injection")]
@@ -60,6 +63,16 @@ impl Faults {
 
     pub fn set_ignore_rotated_secrets(&self, on: bool) {
         self.ignore_rotated_secrets
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn never_refetch_jwks(&self) -> bool {
+        self.never_refetch_jwks
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn set_never_refetch_jwks(&self, on: bool) {
+        self.never_refetch_jwks
             .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 }

@@ -198,9 +198,12 @@ impl Store {
     ) -> Result<ForgeResolution, StoreError> {
         let now = now_millis();
         if let Some(found) = self.forge_installation(sighting.installation_id).await? {
+            // A site URL learnt for the first time may link the installation to its Connect
+            // tenant (see `relink_by_site_url`), so it always goes through the transaction.
             let fresh = found.dormant_at.is_none()
                 && now - found.last_seen_at < LAST_SEEN_GRANULARITY_MS
-                && found.api_base_url == sighting.api_base_url;
+                && found.api_base_url == sighting.api_base_url
+                && (found.site_url.is_some() || sighting.site_url.is_none());
             if fresh {
                 let tenant = self
                     .tenant(TenantId(found.tenant_id))
@@ -264,6 +267,11 @@ impl Store {
                 tx.execute(&log_event(tenant_id, "forge_awake", detail, now))
                     .await?;
             }
+            if let Some(connect) = self.relink_by_site_url(tx, tenant_id, s).await? {
+                self.move_installation(tx, s.installation_id, tenant_id, connect, now)
+                    .await?;
+                return Ok((connect, ForgeLink::SiteUrl));
+            }
             return Ok((tenant_id, ForgeLink::Known));
         }
         let (tenant_id, link) = match self.find_site(tx, s).await? {
@@ -319,6 +327,30 @@ impl Store {
         };
         tx.execute(&log_event(tenant_id, kind, detail, now)).await?;
         Ok((tenant_id, link))
+    }
+
+    /// A known installation filed under a tenant of its own (Forge reached the site first with
+    /// a call that named no site: a trigger or an event) whose first UI call now names a site
+    /// that has a Connect tenant: the Connect tenant, which holds the site's data.
+    async fn relink_by_site_url(
+        &self,
+        tx: &mut Tx,
+        tenant_id: i64,
+        s: &ForgeSighting<'_>,
+    ) -> Result<Option<i64>, StoreError> {
+        let Some(site_url) = s.site_url else {
+            return Ok(None);
+        };
+        let trimmed = site_url.trim().trim_end_matches('/');
+        let sql = Sql::new(
+            "SELECT c.id FROM tenant c, tenant f WHERE f.id = $1 AND f.connect = FALSE \
+             AND c.connect = TRUE AND c.id <> f.id AND (c.base_url = $2 OR c.base_url = $3) \
+             ORDER BY c.installed DESC, c.id DESC LIMIT 1",
+        )
+        .arg(tenant_id)
+        .arg(trimmed)
+        .arg(format!("{trimmed}/"));
+        Ok(tx.fetch_optional::<(i64,)>(&sql).await?.map(|(id,)| id))
     }
 
     /// The existing tenant of the site a new installation belongs to, if any.
@@ -422,6 +454,14 @@ impl Store {
         installation_id: &str,
         now: i64,
     ) -> Result<(), StoreError> {
+        // Other instances drop their cached tenant of this installation: the install may have
+        // adopted it (its clientKey changed) or moves it below.
+        if tx.is_postgres() {
+            let notify = Sql::new("SELECT pg_notify($1, $2)")
+                .arg(crate::tenants::TENANT_CHANGED_CHANNEL)
+                .arg(format!("{FORGE_INSTALLATION_NOTICE}{installation_id}"));
+            tx.execute(&notify).await?;
+        }
         let current =
             Sql::new("SELECT tenant_id FROM forge_installation WHERE installation_id = $1")
                 .arg(installation_id);
@@ -430,6 +470,25 @@ impl Store {
         };
         if from == tenant_id {
             return Ok(());
+        }
+        self.move_installation(tx, installation_id, from, tenant_id, now)
+            .await
+    }
+
+    /// Moves an installation onto another tenant; nothing is deleted, and both logs say so.
+    async fn move_installation(
+        &self,
+        tx: &mut Tx,
+        installation_id: &str,
+        from: i64,
+        tenant_id: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if tx.is_postgres() {
+            let notify = Sql::new("SELECT pg_notify($1, $2)")
+                .arg(crate::tenants::TENANT_CHANGED_CHANNEL)
+                .arg(format!("{FORGE_INSTALLATION_NOTICE}{installation_id}"));
+            tx.execute(&notify).await?;
         }
         let moved =
             Sql::new("UPDATE forge_installation SET tenant_id = $2 WHERE installation_id = $1")
@@ -454,12 +513,6 @@ impl Store {
             now,
         ))
         .await?;
-        if tx.is_postgres() {
-            let notify = Sql::new("SELECT pg_notify($1, $2)")
-                .arg(crate::tenants::TENANT_CHANGED_CHANNEL)
-                .arg(format!("{FORGE_INSTALLATION_NOTICE}{installation_id}"));
-            tx.execute(&notify).await?;
-        }
         Ok(())
     }
 
@@ -773,7 +826,8 @@ impl Store {
              (f.dormant_at IS NOT NULL) AS dormant, \
              (t.connect = FALSE AND EXISTS (SELECT 1 FROM tenant c WHERE c.connect = TRUE \
                 AND c.installed = TRUE AND c.id <> t.id \
-                AND (c.base_url = t.base_url OR c.installation_id = f.installation_id))) AS link_missing \
+                AND (c.base_url = t.base_url OR c.base_url = f.site_url \
+                     OR c.installation_id = f.installation_id))) AS link_missing \
              FROM forge_installation f JOIN tenant t ON t.id = f.tenant_id \
              ORDER BY f.tenant_id, f.installation_id",
         );

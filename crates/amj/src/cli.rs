@@ -75,6 +75,11 @@ pub struct ProbeArgs {
     /// With --every: stop after this long (e.g. 24h), print a summary, and fail if any run failed.
     #[arg(long = "for", value_parser = parse_duration, requires = "every")]
     pub for_: Option<std::time::Duration>,
+    /// Staging: run the Forge flow too. Start the app with --forge-app-id
+    /// ari:cloud:ecosystem::app/5e1f0a7c-4d2b-4c3a-9f10-a11ce5a55e75 and --forge-jwks-url
+    /// http://<sim-bind>/forge/jwks.json, and allow the sim's host in --allowed-hosts.
+    #[arg(long, conflicts_with = "probe_tenant")]
+    pub forge: bool,
     /// The app's database: two failed runs in a row open a "synthetic checks failing" incident on
     /// its status page, and the next passing run resolves it.
     #[arg(long)]
@@ -1112,6 +1117,13 @@ pub async fn run_probe(args: ProbeArgs) -> anyhow::Result<()> {
             sim.base_url(),
             sim.key_server_url()
         );
+        if args.forge {
+            println!(
+                "probe: Forge mode; the app must run with --forge-app-id {} --forge-jwks-url {}",
+                amj_jira_sim::forge_host::SIM_FORGE_APP,
+                sim.forge_jwks_url()
+            );
+        }
         Some(sim)
     } else {
         None
@@ -1128,7 +1140,14 @@ pub async fn run_probe(args: ProbeArgs) -> anyhow::Result<()> {
     loop {
         runs += 1;
         let report = match (&sim, &production) {
-            (Some(sim), _) => crate::probe::probe_staging(sim, &app_url, runs).await,
+            (Some(sim), _) => {
+                let mut report = crate::probe::probe_staging(sim, &app_url, runs).await;
+                if args.forge && report.ok() {
+                    let forge = crate::probe::probe_forge(sim, &app_url, runs).await;
+                    report.steps.extend(forge.steps);
+                }
+                report
+            }
             (None, Some(tenant)) => crate::probe::probe_production(&app_url, tenant).await,
             (None, None) => bail!("no probe mode"),
         };

@@ -267,3 +267,87 @@ pub async fn probe_production(app_url: &str, tenant: &ProbeTenant) -> ProbeRun {
     }
     report
 }
+
+/// One call through Forge: a fresh FIT (and, with `system_token`, the token Forge adds).
+async fn forge_call(
+    http: &reqwest::Client,
+    app_url: &str,
+    path: &str,
+    call: &amj_jira_sim::forge_host::ForgeCall,
+    system_token: bool,
+) -> Result<serde_json::Value, String> {
+    let mut request = http.get(format!("{app_url}{path}")).header(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {}", call.fit),
+    );
+    if system_token {
+        request = request.header("x-forge-oauth-system", &call.system_token);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| format!("the API could not be reached: {}", e.without_url()))?;
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap_or(serde_json::Value::Null);
+    if (200..300).contains(&status) {
+        Ok(body)
+    } else {
+        Err(format!("GET {path} answered HTTP {status}: {body}"))
+    }
+}
+
+/// The Forge flow, with `sim` as Forge and Jira (the app runs with `--forge-app-id` set to the
+/// simulator's app and `--forge-jwks-url` at its JWKS): an invocation from a new installation,
+/// a Jira call with the system token it brought, a signing-key rotation, and an invocation
+/// signed with the new key. Each run uses a fresh site.
+pub async fn probe_forge(sim: &Sim, app_url: &str, run: u64) -> ProbeRun {
+    let mut report = ProbeRun::default();
+    let Ok(http) = http() else {
+        return report;
+    };
+    let app_url = app_url.trim_end_matches('/');
+    let mut random = [0_u8; 4];
+    let _ = aws_lc_rs::rand::fill(&mut random);
+    let name = format!("forge-probe-{run}-{}", hex::encode(random));
+    let site = sim.add_site(&name);
+    let invoke = || {
+        sim.forge_invoke(&name, "amj-assets", Some(&site.admin_account_id))
+            .map_err(|e| e.to_string())
+    };
+    report
+        .step("forge install", async {
+            sim.forge_install(&name, None).map_err(|e| e.to_string())
+        })
+        .await;
+    report
+        .step("forge api", async {
+            let who = forge_call(&http, app_url, "/api/v1/whoami", &invoke()?, true).await?;
+            if who["platform"] == "forge" {
+                Ok(String::new())
+            } else {
+                Err(format!("whoami does not say forge: {who}"))
+            }
+        })
+        .await;
+    report
+        .step("forge jira call", async {
+            let call = invoke()?;
+            forge_call(&http, app_url, "/api/v1/jira/users?query=a", &call, false)
+                .await
+                .map(|_| String::new())
+        })
+        .await;
+    report
+        .step("forge key rotation", async {
+            sim.forge().rotate_now().map_err(|e| e.to_string())
+        })
+        .await;
+    report
+        .step("forge api after rotation", async {
+            forge_call(&http, app_url, "/api/v1/whoami", &invoke()?, true)
+                .await
+                .map(|_| String::new())
+        })
+        .await;
+    report
+}

@@ -110,7 +110,8 @@ impl HttpJwks {
         kids
     }
 
-    fn held(&self, kid: &str) -> Option<DecodingKey> {
+    /// The key of `kid` if it is held now, without fetching.
+    pub fn held(&self, kid: &str) -> Option<DecodingKey> {
         self.keys.read().ok()?.get(kid).cloned()
     }
 

@@ -32,6 +32,9 @@ pub struct TenantDirectory {
 struct Cached {
     tenant: Arc<Tenant>,
     loaded: Instant,
+    /// Forge entries: whether the installation's site URL is known. Until it is, a call that
+    /// names the site goes to the store, which may link the installation to its Connect tenant.
+    site_known: bool,
 }
 
 pub struct Lookup {
@@ -82,6 +85,7 @@ impl TenantDirectory {
                 Cached {
                     tenant: Arc::clone(t),
                     loaded: Instant::now(),
+                    site_known: true,
                 },
             ),
             None => self.cache.invalidate(client_key),
@@ -127,6 +131,7 @@ impl TenantDirectory {
     ) -> Result<Arc<Tenant>, StoreError> {
         if let Some(entry) = self.forge.get(sighting.installation_id)
             && entry.loaded.elapsed() < self.ttl
+            && (entry.site_known || sighting.site_url.is_none())
         {
             return Ok(entry.tenant);
         }
@@ -140,6 +145,7 @@ impl TenantDirectory {
             Cached {
                 tenant: Arc::clone(&tenant),
                 loaded: Instant::now(),
+                site_known: resolved.installation.site_url.is_some() || tenant.connect,
             },
         );
         Ok(tenant)

@@ -54,6 +54,25 @@ pub struct ForgeAuthenticator {
     /// brings the same token costs no write. Shared with the Jira client, which forgets an
     /// installation whose token Jira refused.
     stored_token_exp: HeldTokens,
+    #[cfg(feature = "fault-injection")]
+    pub faults: Option<crate::config::Faults>,
+}
+
+/// The `never_refetch_jwks` fault: only the keys already held verify.
+#[cfg(feature = "fault-injection")]
+struct HeldOnly<'a>(&'a HttpJwks);
+
+#[cfg(feature = "fault-injection")]
+#[async_trait::async_trait]
+impl FitKeys for HeldOnly<'_> {
+    async fn key(&self, kid: &str) -> Result<jsonwebtoken::DecodingKey, AuthError> {
+        self.0.held(kid).ok_or_else(|| {
+            AuthError::new(
+                AuthReason::UnknownKey,
+                "the invocation token is signed with a key Forge does not publish",
+            )
+        })
+    }
 }
 
 /// Installation id → expiry (ms) of the system token this instance knows is stored.
@@ -82,6 +101,8 @@ impl ForgeAuthenticator {
             counters,
             app_key,
             stored_token_exp: held,
+            #[cfg(feature = "fault-injection")]
+            faults: None,
         }
     }
 
@@ -110,7 +131,21 @@ impl ForgeAuthenticator {
         &self,
         token: &str,
     ) -> Result<ForgeInvocation, ForgeAuthFailure> {
+        #[cfg(feature = "fault-injection")]
+        if let (Some(faults), Some(jwks)) = (&self.faults, &self.jwks)
+            && faults.never_refetch_jwks()
+        {
+            let fit = verify_fit(token, &HeldOnly(jwks), &self.fit).await?;
+            return self.resolve(fit).await;
+        }
         let fit = verify_fit(token, self.keys.as_ref(), &self.fit).await?;
+        self.resolve(fit).await
+    }
+
+    async fn resolve(
+        &self,
+        fit: amj_connect::forge::Fit,
+    ) -> Result<ForgeInvocation, ForgeAuthFailure> {
         let cloud_id = fit.cloud_id().ok_or_else(|| {
             AuthError::new(
                 AuthReason::MissingClaim,

@@ -100,7 +100,8 @@ impl AppState {
             Some(app) => {
                 let jwks = Arc::new(amj_connect::forge::HttpJwks::new(&config.forge_jwks_url)?);
                 monitor.watch_jwks(Arc::clone(&jwks));
-                Some(crate::auth::forge::ForgeAuthenticator::new(
+                #[allow(unused_mut)]
+                let mut forge = crate::auth::forge::ForgeAuthenticator::new(
                     amj_connect::forge::FitConfig::new(app.clone()),
                     Arc::clone(&jwks) as Arc<dyn amj_connect::forge::FitKeys>,
                     Some(jwks),
@@ -108,7 +109,12 @@ impl AppState {
                     Arc::clone(&counters),
                     config.app_key.clone(),
                     held_tokens.clone(),
-                ))
+                );
+                #[cfg(feature = "fault-injection")]
+                {
+                    forge.faults = Some(config.faults.clone());
+                }
+                Some(forge)
             }
             None => None,
         };

@@ -397,6 +397,33 @@ async fn the_probe_passes_a_healthy_app_and_names_the_failing_step_of_a_faulty_o
             "uninstall"
         ]
     );
+    // The Forge flow: an invocation, a Jira call with its system token, a key rotation.
+    let run = amj::probe::probe_forge(&sim, &app.base_url, 1).await;
+    assert!(run.ok(), "{}", run.summary());
+    let names: Vec<&str> = run.steps.iter().map(|s| s.name).collect();
+    assert_eq!(
+        names,
+        [
+            "forge install",
+            "forge api",
+            "forge jira call",
+            "forge key rotation",
+            "forge api after rotation"
+        ]
+    );
+    // With the cached-JWKS fault, the flow fails after the rotation and says where.
+    app.state.config.faults.set_never_refetch_jwks(true);
+    let run = amj::probe::probe_forge(&sim, &app.base_url, 2).await;
+    let failure = run.first_failure().unwrap();
+    assert_eq!(
+        failure.name,
+        "forge api after rotation",
+        "{}",
+        run.summary()
+    );
+    assert!(failure.detail.contains("401"), "{}", failure.detail);
+    app.state.config.faults.set_never_refetch_jwks(false);
+
     app.state.config.faults.set_ignore_rotated_secrets(true);
     let run = amj::probe::probe_staging(&sim, &app.base_url, 2).await;
     assert!(!run.ok());
