@@ -119,6 +119,87 @@ pub async fn site_action(
     }
 }
 
+/// Forge's side of a site: `upgrade` (from Connect, silently), `reinstall` (a new installation
+/// id), `revoke-tokens`.
+pub async fn forge_site_action(
+    State(sim): State<Sim>,
+    headers: HeaderMap,
+    Path((site, action)): Path<(String, String)>,
+) -> Response {
+    if sim.site(&site).is_err() {
+        return problem(&headers, StatusCode::NOT_FOUND, format!("no site {site}"));
+    }
+    let installation = match action.as_str() {
+        "upgrade" => sim.forge_upgrade(&site),
+        "reinstall" => sim.forge_install(&site, None),
+        "revoke-tokens" => {
+            sim.revoke_system_tokens(&site);
+            Ok(sim.forge_installation(&site).unwrap_or_default())
+        }
+        other => {
+            return problem(
+                &headers,
+                StatusCode::NOT_FOUND,
+                format!("unknown Forge action {other}"),
+            );
+        }
+    };
+    match installation {
+        Ok(installation) => answer(
+            &headers,
+            StatusCode::OK,
+            json!({"site": site, "action": action, "installationId": installation}),
+        ),
+        Err(e) => problem(&headers, StatusCode::BAD_REQUEST, e.to_string()),
+    }
+}
+
+/// Forge's signing keys: `rotate` (a new key signs at once), `publish` (a new key is published
+/// but does not sign yet), `activate` (the newest published key signs), `retire` (keys that do
+/// not sign leave the JWKS), `outage` and `restore` (the JWKS answers 503, or again normally).
+pub async fn forge_keys_action(
+    State(sim): State<Sim>,
+    headers: HeaderMap,
+    Path(action): Path<String>,
+) -> Response {
+    let signer = sim.forge();
+    let result: Result<(), String> = match action.as_str() {
+        "rotate" => signer.rotate_now().map(|_| ()).map_err(|e| e.to_string()),
+        "publish" => signer.publish_next().map(|_| ()).map_err(|e| e.to_string()),
+        "activate" => match signer.newest_kid() {
+            Some(kid) if signer.activate(&kid) => Ok(()),
+            _ => Err("no published key to activate".into()),
+        },
+        "retire" => {
+            signer.retire_inactive();
+            Ok(())
+        }
+        "outage" => {
+            signer.set_mode(crate::forge::JwksMode::Unavailable);
+            Ok(())
+        }
+        "restore" => {
+            signer.set_mode(crate::forge::JwksMode::Normal);
+            Ok(())
+        }
+        other => {
+            return problem(
+                &headers,
+                StatusCode::NOT_FOUND,
+                format!("unknown key action {other}"),
+            );
+        }
+    };
+    match result {
+        Ok(()) => answer(
+            &headers,
+            StatusCode::OK,
+            json!({"action": action, "activeKid": signer.active_kid()}),
+        ),
+        Err(e) => problem(&headers, StatusCode::CONFLICT, e),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct IssueChange {
     /// For `move`: the target project key.

@@ -96,6 +96,16 @@ impl Sim {
         Ok(id)
     }
 
+    /// The upgrade from Connect, as Atlassian performs it: the Connect version is uninstalled
+    /// *without* a lifecycle callback, and the Forge installation starts under the id the
+    /// site's Connect `installed` declared. Returns the installation id.
+    pub fn forge_upgrade(&self, site: &str) -> Result<String, SimError> {
+        let record = self.site(site)?;
+        let declared = format!("ari:cloud:ecosystem::installation/{}", record.client_key);
+        self.update_site(site, |s| s.installed = false);
+        self.forge_install(site, Some(declared))
+    }
+
     /// The installation id the site's Forge app has now.
     pub fn forge_installation(&self, site: &str) -> Option<String> {
         self.forge_site(site).and_then(|f| f.installation_id)

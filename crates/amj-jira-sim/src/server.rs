@@ -81,6 +81,14 @@ fn router(sim: Sim) -> Router {
             post(crate::control::issue_action),
         )
         .route("/_sim/clock", post(crate::control::clock))
+        .route(
+            "/_sim/forge/sites/{site}/{action}",
+            post(crate::control::forge_site_action),
+        )
+        .route(
+            "/_sim/forge/keys/{action}",
+            post(crate::control::forge_keys_action),
+        )
         .route("/keys/{*kid}", get(serve_key))
         .route("/forge/jwks.json", get(forge_jwks))
         .route("/sites/{site}/rest/{*rest}", any(jira_rest))

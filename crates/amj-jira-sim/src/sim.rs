@@ -468,7 +468,7 @@ impl Sim {
             .ok_or_else(|| SimError::UnknownSite(name.to_owned()))
     }
 
-    fn update_site(&self, name: &str, update: impl FnOnce(&mut Site)) {
+    pub(crate) fn update_site(&self, name: &str, update: impl FnOnce(&mut Site)) {
         if let Ok(mut sites) = self.inner.sites.lock()
             && let Some(site) = sites.get_mut(name)
         {

@@ -1063,3 +1063,99 @@ async fn a_jwks_that_is_never_refetched_alerts_within_five_minutes() {
     })
     .await;
 }
+
+/// The simulator's Forge fault controls, over HTTP as the control page and drills use them:
+/// the silent upgrade from Connect, a JWKS outage during a rotation, and revoked tokens.
+#[tokio::test]
+async fn the_simulators_forge_controls_drive_the_faults() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        let control = |path: &str| {
+            let url = format!("{}/_sim/forge/{path}", api.sim.base_url());
+            let http = api.app.http.clone();
+            async move {
+                let response = http
+                    .post(url)
+                    .header("accept", "application/json")
+                    .send()
+                    .await
+                    .unwrap();
+                let status = response.status().as_u16();
+                (
+                    status,
+                    response.json::<Value>().await.unwrap_or(Value::Null),
+                )
+            }
+        };
+        let (status, upgraded) = control("sites/acme/upgrade").await;
+        assert_eq!(status, 200, "{upgraded}");
+        assert!(
+            !api.sim.site("acme").unwrap().installed,
+            "Connect is gone, silently"
+        );
+        let (status, who) = call(
+            &api.app,
+            "GET",
+            "/api/v1/whoami",
+            &Auth::forge_page(&api.sim, "acme", None),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{who}");
+        assert_eq!(who["installationId"], upgraded["installationId"]);
+        assert_eq!(who["clientKey"], api.site.client_key.as_str());
+
+        // A JWKS outage while Forge rotates: the new key cannot be fetched...
+        assert_eq!(control("keys/outage").await.0, 200);
+        assert_eq!(control("keys/rotate").await.0, 200);
+        let (status, body) = call(
+            &api.app,
+            "GET",
+            "/api/v1/whoami",
+            &Auth::forge_page(&api.sim, "acme", None),
+            None,
+        )
+        .await;
+        assert_eq!(status, 401);
+        assert_eq!(body["error"]["code"], "key_fetch_failed");
+        // ...and once the JWKS is back, the next fetch (after the 10 s cooldown) recovers.
+        assert_eq!(control("keys/restore").await.0, 200);
+        wait_until(Duration::from_secs(30), || async {
+            call(
+                &api.app,
+                "GET",
+                "/api/v1/whoami",
+                &Auth::forge_page(&api.sim, "acme", None),
+                None,
+            )
+            .await
+            .0 == 200
+        })
+        .await;
+
+        // Revoked tokens: Jira refuses the stored one, and the app says so.
+        assert_eq!(control("sites/acme/revoke-tokens").await.0, 200);
+        let fit = api
+            .sim
+            .forge_invoke("acme", "amj-assets", Some("557058:x"))
+            .unwrap()
+            .fit;
+        let (status, body) = call(
+            &api.app,
+            "GET",
+            "/api/v1/jira/users?query=a",
+            &Auth::Forge {
+                fit,
+                system_token: None,
+            },
+            None,
+        )
+        .await;
+        assert_eq!(status, 502, "{body}");
+        assert_eq!(body["error"]["code"], "jira_rejected_app");
+        assert_eq!(control("sites/nowhere/upgrade").await.0, 404);
+        assert_eq!(control("keys/explode").await.0, 404);
+        api.stop().await;
+    })
+    .await;
+}
