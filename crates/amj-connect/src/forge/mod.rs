@@ -12,7 +12,7 @@ pub mod jwks;
 pub mod manifest;
 
 pub use fit::{AppAri, Fit, FitConfig, claimed_installation_id, oauth_token_expiry, verify_fit};
-pub use jwks::{FitKeys, HttpJwks, JWKS_PRODUCTION, JWKS_STAGING};
+pub use jwks::{FitKey, FitKeys, HttpJwks, JWKS_PRODUCTION, JWKS_STAGING};
 
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,7 @@
 //! FIT verification and the JWKS store against real RS256 keys and a real HTTP key server.
 
 use super::fit::{AppAri, FitConfig, cloud_id_of_api_base_url, verify_fit};
+use super::jwks::FitKey;
 use super::jwks::{FitKeys, HttpJwks, JwksError, parse_jwks};
 use crate::AuthReason;
 use async_trait::async_trait;
@@ -9,7 +10,7 @@ use aws_lc_rs::rsa::{KeyPair, KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::KeyPair as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -79,11 +80,11 @@ fn sign(key: &TestKey, claims: &Value) -> String {
 }
 
 /// Keys held in memory, for the claim checks.
-struct Fixed(Vec<(String, DecodingKey)>);
+struct Fixed(Vec<(String, FitKey)>);
 
 #[async_trait]
 impl FitKeys for Fixed {
-    async fn key(&self, kid: &str) -> Result<DecodingKey, crate::AuthError> {
+    async fn key(&self, kid: &str) -> Result<FitKey, crate::AuthError> {
         self.0
             .iter()
             .find(|(k, _)| k == kid)
@@ -199,6 +200,20 @@ async fn every_broken_claim_has_its_reason() {
         ("no nbf", without(&["nbf"]), AuthReason::MissingClaim),
         ("no exp", without(&["exp"]), AuthReason::MissingClaim),
         ("no aud", without(&["aud"]), AuthReason::MissingClaim),
+        ("no iss", without(&["iss"]), AuthReason::MissingClaim),
+        (
+            "an audience list without us",
+            with(&["aud"], json!(["ari:cloud:ecosystem::app/other"])),
+            AuthReason::WrongAudience,
+        ),
+        (
+            "a signature that is not base64url",
+            {
+                let token = sign(&key, &claims());
+                format!("{}!", &token[..token.len() - 1])
+            },
+            AuthReason::Malformed,
+        ),
         (
             "no installation",
             without(&["app", "installationId"]),
@@ -221,6 +236,15 @@ async fn every_broken_claim_has_its_reason() {
     for (what, token, want) in cases {
         assert_eq!(reason(&token, &keys).await, want, "{what}");
     }
+    // An audience list that holds us is ours.
+    let listed = with(
+        &["aud"],
+        json!([
+            "ari:cloud:ecosystem::app/other",
+            format!("ari:cloud:ecosystem::app/{APP_UUID}")
+        ]),
+    );
+    assert!(verify_fit(&listed, &keys, &config()).await.is_ok());
     // Within the leeway (5 s) an expired token still passes: clocks drift.
     assert!(
         verify_fit(&with(&["exp"], json!(now - 2)), &keys, &config())

@@ -65,7 +65,7 @@ struct HeldOnly<'a>(&'a HttpJwks);
 #[cfg(feature = "fault-injection")]
 #[async_trait::async_trait]
 impl FitKeys for HeldOnly<'_> {
-    async fn key(&self, kid: &str) -> Result<jsonwebtoken::DecodingKey, AuthError> {
+    async fn key(&self, kid: &str) -> Result<amj_connect::forge::FitKey, AuthError> {
         self.0.held(kid).ok_or_else(|| {
             AuthError::new(
                 AuthReason::UnknownKey,
