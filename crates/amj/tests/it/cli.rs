@@ -129,7 +129,9 @@ fn jira_sim_explains_an_unreachable_descriptor_and_demo_rejects_bad_intervals() 
 
 #[test]
 fn bench_commands_refuse_bad_input_clearly() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 10] = [
+        (&["bench", "fit", "--installations", "1000,10"], "ascending"),
+        (&["bench", "fit", "--rounds", "0"], "--rounds"),
         (
             &[
                 "bench",
