@@ -137,17 +137,7 @@ async fn jira_rest(
         ),
         Ok(()) => crate::rest::answer(&sim, &site, &method, &rest, uri.query(), &body),
     };
-    sim.record(AppCall {
-        site: name,
-        method: method.to_string(),
-        path: uri.path().to_owned(),
-        status: status.as_u16(),
-        failure: verdict.err(),
-    });
-    if status == StatusCode::NO_CONTENT {
-        return status.into_response();
-    }
-    (status, axum::Json(body)).into_response()
+    answer_app_call(&sim, name, &method, &uri, (status, body), verdict.err())
 }
 
 /// Jira's REST API as Forge remotes reach it: `{apiBaseUrl}/rest/…` with a system token.
@@ -180,12 +170,24 @@ async fn forge_rest(
             ),
         },
     };
+    answer_app_call(&sim, name, &method, &uri, (status, body), verdict.err())
+}
+
+/// Records the app's call as the site judged it, and answers it.
+fn answer_app_call(
+    sim: &Sim,
+    site: String,
+    method: &Method,
+    uri: &Uri,
+    (status, body): (StatusCode, serde_json::Value),
+    failure: Option<String>,
+) -> Response {
     sim.record(AppCall {
-        site: name,
+        site,
         method: method.to_string(),
         path: uri.path().to_owned(),
         status: status.as_u16(),
-        failure: verdict.err(),
+        failure,
     });
     if status == StatusCode::NO_CONTENT {
         return status.into_response();

@@ -268,6 +268,7 @@ impl Store {
                     .await?;
             }
             if let Some(connect) = self.relink_by_site_url(tx, tenant_id, s).await? {
+                notify_installation(tx, s.installation_id).await?;
                 self.move_installation(tx, s.installation_id, tenant_id, connect, now)
                     .await?;
                 return Ok((connect, ForgeLink::SiteUrl));
@@ -456,12 +457,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         // Other instances drop their cached tenant of this installation: the install may have
         // adopted it (its clientKey changed) or moves it below.
-        if tx.is_postgres() {
-            let notify = Sql::new("SELECT pg_notify($1, $2)")
-                .arg(crate::tenants::TENANT_CHANGED_CHANNEL)
-                .arg(format!("{FORGE_INSTALLATION_NOTICE}{installation_id}"));
-            tx.execute(&notify).await?;
-        }
+        notify_installation(tx, installation_id).await?;
         let current =
             Sql::new("SELECT tenant_id FROM forge_installation WHERE installation_id = $1")
                 .arg(installation_id);
@@ -484,12 +480,6 @@ impl Store {
         tenant_id: i64,
         now: i64,
     ) -> Result<(), StoreError> {
-        if tx.is_postgres() {
-            let notify = Sql::new("SELECT pg_notify($1, $2)")
-                .arg(crate::tenants::TENANT_CHANGED_CHANNEL)
-                .arg(format!("{FORGE_INSTALLATION_NOTICE}{installation_id}"));
-            tx.execute(&notify).await?;
-        }
         let moved =
             Sql::new("UPDATE forge_installation SET tenant_id = $2 WHERE installation_id = $1")
                 .arg(installation_id)
@@ -769,12 +759,15 @@ async fn notify_tenant(tx: &mut Tx, tenant_id: i64) -> Result<(), StoreError> {
     if tx.is_postgres() {
         let key = Sql::new("SELECT client_key FROM tenant WHERE id = $1").arg(tenant_id);
         let (client_key,): (String,) = tx.fetch_one(&key).await?;
-        let notify = Sql::new("SELECT pg_notify($1, $2)")
-            .arg(crate::tenants::TENANT_CHANGED_CHANNEL)
-            .arg(client_key);
-        tx.execute(&notify).await?;
+        crate::tenants::notify_changed(tx, &client_key).await?;
     }
     Ok(())
+}
+
+/// PostgreSQL only: other instances drop their cached tenant of this installation.
+async fn notify_installation(tx: &mut Tx, installation_id: &str) -> Result<(), StoreError> {
+    crate::tenants::notify_changed(tx, &format!("{FORGE_INSTALLATION_NOTICE}{installation_id}"))
+        .await
 }
 
 impl Store {

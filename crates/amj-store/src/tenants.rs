@@ -676,7 +676,7 @@ impl Store {
 
 /// PostgreSQL only: tells the other app instances, on commit, to drop their cached copy of the
 /// site (see `auth::TenantDirectory`). SQLite has one instance, which evicts in the handler.
-async fn notify_changed(tx: &mut Tx, client_key: &str) -> Result<(), StoreError> {
+pub(crate) async fn notify_changed(tx: &mut Tx, client_key: &str) -> Result<(), StoreError> {
     if tx.is_postgres() {
         let notify = Sql::new("SELECT pg_notify($1, $2)")
             .arg(TENANT_CHANGED_CHANNEL)

@@ -90,35 +90,7 @@ impl Api {
         auth: &Auth,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self
-            .app
-            .http
-            .request(method, format!("{}{path}", self.app.base_url));
-        request = match auth {
-            Auth::Jwt(token) => request.header("Authorization", format!("JWT {token}")),
-            Auth::Bearer(token) => request.header("Authorization", format!("Bearer {token}")),
-            Auth::Forge { fit, system_token } => {
-                let request = request.header("Authorization", format!("Bearer {fit}"));
-                match system_token {
-                    Some(token) => request.header("x-forge-oauth-system", token),
-                    None => request,
-                }
-            }
-            Auth::None => request,
-        };
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        let json = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        (status, json)
+        self.app.call(method, path, auth, body).await
     }
 
     pub async fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {

@@ -62,6 +62,46 @@ impl TestApp {
         let _ = self.running.stop().await;
     }
 
+    /// One request with `auth`'s credentials; the status and the JSON body (`Null` when empty,
+    /// the text as a JSON string when it is not JSON).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        auth: &crate::api::Auth,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        use crate::api::Auth;
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url));
+        request = match auth {
+            Auth::Jwt(token) => request.header("Authorization", format!("JWT {token}")),
+            Auth::Bearer(token) => request.header("Authorization", format!("Bearer {token}")),
+            Auth::Forge { fit, system_token } => {
+                let request = request.header("Authorization", format!("Bearer {fit}"));
+                match system_token {
+                    Some(token) => request.header("x-forge-oauth-system", token),
+                    None => request,
+                }
+            }
+            Auth::None => request,
+        };
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let json = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        };
+        (status, json)
+    }
+
     pub async fn get(&self, path_and_query: &str) -> reqwest::Response {
         self.http
             .get(format!("{}{path_and_query}", self.base_url))

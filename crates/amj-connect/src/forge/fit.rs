@@ -394,10 +394,20 @@ pub async fn verify_fit(
     Ok(fit)
 }
 
+/// A JWT's payload read *without* verification, into `T`; `None` for anything unreadable or
+/// implausibly large. Only for the two unverified reads below.
+fn unverified_payload<T: serde::de::DeserializeOwned>(token: &str) -> Option<T> {
+    let payload = token.trim().split('.').nth(1)?;
+    if payload.len() > 64 * 1024 {
+        return None;
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 /// The installation a token claims to come from, read *without* verification: only to count a
 /// refusal against a site the caller already knows, never to authorise anything.
 pub fn claimed_installation_id(token: &str) -> Option<String> {
-    use base64::Engine as _;
     #[derive(Deserialize)]
     struct Peek {
         app: Option<PeekApp>,
@@ -407,32 +417,16 @@ pub fn claimed_installation_id(token: &str) -> Option<String> {
     struct PeekApp {
         installation_id: Option<String>,
     }
-    let payload = token.trim().split('.').nth(1)?;
-    if payload.len() > 64 * 1024 {
-        return None;
-    }
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    let peek: Peek = serde_json::from_slice(&bytes).ok()?;
-    peek.app?.installation_id
+    unverified_payload::<Peek>(token)?.app?.installation_id
 }
 
 /// When an Atlassian OAuth token (the `x-forge-oauth-system` value) expires, in Unix seconds.
 /// The tokens are opaque to us except for this: Atlassian documents that "the exp claim in their
 /// payload represents the expiration time", and a token's lifetime decides which one we keep.
 pub fn oauth_token_expiry(token: &str) -> Option<i64> {
-    use base64::Engine as _;
     #[derive(Deserialize)]
     struct Exp {
         exp: Option<i64>,
     }
-    let payload = token.trim().split('.').nth(1)?;
-    if payload.len() > 64 * 1024 {
-        return None;
-    }
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    serde_json::from_slice::<Exp>(&bytes).ok()?.exp
+    unverified_payload::<Exp>(token)?.exp
 }

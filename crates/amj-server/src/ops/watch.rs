@@ -18,6 +18,8 @@ pub const PROBE_INCIDENT_RULE: &str = "synthetic_probe";
 /// A Forge installation with no invocation at all (UI call, event or trigger) for this long is
 /// taken as uninstalled and marked dormant; the next valid invocation wakes it.
 pub const FORGE_DORMANT_AFTER_MS: i64 = 24 * 3_600_000;
+/// How often the watch reads every Forge installation's health (one query over all of them).
+pub const FORGE_CHECK_EVERY_MS: i64 = 60_000;
 
 /// Where alerts go besides the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +61,9 @@ pub struct Watch {
     pub every: Duration,
     last_tick_at: AtomicI64,
     last_prune_hour: AtomicI64,
+    /// When the Forge installations were last read (ops clock): their rules work in minutes and
+    /// hours, so once a minute is enough, whatever `every` is.
+    last_forge_at: AtomicI64,
     /// Serialises ticks: the background loop and a test's manual tick never interleave.
     running: tokio::sync::Mutex<()>,
 }
@@ -85,6 +90,7 @@ impl Watch {
             every,
             last_tick_at: AtomicI64::new(0),
             last_prune_hour: AtomicI64::new(0),
+            last_forge_at: AtomicI64::new(0),
             running: tokio::sync::Mutex::new(()),
         })
     }
@@ -171,6 +177,11 @@ impl Watch {
     /// Passes the Forge installations' health to the evaluator, and marks dormant those silent
     /// for longer than [`FORGE_DORMANT_AFTER_MS`] (Forge sends no reliable uninstall event).
     async fn observe_forge(&self) {
+        let tick_at = self.monitor.clock.now_millis();
+        if tick_at - self.last_forge_at.load(Relaxed) < FORGE_CHECK_EVERY_MS {
+            return;
+        }
+        self.last_forge_at.store(tick_at, Relaxed);
         let now = amj_store::now_millis();
         let health = match self.store.forge_health().await {
             Ok(health) => health,

@@ -213,31 +213,7 @@ fn looks_like_jwt(token: &str) -> bool {
 /// A call through Forge: `Authorization: Bearer <FIT>`, and the system token Forge adds, which
 /// is stored before the request is served.
 async fn forge_caller(parts: &Parts, state: &AppState, fit: &str) -> Result<Caller, AppError> {
-    let Some(forge) = state.forge.as_ref() else {
-        state
-            .counters
-            .record_failure(RouteKind::ForgeApi, AuthReason::WrongAudience, None);
-        return Err(AppError::Unauthorized(AuthError::new(
-            AuthReason::WrongAudience,
-            "this server accepts no Forge invocation tokens: it runs without --forge-app-id",
-        )));
-    };
-    let invocation = forge
-        .authenticate(RouteKind::ForgeApi, fit)
-        .await
-        .map_err(|e| match e {
-            crate::auth::forge::ForgeAuthFailure::Auth(e) => AppError::Unauthorized(e),
-            crate::auth::forge::ForgeAuthFailure::Store(e) => AppError::from(e),
-        })?;
-    if let Some(token) = parts
-        .headers
-        .get(FORGE_SYSTEM_TOKEN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        forge.keep_system_token(&invocation, token).await?;
-    }
+    let invocation = forge_invocation(state, RouteKind::ForgeApi, fit, &parts.headers).await?;
     Ok(Caller {
         tenant: Arc::clone(&invocation.tenant),
         credential: Credential::Jira {
@@ -245,6 +221,38 @@ async fn forge_caller(parts: &Parts, state: &AppState, fit: &str) -> Result<Call
         },
         forge: Some(invocation),
     })
+}
+
+/// Every Forge route's authentication: the FIT verified and its installation resolved (counted
+/// under `kind`), then the system token Forge sent beside it kept before the request is served.
+pub(crate) async fn forge_invocation(
+    state: &AppState,
+    kind: RouteKind,
+    fit: &str,
+    headers: &axum::http::HeaderMap,
+) -> Result<crate::auth::forge::ForgeInvocation, AppError> {
+    let Some(forge) = state.forge.as_ref() else {
+        state
+            .counters
+            .record_failure(kind, AuthReason::WrongAudience, None);
+        return Err(AppError::Unauthorized(AuthError::new(
+            AuthReason::WrongAudience,
+            "this server accepts no Forge invocation tokens: it runs without --forge-app-id",
+        )));
+    };
+    let invocation = forge.authenticate(kind, fit).await.map_err(|e| match e {
+        crate::auth::forge::ForgeAuthFailure::Auth(e) => AppError::Unauthorized(e),
+        crate::auth::forge::ForgeAuthFailure::Store(e) => AppError::from(e),
+    })?;
+    if let Some(token) = headers
+        .get(FORGE_SYSTEM_TOKEN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        forge.keep_system_token(&invocation, token).await?;
+    }
+    Ok(invocation)
 }
 
 /// The header in which Forge hands the remote the installation's system token.

@@ -8,9 +8,8 @@
 //! deleted issues are dropped, moved issues are followed.
 
 use super::AppState;
-use super::caller::FORGE_SYSTEM_TOKEN;
 use super::error::AppError;
-use crate::auth::forge::{ForgeAuthFailure, ForgeInvocation};
+use crate::auth::forge::ForgeInvocation;
 use crate::jira::payload::IssueId;
 use amj_connect::{AuthError, AuthReason, RouteKind};
 use amj_domain::ids::TenantId;
@@ -78,46 +77,22 @@ pub async fn forge_event(
 }
 
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<ForgeInvocation, AppError> {
-    let refuse = |reason: AuthReason, message: &str| {
-        state
-            .counters
-            .record_failure(RouteKind::ForgeEvent, reason, None);
-        AppError::Unauthorized(AuthError::new(reason, message))
-    };
-    let Some(forge) = state.forge.as_ref() else {
-        return Err(refuse(
-            AuthReason::WrongAudience,
-            "this server accepts no Forge invocation tokens: it runs without --forge-app-id",
-        ));
-    };
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            refuse(
-                AuthReason::MissingToken,
-                "events need Authorization: Bearer <Forge invocation token>",
-            )
-        })?;
-    let invocation = forge
-        .authenticate(RouteKind::ForgeEvent, token)
-        .await
-        .map_err(|e| match e {
-            ForgeAuthFailure::Auth(e) => AppError::Unauthorized(e),
-            ForgeAuthFailure::Store(e) => AppError::from(e),
-        })?;
-    if let Some(system) = headers
-        .get(FORGE_SYSTEM_TOKEN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    {
-        forge.keep_system_token(&invocation, system).await?;
-    }
-    Ok(invocation)
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        state
+            .counters
+            .record_failure(RouteKind::ForgeEvent, AuthReason::MissingToken, None);
+        return Err(AppError::Unauthorized(AuthError::new(
+            AuthReason::MissingToken,
+            "events need Authorization: Bearer <Forge invocation token>",
+        )));
+    };
+    super::caller::forge_invocation(state, RouteKind::ForgeEvent, token, headers).await
 }
 
 /// The event's body, whether Forge sends the event fields at the top level or under `payload`

@@ -19,39 +19,6 @@ async fn forge_only(db: &TestDb, name: &str) -> (Sim, TestApp, String) {
     (sim, app, installation)
 }
 
-async fn call(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    auth: &Auth,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    let mut request = app.http.request(method, format!("{}{path}", app.base_url));
-    request = match auth {
-        Auth::Forge { fit, system_token } => {
-            let request = request.header("Authorization", format!("Bearer {fit}"));
-            match system_token {
-                Some(token) => request.header("x-forge-oauth-system", token),
-                None => request,
-            }
-        }
-        Auth::Jwt(token) => request.header("Authorization", format!("JWT {token}")),
-        Auth::Bearer(token) => request.header("Authorization", format!("Bearer {token}")),
-        Auth::None => request,
-    };
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
 async fn lifecycle_kinds(app: &TestApp, tenant: i64) -> Vec<String> {
     app.state
         .store
@@ -69,7 +36,7 @@ async fn an_unknown_installation_is_provisioned_not_refused() {
         let (sim, app, installation) = forge_only(&db, "acme").await;
         let site = sim.site("acme").unwrap();
         let auth = Auth::forge_page(&sim, "acme", None);
-        let (status, who) = call(&app, "GET", "/api/v1/whoami", &auth, None).await;
+        let (status, who) = app.call("GET", "/api/v1/whoami", &auth, None).await;
         assert_eq!(status, 200, "{who}");
         assert_eq!(who["platform"], "forge");
         assert_eq!(who["installationId"], installation.as_str());
@@ -84,7 +51,7 @@ async fn an_unknown_installation_is_provisioned_not_refused() {
 
         // A second invocation reaches the same tenant; the log says "first seen" once.
         let again = Auth::forge_page(&sim, "acme", None);
-        let (status, _) = call(&app, "GET", "/api/v1/whoami", &again, None).await;
+        let (status, _) = app.call("GET", "/api/v1/whoami", &again, None).await;
         assert_eq!(status, 200);
         let record = app
             .state
@@ -123,7 +90,7 @@ async fn fit_refusals_name_their_reason() {
             fit: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln".into(),
             system_token: None,
         };
-        let (status, body) = call(&app, "GET", "/api/v1/whoami", &garbage, None).await;
+        let (status, body) = app.call("GET", "/api/v1/whoami", &garbage, None).await;
         assert_eq!(status, 401);
         assert_eq!(body["error"]["code"], "malformed", "{body}");
 
@@ -131,14 +98,14 @@ async fn fit_refusals_name_their_reason() {
         sim.forge()
             .set_mode(amj_jira_sim::forge::JwksMode::Unavailable);
         sim.forge().rotate_now().unwrap();
-        let (status, body) = call(
-            &app,
-            "GET",
-            "/api/v1/whoami",
-            &Auth::forge_page(&sim, "acme", None),
-            None,
-        )
-        .await;
+        let (status, body) = app
+            .call(
+                "GET",
+                "/api/v1/whoami",
+                &Auth::forge_page(&sim, "acme", None),
+                None,
+            )
+            .await;
         assert_eq!(status, 401);
         assert_eq!(body["error"]["code"], "key_fetch_failed", "{body}");
         let failures = app.state.counters.failures(
@@ -151,14 +118,14 @@ async fn fit_refusals_name_their_reason() {
         // A server without --forge-app-id refuses FITs, clearly.
         let plain = TestApp::start_with(&db, &sim, |c| c.forge_app = None).await;
         sim.forge().set_mode(amj_jira_sim::forge::JwksMode::Normal);
-        let (status, body) = call(
-            &plain,
-            "GET",
-            "/api/v1/whoami",
-            &Auth::forge_page(&sim, "acme", None),
-            None,
-        )
-        .await;
+        let (status, body) = plain
+            .call(
+                "GET",
+                "/api/v1/whoami",
+                &Auth::forge_page(&sim, "acme", None),
+                None,
+            )
+            .await;
         assert_eq!(status, 401);
         assert_eq!(body["error"]["code"], "wrong_audience", "{body}");
         plain.stop().await;
@@ -179,17 +146,15 @@ async fn a_connect_site_upgraded_to_forge_keeps_its_data() {
         let declared = format!("ari:cloud:ecosystem::installation/{connect_key}");
         api.sim.forge_install("acme", Some(declared.clone())).unwrap();
         let forge = Auth::forge_page(&api.sim, "acme", None);
-        let (status, who) = call(&api.app, "GET", "/api/v1/whoami", &forge, None).await;
+        let (status, who) = api.app.call("GET", "/api/v1/whoami", &forge, None).await;
         assert_eq!(status, 200, "{who}");
         assert_eq!(who["clientKey"], connect_key.as_str(), "linked to the Connect install");
-        let (status, assets) = call(&api.app, "GET", "/api/v1/schemas/IT/assets", &forge, None).await;
+        let (status, assets) = api.app.call("GET", "/api/v1/schemas/IT/assets", &forge, None).await;
         assert_eq!(status, 200, "{assets}");
         assert_eq!(assets["items"][0]["attributes"]["Name"], "Connect laptop");
 
         // Writes through Forge land in the same data that Connect sees.
-        let (status, created) = call(
-            &api.app,
-            "POST",
+        let (status, created) = api.app.call("POST",
             "/api/v1/schemas/IT/assets",
             &forge,
             Some(json!({"type": "Laptop", "attributes": {"Name": "Forge laptop", "Serial number": "F-1"}})),
@@ -207,11 +172,11 @@ async fn a_connect_site_upgraded_to_forge_keeps_its_data() {
             fit: event_only.fit,
             system_token: None,
         };
-        let (status, who) = call(&api.app, "GET", "/api/v1/whoami", &auth, None).await;
+        let (status, who) = api.app.call("GET", "/api/v1/whoami", &auth, None).await;
         assert_eq!(status, 200, "{who}");
         assert_eq!(who["installationId"], fresh.as_str());
         assert_eq!(who["clientKey"], connect_key.as_str());
-        let (_, assets) = call(&api.app, "GET", "/api/v1/schemas/IT/assets", &auth, None).await;
+        let (_, assets) = api.app.call("GET", "/api/v1/schemas/IT/assets", &auth, None).await;
         assert_eq!(assets["items"].as_array().unwrap().len(), 2, "no data lost on reinstall");
         let record = api.app.state.store.forge_installation(&fresh).await.unwrap().unwrap();
         let events = api
@@ -245,14 +210,14 @@ async fn forge_first_then_connect_install_joins_one_tenant() {
         let declared = format!("ari:cloud:ecosystem::installation/{}", site.client_key);
         sim.forge_install("acme", Some(declared)).unwrap();
         let forge = Auth::forge_page(&sim, "acme", None);
-        let (status, _) = call(
-            &app,
-            "POST",
-            "/api/v1/schemas",
-            &forge,
-            Some(json!({"key": "IT", "name": "IT"})),
-        )
-        .await;
+        let (status, _) = app
+            .call(
+                "POST",
+                "/api/v1/schemas",
+                &forge,
+                Some(json!({"key": "IT", "name": "IT"})),
+            )
+            .await;
         assert_eq!(status, 201);
         // Then the Connect `installed` carrying that installationId: the Forge tenant becomes
         // this clientKey's, data and all.
@@ -260,14 +225,15 @@ async fn forge_first_then_connect_install_joins_one_tenant() {
         let api = Api::on_existing(sim.clone(), app, "acme");
         let schemas = api.ok("GET", "/api/v1/schemas", None).await;
         assert_eq!(schemas["schemas"][0]["key"], "IT", "{schemas}");
-        let (status, who) = call(
-            &api.app,
-            "GET",
-            "/api/v1/whoami",
-            &Auth::forge_page(&sim, "acme", None),
-            None,
-        )
-        .await;
+        let (status, who) = api
+            .app
+            .call(
+                "GET",
+                "/api/v1/whoami",
+                &Auth::forge_page(&sim, "acme", None),
+                None,
+            )
+            .await;
         assert_eq!(status, 200);
         assert_eq!(who["clientKey"], site.client_key.as_str());
         api.stop().await;
@@ -281,7 +247,9 @@ async fn jira_calls_use_the_system_token_at_the_api_base_url() {
         let (sim, app, installation) = forge_only(&db, "acme").await;
         let cloud_id = sim.cloud_id("acme").unwrap();
         let auth = Auth::forge_page(&sim, "acme", None);
-        let (status, users) = call(&app, "GET", "/api/v1/jira/users?query=a", &auth, None).await;
+        let (status, users) = app
+            .call("GET", "/api/v1/jira/users?query=a", &auth, None)
+            .await;
         assert_eq!(status, 200, "{users}");
         assert!(!users["items"].as_array().unwrap().is_empty());
         let last = sim.calls().last().cloned().unwrap();
@@ -314,17 +282,17 @@ async fn jira_calls_use_the_system_token_at_the_api_base_url() {
             .forge_invoke("acme", "amj-assets", Some("557058:x"))
             .unwrap()
             .fit;
-        let (status, _) = call(
-            &app,
-            "GET",
-            "/api/v1/whoami",
-            &Auth::Forge {
-                fit,
-                system_token: Some(short),
-            },
-            None,
-        )
-        .await;
+        let (status, _) = app
+            .call(
+                "GET",
+                "/api/v1/whoami",
+                &Auth::Forge {
+                    fit,
+                    system_token: Some(short),
+                },
+                None,
+            )
+            .await;
         assert_eq!(status, 200);
         let tenant = amj_domain::ids::TenantId(
             app.state
@@ -354,7 +322,9 @@ async fn jira_calls_use_the_system_token_at_the_api_base_url() {
                 .fit,
             system_token: None,
         };
-        let (status, body) = call(&app, "GET", "/api/v1/jira/users?query=a", &no_token, None).await;
+        let (status, body) = app
+            .call("GET", "/api/v1/jira/users?query=a", &no_token, None)
+            .await;
         assert_eq!(status, 502, "{body}");
         assert_eq!(body["error"]["code"], "jira_rejected_app");
         let record = app
@@ -381,7 +351,9 @@ async fn jira_calls_use_the_system_token_at_the_api_base_url() {
                 .fit,
             system_token: None,
         };
-        let (status, body) = call(&app, "GET", "/api/v1/jira/users?query=a", &no_token, None).await;
+        let (status, body) = app
+            .call("GET", "/api/v1/jira/users?query=a", &no_token, None)
+            .await;
         assert_eq!(status, 503, "{body}");
         assert_eq!(body["error"]["code"], "forge_token_unavailable");
         assert_eq!(
@@ -390,7 +362,9 @@ async fn jira_calls_use_the_system_token_at_the_api_base_url() {
             "no call without a valid token"
         );
         let fresh = Auth::forge_page(&sim, "acme", None);
-        let (status, _) = call(&app, "GET", "/api/v1/jira/users?query=a", &fresh, None).await;
+        let (status, _) = app
+            .call("GET", "/api/v1/jira/users?query=a", &fresh, None)
+            .await;
         assert_eq!(status, 200);
         let record = app
             .state
@@ -419,17 +393,17 @@ async fn expiring_tokens_are_never_sent() {
             .unwrap()
             .fit;
         let calls_before = sim.calls().len();
-        let (status, body) = call(
-            &app,
-            "GET",
-            "/api/v1/jira/users?query=a",
-            &Auth::Forge {
-                fit,
-                system_token: Some(short),
-            },
-            None,
-        )
-        .await;
+        let (status, body) = app
+            .call(
+                "GET",
+                "/api/v1/jira/users?query=a",
+                &Auth::Forge {
+                    fit,
+                    system_token: Some(short),
+                },
+                None,
+            )
+            .await;
         assert_eq!(status, 503, "{body}");
         assert_eq!(body["error"]["code"], "forge_token_unavailable");
         assert_eq!(sim.calls().len(), calls_before);
@@ -448,14 +422,14 @@ async fn an_api_base_url_outside_the_allowed_hosts_is_never_called() {
         .await;
         sim.add_site("acme");
         sim.forge_install("acme", None).unwrap();
-        let (status, body) = call(
-            &app,
-            "GET",
-            "/api/v1/jira/users?query=a",
-            &Auth::forge_page(&sim, "acme", None),
-            None,
-        )
-        .await;
+        let (status, body) = app
+            .call(
+                "GET",
+                "/api/v1/jira/users?query=a",
+                &Auth::forge_page(&sim, "acme", None),
+                None,
+            )
+            .await;
         assert_eq!(status, 502, "{body}");
         assert_eq!(body["error"]["code"], "jira_host_not_allowed");
         assert!(
@@ -479,19 +453,19 @@ async fn two_installations_see_only_their_own_site() {
         sim.forge_install("globex", None).unwrap();
         let acme = Auth::forge_page(&sim, "acme", None);
         let globex = Auth::forge_page(&sim, "globex", None);
-        let (status, _) = call(
-            &app,
-            "POST",
-            "/api/v1/schemas",
-            &acme,
-            Some(json!({"key": "ACME", "name": "Acme"})),
-        )
-        .await;
+        let (status, _) = app
+            .call(
+                "POST",
+                "/api/v1/schemas",
+                &acme,
+                Some(json!({"key": "ACME", "name": "Acme"})),
+            )
+            .await;
         assert_eq!(status, 201);
-        let (status, body) = call(&app, "GET", "/api/v1/schemas", &globex, None).await;
+        let (status, body) = app.call("GET", "/api/v1/schemas", &globex, None).await;
         assert_eq!(status, 200);
         assert_eq!(body["schemas"].as_array().unwrap().len(), 0, "{body}");
-        let (status, _) = call(&app, "GET", "/api/v1/schemas/ACME", &globex, None).await;
+        let (status, _) = app.call("GET", "/api/v1/schemas/ACME", &globex, None).await;
         assert_eq!(status, 404);
         app.stop().await;
     })
@@ -539,14 +513,15 @@ async fn events_are_deduplicated_and_applied_after_the_answer() {
                 fit: event.fit,
                 system_token: Some(event.system_token),
             };
-            let (status, body) = call(
-                &api.app,
-                "POST",
-                "/forge/events",
-                &auth,
-                Some(deleted_event(&issue_id, retry)),
-            )
-            .await;
+            let (status, body) = api
+                .app
+                .call(
+                    "POST",
+                    "/forge/events",
+                    &auth,
+                    Some(deleted_event(&issue_id, retry)),
+                )
+                .await;
             assert_eq!(status, 204, "{body}");
         }
         // Forge's documented envelope, with the event under `payload`, is read too.
@@ -555,17 +530,18 @@ async fn events_are_deduplicated_and_applied_after_the_answer() {
             .forge_invoke("acme", "amj-issue-events", None)
             .unwrap();
         let wrapped = json!({"payload": deleted_event(&issue_id, 0)});
-        let (status, _) = call(
-            &api.app,
-            "POST",
-            "/forge/events",
-            &Auth::Forge {
-                fit: event.fit,
-                system_token: None,
-            },
-            Some(wrapped),
-        )
-        .await;
+        let (status, _) = api
+            .app
+            .call(
+                "POST",
+                "/forge/events",
+                &Auth::Forge {
+                    fit: event.fit,
+                    system_token: None,
+                },
+                Some(wrapped),
+            )
+            .await;
         assert_eq!(status, 204);
         wait_until(Duration::from_secs(20), || async {
             let links = api.ok("GET", "/api/v1/assets/IT-1/issues", None).await;
@@ -581,14 +557,15 @@ async fn events_are_deduplicated_and_applied_after_the_answer() {
         assert_eq!(deliveries, [2, 1], "the retry was counted, not queued");
 
         // Unsigned events are refused.
-        let (status, body) = call(
-            &api.app,
-            "POST",
-            "/forge/events",
-            &Auth::None,
-            Some(deleted_event(&issue_id, 0)),
-        )
-        .await;
+        let (status, body) = api
+            .app
+            .call(
+                "POST",
+                "/forge/events",
+                &Auth::None,
+                Some(deleted_event(&issue_id, 0)),
+            )
+            .await;
         assert_eq!(status, 401);
         assert_eq!(body["error"]["code"], "missing_token");
         api.stop().await;
@@ -655,7 +632,9 @@ async fn scheduled_triggers_are_recorded_as_signs_of_life() {
             fit: trigger.fit,
             system_token: Some(trigger.system_token),
         };
-        let (status, body) = call(&app, "POST", "/forge/events", &auth, Some(json!({}))).await;
+        let (status, body) = app
+            .call("POST", "/forge/events", &auth, Some(json!({})))
+            .await;
         assert_eq!(status, 204, "{body}");
         let record = app
             .state
@@ -775,14 +754,14 @@ async fn fifty_sites_upgrade_under_traffic_and_a_key_rotation_without_a_401() {
         // Every site reached its Connect tenant through Forge.
         for name in &names {
             let site = sim.site(name).unwrap();
-            let (status, who) = call(
-                &app,
-                "GET",
-                "/api/v1/whoami",
-                &Auth::forge_page(&sim, name, None),
-                None,
-            )
-            .await;
+            let (status, who) = app
+                .call(
+                    "GET",
+                    "/api/v1/whoami",
+                    &Auth::forge_page(&sim, name, None),
+                    None,
+                )
+                .await;
             assert_eq!(status, 200);
             assert_eq!(who["clientKey"], site.client_key.as_str(), "{name}");
         }
@@ -845,14 +824,14 @@ async fn two_instances_share_installations_and_tokens() {
     sim.forge_install("acme", Some(declared.clone())).unwrap();
 
     // Forge reaches the site first, through B (which caches it), with a system token.
-    let (status, who_b) = call(
-        &b,
-        "GET",
-        "/api/v1/whoami",
-        &Auth::forge_page(&sim, "acme", None),
-        None,
-    )
-    .await;
+    let (status, who_b) = b
+        .call(
+            "GET",
+            "/api/v1/whoami",
+            &Auth::forge_page(&sim, "acme", None),
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{who_b}");
     assert_eq!(who_b["clientKey"], Value::Null);
     // A, without a token of its own in the request, calls Jira with the one B kept.
@@ -863,29 +842,31 @@ async fn two_instances_share_installations_and_tokens() {
             .fit,
         system_token: None,
     };
-    let (status, users) = call(&a, "GET", "/api/v1/jira/users?query=a", &fit_only, None).await;
+    let (status, users) = a
+        .call("GET", "/api/v1/jira/users?query=a", &fit_only, None)
+        .await;
     assert_eq!(status, 200, "{users}");
-    let (_, who_a) = call(
-        &a,
-        "GET",
-        "/api/v1/whoami",
-        &Auth::forge_page(&sim, "acme", None),
-        None,
-    )
-    .await;
-    assert_eq!(who_a["installationId"], who_b["installationId"]);
-
-    // Forge rotates its key: both instances fetch it when it first signs.
-    sim.forge().rotate_now().unwrap();
-    for app in [&a, &b] {
-        let (status, body) = call(
-            app,
+    let (_, who_a) = a
+        .call(
             "GET",
             "/api/v1/whoami",
             &Auth::forge_page(&sim, "acme", None),
             None,
         )
         .await;
+    assert_eq!(who_a["installationId"], who_b["installationId"]);
+
+    // Forge rotates its key: both instances fetch it when it first signs.
+    sim.forge().rotate_now().unwrap();
+    for app in [&a, &b] {
+        let (status, body) = app
+            .call(
+                "GET",
+                "/api/v1/whoami",
+                &Auth::forge_page(&sim, "acme", None),
+                None,
+            )
+            .await;
         assert_eq!(status, 200, "{body}");
     }
 
@@ -893,14 +874,14 @@ async fn two_instances_share_installations_and_tokens() {
     // its cache to expire.
     assert_eq!(sim.install("acme", &a.target).await.unwrap(), 204);
     wait_until(Duration::from_secs(10), || async {
-        let (_, who) = call(
-            &b,
-            "GET",
-            "/api/v1/whoami",
-            &Auth::forge_page(&sim, "acme", None),
-            None,
-        )
-        .await;
+        let (_, who) = b
+            .call(
+                "GET",
+                "/api/v1/whoami",
+                &Auth::forge_page(&sim, "acme", None),
+                None,
+            )
+            .await;
         who["clientKey"] == site.client_key.as_str()
     })
     .await;
@@ -923,7 +904,10 @@ async fn an_installation_first_seen_without_a_site_joins_it_on_the_first_page_ca
             fit: trigger.fit,
             system_token: Some(trigger.system_token),
         };
-        let (status, _) = call(&api.app, "POST", "/forge/events", &auth, Some(json!({}))).await;
+        let (status, _) = api
+            .app
+            .call("POST", "/forge/events", &auth, Some(json!({})))
+            .await;
         assert_eq!(status, 204);
         let alone = api
             .app
@@ -934,10 +918,13 @@ async fn an_installation_first_seen_without_a_site_joins_it_on_the_first_page_ca
             .unwrap()
             .unwrap();
         let page = Auth::forge_page(&api.sim, "acme", None);
-        let (status, who) = call(&api.app, "GET", "/api/v1/whoami", &page, None).await;
+        let (status, who) = api.app.call("GET", "/api/v1/whoami", &page, None).await;
         assert_eq!(status, 200, "{who}");
         assert_eq!(who["clientKey"], api.site.client_key.as_str(), "{who}");
-        let (_, assets) = call(&api.app, "GET", "/api/v1/schemas/IT/assets", &page, None).await;
+        let (_, assets) = api
+            .app
+            .call("GET", "/api/v1/schemas/IT/assets", &page, None)
+            .await;
         assert_eq!(assets["items"][0]["attributes"]["Name"], "Kept");
         let kinds = lifecycle_kinds(&api.app, alone.tenant_id).await;
         assert!(
@@ -994,14 +981,14 @@ async fn key_rotation_drill(
         }
         for name in &names {
             for _ in 0..6 {
-                let (status, body) = call(
-                    &app,
-                    "GET",
-                    "/api/v1/whoami",
-                    &Auth::forge_page(&sim, name, None),
-                    None,
-                )
-                .await;
+                let (status, body) = app
+                    .call(
+                        "GET",
+                        "/api/v1/whoami",
+                        &Auth::forge_page(&sim, name, None),
+                        None,
+                    )
+                    .await;
                 if !faulty || minute < 2 {
                     assert_eq!(status, 200, "minute {minute}: {body}");
                 }
@@ -1093,14 +1080,15 @@ async fn the_simulators_forge_controls_drive_the_faults() {
             !api.sim.site("acme").unwrap().installed,
             "Connect is gone, silently"
         );
-        let (status, who) = call(
-            &api.app,
-            "GET",
-            "/api/v1/whoami",
-            &Auth::forge_page(&api.sim, "acme", None),
-            None,
-        )
-        .await;
+        let (status, who) = api
+            .app
+            .call(
+                "GET",
+                "/api/v1/whoami",
+                &Auth::forge_page(&api.sim, "acme", None),
+                None,
+            )
+            .await;
         assert_eq!(status, 200, "{who}");
         assert_eq!(who["installationId"], upgraded["installationId"]);
         assert_eq!(who["clientKey"], api.site.client_key.as_str());
@@ -1108,28 +1096,30 @@ async fn the_simulators_forge_controls_drive_the_faults() {
         // A JWKS outage while Forge rotates: the new key cannot be fetched...
         assert_eq!(control("keys/outage").await.0, 200);
         assert_eq!(control("keys/rotate").await.0, 200);
-        let (status, body) = call(
-            &api.app,
-            "GET",
-            "/api/v1/whoami",
-            &Auth::forge_page(&api.sim, "acme", None),
-            None,
-        )
-        .await;
-        assert_eq!(status, 401);
-        assert_eq!(body["error"]["code"], "key_fetch_failed");
-        // ...and once the JWKS is back, the next fetch (after the 10 s cooldown) recovers.
-        assert_eq!(control("keys/restore").await.0, 200);
-        wait_until(Duration::from_secs(30), || async {
-            call(
-                &api.app,
+        let (status, body) = api
+            .app
+            .call(
                 "GET",
                 "/api/v1/whoami",
                 &Auth::forge_page(&api.sim, "acme", None),
                 None,
             )
-            .await
-            .0 == 200
+            .await;
+        assert_eq!(status, 401);
+        assert_eq!(body["error"]["code"], "key_fetch_failed");
+        // ...and once the JWKS is back, the next fetch (after the 10 s cooldown) recovers.
+        assert_eq!(control("keys/restore").await.0, 200);
+        wait_until(Duration::from_secs(30), || async {
+            api.app
+                .call(
+                    "GET",
+                    "/api/v1/whoami",
+                    &Auth::forge_page(&api.sim, "acme", None),
+                    None,
+                )
+                .await
+                .0
+                == 200
         })
         .await;
 
@@ -1140,17 +1130,18 @@ async fn the_simulators_forge_controls_drive_the_faults() {
             .forge_invoke("acme", "amj-assets", Some("557058:x"))
             .unwrap()
             .fit;
-        let (status, body) = call(
-            &api.app,
-            "GET",
-            "/api/v1/jira/users?query=a",
-            &Auth::Forge {
-                fit,
-                system_token: None,
-            },
-            None,
-        )
-        .await;
+        let (status, body) = api
+            .app
+            .call(
+                "GET",
+                "/api/v1/jira/users?query=a",
+                &Auth::Forge {
+                    fit,
+                    system_token: None,
+                },
+                None,
+            )
+            .await;
         assert_eq!(status, 502, "{body}");
         assert_eq!(body["error"]["code"], "jira_rejected_app");
         assert_eq!(control("sites/nowhere/upgrade").await.0, 404);
