@@ -1,0 +1,128 @@
+import type { Host } from "./host";
+
+/** Our API's error envelope, `{"error":{"code","message","details"?}}`, plus an AQL excerpt. */
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+  aql?: { excerpt?: string };
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  /** Where an AQL query went wrong, ready to show under the query. */
+  readonly aqlExcerpt: string | null;
+
+  constructor(status: number, body: unknown) {
+    const error = errorBody(body);
+    super(error?.message ?? `The server answered HTTP ${status}.`);
+    this.status = status;
+    this.code = error?.code ?? "http_error";
+    this.aqlExcerpt = error?.aql?.excerpt ?? null;
+  }
+}
+
+function errorBody(body: unknown): ApiErrorBody | null {
+  if (typeof body !== "object" || body === null || !("error" in body)) {
+    return null;
+  }
+  const error = (body as { error: unknown }).error;
+  if (typeof error !== "object" || error === null) {
+    return null;
+  }
+  const { code, message, aql } = error as Record<string, unknown>;
+  if (typeof code !== "string" || typeof message !== "string") {
+    return null;
+  }
+  const result: ApiErrorBody = { code, message };
+  if (typeof aql === "object" && aql !== null) {
+    const excerpt = (aql as Record<string, unknown>).excerpt;
+    result.aql = typeof excerpt === "string" ? { excerpt } : {};
+  }
+  return result;
+}
+
+export type StatusCategory = "available" | "in_use" | "maintenance" | "retired";
+
+/** `IssueAssetBody` in the OpenAPI document. */
+export interface LinkedAsset {
+  key: string;
+  id: number;
+  label: string;
+  archived: boolean;
+  status: { name: string; category: StatusCategory };
+}
+
+/** The fields of `AssetBody` the pages read. */
+export interface AssetSummary {
+  key: string;
+  id: number;
+  label: string;
+  type: { name: string };
+  status: { name: string | null; category: StatusCategory | null };
+}
+
+export interface QueryPage {
+  schema: string;
+  items: AssetSummary[];
+  nextCursor: string | null;
+  total: number | null;
+  totalExact: boolean | null;
+}
+
+const path = encodeURIComponent;
+
+/** Typed calls to our REST API, through whichever host the page runs in. */
+export class Api {
+  constructor(private readonly host: Host) {}
+
+  private async call<T>(
+    method: "GET" | "POST" | "DELETE",
+    url: string,
+    body?: unknown,
+  ): Promise<T> {
+    const response = await this.host.request(
+      body === undefined ? { method, path: url } : { method, path: url, body },
+    );
+    if (response.status < 200 || response.status >= 300) {
+      throw new ApiError(response.status, response.body);
+    }
+    return response.body as T;
+  }
+
+  async issueAssets(issueId: string): Promise<LinkedAsset[]> {
+    const body = await this.call<{ items: LinkedAsset[] }>(
+      "GET",
+      `/api/v1/issues/${path(issueId)}/assets`,
+    );
+    return body.items;
+  }
+
+  async link(assetKey: string, issueKey: string): Promise<void> {
+    await this.call("POST", `/api/v1/assets/${path(assetKey)}/issues`, { issue: issueKey });
+  }
+
+  /** Unlinking what is already gone is done, not an error. */
+  async unlink(assetKey: string, issueId: string): Promise<void> {
+    try {
+      await this.call("DELETE", `/api/v1/assets/${path(assetKey)}/issues/${path(issueId)}`);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) {
+        throw error;
+      }
+    }
+  }
+
+  query(aql: string, limit: number): Promise<QueryPage> {
+    return this.call("POST", "/api/v1/assets/query", { aql, limit });
+  }
+}
+
+/** Words search the full text; anything with an operator is taken as AQL. */
+export function asAql(text: string): string {
+  const trimmed = text.trim();
+  if (/[=~<>]|\b(having|like|in|is)\b/i.test(trimmed)) {
+    return trimmed;
+  }
+  return `text ~ ${JSON.stringify(trimmed)}`;
+}

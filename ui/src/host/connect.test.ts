@@ -1,0 +1,117 @@
+import { describe, expect, it, vi } from "vitest";
+import {
+  type ConnectAp,
+  type ConnectBoot,
+  connectHost,
+  parseBody,
+  readConnectBoot,
+} from "./connect";
+
+const boot: ConnectBoot = {
+  baseUrl: "https://amj.example.com",
+  token: "first",
+  page: "issue-panel",
+  siteUrl: "https://acme.atlassian.net",
+  accountId: "5b10ac8d82e05b22cc7d4ef5",
+  issue: { id: "10001", key: "AM-1" },
+};
+
+function json(status: number, body: unknown) {
+  return new Response(body === null ? null : JSON.stringify(body), { status });
+}
+
+describe("the Connect host", () => {
+  it("reads what the boot page carries", () => {
+    document.head.innerHTML = `
+      <meta name="amj-base-url" content="https://amj.example.com">
+      <meta name="amj-context-token" content="tok">
+      <meta name="amj-page" content="issue-panel">
+      <meta name="amj-site-url" content="https://acme.atlassian.net">
+      <meta name="amj-issue-id" content="10001">
+      <meta name="amj-issue-key" content="AM-1">`;
+    expect(readConnectBoot(document)).toEqual({
+      baseUrl: "https://amj.example.com",
+      token: "tok",
+      page: "issue-panel",
+      siteUrl: "https://acme.atlassian.net",
+      accountId: null,
+      issue: { id: "10001", key: "AM-1" },
+    });
+    document.head.innerHTML = "";
+    expect(readConnectBoot(document)).toBeNull();
+  });
+
+  it("calls the API with the page's token, and retries once with a fresh one on 401", async () => {
+    const seen: string[] = [];
+    const fetcher = vi.fn(async (_url: RequestInfo | URL, init?: RequestInit) => {
+      const auth = new Headers(init?.headers).get("Authorization") ?? "";
+      seen.push(auth);
+      return auth === "JWT fresh"
+        ? json(200, { ok: true })
+        : json(401, { error: { code: "expired", message: "old" } });
+    });
+    const ap: ConnectAp = { context: { getToken: (callback) => callback("fresh") } };
+    const host = connectHost(boot, () => ap, fetcher as unknown as typeof fetch);
+    const response = await host.request({ method: "POST", path: "/api/v1/x", body: { a: 1 } });
+    expect(response).toEqual({ status: 200, body: { ok: true } });
+    expect(seen).toEqual(["JWT first", "JWT fresh"]);
+    const [url, init] = fetcher.mock.calls[1] ?? [];
+    expect(url).toBe("https://amj.example.com/api/v1/x");
+    expect(init?.body).toBe('{"a":1}');
+    expect(new Headers(init?.headers).get("Content-Type")).toBe("application/json");
+  });
+
+  it("answers the 401 when Jira gives no fresh token", async () => {
+    const fetcher = vi.fn(async () => json(401, { error: { code: "expired", message: "old" } }));
+    const host = connectHost(boot, () => undefined, fetcher as unknown as typeof fetch);
+    const response = await host.request({ method: "GET", path: "/api/v1/whoami" });
+    expect(response.status).toBe(401);
+    expect(fetcher).toHaveBeenCalledTimes(1);
+  });
+
+  it("takes locale and time zone from Jira, the page from the boot page", async () => {
+    const ap: ConnectAp = {
+      user: {
+        getLocale: (callback) => callback("de_DE"),
+        getTimeZone: (callback) => callback("Europe/Berlin"),
+      },
+    };
+    const host = connectHost(boot, () => ap, fetch);
+    const context = await host.context();
+    expect(context).toMatchObject({
+      platform: "connect",
+      page: "issue-panel",
+      locale: "de-DE",
+      timeZone: "Europe/Berlin",
+      issue: { id: "10001", key: "AM-1" },
+    });
+    await expect(connectHost({ ...boot, page: "nope" }, () => ap, fetch).context()).rejects.toThrow(
+      /unknown page/,
+    );
+  });
+
+  it("uses AP for resize, flags and theme", async () => {
+    const ap = {
+      resize: vi.fn(),
+      flag: { create: vi.fn() },
+      theming: { initializeTheming: vi.fn() },
+    };
+    const host = connectHost(boot, () => ap, fetch);
+    host.resize();
+    host.flag("Linked IT-1.", "success");
+    await host.enableTheme();
+    expect(ap.resize).toHaveBeenCalledOnce();
+    expect(ap.flag.create).toHaveBeenCalledWith({
+      title: "Linked IT-1.",
+      type: "success",
+      close: "auto",
+    });
+    expect(ap.theming.initializeTheming).toHaveBeenCalledOnce();
+  });
+
+  it("keeps a body that is not JSON as text", () => {
+    expect(parseBody("")).toBeNull();
+    expect(parseBody('{"a":1}')).toEqual({ a: 1 });
+    expect(parseBody("<html>Bad gateway</html>")).toBe("<html>Bad gateway</html>");
+  });
+});

@@ -1,0 +1,158 @@
+import {
+  type ApiRequest,
+  type ApiResponse,
+  type FlagKind,
+  type Host,
+  type HostContext,
+  type IssueRef,
+  pageName,
+} from "./types";
+
+/** The part of Connect's `all.js` we use. */
+export interface ConnectAp {
+  context?: { getToken?: (callback: (token: string) => void) => void };
+  resize?: () => void;
+  flag?: { create?: (options: { title: string; type: string; close: string }) => unknown };
+  theming?: { initializeTheming?: () => void };
+  user?: {
+    getLocale?: (callback: (locale: string) => void) => void;
+    getTimeZone?: (callback: (timeZone: string) => void) => void;
+  };
+}
+
+/** What our server's boot page put in the document for the bundle (see `web::ui`). */
+export interface ConnectBoot {
+  baseUrl: string;
+  token: string;
+  page: string;
+  siteUrl: string;
+  accountId: string | null;
+  issue: IssueRef | null;
+}
+
+export function readConnectBoot(doc: Document): ConnectBoot | null {
+  const meta = (name: string) =>
+    doc.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content ?? null;
+  const baseUrl = meta("amj-base-url");
+  const token = meta("amj-context-token");
+  const page = meta("amj-page");
+  if (baseUrl === null || token === null || page === null) {
+    return null;
+  }
+  const issueId = meta("amj-issue-id");
+  const issueKey = meta("amj-issue-key");
+  return {
+    baseUrl,
+    token,
+    page,
+    siteUrl: meta("amj-site-url") ?? "",
+    accountId: meta("amj-account-id") || null,
+    issue: issueId && issueKey ? { id: issueId, key: issueKey } : null,
+  };
+}
+
+/** A body that is not JSON (a proxy's error page) is kept as text for the error message. */
+export function parseBody(text: string): unknown {
+  if (!text) {
+    return null;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Asks AP with a callback, giving up after `ms` (the bridge may never answer outside Jira). */
+function ask<T>(call: ((callback: (value: T) => void) => void) | undefined, ms = 1000) {
+  return new Promise<T | null>((resolve) => {
+    if (!call) {
+      resolve(null);
+      return;
+    }
+    const timer = setTimeout(() => resolve(null), ms);
+    call((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
+
+const FLAG_TYPES: Record<FlagKind, string> = {
+  success: "success",
+  info: "info",
+  warning: "warning",
+  error: "error",
+};
+
+/**
+ * The Connect host: our API called with the context token the boot page was rendered with.
+ * When that token is refused (it expired, or the site's secret rotated since the page loaded),
+ * a fresh one comes from `AP.context.getToken()` and the call is retried once.
+ */
+export function connectHost(
+  boot: ConnectBoot,
+  ap: () => ConnectAp | undefined,
+  fetcher: typeof fetch,
+): Host {
+  let token = boot.token;
+  const freshToken = async () => {
+    const fresh = await ask(ap()?.context?.getToken?.bind(ap()?.context), 5000);
+    if (!fresh) {
+      return false;
+    }
+    token = fresh;
+    return true;
+  };
+  const send = async (request: ApiRequest): Promise<Response> => {
+    const headers: Record<string, string> = {
+      Accept: "application/json",
+      Authorization: `JWT ${token}`,
+    };
+    const init: RequestInit = { method: request.method, headers };
+    if (request.body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(request.body);
+    }
+    return fetcher(boot.baseUrl + request.path, init);
+  };
+  return {
+    platform: "connect",
+    async context(): Promise<HostContext> {
+      const page = pageName(boot.page);
+      if (page === null) {
+        throw new Error(`unknown page ${JSON.stringify(boot.page)}`);
+      }
+      const user = ap()?.user;
+      const [locale, timeZone] = await Promise.all([
+        ask(user?.getLocale?.bind(user)),
+        ask(user?.getTimeZone?.bind(user)),
+      ]);
+      return {
+        platform: "connect",
+        page,
+        siteUrl: boot.siteUrl,
+        accountId: boot.accountId,
+        locale: (locale ?? navigator.language).replace("_", "-"),
+        timeZone: timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+        issue: boot.issue,
+      };
+    },
+    async request(request: ApiRequest): Promise<ApiResponse> {
+      let response = await send(request);
+      if (response.status === 401 && (await freshToken())) {
+        response = await send(request);
+      }
+      return { status: response.status, body: parseBody(await response.text()) };
+    },
+    resize() {
+      ap()?.resize?.();
+    },
+    flag(title: string, kind: FlagKind) {
+      ap()?.flag?.create?.({ title, type: FLAG_TYPES[kind], close: "auto" });
+    },
+    async enableTheme() {
+      ap()?.theming?.initializeTheming?.();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * What a page may ask of the Jira host it runs in. Only `host/` knows whether that host is
+ * Connect (the `AP` script) or Forge (`@forge/bridge`): pages see this interface alone, so the
+ * same bundle runs in both and each page is tested against fake hosts.
+ */
+
+export type Platform = "connect" | "forge";
+
+/** The product's pages; each host module (Connect URL, Forge module key) maps to one. */
+export type PageName = "issue-panel" | "assets" | "admin";
+
+export interface IssueRef {
+  id: string;
+  key: string;
+}
+
+export interface HostContext {
+  platform: Platform;
+  page: PageName;
+  /** The Jira site the page is shown in. */
+  siteUrl: string;
+  /** The viewer; `null` when Jira did not say (anonymous access). */
+  accountId: string | null;
+  /** BCP 47, for dates and numbers. */
+  locale: string;
+  /** IANA, for dates. */
+  timeZone: string;
+  /** The issue an issue-view module was opened on. */
+  issue: IssueRef | null;
+}
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface ApiRequest {
+  method: HttpMethod;
+  /** Our API path with its query string, such as `/api/v1/assets/query`. */
+  path: string;
+  body?: unknown;
+}
+
+export interface ApiResponse {
+  status: number;
+  /** The parsed JSON body; `null` for an empty one. */
+  body: unknown;
+}
+
+export type FlagKind = "success" | "info" | "warning" | "error";
+
+export interface Host {
+  readonly platform: Platform;
+  context(): Promise<HostContext>;
+  /** Calls our server as the viewer; the host adds the credentials. Rejects only when the
+   *  server could not be reached: an HTTP error is an answer. */
+  request(request: ApiRequest): Promise<ApiResponse>;
+  /** Fits the iframe to the content after it changed size. */
+  resize(): void;
+  /** A transient message in the host's own style. */
+  flag(title: string, kind: FlagKind): void;
+  /** Applies Jira's light or dark theme (the `--ds-*` design tokens). */
+  enableTheme(): Promise<void>;
+}
+
+/** Connect module URLs name the page in a meta tag the boot page carries. */
+export function pageName(value: string | null | undefined): PageName | null {
+  return value === "issue-panel" || value === "assets" || value === "admin" ? value : null;
+}

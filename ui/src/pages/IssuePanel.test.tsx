@@ -1,0 +1,176 @@
+import { render } from "preact";
+import { act } from "preact/test-utils";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Api, type LinkedAsset } from "../api";
+import type { ApiRequest, ApiResponse } from "../host/types";
+import { fakeHost } from "../testing/fakeHost";
+import { IssuePanel } from "./IssuePanel";
+
+const laptop = (key: string): LinkedAsset => ({
+  key,
+  id: 1,
+  label: `Laptop ${key}`,
+  archived: false,
+  status: { name: "In use", category: "in_use" },
+});
+
+/** A server with links, a search index and an AQL check. */
+function server() {
+  let linked: LinkedAsset[] = [];
+  let failNextLink = false;
+  const answer = (request: ApiRequest): ApiResponse => {
+    if (request.method === "GET" && request.path === "/api/v1/issues/10001/assets") {
+      return { status: 200, body: { items: linked } };
+    }
+    if (request.method === "POST" && request.path === "/api/v1/assets/query") {
+      const { aql } = request.body as { aql: string };
+      if (aql === "objectType = Laptp") {
+        return {
+          status: 400,
+          body: {
+            error: {
+              code: "aql_invalid",
+              message: "bad",
+              aql: { excerpt: "no type Laptp; did you mean Laptop?" },
+            },
+          },
+        };
+      }
+      return {
+        status: 200,
+        body: {
+          schema: "IT",
+          items: [{ ...laptop("IT-7"), type: { name: "Laptop" } }],
+          nextCursor: null,
+          total: 1,
+          totalExact: true,
+        },
+      };
+    }
+    if (request.method === "POST" && request.path === "/api/v1/assets/IT-7/issues") {
+      if (failNextLink) {
+        failNextLink = false;
+        return { status: 503, body: { error: { code: "unavailable", message: "Try again" } } };
+      }
+      linked = [laptop("IT-7")];
+      return { status: 201, body: {} };
+    }
+    if (request.method === "DELETE" && request.path === "/api/v1/assets/IT-7/issues/10001") {
+      linked = [];
+      return { status: 204, body: null };
+    }
+    return { status: 500, body: null };
+  };
+  return {
+    answer,
+    failLink: () => {
+      failNextLink = true;
+    },
+  };
+}
+
+async function until(check: () => boolean) {
+  for (let i = 0; i < 100; i += 1) {
+    if (check()) {
+      return;
+    }
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    });
+  }
+  throw new Error(`timed out; the page reads: ${document.body.textContent}`);
+}
+
+const $ = (selector: string) => document.querySelector(selector) as HTMLElement;
+
+async function submitSearch(text: string) {
+  const input = $("#amj-link-search") as HTMLInputElement;
+  input.value = text;
+  await act(() => {
+    $("#amj-link-form").dispatchEvent(new Event("submit", { cancelable: true, bubbles: true }));
+  });
+}
+
+describe("the issue panel", () => {
+  let root: HTMLElement;
+  beforeEach(() => {
+    root = document.createElement("main");
+    document.body.append(root);
+  });
+  afterEach(() => {
+    render(null, root);
+    root.remove();
+  });
+
+  it("links an asset found by AQL, explains a bad query, and unlinks", async () => {
+    const backend = server();
+    const host = fakeHost(backend.answer);
+    await act(() =>
+      render(
+        <IssuePanel api={new Api(host)} host={host} issue={{ id: "10001", key: "AM-1" }} />,
+        root,
+      ),
+    );
+    await until(() => $("#amj-glance")?.dataset.state === "ready");
+    expect($("#amj-linked-empty").hidden).toBe(false);
+
+    await submitSearch("objectType = Laptp");
+    await until(() => !$("#amj-link-error").hidden);
+    expect($("#amj-link-error").textContent).toContain("did you mean Laptop?");
+    expect($("#amj-link-search").getAttribute("aria-invalid")).toBe("true");
+
+    await submitSearch("objectType = Laptop");
+    await until(() => document.querySelector("#amj-link-results button") !== null);
+    expect($("#amj-link-error").hidden).toBe(true);
+
+    backend.failLink();
+    await act(() => $("#amj-link-results button").click());
+    await until(() => document.querySelector("#amj-error") !== null);
+    expect($("#amj-error-text").textContent).toBe("Could not link IT-7: Try again.");
+    await act(() => $("#amj-retry").click());
+    await until(() => $("#amj-glance-status").textContent === "Linked IT-7.");
+    expect($("#amj-linked").textContent).toContain("IT-7");
+    expect($("#amj-linked .amj-lozenge").textContent).toBe("In use");
+    expect(document.querySelector("#amj-error")).toBeNull();
+    expect(host.calls.filter((c) => c.method === "POST" && c.path.endsWith("/issues"))).toEqual([
+      { method: "POST", path: "/api/v1/assets/IT-7/issues", body: { issue: "AM-1" } },
+      { method: "POST", path: "/api/v1/assets/IT-7/issues", body: { issue: "AM-1" } },
+    ]);
+
+    await act(() => ($("#amj-linked .amj-unlink") as HTMLButtonElement).click());
+    await until(() => $("#amj-glance-status").textContent === "Unlinked IT-7.");
+    expect($("#amj-linked-empty").hidden).toBe(false);
+  });
+
+  it("offers a retry when the links cannot be loaded", async () => {
+    let up = false;
+    const host = fakeHost((request) =>
+      up
+        ? server().answer(request)
+        : {
+            status: 503,
+            body: {
+              error: { code: "database_unavailable", message: "The database is unavailable" },
+            },
+          },
+    );
+    await act(() =>
+      render(
+        <IssuePanel api={new Api(host)} host={host} issue={{ id: "10001", key: "AM-1" }} />,
+        root,
+      ),
+    );
+    await until(() => document.querySelector("#amj-error") !== null);
+    expect($("#amj-error-text").textContent).toBe(
+      "Could not load the linked assets: The database is unavailable.",
+    );
+    up = true;
+    await act(() => $("#amj-retry").click());
+    await until(
+      () =>
+        $("#amj-glance")?.dataset.state === "ready" &&
+        document.querySelector("#amj-linked") !== null,
+    );
+    expect(document.querySelector("#amj-error")).toBeNull();
+  });
+});

@@ -1,0 +1,184 @@
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { type Api, ApiError, type AssetSummary, asAql, type LinkedAsset } from "../api";
+import { Lozenge } from "../components/Lozenge";
+import type { Host, IssueRef } from "../host/types";
+
+interface Props {
+  api: Api;
+  host: Host;
+  issue: IssueRef;
+}
+
+interface Failure {
+  message: string;
+  retry: () => void;
+}
+
+/**
+ * The assets of an issue, beside it: linked assets with their status, link by words or AQL,
+ * unlink, all in place. After each change the list is read back from the server, so what is
+ * shown is what Jira's badge counts.
+ */
+export function IssuePanel({ api, host, issue }: Props) {
+  const [linked, setLinked] = useState<LinkedAsset[] | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<Failure | null>(null);
+  const [results, setResults] = useState<AssetSummary[] | null>(null);
+  const [searchError, setSearchError] = useState<string | null>(null);
+  const [status, setStatus] = useState("");
+  const search = useRef<HTMLInputElement>(null);
+
+  const refresh = useCallback(async () => {
+    setLinked(await api.issueAssets(issue.id));
+  }, [api, issue.id]);
+
+  const load = useCallback(() => {
+    setFailure(null);
+    refresh().catch((error: unknown) =>
+      setFailure({ message: `Could not load the linked assets: ${describe(error)}`, retry: load }),
+    );
+  }, [refresh]);
+
+  useEffect(load, [load]);
+  // Jira sizes a Connect iframe only when asked.
+  useEffect(() => host.resize(), [host, linked, results, failure, searchError]);
+
+  const change = async (what: string, action: () => Promise<void>, done: string) => {
+    setBusy(true);
+    setFailure(null);
+    try {
+      await action();
+      await refresh();
+      setStatus(done);
+      search.current?.focus();
+    } catch (error) {
+      setFailure({
+        message: `Could not ${what}: ${describe(error)}`,
+        retry: () => void change(what, action, done),
+      });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const link = (key: string) =>
+    change(
+      `link ${key}`,
+      async () => {
+        await api.link(key, issue.key);
+        setResults(null);
+      },
+      `Linked ${key}.`,
+    );
+  const unlink = (key: string) =>
+    change(`unlink ${key}`, () => api.unlink(key, issue.id), `Unlinked ${key}.`);
+
+  const find = async (event: Event) => {
+    event.preventDefault();
+    const text = search.current?.value.trim() ?? "";
+    if (!text) {
+      return;
+    }
+    setSearchError(null);
+    try {
+      setResults((await api.query(asAql(text), 10)).items);
+    } catch (error) {
+      setResults(null);
+      setSearchError(
+        error instanceof ApiError && error.aqlExcerpt ? error.aqlExcerpt : describe(error),
+      );
+    }
+  };
+
+  const state = busy ? "busy" : linked === null ? "loading" : "ready";
+  return (
+    <section id="amj-glance" data-state={state} data-issue-key={issue.key} aria-busy={busy}>
+      <h1 class="amj-compact">Assets linked to {issue.key}</h1>
+      {linked === null && failure === null && <p class="amj-subtle">Loading…</p>}
+      {linked !== null && (
+        <>
+          <ul id="amj-linked" class="amj-linked">
+            {linked.map((asset) => (
+              <li key={asset.key} data-key={asset.key}>
+                <Lozenge name={asset.status.name} category={asset.status.category} />{" "}
+                <strong>{asset.key}</strong> {asset.label}{" "}
+                <button
+                  type="button"
+                  class="amj-button amj-subtle-button amj-unlink"
+                  aria-label={`Unlink ${asset.key}`}
+                  disabled={busy}
+                  onClick={() => void unlink(asset.key)}
+                >
+                  Unlink
+                </button>
+              </li>
+            ))}
+          </ul>
+          <p id="amj-linked-empty" class="amj-subtle" hidden={linked.length > 0}>
+            No assets are linked to this issue.
+          </p>
+        </>
+      )}
+      <search>
+        <form id="amj-link-form" noValidate onSubmit={(event) => void find(event)}>
+          <label for="amj-link-search">Link an asset</label>
+          <input
+            id="amj-link-search"
+            ref={search}
+            type="text"
+            autocomplete="off"
+            placeholder="Name, serial, or AQL such as objectType = Laptop"
+            aria-describedby="amj-link-error"
+            aria-invalid={searchError !== null}
+          />
+          <button type="submit" class="amj-button">
+            Find
+          </button>
+          <p
+            id="amj-link-error"
+            class="amj-field-message"
+            role="alert"
+            hidden={searchError === null}
+          >
+            {searchError}
+          </p>
+        </form>
+      </search>
+      <ul id="amj-link-results" class="amj-linked" aria-label="Assets found">
+        {results?.length === 0 && <li class="amj-subtle">Nothing matches.</li>}
+        {results?.map((asset) => (
+          <li key={asset.key}>
+            <strong>{asset.key}</strong> {asset.label}{" "}
+            <button
+              type="button"
+              class="amj-button"
+              aria-label={`Link ${asset.key}`}
+              disabled={busy}
+              onClick={() => void link(asset.key)}
+            >
+              Link
+            </button>
+          </li>
+        ))}
+      </ul>
+      <output id="amj-glance-status" class="amj-subtle amj-status-line">
+        {status}
+      </output>
+      {failure && (
+        <div id="amj-error" class="amj-error" role="alert">
+          <p id="amj-error-text">{failure.message}</p>
+          <button type="button" id="amj-retry" class="amj-button" onClick={failure.retry}>
+            Retry
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof Error) {
+    return `${error.message.replace(/\.$/, "")}.`;
+  }
+  return "something went wrong.";
+}
