@@ -29,7 +29,7 @@ async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
             .await?;
         frame.enter_frame().await?;
         browser
-            .wait_for_attribute("connection", "data-state", "connected", WAIT)
+            .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
             .await?;
         assert!(
             browser
@@ -129,11 +129,13 @@ async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
             .await?;
         frame.enter_frame().await?;
         browser
-            .wait_for_attribute("connection", "data-state", "connected", WAIT)
+            .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
             .await?;
         browser
             .driver
-            .find(By::Css(format!("#amj-linked button[data-key='{key}']")))
+            .find(By::Css(format!(
+                "#amj-linked button[aria-label='Unlink {key}']"
+            )))
             .await?
             .click()
             .await?;

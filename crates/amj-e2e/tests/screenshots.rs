@@ -118,7 +118,7 @@ async fn screenshots_of_every_page_in_light_and_dark() {
             .enter_frame()
             .await?;
         browser
-            .wait_for_attribute("connection", "data-state", "connected", WAIT)
+            .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
             .await?;
         shoot(&browser, "issue-glance").await?;
         browser.driver.enter_default_frame().await?;

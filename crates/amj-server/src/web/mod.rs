@@ -16,6 +16,7 @@ pub mod pages;
 pub(crate) mod query_api;
 pub(crate) mod resource;
 pub(crate) mod status;
+pub mod ui;
 pub(crate) mod webhooks;
 
 use crate::auth::{AuthCounters, RequestAuthenticator, TenantDirectory};
@@ -191,6 +192,7 @@ pub fn build_app(state: AppState) -> Router {
         .route("/pages/admin", get(pages::admin))
         .route("/pages/issue-glance", get(pages::issue_glance))
         .route("/static/{file}", get(pages::static_file))
+        .route("/ui/{*path}", get(ui::bundle_file))
         .route("/webhooks/issue-deleted", post(webhooks::issue_deleted))
         .route("/webhooks/issue-updated", post(webhooks::issue_updated))
         .route(

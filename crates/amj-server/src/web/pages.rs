@@ -264,54 +264,20 @@ pub struct GlanceQuery {
     issue_id: String,
 }
 
-struct LinkedView {
-    key: String,
-    label: String,
-    status: String,
-    category: String,
-}
-
-#[derive(Template)]
-#[template(path = "issue_glance.html")]
-struct GlancePage<'a> {
-    context_token: String,
-    app_base_url: &'a str,
-    ap_js_url: &'a str,
-    issue_key: &'a str,
-    issue_id: &'a str,
-    linked: Vec<LinkedView>,
-}
-
+/// The issue view's panel: the front end's bundle, booted for the issue Jira opened it on.
 pub async fn issue_glance(
     State(state): State<AppState>,
     IframeAuth(auth): IframeAuth,
     Query(query): Query<GlanceQuery>,
 ) -> Result<Response, AppError> {
-    // The links are rendered with the page, so the glance never opens on a spinner.
-    let linked = match query.issue_id.parse::<i64>() {
-        Ok(id) => state
-            .store
-            .assets_of_issue(auth.tenant.id, id)
-            .await?
-            .into_iter()
-            .map(|a| LinkedView {
-                key: a.key(),
-                label: a.label,
-                status: a.status_name,
-                category: a.status_category,
-            })
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    let page = GlancePage {
-        context_token: context_token(&state, &auth)?,
-        app_base_url: state.config.base_url_str(),
-        ap_js_url: &state.config.ap_js_url,
-        issue_key: &query.issue_key,
-        issue_id: &query.issue_id,
-        linked,
-    };
-    render_page(&state, &auth, &page)
+    let token = context_token(&state, &auth)?;
+    let issue = (!query.issue_id.is_empty() && !query.issue_key.is_empty()).then(|| {
+        super::ui::IssueContext {
+            id: &query.issue_id,
+            key: &query.issue_key,
+        }
+    });
+    super::ui::connect_page(&state, &auth, &token, "issue-panel", issue)
 }
 
 #[derive(Template)]
@@ -418,7 +384,6 @@ pub async fn admin(
 const APP_CSS: &str = include_str!("../../static/app.css");
 const APP_JS: &str = include_str!("../../static/app.js");
 const ASSETS_JS: &str = include_str!("../../static/assets.js");
-const GLANCE_JS: &str = include_str!("../../static/glance.js");
 const ADMIN_JS: &str = include_str!("../../static/admin.js");
 const ICON_SVG: &str = include_str!("../../static/icon.svg");
 
@@ -427,7 +392,6 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
         "assets.js" => (ASSETS_JS, "text/javascript; charset=utf-8"),
-        "glance.js" => (GLANCE_JS, "text/javascript; charset=utf-8"),
         "admin.js" => (ADMIN_JS, "text/javascript; charset=utf-8"),
         "icon.svg" => (ICON_SVG, "image/svg+xml"),
         _ => {

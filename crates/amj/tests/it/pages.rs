@@ -175,3 +175,89 @@ async fn the_user_picker_searches_jira_users() {
     app.stop().await;
     db.cleanup().await;
 }
+
+/// The value of the `<meta name=…>` the bundle's Connect host reads.
+fn meta(html: &str, name: &str) -> Option<String> {
+    let tag = &html[html.find(&format!("<meta name=\"{name}\""))?..];
+    let start = tag.find("content=\"")? + "content=\"".len();
+    let end = start + tag[start..].find('"')?;
+    Some(unescape(&tag[start..end]))
+}
+
+#[tokio::test]
+async fn the_issue_panel_boots_the_bundle_with_its_issue_and_the_bundle_is_served_immutable() {
+    each_backend(|db: TestDb| async move {
+        let sim = Sim::start().await.unwrap();
+        let app = TestApp::start(&db, &sim).await;
+        sim.add_site("acme");
+        sim.install("acme", &app.target).await.unwrap();
+
+        // A key that would break out of an attribute is escaped, not executed.
+        let hostile = "AM-1\"><script>alert(1)</script>";
+        let path = format!(
+            "/pages/issue-glance?issueKey={}&issueId=10001",
+            url::form_urlencoded::byte_serialize(hostile.as_bytes()).collect::<String>()
+        );
+        let html = page(&app, &sim, "acme", &path).await;
+        assert_eq!(meta(&html, "amj-page").as_deref(), Some("issue-panel"));
+        assert_eq!(meta(&html, "amj-issue-id").as_deref(), Some("10001"));
+        assert_eq!(meta(&html, "amj-issue-key").as_deref(), Some(hostile));
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert_eq!(
+            meta(&html, "amj-base-url").as_deref(),
+            Some(app.base_url.as_str())
+        );
+        assert!(!meta(&html, "amj-context-token").unwrap().is_empty());
+
+        // Every script and stylesheet the page names is served, content-hashed and immutable.
+        let prefix = format!("{}/ui/", app.base_url);
+        let assets: Vec<&str> = html
+            .split(['"', '\''])
+            .filter_map(|part| part.strip_prefix(prefix.as_str()))
+            .collect();
+        assert!(
+            assets.iter().any(|a| a.ends_with(".js")),
+            "the page loads the bundle: {html}"
+        );
+        assert!(
+            !html.contains("\"./assets/"),
+            "every bundle URL is absolute: {html}"
+        );
+        for asset in assets {
+            let url = format!("{prefix}{asset}");
+            let response = app.http.get(&url).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{url}");
+            assert_eq!(
+                response.headers()["cache-control"],
+                "public, max-age=31536000, immutable"
+            );
+            let kind = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                kind.starts_with(if asset.ends_with(".css") {
+                    "text/css"
+                } else {
+                    "text/javascript"
+                }),
+                "{asset}: {kind}"
+            );
+        }
+        let missing = app
+            .http
+            .get(format!("{}/ui/assets/nothing-here.js", app.base_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), 404);
+        let body: Value = missing.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "not_found");
+
+        // Without an issue the page still boots; the bundle says what is wrong.
+        let html = page(&app, &sim, "acme", "/pages/issue-glance?issueKey=&issueId=").await;
+        assert_eq!(meta(&html, "amj-issue-id"), None);
+        app.stop().await;
+    })
+    .await;
+}
