@@ -161,6 +161,20 @@ impl Sim {
         module_key: &str,
         principal: Option<&str>,
     ) -> Result<ForgeCall, SimError> {
+        let extension = serde_json::json!({"type": "jira:globalPage"});
+        self.forge_invoke_module(site, module_key, "jira:globalPage", principal, extension)
+    }
+
+    /// An invocation from a UI module of `module_type` whose context carries `extension` (the
+    /// issue of an issue context module, say), as the module's `invokeRemote` calls make.
+    pub fn forge_invoke_module(
+        &self,
+        site: &str,
+        module_key: &str,
+        module_type: &str,
+        principal: Option<&str>,
+        extension: serde_json::Value,
+    ) -> Result<ForgeCall, SimError> {
         let installation_id = self
             .forge_installation(site)
             .ok_or_else(|| SimError::UnknownSite(format!("{site} (no Forge installation)")))?;
@@ -171,7 +185,7 @@ impl Sim {
                 "siteUrl": record.base_url,
                 "moduleKey": module_key,
                 "localId": format!("{module_key}-{}", random_hex(4)),
-                "extension": {"type": "jira:globalPage"},
+                "extension": extension,
             })
         });
         let invocation = Invocation {
@@ -179,7 +193,7 @@ impl Sim {
             installation_id: installation_id.clone(),
             api_base_url: self.forge_api_base_url(site)?,
             module_type: if principal.is_some() {
-                "jira:globalPage".to_owned()
+                module_type.to_owned()
             } else {
                 "core:endpoint".to_owned()
             },

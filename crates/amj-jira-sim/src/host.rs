@@ -123,6 +123,22 @@ struct AdminApps {
     frames: Vec<(String, Frame)>,
 }
 
+/// Whether the site runs the Forge version of the app: it has a Forge installation and no
+/// Connect install (a Forge-first site, or one upgraded from Connect). Jira then frames the
+/// app's Custom UI for each module instead of the Connect URLs.
+fn runs_forge(sim: &Sim, site: &str) -> bool {
+    sim.forge_installation(site).is_some() && sim.site(site).is_ok_and(|s| !s.installed)
+}
+
+/// The Custom UI iframe of the Forge module `key`.
+fn forge_frame(site: &str, key: &str, issue: Option<(&str, &str)>, title: &str) -> Frame {
+    Frame::Iframe {
+        title: title.to_owned(),
+        src: crate::forge_ui::module_src(site, key, issue),
+        site: site.to_owned(),
+    }
+}
+
 /// The iframe for a module URL template, or an explanation when the app is not installed.
 fn module_frame(
     sim: &Sim,
@@ -187,14 +203,23 @@ pub async fn issue_view(
     let Some(Some(issue)) = sim.with_data(&site, |d| d.issue(&key).cloned()) else {
         return not_found("No such issue.");
     };
-    let glances = sim
-        .glances()
-        .into_iter()
-        .map(|(name, url)| {
-            let frame = module_frame(&sim, &site, &url, Some((&issue.id, &issue.key)), &name);
-            (name, frame)
-        })
-        .collect();
+    let glances = if runs_forge(&sim, &site) {
+        sim.glance_modules()
+            .into_iter()
+            .map(|(key, name)| {
+                let frame = forge_frame(&site, &key, Some((&issue.id, &issue.key)), &name);
+                (name, frame)
+            })
+            .collect()
+    } else {
+        sim.glances()
+            .into_iter()
+            .map(|(name, url)| {
+                let frame = module_frame(&sim, &site, &url, Some((&issue.id, &issue.key)), &name);
+                (name, frame)
+            })
+            .collect()
+    };
     let page = IssueView {
         layout: Layout::new(&sim, &site, &issue.key),
         key: issue.key,
@@ -211,9 +236,14 @@ pub async fn general_page(
     let Some(url) = sim.module_url(&module) else {
         return not_found("No such app page.");
     };
+    let frame = if runs_forge(&sim, &site) {
+        forge_frame(&site, &module, None, &module)
+    } else {
+        module_frame(&sim, &site, &url, None, &module)
+    };
     let page = GeneralPage {
         layout: Layout::new(&sim, &site, &module),
-        frame: module_frame(&sim, &site, &url, None, &module),
+        frame,
     };
     render(StatusCode::OK, &page)
 }
@@ -223,7 +253,11 @@ pub async fn admin_apps(State(sim): State<Sim>, Path(site): Path<String>) -> Res
         .admin_pages()
         .into_iter()
         .map(|(key, name, url)| {
-            let frame = module_frame(&sim, &site, &url, None, &key);
+            let frame = if runs_forge(&sim, &site) {
+                forge_frame(&site, &key, None, &key)
+            } else {
+                module_frame(&sim, &site, &url, None, &key)
+            };
             (name, frame)
         })
         .collect();

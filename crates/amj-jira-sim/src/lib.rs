@@ -10,6 +10,7 @@ pub mod control;
 pub mod data;
 pub mod forge;
 pub mod forge_host;
+pub mod forge_ui;
 pub mod host;
 pub mod keys;
 pub mod permissions;

@@ -91,6 +91,15 @@ fn router(sim: Sim) -> Router {
         )
         .route("/keys/{*kid}", get(serve_key))
         .route("/forge/jwks.json", get(forge_jwks))
+        .route("/_forge/runtime.js", get(crate::forge_ui::runtime_js))
+        .route(
+            "/_forge/cdn/{site}/{module}/{*path}",
+            get(crate::forge_ui::cdn),
+        )
+        .route(
+            "/_forge/invoke/{site}/{module}",
+            post(crate::forge_ui::invoke),
+        )
         .route("/sites/{site}/rest/{*rest}", any(jira_rest))
         .route("/ex/jira/{cloud_id}/rest/{*rest}", any(forge_rest))
         .with_state(sim)

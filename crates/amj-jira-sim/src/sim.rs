@@ -273,6 +273,11 @@ impl Sim {
         Ok(target)
     }
 
+    /// The client the simulator calls the app with (lifecycle, Forge invocations).
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
     pub fn app(&self) -> Option<AppTarget> {
         self.inner.app.lock().ok()?.as_ref().map(|(t, _)| t.clone())
     }
@@ -318,6 +323,19 @@ impl Sim {
                 .jira_issue_glances
                 .iter()
                 .map(|g| (g.name.value.clone(), g.target.url.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// (key, name) of the app's issue glances: under Forge, the same keys name the issue
+    /// context modules (the manifest is built from the same definitions).
+    pub fn glance_modules(&self) -> Vec<(String, String)> {
+        self.with_descriptor(|d| {
+            d.modules
+                .jira_issue_glances
+                .iter()
+                .map(|g| (g.key.clone(), g.name.value.clone()))
                 .collect()
         })
         .unwrap_or_default()

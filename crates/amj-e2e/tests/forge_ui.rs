@@ -1,0 +1,152 @@
+//! The front end as Forge Custom UI, in the simulated Jira after the site moved from Connect to
+//! Forge: Jira frames the bundle from Forge's CDN, `@forge/bridge` reaches our server only
+//! through `invokeRemote` (a fresh invocation token and system token per call, added by Forge),
+//! and the panel works as it does under Connect.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use amj_bench::seed::SeedPlan;
+use amj_connect::RouteKind;
+use amj_e2e::{Browser, Stack};
+use std::time::Duration;
+use thirtyfour::prelude::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn the_issue_panel_links_and_unlinks_as_forge_custom_ui() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let stack = Stack::start().await.unwrap();
+    let result = async {
+        let mut plan = SeedPlan::demo();
+        plan.link_every = 0;
+        let (_, tenant) = stack.seeded_site("acme", &plan).await?;
+        // Atlassian's upgrade: Connect goes without a callback, Forge starts under the id the
+        // Connect install declared, and the site's data comes along.
+        stack.sim.forge_upgrade("acme")?;
+        let forge_calls_before = stack.state.counters.successes(RouteKind::ForgeApi);
+
+        browser
+            .driver
+            .goto(&format!("{}/sites/acme/browse/AM-1", stack.sim.base_url()))
+            .await?;
+        let frame = browser
+            .driver
+            .find(By::Css("iframe[data-site='acme']"))
+            .await?;
+        let src = frame.attr("src").await?.unwrap_or_default();
+        assert!(
+            src.starts_with("/_forge/cdn/acme/"),
+            "a Custom UI frame: {src}"
+        );
+        frame.enter_frame().await?;
+        browser
+            .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
+            .await?;
+        assert!(
+            browser
+                .text_of("amj-linked-empty")
+                .await
+                .contains("No assets are linked")
+        );
+
+        // Find by AQL, mistakes explained in place, then link.
+        let search = browser.driver.find(By::Id("amj-link-search")).await?;
+        search.send_keys("objectType = Laptp").await?;
+        search.send_keys(Key::Enter).await?;
+        browser
+            .wait_for_text("amj-link-error", "Laptop", WAIT)
+            .await?;
+        search.clear().await?;
+        search.send_keys("objectType = Laptop").await?;
+        search.send_keys(Key::Enter).await?;
+        let first = amj_e2e::wait_for(WAIT, || async {
+            browser
+                .driver
+                .find(By::Css("#amj-link-results button"))
+                .await
+                .ok()
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("no search results"))?;
+        let key = first
+            .attr("aria-label")
+            .await?
+            .unwrap_or_default()
+            .trim_start_matches("Link ")
+            .to_owned();
+        first.click().await?;
+        browser
+            .wait_for_text("amj-glance-status", &format!("Linked {key}."), WAIT)
+            .await?;
+        assert!(browser.text_of("amj-linked").await.contains(&key));
+        let violations = browser.axe_violations().await?;
+        assert!(violations.is_empty(), "axe, Forge panel: {violations:#?}");
+
+        // The link is the site's, and every call came in as a Forge invocation.
+        let issue_id: i64 = stack
+            .sim
+            .with_data("acme", |d| d.issue("AM-1").map(|i| i.id.clone()))
+            .flatten()
+            .and_then(|id| id.parse().ok())
+            .expect("AM-1");
+        let linked = stack
+            .state
+            .store
+            .assets_of_issue(tenant.id, issue_id)
+            .await?;
+        assert_eq!(
+            linked.iter().map(|a| a.key()).collect::<Vec<_>>(),
+            std::slice::from_ref(&key)
+        );
+        assert!(
+            stack.state.counters.successes(RouteKind::ForgeApi) >= forge_calls_before + 4,
+            "load, two searches and the link went through invokeRemote"
+        );
+        // Jira's badge was set with the site's system token (Connect is gone from this site).
+        let badge = stack.sim.with_data("acme", |d| {
+            d.issue_properties
+                .get(&(
+                    issue_id.to_string(),
+                    "com.atlassian.jira.issue:asset-management-for-jira:issue-assets:status"
+                        .to_owned(),
+                ))
+                .cloned()
+        });
+        assert_eq!(
+            badge.flatten(),
+            Some(serde_json::json!({"type": "badge", "value": {"label": "1"}}))
+        );
+
+        browser
+            .driver
+            .find(By::Css(format!(
+                "#amj-linked button[aria-label='Unlink {key}']"
+            )))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait_for_text("amj-glance-status", &format!("Unlinked {key}."), WAIT)
+            .await?;
+        assert!(
+            stack
+                .state
+                .store
+                .assets_of_issue(tenant.id, issue_id)
+                .await?
+                .is_empty()
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("forge_issue_panel").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
+}

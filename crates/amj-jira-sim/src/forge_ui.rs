@@ -1,0 +1,394 @@
+//! Forge's Custom UI, as the simulated Jira hosts it. Forge serves an app's UI resource from its
+//! own CDN, in an iframe on the product page, with a runtime that gives `@forge/bridge` its
+//! `window.__bridge`. Calls to the remote (`invokeRemote`) go through Forge, which signs each
+//! with a fresh invocation token and adds the site's system token; the page never holds one.
+//!
+//! Here: the resource is the app's own bundle (the files `amj forge package` uploads, read from
+//! the registered app's `/ui/`); the runtime is a small script injected into its `index.html`;
+//! and `POST /_forge/invoke/…` is the proxy that signs.
+
+use crate::sim::{Sim, SimError};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// The iframe `src` of a Forge UI module on a site: `issue` for issue context modules.
+pub fn module_src(site: &str, module_key: &str, issue: Option<(&str, &str)>) -> String {
+    format!(
+        "/_forge/cdn/{}/{}/index.html{}",
+        enc(site),
+        enc(module_key),
+        issue_query(issue)
+    )
+}
+
+fn enc(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The issue a module page is on, carried by its URL and by its invocations' URL.
+fn issue_query(issue: Option<(&str, &str)>) -> String {
+    issue.map_or_else(String::new, |(id, key)| {
+        format!("?issueId={}&issueKey={}", enc(id), enc(key))
+    })
+}
+
+/// Where a module's page is, for the context and for the invocations it makes.
+#[derive(Deserialize, Default)]
+pub struct ModuleQuery {
+    #[serde(rename = "issueId")]
+    issue_id: Option<String>,
+    #[serde(rename = "issueKey")]
+    issue_key: Option<String>,
+}
+
+impl ModuleQuery {
+    fn issue(&self) -> Option<(&str, &str)> {
+        Some((self.issue_id.as_deref()?, self.issue_key.as_deref()?))
+    }
+}
+
+/// The module type Forge gives a module key of the registered app.
+fn module_type(sim: &Sim, module_key: &str) -> Option<&'static str> {
+    if sim.glance_modules().iter().any(|(k, _)| k == module_key) {
+        Some("jira:issueContext")
+    } else if sim.general_pages().iter().any(|(k, _)| k == module_key) {
+        Some("jira:globalPage")
+    } else if sim.admin_pages().iter().any(|(k, _, _)| k == module_key) {
+        Some("jira:adminPage")
+    } else {
+        None
+    }
+}
+
+/// What `view.getContext()` answers: the fields of Forge's `FullContext` that apps read.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UiContext {
+    account_id: String,
+    cloud_id: String,
+    site_url: String,
+    locale: &'static str,
+    timezone: &'static str,
+    module_key: String,
+    local_id: String,
+    environment_type: &'static str,
+    extension: serde_json::Value,
+}
+
+/// What the injected runtime reads: the context, and where to send invocations.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Runtime {
+    context: UiContext,
+    invoke_url: String,
+}
+
+fn extension(module_type: &str, issue: Option<(&str, &str)>) -> serde_json::Value {
+    match issue {
+        Some((id, key)) => serde_json::json!({
+            "type": module_type,
+            "issue": {"id": id, "key": key, "type": "Task"},
+            "project": {"key": key.split('-').next().unwrap_or_default()},
+        }),
+        None => serde_json::json!({"type": module_type}),
+    }
+}
+
+fn failure(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, message.into()).into_response()
+}
+
+/// `GET /_forge/cdn/{site}/{module}/{*path}`: a file of the app's Custom UI resource. The
+/// module's `index.html` gets the runtime.
+pub async fn cdn(
+    State(sim): State<Sim>,
+    Path((site, module, path)): Path<(String, String, String)>,
+    Query(query): Query<ModuleQuery>,
+) -> Response {
+    let Some(app) = sim.app() else {
+        return failure(StatusCode::NOT_FOUND, "no app is registered");
+    };
+    let Some(kind) = module_type(&sim, &module) else {
+        return failure(
+            StatusCode::NOT_FOUND,
+            format!("the app has no module {module:?}"),
+        );
+    };
+    if path.split('/').any(|segment| segment == "..") {
+        return failure(StatusCode::BAD_REQUEST, "no such resource file");
+    }
+    let url = format!("{}/ui/{path}", app.base_url.trim_end_matches('/'));
+    let response = match sim.http().get(&url).send().await {
+        Ok(r) => r,
+        Err(e) => return failure(StatusCode::BAD_GATEWAY, format!("resource {url}: {e}")),
+    };
+    let status =
+        StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok())
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let Ok(body) = response.bytes().await else {
+        return failure(
+            StatusCode::BAD_GATEWAY,
+            format!("resource {url}: body cut short"),
+        );
+    };
+    if path != "index.html" || !status.is_success() {
+        return (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
+    }
+    match runtime_page(&sim, &site, &module, kind, &query, &body) {
+        Ok(html) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            html,
+        )
+            .into_response(),
+        Err(e) => failure(StatusCode::NOT_FOUND, e.to_string()),
+    }
+}
+
+/// The resource's `index.html` with the runtime ahead of the app's own scripts.
+fn runtime_page(
+    sim: &Sim,
+    site: &str,
+    module: &str,
+    kind: &str,
+    query: &ModuleQuery,
+    index: &[u8],
+) -> Result<String, SimError> {
+    let record = sim.site(site)?;
+    let index = String::from_utf8_lossy(index);
+    let runtime = Runtime {
+        context: UiContext {
+            account_id: record.admin_account_id.clone(),
+            cloud_id: record.cloud_id.clone(),
+            site_url: record.base_url.clone(),
+            locale: "en_US",
+            timezone: "UTC",
+            module_key: module.to_owned(),
+            local_id: format!("{module}-{}", record.cloud_id),
+            environment_type: "PRODUCTION",
+            extension: extension(kind, query.issue()),
+        },
+        invoke_url: format!(
+            "/_forge/invoke/{}/{}{}",
+            enc(site),
+            enc(module),
+            issue_query(query.issue())
+        ),
+    };
+    // `</` cannot end the data block early: JSON allows `<\/`.
+    let json = serde_json::to_string(&runtime)
+        .map_err(|e| SimError::Startup(format!("runtime context: {e}")))?
+        .replace("</", "<\\/");
+    let inject = format!(
+        "<script type=\"application/json\" id=\"sim-forge-runtime\">{json}</script>\
+         <script src=\"/_forge/runtime.js\"></script>"
+    );
+    Ok(match index.find("<script") {
+        Some(at) => format!("{}{inject}{}", &index[..at], &index[at..]),
+        None => format!("{inject}{index}"),
+    })
+}
+
+/// What `@forge/bridge` sends for `invokeRemote`.
+#[derive(Deserialize)]
+pub struct InvokeRequest {
+    path: String,
+    method: String,
+    #[serde(default)]
+    headers: HashMap<String, String>,
+    #[serde(default)]
+    body: Option<serde_json::Value>,
+}
+
+/// What the runtime hands back to `@forge/bridge`: `{success, payload}` or `{success, error}`.
+#[derive(Serialize)]
+pub struct InvokeAnswer {
+    success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payload: Option<RemoteResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<InvokeError>,
+}
+
+#[derive(Serialize)]
+struct RemoteResponse {
+    status: u16,
+    headers: HashMap<String, Vec<String>>,
+    body: serde_json::Value,
+}
+
+#[derive(Serialize)]
+struct InvokeError {
+    message: String,
+}
+
+fn invoke_error(message: impl Into<String>) -> Json<InvokeAnswer> {
+    Json(InvokeAnswer {
+        success: false,
+        payload: None,
+        error: Some(InvokeError {
+            message: message.into(),
+        }),
+    })
+}
+
+/// Headers Forge lets an app pass to its remote; it sets the credentials itself.
+const PASSED_HEADERS: [&str; 2] = ["accept", "content-type"];
+
+/// `POST /_forge/invoke/{site}/{module}`: `invokeRemote` through Forge. A fresh invocation token
+/// and system token for every call, as Forge does.
+pub async fn invoke(
+    State(sim): State<Sim>,
+    Path((site, module)): Path<(String, String)>,
+    Query(query): Query<ModuleQuery>,
+    Json(request): Json<InvokeRequest>,
+) -> Json<InvokeAnswer> {
+    let (Some(app), Some(kind)) = (sim.app(), module_type(&sim, &module)) else {
+        return invoke_error(format!("the app has no module {module:?}"));
+    };
+    if !request.path.starts_with('/') {
+        return invoke_error("invokeRemote paths start with /");
+    }
+    let Ok(record) = sim.site(&site) else {
+        return invoke_error("no such site");
+    };
+    let call = match sim.forge_invoke_module(
+        &site,
+        &module,
+        kind,
+        Some(&record.admin_account_id),
+        extension(kind, query.issue()),
+    ) {
+        Ok(call) => call,
+        Err(e) => return invoke_error(e.to_string()),
+    };
+    let Ok(method) = reqwest::Method::from_bytes(request.method.as_bytes()) else {
+        return invoke_error(format!("no HTTP method {:?}", request.method));
+    };
+    let url = format!("{}{}", app.base_url.trim_end_matches('/'), request.path);
+    let mut outgoing = sim
+        .http()
+        .request(method, &url)
+        .bearer_auth(&call.fit)
+        .header("x-forge-oauth-system", &call.system_token);
+    for (name, value) in &request.headers {
+        if PASSED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    if let Some(body) = &request.body {
+        outgoing = outgoing.json(body);
+    }
+    let response = match outgoing.send().await {
+        Ok(r) => r,
+        Err(e) => return invoke_error(format!("the remote could not be reached: {e}")),
+    };
+    let status = response.status().as_u16();
+    let headers = headers_of(response.headers());
+    let text = response.text().await.unwrap_or_default();
+    let body = if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+    };
+    Json(InvokeAnswer {
+        success: true,
+        payload: Some(RemoteResponse {
+            status,
+            headers,
+            body,
+        }),
+        error: None,
+    })
+}
+
+fn headers_of(headers: &reqwest::header::HeaderMap) -> HashMap<String, Vec<String>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for (name, value) in headers {
+        if let Ok(value) = value.to_str() {
+            out.entry(name.as_str().to_owned())
+                .or_default()
+                .push(value.to_owned());
+        }
+    }
+    out
+}
+
+/// `GET /_forge/runtime.js`: `window.__bridge` for `@forge/bridge`, standing in for Forge's
+/// Custom UI runtime. Flags and sizes go to the Jira page around the iframe (`host.js`).
+pub async fn runtime_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        RUNTIME_JS,
+    )
+        .into_response()
+}
+
+const RUNTIME_JS: &str = r##"(function () {
+  "use strict";
+  var runtime = JSON.parse(document.getElementById("sim-forge-runtime").textContent);
+  function toParent(message) { window.parent.postMessage(Object.assign({ amjBridge: 1 }, message), "*"); }
+  function resize() { toParent({ call: "resize", height: document.documentElement.scrollHeight }); }
+  var listeners = [];
+  var history = {
+    location: { pathname: location.hash.replace(/^#/, "") || "/", search: "", hash: "", state: null },
+    push: function (path) { history.location = { pathname: String(path), search: "", hash: "", state: null }; location.hash = String(path); listeners.forEach(function (l) { l(history.location, "PUSH"); }); },
+    replace: function (path) { history.location = { pathname: String(path), search: "", hash: "", state: null }; location.replace("#" + String(path)); listeners.forEach(function (l) { l(history.location, "REPLACE"); }); },
+    listen: function (listener) { listeners.push(listener); return function () { listeners = listeners.filter(function (l) { return l !== listener; }); }; }
+  };
+  function callBridge(type, payload) {
+    switch (type) {
+      case "getContext":
+        return Promise.resolve(JSON.parse(JSON.stringify(runtime.context)));
+      case "invoke":
+        return fetch(runtime.invokeUrl, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(payload || {})
+        }).then(function (r) { return r.json(); }, function (e) { return { success: false, error: { message: String(e) } }; });
+      case "enableTheming":
+        document.documentElement.setAttribute("data-color-mode", "light");
+        return Promise.resolve();
+      case "closeFlag":
+        return Promise.resolve(true);
+      case "showFlag":
+        toParent({ call: "flag", title: payload && payload.title, body: payload && payload.description, type: payload && payload.type });
+        return Promise.resolve();
+      case "createHistory":
+        return Promise.resolve(history);
+      default:
+        return Promise.reject(new Error("the simulated Forge runtime has no bridge call " + type));
+    }
+  }
+  window.__bridge = { callBridge: callBridge };
+  if (window.ResizeObserver) { new ResizeObserver(resize).observe(document.documentElement); }
+})();
+"##;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_src_escapes_what_it_carries() {
+        assert_eq!(
+            module_src("acme", "issue-assets", Some(("10001", "AM-1"))),
+            "/_forge/cdn/acme/issue-assets/index.html?issueId=10001&issueKey=AM-1"
+        );
+        assert_eq!(
+            module_src("a b", "m", Some(("1", "<x>"))),
+            "/_forge/cdn/a+b/m/index.html?issueId=1&issueKey=%3Cx%3E"
+        );
+    }
+}
