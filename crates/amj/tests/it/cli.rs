@@ -451,3 +451,64 @@ fn forge_manifest_writes_both_listings_and_refuses_bad_input() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn forge_package_lays_out_the_manifest_and_the_custom_ui() {
+    let dir = std::env::temp_dir().join(format!("amj-package-{}", amj_testkit::random_tag()));
+    let app = dir.join("app");
+    std::fs::create_dir_all(app.join("static/ui/stale")).unwrap();
+    std::fs::write(app.join("static/ui/stale/old.js"), "old").unwrap();
+    std::fs::write(app.join("README.md"), "ours").unwrap();
+    let package = |out: &std::path::Path| {
+        amj()
+            .args([
+                "forge",
+                "package",
+                "--base-url",
+                "https://amj.example.com",
+                "--app-id",
+                "6f2d0c1e-4a7b-4c3d-9e8f-0a1b2c3d4e5f",
+                "--out",
+            ])
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let out = package(&app);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("forge deploy"),
+        "says what is next: {stderr}"
+    );
+
+    let manifest = std::fs::read_to_string(app.join("manifest.yml")).unwrap();
+    let (_, document) = manifest.split_once('\n').unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(document).unwrap();
+    assert_eq!(manifest["resources"][0]["path"], "static/ui");
+    // The resource is the bundle: its page and every file the page names.
+    let index = std::fs::read_to_string(app.join("static/ui/index.html")).unwrap();
+    let named: Vec<&str> = index
+        .split('"')
+        .filter(|part| part.starts_with("./assets/"))
+        .collect();
+    assert!(named.iter().any(|n| n.ends_with(".js")), "{index}");
+    for file in named {
+        assert!(app.join("static/ui").join(&file[2..]).is_file(), "{file}");
+    }
+    assert!(
+        !app.join("static/ui/stale").exists(),
+        "the previous build is replaced"
+    );
+    assert_eq!(
+        std::fs::read_to_string(app.join("README.md")).unwrap(),
+        "ours"
+    );
+
+    let file = dir.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let out = package(&file);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a file"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
