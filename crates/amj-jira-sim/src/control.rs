@@ -347,6 +347,8 @@ struct SiteRow {
     installed: bool,
     /// The first characters of the shared secret, enough to see that it changed.
     secret_prefix: String,
+    /// The Forge installation id, when the site has the Forge version.
+    forge_installation: Option<String>,
 }
 
 #[derive(Template)]
@@ -366,6 +368,7 @@ pub async fn page(State(sim): State<Sim>) -> Response {
         .into_iter()
         .filter_map(|name| sim.site(&name).ok())
         .map(|site| SiteRow {
+            forge_installation: sim.forge_installation(&site.name),
             secret_prefix: site.shared_secret.get(..10).unwrap_or_default().to_owned(),
             name: site.name,
             client_key: site.client_key,

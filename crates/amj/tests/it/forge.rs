@@ -1080,6 +1080,25 @@ async fn the_simulators_forge_controls_drive_the_faults() {
             !api.sim.site("acme").unwrap().installed,
             "Connect is gone, silently"
         );
+        // The control page shows the site's Forge installation and offers the same actions.
+        let page = api
+            .app
+            .http
+            .get(format!("{}/_sim", api.sim.base_url()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(upgraded["installationId"].as_str().unwrap()),
+            "{page}"
+        );
+        assert!(
+            page.contains("action=\"/_sim/forge/sites/acme/upgrade\""),
+            "{page}"
+        );
         let (status, who) = api
             .app
             .call(
