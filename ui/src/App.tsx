@@ -1,6 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { Api } from "./api";
+import { formats } from "./format";
 import { detectHost, type Host, type HostContext } from "./host";
+import { AssetsPage } from "./pages/AssetsPage";
 import { describe, IssuePanel } from "./pages/IssuePanel";
 
 type Boot =
@@ -37,6 +39,10 @@ export function App({ host: given }: { host?: Host }) {
         <IssuePanel api={api} host={host} issue={context.issue} />
       ) : (
         <p role="alert">This panel belongs on an issue; Jira did not say which one.</p>
+      );
+    case "assets":
+      return (
+        <AssetsPage api={api} host={host} formats={formats(context.locale, context.timeZone)} />
       );
     default:
       return <Unported page={context.page} />;

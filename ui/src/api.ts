@@ -58,8 +58,56 @@ export interface AssetSummary {
   key: string;
   id: number;
   label: string;
-  type: { name: string };
+  type: { name: string | null };
   status: { name: string | null; category: StatusCategory | null };
+  updated: Stamp;
+}
+
+/** `AssetBody`: an asset with its values by attribute name. */
+export interface Asset extends AssetSummary {
+  schema: string;
+  attributes: Record<string, unknown>;
+  version: number;
+  archived: boolean;
+  created: Stamp;
+}
+
+export interface Stamp {
+  at: string | null;
+  by: string;
+}
+
+export interface Schema {
+  id: number;
+  key: string;
+  name: string;
+  description: string;
+}
+
+/** `IssueLink`: a Jira issue linked to an asset. */
+export interface IssueLink {
+  issueId: number;
+  issueKey: string;
+  issueSummary: string;
+  linkedAt: number;
+  linkedBy: string;
+}
+
+/** `HistoryEntryBody`, tagged by `kind`. */
+export type HistoryEntry = { id: number; at: string | null; actor: string } & (
+  | { kind: "created" }
+  | { kind: "attribute_changed"; attribute: string; old: unknown; new: unknown }
+  | { kind: "status_changed"; old: string; new: string }
+  | { kind: "type_changed"; old: string; new: string }
+  | { kind: "linked"; issueKey: string }
+  | { kind: "unlinked"; issueKey: string }
+  | { kind: string }
+);
+
+export interface QueryOptions {
+  schema?: string;
+  limit?: number;
+  cursor?: string;
 }
 
 export interface QueryPage {
@@ -113,8 +161,28 @@ export class Api {
     }
   }
 
-  query(aql: string, limit: number): Promise<QueryPage> {
-    return this.call("POST", "/api/v1/assets/query", { aql, limit });
+  query(aql: string, options: QueryOptions | number = {}): Promise<QueryPage> {
+    const { schema, limit, cursor } = typeof options === "number" ? { limit: options } : options;
+    return this.call("POST", "/api/v1/assets/query", { aql, schema, limit, cursor });
+  }
+
+  async schemas(): Promise<Schema[]> {
+    return (await this.call<{ schemas: Schema[] }>("GET", "/api/v1/schemas")).schemas;
+  }
+
+  asset(key: string): Promise<Asset> {
+    return this.call("GET", `/api/v1/assets/${path(key)}`);
+  }
+
+  async assetIssues(key: string): Promise<IssueLink[]> {
+    return (await this.call<{ items: IssueLink[] }>("GET", `/api/v1/assets/${path(key)}/issues`))
+      .items;
+  }
+
+  async history(key: string): Promise<HistoryEntry[]> {
+    return (
+      await this.call<{ items: HistoryEntry[] }>("GET", `/api/v1/assets/${path(key)}/history`)
+    ).items;
   }
 }
 

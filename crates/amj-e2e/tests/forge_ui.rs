@@ -150,3 +150,101 @@ async fn the_issue_panel_links_and_unlinks_as_forge_custom_ui() {
     stack.stop().await;
     result.unwrap();
 }
+
+#[tokio::test]
+async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let stack = Stack::start().await.unwrap();
+    let result = async {
+        stack.seeded_site("acme", &SeedPlan::demo()).await?;
+        stack.sim.forge_upgrade("acme")?;
+
+        browser
+            .driver
+            .goto(&format!("{}/sites/acme/apps/assets", stack.sim.base_url()))
+            .await?;
+        let frame = browser
+            .driver
+            .find(By::Css("iframe[data-site='acme']"))
+            .await?;
+        let src = frame.attr("src").await?.unwrap_or_default();
+        assert!(src.starts_with("/_forge/cdn/acme/assets/"), "{src}");
+        frame.enter_frame().await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+            .await?;
+        assert!(browser.text_of("amj-count").await.contains("assets"));
+        let violations = browser.axe_violations().await?;
+        assert!(violations.is_empty(), "axe, Forge list: {violations:#?}");
+
+        // A mistake is explained under the query; a good query narrows the list.
+        let aql = browser.driver.find(By::Id("amj-aql")).await?;
+        aql.send_keys("objectType = Laptp").await?;
+        aql.send_keys(Key::Enter).await?;
+        browser
+            .wait_for_text("amj-aql-error", "Laptop", WAIT)
+            .await?;
+        aql.clear().await?;
+        aql.send_keys("objectType = Server").await?;
+        aql.send_keys(Key::Enter).await?;
+        let first = amj_e2e::wait_for(WAIT, || async {
+            let error = browser.driver.find(By::Id("amj-aql-error")).await.ok()?;
+            if error.attr("hidden").await.ok()?.is_none() {
+                return None;
+            }
+            let cells = browser
+                .driver
+                .find_all(By::Css("#amj-rows tbody tr td:nth-child(3)"))
+                .await
+                .ok()?;
+            let mut types = Vec::new();
+            for cell in &cells {
+                types.push(cell.text().await.ok()?);
+            }
+            (!types.is_empty() && types.iter().all(|t| t == "Server")).then_some(())
+        })
+        .await;
+        assert!(first.is_ok(), "the list shows only servers");
+
+        // Open the first one, read it, and come back to its row.
+        let open = browser
+            .driver
+            .find(By::Css("#amj-rows [data-open]"))
+            .await?;
+        let key = open.text().await?;
+        open.click().await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
+            .await?;
+        browser
+            .wait_for_text("amj-detail-title", &key, WAIT)
+            .await?;
+        let violations = browser.axe_violations().await?;
+        assert!(violations.is_empty(), "axe, Forge detail: {violations:#?}");
+        browser
+            .driver
+            .find(By::Id("amj-back"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+            .await?;
+        let focused = browser.driver.active_element().await?;
+        assert_eq!(
+            focused.attr("data-open").await?.as_deref(),
+            Some(key.as_str())
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("forge_asset_list").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
+}

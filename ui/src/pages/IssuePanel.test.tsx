@@ -40,7 +40,9 @@ function server() {
         status: 200,
         body: {
           schema: "IT",
-          items: [{ ...laptop("IT-7"), type: { name: "Laptop" } }],
+          items: [
+            { ...laptop("IT-7"), type: { name: "Laptop" }, updated: { at: null, by: "app" } },
+          ],
           nextCursor: null,
           total: 1,
           totalExact: true,

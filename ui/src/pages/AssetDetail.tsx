@@ -1,0 +1,138 @@
+import { Fragment } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Api, Asset, HistoryEntry, IssueLink } from "../api";
+import { Lozenge } from "../components/Lozenge";
+import { type Formats, valueText } from "../format";
+import { describe } from "./IssuePanel";
+
+interface Props {
+  api: Api;
+  assetKey: string;
+  formats: Formats;
+  onBack: () => void;
+}
+
+interface Loaded {
+  asset: Asset;
+  issues: IssueLink[];
+  history: HistoryEntry[];
+}
+
+/** One asset: its values, the Jira issues it is linked to, and what changed. */
+export function AssetDetail({ api, assetKey, formats, onBack }: Props) {
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    let current = true;
+    setFailure(null);
+    Promise.all([api.asset(assetKey), api.assetIssues(assetKey), api.history(assetKey)])
+      .then(([asset, issues, history]) => {
+        if (current) {
+          setLoaded({ asset, issues, history });
+        }
+      })
+      .catch((error: unknown) => {
+        if (current) {
+          setFailure(`Could not load ${assetKey}: ${describe(error)}`);
+        }
+      });
+    return () => {
+      current = false;
+    };
+  }, [api, assetKey, attempt]);
+  useEffect(() => heading.current?.focus(), [loaded]);
+
+  const back = (
+    <button type="button" id="amj-back" class="amj-button amj-subtle-button" onClick={onBack}>
+      Back to the list
+    </button>
+  );
+  if (failure) {
+    return (
+      <div>
+        {back}
+        <div id="amj-error" class="amj-error" role="alert">
+          <p id="amj-error-text">{failure}</p>
+          <button
+            type="button"
+            id="amj-retry"
+            class="amj-button"
+            onClick={() => setAttempt((n) => n + 1)}
+          >
+            Retry
+          </button>
+        </div>
+      </div>
+    );
+  }
+  if (!loaded) {
+    return <p class="amj-subtle">Loading {assetKey}…</p>;
+  }
+  const { asset, issues, history } = loaded;
+  const values = Object.entries(asset.attributes);
+  return (
+    <article id="amj-detail" aria-labelledby="amj-detail-title">
+      {back}
+      <h1 id="amj-detail-title" ref={heading} tabIndex={-1}>
+        <span class="amj-subtle">{asset.key}</span> {asset.label}{" "}
+        <Lozenge name={asset.status.name} category={asset.status.category} />
+      </h1>
+      <p class="amj-subtle">
+        {asset.type.name} · updated {formats.dateTime(asset.updated.at)}
+      </p>
+      <h2>Attributes</h2>
+      {values.length === 0 ? (
+        <p class="amj-subtle">No values yet.</p>
+      ) : (
+        <dl class="amj-facts" id="amj-detail-attributes">
+          {values.map(([name, value]) => (
+            <Fragment key={name}>
+              <dt>{name}</dt>
+              <dd>{valueText(value)}</dd>
+            </Fragment>
+          ))}
+        </dl>
+      )}
+      <h2>Jira issues</h2>
+      <ul id="amj-detail-issues" class="amj-linked">
+        {issues.length === 0 && <li class="amj-subtle">Not linked to any issue.</li>}
+        {issues.map((issue) => (
+          <li key={issue.issueId}>
+            <strong>{issue.issueKey}</strong> {issue.issueSummary}
+          </li>
+        ))}
+      </ul>
+      <h2>History</h2>
+      <ol id="amj-detail-history" class="amj-linked">
+        {history.map((entry) => (
+          <li key={entry.id}>
+            <span class="amj-subtle">{formats.dateTime(entry.at)}</span> {historyText(entry)}
+          </li>
+        ))}
+      </ol>
+    </article>
+  );
+}
+
+export function historyText(entry: HistoryEntry): string {
+  const e = entry as HistoryEntry & Record<string, unknown>;
+  switch (entry.kind) {
+    case "created":
+      return "Created.";
+    case "attribute_changed":
+      return `${String(e.attribute)}: ${valueText(e.old) || "(empty)"} → ${valueText(e.new) || "(empty)"}.`;
+    case "status_changed":
+      return `Status: ${String(e.old)} → ${String(e.new)}.`;
+    case "type_changed":
+      return `Type: ${String(e.old)} → ${String(e.new)}.`;
+    case "linked":
+      return `Linked to ${String(e.issueKey)}.`;
+    case "unlinked":
+      return `Unlinked from ${String(e.issueKey)}.`;
+    default:
+      return entry.kind.replaceAll("_", " ");
+  }
+}

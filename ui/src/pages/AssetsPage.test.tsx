@@ -1,0 +1,233 @@
+import { render } from "preact";
+import { act } from "preact/test-utils";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Api, type Asset } from "../api";
+import { formats } from "../format";
+import type { ApiRequest, ApiResponse } from "../host/types";
+import { fakeHost } from "../testing/fakeHost";
+import { historyText } from "./AssetDetail";
+import { AssetsPage } from "./AssetsPage";
+
+const asset = (n: number): Asset => ({
+  key: `IT-${n}`,
+  id: n,
+  label: `Laptop ${n}`,
+  schema: "IT",
+  type: { name: "Laptop" },
+  status: { name: "In use", category: "in_use" },
+  attributes: { "Serial number": `SN-${n}`, Owner: { displayName: "Ada Lovelace" } },
+  version: 1,
+  archived: false,
+  created: { at: "2026-12-01T09:00:00Z", by: "app" },
+  updated: { at: "2026-12-06T23:30:00Z", by: "app" },
+});
+
+function server(answer?: (request: ApiRequest) => ApiResponse | undefined) {
+  return (request: ApiRequest): ApiResponse => {
+    const special = answer?.(request);
+    if (special) {
+      return special;
+    }
+    if (request.path === "/api/v1/schemas") {
+      return {
+        status: 200,
+        body: { schemas: [{ id: 1, key: "IT", name: "IT assets", description: "" }] },
+      };
+    }
+    if (request.path === "/api/v1/assets/query") {
+      const { aql, cursor } = request.body as { aql: string; cursor?: string };
+      if (aql === "objectType = Laptp") {
+        return {
+          status: 400,
+          body: {
+            error: { code: "aql_invalid", message: "bad", aql: { excerpt: "no type Laptp" } },
+          },
+        };
+      }
+      return cursor
+        ? {
+            status: 200,
+            body: {
+              schema: "IT",
+              items: [asset(3)],
+              nextCursor: null,
+              total: null,
+              totalExact: null,
+            },
+          }
+        : {
+            status: 200,
+            body: {
+              schema: "IT",
+              items: [asset(1), asset(2)],
+              nextCursor: "c2",
+              total: 1234,
+              totalExact: true,
+            },
+          };
+    }
+    if (request.path === "/api/v1/assets/IT-2") {
+      return { status: 200, body: asset(2) };
+    }
+    if (request.path === "/api/v1/assets/IT-2/issues") {
+      return {
+        status: 200,
+        body: {
+          items: [
+            {
+              issueId: 10001,
+              issueKey: "AM-1",
+              issueSummary: "New laptop",
+              linkedAt: 0,
+              linkedBy: "x",
+            },
+          ],
+        },
+      };
+    }
+    if (request.path === "/api/v1/assets/IT-2/history") {
+      return {
+        status: 200,
+        body: {
+          items: [
+            {
+              id: 2,
+              at: "2026-12-02T10:00:00Z",
+              actor: "x",
+              kind: "status_changed",
+              old: "In stock",
+              new: "In use",
+            },
+          ],
+        },
+      };
+    }
+    return { status: 404, body: { error: { code: "not_found", message: `no ${request.path}` } } };
+  };
+}
+
+async function until(check: () => boolean) {
+  for (let i = 0; i < 100; i += 1) {
+    if (check()) {
+      return;
+    }
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    });
+  }
+  throw new Error(`timed out; the page reads: ${document.body.textContent}`);
+}
+
+const $ = (selector: string) => document.querySelector(selector) as HTMLElement;
+const rows = () => [...document.querySelectorAll("#amj-rows tbody tr")].map((r) => r.textContent);
+
+describe("the asset list", () => {
+  let root: HTMLElement;
+  beforeEach(() => {
+    root = document.createElement("main");
+    document.body.append(root);
+  });
+  afterEach(() => {
+    render(null, root);
+    root.remove();
+  });
+
+  const show = (host: ReturnType<typeof fakeHost>) =>
+    act(() =>
+      render(
+        <AssetsPage api={new Api(host)} host={host} formats={formats("de-DE", "Europe/Berlin")} />,
+        root,
+      ),
+    );
+
+  it("lists, counts in the viewer's locale, pages on, and explains a bad query", async () => {
+    const host = fakeHost(server());
+    await show(host);
+    await until(() => $("#amj-assets")?.dataset.state === "ready" && rows().length === 2);
+    expect($("#amj-count").textContent).toBe("1.234 assets; 2 shown");
+    // Updated 23:30 UTC is the next day in Berlin.
+    expect(rows()[0]).toContain("07.12.2026");
+
+    await act(() => $("#amj-more").click());
+    await until(() => rows().length === 3);
+    expect(document.querySelector("#amj-more")).toBeNull();
+    const paged = host.calls.find((c) => (c.body as { cursor?: string } | undefined)?.cursor);
+    expect(paged?.body).toEqual({ aql: "", schema: "IT", limit: 50, cursor: "c2" });
+
+    const input = $("#amj-aql") as HTMLInputElement;
+    input.value = "objectType = Laptp";
+    await act(() => {
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    await act(() => {
+      $("#amj-search").dispatchEvent(new Event("submit", { cancelable: true, bubbles: true }));
+    });
+    await until(() => !$("#amj-aql-error").hidden);
+    expect($("#amj-aql-error").textContent).toBe("no type Laptp");
+    expect(input.getAttribute("aria-invalid")).toBe("true");
+    expect(rows().length).toBe(3);
+  });
+
+  it("opens an asset with its values, issues and history, and goes back to its row", async () => {
+    await show(fakeHost(server()));
+    await until(() => rows().length === 2);
+    await act(() => $("[data-open='IT-2']").click());
+    await until(() => document.querySelector("#amj-detail") !== null);
+    expect($("#amj-assets").dataset.state).toBe("detail");
+    expect($("#amj-detail-title").textContent).toContain("Laptop 2");
+    expect($("#amj-detail-attributes").textContent).toContain("SN-2");
+    expect($("#amj-detail-attributes").textContent).toContain("Ada Lovelace");
+    expect($("#amj-detail-issues").textContent).toContain("AM-1");
+    expect($("#amj-detail-history").textContent).toContain("Status: In stock → In use.");
+    expect(document.activeElement?.id).toBe("amj-detail-title");
+
+    await act(() => $("#amj-back").click());
+    await until(() => $("#amj-assets")?.dataset.state === "ready");
+    expect(document.activeElement?.getAttribute("data-open")).toBe("IT-2");
+  });
+
+  it("says what to do on a site with no schema, and offers a retry when the server fails", async () => {
+    await show(
+      fakeHost(
+        server((r) =>
+          r.path === "/api/v1/schemas" ? { status: 200, body: { schemas: [] } } : undefined,
+        ),
+      ),
+    );
+    await until(() => $("#amj-assets")?.dataset.state === "empty");
+    expect(root.textContent).toContain("No assets yet");
+    render(null, root);
+
+    let down = true;
+    await show(
+      fakeHost(
+        server((r) =>
+          down && r.path === "/api/v1/assets/query"
+            ? {
+                status: 503,
+                body: {
+                  error: { code: "database_unavailable", message: "The database is unavailable" },
+                },
+              }
+            : undefined,
+        ),
+      ),
+    );
+    await until(() => document.querySelector("#amj-error") !== null);
+    expect($("#amj-error-text").textContent).toBe("Could not search: The database is unavailable.");
+    down = false;
+    await act(() => $("#amj-retry").click());
+    await until(() => rows().length === 2);
+    expect(document.querySelector("#amj-error")).toBeNull();
+  });
+
+  it("reads every kind of history entry", () => {
+    const base = { id: 1, at: null, actor: "x" };
+    expect(historyText({ ...base, kind: "created" })).toBe("Created.");
+    expect(
+      historyText({ ...base, kind: "attribute_changed", attribute: "RAM", old: null, new: 16 }),
+    ).toBe("RAM: (empty) → 16.");
+    expect(historyText({ ...base, kind: "linked", issueKey: "AM-1" })).toBe("Linked to AM-1.");
+    expect(historyText({ ...base, kind: "archived" })).toBe("archived");
+  });
+});

@@ -1,0 +1,248 @@
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { type Api, ApiError, type AssetSummary, type Schema } from "../api";
+import { Lozenge } from "../components/Lozenge";
+import type { Formats } from "../format";
+import type { Host } from "../host/types";
+import { AssetDetail } from "./AssetDetail";
+import { describe } from "./IssuePanel";
+
+interface Props {
+  api: Api;
+  host: Host;
+  formats: Formats;
+}
+
+interface Results {
+  items: AssetSummary[];
+  nextCursor: string | null;
+  total: number | null;
+  totalExact: boolean | null;
+}
+
+const PAGE = 50;
+
+/**
+ * The asset list: a schema, an AQL search with its error in place, the matching assets a page
+ * at a time, and an asset's detail. The detail is a view of this page, not a new page: a new
+ * page load inside Jira needs a new signed URL from the host.
+ */
+export function AssetsPage({ api, host, formats }: Props) {
+  const [schemas, setSchemas] = useState<Schema[] | null>(null);
+  const [schema, setSchema] = useState<string | null>(null);
+  const [aql, setAql] = useState("");
+  const [results, setResults] = useState<Results | null>(null);
+  const [queryError, setQueryError] = useState<string | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [open, setOpen] = useState<string | null>(null);
+  const lastOpened = useRef<string | null>(null);
+
+  const run = useCallback(
+    async (query: string, inSchema: string, cursor: string | null) => {
+      setBusy(true);
+      setFailure(null);
+      try {
+        const options = cursor
+          ? { schema: inSchema, limit: PAGE, cursor }
+          : { schema: inSchema, limit: PAGE };
+        const page = await api.query(query, options);
+        setQueryError(null);
+        setResults((previous) => ({
+          items: cursor && previous ? [...previous.items, ...page.items] : page.items,
+          nextCursor: page.nextCursor,
+          total: cursor && previous ? previous.total : page.total,
+          totalExact: cursor && previous ? previous.totalExact : page.totalExact,
+        }));
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 400) {
+          setQueryError(error.aqlExcerpt ?? error.message);
+        } else {
+          setFailure(`Could not search: ${describe(error)}`);
+        }
+      } finally {
+        setBusy(false);
+      }
+    },
+    [api],
+  );
+
+  const start = useCallback(async () => {
+    setFailure(null);
+    try {
+      const found = await api.schemas();
+      setSchemas(found);
+      const first = found[0];
+      if (first) {
+        setSchema(first.key);
+        await run("", first.key, null);
+      }
+    } catch (error) {
+      setFailure(`Could not load the schemas: ${describe(error)}`);
+    }
+  }, [api, run]);
+
+  useEffect(() => {
+    void start();
+  }, [start]);
+  useEffect(() => host.resize(), [host, results, open, queryError, failure]);
+  // Back from an asset, focus returns to the row it was opened from.
+  useEffect(() => {
+    if (open === null && lastOpened.current) {
+      document
+        .querySelector<HTMLElement>(`[data-open="${CSS.escape(lastOpened.current)}"]`)
+        ?.focus();
+    }
+  }, [open]);
+
+  if (open !== null) {
+    return (
+      <section id="amj-assets" data-state="detail">
+        <AssetDetail api={api} assetKey={open} formats={formats} onBack={() => setOpen(null)} />
+      </section>
+    );
+  }
+
+  const state = schemas === null || busy ? "loading" : "ready";
+  if (schemas !== null && schemas.length === 0) {
+    return (
+      <section id="amj-assets" data-state="empty" aria-labelledby="amj-empty-heading">
+        <h1 id="amj-empty-heading">No assets yet</h1>
+        <p>
+          Create a schema and an asset type in the app's settings, or import a CSV, and your assets
+          will be listed here.
+        </p>
+      </section>
+    );
+  }
+  const submit = (event: Event) => {
+    event.preventDefault();
+    if (schema) {
+      void run(aql.trim(), schema, null);
+    }
+  };
+  return (
+    <section id="amj-assets" data-state={state} aria-busy={busy}>
+      <h1>Assets</h1>
+      <search>
+        <form id="amj-search" class="amj-search-row" noValidate onSubmit={submit}>
+          {schemas && schemas.length > 1 && (
+            <label>
+              Schema{" "}
+              <select
+                id="amj-schema"
+                value={schema ?? ""}
+                onChange={(event) => {
+                  const key = event.currentTarget.value;
+                  setSchema(key);
+                  void run(aql.trim(), key, null);
+                }}
+              >
+                {schemas.map((s) => (
+                  <option key={s.key} value={s.key}>
+                    {s.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          <label for="amj-aql">Search with AQL</label>
+          <input
+            id="amj-aql"
+            type="text"
+            autocomplete="off"
+            spellcheck={false}
+            placeholder='objectType = Laptop AND Status = "In use"'
+            value={aql}
+            onInput={(event) => setAql(event.currentTarget.value)}
+            aria-describedby="amj-aql-error"
+            aria-invalid={queryError !== null}
+          />
+          <button type="submit" class="amj-button">
+            Search
+          </button>
+          <p id="amj-aql-error" class="amj-field-message" role="alert" hidden={queryError === null}>
+            {queryError}
+          </p>
+        </form>
+      </search>
+      {results && (
+        <>
+          <p id="amj-count" class="amj-subtle">
+            {countText(results, formats)}
+          </p>
+          <table class="amj-table" id="amj-rows">
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                <th scope="col">Name</th>
+                <th scope="col">Type</th>
+                <th scope="col">Status</th>
+                <th scope="col">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {results.items.map((asset) => (
+                <tr key={asset.key}>
+                  <td>
+                    <button
+                      type="button"
+                      class="amj-link-button"
+                      data-open={asset.key}
+                      onClick={() => {
+                        lastOpened.current = asset.key;
+                        setOpen(asset.key);
+                      }}
+                    >
+                      {asset.key}
+                    </button>
+                  </td>
+                  <td>{asset.label}</td>
+                  <td>{asset.type.name}</td>
+                  <td>
+                    <Lozenge name={asset.status.name} category={asset.status.category} />
+                  </td>
+                  <td>{formats.dateTime(asset.updated.at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {results.nextCursor && schema && (
+            <button
+              type="button"
+              id="amj-more"
+              class="amj-button amj-subtle-button"
+              disabled={busy}
+              onClick={() => void run(aql.trim(), schema, results.nextCursor)}
+            >
+              Show more
+            </button>
+          )}
+        </>
+      )}
+      {failure && (
+        <div id="amj-error" class="amj-error" role="alert">
+          <p id="amj-error-text">{failure}</p>
+          <button
+            type="button"
+            id="amj-retry"
+            class="amj-button"
+            onClick={() => (schema ? void run(aql.trim(), schema, null) : void start())}
+          >
+            Retry
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function countText(results: Results, formats: Formats): string {
+  if (results.total === null) {
+    return `${formats.count(results.items.length)} shown`;
+  }
+  const total = results.totalExact
+    ? formats.count(results.total)
+    : `More than ${formats.count(results.total)}`;
+  const noun = results.total === 1 && results.totalExact ? "asset" : "assets";
+  return `${total} ${noun}; ${formats.count(results.items.length)} shown`;
+}
