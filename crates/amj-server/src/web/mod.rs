@@ -6,6 +6,7 @@ pub mod api;
 pub(crate) mod assets_api;
 pub(crate) mod caller;
 pub(crate) mod catalog_api;
+pub mod connection_api;
 pub(crate) mod error;
 pub(crate) mod extract;
 pub(crate) mod forge_events;
@@ -245,6 +246,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     use catalog_api as c;
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(api::whoami))
+        .routes(routes!(connection_api::connection))
         .routes(routes!(api::search_jira_users))
         .routes(routes!(openapi::openapi_json))
         .routes(routes!(c::list_schemas, c::create_schema))

@@ -10,7 +10,6 @@ use crate::timefmt::utc;
 use amj_connect::ConnectClaims;
 use amj_connect::jwt::sign_hs256;
 use amj_connect::qsh::CONTEXT_QSH;
-use amj_store::auth_history::HOUR_MILLIS;
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -311,41 +310,14 @@ pub async fn admin(
     AdminIframeAuth(auth): AdminIframeAuth,
 ) -> Result<Response, AppError> {
     let tenant = &auth.tenant;
-    let health = state.counters.tenant(tenant.id);
-    // The last 24 hours from every instance (saved each watch tick), plus what this instance has
-    // counted since its last save.
-    let since_hour = state.monitor.clock.now_millis().div_euclid(HOUR_MILLIS) - 23;
-    let mut by_outcome: std::collections::BTreeMap<String, i64> = state
-        .store
-        .auth_counts_since(tenant.id, since_hour)
-        .await?
-        .into_iter()
-        .collect();
-    for (site, hour, outcome, count) in state.monitor.pending_auth_counts() {
-        if site == tenant.id && hour >= since_hour {
-            *by_outcome.entry(outcome.to_owned()).or_default() +=
-                i64::try_from(count).unwrap_or(i64::MAX);
-        }
-    }
-    let failures = amj_connect::AuthReason::ALL
-        .iter()
-        .map(|r| (r.code(), by_outcome.get(r.code()).copied().unwrap_or(0)))
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    let events = state
-        .store
-        .lifecycle_events(tenant.id, None, 20)
-        .await?
+    let health = super::connection_api::connection_health(&state, tenant).await?;
+    let events = health
+        .events
         .into_iter()
         .map(|e| (utc(e.at), e.kind, e.detail))
         .collect();
-    let forge = state.store.forge_installations_of(tenant.id).await?;
-    let platform = match (tenant.connect, forge.is_empty()) {
-        (true, true) => "Connect",
-        (true, false) => "Connect and Forge",
-        (false, _) => "Forge",
-    };
-    let installations = forge
+    let installations = health
+        .installations
         .into_iter()
         .map(|i| InstallationRow {
             id: i.installation_id,
@@ -366,16 +338,16 @@ pub async fn admin(
         app_base_url: state.config.base_url_str(),
         ap_js_url: &state.config.ap_js_url,
         site_url: tenant.display_url(),
-        installed_at: utc(tenant.installed_at),
-        last_rotation: tenant
-            .secret_rotated_at
+        installed_at: utc(health.installed_at),
+        last_rotation: health
+            .last_rotation_at
             .map_or_else(|| "never".to_owned(), utc),
         last_success: health
             .last_success_at
             .map_or_else(|| "none since this instance started".to_owned(), utc),
-        failures,
+        failures: health.failures,
         events,
-        platform,
+        platform: health.platform.label(),
         installations,
     };
     render_page(&state, &auth, &page)

@@ -1169,3 +1169,39 @@ async fn the_simulators_forge_controls_drive_the_faults() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_connection_health_api_shows_the_platform_and_installations_to_admins_only() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        let health = api.ok("GET", "/api/v1/admin/connection", None).await;
+        assert_eq!(health["platform"], "connect");
+        assert_eq!(health["installations"], json!([]));
+        assert!(health["installedAt"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(health["events"][0]["kind"], "installed");
+
+        let (status, body) = api
+            .call("GET", "/api/v1/admin/connection", &api.user, None)
+            .await;
+        assert_eq!(status, 403, "{body}");
+        assert_eq!(body["error"]["code"], "admin_required");
+
+        // After the move to Forge, the admin sees it through Forge too: the installation, its
+        // token's expiry, never the token.
+        let installation = api.sim.forge_upgrade("acme").unwrap();
+        let (status, health) = api
+            .call(
+                "GET",
+                "/api/v1/admin/connection",
+                &Auth::forge_page(&api.sim, "acme", None),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{health}");
+        assert_eq!(health["platform"], "connect_and_forge");
+        assert_eq!(health["installations"][0]["id"], installation.as_str());
+        assert!(health["installations"][0]["tokenExpiresAt"].is_string());
+        assert!(!health.to_string().contains("ey"), "no token in {health}");
+    })
+    .await;
+}

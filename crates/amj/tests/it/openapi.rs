@@ -605,6 +605,9 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
     let user = api.user.clone();
 
     c.ok("GET", "/api/v1/whoami", &[], None).await;
+    c.ok("GET", "/api/v1/admin/connection", &[], None).await;
+    c.expect(403, "GET", "/api/v1/admin/connection", &[], "", &user, None)
+        .await;
     let admin_auth = c.api.admin.clone();
     c.expect(
         200,
