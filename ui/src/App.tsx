@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { Api } from "./api";
 import { formats } from "./format";
 import { detectHost, type Host, type HostContext } from "./host";
+import { AdminPage } from "./pages/AdminPage";
 import { AssetsPage } from "./pages/AssetsPage";
 import { describe, IssuePanel } from "./pages/IssuePanel";
 
@@ -44,16 +45,9 @@ export function App({ host: given }: { host?: Host }) {
       return (
         <AssetsPage api={api} host={host} formats={formats(context.locale, context.timeZone)} />
       );
-    default:
-      return <Unported page={context.page} />;
+    case "admin":
+      return (
+        <AdminPage api={api} host={host} formats={formats(context.locale, context.timeZone)} />
+      );
   }
-}
-
-/** Pages still served by the server's own templates under Connect (issue 13 ports them). */
-function Unported({ page }: { page: string }) {
-  return (
-    <div class="amj-error" role="alert">
-      <p>The {page} page is not available in this host yet.</p>
-    </div>
-  );
 }

@@ -5,6 +5,13 @@ export interface ApiErrorBody {
   code: string;
   message: string;
   aql?: { excerpt?: string };
+  details?: FieldError[];
+}
+
+/** A validation error that names the field (the request body's property) it is about. */
+export interface FieldError {
+  field: string;
+  message: string;
 }
 
 export class ApiError extends Error {
@@ -12,6 +19,8 @@ export class ApiError extends Error {
   readonly code: string;
   /** Where an AQL query went wrong, ready to show under the query. */
   readonly aqlExcerpt: string | null;
+  /** Per-field validation errors, to show next to their fields. */
+  readonly fields: FieldError[];
 
   constructor(status: number, body: unknown) {
     const error = errorBody(body);
@@ -19,6 +28,7 @@ export class ApiError extends Error {
     this.status = status;
     this.code = error?.code ?? "http_error";
     this.aqlExcerpt = error?.aql?.excerpt ?? null;
+    this.fields = error?.details ?? [];
   }
 }
 
@@ -30,11 +40,20 @@ function errorBody(body: unknown): ApiErrorBody | null {
   if (typeof error !== "object" || error === null) {
     return null;
   }
-  const { code, message, aql } = error as Record<string, unknown>;
+  const { code, message, aql, details } = error as Record<string, unknown>;
   if (typeof code !== "string" || typeof message !== "string") {
     return null;
   }
   const result: ApiErrorBody = { code, message };
+  if (Array.isArray(details)) {
+    result.details = details.filter(
+      (d): d is FieldError =>
+        typeof d === "object" &&
+        d !== null &&
+        typeof (d as FieldError).field === "string" &&
+        typeof (d as FieldError).message === "string",
+    );
+  }
   if (typeof aql === "object" && aql !== null) {
     const excerpt = (aql as Record<string, unknown>).excerpt;
     result.aql = typeof excerpt === "string" ? { excerpt } : {};
@@ -104,6 +123,82 @@ export type HistoryEntry = { id: number; at: string | null; actor: string } & (
   | { kind: string }
 );
 
+export type AttributeKind =
+  | "text"
+  | "textarea"
+  | "integer"
+  | "decimal"
+  | "boolean"
+  | "date"
+  | "datetime"
+  | "url"
+  | "email"
+  | "ip_address"
+  | "select"
+  | "jira_user"
+  | "jira_project"
+  | "reference"
+  | "status";
+
+export interface AttributeDef {
+  id: number;
+  typeId: number;
+  name: string;
+  kind: AttributeKind;
+  required: boolean;
+  unique: boolean;
+}
+
+export interface AssetType {
+  id: number;
+  name: string;
+  parentId: number | null;
+  isAbstract: boolean;
+  attributes: AttributeDef[];
+}
+
+export interface Status {
+  id: number;
+  name: string;
+  category: StatusCategory;
+}
+
+export interface ApiToken {
+  id: number;
+  name: string;
+  prefix: string;
+  readOnly: boolean;
+  revokedAt: number | string | null;
+}
+
+export interface ConnectionHealth {
+  platform: "connect" | "forge" | "connect_and_forge";
+  siteUrl: string;
+  installedAt: string | null;
+  lastRotationAt: string | null;
+  lastSuccessAt: string | null;
+  failures: { reason: string; count: number }[];
+  events: { at: string | null; kind: string; detail: string }[];
+  installations: {
+    id: string;
+    tokenExpiresAt: string | null;
+    lastEventAt: string | null;
+    lastTriggerAt: string | null;
+    dormantAt: string | null;
+    dormantReason: string | null;
+  }[];
+}
+
+export interface NewAttribute {
+  name: string;
+  kind: AttributeKind;
+  required: boolean;
+  unique: boolean;
+  options?: string[];
+  targetType?: number;
+  referenceType?: string;
+}
+
 export interface QueryOptions {
   schema?: string;
   limit?: number;
@@ -125,7 +220,7 @@ export class Api {
   constructor(private readonly host: Host) {}
 
   private async call<T>(
-    method: "GET" | "POST" | "DELETE",
+    method: "GET" | "POST" | "PUT" | "DELETE",
     url: string,
     body?: unknown,
   ): Promise<T> {
@@ -177,6 +272,53 @@ export class Api {
   async assetIssues(key: string): Promise<IssueLink[]> {
     return (await this.call<{ items: IssueLink[] }>("GET", `/api/v1/assets/${path(key)}/issues`))
       .items;
+  }
+
+  connection(): Promise<ConnectionHealth> {
+    return this.call("GET", "/api/v1/admin/connection");
+  }
+
+  createSchema(key: string, name: string): Promise<Schema> {
+    return this.call("POST", "/api/v1/schemas", { key, name });
+  }
+
+  async types(schema: string): Promise<AssetType[]> {
+    return (await this.call<{ types: AssetType[] }>("GET", `/api/v1/schemas/${path(schema)}/types`))
+      .types;
+  }
+
+  createType(
+    schema: string,
+    draft: { name: string; parentId: number | null; isAbstract: boolean },
+  ): Promise<AssetType> {
+    return this.call("POST", `/api/v1/schemas/${path(schema)}/types`, draft);
+  }
+
+  createAttribute(schema: string, typeId: number, draft: NewAttribute): Promise<AttributeDef> {
+    return this.call("POST", `/api/v1/schemas/${path(schema)}/types/${typeId}/attributes`, draft);
+  }
+
+  async statuses(schema: string): Promise<Status[]> {
+    return (
+      await this.call<{ statuses: Status[] }>("GET", `/api/v1/schemas/${path(schema)}/statuses`)
+    ).statuses;
+  }
+
+  createStatus(schema: string, name: string, category: StatusCategory): Promise<Status> {
+    return this.call("POST", `/api/v1/schemas/${path(schema)}/statuses`, { name, category });
+  }
+
+  async tokens(): Promise<ApiToken[]> {
+    return (await this.call<{ items: ApiToken[] }>("GET", "/api/v1/tokens")).items;
+  }
+
+  /** The secret is in the answer once, and never again. */
+  createToken(name: string, readOnly: boolean): Promise<ApiToken & { token: string }> {
+    return this.call("POST", "/api/v1/tokens", { name, readOnly });
+  }
+
+  async revokeToken(id: number): Promise<void> {
+    await this.call("DELETE", `/api/v1/tokens/${id}`);
   }
 
   async history(key: string): Promise<HistoryEntry[]> {

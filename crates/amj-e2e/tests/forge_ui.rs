@@ -248,3 +248,108 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
     stack.stop().await;
     result.unwrap();
 }
+
+/// A site that never had the Connect version: its admin sets it up from Forge's admin page.
+#[tokio::test]
+async fn a_forge_first_admin_creates_a_schema_and_sees_the_connection() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let stack = Stack::start().await.unwrap();
+    let result = async {
+        stack.sim.add_site("newco");
+        stack.sim.forge_install("newco", None)?;
+        browser
+            .driver
+            .goto(&format!("{}/sites/newco/admin/apps", stack.sim.base_url()))
+            .await?;
+        let frame = browser
+            .driver
+            .find(By::Css("iframe[data-site='newco']"))
+            .await?;
+        frame.enter_frame().await?;
+        browser
+            .wait_for_attribute("amj-admin", "data-state", "ready", WAIT)
+            .await?;
+        browser.wait_for_text("amj-platform", "Forge", WAIT).await?;
+
+        let key = browser.driver.find(By::Id("amj-schema-key")).await?;
+        key.send_keys("it").await?;
+        browser
+            .driver
+            .find(By::Id("amj-schema-name"))
+            .await?
+            .send_keys("IT assets")
+            .await?;
+        browser
+            .driver
+            .find(By::Css("#amj-schema-form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        // The server's rule, next to the field.
+        let error = browser
+            .wait_for_attribute("amj-schema-key", "aria-invalid", "true", WAIT)
+            .await;
+        assert!(error.is_ok(), "the key's error is shown in place");
+        key.clear().await?;
+        key.send_keys("IT").await?;
+        browser
+            .driver
+            .find(By::Css("#amj-schema-form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait_for_text("amj-admin-status", "Created the schema IT.", WAIT)
+            .await?;
+        browser
+            .driver
+            .find(By::Id("amj-type-name"))
+            .await?
+            .send_keys("Laptop")
+            .await?;
+        browser
+            .driver
+            .find(By::Css("#amj-type-form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait_for_text("amj-admin-status", "Created the type Laptop.", WAIT)
+            .await?;
+        let violations = browser.axe_violations().await?;
+        assert!(
+            violations.is_empty(),
+            "axe, Forge settings: {violations:#?}"
+        );
+
+        // The site now exists in the app, Forge-only, with what its admin created.
+        let tenant = amj_e2e::wait_for(WAIT, || async {
+            stack
+                .state
+                .store
+                .tenant_by_client_key(&format!("forge:{}", stack.sim.cloud_id("newco").ok()?))
+                .await
+                .ok()
+                .flatten()
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("no tenant for the Forge-first site"))?;
+        assert!(!tenant.connect);
+        let schemas = stack.state.store.list_schemas(tenant.id).await?;
+        assert_eq!(
+            schemas.iter().map(|s| s.key.as_str()).collect::<Vec<_>>(),
+            ["IT"]
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("forge_first_admin").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
+}

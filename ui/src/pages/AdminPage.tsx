@@ -1,0 +1,717 @@
+import { useCallback, useEffect, useState } from "preact/hooks";
+import type {
+  Api,
+  ApiToken,
+  AssetType,
+  AttributeKind,
+  ConnectionHealth,
+  NewAttribute,
+  Schema,
+  Status,
+  StatusCategory,
+} from "../api";
+import { Field, FormError, useSubmit } from "../components/Form";
+import { Lozenge } from "../components/Lozenge";
+import type { Formats } from "../format";
+import type { Host } from "../host/types";
+import { describe } from "./IssuePanel";
+
+interface Props {
+  api: Api;
+  host: Host;
+  formats: Formats;
+}
+
+const KINDS: [AttributeKind, string][] = [
+  ["text", "Text"],
+  ["textarea", "Long text"],
+  ["integer", "Integer"],
+  ["decimal", "Decimal"],
+  ["boolean", "Yes/no"],
+  ["date", "Date"],
+  ["datetime", "Date and time"],
+  ["url", "URL"],
+  ["email", "E-mail"],
+  ["ip_address", "IP address"],
+  ["select", "Select"],
+  ["jira_user", "Jira user"],
+  ["jira_project", "Jira project"],
+  ["reference", "Reference to an asset"],
+  ["status", "Status"],
+];
+
+const CATEGORIES: [StatusCategory, string][] = [
+  ["available", "Available"],
+  ["in_use", "In use"],
+  ["maintenance", "Maintenance"],
+  ["retired", "Retired"],
+];
+
+/** Types in tree order, each with its depth. */
+export function typeTree(types: AssetType[]): { type: AssetType; depth: number }[] {
+  const out: { type: AssetType; depth: number }[] = [];
+  const seen = new Set<number>();
+  const walk = (parent: number | null, depth: number) => {
+    for (const type of types) {
+      if ((type.parentId ?? null) === parent && !seen.has(type.id)) {
+        seen.add(type.id);
+        out.push({ type, depth });
+        walk(type.id, depth + 1);
+      }
+    }
+  };
+  walk(null, 0);
+  return out;
+}
+
+/**
+ * The app's settings for a site admin: the connection's health, the schema (types, their
+ * attributes, statuses) and API tokens. Everything goes through the API, which checks that the
+ * viewer is a site admin; the page only says what the server refused.
+ */
+export function AdminPage({ api, host, formats }: Props) {
+  const [schemas, setSchemas] = useState<Schema[] | null>(null);
+  const [schema, setSchema] = useState<string | null>(null);
+  const [types, setTypes] = useState<AssetType[]>([]);
+  const [statuses, setStatuses] = useState<Status[]>([]);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [status, setStatus] = useState("");
+  const [loaded, setLoaded] = useState(false);
+
+  const loadSchema = useCallback(
+    async (key: string | null) => {
+      if (key === null) {
+        setTypes([]);
+        setStatuses([]);
+        return;
+      }
+      const [t, s] = await Promise.all([api.types(key), api.statuses(key)]);
+      setTypes(t);
+      setStatuses(s);
+    },
+    [api],
+  );
+
+  const loadSchemas = useCallback(
+    async (select?: string) => {
+      const found = await api.schemas();
+      setSchemas(found);
+      const key = select ?? found[0]?.key ?? null;
+      setSchema(key);
+      await loadSchema(key);
+    },
+    [api, loadSchema],
+  );
+
+  const load = useCallback(() => {
+    setFailure(null);
+    loadSchemas()
+      .then(() => setLoaded(true))
+      .catch((error: unknown) =>
+        setFailure(`The settings could not be loaded: ${describe(error)}`),
+      );
+  }, [loadSchemas]);
+  useEffect(load, [load]);
+  useEffect(() => host.resize(), [host, schemas, types, statuses, failure, status]);
+
+  const done = (message: string) => {
+    setStatus(message);
+    host.flag(message, "success");
+  };
+
+  return (
+    <section id="amj-admin" data-state={failure ? "failed" : loaded ? "ready" : "loading"}>
+      <h1>Asset settings</h1>
+      {failure && (
+        <div id="amj-error" class="amj-error" role="alert">
+          <p id="amj-error-text">{failure}</p>
+          <button type="button" id="amj-retry" class="amj-button" onClick={load}>
+            Retry
+          </button>
+        </div>
+      )}
+      {schemas && (
+        <>
+          <SchemasSection
+            api={api}
+            schemas={schemas}
+            schema={schema}
+            onSelect={(key) => {
+              setSchema(key);
+              void loadSchema(key).catch((e: unknown) => setFailure(describe(e)));
+            }}
+            onCreated={async (key) => {
+              await loadSchemas(key);
+              done(`Created the schema ${key}.`);
+            }}
+          />
+          {schema && (
+            <>
+              <TypesSection
+                api={api}
+                schema={schema}
+                types={types}
+                onCreated={async (name) => {
+                  await loadSchema(schema);
+                  done(`Created the type ${name}.`);
+                }}
+              />
+              <AttributesSection
+                api={api}
+                schema={schema}
+                types={types}
+                onCreated={async (name) => {
+                  await loadSchema(schema);
+                  done(`Added the attribute ${name}.`);
+                }}
+              />
+              <StatusesSection
+                api={api}
+                schema={schema}
+                statuses={statuses}
+                onCreated={async (name) => {
+                  await loadSchema(schema);
+                  done(`Added the status ${name}.`);
+                }}
+              />
+            </>
+          )}
+          <TokensSection api={api} formats={formats} onChange={done} />
+          <ConnectionSection api={api} formats={formats} />
+        </>
+      )}
+      <output id="amj-admin-status" class="amj-subtle amj-status-line">
+        {status}
+      </output>
+    </section>
+  );
+}
+
+function SchemasSection(props: {
+  api: Api;
+  schemas: Schema[];
+  schema: string | null;
+  onSelect: (key: string) => void;
+  onCreated: (key: string) => Promise<void>;
+}) {
+  const [key, setKey] = useState("");
+  const [name, setName] = useState("");
+  const form = useSubmit(async () => {
+    const created = await props.api.createSchema(key.trim(), name.trim());
+    setKey("");
+    setName("");
+    await props.onCreated(created.key);
+  });
+  return (
+    <section aria-labelledby="schemas-heading">
+      <h2 id="schemas-heading">Schemas</h2>
+      {props.schemas.length === 0 ? (
+        <p class="amj-subtle">No schema yet: create the first one to hold your asset types.</p>
+      ) : (
+        <>
+          <label for="amj-admin-schema">Schema</label>
+          <select
+            id="amj-admin-schema"
+            value={props.schema ?? ""}
+            onChange={(e) => props.onSelect(e.currentTarget.value)}
+          >
+            {props.schemas.map((s) => (
+              <option key={s.key} value={s.key}>
+                {s.name} ({s.key})
+              </option>
+            ))}
+          </select>
+        </>
+      )}
+      <form id="amj-schema-form" class="amj-admin-form" noValidate onSubmit={form.submit}>
+        <h3>New schema</h3>
+        <Field
+          id="amj-schema-key"
+          label="Key (2–10 capitals, e.g. IT)"
+          error={form.errors.fields.key}
+        >
+          {(p) => <input {...p} value={key} onInput={(e) => setKey(e.currentTarget.value)} />}
+        </Field>
+        <Field id="amj-schema-name" label="Name" error={form.errors.fields.name}>
+          {(p) => <input {...p} value={name} onInput={(e) => setName(e.currentTarget.value)} />}
+        </Field>
+        <FormError id="amj-schema-form-error" message={form.errors.form} />
+        <button type="submit" class="amj-button" disabled={form.busy}>
+          Create schema
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function TypesSection(props: {
+  api: Api;
+  schema: string;
+  types: AssetType[];
+  onCreated: (name: string) => Promise<void>;
+}) {
+  const [name, setName] = useState("");
+  const [parent, setParent] = useState("");
+  const [isAbstract, setAbstract] = useState(false);
+  const tree = typeTree(props.types);
+  const form = useSubmit(async () => {
+    const created = await props.api.createType(props.schema, {
+      name: name.trim(),
+      parentId: parent ? Number(parent) : null,
+      isAbstract,
+    });
+    setName("");
+    setAbstract(false);
+    await props.onCreated(created.name);
+  });
+  return (
+    <section aria-labelledby="types-heading">
+      <h2 id="types-heading">Asset types</h2>
+      <ul id="amj-type-tree" class="amj-tree" aria-label="Asset types">
+        {tree.length === 0 && <li class="amj-subtle">No types yet: create the first one below.</li>}
+        {tree.map(({ type, depth }) => (
+          <li key={type.id} data-type={type.name} style={{ paddingLeft: `${depth * 16}px` }}>
+            {type.name}
+            {type.isAbstract ? " (abstract)" : ""}
+          </li>
+        ))}
+      </ul>
+      <form id="amj-type-form" class="amj-admin-form" noValidate onSubmit={form.submit}>
+        <h3>New type</h3>
+        <Field id="amj-type-name" label="Name" error={form.errors.fields.name}>
+          {(p) => <input {...p} value={name} onInput={(e) => setName(e.currentTarget.value)} />}
+        </Field>
+        <Field id="amj-type-parent" label="Parent" error={form.errors.fields.parentId}>
+          {(p) => (
+            <select {...p} value={parent} onChange={(e) => setParent(e.currentTarget.value)}>
+              <option value="">(none: a top-level type)</option>
+              {tree.map(({ type, depth }) => (
+                <option key={type.id} value={String(type.id)}>
+                  {"\u00a0\u00a0".repeat(depth)}
+                  {type.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <div class="amj-field amj-check">
+          <input
+            type="checkbox"
+            id="amj-type-abstract"
+            checked={isAbstract}
+            onChange={(e) => setAbstract(e.currentTarget.checked)}
+          />
+          <label for="amj-type-abstract">Abstract (groups other types; holds no assets)</label>
+        </div>
+        <FormError id="amj-type-form-error" message={form.errors.form} />
+        <button type="submit" class="amj-button" disabled={form.busy}>
+          Create type
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function AttributesSection(props: {
+  api: Api;
+  schema: string;
+  types: AssetType[];
+  onCreated: (name: string) => Promise<void>;
+}) {
+  const tree = typeTree(props.types);
+  const [typeId, setTypeId] = useState<number | null>(null);
+  const [name, setName] = useState("");
+  const [kind, setKind] = useState<AttributeKind>("text");
+  const [required, setRequired] = useState(false);
+  const [unique, setUnique] = useState(false);
+  const [options, setOptions] = useState("");
+  const [target, setTarget] = useState("");
+  const [referenceType, setReferenceType] = useState("refers to");
+  const chosen = props.types.find((t) => t.id === typeId) ?? tree[0]?.type ?? null;
+  const form = useSubmit(async () => {
+    if (!chosen) {
+      return;
+    }
+    const draft: NewAttribute = { name: name.trim(), kind, required, unique };
+    if (kind === "select") {
+      draft.options = options
+        .split(",")
+        .map((o) => o.trim())
+        .filter(Boolean);
+    }
+    if (kind === "reference") {
+      draft.targetType = Number(target || tree[0]?.type.id);
+      draft.referenceType = referenceType.trim();
+    }
+    await props.api.createAttribute(props.schema, chosen.id, draft);
+    setName("");
+    setOptions("");
+    setRequired(false);
+    setUnique(false);
+    setTypeId(chosen.id);
+    await props.onCreated(draft.name);
+  });
+  if (!chosen) {
+    return null;
+  }
+  const byId = new Map(props.types.map((t) => [t.id, t.name]));
+  return (
+    <section aria-labelledby="attributes-heading">
+      <h2 id="attributes-heading">Attributes of {chosen.name}</h2>
+      <label for="amj-attr-type">Type</label>
+      <select
+        id="amj-attr-type"
+        value={String(chosen.id)}
+        onChange={(e) => setTypeId(Number(e.currentTarget.value))}
+      >
+        {tree.map(({ type, depth }) => (
+          <option key={type.id} value={String(type.id)}>
+            {"\u00a0\u00a0".repeat(depth)}
+            {type.name}
+          </option>
+        ))}
+      </select>
+      <table class="amj-table" id="amj-attr-table">
+        <caption class="amj-visually-hidden">Attributes of {chosen.name}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Kind</th>
+            <th scope="col">Required</th>
+            <th scope="col">Unique</th>
+            <th scope="col">From</th>
+          </tr>
+        </thead>
+        <tbody id="amj-attr-rows">
+          {chosen.attributes.map((a) => (
+            <tr key={a.id}>
+              <th scope="row">{a.name}</th>
+              <td>{KINDS.find(([k]) => k === a.kind)?.[1] ?? a.kind}</td>
+              <td>{a.required ? "Yes" : "No"}</td>
+              <td>{a.unique ? "Yes" : "No"}</td>
+              <td>{a.typeId === chosen.id ? "" : byId.get(a.typeId)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form id="amj-attr-form" class="amj-admin-form" noValidate onSubmit={form.submit}>
+        <h3>New attribute</h3>
+        <Field id="amj-attr-name" label="Name" error={form.errors.fields.name}>
+          {(p) => <input {...p} value={name} onInput={(e) => setName(e.currentTarget.value)} />}
+        </Field>
+        <Field id="amj-attr-kind" label="Kind" error={form.errors.fields.kind}>
+          {(p) => (
+            <select
+              {...p}
+              value={kind}
+              onChange={(e) => setKind(e.currentTarget.value as AttributeKind)}
+            >
+              {KINDS.map(([k, label]) => (
+                <option key={k} value={k}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        {kind === "select" && (
+          <Field
+            id="amj-attr-options"
+            label="Options (comma-separated)"
+            error={form.errors.fields.options}
+          >
+            {(p) => (
+              <input {...p} value={options} onInput={(e) => setOptions(e.currentTarget.value)} />
+            )}
+          </Field>
+        )}
+        {kind === "reference" && (
+          <>
+            <Field
+              id="amj-attr-target"
+              label="Refers to assets of type"
+              error={form.errors.fields.targetType}
+            >
+              {(p) => (
+                <select {...p} value={target} onChange={(e) => setTarget(e.currentTarget.value)}>
+                  {tree.map(({ type }) => (
+                    <option key={type.id} value={String(type.id)}>
+                      {type.name}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field
+              id="amj-attr-reftype"
+              label="Reference type (how it reads)"
+              error={form.errors.fields.referenceType}
+            >
+              {(p) => (
+                <input
+                  {...p}
+                  value={referenceType}
+                  onInput={(e) => setReferenceType(e.currentTarget.value)}
+                />
+              )}
+            </Field>
+          </>
+        )}
+        <div class="amj-field amj-check">
+          <input
+            type="checkbox"
+            id="amj-attr-required"
+            checked={required}
+            onChange={(e) => setRequired(e.currentTarget.checked)}
+          />
+          <label for="amj-attr-required">Required</label>
+        </div>
+        <div class="amj-field amj-check">
+          <input
+            type="checkbox"
+            id="amj-attr-unique"
+            checked={unique}
+            onChange={(e) => setUnique(e.currentTarget.checked)}
+          />
+          <label for="amj-attr-unique">Unique</label>
+        </div>
+        <FormError id="amj-attr-form-error" message={form.errors.form} />
+        <button type="submit" class="amj-button" disabled={form.busy}>
+          Add attribute
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function StatusesSection(props: {
+  api: Api;
+  schema: string;
+  statuses: Status[];
+  onCreated: (name: string) => Promise<void>;
+}) {
+  const [name, setName] = useState("");
+  const [category, setCategory] = useState<StatusCategory>("available");
+  const form = useSubmit(async () => {
+    const created = await props.api.createStatus(props.schema, name.trim(), category);
+    setName("");
+    await props.onCreated(created.name);
+  });
+  return (
+    <section aria-labelledby="statuses-heading">
+      <h2 id="statuses-heading">Statuses</h2>
+      <ul id="amj-status-list" class="amj-linked">
+        {props.statuses.map((s) => (
+          <li key={s.id}>
+            <Lozenge name={s.name} category={s.category} />{" "}
+            <span class="amj-subtle">{CATEGORIES.find(([c]) => c === s.category)?.[1]}</span>
+          </li>
+        ))}
+      </ul>
+      <form id="amj-status-form" class="amj-admin-form" noValidate onSubmit={form.submit}>
+        <Field id="amj-status-name" label="New status" error={form.errors.fields.name}>
+          {(p) => <input {...p} value={name} onInput={(e) => setName(e.currentTarget.value)} />}
+        </Field>
+        <Field id="amj-status-category" label="Category" error={form.errors.fields.category}>
+          {(p) => (
+            <select
+              {...p}
+              value={category}
+              onChange={(e) => setCategory(e.currentTarget.value as StatusCategory)}
+            >
+              {CATEGORIES.map(([c, label]) => (
+                <option key={c} value={c}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <FormError id="amj-status-form-error" message={form.errors.form} />
+        <button type="submit" class="amj-button" disabled={form.busy}>
+          Add status
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function TokensSection(props: { api: Api; formats: Formats; onChange: (message: string) => void }) {
+  const [tokens, setTokens] = useState<ApiToken[] | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [name, setName] = useState("");
+  const [readOnly, setReadOnly] = useState(true);
+  const [secret, setSecret] = useState<string | null>(null);
+  const { api, onChange } = props;
+  const load = useCallback(() => {
+    api
+      .tokens()
+      .then((all) => setTokens(all.filter((t) => !t.revokedAt)))
+      .catch((e: unknown) => setFailure(`The API tokens could not be loaded: ${describe(e)}`));
+  }, [api]);
+  useEffect(load, [load]);
+  const form = useSubmit(async () => {
+    const created = await api.createToken(name.trim(), readOnly);
+    setSecret(created.token);
+    setName("");
+    load();
+  });
+  const revoke = async (token: ApiToken) => {
+    try {
+      await api.revokeToken(token.id);
+      onChange(`Revoked ${token.name}.`);
+      load();
+    } catch (e) {
+      setFailure(`Could not revoke ${token.name}: ${describe(e)}`);
+    }
+  };
+  return (
+    <section aria-labelledby="tokens-heading">
+      <h2 id="tokens-heading">API tokens</h2>
+      <p class="amj-subtle">
+        For scripts that call <code>/api/v1</code> for this site. A token is shown once, when it is
+        created.
+      </p>
+      {failure && (
+        <p class="amj-field-message" role="alert">
+          {failure}
+        </p>
+      )}
+      <ul id="amj-token-list" class="amj-linked">
+        {tokens?.length === 0 && <li class="amj-subtle">No tokens.</li>}
+        {tokens?.map((t) => (
+          <li key={t.id}>
+            {t.name} ({t.prefix}…{t.readOnly ? ", read-only" : ""}){" "}
+            <button
+              type="button"
+              class="amj-button amj-subtle-button"
+              aria-label={`Revoke ${t.name}`}
+              onClick={() => void revoke(t)}
+            >
+              Revoke
+            </button>
+          </li>
+        ))}
+      </ul>
+      <form id="amj-token-form" class="amj-admin-form" noValidate onSubmit={form.submit}>
+        <Field id="amj-token-name" label="Token name" error={form.errors.fields.name}>
+          {(p) => <input {...p} value={name} onInput={(e) => setName(e.currentTarget.value)} />}
+        </Field>
+        <div class="amj-field amj-check">
+          <input
+            type="checkbox"
+            id="amj-token-readonly"
+            checked={readOnly}
+            onChange={(e) => setReadOnly(e.currentTarget.checked)}
+          />
+          <label for="amj-token-readonly">Read-only</label>
+        </div>
+        <FormError id="amj-token-form-error" message={form.errors.form} />
+        <button type="submit" class="amj-button" disabled={form.busy}>
+          Create token
+        </button>
+      </form>
+      {secret && (
+        <output id="amj-token-secret" class="amj-status-line">
+          Copy this token now; it will not be shown again: <code>{secret}</code>
+        </output>
+      )}
+    </section>
+  );
+}
+
+const PLATFORMS: Record<ConnectionHealth["platform"], string> = {
+  connect: "Connect",
+  forge: "Forge",
+  connect_and_forge: "Connect and Forge",
+};
+
+function ConnectionSection({ api, formats }: { api: Api; formats: Formats }) {
+  const [health, setHealth] = useState<ConnectionHealth | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  useEffect(() => {
+    api
+      .connection()
+      .then(setHealth)
+      .catch((e: unknown) =>
+        setFailure(`The connection's health could not be loaded: ${describe(e)}`),
+      );
+  }, [api]);
+  return (
+    <section aria-labelledby="connection-heading" id="amj-connection">
+      <h2 id="connection-heading">Connection to Jira</h2>
+      {failure && (
+        <p class="amj-field-message" role="alert">
+          {failure}
+        </p>
+      )}
+      {health && (
+        <>
+          <dl class="amj-facts">
+            <dt>Platform</dt>
+            <dd id="amj-platform">{PLATFORMS[health.platform]}</dd>
+            <dt>Site</dt>
+            <dd>{health.siteUrl}</dd>
+            <dt>Installed</dt>
+            <dd>{formats.dateTime(health.installedAt)}</dd>
+            <dt>Last secret rotation</dt>
+            <dd>{health.lastRotationAt ? formats.dateTime(health.lastRotationAt) : "never"}</dd>
+            <dt>Last accepted request</dt>
+            <dd>
+              {health.lastSuccessAt
+                ? formats.dateTime(health.lastSuccessAt)
+                : "none since this instance started"}
+            </dd>
+            <dt>Refused in the last 24 hours</dt>
+            <dd id="amj-failures">
+              {health.failures.length === 0
+                ? "none"
+                : health.failures.map((f) => `${f.reason}: ${formats.count(f.count)}`).join(", ")}
+            </dd>
+          </dl>
+          {health.installations.length > 0 && (
+            <table class="amj-table" id="amj-installations">
+              <caption>Forge installations</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Installation</th>
+                  <th scope="col">System token expires</th>
+                  <th scope="col">Last event</th>
+                  <th scope="col">Last trigger</th>
+                  <th scope="col">State</th>
+                </tr>
+              </thead>
+              <tbody>
+                {health.installations.map((i) => (
+                  <tr key={i.id}>
+                    <td>
+                      <code>{i.id}</code>
+                    </td>
+                    <td>
+                      {i.tokenExpiresAt ? formats.dateTime(i.tokenExpiresAt) : "no token held"}
+                    </td>
+                    <td>{i.lastEventAt ? formats.dateTime(i.lastEventAt) : "none yet"}</td>
+                    <td>{i.lastTriggerAt ? formats.dateTime(i.lastTriggerAt) : "none yet"}</td>
+                    <td>
+                      {i.dormantAt
+                        ? `dormant since ${formats.dateTime(i.dormantAt)}${i.dormantReason ? ` (${i.dormantReason})` : ""}`
+                        : "active"}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <h3>Lifecycle</h3>
+          <ol class="amj-linked" id="amj-lifecycle">
+            {health.events.map((e) => (
+              <li key={`${e.at}-${e.kind}-${e.detail}`}>
+                <span class="amj-subtle">{formats.dateTime(e.at)}</span> {e.kind}: {e.detail}
+              </li>
+            ))}
+          </ol>
+        </>
+      )}
+    </section>
+  );
+}
