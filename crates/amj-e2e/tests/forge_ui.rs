@@ -191,9 +191,8 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
         aql.send_keys(Key::Enter).await?;
         let first = amj_e2e::wait_for(WAIT, || async {
             let error = browser.driver.find(By::Id("amj-aql-error")).await.ok()?;
-            if error.attr("hidden").await.ok()?.is_none() {
-                return None;
-            }
+            // Still shown: the previous query's error is not cleared yet.
+            error.attr("hidden").await.ok()??;
             let cells = browser
                 .driver
                 .find_all(By::Css("#amj-rows tbody tr td:nth-child(3)"))
@@ -347,6 +346,85 @@ async fn a_forge_first_admin_creates_a_schema_and_sees_the_connection() {
     .await;
     if let Err(e) = &result {
         browser.save_artifacts("forge_first_admin").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
+}
+
+/// Opens `site`'s issue view and waits for the panel; answers which platform framed it.
+async fn open_panel(browser: &Browser, stack: &Stack, site: &str) -> anyhow::Result<&'static str> {
+    browser.driver.enter_default_frame().await?;
+    browser
+        .driver
+        .goto(&format!(
+            "{}/sites/{site}/browse/AM-1",
+            stack.sim.base_url()
+        ))
+        .await?;
+    let frame = browser
+        .driver
+        .find(By::Css(format!("iframe[data-site='{site}']")))
+        .await?;
+    let src = frame.attr("src").await?.unwrap_or_default();
+    frame.enter_frame().await?;
+    browser
+        .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
+        .await
+        .map_err(|e| anyhow::anyhow!("{site}'s panel ({src}) never became ready: {e}"))?;
+    Ok(if src.starts_with("/_forge/") {
+        "forge"
+    } else {
+        "connect"
+    })
+}
+
+/// Atlassian moves every Connect site to Forge in batches over a day while people keep working:
+/// every panel opened before, during and after the rollout works, each site ends on Forge, and
+/// the app refused nothing.
+#[tokio::test]
+async fn the_panel_keeps_working_through_a_batched_move_to_forge() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let stack = Stack::start().await.unwrap();
+    let result = async {
+        let sites = ["acme", "globex", "initech"];
+        for site in sites {
+            stack.sim.add_site(site);
+            anyhow::ensure!(stack.sim.install(site, &stack.app).await? == 204);
+            assert_eq!(open_panel(&browser, &stack, site).await?, "connect");
+        }
+        let sim = stack.sim.clone();
+        let rollout =
+            tokio::spawn(async move { sim.forge_rollout(Duration::from_secs(4), 3).await });
+        let mut during = Vec::new();
+        while !rollout.is_finished() {
+            for site in sites {
+                during.push(open_panel(&browser, &stack, site).await?);
+            }
+        }
+        let (batches, upgraded) = rollout.await??;
+        assert!(batches.len() > 1, "{batches:?}");
+        assert_eq!(upgraded.len(), sites.len());
+        assert!(
+            during.len() >= sites.len(),
+            "pages were opened during the rollout"
+        );
+        for site in sites {
+            assert_eq!(open_panel(&browser, &stack, site).await?, "forge", "{site}");
+        }
+        let refused: u64 = amj_connect::AuthReason::ALL
+            .iter()
+            .map(|r| stack.state.counters.total_failures(*r))
+            .sum();
+        assert_eq!(refused, 0, "no request was refused during the move");
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("forge_rollout").await;
         eprintln!("{e:#}");
     }
     browser.quit().await;

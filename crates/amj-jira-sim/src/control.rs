@@ -154,6 +154,32 @@ pub async fn forge_site_action(
     }
 }
 
+/// Atlassian's move of every Connect site to Forge, in batches over `day_secs`, in the background
+/// (traffic goes on meanwhile).
+pub async fn forge_rollout(
+    State(sim): State<Sim>,
+    headers: HeaderMap,
+    Form(plan): Form<Rollout>,
+) -> Response {
+    if let Err(message) = plan.check() {
+        return problem(&headers, StatusCode::BAD_REQUEST, message);
+    }
+    let sites = sim.installed_sites();
+    tokio::spawn(async move {
+        if let Err(e) = sim
+            .forge_rollout(Duration::from_secs(plan.day_secs), plan.batches)
+            .await
+        {
+            tracing::warn!(error = %e, "the Forge rollout failed");
+        }
+    });
+    answer(
+        &headers,
+        StatusCode::ACCEPTED,
+        json!({"started": true, "sites": sites}),
+    )
+}
+
 /// Forge's signing keys: `rotate` (a new key signs at once), `publish` (a new key is published
 /// but does not sign yet), `activate` (the newest published key signs), `retire` (keys that do
 /// not sign leave the JWKS), `outage` and `restore` (the JWKS answers 503, or again normally).
@@ -261,6 +287,16 @@ pub struct Rollout {
     batches: usize,
 }
 
+impl Rollout {
+    fn check(&self) -> Result<(), String> {
+        if self.day_secs == 0 || self.day_secs > 86_400 || self.batches == 0 || self.batches > 1000
+        {
+            return Err("day_secs must be 1 to 86400 and batches 1 to 1000".into());
+        }
+        Ok(())
+    }
+}
+
 pub async fn rollout(
     State(sim): State<Sim>,
     headers: HeaderMap,
@@ -273,12 +309,8 @@ pub async fn rollout(
             "no app is registered with this simulator".into(),
         );
     };
-    if plan.day_secs == 0 || plan.day_secs > 86_400 || plan.batches == 0 || plan.batches > 1000 {
-        return problem(
-            &headers,
-            StatusCode::BAD_REQUEST,
-            "day_secs must be 1 to 86400 and batches 1 to 1000".into(),
-        );
+    if let Err(message) = plan.check() {
+        return problem(&headers, StatusCode::BAD_REQUEST, message);
     }
     let plan = RolloutPlan {
         day: Duration::from_secs(plan.day_secs),

@@ -106,6 +106,23 @@ impl Sim {
         self.forge_install(site, Some(declared))
     }
 
+    /// Atlassian's move of every site on the Connect version to Forge, in random batches over
+    /// `day` (a time-scaled day): each site is upgraded as [`Sim::forge_upgrade`] does, while
+    /// traffic goes on. Returns the batches and each site's new installation id.
+    pub async fn forge_rollout(
+        &self,
+        day: std::time::Duration,
+        batches: usize,
+    ) -> Result<(Vec<Vec<String>>, Vec<(String, String)>), SimError> {
+        self.in_batches(
+            self.installed_sites(),
+            day,
+            batches,
+            |sim, name| async move { sim.forge_upgrade(&name) },
+        )
+        .await
+    }
+
     /// The installation id the site's Forge app has now.
     pub fn forge_installation(&self, site: &str) -> Option<String> {
         self.forge_site(site).and_then(|f| f.installation_id)

@@ -76,6 +76,7 @@ fn router(sim: Sim) -> Router {
             post(crate::control::site_action),
         )
         .route("/_sim/rollout", post(crate::control::rollout))
+        .route("/_sim/forge/rollout", post(crate::control::forge_rollout))
         .route(
             "/_sim/sites/{site}/issues/{key}/{action}",
             post(crate::control::issue_action),

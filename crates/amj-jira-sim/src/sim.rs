@@ -935,35 +935,54 @@ impl Sim {
         app: &AppTarget,
         plan: &RolloutPlan,
     ) -> Result<RolloutReport, SimError> {
-        let mut sites = self.installed_sites();
+        let (batches, statuses) = self
+            .in_batches(self.installed_sites(), plan.day, plan.batches, {
+                let (app, switch) = (app.clone(), plan.switch_regardless);
+                move |sim, name| {
+                    let app = app.clone();
+                    async move { sim.rotate(&name, &app, switch).await }
+                }
+            })
+            .await?;
+        Ok(RolloutReport { batches, statuses })
+    }
+
+    /// Shuffles `sites` into `batches` random batches spread evenly over `day`, as Atlassian's
+    /// rollouts go, and runs `each` on every site of a batch at once. Returns the batches and
+    /// each site's outcome.
+    pub(crate) async fn in_batches<T, F, Fut>(
+        &self,
+        mut sites: Vec<String>,
+        day: Duration,
+        batches: usize,
+        each: F,
+    ) -> Result<(Vec<Vec<String>>, Vec<(String, T)>), SimError>
+    where
+        T: Send + 'static,
+        F: Fn(Sim, String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, SimError>> + Send + 'static,
+    {
         shuffle(&mut sites);
-        let batches = split_randomly(sites, plan.batches.max(1));
+        let batches = split_randomly(sites, batches.max(1));
         let started = tokio::time::Instant::now();
-        let mut report = RolloutReport {
-            batches: batches.clone(),
-            statuses: Vec::new(),
-        };
         let count = batches.len().max(1) as u32;
-        for (i, batch) in batches.into_iter().enumerate() {
-            tokio::time::sleep_until(started + plan.day * i as u32 / count).await;
-            let rotations: Vec<_> = batch
-                .into_iter()
+        let mut outcomes = Vec::new();
+        for (i, batch) in batches.iter().enumerate() {
+            tokio::time::sleep_until(started + day * i as u32 / count).await;
+            let running: Vec<_> = batch
+                .iter()
                 .map(|name| {
-                    let (sim, app, switch) = (self.clone(), app.clone(), plan.switch_regardless);
-                    tokio::spawn(async move {
-                        let status = sim.rotate(&name, &app, switch).await;
-                        (name, status)
-                    })
+                    let work = each(self.clone(), name.clone());
+                    let name = name.clone();
+                    tokio::spawn(async move { (name, work.await) })
                 })
                 .collect();
-            for rotation in rotations {
-                let (name, status) = rotation
-                    .await
-                    .map_err(|e| SimError::Transport(e.to_string()))?;
-                report.statuses.push((name, status?));
+            for task in running {
+                let (name, outcome) = task.await.map_err(|e| SimError::Transport(e.to_string()))?;
+                outcomes.push((name, outcome?));
             }
         }
-        Ok(report)
+        Ok((batches, outcomes))
     }
 
     /// The pre-2021 lifecycle scheme ("legacy mode"): the first install is unsigned; every later

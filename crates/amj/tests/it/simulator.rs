@@ -501,6 +501,37 @@ async fn the_control_api_installs_rotates_rolls_out_and_logs() {
         .await
         .unwrap();
     assert!(page.contains("Batched rollout") && page.contains("/_sim/sites/two/rotate"));
+
+    // The move to Forge, from the same page: every Connect site ends on Forge.
+    assert_eq!(
+        post(
+            "/_sim/forge/rollout",
+            &[("day_secs", "0"), ("batches", "2")]
+        )
+        .await
+        .unwrap()
+        .status(),
+        400
+    );
+    assert_eq!(
+        post(
+            "/_sim/forge/rollout",
+            &[("day_secs", "1"), ("batches", "2")]
+        )
+        .await
+        .unwrap()
+        .status(),
+        202
+    );
+    amj_testkit::wait_for(std::time::Duration::from_secs(30), || async {
+        ["one", "two"]
+            .iter()
+            .all(|s| sim.forge_installation(s).is_some() && !sim.site(s).unwrap().installed)
+            .then_some(())
+    })
+    .await
+    .expect("both sites moved to Forge");
+    assert!(page.contains("/_sim/forge/rollout"));
     app.stop().await;
     db.cleanup().await;
 }
