@@ -377,10 +377,25 @@ async fn no_route_returns_or_changes_another_sites_data() {
                 Some(json!({"name": "beta-token"})),
             )
             .await;
-        let attackers = [
-            beta.admin.clone(),
-            Auth::Bearer(beta_token["token"].as_str().unwrap().to_owned()),
-        ];
+        // Beta also runs the Forge version: its invocation tokens are a third way in.
+        beta.sim.forge_install("beta", None).unwrap();
+        let beta_bearer = Auth::Bearer(beta_token["token"].as_str().unwrap().to_owned());
+        let attackers = ["connect-admin", "api-token", "forge"];
+        let attacker_auth = |which: &str| match which {
+            "connect-admin" => beta.admin.clone(),
+            "api-token" => beta_bearer.clone(),
+            // A fresh invocation, as Forge mints one per call.
+            _ => Auth::forge_page(&beta.sim, "beta", None),
+        };
+
+        let (_, who) = beta
+            .call("GET", "/api/v1/whoami", &attacker_auth("forge"), None)
+            .await;
+        assert_eq!(
+            who["clientKey"],
+            beta.site.client_key.as_str(),
+            "Forge reaches beta: {who}"
+        );
 
         let routes = attacked_routes();
         let strategy = (
@@ -400,7 +415,8 @@ async fn no_route_returns_or_changes_another_sites_data() {
             ),
         );
         let mut statuses = std::collections::BTreeMap::new();
-        for _ in 0..200 {
+        let mut by_attacker = std::collections::BTreeMap::new();
+        for _ in 0..300 {
             let (route, schema, key, type_, attribute, status, issue, attacker) =
                 strategy.new_tree(&mut runner).unwrap().current();
             let Route {
@@ -421,8 +437,15 @@ async fn no_route_returns_or_changes_another_sites_data() {
             let body = body
                 .as_deref()
                 .map(|b| serde_json::from_str::<Value>(&fill(b)).unwrap());
-            let (code, response) = beta.call(method, &path, &attackers[attacker], body).await;
+            let auth = attacker_auth(attackers[attacker]);
+            let (code, response) = beta.call(method, &path, &auth, body).await;
             *statuses.entry(code).or_insert(0) += 1;
+            *by_attacker.entry(attackers[attacker]).or_insert(0) += 1;
+            assert!(
+                code != 401,
+                "{} was refused: {method} {path}: {response}",
+                attackers[attacker]
+            );
             let text = response.to_string();
             assert!(
                 !text.contains("alpha") && !text.contains("ALPHA"),
@@ -436,6 +459,11 @@ async fn no_route_returns_or_changes_another_sites_data() {
             "{statuses:?}"
         );
         assert!(statuses.keys().any(|c| *c == 404), "{statuses:?}");
+        assert_eq!(
+            by_attacker.len(),
+            attackers.len(),
+            "every way in was tried: {by_attacker:?}"
+        );
 
         let Api { sim, app, .. } = beta;
         let alpha = Api::on_existing(sim, app, "acme");
