@@ -30,6 +30,15 @@ pub(crate) struct IssuedToken {
     pub revoked: bool,
 }
 
+/// Where Forge posts events and triggers on the remote (the manifest's `amj-events` endpoint).
+pub const FORGE_EVENTS_PATH: &str = "/forge/events";
+/// The trigger module whose invocations carry issue events.
+pub const ISSUE_TRIGGER: &str = "amj-issue-events";
+/// How long Forge waits for the remote to answer one delivery.
+pub const EVENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// Retries after the first delivery, as Forge makes for a failed or timed-out one.
+pub const EVENT_RETRIES: u32 = 4;
+
 /// One invocation as Forge sends it to the remote: the FIT and the system token.
 #[derive(Debug, Clone)]
 pub struct ForgeCall {
@@ -121,6 +130,69 @@ impl Sim {
             |sim, name| async move { sim.forge_upgrade(&name) },
         )
         .await
+    }
+
+    /// Delivers a product event of `event_type` from the site to the remote, as Forge does: a
+    /// fresh invocation token and system token per attempt, a 5 s timeout, and up to 4 retries
+    /// of a failed or timed-out delivery, each carrying `retryContext`. Returns the status of
+    /// every attempt (0: no answer in time).
+    pub async fn forge_deliver_event(
+        &self,
+        site: &str,
+        event_type: &str,
+        mut payload: serde_json::Value,
+        backoff: std::time::Duration,
+    ) -> Result<Vec<u16>, SimError> {
+        let app = self
+            .app()
+            .ok_or_else(|| SimError::InvalidDescriptor("no app registered".into()))?;
+        if let Some(object) = payload.as_object_mut() {
+            object.insert("eventType".into(), event_type.into());
+        }
+        let url = format!("{}{FORGE_EVENTS_PATH}", app.base_url.trim_end_matches('/'));
+        let mut statuses = Vec::new();
+        for attempt in 0..=EVENT_RETRIES {
+            if attempt > 0 {
+                tokio::time::sleep(backoff * attempt).await;
+                if let Some(object) = payload.as_object_mut() {
+                    object.insert(
+                        "retryContext".into(),
+                        serde_json::json!({
+                            "retryCount": attempt,
+                            "retryReason": if statuses.last() == Some(&0) { "TIMEOUT_ERROR" } else { "FUNCTION_ERROR" },
+                            "retryData": null,
+                        }),
+                    );
+                }
+            }
+            let call = self.forge_invoke(site, ISSUE_TRIGGER, None)?;
+            let status = match self
+                .http()
+                .post(&url)
+                .timeout(EVENT_TIMEOUT)
+                .bearer_auth(&call.fit)
+                .header("x-forge-oauth-system", &call.system_token)
+                .json(&payload)
+                .send()
+                .await
+            {
+                Ok(response) => response.status().as_u16(),
+                Err(_) => 0,
+            };
+            statuses.push(status);
+            let delivered = (200..300).contains(&status);
+            self.record(crate::sim::AppCall {
+                site: site.to_owned(),
+                method: "FORGE EVENT".into(),
+                path: FORGE_EVENTS_PATH.to_owned(),
+                status,
+                failure: (!delivered).then(|| format!("{event_type} attempt {attempt}")),
+            });
+            if delivered {
+                break;
+            }
+        }
+        Ok(statuses)
     }
 
     /// The installation id the site's Forge app has now.

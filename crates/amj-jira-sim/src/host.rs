@@ -123,13 +123,6 @@ struct AdminApps {
     frames: Vec<(String, Frame)>,
 }
 
-/// Whether the site runs the Forge version of the app: it has a Forge installation and no
-/// Connect install (a Forge-first site, or one upgraded from Connect). Jira then frames the
-/// app's Custom UI for each module instead of the Connect URLs.
-fn runs_forge(sim: &Sim, site: &str) -> bool {
-    sim.forge_installation(site).is_some() && sim.site(site).is_ok_and(|s| !s.installed)
-}
-
 /// The Custom UI iframe of the Forge module `key`.
 fn forge_frame(site: &str, key: &str, issue: Option<(&str, &str)>, title: &str) -> Frame {
     Frame::Iframe {
@@ -203,7 +196,7 @@ pub async fn issue_view(
     let Some(Some(issue)) = sim.with_data(&site, |d| d.issue(&key).cloned()) else {
         return not_found("No such issue.");
     };
-    let glances = if runs_forge(&sim, &site) {
+    let glances = if sim.runs_forge(&site) {
         sim.glance_modules()
             .into_iter()
             .map(|(key, name)| {
@@ -236,7 +229,7 @@ pub async fn general_page(
     let Some(url) = sim.module_url(&module) else {
         return not_found("No such app page.");
     };
-    let frame = if runs_forge(&sim, &site) {
+    let frame = if sim.runs_forge(&site) {
         forge_frame(&site, &module, None, &module)
     } else {
         module_frame(&sim, &site, &url, None, &module)
@@ -253,7 +246,7 @@ pub async fn admin_apps(State(sim): State<Sim>, Path(site): Path<String>) -> Res
         .admin_pages()
         .into_iter()
         .map(|(key, name, url)| {
-            let frame = if runs_forge(&sim, &site) {
+            let frame = if sim.runs_forge(&site) {
                 forge_frame(&site, &key, None, &key)
             } else {
                 module_frame(&sim, &site, &url, None, &key)

@@ -839,8 +839,25 @@ impl Sim {
             })
             .flatten()
             .ok_or_else(|| SimError::UnknownSite(format!("{name}/{key}")))?;
+        if self.runs_forge(name) {
+            let statuses = self
+                .forge_deliver_event(
+                    name,
+                    "avi:jira:deleted:issue",
+                    serde_json::json!({"issue": removed}),
+                    Duration::from_millis(50),
+                )
+                .await?;
+            return Ok(statuses.last().copied().into_iter().collect());
+        }
         self.send_webhook(name, "jira:issue_deleted", &removed, 5)
             .await
+    }
+
+    /// Whether the site runs the Forge version of the app: a Forge installation and no Connect
+    /// install. Jira then frames Custom UI and sends Forge events instead of webhooks.
+    pub fn runs_forge(&self, name: &str) -> bool {
+        self.forge_installation(name).is_some() && self.site(name).is_ok_and(|s| !s.installed)
     }
 
     /// Moves a simulated issue to another project: its key changes, its id stays, and
@@ -873,6 +890,17 @@ impl Sim {
         let mut issue = moved;
         if let Some(map) = issue.as_object_mut() {
             map.remove("changelog");
+        }
+        if self.runs_forge(name) {
+            let statuses = self
+                .forge_deliver_event(
+                    name,
+                    "avi:jira:updated:issue",
+                    serde_json::json!({"issue": issue, "changelog": changelog}),
+                    Duration::from_millis(50),
+                )
+                .await?;
+            return Ok(statuses.last().copied().into_iter().collect());
         }
         self.send_webhook_with(name, "jira:issue_updated", &issue, Some(changelog), 5)
             .await

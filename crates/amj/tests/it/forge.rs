@@ -1205,3 +1205,126 @@ async fn the_connection_health_api_shows_the_platform_and_installations_to_admin
     })
     .await;
 }
+
+/// A remote that fails on cue, to watch Forge's delivery from the outside: each answer in
+/// `script` is used once (0 means "never answer"), then 204.
+async fn scripted_remote(
+    script: Vec<u16>,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use axum::routing::{get, post};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let descriptor = amj_server::descriptor::app_descriptor(&amj_server::config::AppConfig::local(
+        url::Url::parse(&base).unwrap(),
+    ));
+    let script = std::sync::Arc::new(std::sync::Mutex::new(script.into_iter()));
+    let router = axum::Router::new()
+        .route(
+            "/atlassian-connect.json",
+            get(move || {
+                let descriptor = descriptor.clone();
+                async move { axum::Json(descriptor) }
+            }),
+        )
+        .route(
+            "/forge/events",
+            post({
+                let seen = seen.clone();
+                move |axum::Json(body): axum::Json<Value>| {
+                    let seen = seen.clone();
+                    let script = script.clone();
+                    async move {
+                        seen.lock().unwrap().push(body);
+                        let next = script.lock().unwrap().next().unwrap_or(204);
+                        if next == 0 {
+                            tokio::time::sleep(Duration::from_secs(30)).await;
+                        }
+                        axum::http::StatusCode::from_u16(next).unwrap()
+                    }
+                }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (base, seen)
+}
+
+#[tokio::test]
+async fn the_simulated_forge_retries_failed_and_timed_out_event_deliveries() {
+    let sim = Sim::start().await.unwrap();
+    let (remote, seen) = scripted_remote(vec![503, 0]).await;
+    sim.register_app(&format!("{remote}/atlassian-connect.json"))
+        .await
+        .unwrap();
+    sim.add_site("acme");
+    sim.forge_install("acme", None).unwrap();
+    let statuses = sim
+        .forge_deliver_event(
+            "acme",
+            "avi:jira:deleted:issue",
+            json!({"issue": {"id": "10001", "key": "AM-1"}}),
+            Duration::from_millis(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        statuses,
+        [503, 0, 204],
+        "a failure, a timeout, then delivered"
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    assert!(seen[0].get("retryContext").is_none());
+    assert_eq!(seen[1]["retryContext"]["retryCount"], 1);
+    assert_eq!(seen[1]["retryContext"]["retryReason"], "FUNCTION_ERROR");
+    assert_eq!(seen[2]["retryContext"]["retryReason"], "TIMEOUT_ERROR");
+    assert!(
+        seen.iter()
+            .all(|b| b["eventType"] == "avi:jira:deleted:issue")
+    );
+
+    // A remote that never recovers gets the first delivery and four retries, then no more.
+    let (remote, seen) = scripted_remote(vec![500; 10]).await;
+    sim.register_app(&format!("{remote}/atlassian-connect.json"))
+        .await
+        .unwrap();
+    let statuses = sim
+        .forge_deliver_event("acme", "avi:jira:deleted:issue", json!({}), Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(statuses, [500; 5]);
+    assert_eq!(seen.lock().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn a_deleted_issue_on_a_forge_site_drops_its_links_through_a_forge_event() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        api.it_schema().await;
+        api.laptop("One", "S-1").await;
+        api.ok(
+            "POST",
+            "/api/v1/assets/IT-1/issues",
+            Some(json!({"issue": "AM-1"})),
+        )
+        .await;
+        api.sim.forge_upgrade("acme").unwrap();
+        // Jira sends a Forge event now, not a webhook.
+        assert_eq!(api.sim.delete_issue("acme", "AM-1").await.unwrap(), [204]);
+        let forge = Auth::forge_page(&api.sim, "acme", None);
+        wait_until(Duration::from_secs(10), || async {
+            let (_, issues) = api
+                .call("GET", "/api/v1/assets/IT-1/issues", &forge, None)
+                .await;
+            issues["items"].as_array().is_some_and(Vec::is_empty)
+        })
+        .await;
+        assert!(
+            api.sim
+                .calls()
+                .iter()
+                .any(|c| c.method == "FORGE EVENT" && c.status == 204)
+        );
+    })
+    .await;
+}
