@@ -235,6 +235,20 @@ impl Store {
         })
     }
 
+    /// The drill's fault: never join an installation to an existing site.
+    fn drops_forge_links(&self) -> bool {
+        #[cfg(feature = "fault-injection")]
+        {
+            self.faults()
+                .drop_forge_links
+                .load(std::sync::atomic::Ordering::Relaxed)
+        }
+        #[cfg(not(feature = "fault-injection"))]
+        {
+            false
+        }
+    }
+
     async fn resolve_in(
         &self,
         tx: &mut Tx,
@@ -267,6 +281,9 @@ impl Store {
                 tx.execute(&log_event(tenant_id, "forge_awake", detail, now))
                     .await?;
             }
+            if self.drops_forge_links() {
+                return Ok((tenant_id, ForgeLink::Known));
+            }
             if let Some(connect) = self.relink_by_site_url(tx, tenant_id, s).await? {
                 notify_installation(tx, s.installation_id).await?;
                 self.move_installation(tx, s.installation_id, tenant_id, connect, now)
@@ -275,7 +292,12 @@ impl Store {
             }
             return Ok((tenant_id, ForgeLink::Known));
         }
-        let (tenant_id, link) = match self.find_site(tx, s).await? {
+        let found = if self.drops_forge_links() {
+            None
+        } else {
+            self.find_site(tx, s).await?
+        };
+        let (tenant_id, link) = match found {
             Some(found) => found,
             None => (self.provision(tx, s, now).await?, ForgeLink::Provisioned),
         };

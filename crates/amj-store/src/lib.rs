@@ -141,6 +141,26 @@ pub struct Store {
     key: Arc<MasterKey>,
     catalog: Arc<catalog::CatalogCache>,
     planner: Arc<assets::PlannerStatistics>,
+    /// Test-only faults, shared by every clone of the store.
+    #[cfg(feature = "fault-injection")]
+    faults: Arc<StoreFaults>,
+}
+
+/// Store bugs a drill can switch on (`fault-injection` only; release builds have none).
+#[cfg(feature = "fault-injection")]
+#[derive(Debug, Default)]
+pub struct StoreFaults {
+    /// Never join a new Forge installation to its site's existing tenant: each one gets a
+    /// tenant of its own, as if the Connect↔Forge link were dropped. Its site's users would see
+    /// none of their data after the move to Forge.
+    pub drop_forge_links: std::sync::atomic::AtomicBool,
+}
+
+#[cfg(feature = "fault-injection")]
+impl Store {
+    pub fn faults(&self) -> &StoreFaults {
+        &self.faults
+    }
 }
 
 /// Where the database lives, parsed from `--database-url`.
@@ -231,6 +251,8 @@ impl Store {
             key,
             catalog: Arc::default(),
             planner: Arc::default(),
+            #[cfg(feature = "fault-injection")]
+            faults: Arc::default(),
         };
         let backfilled = store.backfill_search_docs().await?;
         if backfilled > 0 {

@@ -1328,3 +1328,88 @@ async fn a_deleted_issue_on_a_forge_site_drops_its_links_through_a_forge_event()
     })
     .await;
 }
+
+/// One site moved from Connect to Forge, with the store's link-dropping fault on or off:
+/// what its users see through Forge (linked assets of AM-1, and the clientKey), and the alert
+/// transitions of the next few watch ticks.
+async fn move_drill(
+    db: &TestDb,
+    drop_links: bool,
+) -> (usize, Value, Vec<amj_ops::alerts::Transition>) {
+    use amj_ops::clock::Clock;
+    let sim = Sim::start().await.unwrap();
+    let clock = Clock::manual(amj_store::now_millis());
+    let app = TestApp::start_with(db, &sim, |c| c.clock = clock.clone()).await;
+    sim.register_app(&format!("{}/atlassian-connect.json", app.base_url))
+        .await
+        .unwrap();
+    let api = Api::on(sim, app, "acme").await;
+    api.it_schema().await;
+    api.laptop("One", "S-1").await;
+    let linked = api
+        .ok(
+            "POST",
+            "/api/v1/assets/IT-1/issues",
+            Some(json!({"issue": "AM-1"})),
+        )
+        .await;
+    let issue = linked["issue"]["id"].as_i64().unwrap();
+    api.app
+        .state
+        .store
+        .faults()
+        .drop_forge_links
+        .store(drop_links, std::sync::atomic::Ordering::Relaxed);
+    api.sim.forge_upgrade("acme").unwrap();
+    let forge = Auth::forge_page(&api.sim, "acme", None);
+    let (_, who) = api.call("GET", "/api/v1/whoami", &forge, None).await;
+    let (_, assets) = api
+        .call(
+            "GET",
+            &format!("/api/v1/issues/{issue}/assets"),
+            &forge,
+            None,
+        )
+        .await;
+    let seen = assets["items"].as_array().map_or(0, Vec::len);
+    let mut transitions = Vec::new();
+    for _ in 0..3 {
+        clock.advance(Duration::from_secs(61));
+        transitions.extend(api.app.state.watch.tick().await.transitions);
+    }
+    api.app.stop().await;
+    (seen, who, transitions)
+}
+
+/// The negative control of the move to Forge: a store that drops the Connect↔Forge link gives
+/// the moved site a new, empty tenant, so its people would see none of their assets. The
+/// critical `forge_link_missing` alert fires for that site at the next Forge check (within a
+/// simulated minute). Without the fault the same move keeps the data and raises nothing.
+#[tokio::test]
+async fn a_dropped_connect_forge_link_is_caught_within_a_minute() {
+    each_backend(|db| async move {
+        let (seen, who, transitions) = move_drill(&db, true).await;
+        assert_eq!(seen, 0, "the fault really lost the link");
+        assert!(who["clientKey"].is_null(), "{who}");
+        let fired: Vec<_> = transitions
+            .iter()
+            .filter_map(|t| match t {
+                amj_ops::alerts::Transition::Fired(a) => Some(a),
+                amj_ops::alerts::Transition::Resolved { .. } => None,
+            })
+            .collect();
+        assert!(
+            fired
+                .iter()
+                .any(|a| a.key.rule == amj_ops::alerts::Rule::ForgeLinkMissing),
+            "{fired:?}"
+        );
+
+        let clean = TestDb::new(db.backend()).await;
+        let (seen, who, transitions) = move_drill(&clean, false).await;
+        assert_eq!(seen, 1, "the moved site keeps its links");
+        assert!(who["clientKey"].is_string(), "{who}");
+        assert!(transitions.is_empty(), "{transitions:?}");
+    })
+    .await;
+}
