@@ -739,7 +739,9 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         .register_app(&format!("{base}/atlassian-connect.json"))
         .await
         .context("the simulated Jira refused the app")?;
-    for site in ["acme", "globex"] {
+    // Two sites on the Connect version and one already moved to Forge, side by side: the same
+    // data model, two hosts.
+    for site in ["acme", "globex", "initech"] {
         sim.add_site(site);
         let status = sim.install(site, &app).await?;
         if status != 204 {
@@ -754,6 +756,10 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
             }
         }
     }
+    // Atlassian's upgrade, as on a real site: Connect goes silently, Forge takes over, and the
+    // site's first Forge call joins it to its data.
+    sim.forge_upgrade("initech")
+        .context("moving the simulated site initech to Forge")?;
     println!("Asset Management for Jira is running inside a simulated Jira.");
     println!();
     println!("  Open {}/sites/acme", sim.base_url());
@@ -768,7 +774,11 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         "  data: {} (SQLite, with its master key)",
         args.data_dir.display()
     );
-    println!("  sites: acme and globex, installed with signed installs and their own secrets.");
+    println!("  sites: acme and globex run the Connect version (signed installs, own secrets);");
+    println!(
+        "         initech runs the Forge version, moved from Connect: {}/sites/initech",
+        sim.base_url()
+    );
     println!(
         "  assets: each site has a schema \"IT\" with laptops, servers, monitors, licences and locations."
     );
