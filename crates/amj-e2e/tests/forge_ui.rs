@@ -431,3 +431,206 @@ async fn the_panel_keeps_working_through_a_batched_move_to_forge() {
     stack.stop().await;
     result.unwrap();
 }
+
+/// The site's first issue that has linked assets, and their keys.
+async fn an_issue_with_links(
+    stack: &Stack,
+    site: &str,
+    tenant: &amj_store::Tenant,
+) -> (String, Vec<String>) {
+    let issues = stack
+        .sim
+        .with_data(site, |d| d.issues.clone())
+        .unwrap_or_default();
+    for issue in issues {
+        let Ok(id) = issue.id.parse::<i64>() else {
+            continue;
+        };
+        let linked = stack
+            .state
+            .store
+            .assets_of_issue(tenant.id, id)
+            .await
+            .unwrap();
+        if !linked.is_empty() {
+            let mut keys: Vec<String> = linked.iter().map(|a| a.key()).collect();
+            keys.sort();
+            return (issue.key, keys);
+        }
+    }
+    panic!("the seeded site has no linked issue");
+}
+
+/// The panel's linked asset keys, once it is ready.
+async fn linked_keys(browser: &Browser) -> anyhow::Result<Vec<String>> {
+    let mut keys = Vec::new();
+    for item in browser.driver.find_all(By::Css("#amj-linked li")).await? {
+        if let Some(key) = item.attr("data-key").await? {
+            keys.push(key);
+        }
+    }
+    keys.sort();
+    Ok(keys)
+}
+
+/// Opens `path` on the simulated site and enters the app's frame.
+async fn enter(browser: &Browser, stack: &Stack, path: &str) -> anyhow::Result<String> {
+    browser.driver.enter_default_frame().await?;
+    browser
+        .driver
+        .goto(&format!("{}{path}", stack.sim.base_url()))
+        .await?;
+    let frame = browser.driver.find(By::Css("iframe[data-site]")).await?;
+    let src = frame.attr("src").await?.unwrap_or_default();
+    frame.enter_frame().await?;
+    Ok(src)
+}
+
+/// Issue 12's drill: a Connect site with assets and issue links is moved to Forge mid-session
+/// by the simulated rollout. Reloaded, the issue panel, the asset list and the settings page
+/// all show the site's data through Forge. A careful Forge key rotation and system tokens that
+/// expire within seconds happen meanwhile, and no correctly signed request is refused.
+#[tokio::test]
+async fn a_connect_site_moved_to_forge_mid_session_keeps_everything() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let stack = Stack::start().await.unwrap();
+    let result = async {
+        // The demo's fleet, linked to the site's real issues.
+        stack.sim.add_site("acme");
+        anyhow::ensure!(stack.sim.install("acme", &stack.app).await? == 204);
+        let site = stack.sim.site("acme")?;
+        let tenant = stack
+            .state
+            .store
+            .tenant_by_client_key(&site.client_key)
+            .await?
+            .expect("installed");
+        let mut plan = SeedPlan::demo();
+        plan.issues = stack
+            .sim
+            .with_data("acme", |d| d.issues.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|i| {
+                Some(amj_store::links::IssueRef {
+                    id: i.id.parse().ok()?,
+                    key: i.key,
+                    summary: i.summary,
+                })
+            })
+            .collect();
+        amj_bench::seed::seed_site(&stack.state.store, tenant.id, &plan).await?;
+        let (issue, keys) = an_issue_with_links(&stack, "acme", &tenant).await;
+        // Tokens that outlive the app's 30 s margin by only 5 s: the ones held go stale within
+        // the session, and each call must work with the one it brings.
+        stack.sim.set_system_token_ttl(35);
+
+        let src = enter(&browser, &stack, &format!("/sites/acme/browse/{issue}")).await?;
+        assert!(!src.starts_with("/_forge/"), "Connect first: {src}");
+        browser
+            .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
+            .await?;
+        assert_eq!(linked_keys(&browser).await?, keys);
+
+        let (_, moved) = stack
+            .sim
+            .forge_rollout(Duration::from_millis(200), 1)
+            .await?;
+        assert_eq!(moved.len(), 1);
+
+        // Forge publishes a key ahead of use, then signs with it.
+        let kid = stack.sim.forge().publish_next()?;
+        let src = enter(&browser, &stack, &format!("/sites/acme/browse/{issue}")).await?;
+        assert!(src.starts_with("/_forge/"), "Forge after the move: {src}");
+        browser
+            .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
+            .await?;
+        assert_eq!(linked_keys(&browser).await?, keys, "the links came along");
+        assert!(stack.sim.forge().activate(&kid));
+
+        enter(&browser, &stack, "/sites/acme/apps/assets").await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+            .await?;
+        let count = browser.text_of("amj-count").await;
+        assert!(
+            count.starts_with("60 assets"),
+            "the list has the site's assets: {count}"
+        );
+
+        enter(&browser, &stack, "/sites/acme/admin/apps").await?;
+        browser
+            .wait_for_attribute("amj-admin", "data-state", "ready", WAIT)
+            .await?;
+        browser
+            .wait_for_text("amj-platform", "Connect and Forge", WAIT)
+            .await?;
+        assert!(browser.text_of("amj-type-tree").await.contains("Laptop"));
+
+        // Back to the panel, signed with the new key: still the same links.
+        enter(&browser, &stack, &format!("/sites/acme/browse/{issue}")).await?;
+        browser
+            .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
+            .await?;
+        assert_eq!(linked_keys(&browser).await?, keys);
+
+        let refused: u64 = amj_connect::AuthReason::ALL
+            .iter()
+            .map(|r| stack.state.counters.total_failures(*r))
+            .sum();
+        assert_eq!(refused, 0, "no correctly signed request was refused");
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("forge_move_mid_session").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
+}
+
+/// The negative control in the browser: an app that never refetches Forge's keys. After Forge
+/// signs with a new key, the panel says it could not load, with a retry, instead of spinning,
+/// and the refusals are counted for the site.
+#[tokio::test]
+async fn a_never_refetched_jwks_shows_a_clear_error_in_the_panel() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let stack = Stack::start_with(|c| c.faults.set_never_refetch_jwks(true))
+        .await
+        .unwrap();
+    let result = async {
+        stack.seeded_site("acme", &SeedPlan::demo()).await?;
+        stack.sim.forge_upgrade("acme")?;
+        enter(&browser, &stack, "/sites/acme/browse/AM-1").await?;
+        browser
+            .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
+            .await?;
+
+        stack.sim.forge().rotate_now()?;
+        enter(&browser, &stack, "/sites/acme/browse/AM-1").await?;
+        browser
+            .wait_for_text("amj-error-text", "Could not load the linked assets", WAIT)
+            .await?;
+        assert!(browser.driver.find(By::Id("amj-retry")).await.is_ok());
+        let refused: u64 = amj_connect::AuthReason::ALL
+            .iter()
+            .map(|r| stack.state.counters.total_failures(*r))
+            .sum();
+        assert!(refused > 0, "the refusals are counted");
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("forge_never_refetched").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
+}

@@ -233,6 +233,13 @@ impl Sim {
         Ok(token)
     }
 
+    /// How long the system tokens of later invocations live (simulator seconds): shorten it to
+    /// watch tokens expire within a test.
+    pub fn set_system_token_ttl(&self, secs: i64) {
+        self.inner_token_ttl()
+            .store(secs.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Revokes every system token of the site (an uninstall, or Atlassian revoking them).
     pub fn revoke_system_tokens(&self, site: &str) {
         self.update_forge(site, |f| {
@@ -294,7 +301,10 @@ impl Sim {
             .forge()
             .mint(&invocation, self.now())
             .map_err(|MintError| SimError::Startup("could not sign a FIT".into()))?;
-        let system_token = self.mint_system_token(site, SYSTEM_TOKEN_TTL_SECS)?;
+        let ttl = self
+            .inner_token_ttl()
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let system_token = self.mint_system_token(site, ttl)?;
         Ok(ForgeCall {
             fit,
             system_token,

@@ -106,6 +106,8 @@ struct Inner {
     data: Mutex<std::collections::HashMap<String, SiteData>>,
     /// Each site's Forge installation and system tokens.
     forge_sites: Mutex<std::collections::HashMap<String, crate::forge_host::ForgeSite>>,
+    /// How long the system tokens Forge hands out live, in seconds of simulator time.
+    pub(crate) forge_token_ttl: std::sync::atomic::AtomicI64,
 }
 
 /// A batched rollout, as Atlassian rolled out the 2022 change: every installed site is rotated,
@@ -212,6 +214,9 @@ impl Sim {
                 app: Mutex::new(None),
                 data: Mutex::new(std::collections::HashMap::new()),
                 forge_sites: Mutex::new(std::collections::HashMap::new()),
+                forge_token_ttl: std::sync::atomic::AtomicI64::new(
+                    crate::forge_host::SYSTEM_TOKEN_TTL_SECS,
+                ),
             }),
         })
     }
@@ -276,6 +281,10 @@ impl Sim {
     /// The client the simulator calls the app with (lifecycle, Forge invocations).
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.inner.http
+    }
+
+    pub(crate) fn inner_token_ttl(&self) -> &std::sync::atomic::AtomicI64 {
+        &self.inner.forge_token_ttl
     }
 
     pub fn app(&self) -> Option<AppTarget> {
