@@ -34,6 +34,9 @@ pub struct SiteData {
     /// Account ids holding the ADMINISTER global permission: the site admin who installed the app,
     /// unless a test changes it. Seeded users are ordinary users.
     pub site_admins: BTreeSet<String>,
+    /// Projects only some people may browse: project key → their account ids. Every other
+    /// project is open to every user of the site. The app itself sees everything.
+    pub restricted_projects: BTreeMap<String, BTreeSet<String>>,
 }
 
 const PEOPLE: &[(&str, &str)] = &[
@@ -117,6 +120,13 @@ pub fn seed(site: &str) -> SiteData {
 }
 
 impl SiteData {
+    /// Whether `account_id` may see `issue` (BROWSE_PROJECTS on its project).
+    pub fn can_browse(&self, account_id: &str, issue: &Issue) -> bool {
+        self.restricted_projects
+            .get(&issue.project_key)
+            .is_none_or(|allowed| allowed.contains(account_id))
+    }
+
     pub fn issue(&self, id_or_key: &str) -> Option<&Issue> {
         self.issues
             .iter()

@@ -28,6 +28,8 @@ pub(crate) struct IssuedToken {
     pub token: String,
     pub exp: i64,
     pub revoked: bool,
+    /// A user token (`x-forge-oauth-user`) acts as this person; a system token as the app.
+    pub user: Option<String>,
 }
 
 /// Where Forge posts events and triggers on the remote (the manifest's `amj-events` endpoint).
@@ -204,6 +206,26 @@ impl Sim {
     /// it is a JWT whose `exp` is readable; unlike theirs its signature is a random string, and
     /// the simulator accepts it by looking it up.
     pub fn mint_system_token(&self, site: &str, ttl_secs: i64) -> Result<String, SimError> {
+        self.mint_token(site, ttl_secs, None)
+    }
+
+    /// A user token for `account_id` (what Forge sends as `x-forge-oauth-user` when the
+    /// endpoint asks for it): Jira answers it as that person, with their permissions.
+    pub fn mint_user_token(
+        &self,
+        site: &str,
+        account_id: &str,
+        ttl_secs: i64,
+    ) -> Result<String, SimError> {
+        self.mint_token(site, ttl_secs, Some(account_id))
+    }
+
+    fn mint_token(
+        &self,
+        site: &str,
+        ttl_secs: i64,
+        user: Option<&str>,
+    ) -> Result<String, SimError> {
         let installation = self
             .forge_installation(site)
             .ok_or_else(|| SimError::UnknownSite(format!("{site} (no Forge installation)")))?;
@@ -228,6 +250,7 @@ impl Sim {
                 token: token.clone(),
                 exp: now + ttl_secs,
                 revoked: false,
+                user: user.map(str::to_owned),
             });
         });
         Ok(token)
@@ -238,6 +261,17 @@ impl Sim {
     pub fn set_system_token_ttl(&self, secs: i64) {
         self.inner_token_ttl()
             .store(secs.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Lets only `allowed` browse `project`'s issues on the site (an issue security scheme, in
+    /// effect): user tokens of anyone else get 404 for them, as Jira answers.
+    pub fn restrict_project(&self, site: &str, project: &str, allowed: &[&str]) {
+        self.with_data(site, |d| {
+            d.restricted_projects.insert(
+                project.to_owned(),
+                allowed.iter().map(|a| (*a).to_owned()).collect(),
+            );
+        });
     }
 
     /// Revokes every system token of the site (an uninstall, or Atlassian revoking them).
@@ -312,13 +346,13 @@ impl Sim {
         })
     }
 
-    /// Whether `authorization` holds a valid, unrevoked system token of the site with this cloud
-    /// id; the site's name when it does.
-    pub(crate) fn verify_system_token(
+    /// Whether `authorization` holds a valid, unrevoked system or user token of the site with
+    /// this cloud id; the site's name, and the person a user token acts as.
+    pub(crate) fn verify_forge_token(
         &self,
         cloud_id: &str,
         authorization: Option<&str>,
-    ) -> Result<String, String> {
+    ) -> Result<(String, Option<String>), String> {
         let site = self
             .site_by_cloud_id(cloud_id)
             .ok_or_else(|| format!("no site has cloud id {cloud_id}"))?;
@@ -337,6 +371,6 @@ impl Sim {
         if issued.exp <= self.now() {
             return Err("the token has expired".into());
         }
-        Ok(site)
+        Ok((site, issued.user.clone()))
     }
 }

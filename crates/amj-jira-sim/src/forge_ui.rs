@@ -277,11 +277,22 @@ pub async fn invoke(
         return invoke_error(format!("no HTTP method {:?}", request.method));
     };
     let url = format!("{}{}", app.base_url.trim_end_matches('/'), request.path);
+    // The UI endpoint asks for the user's token too (`appUserToken`), for what people do
+    // themselves: Jira answers it with their permissions.
+    let user_token = match sim.mint_user_token(
+        &site,
+        &record.admin_account_id,
+        crate::forge_host::SYSTEM_TOKEN_TTL_SECS,
+    ) {
+        Ok(token) => token,
+        Err(e) => return invoke_error(e.to_string()),
+    };
     let mut outgoing = sim
         .http()
         .request(method, &url)
         .bearer_auth(&call.fit)
-        .header("x-forge-oauth-system", &call.system_token);
+        .header("x-forge-oauth-system", &call.system_token)
+        .header("x-forge-oauth-user", user_token);
     for (name, value) in &request.headers {
         if PASSED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
             outgoing = outgoing.header(name, value);

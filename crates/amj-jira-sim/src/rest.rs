@@ -26,9 +26,12 @@ pub fn app_user_id(site: &Site) -> String {
     format!("app-user-{}", site.client_key)
 }
 
+/// Answers one REST call from the app. `acting_as` is the person a Forge user token acts as;
+/// `None` is the app itself, which sees every issue.
 pub fn answer(
     sim: &Sim,
     site: &Site,
+    acting_as: Option<&str>,
     method: &Method,
     rest: &str,
     query: Option<&str>,
@@ -44,10 +47,13 @@ pub fn answer(
         Vec::new()
     };
     let result = sim.with_data(&site.name, |data| match (method.as_str(), parts.as_slice()) {
-        ("GET", ["api", "3", "myself"]) => (
-            StatusCode::OK,
-            json!({"accountId": app_user, "accountType": "app", "displayName": "Asset Management for Jira"}),
-        ),
+        ("GET", ["api", "3", "myself"]) => match acting_as.and_then(|a| data.user(a)) {
+            Some(user) => (StatusCode::OK, user_json(user)),
+            None => (
+                StatusCode::OK,
+                json!({"accountId": app_user, "accountType": "app", "displayName": "Asset Management for Jira"}),
+            ),
+        },
         ("GET", ["api", "3", "serverInfo"]) => (StatusCode::OK, json!({"baseUrl": site.base_url, "deploymentType": "Cloud"})),
         ("GET", ["api", "3", "user"]) => {
             let id = query_param(query, "accountId").pop().unwrap_or_default();
@@ -68,15 +74,21 @@ pub fn answer(
             };
             match search(data, jql.as_deref().unwrap_or(""), &index) {
                 Ok(issues) => {
-                    let issues: Vec<Value> = issues.into_iter().map(|i| data.issue_json(i, &site.base_url)).collect();
+                    let issues: Vec<Value> = issues
+                        .into_iter()
+                        .filter(|i| acting_as.is_none_or(|a| data.can_browse(a, i)))
+                        .map(|i| data.issue_json(i, &site.base_url))
+                        .collect();
                     (StatusCode::OK, json!({"issues": issues, "isLast": true}))
                 }
                 Err(message) => (StatusCode::BAD_REQUEST, json!({"errorMessages": [message]})),
             }
         }
         ("GET", ["api", "3", "issue", id]) => match data.issue(id) {
-            Some(issue) => (StatusCode::OK, data.issue_json(issue, &site.base_url)),
-            None => not_found("Issue"),
+            Some(issue) if acting_as.is_none_or(|a| data.can_browse(a, issue)) => {
+                (StatusCode::OK, data.issue_json(issue, &site.base_url))
+            }
+            _ => not_found("Issue"),
         },
         (_, ["api", "3", "issue", id, "properties", rest @ ..]) => {
             let Some(issue_id) = data.issue(id).map(|i| i.id.clone()) else { return not_found("Issue") };

@@ -145,7 +145,7 @@ async fn jira_rest(
             StatusCode::UNAUTHORIZED,
             serde_json::json!({"message": message}),
         ),
-        Ok(()) => crate::rest::answer(&sim, &site, &method, &rest, uri.query(), &body),
+        Ok(()) => crate::rest::answer(&sim, &site, None, &method, &rest, uri.query(), &body),
     };
     answer_app_call(&sim, name, &method, &uri, (status, body), verdict.err())
 }
@@ -160,17 +160,18 @@ async fn forge_rest(
     body: axum::body::Bytes,
 ) -> Response {
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
-    let verdict = sim.verify_system_token(&cloud_id, authorization);
+    let verdict = sim.verify_forge_token(&cloud_id, authorization);
     let (name, status, body) = match &verdict {
         Err(message) => (
             sim.site_by_cloud_id(&cloud_id).unwrap_or_default(),
             StatusCode::UNAUTHORIZED,
             serde_json::json!({"message": message}),
         ),
-        Ok(name) => match sim.site(name) {
+        Ok((name, user)) => match sim.site(name) {
             Ok(site) => {
+                let caller = user.as_deref();
                 let (status, body) =
-                    crate::rest::answer(&sim, &site, &method, &rest, uri.query(), &body);
+                    crate::rest::answer(&sim, &site, caller, &method, &rest, uri.query(), &body);
                 (name.clone(), status, body)
             }
             Err(_) => (

@@ -26,9 +26,12 @@ pub enum IssueError {
 
 /// The issue as Jira has it now, so the link caches the right key and summary. `issue` is what
 /// the client sent: a key (`PROJ-12`) or a numeric id.
+/// With `as_user` (the person's Forge token), the issue is read as them: an issue they may not
+/// see is not found, and its summary is never learned through the app.
 pub async fn fetch_issue(
     jira: &JiraClient,
     tenant: &Tenant,
+    as_user: Option<&crate::jira::UserToken>,
     issue: &Json,
 ) -> Result<IssueRef, IssueError> {
     let id_or_key = match issue {
@@ -54,8 +57,9 @@ pub async fn fetch_issue(
         )));
     }
     let issue: Issue = jira
-        .get(
+        .get_as(
             tenant,
+            as_user,
             &format!("/rest/api/3/issue/{id_or_key}?fields=summary"),
         )
         .await

@@ -168,6 +168,33 @@ enum Route {
     Connect,
     /// Forge: `{apiBaseUrl}{path}` with `Authorization: Bearer <system token>`.
     Forge(SystemToken),
+    /// Forge, as the person: `{apiBaseUrl}{path}` with their `x-forge-oauth-user` token.
+    User(UserToken),
+}
+
+/// The person's own token that Forge sends as `x-forge-oauth-user` with a UI invocation. It
+/// lives for the request only: never stored, and its `Debug` never prints it.
+#[derive(Clone)]
+pub struct UserToken {
+    api_base_url: String,
+    token: String,
+}
+
+impl UserToken {
+    pub fn new(api_base_url: String, token: String) -> Self {
+        Self {
+            api_base_url,
+            token,
+        }
+    }
+}
+
+impl std::fmt::Debug for UserToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserToken")
+            .field("api_base_url", &self.api_base_url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl JiraClient {
@@ -259,14 +286,32 @@ impl JiraClient {
         path_and_query: &str,
         body: Option<&B>,
     ) -> Result<serde_json::Value, JiraError> {
-        let route = self.route(tenant).await?;
+        self.send_as(tenant, None, method, path_and_query, body)
+            .await
+    }
+
+    /// As [`JiraClient::send`], but as the person when Forge handed us their token: what a
+    /// person does themselves is checked with their permissions, not the app's.
+    pub async fn send_as<B: serde::Serialize + ?Sized>(
+        &self,
+        tenant: &Tenant,
+        user: Option<&UserToken>,
+        method: reqwest::Method,
+        path_and_query: &str,
+        body: Option<&B>,
+    ) -> Result<serde_json::Value, JiraError> {
+        let route = match user {
+            Some(user) => Route::User(user.clone()),
+            None => self.route(tenant).await?,
+        };
         let base = match &route {
             Route::Connect => tenant.base_url.as_str(),
-            Route::Forge(token) => {
+            Route::Forge(SystemToken { api_base_url, .. })
+            | Route::User(UserToken { api_base_url, .. }) => {
                 self.allowed_hosts
-                    .allows(&token.api_base_url)
+                    .allows(api_base_url)
                     .map_err(JiraError::HostNotAllowed)?;
-                token.api_base_url.as_str()
+                api_base_url.as_str()
             }
         };
         let url = url::Url::parse(&format!("{}{}", base.trim_end_matches('/'), path_and_query))
@@ -274,6 +319,7 @@ impl JiraClient {
         let authorization = match &route {
             Route::Connect => self.authorization_for(tenant, method.as_str(), &url)?,
             Route::Forge(token) => format!("Bearer {}", token.expose()),
+            Route::User(user) => format!("Bearer {}", user.token),
         };
         let mut request = self
             .http
@@ -291,6 +337,14 @@ impl JiraClient {
         }
         let response = response.map_err(|e| JiraError::Transport(e.without_url().to_string()))?;
         let status = response.status();
+        if status == reqwest::StatusCode::UNAUTHORIZED && matches!(route, Route::User(_)) {
+            // The person's own token (expired, or they lost access): the site's credentials
+            // are fine, so nothing is counted against the site.
+            return Err(JiraError::Status {
+                status: 401,
+                body: "Jira refused the person's Forge user token".into(),
+            });
+        }
         if status == reqwest::StatusCode::UNAUTHORIZED {
             self.counters.record_outbound_unauthorized(tenant);
             if let (Route::Forge(token), Some(store)) = (&route, &self.tokens) {
@@ -346,7 +400,25 @@ impl JiraClient {
         tenant: &Tenant,
         path_and_query: &str,
     ) -> Result<R, JiraError> {
-        self.call(tenant, reqwest::Method::GET, path_and_query, None::<&()>)
-            .await
+        self.get_as(tenant, None, path_and_query).await
+    }
+
+    /// A `GET` as the person when their token is given (see [`JiraClient::send_as`]).
+    pub async fn get_as<R: serde::de::DeserializeOwned>(
+        &self,
+        tenant: &Tenant,
+        user: Option<&UserToken>,
+        path_and_query: &str,
+    ) -> Result<R, JiraError> {
+        let answer = self
+            .send_as(
+                tenant,
+                user,
+                reqwest::Method::GET,
+                path_and_query,
+                None::<&()>,
+            )
+            .await?;
+        serde_json::from_value(answer).map_err(|e| JiraError::Unexpected(e.to_string()))
     }
 }

@@ -16,10 +16,29 @@ pub enum Auth {
         fit: String,
         system_token: Option<String>,
     },
+    /// Through Forge from a person's page: also their own token (`x-forge-oauth-user`).
+    ForgeUser {
+        fit: String,
+        system_token: String,
+        user_token: String,
+    },
     None,
 }
 
 impl Auth {
+    /// A fresh invocation of the global page by `account_id`, carrying their user token as
+    /// Forge does for the UI endpoint.
+    pub fn forge_person(sim: &Sim, site: &str, account_id: &str) -> Auth {
+        let call = sim
+            .forge_invoke(site, "amj-assets", Some(account_id))
+            .unwrap();
+        Auth::ForgeUser {
+            fit: call.fit,
+            system_token: call.system_token,
+            user_token: sim.mint_user_token(site, account_id, 600).unwrap(),
+        }
+    }
+
     /// A fresh invocation of the site's global page by `principal` (the site admin if `None`).
     pub fn forge_page(sim: &Sim, site: &str, principal: Option<&str>) -> Auth {
         let admin = sim.site(site).unwrap().admin_account_id;

@@ -86,6 +86,14 @@ impl TestApp {
                     None => request,
                 }
             }
+            Auth::ForgeUser {
+                fit,
+                system_token,
+                user_token,
+            } => request
+                .header("Authorization", format!("Bearer {fit}"))
+                .header("x-forge-oauth-system", system_token)
+                .header("x-forge-oauth-user", user_token),
             Auth::None => request,
         };
         if let Some(body) = body {

@@ -32,6 +32,8 @@ pub struct ForgeInvocation {
     pub site_url: Option<String>,
     pub account_id: Option<String>,
     pub module_key: Option<String>,
+    /// The person's `x-forge-oauth-user` token, for what they do themselves (request only).
+    pub user_token: Option<crate::jira::UserToken>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -173,6 +175,7 @@ impl ForgeAuthenticator {
             site_url,
             account_id: fit.principal.clone(),
             module_key: fit.app.module.as_ref().map(|m| m.key.clone()),
+            user_token: None,
         })
     }
 

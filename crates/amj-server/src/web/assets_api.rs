@@ -561,7 +561,13 @@ pub async fn link_issue(
             message: format!("{key} is archived; restore it before linking"),
         });
     }
-    let issue = crate::issues::fetch_issue(&state.jira, &caller.tenant, &input.issue).await?;
+    let issue = crate::issues::fetch_issue(
+        &state.jira,
+        &caller.tenant,
+        caller.jira_user(),
+        &input.issue,
+    )
+    .await?;
     let created = state
         .store
         .link_issue(caller.tenant_id(), asset.id, &issue, &caller.actor())

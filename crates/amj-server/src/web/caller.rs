@@ -54,6 +54,12 @@ impl Caller {
         self.tenant.id
     }
 
+    /// The person's own Jira token, when Forge sent one: what they do themselves is checked with
+    /// their permissions. `None` under Connect and for API tokens (the app's credentials apply).
+    pub fn jira_user(&self) -> Option<&crate::jira::UserToken> {
+        self.forge.as_ref()?.user_token.as_ref()
+    }
+
     /// The Jira user behind the request; `None` for the app itself and for API tokens.
     pub fn account_id(&self) -> Option<String> {
         match &self.credential {
@@ -240,7 +246,7 @@ pub(crate) async fn forge_invocation(
             "this server accepts no Forge invocation tokens: it runs without --forge-app-id",
         )));
     };
-    let invocation = forge.authenticate(kind, fit).await.map_err(|e| match e {
+    let mut invocation = forge.authenticate(kind, fit).await.map_err(|e| match e {
         crate::auth::forge::ForgeAuthFailure::Auth(e) => AppError::Unauthorized(e),
         crate::auth::forge::ForgeAuthFailure::Store(e) => AppError::from(e),
     })?;
@@ -252,8 +258,28 @@ pub(crate) async fn forge_invocation(
     {
         forge.keep_system_token(&invocation, token).await?;
     }
+    // The person's token rides along only for a person's invocation, and only while valid; it
+    // is never stored.
+    if invocation.account_id.is_some()
+        && let Some(token) = headers
+            .get(FORGE_USER_TOKEN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        && amj_connect::forge::oauth_token_expiry(token)
+            .is_some_and(|exp| exp.saturating_mul(1000) > amj_store::now_millis())
+    {
+        invocation.user_token = Some(crate::jira::UserToken::new(
+            invocation.api_base_url.clone(),
+            token.to_owned(),
+        ));
+    }
     Ok(invocation)
 }
+
+/// The header in which Forge hands the remote the person's own token, when the endpoint asks
+/// for it (`appUserToken` in the manifest, as ours does for the UI).
+pub const FORGE_USER_TOKEN: &str = "x-forge-oauth-user";
 
 /// The header in which Forge hands the remote the installation's system token.
 pub const FORGE_SYSTEM_TOKEN: &str = "x-forge-oauth-system";

@@ -1413,3 +1413,92 @@ async fn a_dropped_connect_forge_link_is_caught_within_a_minute() {
     })
     .await;
 }
+
+/// What a person does themselves through Forge is checked with their own permissions: linking
+/// reads the issue with their `x-forge-oauth-user` token, so an issue they may not see is not
+/// found (its summary never comes back through the app), while one they may see links. Without
+/// a user token the app's own access applies, as before.
+#[tokio::test]
+async fn a_person_cannot_link_an_issue_they_may_not_see_through_forge() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        api.it_schema().await;
+        api.ok(
+            "PUT",
+            "/api/v1/schemas/IT",
+            Some(json!({"name": "IT assets", "usersCanEdit": true})),
+        )
+        .await;
+        api.laptop("One", "S-1").await;
+        api.sim.forge_upgrade("acme").unwrap();
+        let admin = api.site.admin_account_id.clone();
+        let someone = api
+            .sim
+            .site_users("acme")
+            .unwrap()
+            .into_iter()
+            .find(|u| u.account_id != admin)
+            .unwrap()
+            .account_id;
+        // OPS is the admins' project only.
+        api.sim.restrict_project("acme", "OPS", &[&admin]);
+        let ops = api
+            .sim
+            .with_data("acme", |d| {
+                d.issues
+                    .iter()
+                    .find(|i| i.project_key == "OPS")
+                    .map(|i| i.key.clone())
+            })
+            .flatten()
+            .expect("the seeded site has an OPS issue");
+
+        let person = Auth::forge_person(&api.sim, "acme", &someone);
+        let (status, body) = api
+            .call(
+                "POST",
+                "/api/v1/assets/IT-1/issues",
+                &person,
+                Some(json!({"issue": ops})),
+            )
+            .await;
+        assert_eq!(status, 404, "{body}");
+        assert!(!body.to_string().contains("summary"), "{body}");
+        let (status, body) = api
+            .call(
+                "POST",
+                "/api/v1/assets/IT-1/issues",
+                &Auth::forge_person(&api.sim, "acme", &someone),
+                Some(json!({"issue": "AM-1"})),
+            )
+            .await;
+        assert_eq!(status, 201, "an issue they may see links: {body}");
+        let (status, body) = api
+            .call(
+                "POST",
+                "/api/v1/assets/IT-1/issues",
+                &Auth::forge_person(&api.sim, "acme", &admin),
+                Some(json!({"issue": ops})),
+            )
+            .await;
+        assert_eq!(status, 201, "the admin may see OPS: {body}");
+        // The person's token is theirs alone: the site's credentials were never blamed.
+        let tenant = api
+            .app
+            .state
+            .store
+            .tenant_by_client_key(&api.site.client_key)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            api.app
+                .state
+                .counters
+                .tenant(tenant.id)
+                .outbound_unauthorized,
+            0
+        );
+    })
+    .await;
+}
