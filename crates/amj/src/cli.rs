@@ -575,6 +575,11 @@ pub struct JiraSimArgs {
     /// Comma-separated names of the sites to create and install.
     #[arg(long, default_value = "acme,globex")]
     pub sites: String,
+    /// Install the sites as the Forge version, as a new customer would (no Connect install):
+    /// their pages are Custom UI, and the app's first Forge call from each site creates it. The
+    /// app must accept this simulator's invocation tokens (the flags printed at start).
+    #[arg(long)]
+    pub forge: bool,
 }
 
 /// `30s`, `5m`, `1h 30m`, `250ms`: a positive duration for flags, as `humantime` reads them.
@@ -1063,6 +1068,11 @@ pub async fn run_jira_sim(args: JiraSimArgs) -> anyhow::Result<()> {
         "  AP bridge:    {}  (the app's --ap-js-url)",
         sim.ap_js_url()
     );
+    println!(
+        "  Forge:        --forge-app-id {} --forge-jwks-url {}  (the app's Forge flags)",
+        amj_jira_sim::forge_host::SIM_FORGE_APP,
+        sim.forge_jwks_url()
+    );
     let app = sim
         .register_app(&args.app_descriptor_url)
         .await
@@ -1074,6 +1084,14 @@ pub async fn run_jira_sim(args: JiraSimArgs) -> anyhow::Result<()> {
         .filter(|s| !s.is_empty())
     {
         sim.add_site(site);
+        if args.forge {
+            let installation = sim.forge_install(site, None)?;
+            println!(
+                "  Forge installation {installation} on {}/sites/{site}",
+                sim.base_url()
+            );
+            continue;
+        }
         let status = sim.install(site, &app).await?;
         if status == 204 || status == 200 {
             println!("  installed on {}/sites/{site}", sim.base_url());

@@ -512,3 +512,64 @@ fn forge_package_lays_out_the_manifest_and_the_custom_ui() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("is a file"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn jira_sim_installs_sites_on_forge_and_prints_the_apps_forge_flags() {
+    use std::io::BufRead as _;
+    let db = crate::support::TestDb::new(crate::support::Backend::Sqlite).await;
+    let sim = amj_jira_sim::Sim::start().await.unwrap();
+    let app = crate::support::TestApp::start(&db, &sim).await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_amj"))
+        .args([
+            "jira-sim",
+            "--bind",
+            "127.0.0.1:0",
+            "--sites",
+            "newco",
+            "--forge",
+        ])
+        .arg("--app-descriptor-url")
+        .arg(format!("{}/atlassian-connect.json", app.base_url))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // Read until the simulator says it is ready (bounded: the process is killed after).
+    let lines = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let done = line.contains("Press Ctrl-C");
+            lines.push(line);
+            if done {
+                break;
+            }
+        }
+        lines
+    });
+    let lines = tokio::time::timeout(std::time::Duration::from_secs(30), lines)
+        .await
+        .map(|joined| joined.unwrap())
+        .unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = lines.join("\n");
+    assert!(
+        text.contains(&format!(
+            "--forge-app-id {}",
+            amj_jira_sim::forge_host::SIM_FORGE_APP
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("Forge installation ari:cloud:ecosystem::installation/"),
+        "{text}"
+    );
+    assert!(text.contains("/sites/newco"), "{text}");
+    assert!(!text.contains("installed on"), "no Connect install: {text}");
+    app.stop().await;
+    db.cleanup().await;
+}
