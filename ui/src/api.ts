@@ -77,8 +77,8 @@ export interface AssetSummary {
   key: string;
   id: number;
   label: string;
-  type: { name: string | null };
-  status: { name: string | null; category: StatusCategory | null };
+  type: { id?: number; name: string | null };
+  status: { id?: number; name: string | null; category: StatusCategory | null };
   updated: Stamp;
 }
 
@@ -147,6 +147,12 @@ export interface AttributeDef {
   kind: AttributeKind;
   required: boolean;
   unique: boolean;
+  /** Select: its options. */
+  options?: string[];
+  /** Select and Jira user: more than one value. */
+  multiple?: boolean;
+  /** Reference: at most this many (1 is single-valued; absent is unbounded). */
+  max?: number | null;
 }
 
 export interface AssetType {
@@ -319,6 +325,21 @@ export class Api {
 
   async revokeToken(id: number): Promise<void> {
     await this.call("DELETE", `/api/v1/tokens/${id}`);
+  }
+
+  createAsset(
+    schema: string,
+    body: { type: number; status?: number; attributes: Record<string, unknown> },
+  ): Promise<Asset> {
+    return this.call("POST", `/api/v1/schemas/${path(schema)}/assets`, body);
+  }
+
+  /** Replaces every value (omitted ones are cleared); a newer version on the server is 409. */
+  updateAsset(
+    key: string,
+    body: { version: number; status?: number; attributes: Record<string, unknown> },
+  ): Promise<Asset> {
+    return this.call("PUT", `/api/v1/assets/${path(key)}`, body);
   }
 
   async history(key: string): Promise<HistoryEntry[]> {

@@ -236,6 +236,64 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
             focused.attr("data-open").await?.as_deref(),
             Some(key.as_str())
         );
+
+        // A new asset, then an edit of it, through Forge.
+        browser
+            .driver
+            .find(By::Id("amj-new"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "form", WAIT)
+            .await?;
+        let kind = amj_e2e::wait_for(WAIT, || async {
+            browser.driver.find(By::Id("amj-form-type")).await.ok()
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("no type chooser"))?;
+        thirtyfour::components::SelectElement::new(&kind)
+            .await?
+            .select_by_visible_text("Location")
+            .await?;
+        let name = browser.driver.find(By::Id("amj-field-0")).await?;
+        name.send_keys("Lab 42").await?;
+        browser
+            .driver
+            .find(By::Css("#amj-asset-form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
+            .await?;
+        browser
+            .wait_for_text("amj-detail-title", "Lab 42", WAIT)
+            .await?;
+        browser
+            .driver
+            .find(By::Id("amj-edit"))
+            .await?
+            .click()
+            .await?;
+        let name = amj_e2e::wait_for(WAIT, || async {
+            browser.driver.find(By::Id("amj-field-0")).await.ok()
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("no edit form"))?;
+        name.clear().await?;
+        name.send_keys("Lab 43").await?;
+        let violations = browser.axe_violations().await?;
+        assert!(violations.is_empty(), "axe, Forge form: {violations:#?}");
+        browser
+            .driver
+            .find(By::Css("#amj-asset-form button[type=submit]"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait_for_text("amj-detail-title", "Lab 43", WAIT)
+            .await?;
         anyhow::Ok(())
     }
     .await;

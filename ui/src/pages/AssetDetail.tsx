@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Api, Asset, HistoryEntry, IssueLink } from "../api";
 import { Lozenge } from "../components/Lozenge";
 import { type Formats, valueText } from "../format";
+import { AssetForm } from "./AssetForm";
 import { describe } from "./IssuePanel";
 
 interface Props {
@@ -23,6 +24,7 @@ export function AssetDetail({ api, assetKey, formats, onBack }: Props) {
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
+  const [editing, setEditing] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
@@ -72,10 +74,34 @@ export function AssetDetail({ api, assetKey, formats, onBack }: Props) {
     return <p class="amj-subtle">Loading {assetKey}…</p>;
   }
   const { asset, issues, history } = loaded;
+  if (editing) {
+    return (
+      <AssetForm
+        api={api}
+        schema={asset.schema}
+        asset={asset}
+        onSaved={() => {
+          setEditing(false);
+          setLoaded(null);
+          setAttempt((n) => n + 1);
+        }}
+        onCancel={() => setEditing(false)}
+      />
+    );
+  }
   const values = Object.entries(asset.attributes);
   return (
     <article id="amj-detail" aria-labelledby="amj-detail-title">
-      {back}
+      {back}{" "}
+      <button
+        type="button"
+        id="amj-edit"
+        class="amj-button"
+        onClick={() => setEditing(true)}
+        disabled={asset.archived}
+      >
+        Edit
+      </button>
       <h1 id="amj-detail-title" ref={heading} tabIndex={-1}>
         <span class="amj-subtle">{asset.key}</span> {asset.label}{" "}
         <Lozenge name={asset.status.name} category={asset.status.category} />

@@ -4,6 +4,7 @@ import { Lozenge } from "../components/Lozenge";
 import type { Formats } from "../format";
 import type { Host } from "../host/types";
 import { AssetDetail } from "./AssetDetail";
+import { AssetForm } from "./AssetForm";
 import { describe } from "./IssuePanel";
 
 interface Props {
@@ -35,6 +36,7 @@ export function AssetsPage({ api, host, formats }: Props) {
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [open, setOpen] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
   const lastOpened = useRef<string | null>(null);
 
   const run = useCallback(
@@ -94,6 +96,23 @@ export function AssetsPage({ api, host, formats }: Props) {
     }
   }, [open]);
 
+  if (creating && schema) {
+    return (
+      <section id="amj-assets" data-state="form">
+        <AssetForm
+          api={api}
+          schema={schema}
+          onSaved={(created) => {
+            setCreating(false);
+            lastOpened.current = null;
+            setOpen(created.key);
+            void run(aql.trim(), schema, null);
+          }}
+          onCancel={() => setCreating(false)}
+        />
+      </section>
+    );
+  }
   if (open !== null) {
     return (
       <section id="amj-assets" data-state="detail">
@@ -123,6 +142,11 @@ export function AssetsPage({ api, host, formats }: Props) {
   return (
     <section id="amj-assets" data-state={state} aria-busy={busy}>
       <h1>Assets</h1>
+      {schema && (
+        <button type="button" id="amj-new" class="amj-button" onClick={() => setCreating(true)}>
+          New asset
+        </button>
+      )}
       <search>
         <form id="amj-search" class="amj-search-row" noValidate onSubmit={submit}>
           {schemas && schemas.length > 1 && (
