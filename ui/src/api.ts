@@ -161,6 +161,9 @@ export interface AssetType {
   parentId: number | null;
   isAbstract: boolean;
   attributes: AttributeDef[];
+  icon?: string;
+  description?: string;
+  labelAttributeId?: number | null;
 }
 
 export interface Status {
@@ -304,6 +307,44 @@ export class Api {
     return this.call("POST", `/api/v1/schemas/${path(schema)}/types/${typeId}/attributes`, draft);
   }
 
+  /** A type's new name; everything else about it is sent back as it was read. */
+  async renameType(schema: string, type: AssetType, name: string): Promise<void> {
+    await this.call("PUT", `/api/v1/schemas/${path(schema)}/types/${type.id}`, {
+      name,
+      parentId: type.parentId,
+      icon: type.icon ?? "",
+      description: type.description ?? "",
+      isAbstract: type.isAbstract,
+      labelAttributeId: type.labelAttributeId ?? null,
+    });
+  }
+
+  async deleteType(schema: string, id: number): Promise<void> {
+    await this.call("DELETE", `/api/v1/schemas/${path(schema)}/types/${id}`);
+  }
+
+  /** An attribute's new name, with its kind and rules as they were read. */
+  async renameAttribute(schema: string, attribute: AttributeDef, name: string): Promise<void> {
+    const { id, typeId, position, inherited, targetTypeName, ...draft } =
+      attribute as AttributeDef & Record<string, unknown>;
+    await this.call("PUT", `/api/v1/schemas/${path(schema)}/attributes/${id}`, { ...draft, name });
+  }
+
+  async deleteAttribute(schema: string, id: number): Promise<void> {
+    await this.call("DELETE", `/api/v1/schemas/${path(schema)}/attributes/${id}`);
+  }
+
+  async renameStatus(schema: string, status: Status, name: string): Promise<void> {
+    await this.call("PUT", `/api/v1/schemas/${path(schema)}/statuses/${status.id}`, {
+      name,
+      category: status.category,
+    });
+  }
+
+  async deleteStatus(schema: string, id: number): Promise<void> {
+    await this.call("DELETE", `/api/v1/schemas/${path(schema)}/statuses/${id}`);
+  }
+
   async statuses(schema: string): Promise<Status[]> {
     return (
       await this.call<{ statuses: Status[] }>("GET", `/api/v1/schemas/${path(schema)}/statuses`)
@@ -340,6 +381,16 @@ export class Api {
     body: { version: number; status?: number; attributes: Record<string, unknown> },
   ): Promise<Asset> {
     return this.call("PUT", `/api/v1/assets/${path(key)}`, body);
+  }
+
+  /** Archived assets leave searches but keep their history and links; restoring brings
+   *  them back. Both send the version read, like an edit. */
+  archive(key: string, version: number): Promise<Asset> {
+    return this.call("POST", `/api/v1/assets/${path(key)}/archive`, { version });
+  }
+
+  restore(key: string, version: number): Promise<Asset> {
+    return this.call("POST", `/api/v1/assets/${path(key)}/restore`, { version });
   }
 
   async history(key: string): Promise<HistoryEntry[]> {

@@ -375,6 +375,23 @@ async fn a_forge_first_admin_creates_a_schema_and_sees_the_connection() {
         browser
             .wait_for_text("amj-admin-status", "Created the type Laptop.", WAIT)
             .await?;
+        // Renamed in place, with the keyboard.
+        browser
+            .driver
+            .find(By::Css("button[aria-label='Rename Laptop']"))
+            .await?
+            .click()
+            .await?;
+        let rename = browser
+            .driver
+            .find(By::Css("input[aria-label='New name for Laptop']"))
+            .await?;
+        rename.send_keys(Key::Control + "a").await?;
+        rename.send_keys("Notebook").await?;
+        rename.send_keys(Key::Enter).await?;
+        browser
+            .wait_for_text("amj-admin-status", "Renamed Laptop to Notebook.", WAIT)
+            .await?;
         let violations = browser.axe_violations().await?;
         assert!(
             violations.is_empty(),

@@ -112,6 +112,25 @@ function emptySite() {
       });
       return { status: 201, body: {} };
     }
+    const typeItem = request.path.match(/^\/api\/v1\/schemas\/IT\/types\/(\d+)$/);
+    if (typeItem) {
+      const index = types.findIndex((t) => t.id === Number(typeItem[1]));
+      if (request.method === "PUT" && index >= 0) {
+        types[index] = { ...(types[index] as AssetType), name: String(body.name) };
+        return { status: 200, body: types[index] };
+      }
+      if (request.method === "DELETE" && index >= 0) {
+        types.splice(index, 1);
+        return { status: 204, body: null };
+      }
+    }
+    const statusItem = request.path.match(/^\/api\/v1\/schemas\/IT\/statuses\/(\d+)$/);
+    if (statusItem && request.method === "DELETE") {
+      return {
+        status: 409,
+        body: { error: { code: "in_use", message: "3 assets have this status" } },
+      };
+    }
     const revoke = request.path.match(/^\/api\/v1\/tokens\/(\d+)$/);
     if (request.method === "DELETE" && revoke) {
       const token = tokens.find((t) => t.id === Number(revoke[1]));
@@ -195,7 +214,9 @@ describe("the settings page", () => {
     await type("#amj-type-parent", "2");
     await submit("#amj-type-form");
     await until(() => $("#amj-admin-status").textContent === "Created the type Laptop.");
-    expect($("#amj-type-tree").textContent).toBe("Hardware (abstract)Laptop");
+    expect(
+      [...document.querySelectorAll("#amj-type-tree .amj-item-name")].map((n) => n.textContent),
+    ).toEqual(["Hardware (abstract)", "Laptop"]);
 
     await type("#amj-attr-type", "3");
     await type("#amj-attr-kind", "select");
@@ -211,6 +232,33 @@ describe("the settings page", () => {
     await type("#amj-status-category", "in_use");
     await submit("#amj-status-form");
     await until(() => $("#amj-status-list").textContent?.includes("In use") === true);
+
+    // Rename a type in place; a status in use cannot be deleted, and the page says why.
+    await act(() => ($("button[aria-label='Rename Laptop']") as HTMLButtonElement).click());
+    await type("input[aria-label='New name for Laptop']", "Notebook");
+    await act(() => {
+      $("input[aria-label='New name for Laptop']").dispatchEvent(
+        new KeyboardEvent("keydown", { key: "Enter", bubbles: true }),
+      );
+    });
+    await until(() => $("#amj-admin-status").textContent === "Renamed Laptop to Notebook.");
+    expect(host.calls.find((c) => c.method === "PUT")?.body).toEqual({
+      name: "Notebook",
+      parentId: 2,
+      icon: "",
+      description: "",
+      isAbstract: false,
+      labelAttributeId: null,
+    });
+    await act(() => ($("button[aria-label='Delete In use']") as HTMLButtonElement).click());
+    await act(() => ($("button[aria-label='Yes, delete In use']") as HTMLButtonElement).click());
+    await until(
+      () =>
+        root.textContent?.includes("Could not delete In use: 3 assets have this status.") === true,
+    );
+    await act(() => ($("button[aria-label='Delete Hardware']") as HTMLButtonElement).click());
+    await act(() => ($("button[aria-label='Yes, delete Hardware']") as HTMLButtonElement).click());
+    await until(() => $("#amj-admin-status").textContent === "Deleted the type Hardware.");
 
     await type("#amj-token-name", "Inventory script");
     await submit("#amj-token-form");

@@ -11,6 +11,7 @@ import type {
   StatusCategory,
 } from "../api";
 import { Field, FormError, useSubmit } from "../components/Form";
+import { ItemActions } from "../components/ItemActions";
 import { Lozenge } from "../components/Lozenge";
 import type { Formats } from "../format";
 import type { Host } from "../host/types";
@@ -155,6 +156,10 @@ export function AdminPage({ api, host, formats }: Props) {
                   await loadSchema(schema);
                   done(`Created the type ${name}.`);
                 }}
+                onChanged={async (message) => {
+                  await loadSchema(schema);
+                  done(message);
+                }}
               />
               <AttributesSection
                 api={api}
@@ -164,6 +169,10 @@ export function AdminPage({ api, host, formats }: Props) {
                   await loadSchema(schema);
                   done(`Added the attribute ${name}.`);
                 }}
+                onChanged={async (message) => {
+                  await loadSchema(schema);
+                  done(message);
+                }}
               />
               <StatusesSection
                 api={api}
@@ -172,6 +181,10 @@ export function AdminPage({ api, host, formats }: Props) {
                 onCreated={async (name) => {
                   await loadSchema(schema);
                   done(`Added the status ${name}.`);
+                }}
+                onChanged={async (message) => {
+                  await loadSchema(schema);
+                  done(message);
                 }}
               />
             </>
@@ -249,6 +262,7 @@ function TypesSection(props: {
   schema: string;
   types: AssetType[];
   onCreated: (name: string) => Promise<void>;
+  onChanged: (message: string) => Promise<void>;
 }) {
   const [name, setName] = useState("");
   const [parent, setParent] = useState("");
@@ -271,8 +285,21 @@ function TypesSection(props: {
         {tree.length === 0 && <li class="amj-subtle">No types yet: create the first one below.</li>}
         {tree.map(({ type, depth }) => (
           <li key={type.id} data-type={type.name} style={{ paddingLeft: `${depth * 16}px` }}>
-            {type.name}
-            {type.isAbstract ? " (abstract)" : ""}
+            <span class="amj-item-name">
+              {type.name}
+              {type.isAbstract ? " (abstract)" : ""}
+            </span>{" "}
+            <ItemActions
+              label={type.name}
+              rename={async (name) => {
+                await props.api.renameType(props.schema, type, name);
+                await props.onChanged(`Renamed ${type.name} to ${name}.`);
+              }}
+              remove={async () => {
+                await props.api.deleteType(props.schema, type.id);
+                await props.onChanged(`Deleted the type ${type.name}.`);
+              }}
+            />
           </li>
         ))}
       </ul>
@@ -317,6 +344,7 @@ function AttributesSection(props: {
   schema: string;
   types: AssetType[];
   onCreated: (name: string) => Promise<void>;
+  onChanged: (message: string) => Promise<void>;
 }) {
   const tree = typeTree(props.types);
   const [typeId, setTypeId] = useState<number | null>(null);
@@ -380,6 +408,7 @@ function AttributesSection(props: {
             <th scope="col">Required</th>
             <th scope="col">Unique</th>
             <th scope="col">From</th>
+            <th scope="col">Actions</th>
           </tr>
         </thead>
         <tbody id="amj-attr-rows">
@@ -390,6 +419,21 @@ function AttributesSection(props: {
               <td>{a.required ? "Yes" : "No"}</td>
               <td>{a.unique ? "Yes" : "No"}</td>
               <td>{a.typeId === chosen.id ? "" : byId.get(a.typeId)}</td>
+              <td>
+                {a.typeId === chosen.id && (
+                  <ItemActions
+                    label={a.name}
+                    rename={async (name) => {
+                      await props.api.renameAttribute(props.schema, a, name);
+                      await props.onChanged(`Renamed ${a.name} to ${name}.`);
+                    }}
+                    remove={async () => {
+                      await props.api.deleteAttribute(props.schema, a.id);
+                      await props.onChanged(`Deleted the attribute ${a.name}.`);
+                    }}
+                  />
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -489,6 +533,7 @@ function StatusesSection(props: {
   schema: string;
   statuses: Status[];
   onCreated: (name: string) => Promise<void>;
+  onChanged: (message: string) => Promise<void>;
 }) {
   const [name, setName] = useState("");
   const [category, setCategory] = useState<StatusCategory>("available");
@@ -504,7 +549,18 @@ function StatusesSection(props: {
         {props.statuses.map((s) => (
           <li key={s.id}>
             <Lozenge name={s.name} category={s.category} />{" "}
-            <span class="amj-subtle">{CATEGORIES.find(([c]) => c === s.category)?.[1]}</span>
+            <span class="amj-subtle">{CATEGORIES.find(([c]) => c === s.category)?.[1]}</span>{" "}
+            <ItemActions
+              label={s.name}
+              rename={async (name) => {
+                await props.api.renameStatus(props.schema, s, name);
+                await props.onChanged(`Renamed ${s.name} to ${name}.`);
+              }}
+              remove={async () => {
+                await props.api.deleteStatus(props.schema, s.id);
+                await props.onChanged(`Deleted the status ${s.name}.`);
+              }}
+            />
           </li>
         ))}
       </ul>

@@ -25,6 +25,7 @@ export function AssetDetail({ api, assetKey, formats, onBack }: Props) {
   const [failure, setFailure] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
   const [editing, setEditing] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
@@ -74,6 +75,20 @@ export function AssetDetail({ api, assetKey, formats, onBack }: Props) {
     return <p class="amj-subtle">Loading {assetKey}…</p>;
   }
   const { asset, issues, history } = loaded;
+  const archiveOrRestore = async () => {
+    setActionError(null);
+    try {
+      await (asset.archived
+        ? api.restore(asset.key, asset.version)
+        : api.archive(asset.key, asset.version));
+      setLoaded(null);
+      setAttempt((n) => n + 1);
+    } catch (error) {
+      setActionError(
+        `Could not ${asset.archived ? "restore" : "archive"} ${asset.key}: ${describe(error)}`,
+      );
+    }
+  };
   if (editing) {
     return (
       <AssetForm
@@ -101,10 +116,31 @@ export function AssetDetail({ api, assetKey, formats, onBack }: Props) {
         disabled={asset.archived}
       >
         Edit
+      </button>{" "}
+      <button
+        type="button"
+        id="amj-archive"
+        class="amj-button amj-subtle-button"
+        onClick={() => void archiveOrRestore()}
+      >
+        {asset.archived ? "Restore" : "Archive"}
       </button>
+      {actionError && (
+        <p id="amj-action-error" class="amj-field-message" role="alert">
+          {actionError}
+        </p>
+      )}
       <h1 id="amj-detail-title" ref={heading} tabIndex={-1}>
         <span class="amj-subtle">{asset.key}</span> {asset.label}{" "}
         <Lozenge name={asset.status.name} category={asset.status.category} />
+        {asset.archived && (
+          <>
+            {" "}
+            <span class="amj-lozenge amj-status-none" id="amj-archived">
+              Archived
+            </span>
+          </>
+        )}
       </h1>
       <p class="amj-subtle">
         {asset.type.name} · updated {formats.dateTime(asset.updated.at)}
