@@ -393,6 +393,15 @@ export class Api {
     return this.call("POST", `/api/v1/assets/${path(key)}/restore`, { version });
   }
 
+  /** Jira's people matching `query` (a name or e-mail), for the user picker. */
+  async searchUsers(query: string): Promise<{ accountId: string; displayName: string }[]> {
+    const found = await this.call<{ items: { accountId: string; displayName: string }[] }>(
+      "GET",
+      `/api/v1/jira/users?query=${encodeURIComponent(query)}`,
+    );
+    return found.items;
+  }
+
   async history(key: string): Promise<HistoryEntry[]> {
     return (
       await this.call<{ items: HistoryEntry[] }>("GET", `/api/v1/assets/${path(key)}/history`)

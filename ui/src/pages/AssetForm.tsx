@@ -9,6 +9,7 @@ import {
   type Status,
 } from "../api";
 import { FormError } from "../components/Form";
+import { UserPicker } from "../components/UserPicker";
 import { describe } from "./IssuePanel";
 
 interface Props {
@@ -219,6 +220,7 @@ export function AssetForm({ api, schema, asset, onSaved, onCancel }: Props) {
       {attributes.map((attribute, i) => (
         <AttributeField
           key={attribute.id}
+          api={api}
           id={`amj-field-${i}`}
           attribute={attribute}
           statuses={statuses}
@@ -275,6 +277,7 @@ export function AssetForm({ api, schema, asset, onSaved, onCancel }: Props) {
 }
 
 function AttributeField(props: {
+  api: Api;
   id: string;
   attribute: AttributeDef;
   statuses: Status[];
@@ -329,6 +332,18 @@ function AttributeField(props: {
           </option>
         ))}
       </select>
+    );
+  } else if (attribute.kind === "jira_user") {
+    control = (
+      <UserPicker
+        id={id}
+        api={props.api}
+        value={value}
+        multiple={attribute.multiple === true}
+        describedBy={errorId}
+        invalid={error !== undefined}
+        onChange={onChange}
+      />
     );
   } else if (attribute.kind === "textarea") {
     control = (

@@ -1,0 +1,77 @@
+import { render } from "preact";
+import { act } from "preact/test-utils";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Api } from "../api";
+import { fakeHost } from "../testing/fakeHost";
+import { UserPicker } from "./UserPicker";
+
+async function until(check: () => boolean) {
+  for (let i = 0; i < 100; i += 1) {
+    if (check()) {
+      return;
+    }
+    await act(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    });
+  }
+  throw new Error(`timed out; the page reads: ${document.body.textContent}`);
+}
+
+describe("the user picker", () => {
+  let root: HTMLElement;
+  beforeEach(() => {
+    root = document.createElement("main");
+    document.body.append(root);
+  });
+  afterEach(() => {
+    render(null, root);
+    root.remove();
+  });
+
+  it("turns a typed name into an accountId through Jira's search, and removes a choice", async () => {
+    const host = fakeHost((request) => ({
+      status: 200,
+      body: {
+        items: request.path.includes("query=ada")
+          ? [{ accountId: "5b10:ada", displayName: "Ada Lovelace" }]
+          : [],
+      },
+    }));
+    const values: string[] = [];
+    const show = (value: string) =>
+      render(
+        <UserPicker
+          id="owner"
+          api={new Api(host)}
+          value={value}
+          multiple={true}
+          describedBy="owner-error"
+          invalid={false}
+          onChange={(v) => {
+            values.push(v);
+            show(v);
+          }}
+        />,
+        root,
+      );
+    await act(() => show("5b10:grace"));
+    const input = root.querySelector("#owner") as HTMLInputElement;
+    input.value = "ada";
+    await act(() => {
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    await until(() => root.textContent?.includes("Ada Lovelace") === true);
+    await act(() =>
+      (root.querySelector("ul[aria-label='People found'] button") as HTMLButtonElement).click(),
+    );
+    expect(values.pop()).toBe("5b10:grace, 5b10:ada");
+    expect(root.querySelector("ul[aria-label='Chosen people']")?.textContent).toContain(
+      "Ada Lovelace",
+    );
+    await act(() =>
+      (root.querySelector("button[aria-label='Remove 5b10:grace']") as HTMLButtonElement).click(),
+    );
+    expect(values.pop()).toBe("5b10:ada");
+    expect(host.calls[0]?.path).toBe("/api/v1/jira/users?query=ada");
+  });
+});
