@@ -80,13 +80,13 @@ export interface AssetSummary {
   type: { id?: number; name: string | null };
   status: { id?: number; name: string | null; category: StatusCategory | null };
   updated: Stamp;
+  version: number;
 }
 
 /** `AssetBody`: an asset with its values by attribute name. */
 export interface Asset extends AssetSummary {
   schema: string;
   attributes: Record<string, unknown>;
-  version: number;
   archived: boolean;
   created: Stamp;
 }
@@ -229,7 +229,7 @@ export class Api {
   constructor(private readonly host: Host) {}
 
   private async call<T>(
-    method: "GET" | "POST" | "PUT" | "DELETE",
+    method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
     url: string,
     body?: unknown,
   ): Promise<T> {
@@ -391,6 +391,18 @@ export class Api {
 
   restore(key: string, version: number): Promise<Asset> {
     return this.call("POST", `/api/v1/assets/${path(key)}/restore`, { version });
+  }
+
+  /** One status for many assets, all or nothing: any asset changed since it was read (its
+   *  version) makes the whole change 409. */
+  async bulkStatus(
+    schema: string,
+    items: { key: string; version: number }[],
+    status: number,
+  ): Promise<void> {
+    await this.call("PATCH", `/api/v1/schemas/${path(schema)}/assets/bulk`, {
+      items: items.map((item) => ({ ...item, status })),
+    });
   }
 
   /** Jira's people matching `query` (a name or e-mail), for the user picker. */

@@ -195,7 +195,7 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
             error.attr("hidden").await.ok()??;
             let cells = browser
                 .driver
-                .find_all(By::Css("#amj-rows tbody tr td:nth-child(3)"))
+                .find_all(By::Css("#amj-rows tbody tr td:nth-child(4)"))
                 .await
                 .ok()?;
             let mut types = Vec::new();
@@ -293,6 +293,44 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
             .await?;
         browser
             .wait_for_text("amj-detail-title", "Lab 43", WAIT)
+            .await?;
+
+        // Two assets at once: select them and set their status.
+        browser
+            .driver
+            .find(By::Id("amj-back"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+            .await?;
+        let boxes = browser
+            .driver
+            .find_all(By::Css("#amj-rows tbody input[type=checkbox]"))
+            .await?;
+        anyhow::ensure!(boxes.len() >= 2, "two rows to select");
+        boxes[0].click().await?;
+        boxes[1].click().await?;
+        let status = amj_e2e::wait_for(WAIT, || async {
+            let select = browser.driver.find(By::Id("amj-bulk-status")).await.ok()?;
+            let options = select.find_all(By::Tag("option")).await.ok()?;
+            (options.len() > 1).then_some(select)
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("no statuses to choose"))?;
+        thirtyfour::components::SelectElement::new(&status)
+            .await?
+            .select_by_index(1)
+            .await?;
+        browser
+            .driver
+            .find(By::Id("amj-bulk-apply"))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait_for_text("amj-bulk-result", "Changed the status of 2 assets", WAIT)
             .await?;
         anyhow::Ok(())
     }

@@ -221,6 +221,63 @@ describe("the asset list", () => {
     expect(document.querySelector("#amj-error")).toBeNull();
   });
 
+  it("changes the status of the selected assets at once, and explains a concurrent change", async () => {
+    let stale = true;
+    const host = fakeHost(
+      server((r) => {
+        if (r.path === "/api/v1/schemas/IT/statuses") {
+          return {
+            status: 200,
+            body: {
+              statuses: [
+                { id: 6, name: "In stock", category: "available" },
+                { id: 9, name: "Retired", category: "retired" },
+              ],
+            },
+          };
+        }
+        if (r.method === "PATCH") {
+          return stale
+            ? { status: 409, body: { error: { code: "stale_version", message: "changed" } } }
+            : { status: 200, body: { items: [] } };
+        }
+        return undefined;
+      }),
+    );
+    await show(host);
+    await until(() => rows().length === 2);
+    expect(document.querySelector("#amj-bulk")).toBeNull();
+    await act(() => ($("input[aria-label='Select IT-1']") as HTMLInputElement).click());
+    await act(() => ($("input[aria-label='Select IT-2']") as HTMLInputElement).click());
+    await until(() => ($("#amj-bulk-status") as HTMLSelectElement)?.options.length === 2);
+    expect($("#amj-selected-count").textContent).toBe("2 assets selected");
+    expect(($("#amj-select-all") as HTMLInputElement).checked).toBe(true);
+    const status = $("#amj-bulk-status") as HTMLSelectElement;
+    status.value = "9";
+    await act(() => {
+      status.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+    await act(() => $("#amj-bulk-apply").click());
+    await until(() => document.querySelector("#amj-bulk-error") !== null);
+    expect($("#amj-bulk-error").textContent).toContain("nothing was changed");
+
+    stale = false;
+    await act(() => $("#amj-bulk-apply").click());
+    await until(
+      () => $("#amj-bulk-result").textContent === "Changed the status of 2 assets to Retired.",
+    );
+    const patch = host.calls.filter((c) => c.method === "PATCH").pop();
+    expect(patch?.path).toBe("/api/v1/schemas/IT/assets/bulk");
+    expect(patch?.body).toEqual({
+      items: [
+        { key: "IT-1", version: 1, status: 9 },
+        { key: "IT-2", version: 1, status: 9 },
+      ],
+    });
+    // The list is read again and the selection cleared.
+    await until(() => document.querySelector("#amj-bulk") === null);
+  });
+
   it("reads every kind of history entry", () => {
     const base = { id: 1, at: null, actor: "x" };
     expect(historyText({ ...base, kind: "created" })).toBe("Created.");

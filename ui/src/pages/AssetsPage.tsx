@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { type Api, ApiError, type AssetSummary, type Schema } from "../api";
+import { type Api, ApiError, type AssetSummary, type Schema, type Status } from "../api";
 import { Lozenge } from "../components/Lozenge";
 import type { Formats } from "../format";
 import type { Host } from "../host/types";
@@ -37,6 +37,12 @@ export function AssetsPage({ api, host, formats }: Props) {
   const [busy, setBusy] = useState(false);
   const [open, setOpen] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
+  // Selected assets by key, with the version each was read at.
+  const [selected, setSelected] = useState<Map<string, number>>(new Map());
+  const [statuses, setStatuses] = useState<Status[]>([]);
+  const [bulkStatus, setBulkStatus] = useState("");
+  const [bulkMessage, setBulkMessage] = useState("");
+  const [bulkError, setBulkError] = useState<string | null>(null);
   const lastOpened = useRef<string | null>(null);
 
   const run = useCallback(
@@ -49,6 +55,9 @@ export function AssetsPage({ api, host, formats }: Props) {
           : { schema: inSchema, limit: PAGE };
         const page = await api.query(query, options);
         setQueryError(null);
+        if (!cursor) {
+          setSelected(new Map());
+        }
         setResults((previous) => ({
           items: cursor && previous ? [...previous.items, ...page.items] : page.items,
           nextCursor: page.nextCursor,
@@ -133,6 +142,47 @@ export function AssetsPage({ api, host, formats }: Props) {
       </section>
     );
   }
+  useEffect(() => {
+    if (schema && selected.size > 0 && statuses.length === 0) {
+      api
+        .statuses(schema)
+        .then((found) => {
+          setStatuses(found);
+          setBulkStatus(found[0] ? String(found[0].id) : "");
+        })
+        .catch((e: unknown) => setBulkError(`The statuses could not be loaded: ${describe(e)}`));
+    }
+  }, [api, schema, selected.size, statuses.length]);
+
+  const toggle = (asset: AssetSummary, on: boolean) =>
+    setSelected((current) => {
+      const next = new Map(current);
+      if (on) {
+        next.set(asset.key, asset.version);
+      } else {
+        next.delete(asset.key);
+      }
+      return next;
+    });
+  const bulk = async (what: string, action: () => Promise<void>, done: string) => {
+    setBulkError(null);
+    try {
+      await action();
+      setBulkMessage(done);
+      if (schema) {
+        await run(aql.trim(), schema, null);
+      }
+    } catch (error) {
+      setBulkError(
+        error instanceof ApiError && error.status === 409
+          ? "Some of these assets changed since the list was loaded, so nothing was changed. Search again and retry."
+          : `Could not ${what}: ${describe(error)}`,
+      );
+    }
+  };
+  const chosen = [...selected].map(([key, version]) => ({ key, version }));
+  const noun = (n: number) => `${formats.count(n)} ${n === 1 ? "asset" : "assets"}`;
+
   const submit = (event: Event) => {
     event.preventDefault();
     if (schema) {
@@ -194,9 +244,85 @@ export function AssetsPage({ api, host, formats }: Props) {
           <p id="amj-count" class="amj-subtle">
             {countText(results, formats)}
           </p>
+          {selected.size > 0 && schema && (
+            <fieldset id="amj-bulk" class="amj-search-row amj-bulk">
+              <legend class="amj-visually-hidden">Change the selected assets</legend>
+              <span id="amj-selected-count">{noun(selected.size)} selected</span>
+              <label for="amj-bulk-status">Status</label>
+              <select
+                id="amj-bulk-status"
+                value={bulkStatus}
+                onChange={(e) => setBulkStatus(e.currentTarget.value)}
+              >
+                {statuses.map((s) => (
+                  <option key={s.id} value={String(s.id)}>
+                    {s.name}
+                  </option>
+                ))}
+              </select>
+              <button
+                type="button"
+                id="amj-bulk-apply"
+                class="amj-button"
+                disabled={!bulkStatus}
+                onClick={() => {
+                  const name = statuses.find((s) => String(s.id) === bulkStatus)?.name ?? "";
+                  void bulk(
+                    "change the status",
+                    () => api.bulkStatus(schema, chosen, Number(bulkStatus)),
+                    `Changed the status of ${noun(chosen.length)} to ${name}.`,
+                  );
+                }}
+              >
+                Set status
+              </button>
+              <button
+                type="button"
+                id="amj-bulk-archive"
+                class="amj-button amj-subtle-button"
+                onClick={() =>
+                  void bulk(
+                    "archive them",
+                    async () => {
+                      for (const item of chosen) {
+                        await api.archive(item.key, item.version);
+                      }
+                    },
+                    `Archived ${noun(chosen.length)}.`,
+                  )
+                }
+              >
+                Archive
+              </button>
+              {bulkError && (
+                <p id="amj-bulk-error" class="amj-field-message" role="alert">
+                  {bulkError}
+                </p>
+              )}
+            </fieldset>
+          )}
+          <output id="amj-bulk-result" class="amj-subtle amj-status-line">
+            {bulkMessage}
+          </output>
           <table class="amj-table" id="amj-rows">
             <thead>
               <tr>
+                <th scope="col">
+                  <input
+                    type="checkbox"
+                    id="amj-select-all"
+                    aria-label="Select every asset on this page"
+                    checked={
+                      results.items.length > 0 && results.items.every((a) => selected.has(a.key))
+                    }
+                    onChange={(e) => {
+                      const on = e.currentTarget.checked;
+                      for (const asset of results.items) {
+                        toggle(asset, on);
+                      }
+                    }}
+                  />
+                </th>
                 <th scope="col">Key</th>
                 <th scope="col">Name</th>
                 <th scope="col">Type</th>
@@ -207,6 +333,14 @@ export function AssetsPage({ api, host, formats }: Props) {
             <tbody>
               {results.items.map((asset) => (
                 <tr key={asset.key}>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${asset.key}`}
+                      checked={selected.has(asset.key)}
+                      onChange={(e) => toggle(asset, e.currentTarget.checked)}
+                    />
+                  </td>
                   <td>
                     <button
                       type="button"
