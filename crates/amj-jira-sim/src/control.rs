@@ -180,6 +180,26 @@ pub async fn forge_rollout(
     )
 }
 
+/// Forge's key rotation as a batched rollout over `day_secs`, in the background: the new key is
+/// published at once, sites move to it batch by batch, and the old keys are retired a quarter of
+/// a "day" after the last batch.
+pub async fn forge_key_rollout(
+    State(sim): State<Sim>,
+    headers: HeaderMap,
+    Form(plan): Form<Rollout>,
+) -> Response {
+    if let Err(message) = plan.check() {
+        return problem(&headers, StatusCode::BAD_REQUEST, message);
+    }
+    let day = Duration::from_secs(plan.day_secs);
+    tokio::spawn(async move {
+        if let Err(e) = sim.forge_key_rollout(day, plan.batches, day / 4).await {
+            tracing::warn!(error = %e, "the Forge key rollout failed");
+        }
+    });
+    answer(&headers, StatusCode::ACCEPTED, json!({"started": true}))
+}
+
 /// Forge's signing keys: `rotate` (a new key signs at once), `publish` (a new key is published
 /// but does not sign yet), `activate` (the newest published key signs), `retire` (keys that do
 /// not sign leave the JWKS), `outage` and `restore` (the JWKS answers 503, or again normally).

@@ -242,11 +242,23 @@ impl ForgeSigner {
 
     /// A FIT for `invocation`, valid from `now` (Unix seconds) for [`FIT_LIFETIME_SECS`].
     pub fn mint(&self, invocation: &Invocation, now: i64) -> Result<String, MintError> {
+        self.mint_with(invocation, now, None)
+    }
+
+    /// As [`ForgeSigner::mint`], signed with `kid` when given (a key a rollout has moved this
+    /// site to) instead of the active one.
+    pub fn mint_with(
+        &self,
+        invocation: &Invocation,
+        now: i64,
+        kid: Option<&str>,
+    ) -> Result<String, MintError> {
         let inner = self.inner.lock().map_err(|_| MintError)?;
+        let signing = kid.unwrap_or(&inner.active);
         let key = inner
             .keys
             .iter()
-            .find(|k| k.kid == inner.active)
+            .find(|k| k.kid == signing && k.published)
             .ok_or(MintError)?;
         let mut jti = [0u8; 16];
         aws_lc_rs::rand::fill(&mut jti).map_err(|_| MintError)?;

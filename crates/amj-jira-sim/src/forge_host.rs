@@ -21,6 +21,9 @@ pub const SYSTEM_TOKEN_TTL_SECS: i64 = 3 * 3600;
 pub(crate) struct ForgeSite {
     pub installation_id: Option<String>,
     pub tokens: Vec<IssuedToken>,
+    /// The key this site's invocations are signed with while a key rollout moves sites one
+    /// batch at a time; the signer's active key otherwise.
+    pub signing_kid: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -197,6 +200,46 @@ impl Sim {
         Ok(statuses)
     }
 
+    /// Forge's key rotation as a batched rollout over `day`: a new key is published first; the
+    /// sites' invocations then move to it batch by batch; once every site signs with it, it
+    /// becomes the active key, and after `grace` the old keys leave the JWKS. Returns the new
+    /// kid and the batches.
+    pub async fn forge_key_rollout(
+        &self,
+        day: std::time::Duration,
+        batches: usize,
+        grace: std::time::Duration,
+    ) -> Result<(String, Vec<Vec<String>>), SimError> {
+        let kid = self
+            .forge()
+            .publish_next()
+            .map_err(|_| SimError::Startup("could not generate a Forge key".into()))?;
+        let sites: Vec<String> = self
+            .site_names()
+            .into_iter()
+            .filter(|s| self.forge_installation(s).is_some())
+            .collect();
+        let (batches, _) = self
+            .in_batches(sites, day, batches, {
+                let kid = kid.clone();
+                move |sim, name| {
+                    let kid = kid.clone();
+                    async move {
+                        sim.update_forge(&name, |f| f.signing_kid = Some(kid));
+                        Ok(())
+                    }
+                }
+            })
+            .await?;
+        self.forge().activate(&kid);
+        for name in self.site_names() {
+            self.update_forge(&name, |f| f.signing_kid = None);
+        }
+        tokio::time::sleep(grace).await;
+        self.forge().retire_inactive();
+        Ok((kid, batches))
+    }
+
     /// The installation id the site's Forge app has now.
     pub fn forge_installation(&self, site: &str) -> Option<String> {
         self.forge_site(site).and_then(|f| f.installation_id)
@@ -331,9 +374,10 @@ impl Sim {
             principal: principal.map(str::to_owned),
             context,
         };
+        let kid = self.forge_site(site).and_then(|f| f.signing_kid);
         let fit = self
             .forge()
-            .mint(&invocation, self.now())
+            .mint_with(&invocation, self.now(), kid.as_deref())
             .map_err(|MintError| SimError::Startup("could not sign a FIT".into()))?;
         let ttl = self
             .inner_token_ttl()

@@ -78,6 +78,10 @@ fn router(sim: Sim) -> Router {
         .route("/_sim/rollout", post(crate::control::rollout))
         .route("/_sim/forge/rollout", post(crate::control::forge_rollout))
         .route(
+            "/_sim/forge/keys/rollout",
+            post(crate::control::forge_key_rollout),
+        )
+        .route(
             "/_sim/sites/{site}/issues/{key}/{action}",
             post(crate::control::issue_action),
         )

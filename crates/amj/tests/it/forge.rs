@@ -1502,3 +1502,71 @@ async fn a_person_cannot_link_an_issue_they_may_not_see_through_forge() {
     })
     .await;
 }
+
+/// Forge's key rotation as a batched rollout over a time-scaled day, under traffic: the new key
+/// is published before any site's invocations are signed with it, sites move to it batch by
+/// batch, and the old key is retired after a grace period. No valid invocation is refused.
+#[tokio::test]
+async fn a_batched_forge_key_rollout_under_traffic_refuses_nothing() {
+    each_backend(|db| async move {
+        let sim = Sim::start().await.unwrap();
+        let app = TestApp::start(&db, &sim).await;
+        let sites: Vec<String> = (0..6).map(|n| format!("site{n}")).collect();
+        for site in &sites {
+            sim.add_site(site);
+            sim.forge_install(site, None).unwrap();
+        }
+        let old = sim.forge().active_kid().unwrap();
+        let rollout = {
+            let sim = sim.clone();
+            tokio::spawn(async move {
+                sim.forge_key_rollout(Duration::from_secs(2), 3, Duration::from_millis(300))
+                    .await
+            })
+        };
+        let mut calls = 0;
+        while !rollout.is_finished() {
+            for site in &sites {
+                let (status, body) = app
+                    .call(
+                        "GET",
+                        "/api/v1/whoami",
+                        &Auth::forge_page(&sim, site, None),
+                        None,
+                    )
+                    .await;
+                assert_eq!(status, 200, "{site} during the rollout: {body}");
+                calls += 1;
+            }
+        }
+        let (new, batches) = rollout.await.unwrap().unwrap();
+        assert!(batches.len() > 1, "{batches:?}");
+        assert!(calls >= sites.len(), "traffic ran during the rollout");
+        let kids: Vec<String> = sim
+            .forge()
+            .jwks()
+            .unwrap()
+            .keys
+            .iter()
+            .map(|k| k.kid.clone())
+            .collect();
+        assert_eq!(
+            kids,
+            std::slice::from_ref(&new),
+            "the old key {old} is retired"
+        );
+        for site in &sites {
+            let (status, _) = app
+                .call(
+                    "GET",
+                    "/api/v1/whoami",
+                    &Auth::forge_page(&sim, site, None),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200);
+        }
+        app.stop().await;
+    })
+    .await;
+}

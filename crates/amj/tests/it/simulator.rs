@@ -532,6 +532,30 @@ async fn the_control_api_installs_rotates_rolls_out_and_logs() {
     .await
     .expect("both sites moved to Forge");
     assert!(page.contains("/_sim/forge/rollout"));
+    // Forge's key rotation from the same page: a new key ends up the only one published.
+    let old = sim.forge().active_kid().unwrap();
+    assert_eq!(
+        post(
+            "/_sim/forge/keys/rollout",
+            &[("day_secs", "1"), ("batches", "2")]
+        )
+        .await
+        .unwrap()
+        .status(),
+        202
+    );
+    amj_testkit::wait_for(std::time::Duration::from_secs(30), || async {
+        let kids: Vec<String> = sim
+            .forge()
+            .jwks()?
+            .keys
+            .into_iter()
+            .map(|k| k.kid)
+            .collect();
+        (kids.len() == 1 && kids[0] != old).then_some(())
+    })
+    .await
+    .expect("the new key replaced the old one");
     app.stop().await;
     db.cleanup().await;
 }
