@@ -2,20 +2,9 @@ import { render } from "preact";
 import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Api } from "../api";
+import { until } from "../testing/dom";
 import { fakeHost } from "../testing/fakeHost";
 import { UserPicker } from "./UserPicker";
-
-async function until(check: () => boolean) {
-  for (let i = 0; i < 100; i += 1) {
-    if (check()) {
-      return;
-    }
-    await act(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    });
-  }
-  throw new Error(`timed out; the page reads: ${document.body.textContent}`);
-}
 
 describe("the user picker", () => {
   let root: HTMLElement;

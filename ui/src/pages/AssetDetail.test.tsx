@@ -3,20 +3,9 @@ import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Api, type Asset } from "../api";
 import { formats } from "../format";
+import { until } from "../testing/dom";
 import { fakeHost } from "../testing/fakeHost";
 import { AssetDetail } from "./AssetDetail";
-
-async function until(check: () => boolean) {
-  for (let i = 0; i < 100; i += 1) {
-    if (check()) {
-      return;
-    }
-    await act(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    });
-  }
-  throw new Error(`timed out; the page reads: ${document.body.textContent}`);
-}
 
 describe("an asset's detail", () => {
   let root: HTMLElement;

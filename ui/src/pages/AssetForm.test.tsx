@@ -3,6 +3,7 @@ import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Api, type Asset, type AssetType, type AttributeDef } from "../api";
 import type { ApiRequest, ApiResponse } from "../host/types";
+import { until } from "../testing/dom";
 import { fakeHost } from "../testing/fakeHost";
 import { AssetForm, fromDraft, toDraft } from "./AssetForm";
 
@@ -80,18 +81,6 @@ function server(onWrite: (request: ApiRequest) => ApiResponse) {
     }
     return onWrite(request);
   };
-}
-
-async function until(check: () => boolean) {
-  for (let i = 0; i < 100; i += 1) {
-    if (check()) {
-      return;
-    }
-    await act(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    });
-  }
-  throw new Error(`timed out; the page reads: ${document.body.textContent}`);
 }
 
 const $ = (selector: string) => document.querySelector(selector) as HTMLInputElement;

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Api, type Asset } from "../api";
 import { formats } from "../format";
 import type { ApiRequest, ApiResponse } from "../host/types";
+import { until } from "../testing/dom";
 import { fakeHost } from "../testing/fakeHost";
 import { historyText } from "./AssetDetail";
 import { AssetsPage } from "./AssetsPage";
@@ -104,18 +105,6 @@ function server(answer?: (request: ApiRequest) => ApiResponse | undefined) {
     }
     return { status: 404, body: { error: { code: "not_found", message: `no ${request.path}` } } };
   };
-}
-
-async function until(check: () => boolean) {
-  for (let i = 0; i < 100; i += 1) {
-    if (check()) {
-      return;
-    }
-    await act(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    });
-  }
-  throw new Error(`timed out; the page reads: ${document.body.textContent}`);
 }
 
 const $ = (selector: string) => document.querySelector(selector) as HTMLElement;
