@@ -1,21 +1,13 @@
 import { render } from "preact";
 import { act } from "preact/test-utils";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Api } from "../api";
-import { until } from "../testing/dom";
+import { mountRoot, until } from "../testing/dom";
 import { fakeHost } from "../testing/fakeHost";
 import { UserPicker } from "./UserPicker";
 
 describe("the user picker", () => {
-  let root: HTMLElement;
-  beforeEach(() => {
-    root = document.createElement("main");
-    document.body.append(root);
-  });
-  afterEach(() => {
-    render(null, root);
-    root.remove();
-  });
+  const root = mountRoot();
 
   it("turns a typed name into an accountId through Jira's search, and removes a choice", async () => {
     const host = fakeHost((request) => ({

@@ -1,10 +1,10 @@
 import { render } from "preact";
 import { act } from "preact/test-utils";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Api, type AssetType } from "../api";
 import { formats } from "../format";
 import type { ApiRequest, ApiResponse } from "../host/types";
-import { until } from "../testing/dom";
+import { mountRoot, until } from "../testing/dom";
 import { fakeHost } from "../testing/fakeHost";
 import { AdminPage, typeTree } from "./AdminPage";
 
@@ -163,15 +163,7 @@ async function submit(form: string) {
 }
 
 describe("the settings page", () => {
-  let root: HTMLElement;
-  beforeEach(() => {
-    root = document.createElement("main");
-    document.body.append(root);
-  });
-  afterEach(() => {
-    render(null, root);
-    root.remove();
-  });
+  const root = mountRoot();
 
   it("takes a new site from nothing to a schema with a type, an attribute, a status and a token", async () => {
     const host = fakeHost(emptySite());

@@ -119,6 +119,11 @@ export function AdminPage({ api, host, formats }: Props) {
     setStatus(message);
     host.flag(message, "success");
   };
+  // Every change to the schema's items reads them again, then says what happened.
+  const changed = async (message: string) => {
+    await loadSchema(schema);
+    done(message);
+  };
 
   return (
     <section id="amj-admin" data-state={failure ? "failed" : loaded ? "ready" : "loading"}>
@@ -148,45 +153,9 @@ export function AdminPage({ api, host, formats }: Props) {
           />
           {schema && (
             <>
-              <TypesSection
-                api={api}
-                schema={schema}
-                types={types}
-                onCreated={async (name) => {
-                  await loadSchema(schema);
-                  done(`Created the type ${name}.`);
-                }}
-                onChanged={async (message) => {
-                  await loadSchema(schema);
-                  done(message);
-                }}
-              />
-              <AttributesSection
-                api={api}
-                schema={schema}
-                types={types}
-                onCreated={async (name) => {
-                  await loadSchema(schema);
-                  done(`Added the attribute ${name}.`);
-                }}
-                onChanged={async (message) => {
-                  await loadSchema(schema);
-                  done(message);
-                }}
-              />
-              <StatusesSection
-                api={api}
-                schema={schema}
-                statuses={statuses}
-                onCreated={async (name) => {
-                  await loadSchema(schema);
-                  done(`Added the status ${name}.`);
-                }}
-                onChanged={async (message) => {
-                  await loadSchema(schema);
-                  done(message);
-                }}
-              />
+              <TypesSection api={api} schema={schema} types={types} onChanged={changed} />
+              <AttributesSection api={api} schema={schema} types={types} onChanged={changed} />
+              <StatusesSection api={api} schema={schema} statuses={statuses} onChanged={changed} />
             </>
           )}
           <TokensSection api={api} formats={formats} onChange={done} />
@@ -261,7 +230,6 @@ function TypesSection(props: {
   api: Api;
   schema: string;
   types: AssetType[];
-  onCreated: (name: string) => Promise<void>;
   onChanged: (message: string) => Promise<void>;
 }) {
   const [name, setName] = useState("");
@@ -276,7 +244,7 @@ function TypesSection(props: {
     });
     setName("");
     setAbstract(false);
-    await props.onCreated(created.name);
+    await props.onChanged(`Created the type ${created.name}.`);
   });
   return (
     <section aria-labelledby="types-heading">
@@ -343,7 +311,6 @@ function AttributesSection(props: {
   api: Api;
   schema: string;
   types: AssetType[];
-  onCreated: (name: string) => Promise<void>;
   onChanged: (message: string) => Promise<void>;
 }) {
   const tree = typeTree(props.types);
@@ -377,7 +344,7 @@ function AttributesSection(props: {
     setRequired(false);
     setUnique(false);
     setTypeId(chosen.id);
-    await props.onCreated(draft.name);
+    await props.onChanged(`Added the attribute ${draft.name}.`);
   });
   if (!chosen) {
     return null;
@@ -532,7 +499,6 @@ function StatusesSection(props: {
   api: Api;
   schema: string;
   statuses: Status[];
-  onCreated: (name: string) => Promise<void>;
   onChanged: (message: string) => Promise<void>;
 }) {
   const [name, setName] = useState("");
@@ -540,7 +506,7 @@ function StatusesSection(props: {
   const form = useSubmit(async () => {
     const created = await props.api.createStatus(props.schema, name.trim(), category);
     setName("");
-    await props.onCreated(created.name);
+    await props.onChanged(`Added the status ${created.name}.`);
   });
   return (
     <section aria-labelledby="statuses-heading">

@@ -1,9 +1,9 @@
 import { render } from "preact";
 import { act } from "preact/test-utils";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Api, type Asset, type AssetType, type AttributeDef } from "../api";
 import type { ApiRequest, ApiResponse } from "../host/types";
-import { until } from "../testing/dom";
+import { mountRoot, until } from "../testing/dom";
 import { fakeHost } from "../testing/fakeHost";
 import { AssetForm, fromDraft, toDraft } from "./AssetForm";
 
@@ -96,15 +96,7 @@ async function type(selector: string, value: string) {
 }
 
 describe("the asset form", () => {
-  let root: HTMLElement;
-  beforeEach(() => {
-    root = document.createElement("main");
-    document.body.append(root);
-  });
-  afterEach(() => {
-    render(null, root);
-    root.remove();
-  });
+  const root = mountRoot();
 
   it("creates an asset of a concrete type with values of their kinds, and places field errors", async () => {
     let attempts = 0;

@@ -1,10 +1,10 @@
 import { render } from "preact";
 import { act } from "preact/test-utils";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Api, type Asset } from "../api";
 import { formats } from "../format";
 import type { ApiRequest, ApiResponse } from "../host/types";
-import { until } from "../testing/dom";
+import { mountRoot, until } from "../testing/dom";
 import { fakeHost } from "../testing/fakeHost";
 import { historyText } from "./AssetDetail";
 import { AssetsPage } from "./AssetsPage";
@@ -111,15 +111,7 @@ const $ = (selector: string) => document.querySelector(selector) as HTMLElement;
 const rows = () => [...document.querySelectorAll("#amj-rows tbody tr")].map((r) => r.textContent);
 
 describe("the asset list", () => {
-  let root: HTMLElement;
-  beforeEach(() => {
-    root = document.createElement("main");
-    document.body.append(root);
-  });
-  afterEach(() => {
-    render(null, root);
-    root.remove();
-  });
+  const root = mountRoot();
 
   const show = (host: ReturnType<typeof fakeHost>) =>
     act(() =>

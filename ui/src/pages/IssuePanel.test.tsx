@@ -1,9 +1,9 @@
 import { render } from "preact";
 import { act } from "preact/test-utils";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Api, type LinkedAsset } from "../api";
 import type { ApiRequest, ApiResponse } from "../host/types";
-import { until } from "../testing/dom";
+import { mountRoot, until } from "../testing/dom";
 import { fakeHost } from "../testing/fakeHost";
 import { IssuePanel } from "./IssuePanel";
 
@@ -83,15 +83,7 @@ async function submitSearch(text: string) {
 }
 
 describe("the issue panel", () => {
-  let root: HTMLElement;
-  beforeEach(() => {
-    root = document.createElement("main");
-    document.body.append(root);
-  });
-  afterEach(() => {
-    render(null, root);
-    root.remove();
-  });
+  const root = mountRoot();
 
   it("links an asset found by AQL, explains a bad query, and unlinks", async () => {
     const backend = server();
