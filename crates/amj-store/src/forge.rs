@@ -669,6 +669,10 @@ pub const EVENT_LEASE_MS: i64 = 60_000;
 /// Attempts after which an event is set aside with its last error.
 pub const EVENT_MAX_ATTEMPTS: i64 = 8;
 
+/// How long an applied event is kept. Forge redelivers within minutes (4 retries, 60 s apart),
+/// so a week of dedupe keys is far more than deduplication needs, and the table stays small.
+pub const FORGE_EVENT_KEEP_MS: i64 = 7 * 24 * 3600 * 1000;
+
 impl Store {
     /// Stores an event before Forge gets its 2xx. A redelivery (same dedupe key) is counted,
     /// never queued twice.
@@ -756,6 +760,14 @@ impl Store {
         };
         self.db().execute(&sql).await?;
         Ok(())
+    }
+
+    /// Deletes events applied before `done_before` (ms). Events not applied yet, including those
+    /// that ran out of attempts, stay: they are the backlog an operator looks at.
+    pub async fn prune_forge_events(&self, done_before: i64) -> Result<u64, StoreError> {
+        let sql = Sql::new("DELETE FROM forge_event WHERE done_at IS NOT NULL AND done_at < $1")
+            .arg(done_before);
+        self.db().execute(&sql).await
     }
 
     /// How many times Forge delivered each stored event, oldest first.

@@ -221,6 +221,15 @@ impl Watch {
             });
         }
         self.monitor.forge_installations(installations);
+        match self
+            .store
+            .prune_forge_events(now - amj_store::forge::FORGE_EVENT_KEEP_MS)
+            .await
+        {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "dropped Forge events applied over a week ago"),
+            Err(e) => tracing::warn!(error = %e, "could not drop old Forge events"),
+        }
     }
 
     /// Writes the per-site counts gathered since the last tick, and once an hour drops those

@@ -1570,3 +1570,43 @@ async fn a_batched_forge_key_rollout_under_traffic_refuses_nothing() {
     })
     .await;
 }
+
+/// Applied Forge events are dropped a week on, so the queue does not grow forever; events not
+/// applied yet stay. Forge's redeliveries come within minutes, well inside the week.
+#[tokio::test]
+async fn applied_forge_events_are_pruned_after_a_week_and_pending_ones_stay() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        let store = &api.app.state.store;
+        let tenant = store
+            .tenant_by_client_key(&api.site.client_key)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            let queued = store
+                .enqueue_forge_event(
+                    tenant.id,
+                    "inst",
+                    "avi:jira:deleted:issue",
+                    "{}",
+                    &format!("event-{n}"),
+                )
+                .await
+                .unwrap();
+            ids.push(queued.id);
+        }
+        store.finish_forge_event(ids[0], Ok(())).await.unwrap();
+        store.finish_forge_event(ids[1], Ok(())).await.unwrap();
+        // Nothing applied is older than a week yet.
+        let week_ago = amj_store::now_millis() - amj_store::forge::FORGE_EVENT_KEEP_MS;
+        assert_eq!(store.prune_forge_events(week_ago).await.unwrap(), 0);
+        // A week later, the two applied ones go and the pending one stays.
+        let later = amj_store::now_millis() + 1;
+        assert_eq!(store.prune_forge_events(later).await.unwrap(), 2);
+        assert_eq!(store.forge_event_deliveries().await.unwrap(), [1]);
+        assert_eq!(store.forge_event_backlog().await.unwrap(), (1, 0));
+    })
+    .await;
+}
