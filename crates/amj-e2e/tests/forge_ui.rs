@@ -28,20 +28,11 @@ async fn the_issue_panel_links_and_unlinks_as_forge_custom_ui() {
         stack.sim.forge_upgrade("acme")?;
         let forge_calls_before = stack.state.counters.successes(RouteKind::ForgeApi);
 
-        browser
-            .driver
-            .goto(&format!("{}/sites/acme/browse/AM-1", stack.sim.base_url()))
-            .await?;
-        let frame = browser
-            .driver
-            .find(By::Css("iframe[data-site='acme']"))
-            .await?;
-        let src = frame.attr("src").await?.unwrap_or_default();
+        let src = enter(&browser, &stack, "/sites/acme/browse/AM-1").await?;
         assert!(
             src.starts_with("/_forge/cdn/acme/"),
             "a Custom UI frame: {src}"
         );
-        frame.enter_frame().await?;
         browser
             .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
             .await?;
@@ -161,17 +152,8 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
         stack.seeded_site("acme", &SeedPlan::demo()).await?;
         stack.sim.forge_upgrade("acme")?;
 
-        browser
-            .driver
-            .goto(&format!("{}/sites/acme/apps/assets", stack.sim.base_url()))
-            .await?;
-        let frame = browser
-            .driver
-            .find(By::Css("iframe[data-site='acme']"))
-            .await?;
-        let src = frame.attr("src").await?.unwrap_or_default();
+        let src = enter(&browser, &stack, "/sites/acme/apps/assets").await?;
         assert!(src.starts_with("/_forge/cdn/acme/assets/"), "{src}");
-        frame.enter_frame().await?;
         browser
             .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
             .await?;
@@ -354,15 +336,7 @@ async fn a_forge_first_admin_creates_a_schema_and_sees_the_connection() {
     let result = async {
         stack.sim.add_site("newco");
         stack.sim.forge_install("newco", None)?;
-        browser
-            .driver
-            .goto(&format!("{}/sites/newco/admin/apps", stack.sim.base_url()))
-            .await?;
-        let frame = browser
-            .driver
-            .find(By::Css("iframe[data-site='newco']"))
-            .await?;
-        frame.enter_frame().await?;
+        enter(&browser, &stack, "/sites/newco/admin/apps").await?;
         browser
             .wait_for_attribute("amj-admin", "data-state", "ready", WAIT)
             .await?;
@@ -468,20 +442,7 @@ async fn a_forge_first_admin_creates_a_schema_and_sees_the_connection() {
 
 /// Opens `site`'s issue view and waits for the panel; answers which platform framed it.
 async fn open_panel(browser: &Browser, stack: &Stack, site: &str) -> anyhow::Result<&'static str> {
-    browser.driver.enter_default_frame().await?;
-    browser
-        .driver
-        .goto(&format!(
-            "{}/sites/{site}/browse/AM-1",
-            stack.sim.base_url()
-        ))
-        .await?;
-    let frame = browser
-        .driver
-        .find(By::Css(format!("iframe[data-site='{site}']")))
-        .await?;
-    let src = frame.attr("src").await?.unwrap_or_default();
-    frame.enter_frame().await?;
+    let src = enter(browser, stack, &format!("/sites/{site}/browse/AM-1")).await?;
     browser
         .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
         .await
