@@ -217,8 +217,15 @@ pub fn check(data: &SiteData, app_user: &str, body: &[u8]) -> (StatusCode, Value
                 }
             }
             for id in &asked_issues {
-                let known = data.issues.iter().any(|i| i.id == id.to_string());
-                if known && !granted_issues.contains(id) {
+                // A project restricted to some people grants nothing on its issues to others.
+                let visible = data.issues.iter().any(|i| {
+                    i.id == id.to_string()
+                        && match (&holder, request.account_id.as_deref()) {
+                            (Holder::App, _) | (_, None) => true,
+                            (_, Some(account)) => data.can_browse(account, i),
+                        }
+                });
+                if visible && !granted_issues.contains(id) {
                     granted_issues.push(*id);
                 }
             }

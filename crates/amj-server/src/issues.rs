@@ -24,14 +24,28 @@ pub enum IssueError {
     Jira(#[source] JiraError),
 }
 
+/// Who is reading an issue through the app, which decides whose permissions apply.
+#[derive(Debug, Clone, Copy)]
+pub enum Viewer<'a> {
+    /// A person through Forge, with their `x-forge-oauth-user` token: Jira answers as them.
+    Token(&'a crate::jira::UserToken),
+    /// A person with no token of their own (Connect, or Forge without a user token): the app
+    /// reads the issue, then asks Jira whether this account may browse it.
+    Account(&'a str),
+    /// The app itself, or an API token an admin made: the app's own access.
+    App,
+}
+
 /// The issue as Jira has it now, so the link caches the right key and summary. `issue` is what
 /// the client sent: a key (`PROJ-12`) or a numeric id.
-/// With `as_user` (the person's Forge token), the issue is read as them: an issue they may not
-/// see is not found, and its summary is never learned through the app.
+///
+/// A person only reaches issues they may browse: an issue they may not see is "not found",
+/// whether Jira answered as them (a Forge user token) or the app checked their
+/// `BROWSE_PROJECTS` on it (Connect), so its summary is never learned through the app.
 pub async fn fetch_issue(
     jira: &JiraClient,
     tenant: &Tenant,
-    as_user: Option<&crate::jira::UserToken>,
+    viewer: Viewer<'_>,
     issue: &Json,
 ) -> Result<IssueRef, IssueError> {
     let id_or_key = match issue {
@@ -56,6 +70,10 @@ pub async fn fetch_issue(
             format!("issue: {id_or_key:?} is not an issue key or id"),
         )));
     }
+    let as_user = match viewer {
+        Viewer::Token(token) => Some(token),
+        Viewer::Account(_) | Viewer::App => None,
+    };
     let issue: Issue = jira
         .get_as(
             tenant,
@@ -68,11 +86,48 @@ pub async fn fetch_issue(
             other => IssueError::Jira(other),
         })?;
     let id = issue.id.value().ok_or(IssueError::BadId)?;
+    if let Viewer::Account(account_id) = viewer
+        && !may_browse(jira, tenant, account_id, id).await?
+    {
+        return Err(IssueError::NotFound(id_or_key));
+    }
     Ok(IssueRef {
         id,
         key: issue.key,
         summary: issue.fields.summary,
     })
+}
+
+/// Whether `account_id` holds `BROWSE_PROJECTS` on the issue, asked with the app's credentials
+/// (`permissions/check` answers for any account given).
+async fn may_browse(
+    jira: &JiraClient,
+    tenant: &Tenant,
+    account_id: &str,
+    issue_id: i64,
+) -> Result<bool, IssueError> {
+    use crate::jira::payload::{IssuePermissions, IssuePermissionsAnswer, IssuePermissionsCheck};
+    const BROWSE: &str = "BROWSE_PROJECTS";
+    let check = IssuePermissionsCheck {
+        account_id,
+        project_permissions: [IssuePermissions {
+            permissions: &[BROWSE],
+            issues: &[issue_id],
+        }],
+    };
+    let answer: IssuePermissionsAnswer = jira
+        .call(
+            tenant,
+            reqwest::Method::POST,
+            "/rest/api/3/permissions/check",
+            Some(&check),
+        )
+        .await
+        .map_err(IssueError::Jira)?;
+    Ok(answer
+        .project_permissions
+        .iter()
+        .any(|grant| grant.permission == BROWSE && grant.issues.contains(&issue_id)))
 }
 
 /// Writes the issue's `assets` entity property (the keys of its linked assets), which the

@@ -56,6 +56,35 @@ pub mod payload {
         pub global_permissions: &'a [&'a str],
     }
 
+    /// `POST /rest/api/3/permissions/check`: whether a user holds project permissions on
+    /// these issues.
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct IssuePermissionsCheck<'a> {
+        pub account_id: &'a str,
+        pub project_permissions: [IssuePermissions<'a>; 1],
+    }
+
+    #[derive(Debug, Serialize)]
+    pub struct IssuePermissions<'a> {
+        pub permissions: &'a [&'a str],
+        pub issues: &'a [i64],
+    }
+
+    /// The project permissions a user holds, with the asked issues each covers.
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct IssuePermissionsAnswer {
+        pub project_permissions: Vec<ProjectGrant>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub struct ProjectGrant {
+        pub permission: String,
+        #[serde(default)]
+        pub issues: Vec<i64>,
+    }
+
     #[derive(Debug, Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub struct PermissionsAnswer {

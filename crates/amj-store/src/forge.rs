@@ -847,17 +847,36 @@ pub struct ForgeHealth {
 
 impl Store {
     pub async fn forge_health(&self) -> Result<Vec<ForgeHealth>, StoreError> {
-        let sql = Sql::new(
+        let sql = Sql::new(&format!(
             "SELECT f.tenant_id, t.base_url AS site_name, f.installation_id, f.first_seen_at, \
              f.last_seen_at, f.last_trigger_at, f.system_token_exp, \
              (f.dormant_at IS NOT NULL) AS dormant, \
-             (t.connect = FALSE AND EXISTS (SELECT 1 FROM tenant c WHERE c.connect = TRUE \
-                AND c.installed = TRUE AND c.id <> t.id \
-                AND (c.base_url = t.base_url OR c.base_url = f.site_url \
-                     OR c.installation_id = f.installation_id))) AS link_missing \
+             {LINK_MISSING} AS link_missing \
              FROM forge_installation f JOIN tenant t ON t.id = f.tenant_id \
              ORDER BY f.tenant_id, f.installation_id",
-        );
+        ));
         self.db().fetch_all(&sql).await
     }
+
+    /// Whether this installation's tenant is a Forge-only one while a Connect tenant of its
+    /// site holds the data (see [`ForgeHealth::link_missing`]). Asked once per cache load, so
+    /// a lost link turns into a clear refusal instead of an empty site.
+    pub async fn forge_link_missing(&self, installation_id: &str) -> Result<bool, StoreError> {
+        let sql = Sql::new(&format!(
+            "SELECT {LINK_MISSING} AS link_missing \
+             FROM forge_installation f JOIN tenant t ON t.id = f.tenant_id \
+             WHERE f.installation_id = $1"
+        ))
+        .arg(installation_id);
+        let row: Option<(bool,)> = self.db().fetch_optional(&sql).await?;
+        Ok(row.is_some_and(|(missing,)| missing))
+    }
 }
+
+/// SQL over `forge_installation f JOIN tenant t`: the installation sits on a Forge-only tenant
+/// while an installed Connect tenant of the same site (same URL, or one whose `installed`
+/// declared this installation) exists apart from it.
+const LINK_MISSING: &str = "(t.connect = FALSE AND EXISTS (SELECT 1 FROM tenant c \
+     WHERE c.connect = TRUE AND c.installed = TRUE AND c.id <> t.id \
+     AND (c.base_url = t.base_url OR c.base_url = f.site_url \
+          OR c.installation_id = f.installation_id)))";

@@ -20,8 +20,11 @@ const MAX_CACHED_TENANTS: u64 = 200_000;
 pub struct TenantDirectory {
     store: Store,
     /// Forge installation id → its site's tenant, under the same rules as `cache`: evicted with
-    /// the tenant, on a link change, and after `ttl`.
-    forge: moka::sync::Cache<String, Cached>,
+    /// the tenant, on a link change, and after `ttl`. A plain sharded map, not an LRU: every
+    /// Forge call reads it, and at 100k installations moka's read bookkeeping was most of the
+    /// look-up (docs/PERFORMANCE.md). Only verified FITs insert, so its size is the number of
+    /// real installations; [`MAX_CACHED_TENANTS`] still bounds it (see `insert_forge`).
+    forge: dashmap::DashMap<String, Cached>,
     /// Entries outlive `ttl` on purpose: [`TenantDirectory::peek`] still attributes a failure to
     /// its site after the entry has stopped authenticating anything.
     cache: moka::sync::Cache<String, Cached>,
@@ -35,6 +38,15 @@ struct Cached {
     /// Forge entries: whether the installation's site URL is known. Until it is, a call that
     /// names the site goes to the store, which may link the installation to its Connect tenant.
     site_known: bool,
+    /// Forge entries: the installation sits apart from its site's Connect tenant (see
+    /// [`amj_store::forge::ForgeHealth::link_missing`]).
+    link_missing: bool,
+}
+
+/// A Forge installation's tenant, and whether it is cut off from its site's Connect data.
+pub struct ForgeTenant {
+    pub tenant: Arc<Tenant>,
+    pub link_missing: bool,
 }
 
 pub struct Lookup {
@@ -47,10 +59,7 @@ impl TenantDirectory {
         Self {
             store,
             cache: moka::sync::Cache::new(MAX_CACHED_TENANTS),
-            forge: moka::sync::Cache::builder()
-                .max_capacity(MAX_CACHED_TENANTS)
-                .support_invalidation_closures()
-                .build(),
+            forge: dashmap::DashMap::new(),
             ttl,
         }
     }
@@ -86,6 +95,7 @@ impl TenantDirectory {
                     tenant: Arc::clone(t),
                     loaded: Instant::now(),
                     site_known: true,
+                    link_missing: false,
                 },
             ),
             None => self.cache.invalidate(client_key),
@@ -107,20 +117,17 @@ impl TenantDirectory {
     /// what the store notifies when a link moves), from the caches.
     pub fn invalidate(&self, key: &str) {
         if let Some(installation_id) = key.strip_prefix(FORGE_INSTALLATION_NOTICE) {
-            self.forge.invalidate(installation_id);
+            self.forge.remove(installation_id);
             return;
         }
         self.cache.invalidate(key);
-        let client_key = key.to_owned();
-        // Only fails when closures are not enabled, which the builder above does.
-        let _ = self
-            .forge
-            .invalidate_entries_if(move |_, cached| cached.tenant.client_key == client_key);
+        self.forge
+            .retain(|_, cached| cached.tenant.client_key != key);
     }
 
     pub fn clear(&self) {
         self.cache.invalidate_all();
-        self.forge.invalidate_all();
+        self.forge.clear();
     }
 
     /// The tenant of a verified FIT's installation: from the cache, or resolved by the store
@@ -128,32 +135,64 @@ impl TenantDirectory {
     pub async fn forge_tenant(
         &self,
         sighting: &amj_store::forge::ForgeSighting<'_>,
-    ) -> Result<Arc<Tenant>, StoreError> {
+    ) -> Result<ForgeTenant, StoreError> {
         if let Some(entry) = self.forge.get(sighting.installation_id)
             && entry.loaded.elapsed() < self.ttl
             && (entry.site_known || sighting.site_url.is_none())
         {
-            return Ok(entry.tenant);
+            return Ok(ForgeTenant {
+                tenant: Arc::clone(&entry.tenant),
+                link_missing: entry.link_missing,
+            });
         }
         let resolved = self.store.resolve_forge_installation(sighting).await?;
         if resolved.link != amj_store::forge::ForgeLink::Known {
             tracing::info!(installation = %sighting.installation_id, cloud_id = %sighting.cloud_id, link = ?resolved.link, tenant = %resolved.tenant.client_key, "a new Forge installation joined its site");
         }
         let tenant = Arc::new(resolved.tenant);
-        self.forge.insert(
-            sighting.installation_id.to_owned(),
+        // Only a Forge-only tenant can be cut off from a Connect one.
+        let link_missing = !tenant.connect
+            && self
+                .store
+                .forge_link_missing(sighting.installation_id)
+                .await?;
+        if link_missing {
+            tracing::error!(installation = %sighting.installation_id, cloud_id = %sighting.cloud_id, tenant = %tenant.client_key, "a Forge installation is not linked to its site's Connect data; its calls are refused");
+        }
+        self.insert_forge(
+            sighting.installation_id,
             Cached {
                 tenant: Arc::clone(&tenant),
                 loaded: Instant::now(),
                 site_known: resolved.installation.site_url.is_some() || tenant.connect,
+                link_missing,
             },
         );
-        Ok(tenant)
+        Ok(ForgeTenant {
+            tenant,
+            link_missing,
+        })
+    }
+
+    /// Caches an installation's tenant. Past [`MAX_CACHED_TENANTS`] the expired entries go
+    /// first, then everything: a full map is refilled from the store at a query per
+    /// installation, which is slower but never wrong.
+    fn insert_forge(&self, installation_id: &str, cached: Cached) {
+        if self.forge.len() as u64 >= MAX_CACHED_TENANTS {
+            let ttl = self.ttl;
+            self.forge.retain(|_, c| c.loaded.elapsed() < ttl);
+            if self.forge.len() as u64 >= MAX_CACHED_TENANTS {
+                self.forge.clear();
+            }
+        }
+        self.forge.insert(installation_id.to_owned(), cached);
     }
 
     /// The cached tenant of an installation, without touching the database.
     pub fn peek_installation(&self, installation_id: &str) -> Option<Arc<Tenant>> {
-        self.forge.get(installation_id).map(|c| c.tenant)
+        self.forge
+            .get(installation_id)
+            .map(|c| Arc::clone(&c.tenant))
     }
 
     /// On PostgreSQL, follows other instances' lifecycle commits. Runs until the pool closes.

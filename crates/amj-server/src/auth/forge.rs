@@ -34,6 +34,9 @@ pub struct ForgeInvocation {
     pub module_key: Option<String>,
     /// The person's `x-forge-oauth-user` token, for what they do themselves (request only).
     pub user_token: Option<crate::jira::UserToken>,
+    /// The installation is cut off from its site's Connect data: API calls are refused with a
+    /// clear error rather than served from an empty tenant.
+    pub link_missing: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,10 +168,12 @@ impl ForgeAuthenticator {
             environment: environment.as_deref(),
             app_key: &self.app_key,
         };
-        let tenant = self.directory.forge_tenant(&sighting).await?;
+        let found = self.directory.forge_tenant(&sighting).await?;
+        let tenant = found.tenant;
         tracing::Span::current().record("tenant", tenant.client_key.as_str());
         Ok(ForgeInvocation {
             tenant,
+            link_missing: found.link_missing,
             installation_id: fit.app.installation_id.clone(),
             cloud_id,
             api_base_url: fit.app.api_base_url.clone(),

@@ -564,7 +564,7 @@ pub async fn link_issue(
     let issue = crate::issues::fetch_issue(
         &state.jira,
         &caller.tenant,
-        caller.jira_user(),
+        caller.issue_viewer(),
         &input.issue,
     )
     .await?;

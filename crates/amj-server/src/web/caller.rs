@@ -60,6 +60,21 @@ impl Caller {
         self.forge.as_ref()?.user_token.as_ref()
     }
 
+    /// Whose permissions apply when this caller reads an issue (see [`crate::issues::Viewer`]).
+    pub fn issue_viewer(&self) -> crate::issues::Viewer<'_> {
+        use crate::issues::Viewer;
+        match (self.jira_user(), &self.credential) {
+            (Some(token), _) => Viewer::Token(token),
+            (
+                None,
+                Credential::Jira {
+                    account_id: Some(id),
+                },
+            ) => Viewer::Account(id),
+            _ => Viewer::App,
+        }
+    }
+
     /// The Jira user behind the request; `None` for the app itself and for API tokens.
     pub fn account_id(&self) -> Option<String> {
         match &self.credential {
@@ -220,6 +235,17 @@ fn looks_like_jwt(token: &str) -> bool {
 /// is stored before the request is served.
 async fn forge_caller(parts: &Parts, state: &AppState, fit: &str) -> Result<Caller, AppError> {
     let invocation = forge_invocation(state, RouteKind::ForgeApi, fit, &parts.headers).await?;
+    if invocation.link_missing {
+        return Err(AppError::Conflict {
+            code: "forge_link_missing",
+            message: "This site's assets belong to its Connect installation, which the app has \
+                      not linked to this Forge installation, so nothing is shown rather than an \
+                      empty site. The app's operators are alerted. A Jira admin can link them by \
+                      updating the Connect version once more (Jira settings → Apps → Manage \
+                      apps → Update)."
+                .to_owned(),
+        });
+    }
     Ok(Caller {
         tenant: Arc::clone(&invocation.tenant),
         credential: Credential::Jira {

@@ -1330,12 +1330,12 @@ async fn a_deleted_issue_on_a_forge_site_drops_its_links_through_a_forge_event()
 }
 
 /// One site moved from Connect to Forge, with the store's link-dropping fault on or off:
-/// what its users see through Forge (linked assets of AM-1, and the clientKey), and the alert
-/// transitions of the next few watch ticks.
+/// what its users get through Forge (AM-1's linked assets and `whoami`, each with its status),
+/// and the alert transitions of the next few watch ticks.
 async fn move_drill(
     db: &TestDb,
     drop_links: bool,
-) -> (usize, Value, Vec<amj_ops::alerts::Transition>) {
+) -> ((u16, Value), (u16, Value), Vec<amj_ops::alerts::Transition>) {
     use amj_ops::clock::Clock;
     let sim = Sim::start().await.unwrap();
     let clock = Clock::manual(amj_store::now_millis());
@@ -1362,8 +1362,8 @@ async fn move_drill(
         .store(drop_links, std::sync::atomic::Ordering::Relaxed);
     api.sim.forge_upgrade("acme").unwrap();
     let forge = Auth::forge_page(&api.sim, "acme", None);
-    let (_, who) = api.call("GET", "/api/v1/whoami", &forge, None).await;
-    let (_, assets) = api
+    let who = api.call("GET", "/api/v1/whoami", &forge, None).await;
+    let assets = api
         .call(
             "GET",
             &format!("/api/v1/issues/{issue}/assets"),
@@ -1371,26 +1371,34 @@ async fn move_drill(
             None,
         )
         .await;
-    let seen = assets["items"].as_array().map_or(0, Vec::len);
     let mut transitions = Vec::new();
     for _ in 0..3 {
         clock.advance(Duration::from_secs(61));
         transitions.extend(api.app.state.watch.tick().await.transitions);
     }
     api.app.stop().await;
-    (seen, who, transitions)
+    (assets, who, transitions)
 }
 
 /// The negative control of the move to Forge: a store that drops the Connect↔Forge link gives
-/// the moved site a new, empty tenant, so its people would see none of their assets. The
-/// critical `forge_link_missing` alert fires for that site at the next Forge check (within a
-/// simulated minute). Without the fault the same move keeps the data and raises nothing.
+/// the moved site a new, empty tenant. Its people get a clear refusal that says so (409
+/// `forge_link_missing`), never an empty site, and the critical `forge_link_missing` alert fires
+/// for that site at the next Forge check (within a simulated minute). Without the fault the same
+/// move keeps the data and raises nothing.
 #[tokio::test]
-async fn a_dropped_connect_forge_link_is_caught_within_a_minute() {
+async fn a_dropped_connect_forge_link_is_refused_clearly_and_caught_within_a_minute() {
     each_backend(|db| async move {
-        let (seen, who, transitions) = move_drill(&db, true).await;
-        assert_eq!(seen, 0, "the fault really lost the link");
-        assert!(who["clientKey"].is_null(), "{who}");
+        let ((status, assets), (who_status, who), transitions) = move_drill(&db, true).await;
+        assert_eq!(status, 409, "{assets}");
+        assert_eq!(assets["error"]["code"], "forge_link_missing", "{assets}");
+        assert!(
+            assets["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Connect installation")),
+            "{assets}"
+        );
+        assert!(assets.get("items").is_none(), "no empty list: {assets}");
+        assert_eq!(who_status, 409, "{who}");
         let fired: Vec<_> = transitions
             .iter()
             .filter_map(|t| match t {
@@ -1406,10 +1414,66 @@ async fn a_dropped_connect_forge_link_is_caught_within_a_minute() {
         );
 
         let clean = TestDb::new(db.backend()).await;
-        let (seen, who, transitions) = move_drill(&clean, false).await;
-        assert_eq!(seen, 1, "the moved site keeps its links");
+        let ((status, assets), (_, who), transitions) = move_drill(&clean, false).await;
+        assert_eq!(status, 200, "{assets}");
+        assert_eq!(
+            assets["items"].as_array().map(Vec::len),
+            Some(1),
+            "the moved site keeps its links: {assets}"
+        );
         assert!(who["clientKey"].is_string(), "{who}");
         assert!(transitions.is_empty(), "{transitions:?}");
+    })
+    .await;
+}
+
+/// The same rule under Connect, where a person has no token of their own: the app reads the
+/// issue with its own access, then asks Jira (`permissions/check`) whether this person may
+/// browse it. An issue they may not see is "not found", with nothing of it in the answer.
+#[tokio::test]
+async fn a_person_cannot_link_an_issue_they_may_not_see_through_connect() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        api.it_schema().await;
+        api.ok(
+            "PUT",
+            "/api/v1/schemas/IT",
+            Some(json!({"name": "IT assets", "usersCanEdit": true})),
+        )
+        .await;
+        api.laptop("One", "S-1").await;
+        let admin = api.site.admin_account_id.clone();
+        api.sim.restrict_project("acme", "OPS", &[&admin]);
+        let ops = api
+            .sim
+            .with_data("acme", |d| {
+                d.issues
+                    .iter()
+                    .find(|i| i.project_key == "OPS")
+                    .map(|i| i.key.clone())
+            })
+            .flatten()
+            .expect("the seeded site has an OPS issue");
+        let link = |issue: &str| Some(json!({"issue": issue}));
+
+        let (status, body) = api
+            .call("POST", "/api/v1/assets/IT-1/issues", &api.user, link(&ops))
+            .await;
+        assert_eq!(status, 404, "{body}");
+        assert!(!body.to_string().contains("summary"), "{body}");
+        let (status, body) = api
+            .call(
+                "POST",
+                "/api/v1/assets/IT-1/issues",
+                &api.user,
+                link("AM-1"),
+            )
+            .await;
+        assert_eq!(status, 201, "an issue they may see links: {body}");
+        let (status, body) = api
+            .call("POST", "/api/v1/assets/IT-1/issues", &api.admin, link(&ops))
+            .await;
+        assert_eq!(status, 201, "the admin may see OPS: {body}");
     })
     .await;
 }
