@@ -554,10 +554,213 @@ async fn enter(browser: &Browser, stack: &Stack, path: &str) -> anyhow::Result<S
         .driver
         .goto(&format!("{}{path}", stack.sim.base_url()))
         .await?;
+    enter_frame(browser).await
+}
+
+/// Enters the app's frame of the page the browser is on.
+async fn enter_frame(browser: &Browser) -> anyhow::Result<String> {
+    browser.driver.enter_default_frame().await?;
     let frame = browser.driver.find(By::Css("iframe[data-site]")).await?;
     let src = frame.attr("src").await?.unwrap_or_default();
     frame.enter_frame().await?;
     Ok(src)
+}
+
+/// Waits until Jira's own page (not the app's frame) is at `path`.
+async fn wait_for_jira_at(browser: &Browser, stack: &Stack, path: &str) -> anyhow::Result<()> {
+    let want = format!("{}{path}", stack.sim.base_url());
+    let reached = amj_e2e::wait_for(WAIT, || async {
+        let url = browser.driver.current_url().await.ok()?;
+        (url.as_str() == want).then_some(())
+    })
+    .await;
+    if reached.is_err() {
+        let now = browser.driver.current_url().await?;
+        anyhow::bail!("Jira never reached {want}; it is at {now}");
+    }
+    Ok(())
+}
+
+/// Installs `site` and seeds the demo fleet, its links pointing at the site's real issues.
+async fn seed_linked(stack: &Stack, site: &str) -> anyhow::Result<amj_store::Tenant> {
+    stack.sim.add_site(site);
+    anyhow::ensure!(stack.sim.install(site, &stack.app).await? == 204);
+    let record = stack.sim.site(site)?;
+    let tenant = stack
+        .state
+        .store
+        .tenant_by_client_key(&record.client_key)
+        .await?
+        .expect("installed");
+    let mut plan = SeedPlan::demo();
+    plan.issues = stack
+        .sim
+        .with_data(site, |d| d.issues.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|i| {
+            Some(amj_store::links::IssueRef {
+                id: i.id.parse().ok()?,
+                key: i.key,
+                summary: i.summary,
+            })
+        })
+        .collect();
+    amj_bench::seed::seed_site(&stack.state.store, tenant.id, &plan).await?;
+    Ok(tenant)
+}
+
+/// Navigation through Forge's host (`router` and `view.createHistory()`): from an issue's panel
+/// to the asset in the app's list, from the asset to a linked issue in Jira, and back with the
+/// browser's own button. The opened asset is in Jira's URL, so going back to it (a fresh load)
+/// lands on it, and closing it and going back reopens it in place.
+#[tokio::test]
+async fn forge_pages_navigate_through_the_host_and_keep_the_asset_in_the_url() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let stack = Stack::start().await.unwrap();
+    let result = async {
+        let tenant = seed_linked(&stack, "acme").await?;
+        let (issue, keys) = an_issue_with_links(&stack, "acme", &tenant).await;
+        stack.sim.forge_upgrade("acme")?;
+        let key = &keys[0];
+        let asset_page = format!("/sites/acme/apps/assets/asset/{key}");
+
+        enter(&browser, &stack, &format!("/sites/acme/browse/{issue}")).await?;
+        browser
+            .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
+            .await?;
+        browser
+            .driver
+            .find(By::Css(format!("#amj-linked [data-open='{key}']")))
+            .await?
+            .click()
+            .await?;
+        wait_for_jira_at(&browser, &stack, &asset_page).await?;
+        enter_frame(&browser).await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
+            .await?;
+        browser.wait_for_text("amj-detail-title", key, WAIT).await?;
+
+        // A linked issue opens in Jira itself.
+        browser
+            .driver
+            .find(By::Css(format!(
+                "#amj-detail-issues [data-issue='{issue}']"
+            )))
+            .await?
+            .click()
+            .await?;
+        wait_for_jira_at(&browser, &stack, &format!("/sites/acme/browse/{issue}")).await?;
+
+        // Back: the asset page loads afresh at the asset.
+        browser.driver.enter_default_frame().await?;
+        browser.driver.back().await?;
+        wait_for_jira_at(&browser, &stack, &asset_page).await?;
+        enter_frame(&browser).await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
+            .await?;
+        browser.wait_for_text("amj-detail-title", key, WAIT).await?;
+
+        // Closing the asset moves Jira's URL with it; the back button reopens it in place.
+        browser
+            .driver
+            .find(By::Id("amj-back"))
+            .await?
+            .click()
+            .await?;
+        wait_for_jira_at(&browser, &stack, "/sites/acme/apps/assets").await?;
+        enter_frame(&browser).await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+            .await?;
+        browser.driver.enter_default_frame().await?;
+        browser.driver.back().await?;
+        wait_for_jira_at(&browser, &stack, &asset_page).await?;
+        enter_frame(&browser).await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
+            .await?;
+        browser.wait_for_text("amj-detail-title", key, WAIT).await?;
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("forge_navigation").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
+}
+
+/// The same link from the panel under Connect: `AP.navigator.go("addonmodule")` opens the
+/// app's list page searching for that one asset (`ac.aql`).
+#[tokio::test]
+async fn the_connect_panel_opens_a_linked_asset_in_the_list() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let stack = Stack::start().await.unwrap();
+    let result = async {
+        let tenant = seed_linked(&stack, "acme").await?;
+        let (issue, keys) = an_issue_with_links(&stack, "acme", &tenant).await;
+        let key = &keys[0];
+        let src = enter(&browser, &stack, &format!("/sites/acme/browse/{issue}")).await?;
+        assert!(!src.starts_with("/_forge/"), "Connect: {src}");
+        browser
+            .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
+            .await?;
+        browser
+            .driver
+            .find(By::Css(format!("#amj-linked [data-open='{key}']")))
+            .await?
+            .click()
+            .await?;
+        let reached = amj_e2e::wait_for(WAIT, || async {
+            let url = browser.driver.current_url().await.ok()?;
+            url.path()
+                .ends_with("/sites/acme/apps/assets")
+                .then_some(url)
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("the list page never opened"))?;
+        let aql: Vec<_> = reached
+            .query_pairs()
+            .filter(|(k, _)| k == "ac.aql")
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        assert_eq!(aql, [format!("Key = \"{key}\"")]);
+        enter_frame(&browser).await?;
+        let rows = amj_e2e::wait_for(WAIT, || async {
+            let rows = browser
+                .driver
+                .find_all(By::Css("#amj-rows tr"))
+                .await
+                .ok()?;
+            let mut texts = Vec::new();
+            for row in &rows {
+                texts.push(row.text().await.ok()?);
+            }
+            (!texts.is_empty()).then_some(texts)
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("the list shows no rows"))?;
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert!(rows[0].contains(key.as_str()), "{rows:?}");
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("connect_panel_navigation").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
 }
 
 /// Issue 12's drill: a Connect site with assets and issue links is moved to Forge mid-session
@@ -572,30 +775,7 @@ async fn a_connect_site_moved_to_forge_mid_session_keeps_everything() {
     let stack = Stack::start().await.unwrap();
     let result = async {
         // The demo's fleet, linked to the site's real issues.
-        stack.sim.add_site("acme");
-        anyhow::ensure!(stack.sim.install("acme", &stack.app).await? == 204);
-        let site = stack.sim.site("acme")?;
-        let tenant = stack
-            .state
-            .store
-            .tenant_by_client_key(&site.client_key)
-            .await?
-            .expect("installed");
-        let mut plan = SeedPlan::demo();
-        plan.issues = stack
-            .sim
-            .with_data("acme", |d| d.issues.clone())
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|i| {
-                Some(amj_store::links::IssueRef {
-                    id: i.id.parse().ok()?,
-                    key: i.key,
-                    summary: i.summary,
-                })
-            })
-            .collect();
-        amj_bench::seed::seed_site(&stack.state.store, tenant.id, &plan).await?;
+        let tenant = seed_linked(&stack, "acme").await?;
         let (issue, keys) = an_issue_with_links(&stack, "acme", &tenant).await;
         // Tokens that outlive the app's 30 s margin by only 5 s: the ones held go stale within
         // the session, and each call must work with the one it brings.
@@ -702,6 +882,58 @@ async fn a_never_refetched_jwks_shows_a_clear_error_in_the_panel() {
     .await;
     if let Err(e) = &result {
         browser.save_artifacts("forge_never_refetched").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
+}
+
+/// The other negative control in the browser: a store that drops the Connect↔Forge link. After
+/// the move, the panel says the site's data is not linked, with what fixes it, instead of
+/// showing an empty site; the same move without the fault shows the links (the drill above).
+#[tokio::test]
+async fn a_dropped_connect_forge_link_shows_a_clear_error_in_the_panel() {
+    let Some(browser) = Browser::start().await.unwrap() else {
+        return;
+    };
+    let stack = Stack::start().await.unwrap();
+    let result = async {
+        stack.seeded_site("acme", &SeedPlan::demo()).await?;
+        stack
+            .state
+            .store
+            .faults()
+            .drop_forge_links
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        stack.sim.forge_upgrade("acme")?;
+        let src = enter(&browser, &stack, "/sites/acme/browse/AM-1").await?;
+        assert!(src.starts_with("/_forge/"), "Forge after the move: {src}");
+        browser
+            .wait_for_text(
+                "amj-error-text",
+                "not linked to this Forge installation",
+                WAIT,
+            )
+            .await?;
+        let text = browser.text_of("amj-error-text").await;
+        assert!(
+            text.contains("Manage apps"),
+            "it says what fixes it: {text}"
+        );
+        assert!(
+            browser
+                .driver
+                .find(By::Css("#amj-linked li"))
+                .await
+                .is_err(),
+            "no list, empty or not"
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("forge_dropped_link").await;
         eprintln!("{e:#}");
     }
     browser.quit().await;

@@ -25,6 +25,16 @@ pub fn module_src(site: &str, module_key: &str, issue: Option<(&str, &str)>) -> 
     )
 }
 
+/// The iframe `src` of a Forge page module opened at `path` of its history.
+pub fn page_src(site: &str, module_key: &str, path: &str) -> String {
+    let mut src = module_src(site, module_key, None);
+    if path != "/" {
+        src.push_str("?path=");
+        src.push_str(&enc(path));
+    }
+    src
+}
+
 fn enc(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
@@ -43,6 +53,8 @@ pub struct ModuleQuery {
     issue_id: Option<String>,
     #[serde(rename = "issueKey")]
     issue_key: Option<String>,
+    /// A page module's place in its history (`view.createHistory()`), from the host URL.
+    path: Option<String>,
 }
 
 impl ModuleQuery {
@@ -85,6 +97,8 @@ struct UiContext {
 struct Runtime {
     context: UiContext,
     invoke_url: String,
+    /// Where `createHistory()` starts.
+    path: String,
 }
 
 fn extension(module_type: &str, issue: Option<(&str, &str)>) -> serde_json::Value {
@@ -185,6 +199,11 @@ fn runtime_page(
             enc(module),
             issue_query(query.issue())
         ),
+        path: query
+            .path
+            .clone()
+            .filter(|p| p.starts_with('/'))
+            .unwrap_or_else(|| "/".to_owned()),
     };
     // `</` cannot end the data block early: JSON allows `<\/`.
     let json = serde_json::to_string(&runtime)
@@ -351,13 +370,29 @@ const RUNTIME_JS: &str = r##"(function () {
   var runtime = JSON.parse(document.getElementById("sim-forge-runtime").textContent);
   function toParent(message) { window.parent.postMessage(Object.assign({ amjBridge: 1 }, message), "*"); }
   function resize() { toParent({ call: "resize", height: document.documentElement.scrollHeight }); }
+  // A history v4 object whose paths live in the Jira page's URL, below the module's own.
   var listeners = [];
+  function at(path) { return { pathname: String(path || "/"), search: "", hash: "", state: null, key: String(Math.random()).slice(2, 8) }; }
+  function tell(action) { listeners.slice().forEach(function (l) { l(history.location, action); }); }
   var history = {
-    location: { pathname: location.hash.replace(/^#/, "") || "/", search: "", hash: "", state: null },
-    push: function (path) { history.location = { pathname: String(path), search: "", hash: "", state: null }; location.hash = String(path); listeners.forEach(function (l) { l(history.location, "PUSH"); }); },
-    replace: function (path) { history.location = { pathname: String(path), search: "", hash: "", state: null }; location.replace("#" + String(path)); listeners.forEach(function (l) { l(history.location, "REPLACE"); }); },
+    action: "POP",
+    location: at(runtime.path),
+    push: function (path) { history.location = at(path); history.action = "PUSH"; toParent({ call: "forgeHistory", path: history.location.pathname }); tell("PUSH"); },
+    replace: function (path) { history.location = at(path); history.action = "REPLACE"; toParent({ call: "forgeHistory", path: history.location.pathname, replace: true }); tell("REPLACE"); },
     listen: function (listener) { listeners.push(listener); return function () { listeners = listeners.filter(function (l) { return l !== listener; }); }; }
   };
+  window.addEventListener("message", function (event) {
+    var msg = event.data || {};
+    if (event.source === window.parent && msg.amjBridge === 1 && msg.call === "forgeLocation") {
+      history.location = at(msg.path); history.action = "POP"; tell("POP");
+    }
+  });
+  var waiting = {}; var nextId = 1;
+  window.addEventListener("message", function (event) {
+    var msg = event.data || {};
+    if (event.source === window.parent && msg.amjBridge === 1 && waiting[msg.id]) { waiting[msg.id](msg.data); delete waiting[msg.id]; }
+  });
+  function askParent(message) { return new Promise(function (resolve) { var id = nextId++; waiting[id] = resolve; toParent(Object.assign({ id: id }, message)); }); }
   function callBridge(type, payload) {
     switch (type) {
       case "getContext":
@@ -378,6 +413,10 @@ const RUNTIME_JS: &str = r##"(function () {
         return Promise.resolve();
       case "createHistory":
         return Promise.resolve(history);
+      case "navigate":
+        return askParent({ call: "forgeNavigate", location: payload || {}, type: payload && payload.type }).then(function (ok) {
+          if (!ok) { throw new Error("the simulated Jira cannot navigate to " + JSON.stringify(payload)); }
+        });
       default:
         return Promise.reject(new Error("the simulated Forge runtime has no bridge call " + type));
     }
@@ -400,6 +439,14 @@ mod tests {
         assert_eq!(
             module_src("a b", "m", Some(("1", "<x>"))),
             "/_forge/cdn/a+b/m/index.html?issueId=1&issueKey=%3Cx%3E"
+        );
+        assert_eq!(
+            page_src("acme", "assets", "/"),
+            "/_forge/cdn/acme/assets/index.html"
+        );
+        assert_eq!(
+            page_src("acme", "assets", "/asset/IT-1"),
+            "/_forge/cdn/acme/assets/index.html?path=%2Fasset%2FIT-1"
         );
     }
 }

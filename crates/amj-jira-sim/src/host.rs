@@ -10,7 +10,7 @@
 use crate::data::Issue;
 use crate::sim::Sim;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -79,6 +79,9 @@ enum Frame {
         title: String,
         src: String,
         site: String,
+        /// A page module's own URL on the site: its history paths are kept below it, as Jira
+        /// keeps a global page's (`/jira/apps/<app>/<env>/<path>`).
+        base: Option<String>,
     },
     /// Why there is no iframe.
     Note(&'static str),
@@ -129,6 +132,17 @@ fn forge_frame(site: &str, key: &str, issue: Option<(&str, &str)>, title: &str) 
         title: title.to_owned(),
         src: crate::forge_ui::module_src(site, key, issue),
         site: site.to_owned(),
+        base: None,
+    }
+}
+
+/// A Forge page module's frame at `path` of its history.
+fn forge_page_frame(site: &str, key: &str, path: &str) -> Frame {
+    Frame::Iframe {
+        title: key.to_owned(),
+        src: crate::forge_ui::page_src(site, key, path),
+        site: site.to_owned(),
+        base: Some(format!("/sites/{}/apps/{}", enc(site), enc(key))),
     }
 }
 
@@ -164,6 +178,7 @@ fn module_frame(
             title: title.to_owned(),
             src,
             site: site.name,
+            base: None,
         },
         Err(e) => Frame::SignError(e.to_string()),
     }
@@ -225,17 +240,44 @@ pub async fn issue_view(
 pub async fn general_page(
     State(sim): State<Sim>,
     Path((site, module)): Path<(String, String)>,
+    Query(query): Query<Vec<(String, String)>>,
 ) -> Response {
-    let Some(url) = sim.module_url(&module) else {
+    page_at(&sim, &site, &module, "/", &query)
+}
+
+/// `/sites/{site}/apps/{module}/{*path}`: a Forge page module opened at a path of its history
+/// (a reload, or a shared link).
+pub async fn general_page_at(
+    State(sim): State<Sim>,
+    Path((site, module, path)): Path<(String, String, String)>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Response {
+    page_at(&sim, &site, &module, &format!("/{path}"), &query)
+}
+
+/// A general page. Connect's `AP.navigator.go("addonmodule", {customData})` arrives as `ac.*`
+/// query parameters, which Jira hands on to the module URL, as here.
+fn page_at(
+    sim: &Sim,
+    site: &str,
+    module: &str,
+    path: &str,
+    query: &[(String, String)],
+) -> Response {
+    let Some(mut url) = sim.module_url(module) else {
         return not_found("No such app page.");
     };
-    let frame = if sim.runs_forge(&site) {
-        forge_frame(&site, &module, None, &module)
+    let frame = if sim.runs_forge(site) {
+        forge_page_frame(site, module, path)
     } else {
-        module_frame(&sim, &site, &url, None, &module)
+        for (name, value) in query.iter().filter(|(n, _)| n.starts_with("ac.")) {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&format!("{}={}", enc(name), enc(value)));
+        }
+        module_frame(sim, site, &url, None, module)
     };
     let page = GeneralPage {
-        layout: Layout::new(&sim, &site, &module),
+        layout: Layout::new(sim, site, module),
         frame,
     };
     render(StatusCode::OK, &page)
@@ -311,8 +353,36 @@ const HOST_JS: &str = r#"(function () {
       var ctx = msg.context || {};
       if (msg.target === "issue" && typeof ctx.issueKey === "string") {
         window.location.href = site + "/browse/" + encodeURIComponent(ctx.issueKey);
+      } else if (msg.target === "addonmodule" && typeof ctx.moduleKey === "string") {
+        // Jira hands customData to the module URL as ac.* parameters.
+        var params = new URLSearchParams();
+        var data = ctx.customData || {};
+        Object.keys(data).forEach(function (k) { params.append("ac." + k, String(data[k])); });
+        var query = params.toString();
+        window.location.href = site + "/apps/" + encodeURIComponent(ctx.moduleKey) + (query ? "?" + query : "");
       } else if (msg.target === "site" || msg.target === "dashboard") {
         window.location.href = site;
+      }
+    } else if (msg.call === "forgeNavigate") {
+      // @forge/bridge's router: a URL, or a NavigationLocation.
+      var siteUrl = "/sites/" + encodeURIComponent(frame.getAttribute("data-site"));
+      var to = msg.location || {}; var href = null;
+      if (typeof to.url === "string") {
+        try { var u = new URL(to.url, location.href); if (u.origin === location.origin) { href = u.pathname + u.search + u.hash; } } catch (e) { href = null; }
+      } else if (to.target === "issue" && typeof to.issueKey === "string") {
+        href = siteUrl + "/browse/" + encodeURIComponent(to.issueKey);
+      } else if (to.target === "module" && typeof to.moduleKey === "string") {
+        var path = typeof to.path === "string" ? to.path : "";
+        href = siteUrl + "/apps/" + encodeURIComponent(to.moduleKey) + (path && path.charAt(0) !== "/" ? "/" : "") + path;
+      }
+      reply(href !== null);
+      if (href !== null) { if (msg.type === "new-tab") { window.open(href, "_blank"); } else { window.location.href = href; } }
+    } else if (msg.call === "forgeHistory") {
+      // A Forge page's history paths live below the page's own URL, as in Jira.
+      var base = frame.getAttribute("data-base");
+      if (base) {
+        var next = base + (String(msg.path || "/") === "/" ? "" : String(msg.path));
+        if (msg.replace) { history.replaceState(null, "", next); } else { history.pushState(null, "", next); }
       }
     } else if (msg.call === "history") {
       // Like Jira: a general page's state lives in the host URL's fragment, so a reload or a
@@ -328,6 +398,21 @@ const HOST_JS: &str = r#"(function () {
       setTimeout(function () { flag.remove(); }, 8000);
     }
   });
+  // Back and forward: each page frame hears its new place.
+  window.addEventListener("popstate", function () {
+    var frames = document.querySelectorAll("iframe");
+    for (var i = 0; i < frames.length; i++) {
+      var base = frames[i].getAttribute("data-base");
+      var target = frames[i].contentWindow;
+      if (!target) { continue; }
+      if (base) {
+        var rest = location.pathname.indexOf(base) === 0 ? location.pathname.slice(base.length) : "";
+        target.postMessage({ amjBridge: 1, call: "forgeLocation", path: rest || "/" }, "*");
+      } else {
+        target.postMessage({ amjBridge: 1, call: "popState", newURL: location.href }, "*");
+      }
+    }
+  });
 })();
 "#;
 
@@ -335,9 +420,12 @@ const ALL_JS: &str = r#"(function () {
   "use strict";
   var pending = {}; var next = 1;
   function send(call, extra) { var m = Object.assign({ amjBridge: 1, call: call }, extra || {}); window.parent.postMessage(m, "*"); return m; }
+  var popped = [];
   window.addEventListener("message", function (event) {
     var msg = event.data || {};
-    if (msg.amjBridge === 1 && pending[msg.id]) { pending[msg.id](msg.data); delete pending[msg.id]; }
+    if (msg.amjBridge !== 1) { return; }
+    if (msg.call === "popState") { popped.forEach(function (cb) { cb({ newURL: msg.newURL }); }); return; }
+    if (pending[msg.id]) { pending[msg.id](msg.data); delete pending[msg.id]; }
   });
   window.AP = {
     context: { getToken: function (callback) { var id = next++; pending[id] = callback; send("getToken", { id: id }); } },
@@ -347,7 +435,8 @@ const ALL_JS: &str = r#"(function () {
     history: {
       pushState: function (state) { send("history", { state: state }); },
       replaceState: function (state) { send("history", { state: state }); },
-      getState: function (callback) { if (typeof callback === "function") { var id = next++; pending[id] = callback; send("getState", { id: id }); } }
+      getState: function (type, callback) { if (typeof type === "function") { callback = type; } if (typeof callback === "function") { var id = next++; pending[id] = callback; send("getState", { id: id }); } },
+      popState: function (callback) { if (typeof callback === "function") { popped.push(callback); } }
     },
     flag: { create: function (options) { options = options || {}; send("flag", { title: options.title, body: options.body, type: options.type }); return { close: function () {} }; } },
   };

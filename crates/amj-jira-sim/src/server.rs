@@ -63,6 +63,10 @@ fn router(sim: Sim) -> Router {
             "/sites/{site}/apps/{module}",
             get(crate::host::general_page),
         )
+        .route(
+            "/sites/{site}/apps/{module}/{*path}",
+            get(crate::host::general_page_at),
+        )
         .route("/sites/{site}/admin/apps", get(crate::host::admin_apps))
         .route(
             "/sites/{site}/_sim/context-token",

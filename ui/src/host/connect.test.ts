@@ -114,4 +114,49 @@ describe("the Connect host", () => {
     expect(parseBody('{"a":1}')).toEqual({ a: 1 });
     expect(parseBody("<html>Bad gateway</html>")).toBe("<html>Bad gateway</html>");
   });
+
+  it("keeps the opened asset in AP.history's state and hears the host's popState", async () => {
+    let state = "asset/IT-7";
+    let popped: ((event: unknown) => void) | undefined;
+    const ap: ConnectAp = {
+      history: {
+        getState: (_type, callback) => callback(state),
+        pushState: vi.fn((next: string) => {
+          state = next;
+        }),
+        popState: (callback) => {
+          popped = callback;
+        },
+      },
+    };
+    const host = connectHost(boot, () => ap, vi.fn());
+    const history = await host.history();
+    expect(history.path()).toBe("/asset/IT-7");
+    const heard: string[] = [];
+    history.listen((path) => heard.push(path));
+    history.push("/asset/IT-8");
+    expect(ap.history?.pushState).toHaveBeenCalledWith("/asset/IT-8");
+    state = "";
+    popped?.({ oldURL: "#!/asset/IT-8", newURL: "#!" });
+    await vi.waitFor(() => expect(heard).toEqual(["/"]));
+    expect(history.path()).toBe("/");
+  });
+
+  it("reads a state answered at once, and starts at / without a history", async () => {
+    const sync: ConnectAp = { history: { getState: () => "/asset/IT-9" } };
+    expect((await connectHost(boot, () => sync, vi.fn()).history()).path()).toBe("/asset/IT-9");
+    expect((await connectHost(boot, () => ({}), vi.fn()).history()).path()).toBe("/");
+  });
+
+  it("opens issues and the list at an asset through AP.navigator", () => {
+    const go = vi.fn();
+    const host = connectHost(boot, () => ({ navigator: { go } }), vi.fn());
+    host.openIssue("AM-3");
+    host.openAsset('IT-"1');
+    expect(go).toHaveBeenNthCalledWith(1, "issue", { issueKey: "AM-3" });
+    expect(go).toHaveBeenNthCalledWith(2, "addonmodule", {
+      moduleKey: "assets",
+      customData: { aql: 'Key = "IT-1"' },
+    });
+  });
 });

@@ -4,6 +4,7 @@ import {
   type FlagKind,
   type Host,
   type HostContext,
+  type HostHistory,
   type IssueRef,
   pageName,
 } from "./types";
@@ -14,6 +15,13 @@ export interface ConnectAp {
   resize?: () => void;
   flag?: { create?: (options: { title: string; type: string; close: string }) => unknown };
   theming?: { initializeTheming?: () => void };
+  navigator?: { go?: (target: string, context: Record<string, unknown>) => void };
+  /** Page modules only: the state is the host URL's `#!` fragment. */
+  history?: {
+    getState?: (type: "hash", callback: (state: string) => void) => unknown;
+    pushState?: (state: string) => void;
+    popState?: (callback: (event: unknown) => void) => void;
+  };
   user?: {
     getLocale?: (callback: (locale: string) => void) => void;
     getTimeZone?: (callback: (timeZone: string) => void) => void;
@@ -61,6 +69,11 @@ export function parseBody(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** The app path kept in Connect's history state (`/` when there is none). */
+function statePath(state: string | null | undefined): string {
+  return state ? (state.startsWith("/") ? state : `/${state}`) : "/";
 }
 
 /** Asks AP with a callback, giving up after `ms` (the bridge may never answer outside Jira). */
@@ -153,6 +166,53 @@ export function connectHost(
     },
     async enableTheme() {
       ap()?.theming?.initializeTheming?.();
+    },
+    async history(): Promise<HostHistory> {
+      const readState = () => {
+        const history = ap()?.history;
+        return ask<string>(
+          history?.getState
+            ? (callback) => {
+                // Older hosts answer at once instead of calling back.
+                const now = history.getState?.("hash", callback);
+                if (typeof now === "string") {
+                  callback(now);
+                }
+              }
+            : undefined,
+        );
+      };
+      let path = statePath(await readState());
+      const listeners = new Set<(path: string) => void>();
+      ap()?.history?.popState?.(() => {
+        void readState().then((state) => {
+          path = statePath(state);
+          for (const listener of listeners) {
+            listener(path);
+          }
+        });
+      });
+      return {
+        path: () => path,
+        push: (next) => {
+          path = next;
+          ap()?.history?.pushState?.(next);
+        },
+        listen: (onChange) => {
+          listeners.add(onChange);
+          return () => listeners.delete(onChange);
+        },
+      };
+    },
+    openIssue(key: string) {
+      ap()?.navigator?.go?.("issue", { issueKey: key });
+    },
+    openAsset(key: string) {
+      // The Connect list page takes a search in its custom data (`ac.aql`).
+      ap()?.navigator?.go?.("addonmodule", {
+        moduleKey: "assets",
+        customData: { aql: `Key = "${key.replace(/["\\]/g, "")}"` },
+      });
     },
   };
 }

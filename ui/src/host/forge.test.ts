@@ -1,7 +1,13 @@
 import { describe, expect, it, vi } from "vitest";
-import { type ForgeBridge, type ForgeContext, forgeHost, forgePage } from "./forge";
+import {
+  type ForgeBridge,
+  type ForgeContext,
+  type ForgeLocation,
+  forgeHost,
+  forgePage,
+} from "./forge";
 
-function fakeBridge(context: Partial<ForgeContext> = {}) {
+function fakeBridge(context: Partial<ForgeContext> = {}, history = fakeHistory("/")) {
   const bridge = {
     invokeRemote: vi.fn(async (_input: Parameters<ForgeBridge["invokeRemote"]>[0]) => ({
       status: 200,
@@ -19,10 +25,35 @@ function fakeBridge(context: Partial<ForgeContext> = {}) {
         ...context,
       })),
       theme: { enable: vi.fn(async () => {}) },
+      createHistory: vi.fn(async () => history),
     },
+    router: { navigate: vi.fn(async (_location: ForgeLocation) => {}) },
     showFlag: vi.fn(),
   };
   return bridge;
+}
+
+/** A `history` v4 stand-in, as Forge's runtime hands one to `createHistory`. */
+function fakeHistory(start: string) {
+  const listeners: ((location: { pathname: string }) => void)[] = [];
+  const history = {
+    location: { pathname: start },
+    push: vi.fn((path: string) => {
+      history.location = { pathname: path };
+    }),
+    listen: (listener: (location: { pathname: string }) => void) => {
+      listeners.push(listener);
+      return () => listeners.splice(listeners.indexOf(listener), 1);
+    },
+    /** The person pressed back. */
+    back(path: string) {
+      history.location = { pathname: path };
+      for (const listener of [...listeners]) {
+        listener(history.location);
+      }
+    },
+  };
+  return history;
 }
 
 describe("the Forge host", () => {
@@ -87,5 +118,45 @@ describe("the Forge host", () => {
       expect.objectContaining({ title: "Linked IT-1.", type: "success", isAutoDismiss: true }),
     );
     expect(bridge.view.theme.enable).toHaveBeenCalledOnce();
+  });
+
+  it("keeps the opened asset in Forge's history and hears back and forward", async () => {
+    const history = fakeHistory("/asset/IT-7");
+    const host = forgeHost(fakeBridge({}, history));
+    const ours = await host.history();
+    expect(ours.path()).toBe("/asset/IT-7");
+    const heard: string[] = [];
+    const stop = ours.listen((path) => heard.push(path));
+    ours.push("/asset/IT-8");
+    expect(history.push).toHaveBeenCalledWith("/asset/IT-8");
+    expect(ours.path()).toBe("/asset/IT-8");
+    history.back("/asset/IT-7");
+    stop();
+    history.back("");
+    expect(heard).toEqual(["/asset/IT-7"]);
+    expect(ours.path()).toBe("/");
+  });
+
+  it("opens issues and assets through Forge's router, and flags a refusal", async () => {
+    const bridge = fakeBridge();
+    const host = forgeHost(bridge);
+    host.openIssue("AM-3");
+    host.openAsset("IT 1/2");
+    expect(bridge.router.navigate).toHaveBeenNthCalledWith(1, {
+      target: "issue",
+      issueKey: "AM-3",
+    });
+    expect(bridge.router.navigate).toHaveBeenNthCalledWith(2, {
+      target: "module",
+      moduleKey: "assets",
+      path: "/asset/IT%201%2F2",
+    });
+    bridge.router.navigate.mockRejectedValueOnce(new Error("no such issue"));
+    host.openIssue("AM-404");
+    await vi.waitFor(() =>
+      expect(bridge.showFlag).toHaveBeenCalledWith(
+        expect.objectContaining({ type: "error", title: expect.stringContaining("no such issue") }),
+      ),
+    );
   });
 });

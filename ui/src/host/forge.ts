@@ -1,9 +1,11 @@
 import {
   type ApiRequest,
   type ApiResponse,
+  assetPath,
   type FlagKind,
   type Host,
   type HostContext,
+  type HostHistory,
   type PageName,
   pageName,
 } from "./types";
@@ -19,9 +21,23 @@ export interface ForgeBridge {
   view: {
     getContext(): Promise<ForgeContext>;
     theme: { enable(): Promise<void> };
+    createHistory(): Promise<ForgeHistory>;
   };
+  router: { navigate(location: ForgeLocation): Promise<void> };
   showFlag(options: { id: string; title: string; type: FlagKind; isAutoDismiss: boolean }): unknown;
 }
+
+/** The `history` v4 object `view.createHistory()` answers: paths under the page's URL. */
+export interface ForgeHistory {
+  location: { pathname: string };
+  push(path: string): void;
+  listen(listener: (location: { pathname: string }) => void): () => void;
+}
+
+/** The `router.navigate` targets we use (`NavigationLocation` in `@forge/bridge`). */
+export type ForgeLocation =
+  | { target: "issue"; issueKey: string }
+  | { target: "module"; moduleKey: string; path?: string };
 
 /** The fields of Forge's `FullContext` we read. */
 export interface ForgeContext {
@@ -45,6 +61,23 @@ const MODULES: Record<string, PageName> = {
 
 export function forgePage(moduleKey: string): PageName | null {
   return pageName(MODULES[moduleKey]);
+}
+
+function forgeModule(page: PageName): string {
+  return Object.entries(MODULES).find(([, p]) => p === page)?.[0] ?? page;
+}
+
+/** A navigation the host refused is reported in place, as a flag: the page stays usable. */
+function navigate(bridge: ForgeBridge, location: ForgeLocation) {
+  bridge.router.navigate(location).catch((error: unknown) => {
+    flags += 1;
+    bridge.showFlag({
+      id: `amj-${flags}`,
+      title: `Jira did not open that page: ${error instanceof Error ? error.message : String(error)}`,
+      type: "error",
+      isAutoDismiss: true,
+    });
+  });
 }
 
 let flags = 0;
@@ -103,6 +136,24 @@ export function forgeHost(bridge: ForgeBridge): Host {
     },
     async enableTheme() {
       await bridge.view.theme.enable();
+    },
+    async history(): Promise<HostHistory> {
+      const history = await bridge.view.createHistory();
+      return {
+        path: () => history.location.pathname || "/",
+        push: (path) => history.push(path),
+        listen: (onChange) => history.listen((location) => onChange(location.pathname || "/")),
+      };
+    },
+    openIssue(key: string) {
+      navigate(bridge, { target: "issue", issueKey: key });
+    },
+    openAsset(key: string) {
+      navigate(bridge, {
+        target: "module",
+        moduleKey: forgeModule("assets"),
+        path: assetPath(key),
+      });
     },
   };
 }

@@ -46,6 +46,18 @@ export interface ApiResponse {
 
 export type FlagKind = "success" | "info" | "warning" | "error";
 
+/**
+ * Where the person is within a page (an opened asset), kept in the host's own URL: a reload or
+ * a shared link of the Jira page comes back to it, and the browser's back button leaves it.
+ * Paths are the app's, such as `/asset/IT-12`; `/` is the page itself.
+ */
+export interface HostHistory {
+  path(): string;
+  push(path: string): void;
+  /** Called on back and forward; answers a function that stops listening. */
+  listen(onChange: (path: string) => void): () => void;
+}
+
 export interface Host {
   readonly platform: Platform;
   context(): Promise<HostContext>;
@@ -58,6 +70,29 @@ export interface Host {
   flag(title: string, kind: FlagKind): void;
   /** Applies Jira's light or dark theme (the `--ds-*` design tokens). */
   enableTheme(): Promise<void>;
+  /** The page's place in the host URL (see {@link HostHistory}). */
+  history(): Promise<HostHistory>;
+  /** Shows an issue in Jira, in place of the app's page. */
+  openIssue(key: string): void;
+  /** Shows the asset list with one asset opened, from another page (the issue panel). */
+  openAsset(key: string): void;
+}
+
+/** The app path of an opened asset, and back. */
+export function assetPath(key: string): string {
+  return `/asset/${encodeURIComponent(key)}`;
+}
+
+export function assetOfPath(path: string): string | null {
+  const match = /^\/asset\/([^/?#]+)\/?$/.exec(path);
+  if (!match?.[1]) {
+    return null;
+  }
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return null;
+  }
 }
 
 /** Connect module URLs name the page in a meta tag the boot page carries. */

@@ -49,6 +49,7 @@ describe("an asset's detail", () => {
           assetKey="IT-1"
           formats={formats("en-US", "UTC")}
           onBack={() => {}}
+          onOpenIssue={() => {}}
         />,
         root,
       ),

@@ -11,6 +11,8 @@ interface Props {
   assetKey: string;
   formats: Formats;
   onBack: () => void;
+  /** Shows a linked issue in Jira (through the host: the page cannot navigate Jira itself). */
+  onOpenIssue: (key: string) => void;
 }
 
 interface Loaded {
@@ -20,7 +22,7 @@ interface Loaded {
 }
 
 /** One asset: its values, the Jira issues it is linked to, and what changed. */
-export function AssetDetail({ api, assetKey, formats, onBack }: Props) {
+export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue }: Props) {
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
@@ -163,7 +165,15 @@ export function AssetDetail({ api, assetKey, formats, onBack }: Props) {
         {issues.length === 0 && <li class="amj-subtle">Not linked to any issue.</li>}
         {issues.map((issue) => (
           <li key={issue.issueId}>
-            <strong>{issue.issueKey}</strong> {issue.issueSummary}
+            <button
+              type="button"
+              class="amj-link-button"
+              data-issue={issue.issueKey}
+              onClick={() => onOpenIssue(issue.issueKey)}
+            >
+              {issue.issueKey}
+            </button>{" "}
+            {issue.issueSummary}
           </li>
         ))}
       </ul>

@@ -5,7 +5,7 @@ import { Api, type Asset } from "../api";
 import { formats } from "../format";
 import type { ApiRequest, ApiResponse } from "../host/types";
 import { mountRoot, until } from "../testing/dom";
-import { fakeHost } from "../testing/fakeHost";
+import { fakeHistory, fakeHost } from "../testing/fakeHost";
 import { historyText } from "./AssetDetail";
 import { AssetsPage } from "./AssetsPage";
 
@@ -165,6 +165,27 @@ describe("the asset list", () => {
     await act(() => $("#amj-back").click());
     await until(() => $("#amj-assets")?.dataset.state === "ready");
     expect(document.activeElement?.getAttribute("data-open")).toBe("IT-2");
+  });
+
+  it("keeps the opened asset in the host URL, follows back and forward, and opens issues in Jira", async () => {
+    const host = fakeHost(server(), fakeHistory("/asset/IT-2"));
+    await show(host);
+    // A reload or shared link of /asset/IT-2 lands on the asset.
+    await until(() => document.querySelector("#amj-detail") !== null);
+    expect($("#amj-detail-title").textContent).toContain("Laptop 2");
+    await act(() => $("[data-issue='AM-1']").click());
+    expect(host.opened).toEqual(["issue:AM-1"]);
+
+    await act(() => $("#amj-back").click());
+    await until(() => $("#amj-assets")?.dataset.state === "ready" && rows().length === 2);
+    expect(host.historyOf.pushed).toEqual(["/"]);
+    await act(() => $("[data-open='IT-2']").click());
+    expect(host.historyOf.pushed).toEqual(["/", "/asset/IT-2"]);
+    // The browser's back button closes it again.
+    await act(() => host.historyOf.back("/"));
+    await until(() => $("#amj-assets")?.dataset.state === "ready");
+    await act(() => host.historyOf.back("/asset/IT-2"));
+    await until(() => document.querySelector("#amj-detail") !== null);
   });
 
   it("says what to do on a site with no schema, and offers a retry when the server fails", async () => {

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { type Api, ApiError, type AssetSummary, type Schema, type Status } from "../api";
 import { Lozenge } from "../components/Lozenge";
 import type { Formats } from "../format";
-import type { Host } from "../host/types";
+import { assetOfPath, assetPath, type Host, type HostHistory } from "../host/types";
 import { AssetDetail } from "./AssetDetail";
 import { AssetForm } from "./AssetForm";
 import { describe } from "./IssuePanel";
@@ -25,7 +25,9 @@ const PAGE = 50;
 /**
  * The asset list: a schema, an AQL search with its error in place, the matching assets a page
  * at a time, and an asset's detail. The detail is a view of this page, not a new page: a new
- * page load inside Jira needs a new signed URL from the host.
+ * page load inside Jira needs a new signed URL from the host. The opened asset is kept in the
+ * host's URL (`/asset/KEY`), so a reload, a shared link or the panel's "open" lands on it and
+ * the browser's back button closes it.
  */
 export function AssetsPage({ api, host, formats }: Props) {
   const [schemas, setSchemas] = useState<Schema[] | null>(null);
@@ -44,6 +46,34 @@ export function AssetsPage({ api, host, formats }: Props) {
   const [bulkMessage, setBulkMessage] = useState("");
   const [bulkError, setBulkError] = useState<string | null>(null);
   const lastOpened = useRef<string | null>(null);
+  const history = useRef<HostHistory | null>(null);
+
+  // The host URL names the opened asset; back and forward follow it.
+  useEffect(() => {
+    let stop: (() => void) | undefined;
+    let gone = false;
+    host
+      .history()
+      .then((found) => {
+        if (gone) {
+          return;
+        }
+        history.current = found;
+        setOpen(assetOfPath(found.path()));
+        stop = found.listen((path) => setOpen(assetOfPath(path)));
+      })
+      .catch(() => {
+        // A host without history still shows the list; opened assets are then not in its URL.
+      });
+    return () => {
+      gone = true;
+      stop?.();
+    };
+  }, [host]);
+  const show = useCallback((key: string | null) => {
+    setOpen(key);
+    history.current?.push(key === null ? "/" : assetPath(key));
+  }, []);
 
   const run = useCallback(
     async (query: string, inSchema: string, cursor: string | null) => {
@@ -105,6 +135,19 @@ export function AssetsPage({ api, host, formats }: Props) {
     }
   }, [open]);
 
+  // The statuses the bulk bar offers, once something is selected.
+  useEffect(() => {
+    if (schema && selected.size > 0 && statuses.length === 0) {
+      api
+        .statuses(schema)
+        .then((found) => {
+          setStatuses(found);
+          setBulkStatus(found[0] ? String(found[0].id) : "");
+        })
+        .catch((e: unknown) => setBulkError(`The statuses could not be loaded: ${describe(e)}`));
+    }
+  }, [api, schema, selected.size, statuses.length]);
+
   if (creating && schema) {
     return (
       <section id="amj-assets" data-state="form">
@@ -114,7 +157,7 @@ export function AssetsPage({ api, host, formats }: Props) {
           onSaved={(created) => {
             setCreating(false);
             lastOpened.current = null;
-            setOpen(created.key);
+            show(created.key);
             void run(aql.trim(), schema, null);
           }}
           onCancel={() => setCreating(false)}
@@ -125,7 +168,13 @@ export function AssetsPage({ api, host, formats }: Props) {
   if (open !== null) {
     return (
       <section id="amj-assets" data-state="detail">
-        <AssetDetail api={api} assetKey={open} formats={formats} onBack={() => setOpen(null)} />
+        <AssetDetail
+          api={api}
+          assetKey={open}
+          formats={formats}
+          onBack={() => show(null)}
+          onOpenIssue={(key) => host.openIssue(key)}
+        />
       </section>
     );
   }
@@ -142,18 +191,6 @@ export function AssetsPage({ api, host, formats }: Props) {
       </section>
     );
   }
-  useEffect(() => {
-    if (schema && selected.size > 0 && statuses.length === 0) {
-      api
-        .statuses(schema)
-        .then((found) => {
-          setStatuses(found);
-          setBulkStatus(found[0] ? String(found[0].id) : "");
-        })
-        .catch((e: unknown) => setBulkError(`The statuses could not be loaded: ${describe(e)}`));
-    }
-  }, [api, schema, selected.size, statuses.length]);
-
   const toggle = (asset: AssetSummary, on: boolean) =>
     setSelected((current) => {
       const next = new Map(current);
@@ -348,7 +385,7 @@ export function AssetsPage({ api, host, formats }: Props) {
                       data-open={asset.key}
                       onClick={() => {
                         lastOpened.current = asset.key;
-                        setOpen(asset.key);
+                        show(asset.key);
                       }}
                     >
                       {asset.key}

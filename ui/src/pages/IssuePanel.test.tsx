@@ -115,6 +115,9 @@ describe("the issue panel", () => {
     expect($("#amj-linked").textContent).toContain("IT-7");
     expect($("#amj-linked .amj-lozenge").textContent).toBe("In use");
     expect(document.querySelector("#amj-error")).toBeNull();
+    // A linked asset opens in the app's asset list, through the host.
+    await act(() => $("#amj-linked [data-open='IT-7']").click());
+    expect(host.opened).toEqual(["asset:IT-7"]);
     expect(host.calls.filter((c) => c.method === "POST" && c.path.endsWith("/issues"))).toEqual([
       { method: "POST", path: "/api/v1/assets/IT-7/issues", body: { issue: "AM-1" } },
       { method: "POST", path: "/api/v1/assets/IT-7/issues", body: { issue: "AM-1" } },

@@ -101,7 +101,15 @@ export function IssuePanel({ api, host, issue }: Props) {
             {linked.map((asset) => (
               <li key={asset.key} data-key={asset.key}>
                 <Lozenge name={asset.status.name} category={asset.status.category} />{" "}
-                <strong>{asset.key}</strong> {asset.label}{" "}
+                <button
+                  type="button"
+                  class="amj-link-button"
+                  data-open={asset.key}
+                  onClick={() => host.openAsset(asset.key)}
+                >
+                  {asset.key}
+                </button>{" "}
+                {asset.label}{" "}
                 <button
                   type="button"
                   class="amj-button amj-subtle-button amj-unlink"

@@ -1,13 +1,45 @@
-import type { ApiRequest, ApiResponse, Host } from "../host/types";
+import type { ApiRequest, ApiResponse, Host, HostHistory } from "../host/types";
 
-/** A host that answers API calls from a function and records them. */
+/** An in-memory host history; `back` plays the browser's back button. */
+export function fakeHistory(
+  start = "/",
+): HostHistory & { pushed: string[]; back(path: string): void } {
+  let path = start;
+  const pushed: string[] = [];
+  const listeners = new Set<(path: string) => void>();
+  return {
+    pushed,
+    path: () => path,
+    push: (next) => {
+      path = next;
+      pushed.push(next);
+    },
+    listen: (onChange) => {
+      listeners.add(onChange);
+      return () => listeners.delete(onChange);
+    },
+    back: (previous) => {
+      path = previous;
+      for (const listener of listeners) {
+        listener(previous);
+      }
+    },
+  };
+}
+
+/** A host that answers API calls from a function and records them, and what it was asked to
+ *  open. */
 export function fakeHost(
   answer: (request: ApiRequest) => ApiResponse,
-): Host & { calls: ApiRequest[] } {
+  history = fakeHistory(),
+): Host & { calls: ApiRequest[]; opened: string[]; historyOf: ReturnType<typeof fakeHistory> } {
   const calls: ApiRequest[] = [];
+  const opened: string[] = [];
   return {
     platform: "forge",
     calls,
+    opened,
+    historyOf: history,
     context: async () => {
       throw new Error("not used");
     },
@@ -18,5 +50,8 @@ export function fakeHost(
     resize: () => {},
     flag: () => {},
     enableTheme: async () => {},
+    history: async () => history,
+    openIssue: (key) => opened.push(`issue:${key}`),
+    openAsset: (key) => opened.push(`asset:${key}`),
   };
 }
