@@ -1,15 +1,33 @@
+import type { ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { Api } from "./api";
-import { formats } from "./format";
+import { type Formats, formats } from "./format";
 import { detectHost, type Host, type HostContext } from "./host";
-import { AdminPage } from "./pages/AdminPage";
-import { AssetsPage } from "./pages/AssetsPage";
-import { describe, IssuePanel } from "./pages/IssuePanel";
+import type { PageName } from "./host/types";
+import { describe } from "./messages";
+
+/** What every page is given. */
+export interface PageProps {
+  api: Api;
+  host: Host;
+  context: HostContext;
+  formats: Formats;
+}
+
+/**
+ * Each page is its own chunk, loaded once the host said which page it is: a frame shows one
+ * page, so the first view carries only that page's code (docs/PERFORMANCE.md, first view).
+ */
+const PAGES: Record<PageName, () => Promise<ComponentType<PageProps>>> = {
+  "issue-panel": async () => (await import("./pages/IssuePanel")).IssuePanelPage,
+  assets: async () => (await import("./pages/AssetsPage")).AssetsPage,
+  admin: async () => (await import("./pages/AdminPage")).AdminPage,
+};
 
 type Boot =
   | { state: "starting" }
   | { state: "failed"; message: string }
-  | { state: "ready"; host: Host; context: HostContext; api: Api };
+  | { state: "ready"; page: ComponentType<PageProps>; props: PageProps };
 
 /** Finds the host, reads its context, applies its theme, then shows the page it asked for. */
 export function App({ host: given }: { host?: Host }) {
@@ -19,7 +37,14 @@ export function App({ host: given }: { host?: Host }) {
       const host = given ?? (await detectHost());
       const [context] = await Promise.all([host.context(), host.enableTheme().catch(() => {})]);
       document.documentElement.lang = context.locale;
-      setBoot({ state: "ready", host, context, api: new Api(host) });
+      const page = await PAGES[context.page]();
+      const props = {
+        api: new Api(host),
+        host,
+        context,
+        formats: formats(context.locale, context.timeZone),
+      };
+      setBoot({ state: "ready", page, props });
     })().catch((error: unknown) => setBoot({ state: "failed", message: describe(error) }));
   }, [given]);
 
@@ -33,21 +58,6 @@ export function App({ host: given }: { host?: Host }) {
       </div>
     );
   }
-  const { host, context, api } = boot;
-  switch (context.page) {
-    case "issue-panel":
-      return context.issue ? (
-        <IssuePanel api={api} host={host} issue={context.issue} />
-      ) : (
-        <p role="alert">This panel belongs on an issue; Jira did not say which one.</p>
-      );
-    case "assets":
-      return (
-        <AssetsPage api={api} host={host} formats={formats(context.locale, context.timeZone)} />
-      );
-    case "admin":
-      return (
-        <AdminPage api={api} host={host} formats={formats(context.locale, context.timeZone)} />
-      );
-  }
+  const Page = boot.page;
+  return <Page {...boot.props} />;
 }

@@ -81,6 +81,8 @@ export interface AssetSummary {
   status: { id?: number; name: string | null; category: StatusCategory | null };
   updated: Stamp;
   version: number;
+  /** Values by attribute name, for the chosen columns. */
+  attributes?: Record<string, unknown>;
 }
 
 /** `AssetBody`: an asset with its values by attribute name. */
@@ -208,6 +210,36 @@ export interface NewAttribute {
   referenceType?: string;
 }
 
+/** `AqlValidationBody`: the query so far, checked, with suggestions at the cursor. */
+export interface AqlCheck {
+  valid: boolean;
+  error: { message: string; line: number; column: number; offset: number; excerpt: string } | null;
+  completions: {
+    replaceStart: number;
+    replaceEnd: number;
+    items: { label: string; insert: string; kind: string }[];
+  };
+}
+
+/** `ReferencesBody`: what an asset points at, and the first page of what points at it. */
+export interface References {
+  outbound: {
+    attribute: string;
+    referenceType: string;
+    key: string;
+    label: string | null;
+    archived: boolean | null;
+  }[];
+  inbound: {
+    attribute: string;
+    referenceType: string;
+    key: string;
+    label: string;
+    archived: boolean;
+  }[];
+  nextInboundCursor: number | null;
+}
+
 export interface QueryOptions {
   schema?: string;
   limit?: number;
@@ -268,6 +300,16 @@ export class Api {
   query(aql: string, options: QueryOptions | number = {}): Promise<QueryPage> {
     const { schema, limit, cursor } = typeof options === "number" ? { limit: options } : options;
     return this.call("POST", "/api/v1/assets/query", { aql, schema, limit, cursor });
+  }
+
+  /** Checks the query as typed; `position` is the caret's UTF-8 byte offset. */
+  validateAql(schema: string, aql: string, position: number): Promise<AqlCheck> {
+    const query = new URLSearchParams({ schema, aql, position: String(position) });
+    return this.call("GET", `/api/v1/aql/validate?${query}`);
+  }
+
+  references(key: string): Promise<References> {
+    return this.call("GET", `/api/v1/assets/${path(key)}/references`);
   }
 
   async schemas(): Promise<Schema[]> {

@@ -211,6 +211,49 @@ impl Browser {
         .await
         .map_err(|_| anyhow::anyhow!("#{id} never got {attribute}={value:?} within {timeout:?}"))
     }
+
+    /// Opens `path` of the simulated Jira (`/sites/acme/apps/assets`) and enters the app's
+    /// frame on it, whichever host framed it; answers the frame's `src`.
+    pub async fn enter(&self, stack: &Stack, path: &str) -> anyhow::Result<String> {
+        self.driver.enter_default_frame().await?;
+        self.driver
+            .goto(&format!("{}{path}", stack.sim.base_url()))
+            .await?;
+        self.enter_frame().await
+    }
+
+    /// Enters the app's frame of the Jira page the browser is on.
+    pub async fn enter_frame(&self) -> anyhow::Result<String> {
+        self.driver.enter_default_frame().await?;
+        let frame = self.driver.find(By::Css("iframe[data-site]")).await?;
+        let src = frame.attr("src").await?.unwrap_or_default();
+        frame.enter_frame().await?;
+        Ok(src)
+    }
+}
+
+/// The two ways Jira shows the app: every journey that should hold in both runs in each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    Connect,
+    Forge,
+}
+
+impl Host {
+    pub const BOTH: [Host; 2] = [Host::Connect, Host::Forge];
+
+    /// Puts the installed site `name` on this host (Forge: the Connect install is upgraded).
+    pub fn put(self, stack: &Stack, name: &str) -> anyhow::Result<()> {
+        if self == Host::Forge {
+            stack.sim.forge_upgrade(name)?;
+        }
+        Ok(())
+    }
+
+    /// Whether a frame `src` is this host's.
+    pub fn framed(self, src: &str) -> bool {
+        src.starts_with("/_forge/") == (self == Host::Forge)
+    }
 }
 
 /// The app on a fresh SQLite database, with the simulator as its Jira.
@@ -270,6 +313,39 @@ impl Stack {
             .context("the installed site is not stored")?;
         amj_bench::seed::seed_site(&self.state.store, tenant.id, plan).await?;
         Ok((site, tenant))
+    }
+
+    /// Changes an asset's attributes through the API as someone else would, in another tab
+    /// (with an API token of the site's): answers the status.
+    pub async fn edit_elsewhere(
+        &self,
+        tenant: &amj_store::Tenant,
+        key: &str,
+        attributes: serde_json::Value,
+    ) -> anyhow::Result<u16> {
+        let token = self
+            .state
+            .store
+            .create_api_token(tenant.id, "another tab", false, "e2e")
+            .await?;
+        let url = format!("{}/api/v1/assets/{key}", self.running.base_url);
+        let http = reqwest::Client::new();
+        let asset: serde_json::Value = http
+            .get(&url)
+            .bearer_auth(&token.secret)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let body = serde_json::json!({"version": asset["version"], "attributes": attributes});
+        let response = http
+            .patch(&url)
+            .bearer_auth(&token.secret)
+            .json(&body)
+            .send()
+            .await?;
+        Ok(response.status().as_u16())
     }
 
     pub async fn stop(self) {

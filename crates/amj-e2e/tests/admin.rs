@@ -1,9 +1,9 @@
-//! The settings page as a site admin: create a schema, a type and its attributes (with an
-//! inline error on the way), a status, and an API token shown once.
+//! The settings page as a site admin, in both hosts: create a schema, a type and its
+//! attributes (with an inline error on the way), a status, and an API token shown once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use amj_e2e::{Browser, Stack};
+use amj_e2e::{Browser, Host, Stack};
 use anyhow::Context as _;
 use std::time::Duration;
 use thirtyfour::prelude::*;
@@ -34,35 +34,61 @@ async fn an_admin_creates_a_type_and_its_attributes() {
     };
     let stack = Stack::start().await.unwrap();
     let result = async {
-        stack.sim.add_site("acme");
-        assert_eq!(stack.sim.install("acme", &stack.app).await?, 204);
-        let site = stack.sim.site("acme")?;
-        let url = stack.sim.iframe_url(&site, &stack.app, "/pages/admin")?;
-        browser.driver.goto(&url).await?;
+        for (name, host) in [("acme", Host::Connect), ("globex", Host::Forge)] {
+            stack.sim.add_site(name);
+            assert_eq!(stack.sim.install(name, &stack.app).await?, 204);
+            host.put(&stack, name)?;
+            settings_journey(&browser, &stack, name, host)
+                .await
+                .map_err(|e| e.context(format!("{host:?}")))?;
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("admin").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
+}
+
+async fn settings_journey(
+    browser: &Browser,
+    stack: &Stack,
+    name: &str,
+    host: Host,
+) -> anyhow::Result<()> {
+    let site = stack.sim.site(name)?;
+    {
+        let src = browser
+            .enter(stack, &format!("/sites/{name}/admin/apps"))
+            .await?;
+        anyhow::ensure!(host.framed(&src), "{host:?} framed {src}");
         browser
             .wait_for_attribute("amj-admin", "data-state", "ready", WAIT)
             .await?;
 
-        press(&browser, "#amj-new-schema summary").await?;
-        type_into(&browser, "amj-schema-key", "HW").await?;
-        type_into(&browser, "amj-schema-name", "Hardware").await?;
-        press(&browser, "#amj-schema-form button[type=submit]").await?;
+        type_into(browser, "amj-schema-key", "HW").await?;
+        type_into(browser, "amj-schema-name", "Hardware").await?;
+        press(browser, "#amj-schema-form button[type=submit]").await?;
         browser
             .wait_for_text("amj-admin-status", "Created the schema HW.", WAIT)
             .await?;
 
-        type_into(&browser, "amj-type-name", "Phone").await?;
-        press(&browser, "#amj-type-form button[type=submit]").await?;
+        type_into(browser, "amj-type-name", "Phone").await?;
+        press(browser, "#amj-type-form button[type=submit]").await?;
         browser
             .wait_for_text("amj-admin-status", "Created the type Phone.", WAIT)
             .await?;
         assert!(browser.text_of("amj-type-tree").await.contains("Phone"));
         browser
-            .wait_for_text("amj-attr-type-name", "Phone", WAIT)
+            .wait_for_text("attributes-heading", "Phone", WAIT)
             .await?;
 
         // A mistake first: an attribute without a name is refused next to the field.
-        press(&browser, "#amj-attr-form button[type=submit]").await?;
+        press(browser, "#amj-attr-form button[type=submit]").await?;
         browser
             .wait_for_attribute("amj-attr-name", "aria-invalid", "true", WAIT)
             .await
@@ -74,46 +100,46 @@ async fn an_admin_creates_a_type_and_its_attributes() {
             "axe, admin with an error: {violations:#?}"
         );
 
-        type_into(&browser, "amj-attr-name", "IMEI").await?;
-        press(&browser, "#amj-attr-required").await?;
-        press(&browser, "#amj-attr-unique").await?;
-        press(&browser, "#amj-attr-form button[type=submit]").await?;
+        type_into(browser, "amj-attr-name", "IMEI").await?;
+        press(browser, "#amj-attr-required").await?;
+        press(browser, "#amj-attr-unique").await?;
+        press(browser, "#amj-attr-form button[type=submit]").await?;
         browser
             .wait_for_text("amj-admin-status", "Added the attribute IMEI.", WAIT)
             .await?;
-        type_into(&browser, "amj-attr-name", "Carrier").await?;
+        type_into(browser, "amj-attr-name", "Carrier").await?;
         browser
             .driver
             .find(By::Id("amj-attr-kind"))
             .await?
             .send_keys("Select")
             .await?;
-        type_into(&browser, "amj-attr-options", "Vodafone, Orange, T-Mobile").await?;
-        press(&browser, "#amj-attr-form button[type=submit]").await?;
+        type_into(browser, "amj-attr-options", "Vodafone, Orange, T-Mobile").await?;
+        press(browser, "#amj-attr-form button[type=submit]").await?;
         browser
             .wait_for_text("amj-admin-status", "Added the attribute Carrier.", WAIT)
             .await?;
         let table = browser.text_of("amj-attr-rows").await;
         assert!(
-            table.contains("IMEI") && table.contains("Carrier") && table.contains("select"),
+            table.contains("IMEI") && table.contains("Carrier") && table.contains("Select"),
             "{table}"
         );
 
-        type_into(&browser, "amj-status-name", "Lost").await?;
+        type_into(browser, "amj-status-name", "Lost").await?;
         browser
             .driver
             .find(By::Id("amj-status-category"))
             .await?
             .send_keys("Retired")
             .await?;
-        press(&browser, "#amj-status-form button[type=submit]").await?;
+        press(browser, "#amj-status-form button[type=submit]").await?;
         // Lozenges are set in capitals, and WebDriver reads rendered text.
         browser
             .wait_for_text("amj-status-list", "LOST", WAIT)
             .await?;
 
-        type_into(&browser, "amj-token-name", "inventory script").await?;
-        press(&browser, "#amj-token-form button[type=submit]").await?;
+        type_into(browser, "amj-token-name", "inventory script").await?;
+        press(browser, "#amj-token-form button[type=submit]").await?;
         browser
             .wait_for_text("amj-token-secret", "amj_", WAIT)
             .await?;
@@ -127,7 +153,7 @@ async fn an_admin_creates_a_type_and_its_attributes() {
         assert!(violations.is_empty(), "axe, admin: {violations:#?}");
 
         // Rename an attribute in place, and delete a status (after confirming).
-        press(&browser, "button[aria-label='Rename Carrier']").await?;
+        press(browser, "button[aria-label='Rename Carrier']").await?;
         let rename = browser
             .driver
             .find(By::Css("input[aria-label='New name for Carrier']"))
@@ -141,13 +167,14 @@ async fn an_admin_creates_a_type_and_its_attributes() {
         browser
             .wait_for_text("amj-attr-rows", "Network", WAIT)
             .await?;
-        type_into(&browser, "amj-status-name", "Scrapped").await?;
-        press(&browser, "#amj-status-form button[type=submit]").await?;
+        type_into(browser, "amj-status-name", "Scrapped").await?;
+        press(browser, "#amj-status-form button[type=submit]").await?;
         browser
             .wait_for_text("amj-status-list", "SCRAPPED", WAIT)
             .await?;
-        press(&browser, "button[aria-label='Delete Scrapped']").await?;
-        browser.driver.accept_alert().await?;
+        press(browser, "button[aria-label='Delete Scrapped']").await?;
+        // Asked in place, not in a browser dialog.
+        press(browser, "button[aria-label='Yes, delete Scrapped']").await?;
         browser
             .wait_for_text("amj-admin-status", "Deleted the status Scrapped.", WAIT)
             .await?;
@@ -176,14 +203,6 @@ async fn an_admin_creates_a_type_and_its_attributes() {
         assert!(model.attributes[1].required && model.attributes[1].unique);
         assert!(!model.statuses.iter().any(|s| s.name == "Scrapped"));
         assert!(model.statuses.iter().any(|s| s.name == "Lost"));
-        anyhow::Ok(())
     }
-    .await;
-    if let Err(e) = &result {
-        browser.save_artifacts("admin").await;
-        eprintln!("{e:#}");
-    }
-    browser.quit().await;
-    stack.stop().await;
-    result.unwrap();
+    Ok(())
 }

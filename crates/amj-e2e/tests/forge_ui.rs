@@ -157,7 +157,7 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
         browser
             .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
             .await?;
-        assert!(browser.text_of("amj-count").await.contains("assets"));
+        assert!(browser.text_of("amj-count").await.contains("of 60"));
         let violations = browser.axe_violations().await?;
         assert!(violations.is_empty(), "axe, Forge list: {violations:#?}");
 
@@ -177,7 +177,7 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
             error.attr("hidden").await.ok()??;
             let cells = browser
                 .driver
-                .find_all(By::Css("#amj-rows tbody tr td:nth-child(4)"))
+                .find_all(By::Css("#amj-rows tr td:nth-child(4)"))
                 .await
                 .ok()?;
             let mut types = Vec::new();
@@ -289,7 +289,7 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
             .await?;
         let boxes = browser
             .driver
-            .find_all(By::Css("#amj-rows tbody input[type=checkbox]"))
+            .find_all(By::Css("#amj-rows input[type=checkbox]"))
             .await?;
         anyhow::ensure!(boxes.len() >= 2, "two rows to select");
         boxes[0].click().await?;
@@ -549,21 +549,12 @@ async fn linked_keys(browser: &Browser) -> anyhow::Result<Vec<String>> {
 
 /// Opens `path` on the simulated site and enters the app's frame.
 async fn enter(browser: &Browser, stack: &Stack, path: &str) -> anyhow::Result<String> {
-    browser.driver.enter_default_frame().await?;
-    browser
-        .driver
-        .goto(&format!("{}{path}", stack.sim.base_url()))
-        .await?;
-    enter_frame(browser).await
+    browser.enter(stack, path).await
 }
 
 /// Enters the app's frame of the page the browser is on.
 async fn enter_frame(browser: &Browser) -> anyhow::Result<String> {
-    browser.driver.enter_default_frame().await?;
-    let frame = browser.driver.find(By::Css("iframe[data-site]")).await?;
-    let src = frame.attr("src").await?.unwrap_or_default();
-    frame.enter_frame().await?;
-    Ok(src)
+    browser.enter_frame().await
 }
 
 /// Waits until Jira's own page (not the app's frame) is at `path`.
@@ -672,7 +663,7 @@ async fn forge_pages_navigate_through_the_host_and_keep_the_asset_in_the_url() {
             .await?
             .click()
             .await?;
-        wait_for_jira_at(&browser, &stack, "/sites/acme/apps/assets").await?;
+        wait_for_jira_at(&browser, &stack, "/sites/acme/apps/assets?schema=IT").await?;
         enter_frame(&browser).await?;
         browser
             .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
@@ -697,8 +688,8 @@ async fn forge_pages_navigate_through_the_host_and_keep_the_asset_in_the_url() {
     result.unwrap();
 }
 
-/// The same link from the panel under Connect: `AP.navigator.go("addonmodule")` opens the
-/// app's list page searching for that one asset (`ac.aql`).
+/// The same link from the panel under Connect: `AP.navigator.go("addonmodule")` with the asset's
+/// path as custom data, which Jira hands to the list page (`ac.path`), opens it at the asset.
 #[tokio::test]
 async fn the_connect_panel_opens_a_linked_asset_in_the_list() {
     let Some(browser) = Browser::start().await.unwrap() else {
@@ -728,29 +719,17 @@ async fn the_connect_panel_opens_a_linked_asset_in_the_list() {
         })
         .await
         .map_err(|_| anyhow::anyhow!("the list page never opened"))?;
-        let aql: Vec<_> = reached
+        let path: Vec<_> = reached
             .query_pairs()
-            .filter(|(k, _)| k == "ac.aql")
+            .filter(|(k, _)| k == "ac.path")
             .map(|(_, v)| v.into_owned())
             .collect();
-        assert_eq!(aql, [format!("Key = \"{key}\"")]);
+        assert_eq!(path, [format!("/asset/{key}")]);
         enter_frame(&browser).await?;
-        let rows = amj_e2e::wait_for(WAIT, || async {
-            let rows = browser
-                .driver
-                .find_all(By::Css("#amj-rows tr"))
-                .await
-                .ok()?;
-            let mut texts = Vec::new();
-            for row in &rows {
-                texts.push(row.text().await.ok()?);
-            }
-            (!texts.is_empty()).then_some(texts)
-        })
-        .await
-        .map_err(|_| anyhow::anyhow!("the list shows no rows"))?;
-        assert_eq!(rows.len(), 1, "{rows:?}");
-        assert!(rows[0].contains(key.as_str()), "{rows:?}");
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
+            .await?;
+        browser.wait_for_text("amj-detail-title", key, WAIT).await?;
         anyhow::Ok(())
     }
     .await;
@@ -810,7 +789,7 @@ async fn a_connect_site_moved_to_forge_mid_session_keeps_everything() {
             .await?;
         let count = browser.text_of("amj-count").await;
         assert!(
-            count.starts_with("60 assets"),
+            count.contains("of 60"),
             "the list has the site's assets: {count}"
         );
 

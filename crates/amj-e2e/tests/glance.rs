@@ -110,7 +110,7 @@ async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
             .await?;
         browser
             .driver
-            .find(By::Css(format!("#amj-rows a[href='#{key}']")))
+            .find(By::Css(format!("#amj-rows [data-open='{key}']")))
             .await?
             .click()
             .await?;

@@ -372,13 +372,13 @@ const RUNTIME_JS: &str = r##"(function () {
   function resize() { toParent({ call: "resize", height: document.documentElement.scrollHeight }); }
   // A history v4 object whose paths live in the Jira page's URL, below the module's own.
   var listeners = [];
-  function at(path) { return { pathname: String(path || "/"), search: "", hash: "", state: null, key: String(Math.random()).slice(2, 8) }; }
+  function at(path) { var p = String(path || "/"); var q = p.indexOf("?"); return { pathname: q < 0 ? p : (p.slice(0, q) || "/"), search: q < 0 ? "" : p.slice(q), hash: "", state: null, key: String(Math.random()).slice(2, 8) }; }
   function tell(action) { listeners.slice().forEach(function (l) { l(history.location, action); }); }
   var history = {
     action: "POP",
     location: at(runtime.path),
-    push: function (path) { history.location = at(path); history.action = "PUSH"; toParent({ call: "forgeHistory", path: history.location.pathname }); tell("PUSH"); },
-    replace: function (path) { history.location = at(path); history.action = "REPLACE"; toParent({ call: "forgeHistory", path: history.location.pathname, replace: true }); tell("REPLACE"); },
+    push: function (path) { history.location = at(path); history.action = "PUSH"; toParent({ call: "forgeHistory", path: history.location.pathname + history.location.search }); tell("PUSH"); },
+    replace: function (path) { history.location = at(path); history.action = "REPLACE"; toParent({ call: "forgeHistory", path: history.location.pathname + history.location.search, replace: true }); tell("REPLACE"); },
     listen: function (listener) { listeners.push(listener); return function () { listeners = listeners.filter(function (l) { return l !== listener; }); }; }
   };
   window.addEventListener("message", function (event) {

@@ -268,7 +268,15 @@ fn page_at(
         return not_found("No such app page.");
     };
     let frame = if sim.runs_forge(site) {
-        forge_page_frame(site, module, path)
+        // A Forge page's history keeps its query in the page URL, as Jira's does.
+        let mut at = path.to_owned();
+        if !query.is_empty() {
+            let mut search = url::form_urlencoded::Serializer::new(String::new());
+            search.extend_pairs(query);
+            at.push('?');
+            at.push_str(&search.finish());
+        }
+        forge_page_frame(site, module, &at)
     } else {
         for (name, value) in query.iter().filter(|(n, _)| n.starts_with("ac.")) {
             url.push(if url.contains('?') { '&' } else { '?' });
@@ -381,7 +389,8 @@ const HOST_JS: &str = r#"(function () {
       // A Forge page's history paths live below the page's own URL, as in Jira.
       var base = frame.getAttribute("data-base");
       if (base) {
-        var next = base + (String(msg.path || "/") === "/" ? "" : String(msg.path));
+        var p = String(msg.path || "/");
+        var next = base + (p === "/" ? "" : p.charAt(1) === "?" ? p.slice(1) : p);
         if (msg.replace) { history.replaceState(null, "", next); } else { history.pushState(null, "", next); }
       }
     } else if (msg.call === "history") {
@@ -406,8 +415,8 @@ const HOST_JS: &str = r#"(function () {
       var target = frames[i].contentWindow;
       if (!target) { continue; }
       if (base) {
-        var rest = location.pathname.indexOf(base) === 0 ? location.pathname.slice(base.length) : "";
-        target.postMessage({ amjBridge: 1, call: "forgeLocation", path: rest || "/" }, "*");
+        var rest = (location.pathname.indexOf(base) === 0 ? location.pathname.slice(base.length) : "") + location.search;
+        target.postMessage({ amjBridge: 1, call: "forgeLocation", path: rest.charAt(0) === "?" ? "/" + rest : (rest || "/") }, "*");
       } else {
         target.postMessage({ amjBridge: 1, call: "popState", newURL: location.href }, "*");
       }

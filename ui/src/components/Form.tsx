@@ -1,7 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { ApiError } from "../api";
-import { describe } from "../pages/IssuePanel";
+import { describe } from "../messages";
 
 /** What a form shows after a refused submit: messages by field, and the rest under the form. */
 export interface FormErrors {

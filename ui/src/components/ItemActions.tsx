@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { describe } from "../pages/IssuePanel";
+import { describe } from "../messages";
 
 interface Props {
   label: string;

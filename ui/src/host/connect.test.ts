@@ -14,6 +14,7 @@ const boot: ConnectBoot = {
   siteUrl: "https://acme.atlassian.net",
   accountId: "5b10ac8d82e05b22cc7d4ef5",
   issue: { id: "10001", key: "AM-1" },
+  path: null,
 };
 
 function json(status: number, body: unknown) {
@@ -36,6 +37,7 @@ describe("the Connect host", () => {
       siteUrl: "https://acme.atlassian.net",
       accountId: null,
       issue: { id: "10001", key: "AM-1" },
+      path: null,
     });
     document.head.innerHTML = "";
     expect(readConnectBoot(document)).toBeNull();
@@ -142,9 +144,11 @@ describe("the Connect host", () => {
     expect(history.path()).toBe("/");
   });
 
-  it("reads a state answered at once, and starts at / without a history", async () => {
+  it("reads a state answered at once, else starts where the link asked, else at /", async () => {
     const sync: ConnectAp = { history: { getState: () => "/asset/IT-9" } };
-    expect((await connectHost(boot, () => sync, vi.fn()).history()).path()).toBe("/asset/IT-9");
+    const asked = { ...boot, path: "/asset/IT-3" };
+    expect((await connectHost(asked, () => sync, vi.fn()).history()).path()).toBe("/asset/IT-9");
+    expect((await connectHost(asked, () => ({}), vi.fn()).history()).path()).toBe("/asset/IT-3");
     expect((await connectHost(boot, () => ({}), vi.fn()).history()).path()).toBe("/");
   });
 
@@ -156,7 +160,7 @@ describe("the Connect host", () => {
     expect(go).toHaveBeenNthCalledWith(1, "issue", { issueKey: "AM-3" });
     expect(go).toHaveBeenNthCalledWith(2, "addonmodule", {
       moduleKey: "assets",
-      customData: { aql: 'Key = "IT-1"' },
+      customData: { path: "/asset/IT-%221" },
     });
   });
 });

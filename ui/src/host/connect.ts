@@ -1,6 +1,7 @@
 import {
   type ApiRequest,
   type ApiResponse,
+  assetPath,
   type FlagKind,
   type Host,
   type HostContext,
@@ -36,6 +37,8 @@ export interface ConnectBoot {
   siteUrl: string;
   accountId: string | null;
   issue: IssueRef | null;
+  /** Where the page starts when the host URL holds no state: the `customData` Jira handed on. */
+  path: string | null;
 }
 
 export function readConnectBoot(doc: Document): ConnectBoot | null {
@@ -56,6 +59,7 @@ export function readConnectBoot(doc: Document): ConnectBoot | null {
     siteUrl: meta("amj-site-url") ?? "",
     accountId: meta("amj-account-id") || null,
     issue: issueId && issueKey ? { id: issueId, key: issueKey } : null,
+    path: meta("amj-path") || null,
   };
 }
 
@@ -182,7 +186,9 @@ export function connectHost(
             : undefined,
         );
       };
-      let path = statePath(await readState());
+      // The host URL's own state wins (a reload); otherwise where the link asked to start.
+      const state = await readState();
+      let path = state ? statePath(state) : (boot.path ?? "/");
       const listeners = new Set<(path: string) => void>();
       ap()?.history?.popState?.(() => {
         void readState().then((state) => {
@@ -208,10 +214,10 @@ export function connectHost(
       ap()?.navigator?.go?.("issue", { issueKey: key });
     },
     openAsset(key: string) {
-      // The Connect list page takes a search in its custom data (`ac.aql`).
+      // Jira hands customData to the list page's URL (`ac.path`), where it starts.
       ap()?.navigator?.go?.("addonmodule", {
         moduleKey: "assets",
-        customData: { aql: `Key = "${key.replace(/["\\]/g, "")}"` },
+        customData: { path: assetPath(key) },
       });
     },
   };

@@ -131,6 +131,9 @@ describe("the Forge host", () => {
     expect(history.push).toHaveBeenCalledWith("/asset/IT-8");
     expect(ours.path()).toBe("/asset/IT-8");
     history.back("/asset/IT-7");
+    // history v4 keeps the query in `search`.
+    history.location = { pathname: "/", search: "?aql=x" } as { pathname: string };
+    expect(ours.path()).toBe("/?aql=x");
     stop();
     history.back("");
     expect(heard).toEqual(["/asset/IT-7"]);

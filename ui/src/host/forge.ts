@@ -29,9 +29,19 @@ export interface ForgeBridge {
 
 /** The `history` v4 object `view.createHistory()` answers: paths under the page's URL. */
 export interface ForgeHistory {
-  location: { pathname: string };
+  location: ForgeHistoryLocation;
   push(path: string): void;
-  listen(listener: (location: { pathname: string }) => void): () => void;
+  listen(listener: (location: ForgeHistoryLocation) => void): () => void;
+}
+
+/** `history` keeps a pushed path's query apart, in `search`. */
+interface ForgeHistoryLocation {
+  pathname: string;
+  search?: string;
+}
+
+function pathOf(location: ForgeHistoryLocation): string {
+  return `${location.pathname || "/"}${location.search ?? ""}`;
 }
 
 /** The `router.navigate` targets we use (`NavigationLocation` in `@forge/bridge`). */
@@ -140,9 +150,9 @@ export function forgeHost(bridge: ForgeBridge): Host {
     async history(): Promise<HostHistory> {
       const history = await bridge.view.createHistory();
       return {
-        path: () => history.location.pathname || "/",
+        path: () => pathOf(history.location),
         push: (path) => history.push(path),
-        listen: (onChange) => history.listen((location) => onChange(location.pathname || "/")),
+        listen: (onChange) => history.listen((location) => onChange(pathOf(location))),
       };
     },
     openIssue(key: string) {

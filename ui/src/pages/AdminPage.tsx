@@ -15,7 +15,7 @@ import { ItemActions } from "../components/ItemActions";
 import { Lozenge } from "../components/Lozenge";
 import type { Formats } from "../format";
 import type { Host } from "../host/types";
-import { describe } from "./IssuePanel";
+import { describe } from "../messages";
 
 interface Props {
   api: Api;

@@ -32,6 +32,9 @@ describe("an asset's detail", () => {
       if (request.path.endsWith("/issues") || request.path.endsWith("/history")) {
         return { status: 200, body: { items: [] } };
       }
+      if (request.path.endsWith("/references")) {
+        return { status: 200, body: { outbound: [], inbound: [], nextInboundCursor: null } };
+      }
       const { version } = request.body as { version: number };
       if (refuse || version !== asset.version) {
         return {

@@ -1,10 +1,10 @@
 import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { Api, Asset, HistoryEntry, IssueLink } from "../api";
+import type { Api, Asset, HistoryEntry, IssueLink, References } from "../api";
 import { Lozenge } from "../components/Lozenge";
 import { type Formats, valueText } from "../format";
+import { describe } from "../messages";
 import { AssetForm } from "./AssetForm";
-import { describe } from "./IssuePanel";
 
 interface Props {
   api: Api;
@@ -13,16 +13,19 @@ interface Props {
   onBack: () => void;
   /** Shows a linked issue in Jira (through the host: the page cannot navigate Jira itself). */
   onOpenIssue: (key: string) => void;
+  /** Opens a referenced asset in place of this one. */
+  onOpenAsset?: (key: string) => void;
 }
 
 interface Loaded {
   asset: Asset;
   issues: IssueLink[];
   history: HistoryEntry[];
+  references: References;
 }
 
 /** One asset: its values, the Jira issues it is linked to, and what changed. */
-export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue }: Props) {
+export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpenAsset }: Props) {
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
@@ -33,10 +36,15 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue }: Pro
   useEffect(() => {
     let current = true;
     setFailure(null);
-    Promise.all([api.asset(assetKey), api.assetIssues(assetKey), api.history(assetKey)])
-      .then(([asset, issues, history]) => {
+    Promise.all([
+      api.asset(assetKey),
+      api.assetIssues(assetKey),
+      api.history(assetKey),
+      api.references(assetKey),
+    ])
+      .then(([asset, issues, history, references]) => {
         if (current) {
-          setLoaded({ asset, issues, history });
+          setLoaded({ asset, issues, history, references });
         }
       })
       .catch((error: unknown) => {
@@ -76,7 +84,7 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue }: Pro
   if (!loaded) {
     return <p class="amj-subtle">Loading {assetKey}…</p>;
   }
-  const { asset, issues, history } = loaded;
+  const { asset, issues, history, references } = loaded;
   const archiveOrRestore = async () => {
     setActionError(null);
     try {
@@ -160,6 +168,44 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue }: Pro
           ))}
         </dl>
       )}
+      <h2>References</h2>
+      <div id="amj-detail-references">
+        {(
+          [
+            ["Refers to", references.outbound],
+            ["Referred to by", references.inbound],
+          ] as const
+        ).map(([title, entries]) => (
+          <section key={title} aria-label={title}>
+            <h3>{title}</h3>
+            {entries.length === 0 ? (
+              <p class="amj-subtle">Nothing.</p>
+            ) : (
+              <ul class="amj-linked">
+                {entries.map((entry) => (
+                  <li key={`${entry.attribute}:${entry.key}`}>
+                    <span class="amj-subtle">{entry.referenceType}</span>{" "}
+                    {onOpenAsset && entry.label !== null ? (
+                      <button
+                        type="button"
+                        class="amj-link-button"
+                        data-reference={entry.key}
+                        onClick={() => onOpenAsset(entry.key)}
+                      >
+                        {entry.key}
+                      </button>
+                    ) : (
+                      <strong>{entry.key}</strong>
+                    )}{" "}
+                    {entry.label ?? "(deleted)"}
+                    {entry.archived && <span class="amj-subtle"> (archived)</span>}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+        ))}
+      </div>
       <h2>Jira issues</h2>
       <ul id="amj-detail-issues" class="amj-linked">
         {issues.length === 0 && <li class="amj-subtle">Not linked to any issue.</li>}

@@ -10,7 +10,7 @@ import {
 } from "../api";
 import { FormError } from "../components/Form";
 import { UserPicker } from "../components/UserPicker";
-import { describe } from "./IssuePanel";
+import { describe } from "../messages";
 
 interface Props {
   api: Api;

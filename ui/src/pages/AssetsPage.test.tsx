@@ -67,6 +67,82 @@ function server(answer?: (request: ApiRequest) => ApiResponse | undefined) {
             },
           };
     }
+    if (request.path === "/api/v1/schemas/IT/types") {
+      return {
+        status: 200,
+        body: {
+          types: [
+            { id: 1, name: "Hardware", parentId: null, isAbstract: true, attributes: [] },
+            {
+              id: 2,
+              name: "Laptop",
+              parentId: 1,
+              isAbstract: false,
+              attributes: [
+                {
+                  id: 5,
+                  typeId: 2,
+                  name: "Serial number",
+                  kind: "text",
+                  required: true,
+                  unique: true,
+                },
+                {
+                  id: 6,
+                  typeId: 2,
+                  name: "Owner",
+                  kind: "jira_user",
+                  required: false,
+                  unique: false,
+                },
+              ],
+            },
+          ],
+        },
+      };
+    }
+    if (request.path.startsWith("/api/v1/aql/validate?")) {
+      const aql = new URLSearchParams(request.path.split("?")[1]).get("aql") ?? "";
+      const partial = /objectType = (\w*)$/.exec(aql);
+      return {
+        status: 200,
+        body: {
+          valid: !aql.includes("Laptp") && !partial?.[1]?.startsWith("Lap"),
+          error: aql.includes("Laptp")
+            ? {
+                message: "no type",
+                line: 1,
+                column: 14,
+                offset: 13,
+                excerpt: "no type Laptp; did you mean Laptop?",
+              }
+            : null,
+          completions: {
+            replaceStart: partial ? aql.length - (partial[1]?.length ?? 0) : aql.length,
+            replaceEnd: aql.length,
+            items: partial ? [{ label: "Laptop", insert: "Laptop", kind: "type" }] : [],
+          },
+        },
+      };
+    }
+    if (request.path.endsWith("/references")) {
+      return {
+        status: 200,
+        body: {
+          outbound: [
+            {
+              attribute: "Dock",
+              referenceType: "connects to",
+              key: "IT-9",
+              label: "Dock 9",
+              archived: false,
+            },
+          ],
+          inbound: [],
+          nextInboundCursor: null,
+        },
+      };
+    }
     if (request.path === "/api/v1/assets/IT-2") {
       return { status: 200, body: asset(2) };
     }
@@ -108,7 +184,23 @@ function server(answer?: (request: ApiRequest) => ApiResponse | undefined) {
 }
 
 const $ = (selector: string) => document.querySelector(selector) as HTMLElement;
-const rows = () => [...document.querySelectorAll("#amj-rows tbody tr")].map((r) => r.textContent);
+const rows = () => [...document.querySelectorAll("#amj-rows tr")].map((r) => r.textContent);
+const headers = () => [...document.querySelectorAll("#amj-head th")].map((h) => h.textContent);
+
+async function type(text: string) {
+  const input = $("#amj-aql") as HTMLInputElement;
+  input.value = text;
+  input.setSelectionRange(text.length, text.length);
+  await act(() => {
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+}
+
+function key(target: HTMLElement, name: string) {
+  target.dispatchEvent(
+    new KeyboardEvent("keydown", { key: name, bubbles: true, cancelable: true }),
+  );
+}
 
 describe("the asset list", () => {
   const root = mountRoot();
@@ -125,28 +217,87 @@ describe("the asset list", () => {
     const host = fakeHost(server());
     await show(host);
     await until(() => $("#amj-assets")?.dataset.state === "ready" && rows().length === 2);
-    expect($("#amj-count").textContent).toBe("1.234 assets; 2 shown");
-    // Updated 23:30 UTC is the next day in Berlin.
-    expect(rows()[0]).toContain("07.12.2026");
+    expect($("#amj-count").textContent).toBe("1–2 of 1.234");
+    expect(host.calls.some((c) => c.path === "/api/v1/schemas/IT/types")).toBe(true);
+    expect(headers()).toEqual(["", "Key", "Label", "Type", "Status", "Serial number", "Owner"]);
+    expect(rows()[0]).toContain("SN-1");
+    expect(rows()[0]).toContain("Ada Lovelace");
 
-    await act(() => $("#amj-more").click());
-    await until(() => rows().length === 3);
-    expect(document.querySelector("#amj-more")).toBeNull();
+    await act(() => $("#amj-next").click());
+    await until(() => rows().length === 1);
+    expect($("#amj-count").textContent).toBe("51–51 of 1.234");
+    expect(($("#amj-next") as HTMLButtonElement).disabled).toBe(true);
     const paged = host.calls.find((c) => (c.body as { cursor?: string } | undefined)?.cursor);
     expect(paged?.body).toEqual({ aql: "", schema: "IT", limit: 50, cursor: "c2" });
+    await act(() => $("#amj-prev").click());
+    await until(() => rows().length === 2);
 
-    const input = $("#amj-aql") as HTMLInputElement;
-    input.value = "objectType = Laptp";
-    await act(() => {
-      input.dispatchEvent(new Event("input", { bubbles: true }));
-    });
+    await type("objectType = Laptp");
     await act(() => {
       $("#amj-search").dispatchEvent(new Event("submit", { cancelable: true, bubbles: true }));
     });
-    await until(() => !$("#amj-aql-error").hidden);
+    await until(() => $("#amj-assets")?.dataset.state === "invalid");
     expect($("#amj-aql-error").textContent).toBe("no type Laptp");
-    expect(input.getAttribute("aria-invalid")).toBe("true");
-    expect(rows().length).toBe(3);
+    expect($("#amj-aql").getAttribute("aria-invalid")).toBe("true");
+    expect(rows().length).toBe(2);
+  });
+
+  it("suggests while typing and takes a suggestion by keyboard", async () => {
+    const host = fakeHost(server());
+    await show(host);
+    await until(() => rows().length === 2);
+    const input = $("#amj-aql") as HTMLInputElement;
+    input.focus();
+    await type("objectType = Lap");
+    await until(() => !$("#amj-completions").hidden);
+    expect($("#amj-completions").textContent).toContain("Laptop");
+    expect(input.getAttribute("aria-expanded")).toBe("true");
+    await act(() => key(input, "ArrowDown"));
+    expect(input.getAttribute("aria-activedescendant")).toBe("amj-completion-0");
+    await act(() => key(input, "Enter"));
+    expect(input.value).toBe("objectType = Laptop ");
+    await until(() => $("#amj-completions").hidden);
+    // Enter with nothing suggested searches.
+    await act(() => key(input, "Enter"));
+    await until(() =>
+      host.calls.some(
+        (c) => (c.body as { aql?: string } | undefined)?.aql === "objectType = Laptop",
+      ),
+    );
+  });
+
+  it("filters by the type tree, sorts by a header, keeps both in the host URL, and remembers columns", async () => {
+    window.localStorage.clear();
+    const host = fakeHost(server());
+    await show(host);
+    await until(() => rows().length === 2);
+    await act(() => $("#amj-type-tree [data-type='Laptop']").click());
+    await until(() => host.historyOf.pushed.length === 1);
+    expect(host.historyOf.pushed[0]).toBe("/?schema=IT&type=Laptop");
+    expect($("#amj-type-tree [data-type='Laptop']").getAttribute("aria-current")).toBe("true");
+    expect($("h1").textContent).toBe("Laptop");
+    await until(() => rows().length === 2);
+    await act(() => $("#Key-sort").click());
+    await until(() => document.querySelector("th[aria-sort=ascending]") !== null);
+    const last = host.calls.filter((c) => c.path === "/api/v1/assets/query").pop();
+    expect((last?.body as { aql: string }).aql).toBe("objectType = Laptop ORDER BY Key ASC");
+    expect(host.historyOf.pushed.pop()).toBe("/?schema=IT&type=Laptop&sort=Key+ASC");
+
+    // The column chooser: a choice shows at once and is kept for the schema.
+    const owner = [...document.querySelectorAll("#amj-column-list label")].find(
+      (l) => l.textContent === "Owner",
+    ) as HTMLLabelElement;
+    await act(() => ($(`#${owner.htmlFor}`) as HTMLInputElement).click());
+    expect(headers()).not.toContain("Owner");
+    expect(JSON.parse(window.localStorage.getItem("amj.columns.IT") ?? "[]")).not.toContain(
+      "Owner",
+    );
+    render(null, root);
+    await show(fakeHost(server(), fakeHistory("/?schema=IT&aql=Owner%20%3D%20x")));
+    await until(() => rows().length === 2);
+    expect(headers()).not.toContain("Owner");
+    // A shared link's query is searched and shown in the box.
+    expect(($("#amj-aql") as HTMLInputElement).value).toBe("Owner = x");
   });
 
   it("opens an asset with its values, issues and history, and goes back to its row", async () => {
@@ -161,6 +312,8 @@ describe("the asset list", () => {
     expect($("#amj-detail-issues").textContent).toContain("AM-1");
     expect($("#amj-detail-history").textContent).toContain("Status: In stock → In use.");
     expect(document.activeElement?.id).toBe("amj-detail-title");
+    expect($("#amj-detail-references").textContent).toContain("Refers to");
+    expect($("#amj-detail-references").textContent).toContain("Dock 9");
 
     await act(() => $("#amj-back").click());
     await until(() => $("#amj-assets")?.dataset.state === "ready");
@@ -178,11 +331,11 @@ describe("the asset list", () => {
 
     await act(() => $("#amj-back").click());
     await until(() => $("#amj-assets")?.dataset.state === "ready" && rows().length === 2);
-    expect(host.historyOf.pushed).toEqual(["/"]);
+    expect(host.historyOf.pushed).toEqual(["/?schema=IT"]);
     await act(() => $("[data-open='IT-2']").click());
-    expect(host.historyOf.pushed).toEqual(["/", "/asset/IT-2"]);
+    expect(host.historyOf.pushed).toEqual(["/?schema=IT", "/asset/IT-2"]);
     // The browser's back button closes it again.
-    await act(() => host.historyOf.back("/"));
+    await act(() => host.historyOf.back("/?schema=IT"));
     await until(() => $("#amj-assets")?.dataset.state === "ready");
     await act(() => host.historyOf.back("/asset/IT-2"));
     await until(() => document.querySelector("#amj-detail") !== null);

@@ -1,11 +1,32 @@
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { type Api, ApiError, type AssetSummary, type Schema, type Status } from "../api";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import {
+  type Api,
+  ApiError,
+  type AssetSummary,
+  type AssetType,
+  type Schema,
+  type Status,
+} from "../api";
+import { AqlEditor } from "../components/AqlEditor";
 import { Lozenge } from "../components/Lozenge";
-import type { Formats } from "../format";
+import { type Formats, valueText } from "../format";
 import { assetOfPath, assetPath, type Host, type HostHistory } from "../host/types";
+import { describe } from "../messages";
+import {
+  BUILT_IN_COLUMNS,
+  composeQuery,
+  defaultColumns,
+  EMPTY_LIST,
+  type ListState,
+  listPath,
+  loadColumns,
+  nextSort,
+  parseListPath,
+  saveColumns,
+  sortKeyOf,
+} from "../query";
 import { AssetDetail } from "./AssetDetail";
 import { AssetForm } from "./AssetForm";
-import { describe } from "./IssuePanel";
 
 interface Props {
   api: Api;
@@ -13,32 +34,48 @@ interface Props {
   formats: Formats;
 }
 
-interface Results {
+interface Page {
   items: AssetSummary[];
   nextCursor: string | null;
-  total: number | null;
-  totalExact: boolean | null;
 }
 
 const PAGE = 50;
 
+/** The browser's storage, where the frame may use it. */
+function storage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * The asset list: a schema, an AQL search with its error in place, the matching assets a page
- * at a time, and an asset's detail. The detail is a view of this page, not a new page: a new
- * page load inside Jira needs a new signed URL from the host. The opened asset is kept in the
- * host's URL (`/asset/KEY`), so a reload, a shared link or the panel's "open" lands on it and
- * the browser's back button closes it.
+ * The asset list: a type tree beside an AQL search (checked and completed while typing), the
+ * matching assets a page at a time in chosen and sortable columns, bulk changes, and an asset's
+ * detail. The detail is a view of this page, not a new page: a new page load inside Jira needs
+ * a new signed URL from the host. Where the person is (the query, or an opened asset) is kept
+ * in the host's URL, so a reload, a shared link or the panel's link lands there, and the
+ * browser's back button steps back through it.
  */
 export function AssetsPage({ api, host, formats }: Props) {
   const [schemas, setSchemas] = useState<Schema[] | null>(null);
-  const [schema, setSchema] = useState<string | null>(null);
-  const [aql, setAql] = useState("");
-  const [results, setResults] = useState<Results | null>(null);
+  const [types, setTypes] = useState<AssetType[]>([]);
+  const [list, setList] = useState<ListState>(EMPTY_LIST);
+  const [typed, setTyped] = useState("");
+  const [page, setPage] = useState<Page | null>(null);
+  const [pageIndex, setPageIndex] = useState(0);
+  const cursors = useRef<(string | null)[]>([null]);
+  const [total, setTotal] = useState<{ n: number | null; exact: boolean | null }>({
+    n: null,
+    exact: null,
+  });
   const [queryError, setQueryError] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [open, setOpen] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
+  const [columns, setColumns] = useState<string[]>([...BUILT_IN_COLUMNS]);
   // Selected assets by key, with the version each was read at.
   const [selected, setSelected] = useState<Map<string, number>>(new Map());
   const [statuses, setStatuses] = useState<Status[]>([]);
@@ -47,53 +84,43 @@ export function AssetsPage({ api, host, formats }: Props) {
   const [bulkError, setBulkError] = useState<string | null>(null);
   const lastOpened = useRef<string | null>(null);
   const history = useRef<HostHistory | null>(null);
+  const focusAfterPaging = useRef(false);
 
-  // The host URL names the opened asset; back and forward follow it.
-  useEffect(() => {
-    let stop: (() => void) | undefined;
-    let gone = false;
-    host
-      .history()
-      .then((found) => {
-        if (gone) {
-          return;
+  const attributes = useMemo(() => {
+    const names: string[] = [];
+    for (const type of types) {
+      for (const attribute of type.attributes) {
+        if (!names.includes(attribute.name)) {
+          names.push(attribute.name);
         }
-        history.current = found;
-        setOpen(assetOfPath(found.path()));
-        stop = found.listen((path) => setOpen(assetOfPath(path)));
-      })
-      .catch(() => {
-        // A host without history still shows the list; opened assets are then not in its URL.
-      });
-    return () => {
-      gone = true;
-      stop?.();
-    };
-  }, [host]);
-  const show = useCallback((key: string | null) => {
-    setOpen(key);
-    history.current?.push(key === null ? "/" : assetPath(key));
-  }, []);
+      }
+    }
+    return names;
+  }, [types]);
 
+  /** Runs the list's query for page `index` (0 starts over and counts). */
   const run = useCallback(
-    async (query: string, inSchema: string, cursor: string | null) => {
+    async (state: ListState, index: number) => {
+      if (!state.schema) {
+        return;
+      }
       setBusy(true);
       setFailure(null);
       try {
+        const cursor = index === 0 ? null : (cursors.current[index] ?? null);
         const options = cursor
-          ? { schema: inSchema, limit: PAGE, cursor }
-          : { schema: inSchema, limit: PAGE };
-        const page = await api.query(query, options);
+          ? { schema: state.schema, limit: PAGE, cursor }
+          : { schema: state.schema, limit: PAGE };
+        const found = await api.query(composeQuery(state), options);
         setQueryError(null);
-        if (!cursor) {
+        if (index === 0) {
+          cursors.current = [null];
           setSelected(new Map());
+          setTotal({ n: found.total, exact: found.totalExact });
         }
-        setResults((previous) => ({
-          items: cursor && previous ? [...previous.items, ...page.items] : page.items,
-          nextCursor: page.nextCursor,
-          total: cursor && previous ? previous.total : page.total,
-          totalExact: cursor && previous ? previous.totalExact : page.totalExact,
-        }));
+        cursors.current[index + 1] = found.nextCursor;
+        setPageIndex(index);
+        setPage({ items: found.items, nextCursor: found.nextCursor });
       } catch (error) {
         if (error instanceof ApiError && error.status === 400) {
           setQueryError(error.aqlExcerpt ?? error.message);
@@ -107,58 +134,138 @@ export function AssetsPage({ api, host, formats }: Props) {
     [api],
   );
 
+  /** Shows the list for `state`: its types and columns when the schema changes, then page 1. */
+  const showList = useCallback(
+    async (state: ListState, schemaChanged: boolean) => {
+      setList(state);
+      setTyped(state.aql);
+      if (state.schema && schemaChanged) {
+        try {
+          const found = await api.types(state.schema);
+          setTypes(found);
+          const names = [...new Set(found.flatMap((t) => t.attributes.map((a) => a.name)))];
+          setColumns(loadColumns(storage(), state.schema, defaultColumns(names)));
+          setStatuses([]);
+        } catch (error) {
+          setFailure(`Could not load the types: ${describe(error)}`);
+          return;
+        }
+      }
+      await run(state, 0);
+    },
+    [api, run],
+  );
+
+  /** Moves to a list state, and records it in the host URL. */
+  const go = (state: ListState) => {
+    const schemaChanged = state.schema !== list.schema;
+    history.current?.push(listPath(state));
+    void showList(state, schemaChanged);
+  };
+
   const start = useCallback(async () => {
     setFailure(null);
+    let where = "/";
+    try {
+      history.current = await host.history();
+      where = history.current.path();
+    } catch {
+      // A host without history still shows the list; places are then not in its URL.
+    }
     try {
       const found = await api.schemas();
       setSchemas(found);
-      const first = found[0];
-      if (first) {
-        setSchema(first.key);
-        await run("", first.key, null);
+      const asked = parseListPath(where);
+      const schema =
+        found.find((s) => s.key.toLowerCase() === asked.schema?.toLowerCase())?.key ??
+        found[0]?.key ??
+        null;
+      setOpen(assetOfPath(where));
+      if (schema) {
+        await showList({ ...asked, schema }, true);
       }
     } catch (error) {
       setFailure(`Could not load the schemas: ${describe(error)}`);
     }
-  }, [api, run]);
+  }, [api, host, showList]);
 
   useEffect(() => {
     void start();
   }, [start]);
-  useEffect(() => host.resize(), [host, results, open, queryError, failure]);
+
+  // Back and forward move through the host URL's places.
+  useEffect(() => {
+    const current = history.current;
+    if (!current) {
+      return;
+    }
+    return current.listen((path) => {
+      const asset = assetOfPath(path);
+      setOpen(asset);
+      if (asset === null) {
+        const asked = parseListPath(path);
+        const state = { ...asked, schema: asked.schema ?? list.schema };
+        if (listPath(state) !== listPath(list)) {
+          void showList(state, state.schema !== list.schema);
+        }
+      }
+    });
+  }, [list, showList, schemas]);
+
+  const show = (key: string | null) => {
+    setOpen(key);
+    history.current?.push(key === null ? listPath(list) : assetPath(key));
+  };
+
+  useEffect(() => host.resize(), [host, page, open, queryError, failure, creating]);
+  // When the first rows are on screen, for the time-to-first-rows measurement.
+  const marked = useRef(false);
+  useEffect(() => {
+    if (page && !marked.current) {
+      marked.current = true;
+      performance.mark?.("amj-rows");
+    }
+  }, [page]);
   // Back from an asset, focus returns to the row it was opened from.
   useEffect(() => {
-    if (open === null && lastOpened.current) {
+    if (open === null && !creating && lastOpened.current) {
       document
         .querySelector<HTMLElement>(`[data-open="${CSS.escape(lastOpened.current)}"]`)
         ?.focus();
     }
-  }, [open]);
-
+  }, [open, creating, page]);
+  // Paging by keyboard: on the last page Next is disabled, so focus moves to Previous.
+  useEffect(() => {
+    if (focusAfterPaging.current && !busy) {
+      focusAfterPaging.current = false;
+      const next = document.getElementById("amj-next") as HTMLButtonElement | null;
+      (next && !next.disabled ? next : document.getElementById("amj-prev"))?.focus();
+    }
+  }, [busy, page]);
   // The statuses the bulk bar offers, once something is selected.
   useEffect(() => {
-    if (schema && selected.size > 0 && statuses.length === 0) {
+    if (list.schema && selected.size > 0 && statuses.length === 0) {
       api
-        .statuses(schema)
+        .statuses(list.schema)
         .then((found) => {
           setStatuses(found);
           setBulkStatus(found[0] ? String(found[0].id) : "");
         })
         .catch((e: unknown) => setBulkError(`The statuses could not be loaded: ${describe(e)}`));
     }
-  }, [api, schema, selected.size, statuses.length]);
+  }, [api, list.schema, selected.size, statuses.length]);
 
-  if (creating && schema) {
+  if (creating && list.schema) {
     return (
       <section id="amj-assets" data-state="form">
         <AssetForm
           api={api}
-          schema={schema}
+          schema={list.schema}
           onSaved={(created) => {
             setCreating(false);
             lastOpened.current = null;
             show(created.key);
-            void run(aql.trim(), schema, null);
+            void run(list, 0);
           }}
           onCancel={() => setCreating(false)}
         />
@@ -174,12 +281,11 @@ export function AssetsPage({ api, host, formats }: Props) {
           formats={formats}
           onBack={() => show(null)}
           onOpenIssue={(key) => host.openIssue(key)}
+          onOpenAsset={(key) => show(key)}
         />
       </section>
     );
   }
-
-  const state = schemas === null || busy ? "loading" : "ready";
   if (schemas !== null && schemas.length === 0) {
     return (
       <section id="amj-assets" data-state="empty" aria-labelledby="amj-empty-heading">
@@ -191,6 +297,9 @@ export function AssetsPage({ api, host, formats }: Props) {
       </section>
     );
   }
+
+  const state =
+    schemas === null || busy || page === null ? "loading" : queryError ? "invalid" : "ready";
   const toggle = (asset: AssetSummary, on: boolean) =>
     setSelected((current) => {
       const next = new Map(current);
@@ -206,9 +315,7 @@ export function AssetsPage({ api, host, formats }: Props) {
     try {
       await action();
       setBulkMessage(done);
-      if (schema) {
-        await run(aql.trim(), schema, null);
-      }
+      await run(list, 0);
     } catch (error) {
       setBulkError(
         error instanceof ApiError && error.status === 409
@@ -219,225 +326,398 @@ export function AssetsPage({ api, host, formats }: Props) {
   };
   const chosen = [...selected].map(([key, version]) => ({ key, version }));
   const noun = (n: number) => `${formats.count(n)} ${n === 1 ? "asset" : "assets"}`;
-
-  const submit = (event: Event) => {
-    event.preventDefault();
-    if (schema) {
-      void run(aql.trim(), schema, null);
+  const schemaName = schemas?.find((s) => s.key === list.schema)?.name ?? list.schema ?? "";
+  const pickColumn = (name: string, on: boolean) => {
+    const next = on ? [...columns, name] : columns.filter((c) => c !== name);
+    const kept = next.length > 0 ? next : ["Key"];
+    setColumns(kept);
+    if (list.schema) {
+      saveColumns(storage(), list.schema, kept);
     }
   };
+  const page0 = page ?? { items: [], nextCursor: null };
+
   return (
-    <section id="amj-assets" data-state={state} aria-busy={busy}>
-      <h1>Assets</h1>
-      {schema && (
-        <button type="button" id="amj-new" class="amj-button" onClick={() => setCreating(true)}>
-          New asset
-        </button>
-      )}
-      <search>
-        <form id="amj-search" class="amj-search-row" noValidate onSubmit={submit}>
-          {schemas && schemas.length > 1 && (
-            <label>
-              Schema{" "}
-              <select
-                id="amj-schema"
-                value={schema ?? ""}
-                onChange={(event) => {
-                  const key = event.currentTarget.value;
-                  setSchema(key);
-                  void run(aql.trim(), key, null);
-                }}
-              >
-                {schemas.map((s) => (
-                  <option key={s.key} value={s.key}>
-                    {s.name}
-                  </option>
-                ))}
-              </select>
-            </label>
-          )}
-          <label for="amj-aql">Search with AQL</label>
-          <input
-            id="amj-aql"
-            type="text"
-            autocomplete="off"
-            spellcheck={false}
-            placeholder='objectType = Laptop AND Status = "In use"'
-            value={aql}
-            onInput={(event) => setAql(event.currentTarget.value)}
-            aria-describedby="amj-aql-error"
-            aria-invalid={queryError !== null}
-          />
-          <button type="submit" class="amj-button">
-            Search
+    <div class="amj-layout">
+      <nav id="amj-nav" aria-label="Asset types" class="amj-nav">
+        {schemas && schemas.length > 1 && (
+          <label>
+            Schema{" "}
+            <select
+              id="amj-schema"
+              value={list.schema ?? ""}
+              onChange={(event) =>
+                go({ ...EMPTY_LIST, schema: event.currentTarget.value, aql: typed })
+              }
+            >
+              {schemas.map((s) => (
+                <option key={s.key} value={s.key}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <TypeTree
+          types={types}
+          chosen={list.type}
+          onChoose={(type) => go({ ...list, aql: typed, type })}
+        />
+      </nav>
+      <section id="amj-assets" data-state={state} aria-busy={busy}>
+        <nav aria-label="Breadcrumbs" class="amj-breadcrumbs">
+          <ol>
+            <li>Assets</li>
+            <li>{schemaName}</li>
+            {list.type && <li aria-current="page">{list.type}</li>}
+          </ol>
+        </nav>
+        <h1>{list.type ?? "All assets"}</h1>
+        {list.schema && (
+          <button type="button" id="amj-new" class="amj-button" onClick={() => setCreating(true)}>
+            New asset
           </button>
-          <p id="amj-aql-error" class="amj-field-message" role="alert" hidden={queryError === null}>
-            {queryError}
-          </p>
-        </form>
-      </search>
-      {results && (
-        <>
+        )}
+        <search>
+          <form
+            id="amj-search"
+            class="amj-search-row"
+            noValidate
+            onSubmit={(event) => {
+              event.preventDefault();
+              go({ ...list, aql: typed });
+            }}
+          >
+            {list.schema && (
+              <AqlEditor
+                api={api}
+                schema={list.schema}
+                value={typed}
+                onInput={setTyped}
+                onSubmit={() => go({ ...list, aql: typed })}
+                searchError={queryError}
+              />
+            )}
+            <button type="submit" class="amj-button">
+              Search
+            </button>
+          </form>
+        </search>
+        <div class="amj-search-row">
           <p id="amj-count" class="amj-subtle">
-            {countText(results, formats)}
+            {page ? countText(pageIndex, page0.items.length, total, formats) : ""}
           </p>
-          {selected.size > 0 && schema && (
-            <fieldset id="amj-bulk" class="amj-search-row amj-bulk">
-              <legend class="amj-visually-hidden">Change the selected assets</legend>
-              <span id="amj-selected-count">{noun(selected.size)} selected</span>
-              <label for="amj-bulk-status">Status</label>
-              <select
-                id="amj-bulk-status"
-                value={bulkStatus}
-                onChange={(e) => setBulkStatus(e.currentTarget.value)}
-              >
-                {statuses.map((s) => (
-                  <option key={s.id} value={String(s.id)}>
-                    {s.name}
-                  </option>
-                ))}
-              </select>
-              <button
-                type="button"
-                id="amj-bulk-apply"
-                class="amj-button"
-                disabled={!bulkStatus}
-                onClick={() => {
-                  const name = statuses.find((s) => String(s.id) === bulkStatus)?.name ?? "";
+          <details id="amj-columns" class="amj-columns">
+            <summary>Columns</summary>
+            <fieldset id="amj-column-list">
+              <legend class="amj-visually-hidden">Columns to show</legend>
+              {[...BUILT_IN_COLUMNS, "Updated", ...attributes].map((name, i) => (
+                <div key={name}>
+                  <input
+                    type="checkbox"
+                    id={`amj-column-${i}`}
+                    checked={columns.includes(name)}
+                    onChange={(e) => pickColumn(name, e.currentTarget.checked)}
+                  />
+                  <label for={`amj-column-${i}`}>{name}</label>
+                </div>
+              ))}
+            </fieldset>
+          </details>
+        </div>
+        {selected.size > 0 && list.schema && (
+          <fieldset id="amj-bulk" class="amj-search-row amj-bulk">
+            <legend class="amj-visually-hidden">Change the selected assets</legend>
+            <span id="amj-selected-count">{noun(selected.size)} selected</span>
+            <label for="amj-bulk-status">Status</label>
+            <select
+              id="amj-bulk-status"
+              value={bulkStatus}
+              onChange={(e) => setBulkStatus(e.currentTarget.value)}
+            >
+              {statuses.map((s) => (
+                <option key={s.id} value={String(s.id)}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+            <button
+              type="button"
+              id="amj-bulk-apply"
+              class="amj-button"
+              disabled={!bulkStatus}
+              onClick={() => {
+                const schema = list.schema;
+                const name = statuses.find((s) => String(s.id) === bulkStatus)?.name ?? "";
+                if (schema) {
                   void bulk(
                     "change the status",
                     () => api.bulkStatus(schema, chosen, Number(bulkStatus)),
                     `Changed the status of ${noun(chosen.length)} to ${name}.`,
                   );
-                }}
-              >
-                Set status
-              </button>
-              <button
-                type="button"
-                id="amj-bulk-archive"
-                class="amj-button amj-subtle-button"
-                onClick={() =>
-                  void bulk(
-                    "archive them",
-                    async () => {
-                      for (const item of chosen) {
-                        await api.archive(item.key, item.version);
-                      }
-                    },
-                    `Archived ${noun(chosen.length)}.`,
-                  )
                 }
-              >
-                Archive
-              </button>
-              {bulkError && (
-                <p id="amj-bulk-error" class="amj-field-message" role="alert">
-                  {bulkError}
-                </p>
-              )}
-            </fieldset>
-          )}
-          <output id="amj-bulk-result" class="amj-subtle amj-status-line">
-            {bulkMessage}
-          </output>
-          <table class="amj-table" id="amj-rows">
-            <thead>
-              <tr>
-                <th scope="col">
-                  <input
-                    type="checkbox"
-                    id="amj-select-all"
-                    aria-label="Select every asset on this page"
-                    checked={
-                      results.items.length > 0 && results.items.every((a) => selected.has(a.key))
-                    }
-                    onChange={(e) => {
-                      const on = e.currentTarget.checked;
-                      for (const asset of results.items) {
-                        toggle(asset, on);
-                      }
-                    }}
-                  />
-                </th>
-                <th scope="col">Key</th>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Status</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {results.items.map((asset) => (
-                <tr key={asset.key}>
-                  <td>
-                    <input
-                      type="checkbox"
-                      aria-label={`Select ${asset.key}`}
-                      checked={selected.has(asset.key)}
-                      onChange={(e) => toggle(asset, e.currentTarget.checked)}
-                    />
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      class="amj-link-button"
-                      data-open={asset.key}
-                      onClick={() => {
-                        lastOpened.current = asset.key;
-                        show(asset.key);
-                      }}
-                    >
-                      {asset.key}
-                    </button>
-                  </td>
-                  <td>{asset.label}</td>
-                  <td>{asset.type.name}</td>
-                  <td>
-                    <Lozenge name={asset.status.name} category={asset.status.category} />
-                  </td>
-                  <td>{formats.dateTime(asset.updated.at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {results.nextCursor && schema && (
+              }}
+            >
+              Set status
+            </button>
             <button
               type="button"
-              id="amj-more"
+              id="amj-bulk-archive"
               class="amj-button amj-subtle-button"
-              disabled={busy}
-              onClick={() => void run(aql.trim(), schema, results.nextCursor)}
+              onClick={() =>
+                void bulk(
+                  "archive them",
+                  async () => {
+                    for (const item of chosen) {
+                      await api.archive(item.key, item.version);
+                    }
+                  },
+                  `Archived ${noun(chosen.length)}.`,
+                )
+              }
             >
-              Show more
+              Archive
             </button>
-          )}
-        </>
-      )}
-      {failure && (
-        <div id="amj-error" class="amj-error" role="alert">
-          <p id="amj-error-text">{failure}</p>
+            {bulkError && (
+              <p id="amj-bulk-error" class="amj-field-message" role="alert">
+                {bulkError}
+              </p>
+            )}
+          </fieldset>
+        )}
+        <output id="amj-bulk-result" class="amj-subtle amj-status-line">
+          {bulkMessage}
+        </output>
+        <table class="amj-table" id="amj-table">
+          <thead>
+            <tr id="amj-head">
+              <th scope="col">
+                <input
+                  type="checkbox"
+                  id="amj-select-all"
+                  aria-label="Select every asset on this page"
+                  checked={page0.items.length > 0 && page0.items.every((a) => selected.has(a.key))}
+                  onChange={(e) => {
+                    const on = e.currentTarget.checked;
+                    for (const asset of page0.items) {
+                      toggle(asset, on);
+                    }
+                  }}
+                />
+              </th>
+              {columns.map((column) => (
+                <ColumnHeader
+                  key={column}
+                  column={column}
+                  sort={list.sort}
+                  onSort={(key) => go({ ...list, aql: typed, sort: nextSort(list.sort, key) })}
+                />
+              ))}
+            </tr>
+          </thead>
+          <tbody id="amj-rows">
+            {page0.items.map((asset) => (
+              <tr key={asset.key}>
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label={`Select ${asset.key}`}
+                    checked={selected.has(asset.key)}
+                    onChange={(e) => toggle(asset, e.currentTarget.checked)}
+                  />
+                </td>
+                {columns.map((column) => (
+                  <td key={column}>
+                    {column === "Key" ? (
+                      <button
+                        type="button"
+                        class="amj-link-button"
+                        data-open={asset.key}
+                        id={asset.key}
+                        onClick={() => {
+                          lastOpened.current = asset.key;
+                          show(asset.key);
+                        }}
+                      >
+                        {asset.key}
+                      </button>
+                    ) : (
+                      <Cell asset={asset} column={column} formats={formats} />
+                    )}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {page && page0.items.length === 0 && (
+          <p id="amj-empty-result" class="amj-subtle">
+            No assets match.
+          </p>
+        )}
+        <nav aria-label="Pages" class="amj-search-row">
           <button
             type="button"
-            id="amj-retry"
-            class="amj-button"
-            onClick={() => (schema ? void run(aql.trim(), schema, null) : void start())}
+            id="amj-prev"
+            class="amj-button amj-subtle-button"
+            disabled={busy || pageIndex === 0}
+            onClick={() => {
+              focusAfterPaging.current = true;
+              void run(list, pageIndex - 1);
+            }}
           >
-            Retry
+            Previous
           </button>
-        </div>
-      )}
-    </section>
+          <button
+            type="button"
+            id="amj-next"
+            class="amj-button amj-subtle-button"
+            disabled={busy || !page0.nextCursor}
+            onClick={() => {
+              focusAfterPaging.current = true;
+              void run(list, pageIndex + 1);
+            }}
+          >
+            Next
+          </button>
+        </nav>
+        {failure && (
+          <div id="amj-error" class="amj-error" role="alert">
+            <p id="amj-error-text">{failure}</p>
+            <button
+              type="button"
+              id="amj-retry"
+              class="amj-button"
+              onClick={() => (list.schema ? void run(list, 0) : void start())}
+            >
+              Retry
+            </button>
+          </div>
+        )}
+      </section>
+    </div>
   );
 }
 
-function countText(results: Results, formats: Formats): string {
-  if (results.total === null) {
-    return `${formats.count(results.items.length)} shown`;
+/** The types of the schema as a tree (by parent), each choosing the list's type. */
+function TypeTree({
+  types,
+  chosen,
+  onChoose,
+}: {
+  types: AssetType[];
+  chosen: string | null;
+  onChoose: (type: string | null) => void;
+}) {
+  const children = (parent: number | null): AssetType[] =>
+    types.filter((t) => t.parentId === parent).sort((a, b) => a.name.localeCompare(b.name));
+  const branch = (parent: number | null) => {
+    const below = children(parent);
+    return below.length === 0 ? null : (
+      <ul>
+        {below.map((type) => (
+          <li key={type.id}>
+            <button
+              type="button"
+              class="amj-tree-item"
+              data-type={type.name}
+              aria-current={chosen === type.name ? "true" : undefined}
+              onClick={() => onChoose(type.name)}
+            >
+              {type.name}
+            </button>
+            {branch(type.id)}
+          </li>
+        ))}
+      </ul>
+    );
+  };
+  return (
+    <div id="amj-type-tree" class="amj-tree">
+      <button
+        type="button"
+        class="amj-tree-item"
+        data-type=""
+        aria-current={chosen === null ? "true" : undefined}
+        onClick={() => onChoose(null)}
+      >
+        All types
+      </button>
+      {branch(null)}
+    </div>
+  );
+}
+
+function ColumnHeader({
+  column,
+  sort,
+  onSort,
+}: {
+  column: string;
+  sort: ListState["sort"];
+  onSort: (key: string) => void;
+}) {
+  const key = sortKeyOf(column);
+  if (key === null) {
+    return <th scope="col">{column}</th>;
   }
-  const total = results.totalExact
-    ? formats.count(results.total)
-    : `More than ${formats.count(results.total)}`;
-  const noun = results.total === 1 && results.totalExact ? "asset" : "assets";
-  return `${total} ${noun}; ${formats.count(results.items.length)} shown`;
+  const sorted = sort?.key === key ? sort.dir : null;
+  return (
+    <th
+      scope="col"
+      aria-sort={sorted === "ASC" ? "ascending" : sorted === "DESC" ? "descending" : "none"}
+    >
+      <button
+        type="button"
+        class="amj-sort"
+        id={`${column}-sort`}
+        aria-label={`Sort by ${column}`}
+        onClick={() => onSort(key)}
+      >
+        {column}
+        {sorted === "ASC" ? " ▲" : sorted === "DESC" ? " ▼" : ""}
+      </button>
+    </th>
+  );
+}
+
+function Cell({
+  asset,
+  column,
+  formats,
+}: {
+  asset: AssetSummary;
+  column: string;
+  formats: Formats;
+}) {
+  switch (column) {
+    case "Label":
+      return <>{asset.label}</>;
+    case "Type":
+      return <>{asset.type.name}</>;
+    case "Status":
+      return <Lozenge name={asset.status.name} category={asset.status.category} />;
+    case "Updated":
+      return <>{formats.dateTime(asset.updated.at)}</>;
+    default:
+      return <>{valueText(asset.attributes?.[column])}</>;
+  }
+}
+
+function countText(
+  pageIndex: number,
+  shown: number,
+  total: { n: number | null; exact: boolean | null },
+  formats: Formats,
+): string {
+  if (shown === 0) {
+    return "No assets";
+  }
+  const first = pageIndex * PAGE + 1;
+  const range = `${formats.count(first)}–${formats.count(first + shown - 1)}`;
+  if (total.n === null) {
+    return `${range} shown`;
+  }
+  const of = total.exact ? formats.count(total.n) : `more than ${formats.count(total.n)}`;
+  return `${range} of ${of}`;
 }

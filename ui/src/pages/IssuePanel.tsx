@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import type { PageProps } from "../App";
 import { type Api, ApiError, type AssetSummary, asAql, type LinkedAsset } from "../api";
 import { Lozenge } from "../components/Lozenge";
 import type { Host, IssueRef } from "../host/types";
+import { describe } from "../messages";
 
 interface Props {
   api: Api;
@@ -184,9 +186,11 @@ export function IssuePanel({ api, host, issue }: Props) {
   );
 }
 
-export function describe(error: unknown): string {
-  if (error instanceof Error) {
-    return `${error.message.replace(/\.$/, "")}.`;
-  }
-  return "something went wrong.";
+/** The panel as a page: Jira says which issue it is on. */
+export function IssuePanelPage({ api, host, context }: PageProps) {
+  return context.issue ? (
+    <IssuePanel api={api} host={host} issue={context.issue} />
+  ) : (
+    <p role="alert">This panel belongs on an issue; Jira did not say which one.</p>
+  );
 }

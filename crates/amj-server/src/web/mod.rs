@@ -20,6 +20,9 @@ pub(crate) mod status;
 pub mod ui;
 pub(crate) mod webhooks;
 
+/// The query answer's body, for the page bench (it times what the list's first view gets).
+pub use query_api::query_page_body;
+
 use crate::auth::{AuthCounters, RequestAuthenticator, TenantDirectory};
 use crate::config::AppConfig;
 use crate::jira::JiraClient;

@@ -4,17 +4,14 @@
 use super::AppState;
 use super::error::AppError;
 use super::extract::{AdminIframeAuth, IframeAuth};
-use super::openapi::QueryPageBody;
 use crate::auth::{Authenticated, unix_now};
-use crate::timefmt::utc;
 use amj_connect::ConnectClaims;
 use amj_connect::jwt::sign_hs256;
 use amj_connect::qsh::CONTEXT_QSH;
-use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 pub async fn descriptor(
@@ -66,45 +63,8 @@ pub fn content_security_policy(state: &AppState, auth: &Authenticated) -> String
     )
 }
 
-fn render_page(
-    state: &AppState,
-    auth: &Authenticated,
-    page: &impl Template,
-) -> Result<Response, AppError> {
-    let html = page.render().map_err(AppError::internal)?;
-    let mut response = Html(html).into_response();
-    let headers = response.headers_mut();
-    let csp =
-        HeaderValue::from_str(&content_security_policy(state, auth)).map_err(AppError::internal)?;
-    // Caching, referrer and sniffing headers come from `web::security_headers`, for every answer.
-    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
-    Ok(response)
-}
-
-#[derive(Template)]
-#[template(path = "assets.html")]
-struct AssetsPage<'a> {
-    context_token: String,
-    app_base_url: &'a str,
-    ap_js_url: &'a str,
-    site_url: &'a str,
-    /// (key, name, selected)
-    schemas: Vec<(String, String, bool)>,
-    /// (name, depth in the type tree), parents first.
-    types: Vec<(String, usize)>,
-    aql: String,
-    /// The first page, as `POST /api/v1/assets/query` answers it, for the script to render at
-    /// once: the rows need no second round trip.
-    initial: String,
-    /// Every attribute name of the schema, for the column chooser.
-    attributes: String,
-    /// A query error, shown next to the search box before any script runs.
-    aql_error: Option<String>,
-    /// The schema's status names, for bulk status changes.
-    statuses: String,
-}
-
-/// Page parameters. Jira passes a general page's own URL parameters prefixed `ac.`.
+/// Page parameters. Jira passes a general page's own URL parameters, and the `customData` of
+/// `AP.navigator.go`, prefixed `ac.`.
 #[derive(Deserialize, Default, Clone)]
 pub struct AssetsQuery {
     #[serde(default)]
@@ -115,144 +75,52 @@ pub struct AssetsQuery {
     aql: Option<String>,
     #[serde(default, rename = "ac.aql")]
     ac_aql: Option<String>,
+    /// A place in the list (`/asset/IT-12`), as the issue panel's link asks for.
+    #[serde(default, rename = "ac.path")]
+    ac_path: Option<String>,
 }
 
 impl AssetsQuery {
-    /// The page for `aql` in the site's first schema, as a plain link to the page would ask.
-    pub fn with_aql(aql: &str) -> Self {
-        Self {
-            aql: Some(aql.to_owned()),
-            ..Self::default()
+    /// Where the list starts, as a path of the bundle's history (`ui/src/query.ts`): the place
+    /// Jira handed on, or a search. `None` leaves it to the host URL.
+    pub fn start_path(&self) -> Option<String> {
+        if let Some(path) = self.ac_path.as_deref().filter(|p| p.starts_with('/')) {
+            return Some(path.to_owned());
         }
+        let aql = self
+            .aql
+            .as_deref()
+            .or(self.ac_aql.as_deref())
+            .map(str::trim)
+            .filter(|a| !a.is_empty());
+        let schema = self
+            .schema
+            .as_deref()
+            .or(self.ac_schema.as_deref())
+            .filter(|s| !s.is_empty());
+        if aql.is_none() && schema.is_none() {
+            return None;
+        }
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(schema) = schema {
+            query.append_pair("schema", schema);
+        }
+        if let Some(aql) = aql {
+            query.append_pair("aql", aql);
+        }
+        Some(format!("/?{}", query.finish()))
     }
 }
 
+/// The asset list: the front end's bundle, booted at the place the URL asks for.
 pub async fn assets(
     State(state): State<AppState>,
     IframeAuth(auth): IframeAuth,
     Query(query): Query<AssetsQuery>,
 ) -> Result<Response, AppError> {
-    let page = assets_page(&state, &auth, query).await?;
-    render_page(&state, &auth, &page)
-}
-
-/// The list page's HTML for `auth`'s site: what the handler sends, and what `amj bench page`
-/// times (the first query, the catalog and the template, without HTTP).
-pub async fn assets_page_html(
-    state: &AppState,
-    auth: &Authenticated,
-    query: AssetsQuery,
-) -> Result<String, AppError> {
-    assets_page(state, auth, query)
-        .await?
-        .render()
-        .map_err(AppError::internal)
-}
-
-async fn assets_page<'a>(
-    state: &'a AppState,
-    auth: &'a Authenticated,
-    query: AssetsQuery,
-) -> Result<AssetsPage<'a>, AppError> {
-    let schemas = state.store.list_schemas(auth.tenant.id).await?;
-    let wanted = query.schema.or(query.ac_schema).unwrap_or_default();
-    let selected = schemas
-        .iter()
-        .find(|s| s.key.as_str().eq_ignore_ascii_case(&wanted))
-        .or(schemas.first());
-    let aql = query.aql.or(query.ac_aql).unwrap_or_default();
-    let mut initial = QueryPageBody {
-        schema: String::new(),
-        items: Vec::new(),
-        next_cursor: None,
-        total: Some(0),
-        total_exact: Some(true),
-    };
-    let mut aql_error = None;
-    let mut types = Vec::new();
-    let mut attributes: Vec<String> = Vec::new();
-    let mut statuses: Vec<String> = Vec::new();
-    if let Some(schema) = selected {
-        let request = crate::query::QueryRequest {
-            aql: aql.clone(),
-            schema: Some(schema.key.as_str().to_owned()),
-            limit: 50,
-            cursor: None,
-            include_archived: false,
-        };
-        match crate::query::run(
-            &state.store,
-            &state.jira,
-            &auth.tenant,
-            auth.account_id.clone(),
-            &request,
-        )
-        .await
-        {
-            Ok(result) => {
-                initial = super::query_api::query_page_body(&result);
-            }
-            Err(crate::query::QueryError::Aql { error, query }) => {
-                aql_error = Some(error.render(&query));
-            }
-            Err(other) => return Err(other.into()),
-        }
-        if let Some(model) = state.store.schema_model(auth.tenant.id, schema.id).await? {
-            types = type_tree(&model);
-            statuses = model.statuses.iter().map(|s| s.name.clone()).collect();
-            for attribute in &model.attributes {
-                if !attributes.contains(&attribute.name) {
-                    attributes.push(attribute.name.clone());
-                }
-            }
-        }
-    }
-    Ok(AssetsPage {
-        context_token: context_token(state, auth)?,
-        app_base_url: state.config.base_url_str(),
-        ap_js_url: &state.config.ap_js_url,
-        site_url: auth.tenant.display_url(),
-        schemas: schemas
-            .iter()
-            .map(|s| {
-                let chosen = selected.is_some_and(|c| c.id == s.id);
-                (s.key.as_str().to_owned(), s.name.clone(), chosen)
-            })
-            .collect(),
-        types,
-        aql,
-        initial: script_json(&initial)?,
-        attributes: script_json(&attributes)?,
-        aql_error,
-        statuses: script_json(&statuses)?,
-    })
-}
-
-/// The schema's types, each after its parent, with its depth for indenting the picker.
-fn type_tree(model: &amj_store::catalog::SchemaModel) -> Vec<(String, usize)> {
-    fn walk(
-        all: &[&amj_domain::asset_type::AssetType],
-        parent: Option<amj_domain::ids::TypeId>,
-        depth: usize,
-        out: &mut Vec<(String, usize)>,
-    ) {
-        for t in all.iter().filter(|t| t.parent_id == parent) {
-            out.push((t.name.clone(), depth));
-            if depth < 32 {
-                walk(all, Some(t.id), depth + 1, out);
-            }
-        }
-    }
-    let all: Vec<&amj_domain::asset_type::AssetType> = model.types.types().collect();
-    let mut out = Vec::new();
-    walk(&all, None, 0, &mut out);
-    out
-}
-
-/// JSON for a `data-json` attribute: askama escapes it as an attribute value, and the browser's
-/// `dataset` gives back exactly this text (a `<script>` block would not decode the escapes).
-fn script_json(value: &impl serde::Serialize) -> Result<String, AppError> {
-    serde_json::to_string(value).map_err(AppError::internal)
+    let token = context_token(&state, &auth)?;
+    let start = query.start_path();
+    super::ui::connect_page(&state, &auth, &token, "assets", None, start.as_deref())
 }
 
 #[derive(Deserialize)]
@@ -276,95 +144,24 @@ pub async fn issue_glance(
             key: &query.issue_key,
         }
     });
-    super::ui::connect_page(&state, &auth, &token, "issue-panel", issue)
+    super::ui::connect_page(&state, &auth, &token, "issue-panel", issue, None)
 }
 
-#[derive(Template)]
-#[template(path = "admin.html")]
-struct AdminPage<'a> {
-    context_token: String,
-    app_base_url: &'a str,
-    ap_js_url: &'a str,
-    site_url: &'a str,
-    installed_at: String,
-    last_rotation: String,
-    last_success: String,
-    failures: Vec<(&'static str, i64)>,
-    events: Vec<(String, String, String)>,
-    /// Connect, Forge, or both.
-    platform: &'static str,
-    /// Each Forge installation: id, system token expiry, last event, state.
-    installations: Vec<InstallationRow>,
-}
-
-struct InstallationRow {
-    id: String,
-    token_expires: String,
-    last_event: String,
-    last_trigger: String,
-    state: String,
-}
-
+/// The settings page: the bundle's, for the site's admins only (the API checks again).
 pub async fn admin(
     State(state): State<AppState>,
     AdminIframeAuth(auth): AdminIframeAuth,
 ) -> Result<Response, AppError> {
-    let tenant = &auth.tenant;
-    let health = super::connection_api::connection_health(&state, tenant).await?;
-    let events = health
-        .events
-        .into_iter()
-        .map(|e| (utc(e.at), e.kind, e.detail))
-        .collect();
-    let installations = health
-        .installations
-        .into_iter()
-        .map(|i| InstallationRow {
-            id: i.installation_id,
-            token_expires: i
-                .system_token_exp
-                .map_or_else(|| "no token held".to_owned(), utc),
-            last_event: i.last_event_at.map_or_else(|| "none yet".to_owned(), utc),
-            last_trigger: i.last_trigger_at.map_or_else(|| "none yet".to_owned(), utc),
-            state: match (i.dormant_at, i.dormant_reason) {
-                (Some(at), Some(reason)) => format!("dormant since {} ({reason})", utc(at)),
-                (Some(at), None) => format!("dormant since {}", utc(at)),
-                _ => "active".to_owned(),
-            },
-        })
-        .collect();
-    let page = AdminPage {
-        context_token: context_token(&state, &auth)?,
-        app_base_url: state.config.base_url_str(),
-        ap_js_url: &state.config.ap_js_url,
-        site_url: tenant.display_url(),
-        installed_at: utc(health.installed_at),
-        last_rotation: health
-            .last_rotation_at
-            .map_or_else(|| "never".to_owned(), utc),
-        last_success: health
-            .last_success_at
-            .map_or_else(|| "none since this instance started".to_owned(), utc),
-        failures: health.failures,
-        events,
-        platform: health.platform.label(),
-        installations,
-    };
-    render_page(&state, &auth, &page)
+    let token = context_token(&state, &auth)?;
+    super::ui::connect_page(&state, &auth, &token, "admin", None, None)
 }
 
 const APP_CSS: &str = include_str!("../../static/app.css");
-const APP_JS: &str = include_str!("../../static/app.js");
-const ASSETS_JS: &str = include_str!("../../static/assets.js");
-const ADMIN_JS: &str = include_str!("../../static/admin.js");
 const ICON_SVG: &str = include_str!("../../static/icon.svg");
 
 pub async fn static_file(Path(file): Path<String>) -> Response {
     let (body, content_type) = match file.as_str() {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
-        "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
-        "assets.js" => (ASSETS_JS, "text/javascript; charset=utf-8"),
-        "admin.js" => (ADMIN_JS, "text/javascript; charset=utf-8"),
         "icon.svg" => (ICON_SVG, "image/svg+xml"),
         _ => {
             return AppError::NotFound {

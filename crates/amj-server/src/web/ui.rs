@@ -15,8 +15,10 @@ use axum::response::{Html, IntoResponse, Response};
 use rust_embed::RustEmbed;
 use std::borrow::Cow;
 
+/// Vite's `.vite/manifest.json` is the size budget's input, not part of the product.
 #[derive(RustEmbed)]
 #[folder = "$OUT_DIR/ui"]
+#[exclude = ".vite/*"]
 pub struct UiBundle;
 
 /// Where the bundle is served from, for Connect pages and anyone else loading it from us.
@@ -74,6 +76,8 @@ struct ConnectBoot<'a> {
     site_url: &'a str,
     account_id: &'a str,
     issue: Option<(&'a str, &'a str)>,
+    /// Where the page starts when the host URL does not say (`ac.path`, `ac.aql`).
+    path: &'a str,
 }
 
 /// The issue a Connect issue module was opened on, from its URL's `{issue.id}` and `{issue.key}`.
@@ -89,6 +93,7 @@ pub fn connect_page(
     context_token: &str,
     page: &str,
     issue: Option<IssueContext<'_>>,
+    path: Option<&str>,
 ) -> Result<Response, AppError> {
     let index = UiBundle::get("index.html").ok_or_else(|| AppError::internal(MissingBundle))?;
     let index = std::str::from_utf8(&index.data).map_err(AppError::internal)?;
@@ -100,6 +105,7 @@ pub fn connect_page(
         site_url: auth.tenant.display_url(),
         account_id: auth.account_id.as_deref().unwrap_or(""),
         issue: issue.map(|i| (i.id, i.key)),
+        path: path.unwrap_or(""),
     }
     .render()
     .map_err(AppError::internal)?;

@@ -153,7 +153,7 @@ async fn unknown_routes_and_static_files_get_json_404s() {
             app.get("/static/..%2F..%2Fetc%2Fpasswd").await.status(),
             404
         );
-        assert_eq!(app.get("/static/app.js").await.status(), 200);
+        assert_eq!(app.get("/static/app.css").await.status(), 200);
         app.stop().await;
     })
     .await;

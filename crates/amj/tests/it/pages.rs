@@ -1,9 +1,7 @@
-//! The asset list page as the server renders it: the first rows arrive inside the HTML, a bad
-//! query is explained next to the search box before any script runs, and an empty site says
-//! what to do next.
+//! The pages Jira frames under Connect: each boots the front end's bundle with what it needs
+//! (the context token, the page, its issue or starting place), and the bundle is served.
 
 use crate::support::{TestApp, TestDb, each_backend};
-use amj_bench::seed::{SeedPlan, seed_site};
 use amj_jira_sim::Sim;
 use serde_json::Value;
 
@@ -13,14 +11,6 @@ fn unescape(text: &str) -> String {
         .replace("&#60;", "<")
         .replace("&#62;", ">")
         .replace("&#38;", "&")
-}
-
-/// The value of `attribute` on the element with `id`.
-fn attribute(html: &str, id: &str, attribute: &str) -> Option<String> {
-    let element = &html[html.find(&format!("id=\"{id}\""))?..];
-    let start = element.find(&format!("{attribute}=\""))? + attribute.len() + 2;
-    let end = start + element[start..].find('"')?;
-    Some(unescape(&element[start..end]))
 }
 
 async fn page(app: &TestApp, sim: &Sim, site: &str, path: &str) -> String {
@@ -35,98 +25,43 @@ async fn page(app: &TestApp, sim: &Sim, site: &str, path: &str) -> String {
     response.text().await.unwrap()
 }
 
+/// The list and settings pages boot the front end's bundle (as the issue panel does), at the
+/// place the link asked for: Jira hands `AP.navigator.go` custom data on as `ac.*` parameters,
+/// and a search or an opened asset becomes the bundle's starting path.
 #[tokio::test]
-async fn the_asset_list_renders_its_first_rows_and_explains_a_bad_query_inline() {
+async fn the_list_and_settings_boot_the_bundle_where_the_link_asked() {
     each_backend(|db: TestDb| async move {
         let sim = Sim::start().await.unwrap();
         let app = TestApp::start(&db, &sim).await;
-        for name in ["acme", "globex"] {
-            sim.add_site(name);
-            sim.install(name, &app.target).await.unwrap();
-        }
-        let acme = sim.site("acme").unwrap();
-        let tenant = app
-            .state
-            .store
-            .tenant_by_client_key(&acme.client_key)
-            .await
-            .unwrap()
-            .unwrap();
-        seed_site(&app.state.store, tenant.id, &SeedPlan::demo())
-            .await
-            .unwrap();
+        sim.add_site("acme");
+        sim.install("acme", &app.target).await.unwrap();
 
         let html = page(&app, &sim, "acme", "/pages/assets").await;
-        let initial: Value =
-            serde_json::from_str(&attribute(&html, "amj-assets", "data-json").unwrap()).unwrap();
-        assert_eq!(
-            initial["items"].as_array().unwrap().len(),
-            50,
-            "the first page, in the HTML"
-        );
-        assert_eq!(initial["total"], 60);
-        assert!(initial["nextCursor"].is_string());
-        let attributes: Value =
-            serde_json::from_str(&attribute(&html, "amj-assets", "data-attributes").unwrap())
-                .unwrap();
-        assert!(attributes.as_array().unwrap().len() >= 5, "{attributes}");
+        assert_eq!(meta(&html, "amj-page").as_deref(), Some("assets"));
+        assert_eq!(meta(&html, "amj-path").as_deref(), Some(""));
+        assert!(meta(&html, "amj-context-token").is_some_and(|t| t.starts_with("eyJ")));
+        assert!(!html.contains("/static/assets.js"), "the old page is gone");
         assert!(
-            html.contains("<option value=\"Laptop\">"),
-            "the type picker lists the types"
-        );
-        assert!(html.contains("/static/assets.js"));
-        assert!(
-            !html.contains("aria-invalid"),
-            "a valid query is not marked invalid"
+            html.contains(&format!("{}/ui/assets/", app.base_url)),
+            "absolute bundle URLs"
         );
 
-        // A query in the URL (as Jira passes it, `ac.`-prefixed) is run on the server.
-        let html = page(
-            &app,
-            &sim,
-            "acme",
-            "/pages/assets?ac.aql=objectType%20%3D%20Laptop",
-        )
-        .await;
-        let initial: Value =
-            serde_json::from_str(&attribute(&html, "amj-assets", "data-json").unwrap()).unwrap();
-        let items = initial["items"].as_array().unwrap();
-        assert!(!items.is_empty());
-        assert!(
-            items.iter().all(|a| a["type"]["name"] == "Laptop"),
-            "{initial}"
-        );
-        assert!(
-            html.contains("value=\"objectType = Laptop\""),
-            "the box shows the query"
-        );
+        for (asked, start) in [
+            (
+                "/pages/assets?ac.aql=objectType%20%3D%20Laptop",
+                "/?aql=objectType+%3D+Laptop",
+            ),
+            ("/pages/assets?aql=x&schema=IT", "/?schema=IT&aql=x"),
+            ("/pages/assets?ac.path=%2Fasset%2FIT-3", "/asset/IT-3"),
+            // Only a path of the app's own is taken.
+            ("/pages/assets?ac.path=https%3A%2F%2Fevil.example", ""),
+        ] {
+            let html = page(&app, &sim, "acme", asked).await;
+            assert_eq!(meta(&html, "amj-path").as_deref(), Some(start), "{asked}");
+        }
 
-        // A mistake is explained next to the box, with its position and a suggestion.
-        let html = page(
-            &app,
-            &sim,
-            "acme",
-            "/pages/assets?aql=objectType%20%3D%20Laptp",
-        )
-        .await;
-        assert!(html.contains("aria-invalid=\"true\""));
-        let error_start = html.find("id=\"amj-aql-error\"").unwrap();
-        let error = &html[error_start..error_start + html[error_start..].find("</pre>").unwrap()];
-        assert!(!error.contains(" hidden"), "{error}");
-        assert!(
-            unescape(error).contains("Laptop"),
-            "a did-you-mean: {error}"
-        );
-        assert!(error.contains('^'), "a caret under the mistake: {error}");
-
-        // A site without schemas gets a next step, not an empty table.
-        let html = page(&app, &sim, "globex", "/pages/assets").await;
-        assert!(html.contains("No assets yet"));
-        assert!(html.contains("import a CSV"));
-        assert!(!html.contains("id=\"amj-assets\""));
-
-        let script = app.get("/static/assets.js").await;
-        assert_eq!(script.status(), 200);
+        let html = page(&app, &sim, "acme", "/pages/admin").await;
+        assert_eq!(meta(&html, "amj-page").as_deref(), Some("admin"));
         app.stop().await;
     })
     .await;

@@ -242,26 +242,33 @@ async fn auth_outcomes_are_counted_per_route_kind_reason_and_site() {
     .await;
 }
 
+/// The settings page's connection-health panel, as its API answers it for a site's admin: the
+/// secret rotation in the log and the platform; once the site is reached through Forge, its
+/// installation and the link. Never a secret or a token.
 #[tokio::test]
 async fn admin_page_shows_connection_health() {
     each_backend(|db| async move {
         let (sim, app, site) = installed_app(&db).await;
         sim.rotate("acme", &app.target, false).await.unwrap();
         let site = sim.site(&site.name).unwrap();
-        let html = app
-            .http
-            .get(sim.iframe_url(&site, &app.target, "/pages/admin").unwrap())
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(html.contains("Connection health"));
-        assert!(html.contains("secret_rotated"));
-        assert!(!html.contains(&site.shared_secret));
-        assert!(html.contains("<dd>Connect</dd>"), "platform");
-        assert!(!html.contains("Forge installations"));
+        async fn health(sim: &Sim, app: &TestApp, admin: &str) -> String {
+            let token = sim.context_token(&sim.site("acme").unwrap(), Some(admin));
+            let response = app
+                .http
+                .get(format!("{}/api/v1/admin/connection", app.base_url))
+                .header("Authorization", format!("JWT {}", token.unwrap()))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            response.text().await.unwrap()
+        }
+        let admin = site.admin_account_id.clone();
+        let body = health(&sim, &app, &admin).await;
+        assert!(body.contains("secret_rotated"), "{body}");
+        assert!(!body.contains(&site.shared_secret));
+        assert!(body.contains("\"platform\":\"connect\""), "{body}");
+        assert!(body.contains("\"installations\":[]"), "{body}");
 
         // Once the site is reached through Forge, the panel shows its installation, the
         // token's expiry and the platform; never the token.
@@ -280,6 +287,17 @@ async fn admin_page_shows_connection_health() {
             .await
             .unwrap();
         assert_eq!(who.status(), 200);
+        let body = health(&sim, &app, &admin).await;
+        assert!(
+            body.contains("\"platform\":\"connect_and_forge\""),
+            "{body}"
+        );
+        assert!(body.contains(&installation));
+        assert!(body.contains("forge_installation_linked"));
+        assert!(!body.contains("\"tokenExpiresAt\":null"), "{body}");
+        assert!(!body.contains(&call.system_token));
+
+        // The page itself boots the bundle's settings for the admin.
         let html = app
             .http
             .get(sim.iframe_url(&site, &app.target, "/pages/admin").unwrap())
@@ -289,11 +307,10 @@ async fn admin_page_shows_connection_health() {
             .text()
             .await
             .unwrap();
-        assert!(html.contains("<dd>Connect and Forge</dd>"), "{html}");
-        assert!(html.contains(&installation));
-        assert!(html.contains("forge_installation_linked"));
-        assert!(!html.contains("no token held"));
-        assert!(!html.contains(&call.system_token));
+        assert!(
+            html.contains("<meta name=\"amj-page\" content=\"admin\">"),
+            "{html}"
+        );
         app.stop().await;
     })
     .await;
