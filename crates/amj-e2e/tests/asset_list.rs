@@ -339,7 +339,8 @@ async fn search_journey(
         "the selection is cleared"
     );
 
-    // Keyboard only, from the search box: Tab to the Key header, sort, and page forward.
+    // Keyboard only, from the search box: Tab to the Key header, sort, move through the rows,
+    // and page forward.
     browser
         .driver
         .execute("document.getElementById('amj-aql').focus();", Vec::new())
@@ -372,11 +373,57 @@ async fn search_journey(
             .is_ok()
     })
     .await?;
-    // Past each row's checkbox and link.
+    // The rows are one tab stop: the arrows move through them and Space selects.
+    let mut reached_rows = false;
+    let mut passed = Vec::new();
+    for _ in 0..20 {
+        browser
+            .driver
+            .action_chain()
+            .send_keys(Key::Tab)
+            .perform()
+            .await?;
+        let tag = browser
+            .driver
+            .execute("return document.activeElement.tagName;", vec![])
+            .await?;
+        if tag.json().as_str() == Some("TR") {
+            reached_rows = true;
+            break;
+        }
+        passed.push(focused_id(browser).await);
+    }
+    assert!(reached_rows, "Tab reaches the rows, not only {passed:?}");
+    let first = focused_id(browser).await;
+    for key in [Key::Down, Key::Down, Key::Up] {
+        browser
+            .driver
+            .action_chain()
+            .send_keys(key)
+            .perform()
+            .await?;
+    }
+    let second = focused_id(browser).await;
+    assert_ne!(first, second, "the arrows move between rows");
     browser
         .driver
-        .execute("document.getElementById('Key-sort').focus();", Vec::new())
+        .action_chain()
+        .send_keys(" ")
+        .perform()
         .await?;
+    browser
+        .wait_for_text("amj-selected-count", "1 asset selected", WAIT)
+        .await?;
+    browser
+        .driver
+        .action_chain()
+        .send_keys(" ")
+        .perform()
+        .await?;
+    wait_until("the selection cleared", || async {
+        browser.driver.find(By::Id("amj-bulk")).await.is_err()
+    })
+    .await?;
     let mut reached_next = false;
     for _ in 0..150 {
         browser

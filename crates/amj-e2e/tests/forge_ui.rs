@@ -215,8 +215,9 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
             .await?;
         let focused = browser.driver.active_element().await?;
         assert_eq!(
-            focused.attr("data-open").await?.as_deref(),
-            Some(key.as_str())
+            focused.attr("data-key").await?.as_deref(),
+            Some(key.as_str()),
+            "focus returns to the asset's row"
         );
 
         // A new asset, then an edit of it, through Forge.

@@ -38,6 +38,9 @@ export function AqlEditor({
   const [edited, setEdited] = useState(false);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const caret = useRef<number | null>(null);
+  // Each check gets a number; a search or a newer check makes older answers stale, so a late
+  // answer cannot reopen suggestions after Enter.
+  const checks = useRef(0);
 
   // After a completion the caret goes behind it.
   useEffect(() => {
@@ -52,11 +55,12 @@ export function AqlEditor({
 
   const checkSoon = (text: string, position: number) => {
     clearTimeout(timer.current);
+    const check = ++checks.current;
     timer.current = setTimeout(() => {
       api
         .validateAql(schema, text, byteOffset(text, position))
         .then((found) => {
-          if (input.current?.value !== text) {
+          if (check !== checks.current || input.current?.value !== text) {
             return;
           }
           setTypedError(text.trim() && !found.valid && found.error ? found.error.excerpt : null);
@@ -106,11 +110,15 @@ export function AqlEditor({
     }
     if (event.key === "Enter") {
       event.preventDefault();
+      clearTimeout(timer.current);
+      checks.current += 1;
       setOpen(false);
+      setTypedError(null);
       onSubmit();
     }
   };
-  const error = edited ? typedError : (searchError ?? typedError);
+  // Until the text changes again, the last search's answer is the one that counts.
+  const error = edited ? typedError : searchError;
 
   return (
     <div class="amj-aql">
@@ -127,7 +135,11 @@ export function AqlEditor({
         aria-autocomplete="list"
         aria-controls="amj-completions"
         aria-expanded={items.length > 0}
-        aria-activedescendant={active >= 0 ? `amj-completion-${active}` : undefined}
+        aria-activedescendant={
+          items.length > 0 && active >= 0 && active < items.length
+            ? `amj-completion-${active}`
+            : undefined
+        }
         aria-describedby="amj-aql-error"
         aria-invalid={error !== null}
         onInput={(event) => {

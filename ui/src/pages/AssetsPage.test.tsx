@@ -317,7 +317,32 @@ describe("the asset list", () => {
 
     await act(() => $("#amj-back").click());
     await until(() => $("#amj-assets")?.dataset.state === "ready");
-    expect(document.activeElement?.getAttribute("data-open")).toBe("IT-2");
+    expect(document.activeElement?.getAttribute("data-key")).toBe("IT-2");
+  });
+
+  it("moves through the rows with the keyboard: one tab stop, arrows, Space selects, Enter opens", async () => {
+    const host = fakeHost(server());
+    await show(host);
+    await until(() => rows().length === 2);
+    const row = (key: string) => $(`#amj-rows tr[data-key='${key}']`);
+    // One row is the grid's only tab stop; the boxes and links inside are not.
+    expect(row("IT-1").tabIndex).toBe(0);
+    expect(row("IT-2").tabIndex).toBe(-1);
+    expect(($("input[aria-label='Select IT-1']") as HTMLInputElement).tabIndex).toBe(-1);
+    row("IT-1").focus();
+    await act(() => key(row("IT-1"), "ArrowDown"));
+    expect(document.activeElement).toBe(row("IT-2"));
+    expect(row("IT-2").tabIndex).toBe(0);
+    expect(row("IT-1").tabIndex).toBe(-1);
+    await act(() => key(row("IT-2"), " "));
+    expect($("#amj-selected-count").textContent).toBe("1 asset selected");
+    expect(row("IT-2").getAttribute("aria-selected")).toBe("true");
+    await act(() => key(row("IT-2"), "Home"));
+    expect(document.activeElement).toBe(row("IT-1"));
+    await act(() => key(row("IT-1"), "End"));
+    await act(() => key(row("IT-2"), "Enter"));
+    await until(() => $("#amj-assets")?.dataset.state === "detail");
+    expect(host.historyOf.pushed.pop()).toBe("/asset/IT-2");
   });
 
   it("keeps the opened asset in the host URL, follows back and forward, and opens issues in Jira", async () => {

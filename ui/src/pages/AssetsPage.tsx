@@ -10,6 +10,7 @@ import {
 import { AqlEditor } from "../components/AqlEditor";
 import { Lozenge } from "../components/Lozenge";
 import { type Formats, valueText } from "../format";
+import { gridKey, keptRow } from "../grid";
 import { assetOfPath, assetPath, type Host, type HostHistory } from "../host/types";
 import { describe } from "../messages";
 import {
@@ -85,6 +86,8 @@ export function AssetsPage({ api, host, formats }: Props) {
   const lastOpened = useRef<string | null>(null);
   const history = useRef<HostHistory | null>(null);
   const focusAfterPaging = useRef(false);
+  // The row that is the grid's tab stop (see grid.ts).
+  const [activeRow, setActiveRow] = useState(0);
 
   const attributes = useMemo(() => {
     const names: string[] = [];
@@ -226,12 +229,18 @@ export function AssetsPage({ api, host, formats }: Props) {
       performance.mark?.("amj-rows");
     }
   }, [page]);
-  // Back from an asset, focus returns to the row it was opened from.
+  // Back from an asset, focus returns to the row it was opened from, once: not on every later
+  // page load, which would take focus from wherever the person is.
   useEffect(() => {
-    if (open === null && !creating && lastOpened.current) {
-      document
-        .querySelector<HTMLElement>(`[data-open="${CSS.escape(lastOpened.current)}"]`)
-        ?.focus();
+    const key = lastOpened.current;
+    if (open === null && !creating && key && page) {
+      const row = document.querySelector<HTMLElement>(
+        `#amj-rows tr[data-key="${CSS.escape(key)}"]`,
+      );
+      if (row) {
+        row.focus();
+        lastOpened.current = null;
+      }
     }
   }, [open, creating, page]);
   // Paging by keyboard: on the last page Next is disabled, so focus moves to Previous.
@@ -488,7 +497,18 @@ export function AssetsPage({ api, host, formats }: Props) {
         <output id="amj-bulk-result" class="amj-subtle amj-status-line">
           {bulkMessage}
         </output>
-        <table class="amj-table" id="amj-table">
+        <p id="amj-grid-help" class="amj-visually-hidden">
+          Arrow keys move between assets, Enter opens one, Space selects it.
+        </p>
+        {/* biome-ignore lint/a11y: a table that is also an ARIA grid (its rows are focused and selected), as the WAI-ARIA grid pattern allows; axe checks the result in the browser tests */}
+        <table
+          class="amj-table"
+          id="amj-table"
+          role="grid"
+          aria-label="Assets"
+          aria-describedby="amj-grid-help"
+          aria-multiselectable="true"
+        >
           <thead>
             <tr id="amj-head">
               <th scope="col">
@@ -516,11 +536,44 @@ export function AssetsPage({ api, host, formats }: Props) {
             </tr>
           </thead>
           <tbody id="amj-rows">
-            {page0.items.map((asset) => (
-              <tr key={asset.key}>
+            {page0.items.map((asset, i) => (
+              <tr
+                key={asset.key}
+                id={asset.key}
+                data-key={asset.key}
+                tabIndex={i === keptRow(activeRow, page0.items.length) ? 0 : -1}
+                aria-selected={selected.has(asset.key)}
+                onFocus={() => setActiveRow(i)}
+                onKeyDown={(event) => {
+                  if (event.target !== event.currentTarget) {
+                    return;
+                  }
+                  const action = gridKey(event.key, i, page0.items.length);
+                  if (action.kind === "none") {
+                    return;
+                  }
+                  event.preventDefault();
+                  const row = page0.items[action.kind === "move" ? action.to : action.row];
+                  if (!row) {
+                    return;
+                  }
+                  if (action.kind === "move") {
+                    setActiveRow(action.to);
+                    document
+                      .querySelector<HTMLElement>(`#amj-rows tr[data-key="${CSS.escape(row.key)}"]`)
+                      ?.focus();
+                  } else if (action.kind === "open") {
+                    lastOpened.current = row.key;
+                    show(row.key);
+                  } else {
+                    toggle(row, !selected.has(row.key));
+                  }
+                }}
+              >
                 <td>
                   <input
                     type="checkbox"
+                    tabIndex={-1}
                     aria-label={`Select ${asset.key}`}
                     checked={selected.has(asset.key)}
                     onChange={(e) => toggle(asset, e.currentTarget.checked)}
@@ -533,7 +586,7 @@ export function AssetsPage({ api, host, formats }: Props) {
                         type="button"
                         class="amj-link-button"
                         data-open={asset.key}
-                        id={asset.key}
+                        tabIndex={-1}
                         onClick={() => {
                           lastOpened.current = asset.key;
                           show(asset.key);
