@@ -447,6 +447,52 @@ export class Api {
     });
   }
 
+  /** Sets attribute values on the chosen assets, all or none. */
+  async bulkAttributes(
+    schema: string,
+    items: { key: string; version: number }[],
+    attributes: Record<string, unknown>,
+  ): Promise<void> {
+    await this.call("PATCH", `/api/v1/schemas/${path(schema)}/assets/bulk`, {
+      items: items.map((item) => ({ ...item, attributes })),
+    });
+  }
+
+  /** Changes every match of a query (at most 1,000), all or none, if it still matches
+   *  `expected` assets. */
+  async bulkEdit(
+    schema: string,
+    change: {
+      aql: string;
+      expected: number;
+      status?: number;
+      attributes?: Record<string, unknown>;
+    },
+  ): Promise<number> {
+    const done = await this.call<{ items: unknown[] }>(
+      "POST",
+      `/api/v1/schemas/${path(schema)}/assets/bulk-edit`,
+      change,
+    );
+    return done.items.length;
+  }
+
+  /** Display names by accountId, from Jira; unknown accounts are left out. */
+  async people(accountIds: string[]): Promise<Map<string, string>> {
+    const names = new Map<string, string>();
+    for (let at = 0; at < accountIds.length; at += 50) {
+      const ids = accountIds.slice(at, at + 50).join(",");
+      const found = await this.call<{ items: { accountId: string; displayName: string }[] }>(
+        "GET",
+        `/api/v1/jira/users/bulk?accountIds=${encodeURIComponent(ids)}`,
+      );
+      for (const user of found.items) {
+        names.set(user.accountId, user.displayName);
+      }
+    }
+    return names;
+  }
+
   /** Jira's people matching `query` (a name or e-mail), for the user picker. */
   async searchUsers(query: string): Promise<{ accountId: string; displayName: string }[]> {
     const found = await this.call<{ items: { accountId: string; displayName: string }[] }>(

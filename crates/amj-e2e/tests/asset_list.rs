@@ -339,6 +339,51 @@ async fn search_journey(
         "the selection is cleared"
     );
 
+    // Select all means every match: the 60 assets, not the 50 on the page, in one change.
+    browser
+        .driver
+        .find(By::Id("amj-select-all"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .driver
+        .find(By::Id("amj-select-matches"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for_text("amj-selected-count", "All 60 assets that match", WAIT)
+        .await?;
+    let status = browser.driver.find(By::Id("amj-bulk-status")).await?;
+    status.send_keys("In use").await?;
+    browser
+        .driver
+        .find(By::Id("amj-bulk-apply"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for_text(
+            "amj-bulk-result",
+            "Changed the status of 60 assets to In use.",
+            WAIT,
+        )
+        .await?;
+    let aql = browser.driver.find(By::Id("amj-aql")).await?;
+    aql.send_keys("Status = \"In use\"").await?;
+    aql.send_keys(Key::Enter).await?;
+    wait_until("every match changed", || async {
+        browser.text_of("amj-count").await.contains("of 60")
+    })
+    .await?;
+    clear(&aql).await?;
+    aql.send_keys(Key::Enter).await?;
+    wait_until("all assets again", || async {
+        browser.text_of("amj-count").await.contains("1–50 of 60")
+    })
+    .await?;
+
     // Keyboard only, from the search box: Tab to the Key header, sort, move through the rows,
     // and page forward.
     browser
@@ -622,8 +667,11 @@ async fn form_journey(
         .await?;
     assert_eq!(status, 200, "the other change is saved");
     browser.driver.find(By::Css(save)).await?.click().await?;
-    wait_until("the conflict", || async {
-        browser.text_of("amj-conflict").await.contains("changed")
+    wait_until("the conflict, naming who changed it", || async {
+        browser
+            .text_of("amj-conflict")
+            .await
+            .contains("changed by API token #")
     })
     .await?;
     let violations = browser.axe_violations().await?;

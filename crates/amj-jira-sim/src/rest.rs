@@ -59,6 +59,11 @@ pub fn answer(
             let id = query_param(query, "accountId").pop().unwrap_or_default();
             data.user(&id).map_or_else(|| not_found("The user"), |u| (StatusCode::OK, user_json(u)))
         }
+        // Unknown accounts are left out, as Jira does.
+        ("GET", ["api", "3", "user", "bulk"]) => {
+            let values: Vec<Value> = query_param(query, "accountId").iter().filter_map(|id| data.user(id)).map(user_json).collect();
+            (StatusCode::OK, json!({"startAt": 0, "maxResults": values.len(), "total": values.len(), "isLast": true, "values": values}))
+        }
         ("GET", ["api", "3", "user", "search"]) => {
             let q = query_param(query, "query").pop().unwrap_or_default();
             (StatusCode::OK, Value::Array(data.search_users(&q).into_iter().map(user_json).collect()))

@@ -595,3 +595,50 @@ pub fn asset_body(model: &SchemaModel, asset: &AssetRecord) -> AssetBody {
         },
     }
 }
+
+/// Why the matches of a query could not be listed for a change to all of them.
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    #[error(transparent)]
+    Query(#[from] crate::query::QueryError),
+    #[error("the query matches more than {0} assets; narrow it to change them all at once")]
+    TooMany(usize),
+}
+
+/// Every asset a query matches in `schema` (archived excluded), with the version read, for a
+/// change to all of them. Refuses more than [`BULK_MAX`] (400 `too_many_matches`): a change to
+/// every match is one transaction, and a query that broad is more likely a mistake.
+pub async fn matching_versions(
+    store: &Store,
+    jira: &crate::jira::JiraClient,
+    tenant: &amj_store::Tenant,
+    current_user: Option<String>,
+    schema: &str,
+    aql: &str,
+) -> Result<Vec<(String, i64)>, MatchError> {
+    let mut request = crate::query::QueryRequest {
+        aql: aql.to_owned(),
+        schema: Some(schema.to_owned()),
+        limit: 500,
+        cursor: None,
+        include_archived: false,
+    };
+    let mut found = Vec::new();
+    loop {
+        let result = crate::query::run(store, jira, tenant, current_user.clone(), &request).await?;
+        found.extend(
+            result
+                .page
+                .items
+                .iter()
+                .map(|a| (a.key.to_string(), a.version)),
+        );
+        if found.len() > BULK_MAX {
+            return Err(MatchError::TooMany(BULK_MAX));
+        }
+        match result.page.next_cursor {
+            Some(next) => request.cursor = Some(next),
+            None => return Ok(found),
+        }
+    }
+}

@@ -92,6 +92,12 @@ pub mod payload {
         pub global_permissions: Vec<String>,
     }
 
+    /// `GET /rest/api/3/user/bulk`: a page of users by accountId.
+    #[derive(Debug, Deserialize)]
+    pub struct UserPage {
+        pub values: Vec<User>,
+    }
+
     /// `POST /rest/api/3/search/jql`, paged by token.
     #[derive(Debug, Serialize)]
     #[serde(rename_all = "camelCase")]

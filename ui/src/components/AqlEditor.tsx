@@ -131,6 +131,7 @@ export function AqlEditor({
         autocomplete="off"
         spellcheck={false}
         placeholder='objectType = Laptop AND Status = "In use"'
+        aria-keyshortcuts="/"
         value={value}
         aria-autocomplete="list"
         aria-controls="amj-completions"

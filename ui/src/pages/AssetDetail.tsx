@@ -4,6 +4,7 @@ import type { Api, Asset, HistoryEntry, IssueLink, References } from "../api";
 import { Lozenge } from "../components/Lozenge";
 import { type Formats, valueText } from "../format";
 import { describe } from "../messages";
+import { actorLabel, usePeople } from "../people";
 import { AssetForm } from "./AssetForm";
 
 interface Props {
@@ -57,6 +58,12 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
     };
   }, [api, assetKey, attempt]);
   useEffect(() => heading.current?.focus(), [loaded]);
+  const names = usePeople(
+    api,
+    loaded
+      ? [loaded.asset.updated.by, loaded.asset.created.by, ...loaded.history.map((e) => e.actor)]
+      : [],
+  );
 
   const back = (
     <button type="button" id="amj-back" class="amj-button amj-subtle-button" onClick={onBack}>
@@ -103,6 +110,7 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
     return (
       <AssetForm
         api={api}
+        formats={formats}
         schema={asset.schema}
         asset={asset}
         onSaved={() => {
@@ -153,7 +161,8 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
         )}
       </h1>
       <p class="amj-subtle">
-        {asset.type.name} · updated {formats.dateTime(asset.updated.at)}
+        {asset.type.name} · updated {formats.dateTime(asset.updated.at)} by{" "}
+        <span id="amj-detail-updated-by">{actorLabel(asset.updated.by, names)}</span>
       </p>
       <h2>Attributes</h2>
       {values.length === 0 ? (
@@ -227,7 +236,10 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
       <ol id="amj-detail-history" class="amj-linked">
         {history.map((entry) => (
           <li key={entry.id}>
-            <span class="amj-subtle">{formats.dateTime(entry.at)}</span> {historyText(entry)}
+            <span class="amj-subtle">
+              {formats.dateTime(entry.at)}, {actorLabel(entry.actor, names)}:
+            </span>{" "}
+            {historyText(entry)}
           </li>
         ))}
       </ol>

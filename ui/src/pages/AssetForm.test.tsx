@@ -62,6 +62,12 @@ function server(onWrite: (request: ApiRequest) => ApiResponse) {
     if (request.path === "/api/v1/schemas/IT/types") {
       return { status: 200, body: { types: [hardware, laptop] } };
     }
+    if (request.path === "/api/v1/jira/users/bulk?accountIds=557058%3Abob") {
+      return {
+        status: 200,
+        body: { items: [{ accountId: "557058:bob", displayName: "Bob Builder" }] },
+      };
+    }
     if (request.path === "/api/v1/schemas/IT/statuses") {
       return {
         status: 200,
@@ -198,7 +204,9 @@ describe("the asset form", () => {
       $("#amj-asset-form").dispatchEvent(new Event("submit", { cancelable: true, bubbles: true }));
     });
     await until(() => document.querySelector("#amj-conflict") !== null);
-    expect($("#amj-conflict").textContent).toContain("changed by 557058:bob");
+    // People are named as Jira knows them, never by accountId.
+    await until(() => $("#amj-conflict").textContent?.includes("changed by Bob Builder") ?? false);
+    expect($("#amj-conflict").textContent).not.toContain("557058");
     await act(() => $("#amj-conflict-overwrite").click());
     await until(() => saved.length === 1);
     const puts = host.calls

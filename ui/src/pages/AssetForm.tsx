@@ -10,7 +10,9 @@ import {
 } from "../api";
 import { FormError } from "../components/Form";
 import { UserPicker } from "../components/UserPicker";
+import type { Formats } from "../format";
 import { describe } from "../messages";
+import { actorLabel, usePeople } from "../people";
 
 interface Props {
   api: Api;
@@ -19,6 +21,8 @@ interface Props {
   asset?: Asset;
   onSaved: (asset: Asset) => void;
   onCancel: () => void;
+  /** For when someone else saved first; the browser's own format without it. */
+  formats?: Formats;
 }
 
 /** What an input holds for each attribute: text for most kinds, a flag, or chosen options. */
@@ -91,7 +95,7 @@ export function fromDraft(attribute: AttributeDef, draft: string | boolean | str
  * server validates; its per-field errors go next to the fields. An edit sends the version it
  * read, so a concurrent change is a 409 the form explains: reload theirs, or overwrite it.
  */
-export function AssetForm({ api, schema, asset, onSaved, onCancel }: Props) {
+export function AssetForm({ api, schema, asset, onSaved, onCancel, formats }: Props) {
   const [types, setTypes] = useState<AssetType[] | null>(null);
   const [statuses, setStatuses] = useState<Status[]>([]);
   const [typeId, setTypeId] = useState<number | null>(asset?.type.id ?? null);
@@ -101,6 +105,7 @@ export function AssetForm({ api, schema, asset, onSaved, onCancel }: Props) {
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [conflict, setConflict] = useState<Asset | null>(null);
+  const names = usePeople(api, conflict ? [conflict.updated.by] : []);
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
@@ -233,9 +238,12 @@ export function AssetForm({ api, schema, asset, onSaved, onCancel }: Props) {
       {conflict && (
         <div id="amj-conflict" class="amj-error" role="alert">
           <p>
-            {conflict.key} was changed by {conflict.updated.by} at {conflict.updated.at} after you
-            opened it. Reload their version (your changes here are discarded), or overwrite it with
-            yours.
+            {conflict.key} was changed by {actorLabel(conflict.updated.by, names)}
+            {conflict.updated.at
+              ? ` on ${formats ? formats.dateTime(conflict.updated.at) : new Date(conflict.updated.at).toLocaleString()}`
+              : ""}{" "}
+            after you opened it. Reload their version (your changes here are discarded), or
+            overwrite it with yours.
           </p>
           <button
             type="button"

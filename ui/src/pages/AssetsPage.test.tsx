@@ -242,6 +242,20 @@ describe("the asset list", () => {
     expect(rows().length).toBe(2);
   });
 
+  it("jumps to the search with / from anywhere but a field", async () => {
+    await show(fakeHost(server()));
+    await until(() => rows().length === 2);
+    const row = $("#amj-rows tr[data-key='IT-1']");
+    row.focus();
+    await act(() => key(row, "/"));
+    expect(document.activeElement?.id).toBe("amj-aql");
+    // Typed into a field, / is just a character.
+    const value = $("#amj-aql") as HTMLInputElement;
+    const typed = new KeyboardEvent("keydown", { key: "/", bubbles: true, cancelable: true });
+    value.dispatchEvent(typed);
+    expect(typed.defaultPrevented).toBe(false);
+  });
+
   it("suggests while typing and takes a suggestion by keyboard", async () => {
     const host = fakeHost(server());
     await show(host);
@@ -453,6 +467,54 @@ describe("the asset list", () => {
         { key: "IT-1", version: 1, status: 9 },
         { key: "IT-2", version: 1, status: 9 },
       ],
+    });
+    // The list is read again and the selection cleared.
+    await until(() => document.querySelector("#amj-bulk") === null);
+  });
+
+  it("selects every match of the query, not just the page, and sets an attribute on all of them", async () => {
+    const host = fakeHost(
+      server((r) => {
+        if (r.path === "/api/v1/schemas/IT/statuses") {
+          return {
+            status: 200,
+            body: { statuses: [{ id: 6, name: "In stock", category: "available" }] },
+          };
+        }
+        if (r.path === "/api/v1/schemas/IT/assets/bulk-edit") {
+          return { status: 200, body: { items: [] } };
+        }
+        return undefined;
+      }),
+    );
+    await show(host);
+    await until(() => rows().length === 2);
+    await act(() => ($("#amj-select-all") as HTMLInputElement).click());
+    await until(() => document.querySelector("#amj-select-matches") !== null);
+    expect($("#amj-select-matches").textContent).toBe("Select all 1.234 assets that match");
+    await act(() => $("#amj-select-matches").click());
+    expect($("#amj-selected-count").textContent).toBe("All 1.234 assets that match are selected");
+    expect(document.querySelector("#amj-bulk-archive")).toBeNull();
+
+    const attribute = $("#amj-bulk-attr") as HTMLSelectElement;
+    attribute.value = "Serial number";
+    await act(() => {
+      attribute.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+    const value = $("#amj-bulk-value") as HTMLInputElement;
+    value.value = "SN-NEW";
+    await act(() => {
+      value.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    await act(() => $("#amj-bulk-set").click());
+    await until(
+      () => $("#amj-bulk-result").textContent === "Set Serial number to SN-NEW on 1.234 assets.",
+    );
+    const edit = host.calls.find((c) => c.path === "/api/v1/schemas/IT/assets/bulk-edit");
+    expect(edit?.body).toEqual({
+      aql: "",
+      expected: 1234,
+      attributes: { "Serial number": "SN-NEW" },
     });
     // The list is read again and the selection cleared.
     await until(() => document.querySelector("#amj-bulk") === null);

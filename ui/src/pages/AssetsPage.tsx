@@ -4,6 +4,7 @@ import {
   ApiError,
   type AssetSummary,
   type AssetType,
+  type AttributeDef,
   type Schema,
   type Status,
 } from "../api";
@@ -41,6 +42,18 @@ interface Page {
 }
 
 const PAGE = 50;
+
+const BULK_KINDS = new Set<AttributeDef["kind"]>([
+  "text",
+  "integer",
+  "decimal",
+  "boolean",
+  "date",
+  "url",
+  "email",
+  "ip_address",
+  "select",
+]);
 
 /** The browser's storage, where the frame may use it. */
 function storage(): Storage | null {
@@ -80,15 +93,27 @@ export function AssetsPage({ api, host, formats }: Props) {
   // Selected assets by key, with the version each was read at.
   const [selected, setSelected] = useState<Map<string, number>>(new Map());
   const [statuses, setStatuses] = useState<Status[]>([]);
-  const [bulkStatus, setBulkStatus] = useState("");
   const [bulkMessage, setBulkMessage] = useState("");
-  const [bulkError, setBulkError] = useState<string | null>(null);
+  // "Select all" went past the page: the change is to every match of the query.
+  const [allMatches, setAllMatches] = useState(false);
   const lastOpened = useRef<string | null>(null);
   const history = useRef<HostHistory | null>(null);
   const focusAfterPaging = useRef(false);
   // The row that is the grid's tab stop (see grid.ts).
   const [activeRow, setActiveRow] = useState(0);
 
+  // Attributes a bulk change can set: single values people type or pick.
+  const editable = useMemo(() => {
+    const seen = new Map<string, AttributeDef>();
+    for (const type of types) {
+      for (const attribute of type.attributes) {
+        if (BULK_KINDS.has(attribute.kind) && !attribute.multiple && !seen.has(attribute.name)) {
+          seen.set(attribute.name, attribute);
+        }
+      }
+    }
+    return [...seen.values()];
+  }, [types]);
   const attributes = useMemo(() => {
     const names: string[] = [];
     for (const type of types) {
@@ -119,6 +144,7 @@ export function AssetsPage({ api, host, formats }: Props) {
         if (index === 0) {
           cursors.current = [null];
           setSelected(new Map());
+          setAllMatches(false);
           setTotal({ n: found.total, exact: found.totalExact });
         }
         cursors.current[index + 1] = found.nextCursor;
@@ -221,6 +247,22 @@ export function AssetsPage({ api, host, formats }: Props) {
   };
 
   useEffect(() => host.resize(), [host, page, open, queryError, failure, creating]);
+  // `/` jumps to the search from anywhere on the page but a field, as in Jira.
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      const target = event.target as HTMLElement | null;
+      const typing = target?.closest("input, textarea, select, [contenteditable='true']");
+      if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        const box = document.getElementById("amj-aql");
+        if (box) {
+          event.preventDefault();
+          box.focus();
+        }
+      }
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
   // When the first rows are on screen, for the time-to-first-rows measurement.
   const marked = useRef(false);
   useEffect(() => {
@@ -256,11 +298,8 @@ export function AssetsPage({ api, host, formats }: Props) {
     if (list.schema && selected.size > 0 && statuses.length === 0) {
       api
         .statuses(list.schema)
-        .then((found) => {
-          setStatuses(found);
-          setBulkStatus(found[0] ? String(found[0].id) : "");
-        })
-        .catch((e: unknown) => setBulkError(`The statuses could not be loaded: ${describe(e)}`));
+        .then(setStatuses)
+        .catch(() => setStatuses([]));
     }
   }, [api, list.schema, selected.size, statuses.length]);
 
@@ -269,6 +308,7 @@ export function AssetsPage({ api, host, formats }: Props) {
       <section id="amj-assets" data-state="form">
         <AssetForm
           api={api}
+          formats={formats}
           schema={list.schema}
           onSaved={(created) => {
             setCreating(false);
@@ -319,20 +359,6 @@ export function AssetsPage({ api, host, formats }: Props) {
       }
       return next;
     });
-  const bulk = async (what: string, action: () => Promise<void>, done: string) => {
-    setBulkError(null);
-    try {
-      await action();
-      setBulkMessage(done);
-      await run(list, 0);
-    } catch (error) {
-      setBulkError(
-        error instanceof ApiError && error.status === 409
-          ? "Some of these assets changed since the list was loaded, so nothing was changed. Search again and retry."
-          : `Could not ${what}: ${describe(error)}`,
-      );
-    }
-  };
   const chosen = [...selected].map(([key, version]) => ({ key, version }));
   const noun = (n: number) => `${formats.count(n)} ${n === 1 ? "asset" : "assets"}`;
   const schemaName = schemas?.find((s) => s.key === list.schema)?.name ?? list.schema ?? "";
@@ -435,64 +461,24 @@ export function AssetsPage({ api, host, formats }: Props) {
           </details>
         </div>
         {selected.size > 0 && list.schema && (
-          <fieldset id="amj-bulk" class="amj-search-row amj-bulk">
-            <legend class="amj-visually-hidden">Change the selected assets</legend>
-            <span id="amj-selected-count">{noun(selected.size)} selected</span>
-            <label for="amj-bulk-status">Status</label>
-            <select
-              id="amj-bulk-status"
-              value={bulkStatus}
-              onChange={(e) => setBulkStatus(e.currentTarget.value)}
-            >
-              {statuses.map((s) => (
-                <option key={s.id} value={String(s.id)}>
-                  {s.name}
-                </option>
-              ))}
-            </select>
-            <button
-              type="button"
-              id="amj-bulk-apply"
-              class="amj-button"
-              disabled={!bulkStatus}
-              onClick={() => {
-                const schema = list.schema;
-                const name = statuses.find((s) => String(s.id) === bulkStatus)?.name ?? "";
-                if (schema) {
-                  void bulk(
-                    "change the status",
-                    () => api.bulkStatus(schema, chosen, Number(bulkStatus)),
-                    `Changed the status of ${noun(chosen.length)} to ${name}.`,
-                  );
-                }
-              }}
-            >
-              Set status
-            </button>
-            <button
-              type="button"
-              id="amj-bulk-archive"
-              class="amj-button amj-subtle-button"
-              onClick={() =>
-                void bulk(
-                  "archive them",
-                  async () => {
-                    for (const item of chosen) {
-                      await api.archive(item.key, item.version);
-                    }
-                  },
-                  `Archived ${noun(chosen.length)}.`,
-                )
-              }
-            >
-              Archive
-            </button>
-            {bulkError && (
-              <p id="amj-bulk-error" class="amj-field-message" role="alert">
-                {bulkError}
-              </p>
-            )}
-          </fieldset>
+          <BulkBar
+            api={api}
+            schema={list.schema}
+            aql={composeQuery(list)}
+            chosen={chosen}
+            pageSize={page0.items.length}
+            total={total}
+            allMatches={allMatches}
+            onAllMatches={setAllMatches}
+            statuses={statuses}
+            attributes={editable}
+            formats={formats}
+            onDone={async (message) => {
+              setBulkMessage(message);
+              await run(list, 0);
+            }}
+            onClear={() => setSelected(new Map())}
+          />
         )}
         <output id="amj-bulk-result" class="amj-subtle amj-status-line">
           {bulkMessage}
@@ -773,4 +759,248 @@ function countText(
   }
   const of = total.exact ? formats.count(total.n) : `more than ${formats.count(total.n)}`;
   return `${range} of ${of}`;
+}
+
+interface BulkBarProps {
+  api: Api;
+  schema: string;
+  /** The list's query as it ran, for a change to every match. */
+  aql: string;
+  chosen: { key: string; version: number }[];
+  pageSize: number;
+  total: { n: number | null; exact: boolean | null };
+  allMatches: boolean;
+  onAllMatches: (all: boolean) => void;
+  statuses: Status[];
+  attributes: AttributeDef[];
+  formats: Formats;
+  onDone: (message: string) => Promise<void>;
+  onClear: () => void;
+}
+
+/** The change to make to the chosen assets, or to every match of the query: a status, or one
+ *  attribute's value. All or nothing, as the API does it. */
+function BulkBar(props: BulkBarProps) {
+  const { api, schema, chosen, total, allMatches, statuses, attributes, formats } = props;
+  const [status, setStatus] = useState("");
+  const [attribute, setAttribute] = useState("");
+  const [value, setValue] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const noun = (n: number) => `${formats.count(n)} ${n === 1 ? "asset" : "assets"}`;
+  const everyMatch = total.exact && total.n !== null ? total.n : null;
+  const count = allMatches && everyMatch !== null ? everyMatch : chosen.length;
+  const chosenStatus = status || (statuses[0] ? String(statuses[0].id) : "");
+  const def = attributes.find((a) => a.name === attribute) ?? attributes[0];
+
+  const apply = async (
+    what: string,
+    change: { status?: number; attributes?: Record<string, unknown> },
+    done: string,
+  ) => {
+    setError(null);
+    try {
+      if (allMatches && everyMatch !== null) {
+        await api.bulkEdit(schema, { aql: props.aql, expected: everyMatch, ...change });
+      } else if (change.status !== undefined) {
+        await api.bulkStatus(schema, chosen, change.status);
+      } else {
+        await api.bulkAttributes(schema, chosen, change.attributes ?? {});
+      }
+      await props.onDone(done);
+    } catch (failure) {
+      setError(
+        failure instanceof ApiError && failure.status === 409
+          ? "Some of these assets changed since the list was loaded, so nothing was changed. Search again and retry."
+          : failure instanceof ApiError && failure.fields.length > 0
+            ? `Nothing was changed: ${failure.fields[0]?.message ?? failure.message}.`
+            : `Could not ${what}: ${describe(failure)}`,
+      );
+    }
+  };
+  const typed = (): unknown => {
+    if (!def || value === "") {
+      return null;
+    }
+    if (def.kind === "integer" || def.kind === "decimal") {
+      const n = Number(value);
+      return Number.isNaN(n) ? value : n;
+    }
+    if (def.kind === "boolean") {
+      return value === "true";
+    }
+    return value;
+  };
+
+  return (
+    <fieldset id="amj-bulk" class="amj-bulk">
+      <legend class="amj-visually-hidden">Change the selected assets</legend>
+      <div class="amj-search-row">
+        <span id="amj-selected-count">
+          {allMatches ? `All ${noun(count)} that match are selected` : `${noun(count)} selected`}
+        </span>
+        {!allMatches &&
+          everyMatch !== null &&
+          everyMatch > chosen.length &&
+          chosen.length >= props.pageSize && (
+            <button
+              type="button"
+              id="amj-select-matches"
+              class="amj-link-button"
+              onClick={() => props.onAllMatches(true)}
+            >
+              Select all {noun(everyMatch)} that match
+            </button>
+          )}
+        {!allMatches && total.n !== null && !total.exact && chosen.length >= props.pageSize && (
+          <span class="amj-subtle">
+            More than {formats.count(total.n)} match: narrow the search to change them all at once.
+          </span>
+        )}
+        <button type="button" id="amj-bulk-clear" class="amj-link-button" onClick={props.onClear}>
+          Clear selection
+        </button>
+      </div>
+      <div class="amj-search-row">
+        <label for="amj-bulk-status">Status</label>
+        <select
+          id="amj-bulk-status"
+          value={chosenStatus}
+          onChange={(e) => setStatus(e.currentTarget.value)}
+        >
+          {statuses.map((s) => (
+            <option key={s.id} value={String(s.id)}>
+              {s.name}
+            </option>
+          ))}
+        </select>
+        <button
+          type="button"
+          id="amj-bulk-apply"
+          class="amj-button"
+          disabled={!chosenStatus}
+          onClick={() => {
+            const name = statuses.find((s) => String(s.id) === chosenStatus)?.name ?? "";
+            void apply(
+              "change the status",
+              { status: Number(chosenStatus) },
+              `Changed the status of ${noun(count)} to ${name}.`,
+            );
+          }}
+        >
+          Set status
+        </button>
+        {!allMatches && (
+          <button
+            type="button"
+            id="amj-bulk-archive"
+            class="amj-button amj-subtle-button"
+            onClick={() =>
+              void (async () => {
+                setError(null);
+                try {
+                  for (const item of chosen) {
+                    await api.archive(item.key, item.version);
+                  }
+                  await props.onDone(`Archived ${noun(chosen.length)}.`);
+                } catch (failure) {
+                  setError(`Could not archive them: ${describe(failure)}`);
+                }
+              })()
+            }
+          >
+            Archive
+          </button>
+        )}
+      </div>
+      {def && (
+        <div class="amj-search-row">
+          <label for="amj-bulk-attr">Attribute</label>
+          <select
+            id="amj-bulk-attr"
+            value={def.name}
+            onChange={(e) => {
+              setAttribute(e.currentTarget.value);
+              setValue("");
+            }}
+          >
+            {attributes.map((a) => (
+              <option key={a.name} value={a.name}>
+                {a.name}
+              </option>
+            ))}
+          </select>
+          <label for="amj-bulk-value">New value</label>
+          <BulkValue def={def} value={value} onChange={setValue} />
+          <button
+            type="button"
+            id="amj-bulk-set"
+            class="amj-button"
+            onClick={() =>
+              void apply(
+                `set ${def.name}`,
+                { attributes: { [def.name]: typed() } },
+                value === ""
+                  ? `Cleared ${def.name} on ${noun(count)}.`
+                  : `Set ${def.name} to ${value} on ${noun(count)}.`,
+              )
+            }
+          >
+            {value === "" ? "Clear value" : "Set value"}
+          </button>
+        </div>
+      )}
+      {error && (
+        <p id="amj-bulk-error" class="amj-field-message" role="alert">
+          {error}
+        </p>
+      )}
+    </fieldset>
+  );
+}
+
+/** The value control for a bulk change, by the attribute's kind. */
+function BulkValue({
+  def,
+  value,
+  onChange,
+}: {
+  def: AttributeDef;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  if (def.kind === "select" || def.kind === "boolean") {
+    const options =
+      def.kind === "boolean"
+        ? [
+            ["true", "Yes"],
+            ["false", "No"],
+          ]
+        : (def.options ?? []).map((o) => [o, o]);
+    return (
+      <select id="amj-bulk-value" value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        <option value="">(empty)</option>
+        {options.map(([v, label]) => (
+          <option key={v} value={v}>
+            {label}
+          </option>
+        ))}
+      </select>
+    );
+  }
+  const type =
+    def.kind === "integer" || def.kind === "decimal"
+      ? "number"
+      : def.kind === "date"
+        ? "date"
+        : "text";
+  return (
+    <input
+      id="amj-bulk-value"
+      type={type}
+      step={def.kind === "decimal" ? "any" : undefined}
+      value={value}
+      placeholder="(empty clears it)"
+      onInput={(e) => onChange(e.currentTarget.value)}
+    />
+  );
 }

@@ -3,7 +3,7 @@
 use super::error::AppError;
 use axum::Json;
 use axum::http::Uri;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which platform a call came through.
 #[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
@@ -91,6 +91,76 @@ pub async fn not_found(uri: Uri) -> AppError {
 pub struct UserSearchParams {
     /// Part of a name or e-mail address, 1 to 100 characters.
     pub query: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct UserIdsParams {
+    /// Comma-separated accountIds, 1 to 50 (as stored in values and in `updated.by`).
+    pub account_ids: String,
+}
+
+/// The most accountIds one call names: a page of history or a list's values.
+const MAX_ACCOUNT_IDS: usize = 50;
+
+/// People by accountId, for showing who did what by name: values store accountIds, and so do
+/// `created.by`, `updated.by` and history. Unknown or deleted accounts are left out.
+#[utoipa::path(
+    get,
+    path = "/api/v1/jira/users/bulk",
+    tag = "meta",
+    params(UserIdsParams),
+    responses(
+        (status = 200, description = "The accounts Jira knows, in no particular order", body = JiraUsersBody),
+        (status = 400, response = super::openapi::BadRequest)
+    )
+)]
+pub async fn jira_users_by_id(
+    axum::extract::State(state): axum::extract::State<super::AppState>,
+    caller: super::caller::Caller,
+    super::caller::ApiQuery(params): super::caller::ApiQuery<UserIdsParams>,
+) -> Result<Json<JiraUsersBody>, AppError> {
+    let ids: Vec<&str> = params
+        .account_ids
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .collect();
+    let valid = |id: &&str| {
+        id.len() <= 128
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_'))
+    };
+    if ids.is_empty() || ids.len() > MAX_ACCOUNT_IDS || !ids.iter().all(valid) {
+        return Err(AppError::bad_request(
+            "invalid_account_ids",
+            format!("accountIds: give 1 to {MAX_ACCOUNT_IDS} comma-separated Jira accountIds"),
+        ));
+    }
+    let query: String = ids
+        .iter()
+        .map(|id| format!("accountId={id}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let found: crate::jira::payload::UserPage = state
+        .jira
+        .get(
+            &caller.tenant,
+            &format!("/rest/api/3/user/bulk?{query}&maxResults={MAX_ACCOUNT_IDS}"),
+        )
+        .await
+        .map_err(AppError::jira(super::error::JiraAction::SearchUsers))?;
+    let items = found
+        .values
+        .into_iter()
+        .map(|user| JiraUserBody {
+            account_id: user.account_id,
+            display_name: user.display_name,
+        })
+        .collect();
+    Ok(Json(JiraUsersBody { items }))
 }
 
 /// A Jira user as the user picker shows one.

@@ -294,6 +294,97 @@ pub async fn bulk_update(
     Ok(Json(AssetItemsBody { items }))
 }
 
+/// One change to every asset a query matches: "select all" means every match, not a page.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkEdit {
+    /// The query whose matches change (archived assets excluded), as the list ran it.
+    pub aql: String,
+    /// How many matches the person saw. If the query now matches a different number, nothing
+    /// changes (409 `matches_changed`): they would change assets they never saw.
+    #[serde(default)]
+    pub expected: Option<usize>,
+    /// The status, by id or name; unchanged when absent.
+    #[serde(default)]
+    #[schema(value_type = Option<super::openapi::IdOrName>)]
+    pub status: Option<Json_>,
+    /// Values by attribute name (or id) to set on every match; `null` clears one.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub attributes: serde_json::Map<String, Json_>,
+}
+
+/// Changes every asset the query matches (at most 1,000) in one transaction: all or none.
+#[utoipa::path(
+    post,
+    path = "/api/v1/schemas/{schema}/assets/bulk-edit",
+    tag = "assets",
+    params(super::openapi::SchemaPath),
+    request_body = BulkEdit,
+    responses(
+        (status = 200, description = "The changed assets", body = AssetItemsBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
+pub async fn bulk_edit(
+    State(state): State<AppState>,
+    SiteSchema { caller, model, .. }: SiteSchema,
+    ApiJson(body): ApiJson<BulkEdit>,
+) -> ApiResult<Json<AssetItemsBody>> {
+    caller.require_asset_edit(&state, &model.schema).await?;
+    if body.status.is_none() && body.attributes.is_empty() {
+        return Err(AppError::bad_request(
+            "nothing_to_change",
+            "give a status or at least one attribute to set",
+        ));
+    }
+    let matches = crate::assets::matching_versions(
+        &state.store,
+        &state.jira,
+        &caller.tenant,
+        caller.account_id(),
+        model.schema.key.as_str(),
+        &body.aql,
+    )
+    .await?;
+    if let Some(expected) = body.expected
+        && expected != matches.len()
+    {
+        return Err(AppError::Conflict {
+            code: "matches_changed",
+            message: format!(
+                "the query now matches {} assets, not the {expected} you saw; nothing was changed. Search again and retry",
+                matches.len()
+            ),
+        });
+    }
+    let items: Vec<BulkUpdateItem> = matches
+        .into_iter()
+        .map(|(key, version)| BulkUpdateItem {
+            key,
+            version,
+            status: body.status.clone(),
+            attributes: body.attributes.clone(),
+        })
+        .collect();
+    if items.is_empty() {
+        return Ok(Json(AssetItemsBody { items: Vec::new() }));
+    }
+    let updated = crate::assets::bulk_update(
+        &state.store,
+        caller.tenant_id(),
+        &model,
+        &items,
+        &caller.actor(),
+    )
+    .await?;
+    let items = updated.iter().map(|a| asset_body(&model, a)).collect();
+    Ok(Json(AssetItemsBody { items }))
+}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]

@@ -265,6 +265,18 @@ pub fn aql_error_body(error: &amj_domain::aql::ParseError, query: &str) -> AqlEr
     }
 }
 
+impl From<crate::assets::MatchError> for AppError {
+    fn from(e: crate::assets::MatchError) -> Self {
+        match e {
+            crate::assets::MatchError::Query(query) => query.into(),
+            too_many @ crate::assets::MatchError::TooMany(_) => AppError::BadRequest {
+                code: "too_many_matches",
+                message: too_many.to_string(),
+            },
+        }
+    }
+}
+
 impl From<crate::query::QueryError> for AppError {
     fn from(e: crate::query::QueryError) -> Self {
         use crate::query::QueryError;

@@ -251,6 +251,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api::whoami))
         .routes(routes!(connection_api::connection))
         .routes(routes!(api::search_jira_users))
+        .routes(routes!(api::jira_users_by_id))
         .routes(routes!(openapi::openapi_json))
         .routes(routes!(c::list_schemas, c::create_schema))
         .routes(routes!(c::get_schema, c::update_schema, c::delete_schema))
@@ -262,6 +263,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(c::update_attribute, c::delete_attribute))
         .routes(routes!(a::list_assets, a::create_asset))
         .routes(routes!(a::bulk_create, a::bulk_update))
+        .routes(routes!(a::bulk_edit))
         .routes(routes!(
             a::get_asset,
             a::replace_asset,

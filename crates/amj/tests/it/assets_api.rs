@@ -815,3 +815,66 @@ async fn permissions_follow_jira_and_api_tokens_are_scoped() {
     })
     .await;
 }
+
+/// "Select all" in the list means every match of the query: one call changes them all in one
+/// transaction, only if the query still matches what the person saw, and never archived ones
+/// or more than a thousand.
+#[tokio::test]
+async fn every_match_of_a_query_changes_at_once_or_not_at_all() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        api.it_schema().await;
+        for i in 0..7 {
+            api.laptop(&format!("L{i}"), &format!("S-{i}")).await;
+        }
+        api.ok("POST", "/api/v1/assets/IT-7/archive", Some(json!({"version": 1})))
+            .await;
+        let edit = |body: Value| api.call("POST", "/api/v1/schemas/IT/assets/bulk-edit", &api.admin, Some(body));
+
+        // The person saw 5 matches; there are 6 (IT-7 is archived): nothing changes.
+        let (status, body) = edit(json!({"aql": "objectType = Laptop", "expected": 5, "status": "Retired"})).await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["error"]["code"], "matches_changed");
+        assert_eq!(api.ok("GET", "/api/v1/assets/IT-1", None).await["version"], 1);
+
+        let (status, body) = edit(json!({
+            "aql": "objectType = Laptop", "expected": 6, "status": "Retired", "attributes": {"RAM (GB)": 16}
+        }))
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let changed: Vec<&str> = body["items"].as_array().unwrap().iter().map(|a| a["key"].as_str().unwrap()).collect();
+        assert_eq!(changed, ["IT-1", "IT-2", "IT-3", "IT-4", "IT-5", "IT-6"]);
+        for key in changed {
+            let asset = api.ok("GET", &format!("/api/v1/assets/{key}"), None).await;
+            assert_eq!(asset["status"]["name"], "Retired", "{asset}");
+            assert_eq!(asset["attributes"]["RAM (GB)"], 16, "{asset}");
+        }
+        let archived = api.ok("GET", "/api/v1/assets/IT-7", None).await;
+        assert_ne!(archived["status"]["name"], "Retired", "archived assets are not matches");
+
+        // A value one asset cannot take fails all of them.
+        let (status, body) = edit(json!({"aql": "objectType = Laptop", "attributes": {"RAM (GB)": "lots"}})).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(api.ok("GET", "/api/v1/assets/IT-1", None).await["attributes"]["RAM (GB)"], 16);
+
+        // Nothing to change, a bad query, and a read-only token are refused.
+        let (status, body) = edit(json!({"aql": "objectType = Laptop"})).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (400, Some("nothing_to_change")), "{body}");
+        let (status, body) = edit(json!({"aql": "objectType = Laptp", "status": "Retired"})).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (400, Some("aql_invalid")), "{body}");
+        let (status, _) = api
+            .call("POST", "/api/v1/schemas/IT/assets/bulk-edit", &api.user, Some(json!({"aql": "", "status": "Retired"})))
+            .await;
+        assert_eq!(status, 403, "an ordinary user may not edit this schema");
+
+        // More than a thousand matches is a query to narrow, not a change to make.
+        let items: Vec<Value> = (0..1000)
+            .map(|i| json!({"type": "Laptop", "attributes": {"Name": format!("B{i}"), "Serial number": format!("B-{i}")}}))
+            .collect();
+        api.ok("POST", "/api/v1/schemas/IT/assets/bulk", Some(json!({"items": items}))).await;
+        let (status, body) = edit(json!({"aql": "objectType = Laptop", "status": "In stock"})).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (400, Some("too_many_matches")), "{body}");
+        assert_eq!(api.ok("GET", "/api/v1/assets/IT-1", None).await["status"]["name"], "Retired");
+    })
+    .await;
+}

@@ -35,6 +35,10 @@ const BODIES: &[(&str, &str)] = &[
         r#"{"items":[{"key":"{key}","version":1,"attributes":{"Name":"stolen"}}]}"#,
     ),
     (
+        "BulkEdit",
+        r#"{"aql":"Name IS NOT EMPTY","attributes":{"Name":"stolen"}}"#,
+    ),
+    (
         "AssetUpdateInput",
         r#"{"version":1,"attributes":{"Name":"stolen"}}"#,
     ),
@@ -149,6 +153,11 @@ const NO_SITE_DATA: &[(&str, &str, &str)] = &[
         "GET",
         "/api/v1/jira/users",
         "a search of the caller's own Jira, with the caller's site's credentials",
+    ),
+    (
+        "GET",
+        "/api/v1/jira/users/bulk",
+        "names from the caller's own Jira, with the caller's site's credentials",
     ),
 ];
 

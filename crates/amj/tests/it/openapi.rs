@@ -629,6 +629,27 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
         None,
     )
     .await;
+    let someone = format!("?accountIds={},557058:nobody", c.api.site.admin_account_id);
+    c.expect(
+        200,
+        "GET",
+        "/api/v1/jira/users/bulk",
+        &[],
+        &someone,
+        &admin_auth,
+        None,
+    )
+    .await;
+    c.expect(
+        400,
+        "GET",
+        "/api/v1/jira/users/bulk",
+        &[],
+        "?accountIds=",
+        &admin_auth,
+        None,
+    )
+    .await;
     c.call("GET", "/api/v1/openapi.json", &[], "", &Auth::None, None)
         .await;
     c.ok("GET", "/api/v1/schemas", &[], None).await;
@@ -1037,6 +1058,17 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
         "",
         &Auth::Bearer("amj_nope".into()),
         None,
+    )
+    .await;
+
+    // Last: it changes every laptop's version.
+    c.ok(
+        "POST",
+        "/api/v1/schemas/{schema}/assets/bulk-edit",
+        &["IT"],
+        Some(json!({
+            "aql": "objectType = Laptop", "attributes": {"RAM (GB)": 32}
+        })),
     )
     .await;
 

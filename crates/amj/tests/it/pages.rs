@@ -107,6 +107,39 @@ async fn the_user_picker_searches_jira_users() {
         .unwrap();
     assert_eq!(status, 400);
     assert!(body.contains("invalid_query"), "{body}");
+
+    // Who did what is shown by name: accountIds in, display names out, unknown ones left out.
+    let (status, body) = sim
+        .call_app(
+            "acme",
+            &app.target,
+            &format!(
+                "/api/v1/jira/users/bulk?accountIds={},557058:nobody",
+                user.account_id
+            ),
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        body["items"],
+        serde_json::json!([{"accountId": user.account_id, "displayName": user.display_name}])
+    );
+    for bad in ["", "a,b%20c", &vec!["x"; 51].join(",")] {
+        let (status, body) = sim
+            .call_app(
+                "acme",
+                &app.target,
+                &format!("/api/v1/jira/users/bulk?accountIds={bad}"),
+                true,
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(body.contains("invalid_account_ids"), "{body}");
+    }
     app.stop().await;
     db.cleanup().await;
 }

@@ -1,0 +1,15 @@
+import { describe, expect, it } from "vitest";
+import { actorLabel, isAccountId } from "./people";
+
+describe("who did it", () => {
+  it("names people by Jira's display name, and the app's own actors in words", () => {
+    const names = new Map([["557058:bob", "Bob Builder"]]);
+    expect(actorLabel("557058:bob", names)).toBe("Bob Builder");
+    expect(actorLabel("557058:gone", names)).toBe("someone");
+    expect(actorLabel("app", names)).toBe("the app");
+    expect(actorLabel("api-token:7", names)).toBe("API token #7");
+    expect(isAccountId("557058:bob")).toBe(true);
+    expect(isAccountId("app")).toBe(false);
+    expect(isAccountId("api-token:7")).toBe(false);
+  });
+});
