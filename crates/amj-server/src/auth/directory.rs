@@ -20,11 +20,10 @@ const MAX_CACHED_TENANTS: u64 = 200_000;
 pub struct TenantDirectory {
     store: Store,
     /// Forge installation id → its site's tenant, under the same rules as `cache`: evicted with
-    /// the tenant, on a link change, and after `ttl`. A plain sharded map, not an LRU: every
-    /// Forge call reads it, and at 100k installations moka's read bookkeeping was most of the
-    /// look-up (docs/PERFORMANCE.md). Only verified FITs insert, so its size is the number of
-    /// real installations; [`MAX_CACHED_TENANTS`] still bounds it (see `insert_forge`).
-    forge: dashmap::DashMap<String, Cached>,
+    /// the tenant, on a link change, and after `ttl`. A plain sharded map, not an LRU (see
+    /// `sharded`). Only verified FITs insert, so its size is the number of real installations;
+    /// [`MAX_CACHED_TENANTS`] still bounds it (see `insert_forge`).
+    forge: super::sharded::ShardedMap<Cached>,
     /// Entries outlive `ttl` on purpose: [`TenantDirectory::peek`] still attributes a failure to
     /// its site after the entry has stopped authenticating anything.
     cache: moka::sync::Cache<String, Cached>,
@@ -59,7 +58,7 @@ impl TenantDirectory {
         Self {
             store,
             cache: moka::sync::Cache::new(MAX_CACHED_TENANTS),
-            forge: dashmap::DashMap::new(),
+            forge: super::sharded::ShardedMap::default(),
             ttl,
         }
     }
@@ -121,8 +120,7 @@ impl TenantDirectory {
             return;
         }
         self.cache.invalidate(key);
-        self.forge
-            .retain(|_, cached| cached.tenant.client_key != key);
+        self.forge.retain(|cached| cached.tenant.client_key != key);
     }
 
     pub fn clear(&self) {
@@ -141,7 +139,7 @@ impl TenantDirectory {
             && (entry.site_known || sighting.site_url.is_none())
         {
             return Ok(ForgeTenant {
-                tenant: Arc::clone(&entry.tenant),
+                tenant: entry.tenant,
                 link_missing: entry.link_missing,
             });
         }
@@ -180,7 +178,7 @@ impl TenantDirectory {
     fn insert_forge(&self, installation_id: &str, cached: Cached) {
         if self.forge.len() as u64 >= MAX_CACHED_TENANTS {
             let ttl = self.ttl;
-            self.forge.retain(|_, c| c.loaded.elapsed() < ttl);
+            self.forge.retain(|c| c.loaded.elapsed() < ttl);
             if self.forge.len() as u64 >= MAX_CACHED_TENANTS {
                 self.forge.clear();
             }
@@ -190,9 +188,7 @@ impl TenantDirectory {
 
     /// The cached tenant of an installation, without touching the database.
     pub fn peek_installation(&self, installation_id: &str) -> Option<Arc<Tenant>> {
-        self.forge
-            .get(installation_id)
-            .map(|c| Arc::clone(&c.tenant))
+        self.forge.get(installation_id).map(|c| c.tenant)
     }
 
     /// On PostgreSQL, follows other instances' lifecycle commits. Runs until the pool closes.

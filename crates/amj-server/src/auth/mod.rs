@@ -8,6 +8,7 @@
 pub(crate) mod counters;
 pub(crate) mod directory;
 pub mod forge;
+pub(crate) mod sharded;
 
 use amj_connect::jwt::{Checks, QshCheck, Unverified};
 use amj_connect::{AuthError, AuthReason, QshPolicy, RouteKind, TokenKind};
