@@ -15,7 +15,16 @@ const WAIT: Duration = Duration::from_secs(10);
 async fn shoot(browser: &Browser, name: &str) -> anyhow::Result<()> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
     std::fs::create_dir_all(&dir)?;
+    let devtools = browser.driver.cdp();
     for mode in ["light", "dark"] {
+        // The person's colour scheme, as the browser reports it: the simulated Jira and the
+        // theme it hands the app's frame (the host's design tokens) both follow it.
+        devtools
+            .send_raw(
+                "Emulation.setEmulatedMedia",
+                serde_json::json!({"features": [{"name": "prefers-color-scheme", "value": mode}]}),
+            )
+            .await?;
         browser
             .driver
             .execute(
@@ -87,7 +96,7 @@ async fn screenshots_of_every_page_in_light_and_dark() {
 
         browser
             .driver
-            .find(By::Css("#amj-rows a"))
+            .find(By::Css("#amj-rows [data-open]"))
             .await?
             .click()
             .await?;
@@ -102,9 +111,11 @@ async fn screenshots_of_every_page_in_light_and_dark() {
             .await?
             .click()
             .await?;
-        browser
-            .wait_for_attribute("amj-assets", "data-state", "form", WAIT)
-            .await?;
+        amj_e2e::wait_for(WAIT, || async {
+            browser.driver.find(By::Id("amj-field-0")).await.ok()
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("no edit form"))?;
         shoot(&browser, "asset-edit").await?;
 
         browser

@@ -360,7 +360,7 @@ fn headers_of(headers: &reqwest::header::HeaderMap) -> HashMap<String, Vec<Strin
 pub async fn runtime_js() -> Response {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        RUNTIME_JS,
+        format!("{}{RUNTIME_JS}", crate::theme::THEME_JS),
     )
         .into_response()
 }
@@ -404,7 +404,7 @@ const RUNTIME_JS: &str = r##"(function () {
           body: JSON.stringify(payload || {})
         }).then(function (r) { return r.json(); }, function (e) { return { success: false, error: { message: String(e) } }; });
       case "enableTheming":
-        document.documentElement.setAttribute("data-color-mode", "light");
+        simApplyTheme();
         return Promise.resolve();
       case "closeFlag":
         return Promise.resolve(true);

@@ -335,7 +335,7 @@ pub async fn all_js() -> Response {
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
         ],
-        ALL_JS,
+        format!("{}{ALL_JS}", crate::theme::THEME_JS),
     )
         .into_response()
 }
@@ -447,6 +447,7 @@ const ALL_JS: &str = r#"(function () {
       getState: function (type, callback) { if (typeof type === "function") { callback = type; } if (typeof callback === "function") { var id = next++; pending[id] = callback; send("getState", { id: id }); } },
       popState: function (callback) { if (typeof callback === "function") { popped.push(callback); } }
     },
+    theming: { initializeTheming: function () { simApplyTheme(); } },
     flag: { create: function (options) { options = options || {}; send("flag", { title: options.title, body: options.body, type: options.type }); return { close: function () {} }; } },
   };
   if (window.ResizeObserver) { new ResizeObserver(function () { window.AP.resize(); }).observe(document.documentElement); }

@@ -17,6 +17,7 @@ pub mod permissions;
 pub mod rest;
 mod server;
 pub mod sim;
+pub mod theme;
 
 pub use data::User;
 pub use keys::{InstallKeys, KeyServerMode};

@@ -56,6 +56,7 @@ fn router(sim: Sim) -> Router {
     Router::new()
         .route("/", get(crate::host::index))
         .route("/host.js", get(crate::host::host_js))
+        .route("/_sim/theme.css", get(crate::theme::theme_css))
         .route("/atlassian-connect/all.js", get(crate::host::all_js))
         .route("/sites/{site}", get(crate::host::site_home))
         .route("/sites/{site}/browse/{key}", get(crate::host::issue_view))

@@ -45,8 +45,9 @@ fn origin(url: &str) -> Option<String> {
         .filter(|o| o != "null")
 }
 
-/// The page's CSP: our own origin for everything, Atlassian's bridge script, and framing only
-/// by the site's Jira (its base and display URLs).
+/// The page's CSP: our own origin for everything, Atlassian's bridge script (and the theme
+/// stylesheet `AP.theming` links from the same origin), and framing only by the site's Jira
+/// (its base and display URLs).
 pub fn content_security_policy(state: &AppState, auth: &Authenticated) -> String {
     let own = origin(state.config.base_url_str()).unwrap_or_default();
     let ap = origin(&state.config.ap_js_url).unwrap_or_default();
@@ -57,7 +58,7 @@ pub fn content_security_policy(state: &AppState, auth: &Authenticated) -> String
         ancestors.push(display);
     }
     format!(
-        "default-src 'self' {own}; script-src 'self' {own} {ap}; style-src 'self' {own}; img-src 'self' {own} data:; \
+        "default-src 'self' {own}; script-src 'self' {own} {ap}; style-src 'self' {own} {ap}; img-src 'self' {own} data:; \
          connect-src 'self' {own}; frame-ancestors {}; base-uri 'none'; form-action 'self' {own}; object-src 'none'",
         ancestors.join(" ")
     )
