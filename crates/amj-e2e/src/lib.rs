@@ -240,7 +240,9 @@ pub enum Host {
 }
 
 impl Host {
-    pub const BOTH: [Host; 2] = [Host::Connect, Host::Forge];
+    /// A site per host, so one stack runs a journey in both: Connect on `acme`, Forge on
+    /// `globex` (after its Connect install is upgraded; see [`Host::put`]).
+    pub const SITES: [(&'static str, Host); 2] = [("acme", Host::Connect), ("globex", Host::Forge)];
 
     /// Puts the installed site `name` on this host (Forge: the Connect install is upgraded).
     pub fn put(self, stack: &Stack, name: &str) -> anyhow::Result<()> {

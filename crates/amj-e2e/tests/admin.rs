@@ -34,7 +34,7 @@ async fn an_admin_creates_a_type_and_its_attributes() {
     };
     let stack = Stack::start().await.unwrap();
     let result = async {
-        for (name, host) in [("acme", Host::Connect), ("globex", Host::Forge)] {
+        for (name, host) in Host::SITES {
             stack.sim.add_site(name);
             assert_eq!(stack.sim.install(name, &stack.app).await?, 204);
             host.put(&stack, name)?;

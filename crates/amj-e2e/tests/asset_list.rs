@@ -97,7 +97,7 @@ async fn search_with_aql_shows_errors_inline_and_pages_by_keyboard() {
     };
     let stack = Stack::start().await.unwrap();
     let result = async {
-        for (site, host) in [("acme", Host::Connect), ("globex", Host::Forge)] {
+        for (site, host) in Host::SITES {
             let tenant = demo_site(&stack, site, host).await?;
             search_journey(&browser, &stack, site, host, &tenant)
                 .await
@@ -540,7 +540,7 @@ async fn create_with_inline_errors_then_edit_through_a_conflict() {
     };
     let stack = Stack::start().await.unwrap();
     let result = async {
-        for (site, host) in [("acme", Host::Connect), ("globex", Host::Forge)] {
+        for (site, host) in Host::SITES {
             let tenant = demo_site(&stack, site, host).await?;
             form_journey(&browser, &stack, site, host, &tenant)
                 .await
@@ -705,7 +705,7 @@ async fn the_query_survives_a_reload_through_the_host_url() {
     };
     let stack = Stack::start().await.unwrap();
     let result = async {
-        for (site, host) in [("acme", Host::Connect), ("globex", Host::Forge)] {
+        for (site, host) in Host::SITES {
             demo_site(&stack, site, host).await?;
             open_list(&browser, &stack, site, host).await?;
             let input = browser.driver.find(By::Id("amj-aql")).await?;

@@ -9,6 +9,7 @@ import {
   type Status,
 } from "../api";
 import { FormError } from "../components/Form";
+import { StatusSelect } from "../components/StatusSelect";
 import { UserPicker } from "../components/UserPicker";
 import type { Formats } from "../format";
 import { describe } from "../messages";
@@ -209,17 +210,12 @@ export function AssetForm({ api, schema, asset, onSaved, onCancel, formats }: Pr
       {statuses.length > 0 && (
         <div class="amj-field">
           <label for="amj-form-status">Status</label>
-          <select
+          <StatusSelect
             id="amj-form-status"
             value={status}
-            onChange={(e) => setStatus(e.currentTarget.value)}
-          >
-            {statuses.map((s) => (
-              <option key={s.id} value={String(s.id)}>
-                {s.name}
-              </option>
-            ))}
-          </select>
+            statuses={statuses}
+            onChange={setStatus}
+          />
         </div>
       )}
       {attributes.map((attribute, i) => (

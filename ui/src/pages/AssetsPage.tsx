@@ -10,6 +10,7 @@ import {
 } from "../api";
 import { AqlEditor } from "../components/AqlEditor";
 import { Lozenge } from "../components/Lozenge";
+import { StatusSelect } from "../components/StatusSelect";
 import { type Formats, valueText } from "../format";
 import { gridKey, keptRow } from "../grid";
 import { assetOfPath, assetPath, type Host, type HostHistory } from "../host/types";
@@ -862,17 +863,12 @@ function BulkBar(props: BulkBarProps) {
       </div>
       <div class="amj-search-row">
         <label for="amj-bulk-status">Status</label>
-        <select
+        <StatusSelect
           id="amj-bulk-status"
           value={chosenStatus}
-          onChange={(e) => setStatus(e.currentTarget.value)}
-        >
-          {statuses.map((s) => (
-            <option key={s.id} value={String(s.id)}>
-              {s.name}
-            </option>
-          ))}
-        </select>
+          statuses={statuses}
+          onChange={setStatus}
+        />
         <button
           type="button"
           id="amj-bulk-apply"
