@@ -254,6 +254,55 @@ export interface QueryPage {
   totalExact: boolean | null;
 }
 
+/** One bar or slice of a dashboard chart, with the AQL that lists its assets. */
+export interface Slice {
+  id: number;
+  name: string;
+  count: number;
+  aql: string;
+}
+
+export interface CountsReport {
+  total: number;
+  byType: Slice[];
+  byStatus: (Slice & { category: StatusCategory })[];
+  byLocation: {
+    attributeId: number;
+    attribute: string;
+    top: Slice[];
+    other: number;
+    none: number;
+    noneAql: string;
+  } | null;
+}
+
+export interface TrendReport {
+  months: { month: string; created: number; retired: number; createdAql: string }[];
+}
+
+export interface DueReport {
+  dates: {
+    attributeId: number;
+    attribute: string;
+    windows: { days: number; count: number; aql: string }[];
+  }[];
+}
+
+export interface QualityReport {
+  missingRequired: {
+    attributeId: number;
+    attribute: string;
+    typeName: string;
+    missing: number;
+    aql: string;
+  }[];
+}
+
+export interface ReportSettings {
+  locationAttribute: number | null;
+  lifecycleDates: number[];
+}
+
 const path = encodeURIComponent;
 
 /** Typed calls to our REST API, through whichever host the page runs in. */
@@ -310,6 +359,30 @@ export class Api {
 
   references(key: string): Promise<References> {
     return this.call("GET", `/api/v1/assets/${path(key)}/references`);
+  }
+
+  counts(schema: string): Promise<CountsReport> {
+    return this.call("GET", `/api/v1/reports/${path(schema)}/counts`);
+  }
+
+  trend(schema: string, months = 12): Promise<TrendReport> {
+    return this.call("GET", `/api/v1/reports/${path(schema)}/trend?months=${months}`);
+  }
+
+  due(schema: string): Promise<DueReport> {
+    return this.call("GET", `/api/v1/reports/${path(schema)}/due`);
+  }
+
+  quality(schema: string): Promise<QualityReport> {
+    return this.call("GET", `/api/v1/reports/${path(schema)}/quality`);
+  }
+
+  reportSettings(schema: string): Promise<ReportSettings> {
+    return this.call("GET", `/api/v1/reports/${path(schema)}/settings`);
+  }
+
+  saveReportSettings(schema: string, settings: ReportSettings): Promise<ReportSettings> {
+    return this.call("PUT", `/api/v1/reports/${path(schema)}/settings`, settings);
   }
 
   async schemas(): Promise<Schema[]> {

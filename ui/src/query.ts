@@ -149,3 +149,17 @@ export function saveColumns(storage: Storage | null, schema: string, columns: st
     // As above: the choice then lasts as long as the page.
   }
 }
+
+/** The dashboard's place in the host URL: `/dashboard`, with the schema when there is one. */
+export function dashboardPath(schema: string | null): string {
+  return schema ? `/dashboard?${new URLSearchParams({ schema })}` : "/dashboard";
+}
+
+/** The schema of a dashboard path (`""` for none), or `null` when `path` is not the dashboard. */
+export function dashboardOfPath(path: string): string | null {
+  const match = /^\/dashboard(?:\?(.*))?$/.exec(path);
+  if (!match) {
+    return null;
+  }
+  return new URLSearchParams(match[1] ?? "").get("schema") ?? "";
+}

@@ -10,6 +10,7 @@
 
 use amj_connect::lifecycle::{LifecycleEvent, LifecyclePayload};
 use amj_domain::ids::{AttributeId, SchemaId, StatusId, TenantId, TypeId};
+use amj_domain::report::ReportSettings;
 use amj_domain::value::parse_date;
 use amj_domain::{
     AssetTypeDraft, AttributeDraft, AttributeKind, AttributeValues, SchemaDraft, SchemaKey,
@@ -719,7 +720,21 @@ pub(crate) async fn ensure_catalog(
             .await?;
         current = model(store).await?;
     }
-    Ok((Catalog::resolve(current)?, created))
+    let catalog = Catalog::resolve(current)?;
+    if created {
+        // A new schema gets the dashboard an admin would set up: places, and what falls due.
+        let settings = ReportSettings {
+            location_attribute: Some(catalog.located_in),
+            lifecycle_dates: vec![catalog.warranty, catalog.expires],
+        };
+        settings
+            .validate(&catalog.model.attributes)
+            .map_err(|e| anyhow!("report settings: {e}"))?;
+        store
+            .set_report_settings(tenant, schema.id, &settings)
+            .await?;
+    }
+    Ok((catalog, created))
 }
 
 /// What each new asset is.

@@ -18,6 +18,7 @@ pub mod attribute;
 pub mod error;
 pub mod history;
 pub mod ids;
+pub mod report;
 pub mod schema;
 pub mod status;
 pub mod validate;

@@ -166,6 +166,33 @@ impl Browser {
         Ok(serde_json::from_value(result.json().clone())?)
     }
 
+    /// Switches the person's colour scheme (`light` or `dark`) as the browser reports it, and
+    /// applies it to the frame the driver is in as the host's theme would, then waits two
+    /// animation frames so the new colours are painted.
+    pub async fn set_color_scheme(&self, mode: &str) -> anyhow::Result<()> {
+        self.driver
+            .cdp()
+            .send_raw(
+                "Emulation.setEmulatedMedia",
+                serde_json::json!({"features": [{"name": "prefers-color-scheme", "value": mode}]}),
+            )
+            .await?;
+        self.driver
+            .execute(
+                "document.documentElement.setAttribute('data-color-mode', arguments[0]);",
+                vec![serde_json::json!(mode)],
+            )
+            .await?;
+        self.driver
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; \
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                Vec::new(),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// The rendered text of the element with `id`, or "" when there is none.
     pub async fn text_of(&self, id: &str) -> String {
         match self.driver.find(By::Id(id)).await {

@@ -15,32 +15,9 @@ const WAIT: Duration = Duration::from_secs(10);
 async fn shoot(browser: &Browser, name: &str) -> anyhow::Result<()> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
     std::fs::create_dir_all(&dir)?;
-    let devtools = browser.driver.cdp();
     for mode in ["light", "dark"] {
-        // The person's colour scheme, as the browser reports it: the simulated Jira and the
-        // theme it hands the app's frame (the host's design tokens) both follow it.
-        devtools
-            .send_raw(
-                "Emulation.setEmulatedMedia",
-                serde_json::json!({"features": [{"name": "prefers-color-scheme", "value": mode}]}),
-            )
-            .await?;
-        browser
-            .driver
-            .execute(
-                "document.documentElement.setAttribute('data-color-mode', arguments[0]);",
-                vec![serde_json::json!(mode)],
-            )
-            .await?;
-        // Two animation frames: the new colours are painted before the screenshot.
-        browser
-            .driver
-            .execute_async(
-                "const done = arguments[arguments.length - 1]; \
-                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-                Vec::new(),
-            )
-            .await?;
+        // The simulated Jira and the theme it hands the app's frame both follow the scheme.
+        browser.set_color_scheme(mode).await?;
         let path = dir.join(format!("{name}-{mode}.png"));
         browser.driver.screenshot(&path).await?;
         let size = std::fs::metadata(&path)?.len();
@@ -93,6 +70,36 @@ async fn screenshots_of_every_page_in_light_and_dark() {
             .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
             .await?;
         shoot(&browser, "assets-list").await?;
+
+        browser
+            .driver
+            .find(By::Id("amj-open-dashboard"))
+            .await?
+            .click()
+            .await?;
+        for chart in [
+            "amj-chart-type",
+            "amj-chart-status",
+            "amj-chart-location",
+            "amj-chart-trend",
+        ] {
+            browser
+                .wait_for_attribute(chart, "data-chart", "drawn", WAIT)
+                .await?;
+        }
+        browser
+            .wait_for_attribute("amj-due", "data-state", "ready", WAIT)
+            .await?;
+        shoot(&browser, "dashboard").await?;
+        browser
+            .driver
+            .find(By::Css(r#"button[data-type=""]"#))
+            .await?
+            .click()
+            .await?;
+        browser
+            .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+            .await?;
 
         browser
             .driver

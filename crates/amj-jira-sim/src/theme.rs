@@ -18,6 +18,11 @@ html[data-color-mode="light"] {
   --ds-background-selected: #e9f2ff; --ds-background-danger: #ffeceb;
   --ds-background-success: #dcfff1; --ds-background-information: #e9f2ff;
   --ds-background-warning: #fff7d6;
+  --ds-chart-categorical-1: #2898bd; --ds-chart-categorical-2: #5e4db2;
+  --ds-chart-categorical-3: #e56910; --ds-chart-categorical-4: #943d73;
+  --ds-chart-categorical-5: #09326c; --ds-chart-categorical-6: #8f7ee7;
+  --ds-chart-success: #22a06b; --ds-chart-information: #1d7afc;
+  --ds-chart-warning: #b38600; --ds-chart-neutral: #8590a2;
   color-scheme: light;
 }
 html[data-color-mode="dark"] {
@@ -31,6 +36,11 @@ html[data-color-mode="dark"] {
   --ds-background-selected: #1c2b41; --ds-background-danger: #42221f;
   --ds-background-success: #1c3329; --ds-background-information: #1c2b41;
   --ds-background-warning: #332e1b;
+  --ds-chart-categorical-1: #2898bd; --ds-chart-categorical-2: #9f8fef;
+  --ds-chart-categorical-3: #f38a3f; --ds-chart-categorical-4: #e774bb;
+  --ds-chart-categorical-5: #579dff; --ds-chart-categorical-6: #b8acf6;
+  --ds-chart-success: #2abb7f; --ds-chart-information: #579dff;
+  --ds-chart-warning: #cf9f02; --ds-chart-neutral: #8c9bab;
   color-scheme: dark;
 }
 "#;

@@ -12,5 +12,6 @@ pub(crate) mod issues;
 pub mod jira;
 pub mod ops;
 pub mod query;
+pub mod reports;
 pub mod timefmt;
 pub mod web;

@@ -9,8 +9,10 @@ use super::catalog::SchemaModel;
 use super::db::Tx;
 use super::query::Compiler;
 use super::sql::{MAX_PARAMS, Sql};
+use super::tally::{self, Dimension, TallyDelta};
 use super::{Db, Store, StoreError, now_millis};
 use amj_domain::ids::{AssetId, AttributeId, SchemaId, StatusId, TenantId, TypeId};
+use amj_domain::report::month_of_millis;
 use amj_domain::{
     AssetKey, AttributeKind, AttributeValues, HistoryEvent, StorageClass, ValidationErrors, Value,
 };
@@ -100,6 +102,13 @@ pub enum Sort {
         attributes: Vec<AttributeId>,
         descending: bool,
     },
+}
+
+/// Whether a status is one of the Retired category: a move into it counts as a retirement.
+fn is_retired(model: &SchemaModel, status: i64) -> bool {
+    model
+        .status(StatusId(status))
+        .is_some_and(|s| s.category == amj_domain::StatusCategory::Retired)
 }
 
 /// Whether `cursor` (as the API returned it) continues a computed sort ([`Sort::Keys`],
@@ -432,6 +441,28 @@ impl Store {
             value_rows.extend(checks.value_rows(row.id, asset.type_id, &asset.values));
         }
         insert_value_rows(&mut tx, tenant, &value_rows).await?;
+        let mut tally = TallyDelta::default();
+        let month = month_of_millis(now);
+        let mut rows_of: HashMap<i64, Vec<(i64, Option<i64>)>> = HashMap::new();
+        for row in &value_rows {
+            rows_of
+                .entry(row.asset_id)
+                .or_default()
+                .push((row.attribute_id, row.reference));
+        }
+        for row in &inserted {
+            tally.live(
+                1,
+                row.type_id,
+                row.status_id,
+                rows_of.remove(&row.id).into_iter().flatten(),
+            );
+            tally.add(Dimension::Created, month, 0, 1);
+            if is_retired(model, row.status_id) {
+                tally.add(Dimension::Retired, month, 0, 1);
+            }
+        }
+        tally.apply(&mut tx, tenant, schema).await?;
         let value_count = value_rows.len() + inserted.len();
         let docs: Vec<(i64, String)> = inserted
             .iter()
@@ -468,17 +499,24 @@ impl Store {
         let schema = model.schema.id;
         let mut tx = self.db().begin_write().await?;
         let mut types = HashMap::new();
+        // Each asset's state before the write, to take back what it counted towards.
+        let mut before: HashMap<i64, (i64, bool)> = HashMap::new();
         let ids: Vec<i64> = changes.iter().map(|c| c.id.0).collect();
         for chunk in ids.chunks(500) {
-            let mut sql = Sql::new("SELECT id, type_id FROM asset WHERE tenant_id = ");
+            let mut sql =
+                Sql::new("SELECT id, type_id, status_id, archived FROM asset WHERE tenant_id = ");
             sql.bind(tenant.0)
                 .push(" AND schema_id = ")
                 .bind(schema.0)
                 .push(" AND id IN ")
                 .bind_list(chunk.iter().copied());
-            let found: Vec<(i64, i64)> = tx.fetch_all(&sql).await?;
-            types.extend(found.into_iter().map(|(id, t)| (id, TypeId(t))));
+            let found: Vec<(i64, i64, i64, bool)> = tx.fetch_all(&sql).await?;
+            for (id, type_id, status_id, archived) in found {
+                types.insert(id, TypeId(type_id));
+                before.insert(id, (status_id, archived));
+            }
         }
+        let mut old_values = tally::value_rows_of(&mut tx, tenant, &ids).await?;
         let mut rows: Vec<RowToCheck<'_>> = Vec::with_capacity(changes.len());
         for (row, change) in changes.iter().enumerate() {
             let Some(type_id) = types.get(&change.id.0) else {
@@ -539,6 +577,30 @@ impl Store {
             updated.push(row);
         }
         insert_value_rows(&mut tx, tenant, &value_rows).await?;
+        let mut tally = TallyDelta::default();
+        let month = month_of_millis(now);
+        let mut new_values: HashMap<i64, Vec<(i64, Option<i64>)>> = HashMap::new();
+        for row in &value_rows {
+            new_values
+                .entry(row.asset_id)
+                .or_default()
+                .push((row.attribute_id, row.reference));
+        }
+        for row in &updated {
+            let Some(&(old_status, archived)) = before.get(&row.id) else {
+                continue;
+            };
+            if !archived {
+                let old = old_values.remove(&row.id).into_iter().flatten();
+                tally.live(-1, row.type_id, old_status, old);
+                let new = new_values.remove(&row.id).into_iter().flatten();
+                tally.live(1, row.type_id, row.status_id, new);
+            }
+            if is_retired(model, row.status_id) && !is_retired(model, old_status) {
+                tally.add(Dimension::Retired, month, 0, 1);
+            }
+        }
+        tally.apply(&mut tx, tenant, schema).await?;
         let docs: Vec<(i64, String)> = updated
             .iter()
             .zip(changes)
@@ -616,6 +678,15 @@ impl Store {
                 },
             });
         };
+        let mut values = tally::value_rows_of(&mut tx, tenant, &[row.id]).await?;
+        let mut tally = TallyDelta::default();
+        tally.live(
+            if archived { -1 } else { 1 },
+            row.type_id,
+            row.status_id,
+            values.remove(&row.id).into_iter().flatten(),
+        );
+        tally.apply(&mut tx, tenant, model.schema.id).await?;
         insert_events(&mut tx, tenant, now, actor, &[(row.id, event)]).await?;
         tx.commit().await?;
         row.into_record(model)

@@ -373,6 +373,10 @@ impl Store {
             .arg(tenant.0)
             .arg(id.0);
         tx.execute(&statuses).await?;
+        let tallies = Sql::new("DELETE FROM asset_tally WHERE tenant_id = $1 AND schema_id = $2")
+            .arg(tenant.0)
+            .arg(id.0);
+        tx.execute(&tallies).await?;
         let schema = Sql::new("DELETE FROM asset_schema WHERE tenant_id = $1 AND id = $2")
             .arg(tenant.0)
             .arg(id.0);
@@ -1002,6 +1006,14 @@ impl Store {
         .arg(tenant.0)
         .arg(id.0);
         tx.execute(&values).await?;
+        let tallies = Sql::new(
+            "DELETE FROM asset_tally WHERE tenant_id = $1 AND schema_id = $2 \
+             AND dimension IN ('filled', 'ref') AND k1 = $3",
+        )
+        .arg(tenant.0)
+        .arg(schema.0)
+        .arg(id.0);
+        tx.execute(&tallies).await?;
         let delete = Sql::new("DELETE FROM asset_attribute WHERE tenant_id = $1 AND id = $2")
             .arg(tenant.0)
             .arg(id.0);

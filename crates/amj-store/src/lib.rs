@@ -15,6 +15,7 @@ pub mod incidents;
 pub mod links;
 pub(crate) mod query;
 pub(crate) mod sql;
+pub mod tally;
 pub mod tenants;
 
 pub mod crypto;

@@ -1,3 +1,4 @@
+import type { ComponentType } from "preact";
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import {
   type Api,
@@ -18,6 +19,8 @@ import { describe } from "../messages";
 import {
   BUILT_IN_COLUMNS,
   composeQuery,
+  dashboardOfPath,
+  dashboardPath,
   defaultColumns,
   EMPTY_LIST,
   type ListState,
@@ -35,7 +38,10 @@ interface Props {
   api: Api;
   host: Host;
   formats: Formats;
+  context?: { locale: string };
 }
+
+type DashboardComponent = ComponentType<import("./Dashboard").DashboardProps>;
 
 interface Page {
   items: AssetSummary[];
@@ -73,7 +79,12 @@ function storage(): Storage | null {
  * in the host's URL, so a reload, a shared link or the panel's link lands there, and the
  * browser's back button steps back through it.
  */
-export function AssetsPage({ api, host, formats }: Props) {
+export function AssetsPage({ api, host, formats, context }: Props) {
+  const [view, setView] = useState<"list" | "dashboard">("list");
+  // The dashboard is a chunk of its own, fetched the first time it is shown.
+  const [dashboard, setDashboard] = useState<{ page: DashboardComponent } | null>(null);
+  // Live assets per exact type, for the tree; `null` until known (or if the figures fail).
+  const [typeCounts, setTypeCounts] = useState<Map<string, number> | null>(null);
   const [schemas, setSchemas] = useState<Schema[] | null>(null);
   const [types, setTypes] = useState<AssetType[]>([]);
   const [list, setList] = useState<ListState>(EMPTY_LIST);
@@ -140,6 +151,13 @@ export function AssetsPage({ api, host, formats }: Props) {
         const options = cursor
           ? { schema: state.schema, limit: PAGE, cursor }
           : { schema: state.schema, limit: PAGE };
+        if (index === 0) {
+          // The tree's counts come from maintained counters: cheap, and refreshed with the list.
+          api
+            .counts(state.schema)
+            .then((c) => setTypeCounts(new Map(c.byType.map((s) => [s.name, s.count]))))
+            .catch(() => setTypeCounts(null));
+        }
         const found = await api.query(composeQuery(state), options);
         setQueryError(null);
         if (index === 0) {
@@ -189,8 +207,15 @@ export function AssetsPage({ api, host, formats }: Props) {
   /** Moves to a list state, and records it in the host URL. */
   const go = (state: ListState) => {
     const schemaChanged = state.schema !== list.schema;
+    setView("list");
     history.current?.push(listPath(state));
     void showList(state, schemaChanged);
+  };
+
+  const showDashboard = () => {
+    setView("dashboard");
+    setOpen(null);
+    history.current?.push(dashboardPath(list.schema));
   };
 
   const start = useCallback(async () => {
@@ -205,7 +230,12 @@ export function AssetsPage({ api, host, formats }: Props) {
     try {
       const found = await api.schemas();
       setSchemas(found);
-      const asked = parseListPath(where);
+      const onDashboard = dashboardOfPath(where);
+      const asked =
+        onDashboard === null ? parseListPath(where) : { ...EMPTY_LIST, schema: onDashboard };
+      if (onDashboard !== null) {
+        setView("dashboard");
+      }
       const schema =
         found.find((s) => s.key.toLowerCase() === asked.schema?.toLowerCase())?.key ??
         found[0]?.key ??
@@ -232,7 +262,9 @@ export function AssetsPage({ api, host, formats }: Props) {
     return current.listen((path) => {
       const asset = assetOfPath(path);
       setOpen(asset);
-      if (asset === null) {
+      const onDashboard = dashboardOfPath(path);
+      setView(onDashboard === null ? "list" : "dashboard");
+      if (asset === null && onDashboard === null) {
         const asked = parseListPath(path);
         const state = { ...asked, schema: asked.schema ?? list.schema };
         if (listPath(state) !== listPath(list)) {
@@ -247,7 +279,14 @@ export function AssetsPage({ api, host, formats }: Props) {
     history.current?.push(key === null ? listPath(list) : assetPath(key));
   };
 
-  useEffect(() => host.resize(), [host, page, open, queryError, failure, creating]);
+  useEffect(() => host.resize(), [host, page, open, queryError, failure, creating, view]);
+  useEffect(() => {
+    if (view === "dashboard" && dashboard === null) {
+      import("./Dashboard")
+        .then((m) => setDashboard({ page: m.Dashboard }))
+        .catch((error: unknown) => setFailure(`Could not load the dashboard: ${describe(error)}`));
+    }
+  }, [view, dashboard]);
   // `/` jumps to the search from anywhere on the page but a field, as in Jira.
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -361,7 +400,6 @@ export function AssetsPage({ api, host, formats }: Props) {
       return next;
     });
   const chosen = [...selected].map(([key, version]) => ({ key, version }));
-  const noun = (n: number) => `${formats.count(n)} ${n === 1 ? "asset" : "assets"}`;
   const schemaName = schemas?.find((s) => s.key === list.schema)?.name ?? list.schema ?? "";
   const pickColumn = (name: string, on: boolean) => {
     const next = on ? [...columns, name] : columns.filter((c) => c !== name);
@@ -394,247 +432,284 @@ export function AssetsPage({ api, host, formats }: Props) {
             </select>
           </label>
         )}
+        <button
+          type="button"
+          id="amj-open-dashboard"
+          class="amj-tree-item"
+          aria-current={view === "dashboard" ? "page" : undefined}
+          onClick={showDashboard}
+        >
+          Dashboard
+        </button>
         <TypeTree
           types={types}
-          chosen={list.type}
+          formats={formats}
+          counts={typeCounts}
+          chosen={view === "list" ? list.type : undefined}
           onChoose={(type) => go({ ...list, aql: typed, type })}
         />
       </nav>
-      <section id="amj-assets" data-state={state} aria-busy={busy}>
-        <nav aria-label="Breadcrumbs" class="amj-breadcrumbs">
-          <ol>
-            <li>Assets</li>
-            <li>{schemaName}</li>
-            {list.type && <li aria-current="page">{list.type}</li>}
-          </ol>
-        </nav>
-        <h1>{list.type ?? "All assets"}</h1>
-        {list.schema && (
-          <button type="button" id="amj-new" class="amj-button" onClick={() => setCreating(true)}>
-            New asset
-          </button>
-        )}
-        <search>
-          <form
-            id="amj-search"
-            class="amj-search-row"
-            noValidate
-            onSubmit={(event) => {
-              event.preventDefault();
-              go({ ...list, aql: typed });
-            }}
-          >
-            {list.schema && (
-              <AqlEditor
-                api={api}
-                schema={list.schema}
-                value={typed}
-                onInput={setTyped}
-                onSubmit={() => go({ ...list, aql: typed })}
-                searchError={queryError}
-              />
-            )}
-            <button type="submit" class="amj-button">
-              Search
-            </button>
-          </form>
-        </search>
-        <div class="amj-search-row">
-          <p id="amj-count" class="amj-subtle">
-            {page ? countText(pageIndex, page0.items.length, total, formats) : ""}
-          </p>
-          <details id="amj-columns" class="amj-columns">
-            <summary>Columns</summary>
-            <fieldset id="amj-column-list">
-              <legend class="amj-visually-hidden">Columns to show</legend>
-              {[...BUILT_IN_COLUMNS, "Updated", ...attributes].map((name, i) => (
-                <div key={name}>
-                  <input
-                    type="checkbox"
-                    id={`amj-column-${i}`}
-                    checked={columns.includes(name)}
-                    onChange={(e) => pickColumn(name, e.currentTarget.checked)}
-                  />
-                  <label for={`amj-column-${i}`}>{name}</label>
-                </div>
-              ))}
-            </fieldset>
-          </details>
+      {view === "dashboard" ? (
+        <div id="amj-assets" data-state="dashboard" class="amj-main">
+          {failure && (
+            <p class="amj-error" role="alert">
+              {failure}
+            </p>
+          )}
+          {dashboard && list.schema ? (
+            <dashboard.page
+              api={api}
+              schema={list.schema}
+              schemaName={schemaName}
+              locale={context?.locale ?? navigator.language}
+              formats={formats}
+              onOpen={(aql: string) => go({ ...EMPTY_LIST, schema: list.schema, aql })}
+            />
+          ) : (
+            !failure && <p class="amj-subtle">Loading…</p>
+          )}
         </div>
-        {selected.size > 0 && list.schema && (
-          <BulkBar
-            api={api}
-            schema={list.schema}
-            aql={composeQuery(list)}
-            chosen={chosen}
-            pageSize={page0.items.length}
-            total={total}
-            allMatches={allMatches}
-            onAllMatches={setAllMatches}
-            statuses={statuses}
-            attributes={editable}
-            formats={formats}
-            onDone={async (message) => {
-              setBulkMessage(message);
-              await run(list, 0);
-            }}
-            onClear={() => setSelected(new Map())}
-          />
-        )}
-        <output id="amj-bulk-result" class="amj-subtle amj-status-line">
-          {bulkMessage}
-        </output>
-        <p id="amj-grid-help" class="amj-visually-hidden">
-          Arrow keys move between assets, Enter opens one, Space selects it.
-        </p>
-        {/* biome-ignore lint/a11y: a table that is also an ARIA grid (its rows are focused and selected), as the WAI-ARIA grid pattern allows; axe checks the result in the browser tests */}
-        <table
-          class="amj-table"
-          id="amj-table"
-          role="grid"
-          aria-label="Assets"
-          aria-describedby="amj-grid-help"
-          aria-multiselectable="true"
-        >
-          <thead>
-            <tr id="amj-head">
-              <th scope="col">
-                <input
-                  type="checkbox"
-                  id="amj-select-all"
-                  aria-label="Select every asset on this page"
-                  checked={page0.items.length > 0 && page0.items.every((a) => selected.has(a.key))}
-                  onChange={(e) => {
-                    const on = e.currentTarget.checked;
-                    for (const asset of page0.items) {
-                      toggle(asset, on);
-                    }
-                  }}
+      ) : (
+        <section id="amj-assets" data-state={state} aria-busy={busy}>
+          <nav aria-label="Breadcrumbs" class="amj-breadcrumbs">
+            <ol>
+              <li>Assets</li>
+              <li>{schemaName}</li>
+              {list.type && <li aria-current="page">{list.type}</li>}
+            </ol>
+          </nav>
+          <h1>{list.type ?? "All assets"}</h1>
+          {list.schema && (
+            <button type="button" id="amj-new" class="amj-button" onClick={() => setCreating(true)}>
+              New asset
+            </button>
+          )}
+          <search>
+            <form
+              id="amj-search"
+              class="amj-search-row"
+              noValidate
+              onSubmit={(event) => {
+                event.preventDefault();
+                go({ ...list, aql: typed });
+              }}
+            >
+              {list.schema && (
+                <AqlEditor
+                  api={api}
+                  schema={list.schema}
+                  value={typed}
+                  onInput={setTyped}
+                  onSubmit={() => go({ ...list, aql: typed })}
+                  searchError={queryError}
                 />
-              </th>
-              {columns.map((column) => (
-                <ColumnHeader
-                  key={column}
-                  column={column}
-                  sort={list.sort}
-                  onSort={(key) => go({ ...list, aql: typed, sort: nextSort(list.sort, key) })}
-                />
-              ))}
-            </tr>
-          </thead>
-          <tbody id="amj-rows">
-            {page0.items.map((asset, i) => (
-              <tr
-                key={asset.key}
-                id={asset.key}
-                data-key={asset.key}
-                tabIndex={i === keptRow(activeRow, page0.items.length) ? 0 : -1}
-                aria-selected={selected.has(asset.key)}
-                onFocus={() => setActiveRow(i)}
-                onKeyDown={(event) => {
-                  if (event.target !== event.currentTarget) {
-                    return;
-                  }
-                  const action = gridKey(event.key, i, page0.items.length);
-                  if (action.kind === "none") {
-                    return;
-                  }
-                  event.preventDefault();
-                  const row = page0.items[action.kind === "move" ? action.to : action.row];
-                  if (!row) {
-                    return;
-                  }
-                  if (action.kind === "move") {
-                    setActiveRow(action.to);
-                    document
-                      .querySelector<HTMLElement>(`#amj-rows tr[data-key="${CSS.escape(row.key)}"]`)
-                      ?.focus();
-                  } else if (action.kind === "open") {
-                    lastOpened.current = row.key;
-                    show(row.key);
-                  } else {
-                    toggle(row, !selected.has(row.key));
-                  }
-                }}
-              >
-                <td>
+              )}
+              <button type="submit" class="amj-button">
+                Search
+              </button>
+            </form>
+          </search>
+          <div class="amj-search-row">
+            <p id="amj-count" class="amj-subtle">
+              {page ? countText(pageIndex, page0.items.length, total, formats) : ""}
+            </p>
+            <details id="amj-columns" class="amj-columns">
+              <summary>Columns</summary>
+              <fieldset id="amj-column-list">
+                <legend class="amj-visually-hidden">Columns to show</legend>
+                {[...BUILT_IN_COLUMNS, "Updated", ...attributes].map((name, i) => (
+                  <div key={name}>
+                    <input
+                      type="checkbox"
+                      id={`amj-column-${i}`}
+                      checked={columns.includes(name)}
+                      onChange={(e) => pickColumn(name, e.currentTarget.checked)}
+                    />
+                    <label for={`amj-column-${i}`}>{name}</label>
+                  </div>
+                ))}
+              </fieldset>
+            </details>
+          </div>
+          {selected.size > 0 && list.schema && (
+            <BulkBar
+              api={api}
+              schema={list.schema}
+              aql={composeQuery(list)}
+              chosen={chosen}
+              pageSize={page0.items.length}
+              total={total}
+              allMatches={allMatches}
+              onAllMatches={setAllMatches}
+              statuses={statuses}
+              attributes={editable}
+              formats={formats}
+              onDone={async (message) => {
+                setBulkMessage(message);
+                await run(list, 0);
+              }}
+              onClear={() => setSelected(new Map())}
+            />
+          )}
+          <output id="amj-bulk-result" class="amj-subtle amj-status-line">
+            {bulkMessage}
+          </output>
+          <p id="amj-grid-help" class="amj-visually-hidden">
+            Arrow keys move between assets, Enter opens one, Space selects it.
+          </p>
+          {/* biome-ignore lint/a11y: a table that is also an ARIA grid (its rows are focused and selected), as the WAI-ARIA grid pattern allows; axe checks the result in the browser tests */}
+          <table
+            class="amj-table"
+            id="amj-table"
+            role="grid"
+            aria-label="Assets"
+            aria-describedby="amj-grid-help"
+            aria-multiselectable="true"
+          >
+            <thead>
+              <tr id="amj-head">
+                <th scope="col">
                   <input
                     type="checkbox"
-                    tabIndex={-1}
-                    aria-label={`Select ${asset.key}`}
-                    checked={selected.has(asset.key)}
-                    onChange={(e) => toggle(asset, e.currentTarget.checked)}
+                    id="amj-select-all"
+                    aria-label="Select every asset on this page"
+                    checked={
+                      page0.items.length > 0 && page0.items.every((a) => selected.has(a.key))
+                    }
+                    onChange={(e) => {
+                      const on = e.currentTarget.checked;
+                      for (const asset of page0.items) {
+                        toggle(asset, on);
+                      }
+                    }}
                   />
-                </td>
+                </th>
                 {columns.map((column) => (
-                  <td key={column}>
-                    {column === "Key" ? (
-                      <button
-                        type="button"
-                        class="amj-link-button"
-                        data-open={asset.key}
-                        tabIndex={-1}
-                        onClick={() => {
-                          lastOpened.current = asset.key;
-                          show(asset.key);
-                        }}
-                      >
-                        {asset.key}
-                      </button>
-                    ) : (
-                      <Cell asset={asset} column={column} formats={formats} />
-                    )}
-                  </td>
+                  <ColumnHeader
+                    key={column}
+                    column={column}
+                    sort={list.sort}
+                    onSort={(key) => go({ ...list, aql: typed, sort: nextSort(list.sort, key) })}
+                  />
                 ))}
               </tr>
-            ))}
-          </tbody>
-        </table>
-        {page && page0.items.length === 0 && (
-          <p id="amj-empty-result" class="amj-subtle">
-            No assets match.
-          </p>
-        )}
-        <nav aria-label="Pages" class="amj-search-row">
-          <button
-            type="button"
-            id="amj-prev"
-            class="amj-button amj-subtle-button"
-            disabled={busy || pageIndex === 0}
-            onClick={() => {
-              focusAfterPaging.current = true;
-              void run(list, pageIndex - 1);
-            }}
-          >
-            Previous
-          </button>
-          <button
-            type="button"
-            id="amj-next"
-            class="amj-button amj-subtle-button"
-            disabled={busy || !page0.nextCursor}
-            onClick={() => {
-              focusAfterPaging.current = true;
-              void run(list, pageIndex + 1);
-            }}
-          >
-            Next
-          </button>
-        </nav>
-        {failure && (
-          <div id="amj-error" class="amj-error" role="alert">
-            <p id="amj-error-text">{failure}</p>
+            </thead>
+            <tbody id="amj-rows">
+              {page0.items.map((asset, i) => (
+                <tr
+                  key={asset.key}
+                  id={asset.key}
+                  data-key={asset.key}
+                  tabIndex={i === keptRow(activeRow, page0.items.length) ? 0 : -1}
+                  aria-selected={selected.has(asset.key)}
+                  onFocus={() => setActiveRow(i)}
+                  onKeyDown={(event) => {
+                    if (event.target !== event.currentTarget) {
+                      return;
+                    }
+                    const action = gridKey(event.key, i, page0.items.length);
+                    if (action.kind === "none") {
+                      return;
+                    }
+                    event.preventDefault();
+                    const row = page0.items[action.kind === "move" ? action.to : action.row];
+                    if (!row) {
+                      return;
+                    }
+                    if (action.kind === "move") {
+                      setActiveRow(action.to);
+                      document
+                        .querySelector<HTMLElement>(
+                          `#amj-rows tr[data-key="${CSS.escape(row.key)}"]`,
+                        )
+                        ?.focus();
+                    } else if (action.kind === "open") {
+                      lastOpened.current = row.key;
+                      show(row.key);
+                    } else {
+                      toggle(row, !selected.has(row.key));
+                    }
+                  }}
+                >
+                  <td>
+                    <input
+                      type="checkbox"
+                      tabIndex={-1}
+                      aria-label={`Select ${asset.key}`}
+                      checked={selected.has(asset.key)}
+                      onChange={(e) => toggle(asset, e.currentTarget.checked)}
+                    />
+                  </td>
+                  {columns.map((column) => (
+                    <td key={column}>
+                      {column === "Key" ? (
+                        <button
+                          type="button"
+                          class="amj-link-button"
+                          data-open={asset.key}
+                          tabIndex={-1}
+                          onClick={() => {
+                            lastOpened.current = asset.key;
+                            show(asset.key);
+                          }}
+                        >
+                          {asset.key}
+                        </button>
+                      ) : (
+                        <Cell asset={asset} column={column} formats={formats} />
+                      )}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {page && page0.items.length === 0 && (
+            <p id="amj-empty-result" class="amj-subtle">
+              No assets match.
+            </p>
+          )}
+          <nav aria-label="Pages" class="amj-search-row">
             <button
               type="button"
-              id="amj-retry"
-              class="amj-button"
-              onClick={() => (list.schema ? void run(list, 0) : void start())}
+              id="amj-prev"
+              class="amj-button amj-subtle-button"
+              disabled={busy || pageIndex === 0}
+              onClick={() => {
+                focusAfterPaging.current = true;
+                void run(list, pageIndex - 1);
+              }}
             >
-              Retry
+              Previous
             </button>
-          </div>
-        )}
-      </section>
+            <button
+              type="button"
+              id="amj-next"
+              class="amj-button amj-subtle-button"
+              disabled={busy || !page0.nextCursor}
+              onClick={() => {
+                focusAfterPaging.current = true;
+                void run(list, pageIndex + 1);
+              }}
+            >
+              Next
+            </button>
+          </nav>
+          {failure && (
+            <div id="amj-error" class="amj-error" role="alert">
+              <p id="amj-error-text">{failure}</p>
+              <button
+                type="button"
+                id="amj-retry"
+                class="amj-button"
+                onClick={() => (list.schema ? void run(list, 0) : void start())}
+              >
+                Retry
+              </button>
+            </div>
+          )}
+        </section>
+      )}
     </div>
   );
 }
@@ -642,13 +717,27 @@ export function AssetsPage({ api, host, formats }: Props) {
 /** The types of the schema as a tree (by parent), each choosing the list's type. */
 function TypeTree({
   types,
+  formats,
+  counts,
   chosen,
   onChoose,
 }: {
   types: AssetType[];
-  chosen: string | null;
+  formats: Formats;
+  /** Live assets per exact type: what choosing the type lists. */
+  counts: Map<string, number> | null;
+  /** `undefined` when the list is not showing, so no item is current. */
+  chosen: string | null | undefined;
   onChoose: (type: string | null) => void;
 }) {
+  const count = (type: AssetType) => {
+    const n = counts?.get(type.name) ?? (counts ? 0 : null);
+    return n === null || type.isAbstract ? null : (
+      <span class="amj-count" data-count={n}>
+        {formats.count(n)}
+      </span>
+    );
+  };
   const children = (parent: number | null): AssetType[] =>
     types.filter((t) => t.parentId === parent).sort((a, b) => a.name.localeCompare(b.name));
   const branch = (parent: number | null) => {
@@ -664,7 +753,7 @@ function TypeTree({
               aria-current={chosen === type.name ? "true" : undefined}
               onClick={() => onChoose(type.name)}
             >
-              {type.name}
+              {type.name} {count(type)}
             </button>
             {branch(type.id)}
           </li>

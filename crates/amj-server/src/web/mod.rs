@@ -15,6 +15,7 @@ pub(crate) mod lifecycle;
 pub mod openapi;
 pub mod pages;
 pub(crate) mod query_api;
+pub mod reports_api;
 pub(crate) mod resource;
 pub(crate) mod status;
 pub mod ui;
@@ -279,6 +280,14 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(a::issue_assets))
         .routes(routes!(query_api::query_assets))
         .routes(routes!(query_api::validate_aql))
+        .routes(routes!(reports_api::counts))
+        .routes(routes!(reports_api::trend))
+        .routes(routes!(reports_api::due))
+        .routes(routes!(reports_api::quality))
+        .routes(routes!(
+            reports_api::get_settings,
+            reports_api::put_settings
+        ))
         .routes(routes!(a::list_tokens, a::create_token))
         .routes(routes!(a::revoke_token))
 }

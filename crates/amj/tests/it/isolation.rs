@@ -45,6 +45,7 @@ const BODIES: &[(&str, &str)] = &[
     ("VersionOnly", r#"{"version":1}"#),
     ("LinkInput", r#"{"issue":{issue}}"#),
     ("TokenInput", r#"{"name":"stolen"}"#),
+    ("ReportSettings", r#"{"lifecycleDates":[]}"#),
 ];
 
 /// Values for the documented query parameters an attack sets (others are left out).

@@ -19,6 +19,7 @@ mod lifecycle;
 mod openapi;
 mod operations;
 mod pages;
+mod reports;
 mod requests;
 mod rotation;
 mod seed;

@@ -1061,6 +1061,43 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
     )
     .await;
 
+    // The dashboard's reports, and their settings.
+    c.ok(
+        "PUT",
+        "/api/v1/reports/{schema}/settings",
+        &["IT"],
+        Some(json!({"locationAttribute": null, "lifecycleDates": []})),
+    )
+    .await;
+    for report in ["counts", "due", "quality", "settings"] {
+        c.ok(
+            "GET",
+            &format!("/api/v1/reports/{{schema}}/{report}"),
+            &["IT"],
+            None,
+        )
+        .await;
+    }
+    c.call(
+        "GET",
+        "/api/v1/reports/{schema}/trend",
+        &["IT"],
+        "?months=6",
+        &user,
+        None,
+    )
+    .await;
+    c.expect(
+        400,
+        "GET",
+        "/api/v1/reports/{schema}/trend",
+        &["IT"],
+        "?months=99",
+        &user,
+        None,
+    )
+    .await;
+
     // Last: it changes every laptop's version.
     c.ok(
         "POST",

@@ -1,0 +1,343 @@
+//! The dashboard's reports on both backends: after a random mix of creates, edits, archives and
+//! restores, every figure equals the number of assets its own AQL lists. The counters are
+//! maintained by the writes; the query reads the assets, so the two are independent.
+
+use crate::assets_api::Api;
+use crate::support::each_backend;
+use amj_domain::value::format_date;
+use amj_testkit::rng::seeded;
+use serde_json::{Value, json};
+
+/// What the query API counts for `aql` (exact on a site this small).
+async fn listed(api: &Api, aql: &str) -> i64 {
+    let body = api
+        .ok(
+            "POST",
+            "/api/v1/assets/query",
+            Some(json!({"aql": aql, "schema": "IT", "limit": 1})),
+        )
+        .await;
+    assert_eq!(body["totalExact"], true, "{aql}: {body}");
+    body["total"].as_i64().unwrap()
+}
+
+fn today() -> i64 {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    i64::try_from(millis).unwrap() / 86_400_000
+}
+
+fn date(days: i64) -> String {
+    format_date(i32::try_from(days).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn every_figure_counts_what_its_aql_lists() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        let catalog = api.it_schema().await;
+        let attribute = |type_id: i64, body: Value| {
+            let api = &api;
+            async move {
+                api.ok(
+                    "POST",
+                    &format!("/api/v1/schemas/IT/types/{type_id}/attributes"),
+                    Some(body),
+                )
+                .await["id"]
+                    .as_i64()
+                    .unwrap()
+            }
+        };
+        let warranty = attribute(
+            catalog.hardware,
+            json!({"name": "Warranty end", "kind": "date"}),
+        )
+        .await;
+        let laptop_attributes = api
+            .ok(
+                "GET",
+                &format!("/api/v1/schemas/IT/types/{}/attributes", catalog.laptop),
+                None,
+            )
+            .await;
+        let attribute_id = |name: &str| {
+            laptop_attributes["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["name"] == name)
+                .unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        };
+        let purchased = attribute_id("Purchased");
+        let located_in = attribute_id("Located in");
+        api.ok(
+            "POST",
+            "/api/v1/schemas/IT/types",
+            Some(json!({"name": "Server", "parentId": catalog.hardware, "icon": "server"})),
+        )
+        .await;
+        let mut places = Vec::new();
+        for name in ["Berlin", "Paris", "Oslo"] {
+            let place = api
+                .ok(
+                    "POST",
+                    "/api/v1/schemas/IT/assets",
+                    Some(json!({"type": "Location", "attributes": {"Name": name}})),
+                )
+                .await;
+            places.push(place["key"].as_str().unwrap().to_owned());
+        }
+
+        let mut rng = seeded("reports", 13);
+        let statuses = ["Available", "In use", "In repair", "Retired"];
+        let today = today();
+        let mut created = places.len() as i64;
+        let mut retirements = 0;
+        let mut hardware: Vec<(String, bool, &str)> = Vec::new();
+        for i in 0..36 {
+            let status = *rng.pick(&statuses).unwrap();
+            let mut attributes =
+                json!({"Name": format!("Box {i}"), "Serial number": format!("SN-{i}")});
+            if rng.percent(80) {
+                attributes["Located in"] = json!(rng.pick(&places).unwrap());
+            }
+            if rng.percent(75) {
+                attributes["Warranty end"] = json!(date(today + rng.range(-20, 120)));
+            }
+            let laptop = rng.percent(60);
+            if laptop && rng.percent(50) {
+                attributes["Purchased"] = json!(date(today - rng.range(0, 900)));
+            }
+            let body = api
+                .ok(
+                    "POST",
+                    "/api/v1/schemas/IT/assets",
+                    Some(json!({
+                        "type": if laptop { "Laptop" } else { "Server" },
+                        "status": status,
+                        "attributes": attributes,
+                    })),
+                )
+                .await;
+            created += 1;
+            if status == "Retired" {
+                retirements += 1;
+            }
+            hardware.push((body["key"].as_str().unwrap().to_owned(), false, status));
+        }
+        for _ in 0..40 {
+            let index = rng.index(hardware.len());
+            let (key, archived, status) = hardware[index].clone();
+            let current = api.ok("GET", &format!("/api/v1/assets/{key}"), None).await;
+            let version = current["version"].as_i64().unwrap();
+            // Archived assets cannot be edited, only restored.
+            match if archived { 0 } else { rng.below(4) } {
+                0 => {
+                    let action = if archived { "restore" } else { "archive" };
+                    api.ok(
+                        "POST",
+                        &format!("/api/v1/assets/{key}/{action}"),
+                        Some(json!({"version": version})),
+                    )
+                    .await;
+                    hardware[index].1 = !archived;
+                }
+                1 => {
+                    let next = *rng.pick(&statuses).unwrap();
+                    api.ok(
+                        "PATCH",
+                        &format!("/api/v1/assets/{key}"),
+                        Some(json!({"version": version, "status": next})),
+                    )
+                    .await;
+                    if next == "Retired" && status != "Retired" {
+                        retirements += 1;
+                    }
+                    hardware[index].2 = next;
+                }
+                2 => {
+                    let place = if rng.percent(25) {
+                        Value::Null
+                    } else {
+                        json!(rng.pick(&places).unwrap())
+                    };
+                    api.ok(
+                        "PATCH",
+                        &format!("/api/v1/assets/{key}"),
+                        Some(json!({"version": version, "attributes": {"Located in": place}})),
+                    )
+                    .await;
+                }
+                _ => {
+                    let due = if rng.percent(20) {
+                        Value::Null
+                    } else {
+                        json!(date(today + rng.range(-5, 100)))
+                    };
+                    api.ok(
+                        "PATCH",
+                        &format!("/api/v1/assets/{key}"),
+                        Some(json!({"version": version, "attributes": {"Warranty end": due}})),
+                    )
+                    .await;
+                }
+            }
+        }
+        // Purchased becomes required after the fact: the assets without it are what data
+        // quality reports.
+        api.ok(
+            "PUT",
+            &format!("/api/v1/schemas/IT/attributes/{purchased}"),
+            Some(json!({"name": "Purchased", "kind": "date", "required": true})),
+        )
+        .await;
+        let settings = json!({"locationAttribute": located_in, "lifecycleDates": [warranty]});
+        assert_eq!(
+            api.ok("PUT", "/api/v1/reports/IT/settings", Some(settings.clone()))
+                .await,
+            settings
+        );
+        assert_eq!(
+            api.ok("GET", "/api/v1/reports/IT/settings", None).await,
+            settings
+        );
+
+        let counts = api.ok("GET", "/api/v1/reports/IT/counts", None).await;
+        let live = hardware.iter().filter(|(_, archived, _)| !archived).count() as i64
+            + places.len() as i64;
+        assert_eq!(counts["total"], live, "{counts}");
+        let mut by_status = 0;
+        for slice in counts["byStatus"].as_array().unwrap() {
+            let aql = slice["aql"].as_str().unwrap();
+            assert_eq!(
+                slice["count"].as_i64().unwrap(),
+                listed(&api, aql).await,
+                "{aql}"
+            );
+            by_status += slice["count"].as_i64().unwrap();
+        }
+        assert_eq!(by_status, live);
+        let by_type = counts["byType"].as_array().unwrap();
+        assert_eq!(by_type.len(), 3, "Laptop, Server, Location: {counts}");
+        for slice in by_type {
+            let aql = slice["aql"].as_str().unwrap();
+            assert_eq!(
+                slice["count"].as_i64().unwrap(),
+                listed(&api, aql).await,
+                "{aql}"
+            );
+        }
+        let location = &counts["byLocation"];
+        assert_eq!(location["attribute"], "Located in");
+        let mut placed = 0;
+        for slice in location["top"].as_array().unwrap() {
+            let aql = slice["aql"].as_str().unwrap();
+            assert_eq!(
+                slice["count"].as_i64().unwrap(),
+                listed(&api, aql).await,
+                "{aql}"
+            );
+            placed += slice["count"].as_i64().unwrap();
+        }
+        assert_eq!(location["other"], 0, "three places all fit the top ten");
+        let unplaced = listed(&api, location["noneAql"].as_str().unwrap()).await;
+        assert_eq!(location["none"], unplaced);
+        assert_eq!(
+            location["noneAql"],
+            r#"objectType IN (Laptop, Server) AND "Located in" IS EMPTY"#
+        );
+        assert_eq!(placed + unplaced + places.len() as i64, live);
+
+        let due = api.ok("GET", "/api/v1/reports/IT/due", None).await;
+        let windows = due["dates"][0]["windows"].as_array().unwrap();
+        assert_eq!(due["dates"][0]["attribute"], "Warranty end");
+        assert_eq!(windows.len(), 3);
+        let mut previous = 0;
+        for window in windows {
+            let aql = window["aql"].as_str().unwrap();
+            let count = window["count"].as_i64().unwrap();
+            assert_eq!(count, listed(&api, aql).await, "{aql}");
+            assert!(count >= previous, "windows include the shorter ones");
+            previous = count;
+        }
+        assert!(
+            previous > 0,
+            "the random dates put some within 90 days: {due}"
+        );
+
+        let quality = api.ok("GET", "/api/v1/reports/IT/quality", None).await;
+        let missing = &quality["missingRequired"][0];
+        assert_eq!(missing["attribute"], "Purchased", "{quality}");
+        assert_eq!(missing["typeName"], "Laptop");
+        let aql = missing["aql"].as_str().unwrap();
+        assert!(missing["missing"].as_i64().unwrap() > 0);
+        assert_eq!(
+            missing["missing"].as_i64().unwrap(),
+            listed(&api, aql).await,
+            "{aql}"
+        );
+
+        let trend = api
+            .ok("GET", "/api/v1/reports/IT/trend?months=3", None)
+            .await;
+        let months = trend["months"].as_array().unwrap();
+        assert_eq!(months.len(), 3);
+        let this_month = &months[2];
+        assert_eq!(this_month["created"], created, "{trend}");
+        assert_eq!(this_month["retired"], retirements, "{trend}");
+        assert_eq!(months[0]["created"], 0);
+        let aql = this_month["createdAql"].as_str().unwrap();
+        // Archived assets were created too, but the list leaves them out by default.
+        assert_eq!(listed(&api, aql).await, live);
+
+        // Bad input is refused with the field named.
+        let (status, body) = api
+            .call("GET", "/api/v1/reports/IT/trend?months=0", &api.admin, None)
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (400, Some("invalid_months"))
+        );
+        let (status, body) = api
+            .call(
+                "PUT",
+                "/api/v1/reports/IT/settings",
+                &api.admin,
+                Some(json!({"locationAttribute": warranty, "lifecycleDates": [located_in]})),
+            )
+            .await;
+        assert_eq!(status, 400, "{body}");
+        let fields: Vec<&str> = body["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["locationAttribute", "lifecycleDates[0]"]);
+        // Only an admin marks attributes; anyone reads the figures.
+        let (status, _) = api
+            .call(
+                "PUT",
+                "/api/v1/reports/IT/settings",
+                &api.user,
+                Some(settings),
+            )
+            .await;
+        assert_eq!(status, 403);
+        let (status, _) = api
+            .call("GET", "/api/v1/reports/IT/counts", &api.user, None)
+            .await;
+        assert_eq!(status, 200);
+        let (status, body) = api
+            .call("GET", "/api/v1/reports/NOPE/counts", &api.admin, None)
+            .await;
+        assert_eq!(status, 404, "{body}");
+        api.stop().await;
+    })
+    .await;
+}

@@ -1,0 +1,246 @@
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import type { Api, CountsReport, DueReport, QualityReport, TrendReport } from "../api";
+import { dueRows, locationChart, qualityRows, statusChart, trendChart, typeChart } from "../charts";
+import { ChartView } from "../components/ChartView";
+import type { Formats } from "../format";
+import { describe } from "../messages";
+
+export interface DashboardProps {
+  api: Api;
+  schema: string;
+  schemaName: string;
+  locale: string;
+  formats: Formats;
+  /** Opens the asset list filtered by a slice's AQL. */
+  onOpen: (aql: string) => void;
+}
+
+/** Each report loads on its own: one failing leaves the others on screen. */
+type Loaded<T> =
+  | { state: "loading" }
+  | { state: "failed"; message: string }
+  | { state: "ready"; value: T };
+
+function useReport<T>(load: () => Promise<T>): Loaded<T> {
+  const [loaded, setLoaded] = useState<Loaded<T>>({ state: "loading" });
+  useEffect(() => {
+    let current = true;
+    setLoaded({ state: "loading" });
+    load()
+      .then((value) => current && setLoaded({ state: "ready", value }))
+      .catch(
+        (error: unknown) => current && setLoaded({ state: "failed", message: describe(error) }),
+      );
+    return () => {
+      current = false;
+    };
+  }, [load]);
+  return loaded;
+}
+
+function Card({
+  id,
+  title,
+  loaded,
+  children,
+}: {
+  id: string;
+  title: string;
+  loaded: Loaded<unknown>;
+  children: () => preact.ComponentChildren;
+}) {
+  return (
+    <section class="amj-card" aria-labelledby={`${id}-title`} id={id} data-state={loaded.state}>
+      <h2 id={`${id}-title`}>{title}</h2>
+      {loaded.state === "loading" && <p class="amj-subtle">Loading…</p>}
+      {loaded.state === "failed" && (
+        <p class="amj-error" role="alert">
+          Could not load this figure: {loaded.message}
+        </p>
+      )}
+      {loaded.state === "ready" && children()}
+    </section>
+  );
+}
+
+/**
+ * The schema's dashboard: counts by type, status and location, what was created and retired
+ * month by month, what falls due, and what is missing. Every figure comes from the reports API,
+ * which answers from maintained counters, and every bar opens the list of exactly its assets.
+ */
+export function Dashboard({ api, schema, schemaName, locale, formats, onOpen }: DashboardProps) {
+  const counts = useReport<CountsReport>(useCallback(() => api.counts(schema), [api, schema]));
+  const trend = useReport<TrendReport>(useCallback(() => api.trend(schema, 12), [api, schema]));
+  const due = useReport<DueReport>(useCallback(() => api.due(schema), [api, schema]));
+  const quality = useReport<QualityReport>(useCallback(() => api.quality(schema), [api, schema]));
+
+  const specs = useMemo(
+    () =>
+      counts.state === "ready"
+        ? {
+            type: typeChart(counts.value, formats),
+            status: statusChart(counts.value, formats),
+            location: locationChart(counts.value, formats),
+          }
+        : null,
+    [counts, formats],
+  );
+  const trendSpec = useMemo(
+    () => (trend.state === "ready" ? trendChart(trend.value, formats, locale) : null),
+    [trend, formats, locale],
+  );
+
+  return (
+    <section id="amj-dashboard" aria-labelledby="amj-dashboard-heading">
+      <nav aria-label="Breadcrumbs" class="amj-breadcrumbs">
+        <ol>
+          <li>Assets</li>
+          <li>{schemaName}</li>
+          <li aria-current="page">Dashboard</li>
+        </ol>
+      </nav>
+      <h1 id="amj-dashboard-heading">Dashboard</h1>
+      {counts.state === "ready" && (
+        <p id="amj-dashboard-total" class="amj-subtle">
+          {formats.count(counts.value.total)} {counts.value.total === 1 ? "asset" : "assets"} in use
+          or in stock (archived ones are not counted)
+        </p>
+      )}
+      <div class="amj-cards">
+        <Card id="amj-by-type" title="Assets by type" loaded={counts}>
+          {() =>
+            specs && specs.type.labels.length > 0 ? (
+              <ChartView id="amj-chart-type" spec={specs.type} formats={formats} onOpen={onOpen} />
+            ) : (
+              <p class="amj-subtle">No assets yet.</p>
+            )
+          }
+        </Card>
+        <Card id="amj-by-status" title="Assets by status" loaded={counts}>
+          {() =>
+            specs && (
+              <ChartView
+                id="amj-chart-status"
+                spec={specs.status}
+                formats={formats}
+                onOpen={onOpen}
+              />
+            )
+          }
+        </Card>
+        <Card id="amj-by-location" title="Assets by location" loaded={counts}>
+          {() =>
+            specs?.location ? (
+              <ChartView
+                id="amj-chart-location"
+                spec={specs.location}
+                formats={formats}
+                onOpen={onOpen}
+              />
+            ) : (
+              <p class="amj-subtle">
+                A site admin can choose which attribute holds the location, under Settings →
+                Dashboard.
+              </p>
+            )
+          }
+        </Card>
+        <Card id="amj-trend" title="Created and retired per month" loaded={trend}>
+          {() =>
+            trendSpec && (
+              <ChartView id="amj-chart-trend" spec={trendSpec} formats={formats} onOpen={onOpen} />
+            )
+          }
+        </Card>
+        <Card id="amj-due" title="Falling due" loaded={due}>
+          {() =>
+            due.state === "ready" && due.value.dates.length > 0 ? (
+              <DueTable due={due.value} formats={formats} onOpen={onOpen} />
+            ) : (
+              <p class="amj-subtle">
+                A site admin can mark warranty and end-of-life dates under Settings → Dashboard.
+              </p>
+            )
+          }
+        </Card>
+        <Card id="amj-quality" title="Data quality" loaded={quality}>
+          {() => {
+            const rows = quality.state === "ready" ? qualityRows(quality.value) : [];
+            return rows.length === 0 ? (
+              <p class="amj-subtle">Every asset has its required values.</p>
+            ) : (
+              <ul class="amj-quality">
+                {rows.map((row) => (
+                  <li key={row.aql}>
+                    <button
+                      type="button"
+                      class="amj-link-button"
+                      data-aql={row.aql}
+                      onClick={() => onOpen(row.aql)}
+                    >
+                      {row.text}
+                    </button>{" "}
+                    <span class="amj-count">{formats.count(row.count)}</span>
+                  </li>
+                ))}
+              </ul>
+            );
+          }}
+        </Card>
+      </div>
+    </section>
+  );
+}
+
+function DueTable({
+  due,
+  formats,
+  onOpen,
+}: {
+  due: DueReport;
+  formats: Formats;
+  onOpen: (aql: string) => void;
+}) {
+  const rows = dueRows(due);
+  const windows = [...new Set(rows.map((r) => r.days))];
+  const attributes = [...new Set(rows.map((r) => r.attribute))];
+  return (
+    <table class="amj-table amj-due">
+      <thead>
+        <tr>
+          <th scope="col">Date</th>
+          {windows.map((days) => (
+            <th scope="col" key={days}>
+              Next {days} days
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {attributes.map((attribute) => (
+          <tr key={attribute}>
+            <th scope="row">{attribute}</th>
+            {windows.map((days) => {
+              const row = rows.find((r) => r.attribute === attribute && r.days === days);
+              return (
+                <td key={days}>
+                  {row && (
+                    <button
+                      type="button"
+                      class="amj-link-button"
+                      data-aql={row.aql}
+                      aria-label={`${attribute} in the next ${days} days: ${formats.count(row.count)}`}
+                      onClick={() => onOpen(row.aql)}
+                    >
+                      {formats.count(row.count)}
+                    </button>
+                  )}
+                </td>
+              );
+            })}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
