@@ -303,6 +303,33 @@ export interface ReportSettings {
   lifecycleDates: number[];
 }
 
+export interface ViewSort {
+  key: string;
+  dir: "ASC" | "DESC";
+}
+
+/** A saved view of the list: a person's own, or shared with the site. */
+export interface SavedView {
+  id: number;
+  name: string;
+  aql: string;
+  columns: string[];
+  sort: ViewSort | null;
+  shared: boolean;
+  owner: string;
+  /** Whether this person may change or delete it. */
+  editable: boolean;
+  updated: string;
+}
+
+export interface SavedViewDraft {
+  name: string;
+  aql: string;
+  columns: string[];
+  sort: ViewSort | null;
+  shared: boolean;
+}
+
 const path = encodeURIComponent;
 
 /** Typed calls to our REST API, through whichever host the page runs in. */
@@ -359,6 +386,23 @@ export class Api {
 
   references(key: string): Promise<References> {
     return this.call("GET", `/api/v1/assets/${path(key)}/references`);
+  }
+
+  async views(schema: string): Promise<SavedView[]> {
+    return (await this.call<{ views: SavedView[] }>("GET", `/api/v1/schemas/${path(schema)}/views`))
+      .views;
+  }
+
+  saveView(schema: string, draft: SavedViewDraft): Promise<SavedView> {
+    return this.call("POST", `/api/v1/schemas/${path(schema)}/views`, draft);
+  }
+
+  updateView(schema: string, id: number, draft: SavedViewDraft): Promise<SavedView> {
+    return this.call("PUT", `/api/v1/schemas/${path(schema)}/views/${id}`, draft);
+  }
+
+  async deleteView(schema: string, id: number): Promise<void> {
+    await this.call("DELETE", `/api/v1/schemas/${path(schema)}/views/${id}`);
   }
 
   counts(schema: string): Promise<CountsReport> {
@@ -496,6 +540,14 @@ export class Api {
     body: { version: number; status?: number; attributes: Record<string, unknown> },
   ): Promise<Asset> {
     return this.call("PUT", `/api/v1/assets/${path(key)}`, body);
+  }
+
+  /** Changes only the attributes named (`null` clears one); a newer version is 409. */
+  patchAsset(
+    key: string,
+    body: { version: number; attributes: Record<string, unknown> },
+  ): Promise<Asset> {
+    return this.call("PATCH", `/api/v1/assets/${path(key)}`, body);
   }
 
   /** Archived assets leave searches but keep their history and links; restoring brings

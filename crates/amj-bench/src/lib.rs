@@ -5,5 +5,6 @@ pub mod bench;
 pub mod bench_aql;
 pub mod bench_fit;
 pub mod bench_page;
+pub mod bench_reports;
 pub mod rng;
 pub mod seed;

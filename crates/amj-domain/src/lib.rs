@@ -23,6 +23,7 @@ pub mod schema;
 pub mod status;
 pub mod validate;
 pub mod value;
+pub mod view;
 
 pub use asset_type::{AssetType, AssetTypeDraft, DEFAULT_ICON, ICONS, TypeTree};
 pub use attribute::{AttributeDef, AttributeDraft, AttributeKind, RESERVED_NAMES, StorageClass};

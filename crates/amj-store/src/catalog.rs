@@ -377,6 +377,10 @@ impl Store {
             .arg(tenant.0)
             .arg(id.0);
         tx.execute(&tallies).await?;
+        let views = Sql::new("DELETE FROM saved_view WHERE tenant_id = $1 AND schema_id = $2")
+            .arg(tenant.0)
+            .arg(id.0);
+        tx.execute(&views).await?;
         let schema = Sql::new("DELETE FROM asset_schema WHERE tenant_id = $1 AND id = $2")
             .arg(tenant.0)
             .arg(id.0);

@@ -221,6 +221,8 @@ pub enum BenchCommand {
     Aql(BenchAqlArgs),
     /// Time the server's work for the Assets list page on a seeded site (see `bench seed`).
     Page(BenchPageArgs),
+    /// Time each dashboard figure (the reports API) on a seeded site (see `bench seed`).
+    Reports(BenchPageArgs),
     /// Time full Forge invocation-token authentication against one bare RSA-2048 verification,
     /// at growing numbers of installations.
     Fit(BenchFitArgs),
@@ -896,6 +898,14 @@ pub async fn run_bench(command: BenchCommand) -> anyhow::Result<()> {
             let timings =
                 amj_bench::bench_page::run_page_bench(store, &args.tenant, samples).await?;
             print!("{}", amj_bench::bench_page::markdown(&timings));
+            Ok(())
+        }
+        BenchCommand::Reports(args) => {
+            let store = bench_store(&args.database_url, args.secret_key_file.as_deref()).await?;
+            let samples = usize::try_from(args.samples).unwrap_or(200);
+            let timings =
+                amj_bench::bench_reports::run_reports_bench(store, &args.tenant, samples).await?;
+            print!("{}", amj_bench::bench_reports::markdown(&timings));
             Ok(())
         }
         BenchCommand::Fit(args) => {

@@ -78,4 +78,105 @@ describe("an asset's detail", () => {
       ["/api/v1/assets/IT-1/restore", { version: 2 }],
     ]);
   });
+
+  it("edits one value in place, through someone else's save", async () => {
+    let asset: Asset = {
+      key: "IT-1",
+      id: 1,
+      label: "Laptop",
+      schema: "IT",
+      type: { id: 2, name: "Laptop" },
+      status: { id: 7, name: "In use", category: "in_use" },
+      attributes: { "Serial number": "A1" },
+      version: 1,
+      archived: false,
+      created: { at: null, by: "x" },
+      updated: { at: null, by: "x" },
+    };
+    const serial = { id: 11, name: "Serial number", kind: "text", required: false, unique: true };
+    const patches: unknown[] = [];
+    const host = fakeHost((request) => {
+      if (request.path === "/api/v1/schemas/IT/types") {
+        return {
+          status: 200,
+          body: {
+            types: [
+              { id: 2, name: "Laptop", parentId: null, isAbstract: false, attributes: [serial] },
+            ],
+          },
+        };
+      }
+      if (request.path === "/api/v1/schemas/IT/statuses") {
+        return { status: 200, body: { statuses: [] } };
+      }
+      if (request.method === "PATCH") {
+        patches.push(request.body);
+        const { version, attributes } = request.body as {
+          version: number;
+          attributes: Record<string, unknown>;
+        };
+        if (version !== asset.version) {
+          return { status: 409, body: { error: { code: "stale_version", message: "changed" } } };
+        }
+        asset = {
+          ...asset,
+          version: version + 1,
+          attributes: { ...asset.attributes, ...attributes },
+        };
+        return { status: 200, body: asset };
+      }
+      if (request.path === "/api/v1/assets/IT-1") {
+        return { status: 200, body: asset };
+      }
+      if (request.path.endsWith("/references")) {
+        return { status: 200, body: { outbound: [], inbound: [], nextInboundCursor: null } };
+      }
+      return { status: 200, body: { items: [] } };
+    });
+    await act(() =>
+      render(
+        <AssetDetail
+          api={new Api(host)}
+          assetKey="IT-1"
+          formats={formats("en-US", "UTC")}
+          onBack={() => {}}
+          onOpenIssue={() => {}}
+        />,
+        root,
+      ),
+    );
+    const $ = (s: string) => document.querySelector(s) as HTMLElement;
+    await until(() => $('[data-edit-attribute="Serial number"]') !== null);
+    await act(() => $('[data-edit-attribute="Serial number"]').click());
+    const input = $("#amj-inline-field") as HTMLInputElement;
+    expect(document.activeElement).toBe(input);
+    expect(input.value).toBe("A1");
+    // Someone else saves first.
+    asset = { ...asset, version: 2, attributes: { "Serial number": "Z9" } };
+    await act(() => {
+      input.value = "B2";
+      input.dispatchEvent(new Event("input"));
+    });
+    await act(() => $("#amj-inline-save").click());
+    await until(() => $("#amj-inline-conflict") !== null);
+    expect($("#amj-inline-conflict").textContent).toContain("Z9");
+    await act(() => $("#amj-inline-overwrite").click());
+    await until(() => $("#amj-inline") === null);
+    expect($('[data-value="Serial number"]').textContent).toBe("B2");
+    expect(patches).toEqual([
+      { version: 1, attributes: { "Serial number": "B2" } },
+      { version: 2, attributes: { "Serial number": "B2" } },
+    ]);
+    expect(document.activeElement).toBe($('[data-edit-attribute="Serial number"]'));
+
+    // Escape leaves the value as it was.
+    await act(() => $('[data-edit-attribute="Serial number"]').click());
+    await act(() => {
+      $("#amj-inline-field").dispatchEvent(
+        new KeyboardEvent("keydown", { key: "Escape", bubbles: true }),
+      );
+    });
+    expect($("#amj-inline")).toBeNull();
+    expect(patches.length).toBe(2);
+  });
 });

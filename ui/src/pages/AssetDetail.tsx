@@ -1,6 +1,7 @@
 import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { Api, Asset, HistoryEntry, IssueLink, References } from "../api";
+import type { Api, Asset, AttributeDef, HistoryEntry, IssueLink, References, Status } from "../api";
+import { InlineEdit } from "../components/InlineEdit";
 import { Lozenge } from "../components/Lozenge";
 import { type Formats, valueText } from "../format";
 import { describe } from "../messages";
@@ -33,6 +34,15 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
   const [editing, setEditing] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
+  // The type's attributes and the schema's statuses, for editing one value in place.
+  const [catalog, setCatalog] = useState<{
+    schema: string;
+    types: { id: number; attributes: AttributeDef[] }[];
+    statuses: Status[];
+  } | null>(null);
+  const [inline, setInline] = useState<string | null>(null);
+  // After an in-place edit closes, focus returns to that attribute's Edit button.
+  const refocus = useRef<string | null>(null);
 
   useEffect(() => {
     let current = true;
@@ -57,7 +67,31 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
       current = false;
     };
   }, [api, assetKey, attempt]);
-  useEffect(() => heading.current?.focus(), [loaded]);
+  // Focus goes to the heading when an asset is shown, not when its values or history refresh.
+  const shownKey = loaded ? `${loaded.asset.key}:${attempt}` : null;
+  useEffect(() => {
+    if (shownKey !== null) {
+      heading.current?.focus();
+    }
+  }, [shownKey]);
+  const schema = loaded?.asset.schema ?? null;
+  useEffect(() => {
+    if (schema === null || catalog?.schema === schema) {
+      return;
+    }
+    Promise.all([api.types(schema), api.statuses(schema)])
+      .then(([types, statuses]) => setCatalog({ schema, types, statuses }))
+      // Without the catalog the values still show; only editing in place is missing.
+      .catch(() => setCatalog(null));
+  }, [api, schema, catalog]);
+  useEffect(() => {
+    if (inline === null && refocus.current !== null) {
+      document
+        .querySelector<HTMLElement>(`[data-edit-attribute="${CSS.escape(refocus.current)}"]`)
+        ?.focus();
+      refocus.current = null;
+    }
+  }, [inline]);
   const names = usePeople(
     api,
     loaded
@@ -122,7 +156,25 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
       />
     );
   }
-  const values = Object.entries(asset.attributes);
+  const typeAttributes = catalog?.types.find((t) => t.id === asset.type.id)?.attributes ?? null;
+  // With the catalog, every attribute of the type (empty ones can be filled in place).
+  const values: [string, unknown, AttributeDef | null][] = typeAttributes
+    ? typeAttributes.map((a) => [a.name, asset.attributes[a.name], a])
+    : Object.entries(asset.attributes).map(([name, value]) => [name, value, null]);
+  const closeInline = (name: string) => {
+    refocus.current = name;
+    setInline(null);
+  };
+  const savedInline = (name: string, saved: Asset) => {
+    setLoaded((current) => (current ? { ...current, asset: saved } : current));
+    closeInline(name);
+    api
+      .history(saved.key)
+      .then((entries) =>
+        setLoaded((current) => (current ? { ...current, history: entries } : current)),
+      )
+      .catch(() => {});
+  };
   return (
     <article id="amj-detail" aria-labelledby="amj-detail-title">
       {back}{" "}
@@ -169,10 +221,42 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
         <p class="amj-subtle">No values yet.</p>
       ) : (
         <dl class="amj-facts" id="amj-detail-attributes">
-          {values.map(([name, value]) => (
+          {values.map(([name, value, attribute]) => (
             <Fragment key={name}>
               <dt>{name}</dt>
-              <dd>{valueText(value)}</dd>
+              <dd>
+                {attribute && inline === name && catalog ? (
+                  <InlineEdit
+                    api={api}
+                    asset={asset}
+                    attribute={attribute}
+                    statuses={catalog.statuses}
+                    formats={formats}
+                    onSaved={(saved) => savedInline(name, saved)}
+                    onClose={() => closeInline(name)}
+                  />
+                ) : (
+                  <>
+                    <span data-value={name}>
+                      {valueText(value) || <span class="amj-subtle">—</span>}
+                    </span>
+                    {attribute && !asset.archived && (
+                      <>
+                        {" "}
+                        <button
+                          type="button"
+                          class="amj-link-button amj-edit-inline"
+                          data-edit-attribute={name}
+                          aria-label={`Edit ${name}`}
+                          onClick={() => setInline(name)}
+                        >
+                          Edit
+                        </button>
+                      </>
+                    )}
+                  </>
+                )}
+              </dd>
             </Fragment>
           ))}
         </dl>

@@ -280,7 +280,7 @@ export function AssetForm({ api, schema, asset, onSaved, onCancel, formats }: Pr
   );
 }
 
-function AttributeField(props: {
+export function AttributeField(props: {
   api: Api;
   id: string;
   attribute: AttributeDef;

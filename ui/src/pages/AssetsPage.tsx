@@ -11,6 +11,7 @@ import {
 } from "../api";
 import { AqlEditor } from "../components/AqlEditor";
 import { Lozenge } from "../components/Lozenge";
+import { SavedViews } from "../components/SavedViews";
 import { StatusSelect } from "../components/StatusSelect";
 import { type Formats, valueText } from "../format";
 import { gridKey, keptRow } from "../grid";
@@ -31,6 +32,7 @@ import {
   saveColumns,
   sortKeyOf,
 } from "../query";
+import { listOf } from "../views";
 import { AssetDetail } from "./AssetDetail";
 import { AssetForm } from "./AssetForm";
 
@@ -509,6 +511,19 @@ export function AssetsPage({ api, host, formats, context }: Props) {
               </button>
             </form>
           </search>
+          {list.schema && (
+            <SavedViews
+              api={api}
+              schema={list.schema}
+              shown={{ list, columns }}
+              onApply={(view) => {
+                const schema = list.schema ?? "";
+                setColumns(view.columns);
+                saveColumns(storage(), schema, view.columns);
+                go(listOf(view, schema));
+              }}
+            />
+          )}
           <div class="amj-search-row">
             <p id="amj-count" class="amj-subtle">
               {page ? countText(pageIndex, page0.items.length, total, formats) : ""}

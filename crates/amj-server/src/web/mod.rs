@@ -19,6 +19,7 @@ pub mod reports_api;
 pub(crate) mod resource;
 pub(crate) mod status;
 pub mod ui;
+pub mod views_api;
 pub(crate) mod webhooks;
 
 /// The query answer's body, for the page bench (it times what the list's first view gets).
@@ -280,6 +281,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(a::issue_assets))
         .routes(routes!(query_api::query_assets))
         .routes(routes!(query_api::validate_aql))
+        .routes(routes!(views_api::list_views, views_api::create_view))
+        .routes(routes!(views_api::update_view, views_api::delete_view))
         .routes(routes!(reports_api::counts))
         .routes(routes!(reports_api::trend))
         .routes(routes!(reports_api::due))

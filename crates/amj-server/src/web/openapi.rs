@@ -60,6 +60,7 @@ pub const FIT_SCHEME: &str = "forgeInvocationToken";
         (name = "assets", description = "Assets: create, read, update, archive, in bulk too"),
         (name = "issue links", description = "Links between assets and Jira issues"),
         (name = "query", description = "AQL, the asset query language: search, validate and complete"),
+        (name = "saved views", description = "Saved views of the asset list: a query, its columns and sort, a person's own or shared with the site"),
         (name = "reports", description = "The dashboard's figures, from maintained counters: each slice carries the AQL of its assets"),
         (name = "API tokens", description = "Tokens for scripts outside Jira; managed by site admins")
     )

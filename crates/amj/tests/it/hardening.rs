@@ -18,6 +18,7 @@ struct Fixture {
     status: i64,
     issue: i64,
     token: i64,
+    view: i64,
 }
 
 impl Fixture {
@@ -38,6 +39,13 @@ impl Fixture {
                 Some(serde_json::json!({"name": "fixture"})),
             )
             .await;
+        let view = api
+            .ok(
+                "POST",
+                "/api/v1/schemas/IT/views",
+                Some(serde_json::json!({"name": "fixture", "columns": ["Key"], "shared": true})),
+            )
+            .await;
         let schema = api.ok("GET", "/api/v1/schemas/IT", None).await;
         let laptop = schema["types"]
             .as_array()
@@ -53,6 +61,7 @@ impl Fixture {
             status: schema["statuses"][0]["id"].as_i64().unwrap(),
             issue: linked["issue"]["id"].as_i64().unwrap(),
             token: token["id"].as_i64().unwrap(),
+            view: view["id"].as_i64().unwrap(),
         }
     }
 
@@ -65,6 +74,7 @@ impl Fixture {
             .replace("{status}", &self.status.to_string())
             .replace("{issue}", &self.issue.to_string())
             .replace("{token}", &self.token.to_string())
+            .replace("{view}", &self.view.to_string())
     }
 
     fn call(&self, route: &Route) -> (String, String, Option<Value>) {

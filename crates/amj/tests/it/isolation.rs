@@ -46,6 +46,11 @@ const BODIES: &[(&str, &str)] = &[
     ("LinkInput", r#"{"issue":{issue}}"#),
     ("TokenInput", r#"{"name":"stolen"}"#),
     ("ReportSettings", r#"{"lifecycleDates":[]}"#),
+    // Shared, so that an ordinary user is refused it too (the hardening test's rule).
+    (
+        "SavedViewDraft",
+        r#"{"name":"stolen","columns":["Key"],"shared":true}"#,
+    ),
 ];
 
 /// Values for the documented query parameters an attack sets (others are left out).
@@ -93,6 +98,7 @@ pub fn attacked_routes() -> Vec<Route> {
                     ("{id}", "statuses") => "{status}",
                     ("{id}", "attributes") => "{attribute}",
                     ("{id}", "tokens") => "{token}",
+                    ("{id}", "views") => "{view}",
                     ("{schema}" | "{key}" | "{issue}", _) => segment,
                     (other, _) if other.starts_with('{') => {
                         panic!("teach the isolation test to fill {other} in {template}")
@@ -233,6 +239,7 @@ struct Victim {
     statuses: Vec<i64>,
     issues: Vec<i64>,
     tokens: Vec<i64>,
+    views: Vec<i64>,
 }
 
 /// Everything the victim site can see of itself, to compare before and after the attack.
@@ -245,6 +252,13 @@ async fn snapshot(api: &Api) -> Value {
             format!("schema {key}"),
             api.ok("GET", &format!("/api/v1/schemas/{key}"), None).await,
         );
+        for path in [
+            format!("/api/v1/schemas/{key}/views"),
+            format!("/api/v1/reports/{key}/counts"),
+            format!("/api/v1/reports/{key}/settings"),
+        ] {
+            out.insert(path.clone(), api.ok("GET", &path, None).await);
+        }
         let assets = api
             .ok(
                 "GET",
@@ -321,6 +335,17 @@ async fn no_route_returns_or_changes_another_sites_data() {
                 Some(json!({"name": "alpha-token"})),
             )
             .await;
+        let mut views = Vec::new();
+        for shared in [true, false] {
+            let view = alpha
+                .ok(
+                    "POST",
+                    "/api/v1/schemas/IT/views",
+                    Some(json!({"name": format!("alpha {shared}"), "columns": ["Key"], "shared": shared})),
+                )
+                .await;
+            views.push(view["id"].as_i64().unwrap());
+        }
         let it = alpha.ok("GET", "/api/v1/schemas/IT", None).await;
         let ax = alpha.ok("GET", "/api/v1/schemas/AX", None).await;
         let ids = |schema: &Value, list: &str| -> Vec<i64> {
@@ -356,6 +381,7 @@ async fn no_route_returns_or_changes_another_sites_data() {
             statuses: ids(&it, "statuses"),
             issues: vec![linked["issue"]["id"].as_i64().unwrap(), 10002],
             tokens: vec![token["id"].as_i64().unwrap()],
+            views,
         };
         let before = snapshot(&alpha).await;
 
@@ -442,6 +468,7 @@ async fn no_route_returns_or_changes_another_sites_data() {
                     .replace("{status}", &victim.statuses[status].to_string())
                     .replace("{issue}", &victim.issues[issue].to_string())
                     .replace("{token}", &victim.tokens[0].to_string())
+                    .replace("{view}", &victim.views[attacker % victim.views.len()].to_string())
             };
             let path = fill(template);
             let body = body

@@ -26,3 +26,4 @@ mod seed;
 mod simulator;
 mod store_contract;
 mod support;
+mod views;

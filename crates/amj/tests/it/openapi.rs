@@ -1061,6 +1061,36 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
     )
     .await;
 
+    // Saved views.
+    let view = c
+        .ok(
+            "POST",
+            "/api/v1/schemas/{schema}/views",
+            &["IT"],
+            Some(json!({
+                "name": "Big laptops", "aql": "objectType = Laptop", "columns": ["Key", "Label"],
+                "sort": {"key": "Key", "dir": "DESC"}, "shared": true
+            })),
+        )
+        .await;
+    let view_id = view["id"].to_string();
+    c.ok("GET", "/api/v1/schemas/{schema}/views", &["IT"], None)
+        .await;
+    c.ok(
+        "PUT",
+        "/api/v1/schemas/{schema}/views/{id}",
+        &["IT", &view_id],
+        Some(json!({"name": "Laptops", "columns": ["Key"], "sort": null})),
+    )
+    .await;
+    c.ok(
+        "DELETE",
+        "/api/v1/schemas/{schema}/views/{id}",
+        &["IT", &view_id],
+        None,
+    )
+    .await;
+
     // The dashboard's reports, and their settings.
     c.ok(
         "PUT",
