@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use amj_bench::seed::{SeedPlan, seed_site};
-use amj_e2e::{Browser, Stack};
+use amj_bench::seed::SeedPlan;
+use amj_e2e::{Browser, Host, Stack};
 use std::path::PathBuf;
 use std::time::Duration;
 use thirtyfour::prelude::*;
@@ -39,118 +39,24 @@ async fn screenshots_of_every_page_in_light_and_dark() {
         .expect("screenshots need chromium and chromedriver");
     let stack = Stack::start().await.unwrap();
     let result = async {
-        stack.sim.add_site("acme");
-        assert_eq!(stack.sim.install("acme", &stack.app).await?, 204);
-        let site = stack.sim.site("acme")?;
-        let tenant = stack
-            .state
-            .store
-            .tenant_by_client_key(&site.client_key)
-            .await?
-            .expect("installed");
-        let mut plan = SeedPlan::demo();
-        let issue_id: i64 = stack
-            .sim
-            .with_data("acme", |d| d.issue("AM-1").map(|i| i.id.clone()))
-            .flatten()
-            .and_then(|id| id.parse().ok())
-            .expect("AM-1");
-        plan.issues = vec![amj_store::links::IssueRef {
-            id: issue_id,
-            key: "AM-1".into(),
-            summary: "Laptop for the new designer".into(),
-        }];
-        seed_site(&stack.state.store, tenant.id, &plan).await?;
-
-        browser
-            .driver
-            .goto(&stack.sim.iframe_url(&site, &stack.app, "/pages/assets")?)
-            .await?;
-        browser
-            .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
-            .await?;
-        shoot(&browser, "assets-list").await?;
-
-        browser
-            .driver
-            .find(By::Id("amj-open-dashboard"))
-            .await?
-            .click()
-            .await?;
-        for chart in [
-            "amj-chart-type",
-            "amj-chart-status",
-            "amj-chart-location",
-            "amj-chart-trend",
-        ] {
-            browser
-                .wait_for_attribute(chart, "data-chart", "drawn", WAIT)
-                .await?;
+        for (site, host) in Host::SITES {
+            let prefix = match host {
+                Host::Connect => "connect",
+                Host::Forge => "forge",
+            };
+            let mut plan = SeedPlan::demo();
+            plan.issues = vec![amj_store::links::IssueRef {
+                id: 10001,
+                key: "AM-1".into(),
+                summary: "Laptop for the new designer".into(),
+            }];
+            stack.seeded_site(site, &plan).await?;
+            host.put(&stack, site)?;
+            pages(&browser, &stack, site, prefix).await?;
         }
-        browser
-            .wait_for_attribute("amj-due", "data-state", "ready", WAIT)
-            .await?;
-        shoot(&browser, "dashboard").await?;
-        browser
-            .driver
-            .find(By::Css(r#"button[data-type=""]"#))
-            .await?
-            .click()
-            .await?;
-        browser
-            .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
-            .await?;
-
-        browser
-            .driver
-            .find(By::Css("#amj-rows [data-open]"))
-            .await?
-            .click()
-            .await?;
-        browser
-            .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
-            .await?;
-        shoot(&browser, "asset-detail").await?;
-
-        browser
-            .driver
-            .find(By::Id("amj-edit"))
-            .await?
-            .click()
-            .await?;
-        amj_e2e::wait_for(WAIT, || async {
-            browser.driver.find(By::Id("amj-field-0")).await.ok()
-        })
-        .await
-        .map_err(|_| anyhow::anyhow!("no edit form"))?;
-        shoot(&browser, "asset-edit").await?;
-
-        browser
-            .driver
-            .goto(&format!("{}/sites/acme/browse/AM-1", stack.sim.base_url()))
-            .await?;
-        browser
-            .driver
-            .find(By::Css("iframe[data-site='acme']"))
-            .await?
-            .enter_frame()
-            .await?;
-        browser
-            .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
-            .await?;
-        shoot(&browser, "issue-glance").await?;
-        browser.driver.enter_default_frame().await?;
-
-        browser
-            .driver
-            .goto(&stack.sim.iframe_url(&site, &stack.app, "/pages/admin")?)
-            .await?;
-        browser
-            .wait_for_attribute("amj-admin", "data-state", "ready", WAIT)
-            .await?;
-        shoot(&browser, "settings").await?;
 
         stack.state.watch.tick().await;
+        browser.driver.enter_default_frame().await?;
         browser
             .driver
             .goto(&format!("{}/status", stack.state.config.base_url_str()))
@@ -159,7 +65,103 @@ async fn screenshots_of_every_page_in_light_and_dark() {
         anyhow::Ok(())
     }
     .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("screenshots").await;
+        eprintln!("{e:#}");
+    }
     browser.quit().await;
     stack.stop().await;
     result.unwrap();
+}
+
+/// Every page of one site, as Jira shows it: the simulated Jira's own page with the app's frame
+/// in it. WebDriver screenshots the whole window, chrome included, whichever frame it is in.
+async fn pages(browser: &Browser, stack: &Stack, site: &str, prefix: &str) -> anyhow::Result<()> {
+    browser
+        .enter(stack, &format!("/sites/{site}/apps/assets"))
+        .await?;
+    browser
+        .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+        .await?;
+    shoot(browser, &format!("{prefix}-assets-list")).await?;
+
+    browser
+        .driver
+        .find(By::Id("amj-open-dashboard"))
+        .await?
+        .click()
+        .await?;
+    for chart in [
+        "amj-chart-type",
+        "amj-chart-status",
+        "amj-chart-location",
+        "amj-chart-trend",
+    ] {
+        browser
+            .wait_for_attribute(chart, "data-chart", "drawn", WAIT)
+            .await?;
+    }
+    browser
+        .wait_for_attribute("amj-due", "data-state", "ready", WAIT)
+        .await?;
+    shoot(browser, &format!("{prefix}-dashboard")).await?;
+    browser
+        .driver
+        .find(By::Css(r#"button[data-type=""]"#))
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+        .await?;
+
+    browser
+        .driver
+        .find(By::Css("#amj-rows [data-open]"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
+        .await?;
+    amj_e2e::wait_for(WAIT, || async {
+        browser
+            .driver
+            .find(By::Css("[data-edit-attribute]"))
+            .await
+            .ok()
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("no attributes to edit"))?;
+    shoot(browser, &format!("{prefix}-asset-detail")).await?;
+
+    browser
+        .driver
+        .find(By::Id("amj-edit"))
+        .await?
+        .click()
+        .await?;
+    amj_e2e::wait_for(WAIT, || async {
+        browser.driver.find(By::Id("amj-field-0")).await.ok()
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("no edit form"))?;
+    shoot(browser, &format!("{prefix}-asset-edit")).await?;
+
+    browser
+        .enter(stack, &format!("/sites/{site}/browse/AM-1"))
+        .await?;
+    browser
+        .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
+        .await?;
+    shoot(browser, &format!("{prefix}-issue-glance")).await?;
+
+    browser
+        .enter(stack, &format!("/sites/{site}/admin/apps"))
+        .await?;
+    browser
+        .wait_for_attribute("amj-admin", "data-state", "ready", WAIT)
+        .await?;
+    shoot(browser, &format!("{prefix}-settings")).await?;
+    Ok(())
 }
