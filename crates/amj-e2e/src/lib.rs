@@ -193,6 +193,30 @@ impl Browser {
         Ok(())
     }
 
+    /// Shows a tab of the asset detail (`attributes`, `references`, `issues`, `history`) and
+    /// waits for its panel. A script click, so focus stays where the journey put it.
+    pub async fn show_tab(&self, name: &str) -> anyhow::Result<()> {
+        let tab = format!("amj-tab-{name}");
+        wait_for(Duration::from_secs(10), || async {
+            self.driver.find(By::Id(&tab)).await.ok()
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("no tab {name}"))?;
+        self.driver
+            .execute(
+                "document.getElementById(arguments[0]).click();",
+                vec![serde_json::json!(tab)],
+            )
+            .await?;
+        let panel = format!("amj-panel-{name}");
+        wait_for(Duration::from_secs(10), || async {
+            let element = self.driver.find(By::Id(&panel)).await.ok()?;
+            element.is_displayed().await.ok()?.then_some(())
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("the {name} tab never showed its panel"))
+    }
+
     /// The rendered text of the element with `id`, or "" when there is none.
     pub async fn text_of(&self, id: &str) -> String {
         match self.driver.find(By::Id(id)).await {

@@ -236,27 +236,41 @@ async fn search_journey(
         .wait_for_text("amj-detail-title", &key, WAIT)
         .await?;
     assert!(!browser.text_of("amj-detail-attributes").await.is_empty());
+    browser.show_tab("history").await?;
     assert!(
         browser
             .text_of("amj-detail-history")
             .await
             .contains("Created")
     );
+    browser.show_tab("references").await?;
+    // The graph draws what refers to this place (two hops are unit-tested in graph.test.ts).
+    wait_until("the reference graph", || async {
+        browser
+            .driver
+            .find_all(By::Css("#amj-reference-graph a.amj-hop-1"))
+            .await
+            .map(|nodes| !nodes.is_empty())
+            .unwrap_or(false)
+    })
+    .await?;
+    let violations = browser.axe_violations().await?;
+    assert!(violations.is_empty(), "axe, references: {violations:#?}");
     assert!(
         browser
             .text_of("amj-detail-references")
             .await
             .contains("Refers to")
     );
+    browser.show_tab("issues").await?;
     assert!(
         browser.text_of("amj-detail-issues").await.contains("AM-1"),
         "the seed links this laptop"
     );
-    assert_eq!(
-        focused_id(browser).await,
-        "amj-detail-title",
-        "focus moves to the asset"
-    );
+    wait_until("focus to move to the asset", || async {
+        focused_id(browser).await == "amj-detail-title"
+    })
+    .await?;
     let violations = browser.axe_violations().await?;
     assert!(violations.is_empty(), "axe, detail view: {violations:#?}");
     browser
@@ -268,11 +282,11 @@ async fn search_journey(
     browser
         .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
         .await?;
-    assert_eq!(
-        focused_id(browser).await,
-        key,
-        "focus returns to the asset's row"
-    );
+    // Focus moves in an effect after the list is painted: wait for it, bounded.
+    wait_until("focus to return to the asset's row", || async {
+        focused_id(browser).await == key
+    })
+    .await?;
     let aql = browser.driver.find(By::Id("amj-aql")).await?;
     clear(&aql).await?;
     aql.send_keys(Key::Enter).await?;
@@ -688,6 +702,7 @@ async fn form_journey(
     browser
         .wait_for_text("amj-detail-attributes", "Latitude 9450", WAIT)
         .await?;
+    browser.show_tab("history").await?;
     let history = browser.text_of("amj-detail-history").await;
     assert!(
         history.contains("Latitude 5450"),

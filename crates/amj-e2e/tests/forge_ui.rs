@@ -637,6 +637,7 @@ async fn forge_pages_navigate_through_the_host_and_keep_the_asset_in_the_url() {
         browser.wait_for_text("amj-detail-title", key, WAIT).await?;
 
         // A linked issue opens in Jira itself.
+        browser.show_tab("issues").await?;
         browser
             .driver
             .find(By::Css(format!(

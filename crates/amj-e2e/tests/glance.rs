@@ -117,6 +117,7 @@ async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
         browser
             .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
             .await?;
+        browser.show_tab("issues").await?;
         browser
             .wait_for_text("amj-detail-issues", "AM-1", WAIT)
             .await?;

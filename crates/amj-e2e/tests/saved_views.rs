@@ -210,9 +210,6 @@ async fn journey(
         shown == "Mine 1000",
         "the detail shows the person's value: {shown:?}"
     );
-    browser
-        .wait_for_text("amj-detail-history", "Mine 1000", WAIT)
-        .await?;
     let focused: String = browser
         .driver
         .execute(
@@ -225,6 +222,10 @@ async fn journey(
         focused == "Model",
         "focus is back on the attribute: {focused:?}"
     );
+    browser.show_tab("history").await?;
+    browser
+        .wait_for_text("amj-detail-history", "Mine 1000", WAIT)
+        .await?;
     Ok(())
 }
 

@@ -169,6 +169,24 @@ describe("an asset's detail", () => {
     ]);
     expect(document.activeElement).toBe($('[data-edit-attribute="Serial number"]'));
 
+    // The tabs: one tab stop, the arrows move and show.
+    const tab = $("#amj-tab-attributes");
+    expect(tab.getAttribute("aria-selected")).toBe("true");
+    expect($("#amj-panel-history").hidden).toBe(true);
+    await act(() => {
+      tab.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowLeft", bubbles: true }));
+    });
+    expect($("#amj-tab-history").getAttribute("aria-selected")).toBe("true");
+    expect(document.activeElement).toBe($("#amj-tab-history"));
+    expect($("#amj-panel-history").hidden).toBe(false);
+    expect($("#amj-panel-attributes").hidden).toBe(true);
+    await act(() => {
+      $("#amj-tab-history").dispatchEvent(
+        new KeyboardEvent("keydown", { key: "Home", bubbles: true }),
+      );
+    });
+    expect($("#amj-panel-attributes").hidden).toBe(false);
+
     // Escape leaves the value as it was.
     await act(() => $('[data-edit-attribute="Serial number"]').click());
     await act(() => {

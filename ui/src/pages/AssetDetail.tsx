@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { Api, Asset, AttributeDef, HistoryEntry, IssueLink, References, Status } from "../api";
 import { InlineEdit } from "../components/InlineEdit";
 import { Lozenge } from "../components/Lozenge";
+import { ReferenceGraph } from "../components/ReferenceGraph";
 import { type Formats, valueText } from "../format";
 import { describe } from "../messages";
 import { actorLabel, usePeople } from "../people";
@@ -41,6 +42,7 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
     statuses: Status[];
   } | null>(null);
   const [inline, setInline] = useState<string | null>(null);
+  const [tab, setTab] = useState<Tab>("attributes");
   // After an in-place edit closes, focus returns to that attribute's Edit button.
   const refocus = useRef<string | null>(null);
 
@@ -216,118 +218,225 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
         {asset.type.name} · updated {formats.dateTime(asset.updated.at)} by{" "}
         <span id="amj-detail-updated-by">{actorLabel(asset.updated.by, names)}</span>
       </p>
-      <h2>Attributes</h2>
-      {values.length === 0 ? (
-        <p class="amj-subtle">No values yet.</p>
-      ) : (
-        <dl class="amj-facts" id="amj-detail-attributes">
-          {values.map(([name, value, attribute]) => (
-            <Fragment key={name}>
-              <dt>{name}</dt>
-              <dd>
-                {attribute && inline === name && catalog ? (
-                  <InlineEdit
-                    api={api}
-                    asset={asset}
-                    attribute={attribute}
-                    statuses={catalog.statuses}
-                    formats={formats}
-                    onSaved={(saved) => savedInline(name, saved)}
-                    onClose={() => closeInline(name)}
-                  />
-                ) : (
-                  <>
-                    <span data-value={name}>
-                      {valueText(value) || <span class="amj-subtle">—</span>}
-                    </span>
-                    {attribute && !asset.archived && (
-                      <>
-                        {" "}
+      <TabList
+        tab={tab}
+        onTab={setTab}
+        counts={{
+          references: references.outbound.length + references.inbound.length,
+          issues: issues.length,
+        }}
+      />
+      <div
+        role="tabpanel"
+        id="amj-panel-attributes"
+        aria-labelledby="amj-tab-attributes"
+        hidden={tab !== "attributes"}
+      >
+        {values.length === 0 ? (
+          <p class="amj-subtle">No values yet.</p>
+        ) : (
+          <dl class="amj-facts" id="amj-detail-attributes">
+            {values.map(([name, value, attribute]) => (
+              <Fragment key={name}>
+                <dt>{name}</dt>
+                <dd>
+                  {attribute && inline === name && catalog ? (
+                    <InlineEdit
+                      api={api}
+                      asset={asset}
+                      attribute={attribute}
+                      statuses={catalog.statuses}
+                      formats={formats}
+                      onSaved={(saved) => savedInline(name, saved)}
+                      onClose={() => closeInline(name)}
+                    />
+                  ) : (
+                    <>
+                      <span data-value={name}>
+                        {valueText(value) || <span class="amj-subtle">—</span>}
+                      </span>
+                      {attribute && !asset.archived && (
+                        <>
+                          {" "}
+                          <button
+                            type="button"
+                            class="amj-link-button amj-edit-inline"
+                            data-edit-attribute={name}
+                            aria-label={`Edit ${name}`}
+                            onClick={() => setInline(name)}
+                          >
+                            Edit
+                          </button>
+                        </>
+                      )}
+                    </>
+                  )}
+                </dd>
+              </Fragment>
+            ))}
+          </dl>
+        )}
+      </div>
+      <div
+        role="tabpanel"
+        id="amj-panel-references"
+        aria-labelledby="amj-tab-references"
+        hidden={tab !== "references"}
+      >
+        {tab === "references" && (
+          <ReferenceGraph
+            api={api}
+            center={{ key: asset.key, label: asset.label }}
+            references={references}
+            onOpenAsset={onOpenAsset}
+          />
+        )}
+        <div id="amj-detail-references">
+          {(
+            [
+              ["Refers to", references.outbound],
+              ["Referred to by", references.inbound],
+            ] as const
+          ).map(([title, entries]) => (
+            <section key={title} aria-label={title}>
+              <h3>{title}</h3>
+              {entries.length === 0 ? (
+                <p class="amj-subtle">Nothing.</p>
+              ) : (
+                <ul class="amj-linked">
+                  {entries.map((entry) => (
+                    <li key={`${entry.attribute}:${entry.key}`}>
+                      <span class="amj-subtle">{entry.referenceType}</span>{" "}
+                      {onOpenAsset && entry.label !== null ? (
                         <button
                           type="button"
-                          class="amj-link-button amj-edit-inline"
-                          data-edit-attribute={name}
-                          aria-label={`Edit ${name}`}
-                          onClick={() => setInline(name)}
+                          class="amj-link-button"
+                          data-reference={entry.key}
+                          onClick={() => onOpenAsset(entry.key)}
                         >
-                          Edit
+                          {entry.key}
                         </button>
-                      </>
-                    )}
-                  </>
-                )}
-              </dd>
-            </Fragment>
+                      ) : (
+                        <strong>{entry.key}</strong>
+                      )}{" "}
+                      {entry.label ?? "(deleted)"}
+                      {entry.archived && <span class="amj-subtle"> (archived)</span>}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </section>
           ))}
-        </dl>
-      )}
-      <h2>References</h2>
-      <div id="amj-detail-references">
-        {(
-          [
-            ["Refers to", references.outbound],
-            ["Referred to by", references.inbound],
-          ] as const
-        ).map(([title, entries]) => (
-          <section key={title} aria-label={title}>
-            <h3>{title}</h3>
-            {entries.length === 0 ? (
-              <p class="amj-subtle">Nothing.</p>
-            ) : (
-              <ul class="amj-linked">
-                {entries.map((entry) => (
-                  <li key={`${entry.attribute}:${entry.key}`}>
-                    <span class="amj-subtle">{entry.referenceType}</span>{" "}
-                    {onOpenAsset && entry.label !== null ? (
-                      <button
-                        type="button"
-                        class="amj-link-button"
-                        data-reference={entry.key}
-                        onClick={() => onOpenAsset(entry.key)}
-                      >
-                        {entry.key}
-                      </button>
-                    ) : (
-                      <strong>{entry.key}</strong>
-                    )}{" "}
-                    {entry.label ?? "(deleted)"}
-                    {entry.archived && <span class="amj-subtle"> (archived)</span>}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </section>
-        ))}
+        </div>
       </div>
-      <h2>Jira issues</h2>
-      <ul id="amj-detail-issues" class="amj-linked">
-        {issues.length === 0 && <li class="amj-subtle">Not linked to any issue.</li>}
-        {issues.map((issue) => (
-          <li key={issue.issueId}>
-            <button
-              type="button"
-              class="amj-link-button"
-              data-issue={issue.issueKey}
-              onClick={() => onOpenIssue(issue.issueKey)}
-            >
-              {issue.issueKey}
-            </button>{" "}
-            {issue.issueSummary}
-          </li>
-        ))}
-      </ul>
-      <h2>History</h2>
-      <ol id="amj-detail-history" class="amj-linked">
-        {history.map((entry) => (
-          <li key={entry.id}>
-            <span class="amj-subtle">
-              {formats.dateTime(entry.at)}, {actorLabel(entry.actor, names)}:
-            </span>{" "}
-            {historyText(entry)}
-          </li>
-        ))}
-      </ol>
+      <div
+        role="tabpanel"
+        id="amj-panel-issues"
+        aria-labelledby="amj-tab-issues"
+        hidden={tab !== "issues"}
+      >
+        <ul id="amj-detail-issues" class="amj-linked">
+          {issues.length === 0 && <li class="amj-subtle">Not linked to any issue.</li>}
+          {issues.map((issue) => (
+            <li key={issue.issueId}>
+              <button
+                type="button"
+                class="amj-link-button"
+                data-issue={issue.issueKey}
+                onClick={() => onOpenIssue(issue.issueKey)}
+              >
+                {issue.issueKey}
+              </button>{" "}
+              {issue.issueSummary}
+            </li>
+          ))}
+        </ul>
+      </div>
+      <div
+        role="tabpanel"
+        id="amj-panel-history"
+        aria-labelledby="amj-tab-history"
+        hidden={tab !== "history"}
+      >
+        <ol id="amj-detail-history" class="amj-linked">
+          {history.map((entry) => (
+            <li key={entry.id}>
+              <span class="amj-subtle">
+                {formats.dateTime(entry.at)}, {actorLabel(entry.actor, names)}:
+              </span>{" "}
+              {historyText(entry)}
+            </li>
+          ))}
+        </ol>
+      </div>
     </article>
+  );
+}
+
+type Tab = "attributes" | "references" | "issues" | "history";
+
+const TABS: [Tab, string][] = [
+  ["attributes", "Attributes"],
+  ["references", "References"],
+  ["issues", "Jira issues"],
+  ["history", "History"],
+];
+
+/**
+ * The detail's tabs, as the ARIA tabs pattern has them: one tab stop, the arrows (and Home and
+ * End) move between tabs and show each at once.
+ */
+function TabList({
+  tab,
+  onTab,
+  counts,
+}: {
+  tab: Tab;
+  onTab: (tab: Tab) => void;
+  counts: { references: number; issues: number };
+}) {
+  const move = (event: KeyboardEvent) => {
+    const at = TABS.findIndex(([t]) => t === tab);
+    const next =
+      event.key === "ArrowRight"
+        ? (at + 1) % TABS.length
+        : event.key === "ArrowLeft"
+          ? (at + TABS.length - 1) % TABS.length
+          : event.key === "Home"
+            ? 0
+            : event.key === "End"
+              ? TABS.length - 1
+              : null;
+    const chosen = next === null ? undefined : TABS[next];
+    if (chosen) {
+      event.preventDefault();
+      onTab(chosen[0]);
+      document.getElementById(`amj-tab-${chosen[0]}`)?.focus();
+    }
+  };
+  return (
+    <div role="tablist" aria-label="About this asset" class="amj-tabs" onKeyDown={move}>
+      {TABS.map(([id, name]) => {
+        const count =
+          id === "references" ? counts.references : id === "issues" ? counts.issues : null;
+        return (
+          <button
+            key={id}
+            type="button"
+            role="tab"
+            id={`amj-tab-${id}`}
+            class="amj-tab"
+            aria-selected={tab === id}
+            aria-controls={`amj-panel-${id}`}
+            tabIndex={tab === id ? 0 : -1}
+            onClick={() => onTab(id)}
+          >
+            {name}
+            {count !== null && <span class="amj-count"> {count}</span>}
+          </button>
+        );
+      })}
+    </div>
   );
 }
 
