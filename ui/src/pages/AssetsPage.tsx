@@ -13,6 +13,7 @@ import { AqlEditor } from "../components/AqlEditor";
 import { Lozenge } from "../components/Lozenge";
 import { SavedViews } from "../components/SavedViews";
 import { StatusSelect } from "../components/StatusSelect";
+import { csvName, toCsv } from "../csv";
 import { type Formats, valueText } from "../format";
 import { gridKey, keptRow } from "../grid";
 import { assetOfPath, assetPath, type Host, type HostHistory } from "../host/types";
@@ -528,6 +529,15 @@ export function AssetsPage({ api, host, formats, context }: Props) {
             <p id="amj-count" class="amj-subtle">
               {page ? countText(pageIndex, page0.items.length, total, formats) : ""}
             </p>
+            <button
+              type="button"
+              id="amj-export"
+              class="amj-button amj-subtle-button"
+              disabled={!page || page0.items.length === 0}
+              onClick={() => exportPage(columns, page0.items, list.schema ?? "assets", pageIndex)}
+            >
+              Export page as CSV
+            </button>
             <details id="amj-columns" class="amj-columns">
               <summary>Columns</summary>
               <fieldset id="amj-column-list">
@@ -846,6 +856,22 @@ function Cell({
     default:
       return <>{valueText(asset.attributes?.[column])}</>;
   }
+}
+
+/**
+ * Downloads the page on screen as CSV (the columns shown, in order). Whole-query exports belong
+ * to the import/export API; until it exists, the page is what a person can take away.
+ */
+function exportPage(columns: string[], items: AssetSummary[], schema: string, pageIndex: number) {
+  const blob = new Blob([toCsv(columns, items)], { type: "text/csv;charset=utf-8" });
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = csvName(schema, pageIndex);
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 0);
 }
 
 function countText(

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import type { AssetSummary } from "./api";
+import { csvField, csvName, toCsv } from "./csv";
+
+const asset = {
+  key: "IT-1",
+  id: 1,
+  label: 'Laptop "Pro", 14',
+  schema: "IT",
+  type: { id: 2, name: "Laptop" },
+  status: { id: 1, name: "In use", category: "in_use" },
+  attributes: { Notes: '=HYPERLINK("x")', Tags: ["VIP", "Spare"], RAM: 16 },
+  version: 1,
+  archived: false,
+  created: { at: "2026-12-01T10:00:00Z", by: "a" },
+  updated: { at: "2026-12-02T10:00:00Z", by: "a" },
+} as AssetSummary;
+
+describe("the page as CSV", () => {
+  it("quotes what needs quoting and defuses formulas", () => {
+    expect(csvField("plain")).toBe("plain");
+    expect(csvField("a,b")).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField("line\nbreak")).toBe('"line\nbreak"');
+    expect(csvField("=1+1")).toBe("'=1+1");
+    expect(csvField("-5")).toBe("'-5");
+    expect(csvField("@cmd")).toBe("'@cmd");
+  });
+
+  it("writes the columns on screen, in order, with the API's values", () => {
+    const csv = toCsv(
+      ["Key", "Label", "Status", "Updated", "RAM", "Tags", "Notes", "Missing"],
+      [asset],
+    );
+    expect(csv.split("\r\n")).toEqual([
+      "Key,Label,Status,Updated,RAM,Tags,Notes,Missing",
+      `IT-1,"Laptop ""Pro"", 14",In use,2026-12-02T10:00:00Z,16,"VIP, Spare","'=HYPERLINK(""x"")",`,
+      "",
+    ]);
+    expect(csvName("IT", 1)).toBe("IT-assets-page-2.csv");
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * The list's page as CSV, for "Export": the columns on screen, in order, with the values as the
+ * API gives them (ISO dates, keys), so a spreadsheet or a re-import reads them unchanged.
+ * RFC 4180 quoting; a cell a spreadsheet would run as a formula is prefixed with `'`.
+ */
+import type { AssetSummary } from "./api";
+import { valueText } from "./format";
+
+/** One cell as exported: what the column shows, in the API's spelling. */
+export function cellValue(asset: AssetSummary, column: string): string {
+  switch (column) {
+    case "Key":
+      return asset.key;
+    case "Label":
+      return asset.label;
+    case "Type":
+      return asset.type.name ?? "";
+    case "Status":
+      return asset.status.name ?? "";
+    case "Updated":
+      return asset.updated.at ?? "";
+    default:
+      return valueText(asset.attributes?.[column]);
+  }
+}
+
+/** Quotes a field when it must be, and defuses spreadsheet formulas (CSV injection). */
+export function csvField(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function toCsv(columns: string[], assets: AssetSummary[]): string {
+  const lines = [columns.map(csvField).join(",")];
+  for (const asset of assets) {
+    lines.push(columns.map((c) => csvField(cellValue(asset, c))).join(","));
+  }
+  return `${lines.join("\r\n")}\r\n`;
+}
+
+/** A file name that says what was exported: `IT-assets-page-2.csv`. */
+export function csvName(schema: string, page: number): string {
+  return `${schema.replace(/[^A-Za-z0-9_-]/g, "_")}-assets-page-${page + 1}.csv`;
+}
