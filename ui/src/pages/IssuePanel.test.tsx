@@ -159,4 +159,69 @@ describe("the issue panel", () => {
     );
     expect(document.querySelector("#amj-error")).toBeNull();
   });
+
+  it("creates an asset for the issue and links it", async () => {
+    let linked: LinkedAsset[] = [];
+    const calls: string[] = [];
+    const host = fakeHost((request) => {
+      calls.push(`${request.method} ${request.path}`);
+      if (request.path === "/api/v1/issues/10001/assets") {
+        return { status: 200, body: { items: linked } };
+      }
+      if (request.path === "/api/v1/schemas") {
+        return { status: 200, body: { schemas: [{ key: "IT", name: "IT assets" }] } };
+      }
+      if (request.path === "/api/v1/schemas/IT/types") {
+        return {
+          status: 200,
+          body: {
+            types: [
+              {
+                id: 2,
+                name: "Laptop",
+                parentId: null,
+                isAbstract: false,
+                attributes: [{ id: 1, name: "Name", kind: "text", required: true, unique: false }],
+              },
+            ],
+          },
+        };
+      }
+      if (request.path === "/api/v1/schemas/IT/statuses") {
+        return {
+          status: 200,
+          body: { statuses: [{ id: 1, name: "In stock", category: "available" }] },
+        };
+      }
+      if (request.method === "POST" && request.path === "/api/v1/schemas/IT/assets") {
+        return { status: 201, body: { ...laptop("IT-9"), schema: "IT", version: 1 } };
+      }
+      if (request.method === "POST" && request.path === "/api/v1/assets/IT-9/issues") {
+        linked = [laptop("IT-9")];
+        return { status: 201, body: {} };
+      }
+      return { status: 404, body: { error: { code: "not_found", message: request.path } } };
+    });
+    render(
+      <IssuePanel api={new Api(host)} host={host} issue={{ id: "10001", key: "AM-1" }} />,
+      root,
+    );
+    const $ = (s: string) => document.querySelector(s) as HTMLElement;
+    await until(() => $("#amj-glance")?.dataset.state === "ready");
+    await act(() => $("#amj-create-asset").click());
+    await until(() => $("#amj-field-0") !== null);
+    expect($("#amj-glance").dataset.state).toBe("creating");
+    const name = $("#amj-field-0") as HTMLInputElement;
+    await act(() => {
+      name.value = "Loaner 9";
+      name.dispatchEvent(new Event("input"));
+    });
+    await act(() =>
+      (document.querySelector("#amj-glance form") as HTMLFormElement).requestSubmit(),
+    );
+    await until(() => $("#amj-linked [data-key='IT-9']") !== null);
+    expect($("#amj-glance-status").textContent).toBe("Created IT-9 and linked it.");
+    expect(calls).toContain("POST /api/v1/schemas/IT/assets");
+    expect(calls).toContain("POST /api/v1/assets/IT-9/issues");
+  });
 });

@@ -1,7 +1,17 @@
+import type { ComponentType } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { PageProps } from "../App";
-import { type Api, ApiError, type AssetSummary, asAql, type LinkedAsset } from "../api";
+import {
+  type Api,
+  ApiError,
+  type Asset,
+  type AssetSummary,
+  asAql,
+  type LinkedAsset,
+  type Schema,
+} from "../api";
 import { Lozenge } from "../components/Lozenge";
+import type { Formats } from "../format";
 import type { Host, IssueRef } from "../host/types";
 import { describe } from "../messages";
 
@@ -9,6 +19,22 @@ interface Props {
   api: Api;
   host: Host;
   issue: IssueRef;
+  formats?: Formats;
+}
+
+type FormComponent = ComponentType<{
+  api: Api;
+  schema: string;
+  onSaved: (asset: Asset) => void;
+  onCancel: () => void;
+  formats?: Formats;
+}>;
+
+/** Creating an asset from the issue: the schemas to choose from, the one chosen, the form. */
+interface Creating {
+  schemas: Schema[];
+  schema: string;
+  form: FormComponent;
 }
 
 interface Failure {
@@ -21,7 +47,8 @@ interface Failure {
  * unlink, all in place. After each change the list is read back from the server, so what is
  * shown is what Jira's badge counts.
  */
-export function IssuePanel({ api, host, issue }: Props) {
+export function IssuePanel({ api, host, issue, formats }: Props) {
+  const [creating, setCreating] = useState<Creating | null>(null);
   const [linked, setLinked] = useState<LinkedAsset[] | null>(null);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<Failure | null>(null);
@@ -72,6 +99,37 @@ export function IssuePanel({ api, host, issue }: Props) {
       },
       `Linked ${key}.`,
     );
+  /** Opens the form for a new asset; the form is a chunk of its own, fetched on first use. */
+  const startCreating = async () => {
+    setFailure(null);
+    try {
+      const [schemas, module] = await Promise.all([api.schemas(), import("./AssetForm")]);
+      const first = schemas[0];
+      if (!first) {
+        setFailure({
+          message:
+            "There is no schema to create an asset in yet; a site admin adds one in Settings.",
+          retry: () => void startCreating(),
+        });
+        return;
+      }
+      setCreating({ schemas, schema: first.key, form: module.AssetForm });
+    } catch (error) {
+      setFailure({
+        message: `Could not open the form: ${describe(error)}`,
+        retry: () => void startCreating(),
+      });
+    }
+  };
+  const created = (asset: Asset) => {
+    setCreating(null);
+    void change(
+      `link ${asset.key}`,
+      () => api.link(asset.key, issue.key),
+      `Created ${asset.key} and linked it.`,
+    );
+  };
+
   const unlink = (key: string) =>
     change(`unlink ${key}`, () => api.unlink(key, issue.id), `Unlinked ${key}.`);
 
@@ -92,7 +150,39 @@ export function IssuePanel({ api, host, issue }: Props) {
     }
   };
 
-  const state = busy ? "busy" : linked === null ? "loading" : "ready";
+  const state = busy ? "busy" : linked === null ? "loading" : creating ? "creating" : "ready";
+  if (creating) {
+    const Form = creating.form;
+    return (
+      <section id="amj-glance" data-state={state} data-issue-key={issue.key}>
+        <p class="amj-subtle">The new asset will be linked to {issue.key}.</p>
+        {creating.schemas.length > 1 && (
+          <div class="amj-field">
+            <label for="amj-create-schema">Schema</label>
+            <select
+              id="amj-create-schema"
+              value={creating.schema}
+              onChange={(e) => setCreating({ ...creating, schema: e.currentTarget.value })}
+            >
+              {creating.schemas.map((s) => (
+                <option key={s.key} value={s.key}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+        <Form
+          key={creating.schema}
+          api={api}
+          schema={creating.schema}
+          {...(formats ? { formats } : {})}
+          onSaved={created}
+          onCancel={() => setCreating(null)}
+        />
+      </section>
+    );
+  }
   return (
     <section id="amj-glance" data-state={state} data-issue-key={issue.key} aria-busy={busy}>
       <h1 class="amj-compact">Assets linked to {issue.key}</h1>
@@ -171,6 +261,15 @@ export function IssuePanel({ api, host, issue }: Props) {
           </li>
         ))}
       </ul>
+      <button
+        type="button"
+        id="amj-create-asset"
+        class="amj-button amj-subtle-button"
+        disabled={busy}
+        onClick={() => void startCreating()}
+      >
+        Create an asset for this issue
+      </button>
       <output id="amj-glance-status" class="amj-subtle amj-status-line">
         {status}
       </output>
@@ -187,9 +286,9 @@ export function IssuePanel({ api, host, issue }: Props) {
 }
 
 /** The panel as a page: Jira says which issue it is on. */
-export function IssuePanelPage({ api, host, context }: PageProps) {
+export function IssuePanelPage({ api, host, context, formats }: PageProps) {
   return context.issue ? (
-    <IssuePanel api={api} host={host} issue={context.issue} />
+    <IssuePanel api={api} host={host} issue={context.issue} formats={formats} />
   ) : (
     <p role="alert">This panel belongs on an issue; Jira did not say which one.</p>
   );
