@@ -83,7 +83,24 @@ async fn pages(browser: &Browser, stack: &Stack, site: &str, prefix: &str) -> an
     browser
         .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
         .await?;
+    // A query in the box shows its highlighting.
+    let input = browser.driver.find(By::Id("amj-aql")).await?;
+    input
+        .send_keys(
+            r#"objectType = Laptop AND "Located in".Country IN (Germany, Canada) ORDER BY label"#,
+        )
+        .await?;
+    input.send_keys(Key::Enter).await?;
+    browser
+        .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+        .await?;
     shoot(browser, &format!("{prefix}-assets-list")).await?;
+    input.send_keys(Key::Control + "a").await?;
+    input.send_keys(Key::Backspace).await?;
+    input.send_keys(Key::Enter).await?;
+    browser
+        .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+        .await?;
 
     browser
         .driver

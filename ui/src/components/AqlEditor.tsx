@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Api, AqlCheck } from "../api";
+import { tokenize } from "../highlight";
 import { applyCompletion, byteOffset, type Completion } from "../query";
 
 interface Props {
@@ -117,41 +118,60 @@ export function AqlEditor({
       onSubmit();
     }
   };
+  // The colours scroll with the text when it is longer than the box.
+  const overlay = useRef<HTMLDivElement>(null);
+  const follow = () => {
+    if (overlay.current && input.current) {
+      overlay.current.scrollLeft = input.current.scrollLeft;
+    }
+  };
   // Until the text changes again, the last search's answer is the one that counts.
   const error = edited ? typedError : searchError;
 
   return (
     <div class="amj-aql">
       <label for="amj-aql">Search with AQL</label>
-      <input
-        ref={input}
-        id="amj-aql"
-        type="text"
-        role="combobox"
-        autocomplete="off"
-        spellcheck={false}
-        placeholder='objectType = Laptop AND Status = "In use"'
-        aria-keyshortcuts="/"
-        value={value}
-        aria-autocomplete="list"
-        aria-controls="amj-completions"
-        aria-expanded={items.length > 0}
-        aria-activedescendant={
-          items.length > 0 && active >= 0 && active < items.length
-            ? `amj-completion-${active}`
-            : undefined
-        }
-        aria-describedby="amj-aql-error"
-        aria-invalid={error !== null}
-        onInput={(event) => {
-          const text = event.currentTarget.value;
-          onInput(text);
-          setEdited(true);
-          checkSoon(text, event.currentTarget.selectionStart ?? text.length);
-        }}
-        onKeyDown={onKeyDown}
-        onBlur={() => setOpen(false)}
-      />
+      <div class="amj-aql-box">
+        <div class="amj-aql-highlight" aria-hidden="true" ref={overlay}>
+          {tokenize(value).map((token, i) => (
+            <span key={i} class={`amj-tok-${token.kind}`}>
+              {token.text}
+            </span>
+          ))}
+        </div>
+        <input
+          ref={input}
+          id="amj-aql"
+          type="text"
+          role="combobox"
+          autocomplete="off"
+          spellcheck={false}
+          placeholder='objectType = Laptop AND Status = "In use"'
+          aria-keyshortcuts="/"
+          value={value}
+          aria-autocomplete="list"
+          aria-controls="amj-completions"
+          aria-expanded={items.length > 0}
+          aria-activedescendant={
+            items.length > 0 && active >= 0 && active < items.length
+              ? `amj-completion-${active}`
+              : undefined
+          }
+          aria-describedby="amj-aql-error"
+          aria-invalid={error !== null}
+          onInput={(event) => {
+            const text = event.currentTarget.value;
+            onInput(text);
+            setEdited(true);
+            checkSoon(text, event.currentTarget.selectionStart ?? text.length);
+          }}
+          onKeyDown={onKeyDown}
+          onBlur={() => setOpen(false)}
+          onScroll={follow}
+          onKeyUp={follow}
+          onSelect={follow}
+        />
+      </div>
       <div id="amj-completions" role="listbox" class="amj-completions" hidden={items.length === 0}>
         {items.map((item, i) => (
           <div
