@@ -478,6 +478,25 @@ export class Api {
     });
   }
 
+  /** Moves a type under another parent (`null`: top level); the rest is sent back as read. */
+  async moveType(schema: string, type: AssetType, parentId: number | null): Promise<void> {
+    await this.call("PUT", `/api/v1/schemas/${path(schema)}/types/${type.id}`, {
+      name: type.name,
+      parentId,
+      icon: type.icon ?? "",
+      description: type.description ?? "",
+      isAbstract: type.isAbstract,
+      labelAttributeId: type.labelAttributeId ?? null,
+    });
+  }
+
+  /** A type's own attributes in a new order: each of them, once. */
+  async reorderAttributes(schema: string, typeId: number, ids: number[]): Promise<void> {
+    await this.call("PUT", `/api/v1/schemas/${path(schema)}/types/${typeId}/attribute-order`, {
+      attributes: ids,
+    });
+  }
+
   async deleteType(schema: string, id: number): Promise<void> {
     await this.call("DELETE", `/api/v1/schemas/${path(schema)}/types/${id}`);
   }

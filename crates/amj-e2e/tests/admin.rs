@@ -167,6 +167,71 @@ async fn settings_journey(
         browser
             .wait_for_text("amj-attr-rows", "Network", WAIT)
             .await?;
+
+        // The designer by keyboard: pick Network up by its handle, move it to the top, drop it.
+        let handle = browser
+            .driver
+            .find(By::Css("[data-move='Network']"))
+            .await?;
+        browser
+            .driver
+            .execute("arguments[0].focus();", vec![handle.to_json()?])
+            .await?;
+        handle.send_keys(Key::Space).await?;
+        handle.send_keys(Key::Up).await?;
+        handle.send_keys(Key::Up).await?;
+        browser
+            .wait_for_text("amj-move-status", "position 1 of 3", WAIT)
+            .await?;
+        handle.send_keys(Key::Space).await?;
+        browser
+            .wait_for_text(
+                "amj-admin-status",
+                "Moved Network to position 1 of 3.",
+                WAIT,
+            )
+            .await?;
+        let first = browser
+            .driver
+            .find(By::Css("#amj-attr-rows tr:first-child th"))
+            .await?
+            .text()
+            .await?;
+        assert_eq!(first, "Network", "the table shows the new order");
+
+        // A type moves under another with its Parent control, by keyboard. Two subtypes of
+        // Phone (which inherit its Name), so one can move under the other.
+        for name in ["Tablet", "Rugged"] {
+            type_into(browser, "amj-type-name", name).await?;
+            browser
+                .driver
+                .find(By::Id("amj-type-parent"))
+                .await?
+                .send_keys("Phone")
+                .await?;
+            press(browser, "#amj-type-form button[type=submit]").await?;
+            browser
+                .wait_for_text(
+                    "amj-admin-status",
+                    &format!("Created the type {name}."),
+                    WAIT,
+                )
+                .await?;
+        }
+        let parent = browser
+            .driver
+            .find(By::Css("li[data-type='Rugged'] select"))
+            .await?;
+        browser
+            .driver
+            .execute("arguments[0].focus();", vec![parent.to_json()?])
+            .await?;
+        parent.send_keys(Key::Down).await?;
+        browser
+            .wait_for_text("amj-admin-status", "Moved Rugged under Tablet.", WAIT)
+            .await?;
+        let violations = browser.axe_violations().await?;
+        assert!(violations.is_empty(), "axe, the designer: {violations:#?}");
         type_into(browser, "amj-status-name", "Scrapped").await?;
         press(browser, "#amj-status-form button[type=submit]").await?;
         browser
@@ -197,10 +262,21 @@ async fn settings_journey(
         let names: Vec<&str> = model.attributes.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(
             names,
-            ["Name", "IMEI", "Network"],
-            "a new type starts with its Name"
+            ["Network", "Name", "IMEI"],
+            "a new type starts with its Name; Network was moved to the top"
         );
-        assert!(model.attributes[1].required && model.attributes[1].unique);
+        assert!(model.attributes[2].required && model.attributes[2].unique);
+        let phone = model
+            .types
+            .types()
+            .find(|t| t.name == "Phone")
+            .expect("Phone");
+        let tablet = model
+            .types
+            .types()
+            .find(|t| t.name == "Tablet")
+            .expect("Tablet");
+        assert_eq!(tablet.parent_id, Some(phone.id), "Tablet moved under Phone");
         assert!(!model.statuses.iter().any(|s| s.name == "Scrapped"));
         assert!(model.statuses.iter().any(|s| s.name == "Lost"));
     }

@@ -978,6 +978,47 @@ impl Store {
         row.map(AttributeRow::into_def).transpose()
     }
 
+    /// Puts a type's own attributes in the given order (positions 0, 1, …) in one transaction.
+    /// `order` must name each of the type's own attributes exactly once: a list made from a stale
+    /// read (an attribute added or deleted meanwhile) is refused rather than half applied.
+    pub async fn reorder_attributes(
+        &self,
+        tenant: TenantId,
+        schema: SchemaId,
+        type_id: TypeId,
+        order: &[AttributeId],
+    ) -> Result<(), StoreError> {
+        let own = Sql::new(
+            "SELECT id FROM asset_attribute WHERE tenant_id = $1 AND type_id = $2 ORDER BY id",
+        )
+        .arg(tenant.0)
+        .arg(type_id.0);
+        let mut tx = self.db().begin_write().await?;
+        let own: Vec<(i64,)> = tx.fetch_all(&own).await?;
+        let mut wanted: Vec<i64> = order.iter().map(|a| a.0).collect();
+        wanted.sort_unstable();
+        let own: Vec<i64> = own.into_iter().map(|(id,)| id).collect();
+        if wanted != own {
+            return Err(StoreError::Conflict {
+                code: "attribute_order_stale",
+                message: "the order must name each of the type's own attributes once; reload \
+                          the type and try again"
+                    .into(),
+            });
+        }
+        for (position, id) in order.iter().enumerate() {
+            let update = Sql::new(
+                "UPDATE asset_attribute SET position = $3 WHERE tenant_id = $1 AND id = $2",
+            )
+            .arg(tenant.0)
+            .arg(id.0)
+            .arg(i64::try_from(position).unwrap_or(i64::MAX));
+            tx.execute(&update).await?;
+        }
+        bump_catalog(&mut tx, tenant, schema).await?;
+        tx.commit().await
+    }
+
     /// Deletes an attribute and its indexed values. Stored documents keep the old key until the
     /// asset is next written; readers drop keys no attribute owns. A type's label attribute is
     /// refused.

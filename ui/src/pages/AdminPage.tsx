@@ -3,6 +3,7 @@ import type {
   Api,
   ApiToken,
   AssetType,
+  AttributeDef,
   AttributeKind,
   ConnectionHealth,
   NewAttribute,
@@ -16,6 +17,7 @@ import { Lozenge } from "../components/Lozenge";
 import type { Formats } from "../format";
 import type { Host } from "../host/types";
 import { describe } from "../messages";
+import { keyMove, moveItem, possibleParents } from "../reorder";
 
 interface Props {
   api: Api;
@@ -235,7 +237,28 @@ function TypesSection(props: {
   const [name, setName] = useState("");
   const [parent, setParent] = useState("");
   const [isAbstract, setAbstract] = useState(false);
+  const [dragged, setDragged] = useState<AssetType | null>(null);
   const tree = typeTree(props.types);
+  const names = new Map(props.types.map((t) => [t.id, t.name]));
+  const move = async (type: AssetType, parentId: number | null) => {
+    if (parentId === type.parentId) {
+      return;
+    }
+    await props.api.moveType(props.schema, type, parentId);
+    await props.onChanged(
+      parentId === null
+        ? `Moved ${type.name} to the top level.`
+        : `Moved ${type.name} under ${names.get(parentId) ?? "its new parent"}.`,
+    );
+    document.getElementById(`amj-parent-${type.id}`)?.focus();
+  };
+  const [moveError, setMoveError] = useState<string | null>(null);
+  const tryMove = (type: AssetType, parentId: number | null) => {
+    setMoveError(null);
+    move(type, parentId).catch((e: unknown) =>
+      setMoveError(`Could not move ${type.name}: ${describe(e)}`),
+    );
+  };
   const form = useSubmit(async () => {
     const created = await props.api.createType(props.schema, {
       name: name.trim(),
@@ -251,12 +274,64 @@ function TypesSection(props: {
       <h2 id="types-heading">Asset types</h2>
       <ul id="amj-type-tree" class="amj-tree" aria-label="Asset types">
         {tree.length === 0 && <li class="amj-subtle">No types yet: create the first one below.</li>}
+        {dragged && (
+          <li
+            class="amj-drop-root"
+            onDragOver={(e) => e.preventDefault()}
+            onDrop={(e) => {
+              e.preventDefault();
+              tryMove(dragged, null);
+              setDragged(null);
+            }}
+          >
+            Drop here to move {dragged.name} to the top level
+          </li>
+        )}
         {tree.map(({ type, depth }) => (
-          <li key={type.id} data-type={type.name} style={{ paddingLeft: `${depth * 16}px` }}>
+          <li
+            key={type.id}
+            data-type={type.name}
+            style={{ paddingLeft: `${depth * 16}px` }}
+            draggable
+            onDragStart={(e) => {
+              setDragged(type);
+              e.dataTransfer?.setData("text/plain", type.name);
+            }}
+            onDragEnd={() => setDragged(null)}
+            onDragOver={(e) => {
+              if (dragged && possibleParents(props.types, dragged.id).includes(type.id)) {
+                e.preventDefault();
+              }
+            }}
+            onDrop={(e) => {
+              e.preventDefault();
+              if (dragged) {
+                tryMove(dragged, type.id);
+              }
+              setDragged(null);
+            }}
+          >
             <span class="amj-item-name">
               {type.name}
               {type.isAbstract ? " (abstract)" : ""}
             </span>{" "}
+            <label class="amj-visually-hidden" for={`amj-parent-${type.id}`}>
+              Parent of {type.name}
+            </label>
+            <select
+              id={`amj-parent-${type.id}`}
+              class="amj-parent-select"
+              value={type.parentId === null ? "" : String(type.parentId)}
+              onChange={(e) =>
+                tryMove(type, e.currentTarget.value ? Number(e.currentTarget.value) : null)
+              }
+            >
+              {possibleParents(props.types, type.id).map((id) => (
+                <option key={id ?? "top"} value={id === null ? "" : String(id)}>
+                  {id === null ? "Top level" : `Under ${names.get(id) ?? id}`}
+                </option>
+              ))}
+            </select>{" "}
             <ItemActions
               label={type.name}
               rename={async (name) => {
@@ -271,6 +346,11 @@ function TypesSection(props: {
           </li>
         ))}
       </ul>
+      {moveError && (
+        <p id="amj-move-error" class="amj-field-message" role="alert">
+          {moveError}
+        </p>
+      )}
       <form id="amj-type-form" class="amj-admin-form" noValidate onSubmit={form.submit}>
         <h3>New type</h3>
         <Field id="amj-type-name" label="Name" error={form.errors.fields.name}>
@@ -323,6 +403,11 @@ function AttributesSection(props: {
   const [target, setTarget] = useState("");
   const [referenceType, setReferenceType] = useState("refers to");
   const chosen = props.types.find((t) => t.id === typeId) ?? tree[0]?.type ?? null;
+  // A picked-up attribute (keyboard) with the order it previews, and one dragged (mouse).
+  const [grab, setGrab] = useState<{ id: number; ids: number[] } | null>(null);
+  const [dragged, setDragged] = useState<number | null>(null);
+  const [said, setSaid] = useState("");
+  const [orderError, setOrderError] = useState<string | null>(null);
   const form = useSubmit(async () => {
     if (!chosen) {
       return;
@@ -350,6 +435,66 @@ function AttributesSection(props: {
     return null;
   }
   const byId = new Map(props.types.map((t) => [t.id, t.name]));
+  const own = chosen.attributes.filter((a) => a.typeId === chosen.id);
+  const ownIds = own.map((a) => a.id);
+  const previewIds = grab?.ids ?? ownIds;
+  const rows = [
+    ...chosen.attributes.filter((a) => a.typeId !== chosen.id),
+    ...previewIds.flatMap((id) => own.filter((a) => a.id === id)),
+  ];
+  const saveOrder = async (ids: number[], attribute: AttributeDef) => {
+    const name = attribute.name;
+    setOrderError(null);
+    if (ids.every((id, i) => id === ownIds[i])) {
+      setSaid(`${name} stays where it was.`);
+      return;
+    }
+    try {
+      await props.api.reorderAttributes(props.schema, chosen.id, ids);
+      await props.onChanged(
+        `Moved ${name} to position ${ids.indexOf(attribute.id) + 1} of ${ids.length}.`,
+      );
+      document.querySelector<HTMLElement>(`[data-move="${CSS.escape(name)}"]`)?.focus();
+    } catch (e) {
+      setOrderError(`Could not move ${name}: ${describe(e)}`);
+    }
+  };
+  const onHandleKey = (event: KeyboardEvent, attribute: AttributeDef) => {
+    const picking = event.key === " " || event.key === "Enter";
+    if (!grab) {
+      if (picking) {
+        event.preventDefault();
+        setGrab({ id: attribute.id, ids: ownIds });
+        setSaid(
+          `Picked up ${attribute.name}, position ${ownIds.indexOf(attribute.id) + 1} of ${ownIds.length}. Arrow keys move it, Space drops it, Escape cancels.`,
+        );
+      }
+      return;
+    }
+    if (grab.id !== attribute.id) {
+      return;
+    }
+    if (picking) {
+      event.preventDefault();
+      const ids = grab.ids;
+      setGrab(null);
+      void saveOrder(ids, attribute);
+      return;
+    }
+    if (event.key === "Escape") {
+      event.preventDefault();
+      setGrab(null);
+      setSaid(`Move of ${attribute.name} cancelled.`);
+      return;
+    }
+    const from = grab.ids.indexOf(attribute.id);
+    const to = keyMove(event.key, from, grab.ids.length);
+    if (to !== null) {
+      event.preventDefault();
+      setGrab({ id: grab.id, ids: moveItem(grab.ids, from, to) });
+      setSaid(`${attribute.name}: position ${to + 1} of ${grab.ids.length}.`);
+    }
+  };
   return (
     <section aria-labelledby="attributes-heading">
       <h2 id="attributes-heading">Attributes of {chosen.name}</h2>
@@ -370,6 +515,9 @@ function AttributesSection(props: {
         <caption class="amj-visually-hidden">Attributes of {chosen.name}</caption>
         <thead>
           <tr>
+            <th scope="col">
+              <span class="amj-visually-hidden">Order</span>
+            </th>
             <th scope="col">Name</th>
             <th scope="col">Kind</th>
             <th scope="col">Required</th>
@@ -379,8 +527,52 @@ function AttributesSection(props: {
           </tr>
         </thead>
         <tbody id="amj-attr-rows">
-          {chosen.attributes.map((a) => (
-            <tr key={a.id}>
+          {rows.map((a) => (
+            <tr
+              key={a.id}
+              data-attribute={a.name}
+              class={grab?.id === a.id ? "amj-grabbed" : undefined}
+              draggable={a.typeId === chosen.id}
+              onDragStart={(e) => {
+                setDragged(a.id);
+                e.dataTransfer?.setData("text/plain", a.name);
+              }}
+              onDragEnd={() => setDragged(null)}
+              onDragOver={(e) => {
+                if (dragged !== null && a.typeId === chosen.id) {
+                  e.preventDefault();
+                }
+              }}
+              onDrop={(e) => {
+                e.preventDefault();
+                const moved = own.find((x) => x.id === dragged);
+                if (moved) {
+                  const ids = moveItem(ownIds, ownIds.indexOf(moved.id), ownIds.indexOf(a.id));
+                  void saveOrder(ids, moved);
+                }
+                setDragged(null);
+              }}
+            >
+              <td>
+                {a.typeId === chosen.id && (
+                  <button
+                    type="button"
+                    class="amj-handle"
+                    data-move={a.name}
+                    aria-label={`Move ${a.name}`}
+                    aria-describedby="amj-move-help"
+                    aria-pressed={grab?.id === a.id}
+                    onKeyDown={(e) => onHandleKey(e, a)}
+                    onBlur={() => {
+                      if (grab?.id === a.id) {
+                        setGrab(null);
+                      }
+                    }}
+                  >
+                    ⠿
+                  </button>
+                )}
+              </td>
               <th scope="row">{a.name}</th>
               <td>{KINDS.find(([k]) => k === a.kind)?.[1] ?? a.kind}</td>
               <td>{a.required ? "Yes" : "No"}</td>
@@ -405,6 +597,18 @@ function AttributesSection(props: {
           ))}
         </tbody>
       </table>
+      <p id="amj-move-help" class="amj-subtle">
+        Drag a row by its handle to reorder the type's own attributes, or focus the handle and press
+        Space, move with the arrow keys, and press Space again.
+      </p>
+      <output id="amj-move-status" class="amj-visually-hidden" aria-live="assertive">
+        {said}
+      </output>
+      {orderError && (
+        <p id="amj-order-error" class="amj-field-message" role="alert">
+          {orderError}
+        </p>
+      )}
       <form id="amj-attr-form" class="amj-admin-form" noValidate onSubmit={form.submit}>
         <h3>New attribute</h3>
         <Field id="amj-attr-name" label="Name" error={form.errors.fields.name}>

@@ -752,3 +752,41 @@ pub async fn delete_attribute(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A type's own attributes in the order they should be shown.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AttributeOrder {
+    /// Every own attribute of the type (not inherited ones), by id, each once.
+    pub attributes: Vec<i64>,
+}
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/schemas/{schema}/types/{id}/attribute-order",
+    tag = "attributes",
+    params(super::openapi::SchemaItemPath),
+    request_body = AttributeOrder,
+    responses(
+        (status = 200, description = "The type with its attributes in the new order", body = super::openapi::AssetTypeBody),
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden),
+        (status = 404, response = super::openapi::NotFound),
+        (status = 409, response = super::openapi::Conflict)
+    )
+)]
+pub async fn reorder_attributes(
+    State(state): State<AppState>,
+    AdminSchema { caller, model, key }: AdminSchema,
+    Path((_, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<AttributeOrder>,
+) -> ApiResult<Json<AssetTypeBody>> {
+    let id = type_in(&model, &id)?;
+    let order: Vec<AttributeId> = input.attributes.into_iter().map(AttributeId).collect();
+    state
+        .store
+        .reorder_attributes(caller.tenant_id(), model.schema.id, id, &order)
+        .await?;
+    let model = schema_by_key(&state.store, caller.tenant_id(), &key).await?;
+    Ok(Json(type_body(&model, id)?))
+}

@@ -263,6 +263,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(c::get_type, c::update_type, c::delete_type))
         .routes(routes!(c::list_attributes, c::create_attribute))
         .routes(routes!(c::update_attribute, c::delete_attribute))
+        .routes(routes!(c::reorder_attributes))
         .routes(routes!(a::list_assets, a::create_asset))
         .routes(routes!(a::bulk_create, a::bulk_update))
         .routes(routes!(a::bulk_edit))

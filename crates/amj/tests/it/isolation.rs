@@ -46,6 +46,7 @@ const BODIES: &[(&str, &str)] = &[
     ("LinkInput", r#"{"issue":{issue}}"#),
     ("TokenInput", r#"{"name":"stolen"}"#),
     ("ReportSettings", r#"{"lifecycleDates":[]}"#),
+    ("AttributeOrder", r#"{"attributes":[{attribute}]}"#),
     // Shared, so that an ordinary user is refused it too (the hardening test's rule).
     (
         "SavedViewDraft",

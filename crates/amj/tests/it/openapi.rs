@@ -1061,6 +1061,54 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
     )
     .await;
 
+    // The designer's attribute order: reversed, then a stale list refused.
+    let schema = c.ok("GET", "/api/v1/schemas/{schema}", &["IT"], None).await;
+    let laptop = schema["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Laptop")
+        .unwrap()
+        .clone();
+    let laptop_id = laptop["id"].to_string();
+    let mut own: Vec<i64> = laptop["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["typeId"] == laptop["id"])
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    own.reverse();
+    let reordered = c
+        .ok(
+            "PUT",
+            "/api/v1/schemas/{schema}/types/{id}/attribute-order",
+            &["IT", &laptop_id],
+            Some(json!({"attributes": own})),
+        )
+        .await;
+    let shown: Vec<i64> = reordered["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["typeId"] == laptop["id"])
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        shown, own,
+        "the type's own attributes come back in the new order"
+    );
+    c.expect(
+        409,
+        "PUT",
+        "/api/v1/schemas/{schema}/types/{id}/attribute-order",
+        &["IT", &laptop_id],
+        "",
+        &admin,
+        Some(json!({"attributes": &own[1..]})),
+    )
+    .await;
+
     // Saved views.
     let view = c
         .ok(
