@@ -142,11 +142,28 @@ impl Browser {
         axe_source().is_some()
     }
 
-    /// Runs axe-core on the current page and returns its serious and critical violations, one
-    /// line each. The pinned package is installed on first use (`npm ci`), so a fresh clone's
+    /// Runs axe-core on the current page, in the dark theme and then the light one (where it
+    /// leaves the page), and returns its serious and critical violations, one line each. The
+    /// pinned package is installed on first use (`npm ci`), so a fresh clone's
     /// `cargo test --workspace` needs no other step. Without Node.js it fails under `CI=true` and
     /// otherwise skips, saying so.
     pub async fn axe_violations(&self) -> anyhow::Result<Vec<String>> {
+        // Every check covers both themes: colour contrast differs between them.
+        let mut all = Vec::new();
+        for mode in ["dark", "light"] {
+            self.set_color_scheme(mode).await?;
+            all.extend(
+                self.axe_run()
+                    .await?
+                    .into_iter()
+                    .map(|v| format!("{mode}: {v}")),
+            );
+        }
+        Ok(all)
+    }
+
+    /// One axe-core run on the current page, in whatever theme it shows.
+    async fn axe_run(&self) -> anyhow::Result<Vec<String>> {
         let Some(source) = axe_source() else {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
                 bail!(
