@@ -490,6 +490,18 @@ export class Api {
     });
   }
 
+  /** A type's icon (one of the server's names); the rest is sent back as read. */
+  async setTypeIcon(schema: string, type: AssetType, icon: string): Promise<void> {
+    await this.call("PUT", `/api/v1/schemas/${path(schema)}/types/${type.id}`, {
+      name: type.name,
+      parentId: type.parentId,
+      icon,
+      description: type.description ?? "",
+      isAbstract: type.isAbstract,
+      labelAttributeId: type.labelAttributeId ?? null,
+    });
+  }
+
   /** A type's own attributes in a new order: each of them, once. */
   async reorderAttributes(schema: string, typeId: number, ids: number[]): Promise<void> {
     await this.call("PUT", `/api/v1/schemas/${path(schema)}/types/${typeId}/attribute-order`, {

@@ -220,7 +220,7 @@ async fn settings_journey(
         }
         let parent = browser
             .driver
-            .find(By::Css("li[data-type='Rugged'] select"))
+            .find(By::Css("li[data-type='Rugged'] select[id^='amj-parent-']"))
             .await?;
         browser
             .driver
@@ -229,6 +229,19 @@ async fn settings_journey(
         parent.send_keys(Key::Down).await?;
         browser
             .wait_for_text("amj-admin-status", "Moved Rugged under Tablet.", WAIT)
+            .await?;
+        // And an icon, chosen by typing its name into the type's Icon control.
+        let icon = browser
+            .driver
+            .find(By::Css("li[data-type='Phone'] select[id^='amj-icon-']"))
+            .await?;
+        browser
+            .driver
+            .execute("arguments[0].focus();", vec![icon.to_json()?])
+            .await?;
+        icon.send_keys("phone").await?;
+        browser
+            .wait_for_text("amj-admin-status", "Phone now shows the phone icon.", WAIT)
             .await?;
         let violations = browser.axe_violations().await?;
         assert!(violations.is_empty(), "axe, the designer: {violations:#?}");

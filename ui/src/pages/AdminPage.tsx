@@ -16,6 +16,7 @@ import { ItemActions } from "../components/ItemActions";
 import { Lozenge } from "../components/Lozenge";
 import type { Formats } from "../format";
 import type { Host } from "../host/types";
+import { TYPE_ICONS, TypeIcon } from "../icons";
 import { describe } from "../messages";
 import { keyMove, moveItem, possibleParents } from "../reorder";
 
@@ -253,6 +254,15 @@ function TypesSection(props: {
     document.getElementById(`amj-parent-${type.id}`)?.focus();
   };
   const [moveError, setMoveError] = useState<string | null>(null);
+  const tryIcon = (type: AssetType, icon: string) => {
+    setMoveError(null);
+    props.api
+      .setTypeIcon(props.schema, type, icon)
+      .then(() => props.onChanged(`${type.name} now shows the ${icon} icon.`))
+      .catch((e: unknown) =>
+        setMoveError(`Could not change the icon of ${type.name}: ${describe(e)}`),
+      );
+  };
   const tryMove = (type: AssetType, parentId: number | null) => {
     setMoveError(null);
     move(type, parentId).catch((e: unknown) =>
@@ -311,10 +321,26 @@ function TypesSection(props: {
               setDragged(null);
             }}
           >
+            <TypeIcon icon={type.icon} />{" "}
             <span class="amj-item-name">
               {type.name}
               {type.isAbstract ? " (abstract)" : ""}
             </span>{" "}
+            <label class="amj-visually-hidden" for={`amj-icon-${type.id}`}>
+              Icon of {type.name}
+            </label>
+            <select
+              id={`amj-icon-${type.id}`}
+              class="amj-parent-select"
+              value={type.icon ?? "generic"}
+              onChange={(e) => tryIcon(type, e.currentTarget.value)}
+            >
+              {TYPE_ICONS.map(([icon]) => (
+                <option key={icon} value={icon}>
+                  {icon}
+                </option>
+              ))}
+            </select>{" "}
             <label class="amj-visually-hidden" for={`amj-parent-${type.id}`}>
               Parent of {type.name}
             </label>

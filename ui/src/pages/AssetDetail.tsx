@@ -1,10 +1,20 @@
 import { Fragment } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { Api, Asset, AttributeDef, HistoryEntry, IssueLink, References, Status } from "../api";
+import type {
+  Api,
+  Asset,
+  AssetType,
+  AttributeDef,
+  HistoryEntry,
+  IssueLink,
+  References,
+  Status,
+} from "../api";
 import { InlineEdit } from "../components/InlineEdit";
 import { Lozenge } from "../components/Lozenge";
 import { ReferenceGraph } from "../components/ReferenceGraph";
 import { type Formats, valueText } from "../format";
+import { TypeIcon } from "../icons";
 import { describe } from "../messages";
 import { actorLabel, usePeople } from "../people";
 import { AssetForm } from "./AssetForm";
@@ -38,7 +48,7 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
   // The type's attributes and the schema's statuses, for editing one value in place.
   const [catalog, setCatalog] = useState<{
     schema: string;
-    types: { id: number; attributes: AttributeDef[] }[];
+    types: AssetType[];
     statuses: Status[];
   } | null>(null);
   const [inline, setInline] = useState<string | null>(null);
@@ -203,6 +213,10 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
         </p>
       )}
       <h1 id="amj-detail-title" ref={heading} tabIndex={-1}>
+        <TypeIcon
+          icon={catalog?.types.find((t) => t.id === asset.type.id)?.icon ?? null}
+          size={20}
+        />{" "}
         <span class="amj-subtle">{asset.key}</span> {asset.label}{" "}
         <Lozenge name={asset.status.name} category={asset.status.category} />
         {asset.archived && (

@@ -17,6 +17,7 @@ import { csvName, toCsv } from "../csv";
 import { type Formats, valueText } from "../format";
 import { gridKey, keptRow } from "../grid";
 import { assetOfPath, assetPath, type Host, type HostHistory } from "../host/types";
+import { TypeIcon } from "../icons";
 import { describe } from "../messages";
 import {
   BUILT_IN_COLUMNS,
@@ -778,7 +779,7 @@ function TypeTree({
               aria-current={chosen === type.name ? "true" : undefined}
               onClick={() => onChoose(type.name)}
             >
-              {type.name} {count(type)}
+              <TypeIcon icon={type.icon} /> {type.name} {count(type)}
             </button>
             {branch(type.id)}
           </li>

@@ -132,6 +132,20 @@ struct MissingBundle;
 mod tests {
     use super::*;
 
+    /// The front end draws each icon name the server accepts, and offers no other: the two
+    /// lists live in two languages, so this test holds them together.
+    #[test]
+    fn the_front_end_draws_every_type_icon_the_server_accepts() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/src/icons.tsx");
+        let source = std::fs::read_to_string(path).expect("ui/src/icons.tsx");
+        let drawn: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("[\""))
+            .filter_map(|l| l.split('"').next())
+            .collect();
+        assert_eq!(drawn, amj_domain::ICONS, "ui/src/icons.tsx TYPE_ICONS");
+    }
+
     #[test]
     fn the_bundle_is_embedded_with_hashed_assets() {
         let files: Vec<String> = bundle_files().map(|(path, _)| path).collect();
