@@ -16,6 +16,60 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use thirtyfour::prelude::*;
 
+/// Runs a journey once per host ([`Host::SITES`]) in one browser and one stack, which the
+/// journey sets up per site (seeding, [`Host::put`]). A failure names the host, saves the
+/// browser's artifacts under `artifacts`, and fails the test after the browser and the stack
+/// are stopped. Without Chromium (and `CI` unset) it skips, as [`Browser::start`] does.
+pub async fn in_both_hosts(
+    artifacts: &str,
+    journey: impl AsyncFn(&Browser, &Stack, &'static str, Host) -> anyhow::Result<()>,
+) {
+    let browser = match Browser::start().await {
+        Ok(Some(browser)) => browser,
+        Ok(None) => return,
+        Err(e) => panic!("the browser could not start: {e:#}"),
+    };
+    let stack = match Stack::start().await {
+        Ok(stack) => stack,
+        Err(e) => {
+            browser.quit().await;
+            panic!("the stack could not start: {e:#}");
+        }
+    };
+    let mut result = Ok(());
+    for (site, host) in Host::SITES {
+        result = journey(&browser, &stack, site, host)
+            .await
+            .map_err(|e| e.context(format!("{host:?}")));
+        if result.is_err() {
+            break;
+        }
+    }
+    if let Err(e) = &result {
+        browser.save_artifacts(artifacts).await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    if let Err(e) = result {
+        panic!("{e:#}");
+    }
+}
+
+/// Waits, bounded, for `check` to hold; the error says what never happened.
+pub async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut check: F) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    wait_for(timeout, || {
+        let holds = check();
+        async move { holds.await.then_some(()) }
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("timed out after {timeout:?} waiting for {what}"))
+}
+
 fn find_binary(env: &str, names: &[&str]) -> Option<PathBuf> {
     if let Ok(path) = std::env::var(env)
         && !path.is_empty()
@@ -232,6 +286,21 @@ impl Browser {
         })
         .await
         .map_err(|_| anyhow::anyhow!("the {name} tab never showed its panel"))
+    }
+
+    /// Moves focus to `element` as a keyboard user's Tab would land on it.
+    pub async fn focus(&self, element: &WebElement) -> anyhow::Result<()> {
+        self.driver
+            .execute("arguments[0].focus();", vec![element.to_json()?])
+            .await?;
+        Ok(())
+    }
+
+    /// Focuses `element` and presses Enter on it.
+    pub async fn press_enter(&self, element: &WebElement) -> anyhow::Result<()> {
+        self.focus(element).await?;
+        element.send_keys(Key::Enter).await?;
+        Ok(())
     }
 
     /// The rendered text of the element with `id`, or "" when there is none.

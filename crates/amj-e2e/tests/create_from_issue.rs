@@ -14,30 +14,14 @@ const WAIT: Duration = Duration::from_secs(15);
 
 #[tokio::test]
 async fn an_asset_created_from_the_issue_panel_is_linked_to_the_issue() {
-    let Some(browser) = Browser::start().await.unwrap() else {
-        return;
-    };
-    let stack = Stack::start().await.unwrap();
-    let result = async {
-        for (site, host) in Host::SITES {
-            let mut plan = SeedPlan::demo();
-            plan.link_every = 0;
-            stack.seeded_site(site, &plan).await?;
-            host.put(&stack, site)?;
-            journey(&browser, &stack, site, host)
-                .await
-                .map_err(|e| e.context(format!("{host:?}")))?;
-        }
-        anyhow::Ok(())
-    }
+    amj_e2e::in_both_hosts("create_from_issue", async |browser, stack, site, host| {
+        let mut plan = SeedPlan::demo();
+        plan.link_every = 0;
+        stack.seeded_site(site, &plan).await?;
+        host.put(stack, site)?;
+        journey(browser, stack, site, host).await
+    })
     .await;
-    if let Err(e) = &result {
-        browser.save_artifacts("create_from_issue").await;
-        eprintln!("{e:#}");
-    }
-    browser.quit().await;
-    stack.stop().await;
-    result.unwrap();
 }
 
 async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> anyhow::Result<()> {
@@ -49,11 +33,7 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
         .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
         .await?;
     let create = browser.driver.find(By::Id("amj-create-asset")).await?;
-    browser
-        .driver
-        .execute("arguments[0].focus();", vec![create.to_json()?])
-        .await?;
-    create.send_keys(Key::Enter).await?;
+    browser.press_enter(&create).await?;
     let kind = amj_e2e::wait_for(WAIT, || async {
         browser.driver.find(By::Id("amj-form-type")).await.ok()
     })

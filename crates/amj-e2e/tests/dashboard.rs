@@ -11,53 +11,22 @@ use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(15);
 
-async fn wait_until<F, Fut>(what: &str, mut check: F) -> anyhow::Result<()>
+async fn wait_until<F, Fut>(what: &str, check: F) -> anyhow::Result<()>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    amj_e2e::wait_for(WAIT, || {
-        let holds = check();
-        async move { holds.await.then_some(()) }
-    })
-    .await
-    .map_err(|_| anyhow::anyhow!("timed out waiting for {what}"))
-}
-
-/// Focuses an element and presses Enter on it, as a keyboard user would.
-async fn press(browser: &Browser, element: &WebElement) -> anyhow::Result<()> {
-    browser
-        .driver
-        .execute("arguments[0].focus();", vec![element.to_json()?])
-        .await?;
-    element.send_keys(Key::Enter).await?;
-    Ok(())
+    amj_e2e::wait_until(what, WAIT, check).await
 }
 
 #[tokio::test]
 async fn a_dashboard_slice_opens_the_list_of_exactly_its_assets() {
-    let Some(browser) = Browser::start().await.unwrap() else {
-        return;
-    };
-    let stack = Stack::start().await.unwrap();
-    let result = async {
-        for (site, host) in Host::SITES {
-            stack.seeded_site(site, &SeedPlan::demo()).await?;
-            host.put(&stack, site)?;
-            journey(&browser, &stack, site, host)
-                .await
-                .map_err(|e| e.context(format!("{host:?}")))?;
-        }
-        anyhow::Ok(())
-    }
+    amj_e2e::in_both_hosts("dashboard", async |browser, stack, site, host| {
+        stack.seeded_site(site, &SeedPlan::demo()).await?;
+        host.put(stack, site)?;
+        journey(browser, stack, site, host).await
+    })
     .await;
-    if let Err(e) = &result {
-        browser.save_artifacts("dashboard").await;
-        eprintln!("{e:#}");
-    }
-    browser.quit().await;
-    stack.stop().await;
-    result.unwrap();
 }
 
 async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> anyhow::Result<()> {
@@ -79,7 +48,7 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
     .await?;
 
     let open = browser.driver.find(By::Id("amj-open-dashboard")).await?;
-    press(browser, &open).await?;
+    browser.press_enter(&open).await?;
     browser
         .wait_for_attribute("amj-by-type", "data-state", "ready", WAIT)
         .await?;
@@ -136,7 +105,7 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
         .replace([',', '.', '\u{a0}', ' '], "")
         .parse()?;
     anyhow::ensure!(count > 0, "the largest type has assets");
-    press(browser, &slice).await?;
+    browser.press_enter(&slice).await?;
     browser
         .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
         .await?;

@@ -12,25 +12,12 @@ use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(15);
 
-async fn wait_until<F, Fut>(what: &str, mut check: F) -> anyhow::Result<()>
+async fn wait_until<F, Fut>(what: &str, check: F) -> anyhow::Result<()>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    amj_e2e::wait_for(WAIT, || {
-        let holds = check();
-        async move { holds.await.then_some(()) }
-    })
-    .await
-    .map_err(|_| anyhow::anyhow!("timed out waiting for {what}"))
-}
-
-async fn focus(browser: &Browser, element: &WebElement) -> anyhow::Result<()> {
-    browser
-        .driver
-        .execute("arguments[0].focus();", vec![element.to_json()?])
-        .await?;
-    Ok(())
+    amj_e2e::wait_until(what, WAIT, check).await
 }
 
 async fn value_of(browser: &Browser, id: &str) -> String {
@@ -42,28 +29,12 @@ async fn value_of(browser: &Browser, id: &str) -> String {
 
 #[tokio::test]
 async fn a_saved_view_leads_to_an_asset_edited_in_place_through_a_conflict() {
-    let Some(browser) = Browser::start().await.unwrap() else {
-        return;
-    };
-    let stack = Stack::start().await.unwrap();
-    let result = async {
-        for (site, host) in Host::SITES {
-            let (_, tenant) = stack.seeded_site(site, &SeedPlan::demo()).await?;
-            host.put(&stack, site)?;
-            journey(&browser, &stack, site, host, &tenant)
-                .await
-                .map_err(|e| e.context(format!("{host:?}")))?;
-        }
-        anyhow::Ok(())
-    }
+    amj_e2e::in_both_hosts("saved_views", async |browser, stack, site, host| {
+        let (_, tenant) = stack.seeded_site(site, &SeedPlan::demo()).await?;
+        host.put(stack, site)?;
+        journey(browser, stack, site, host, &tenant).await
+    })
     .await;
-    if let Err(e) = &result {
-        browser.save_artifacts("saved_views").await;
-        eprintln!("{e:#}");
-    }
-    browser.quit().await;
-    stack.stop().await;
-    result.unwrap();
 }
 
 async fn journey(
@@ -91,7 +62,7 @@ async fn journey(
         .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
         .await?;
     let save = browser.driver.find(By::Id("amj-view-save")).await?;
-    focus(browser, &save).await?;
+    browser.focus(&save).await?;
     save.send_keys(Key::Enter).await?;
     let name = browser.driver.find(By::Id("amj-view-name")).await?;
     name.send_keys("Monitors").await?;
@@ -126,7 +97,7 @@ async fn journey(
         .await?;
     input.send_keys(Key::Control + "a").await?;
     input.send_keys(Key::Backspace).await?;
-    focus(browser, &all).await?;
+    browser.focus(&all).await?;
     all.send_keys(Key::Enter).await?;
     wait_until("the list of every asset", || async {
         browser.text_of("amj-count").await.ends_with("of 60")
@@ -137,7 +108,7 @@ async fn journey(
         value_of(browser, "amj-view-picker").await.is_empty(),
         "no view matches every asset"
     );
-    focus(browser, &picker).await?;
+    browser.focus(&picker).await?;
     // A select changes with the arrow keys, as a keyboard user picks an option.
     picker.send_keys(Key::Down).await?;
     wait_until("the view's query back in the box", || async {
@@ -161,13 +132,13 @@ async fn journey(
     // Open the first monitor from the grid: its row is the tab stop, Enter opens it.
     let row = browser.driver.find(By::Css("#amj-rows tr")).await?;
     let key = row.attr("data-key").await?.unwrap_or_default();
-    focus(browser, &row).await?;
+    browser.focus(&row).await?;
     row.send_keys(Key::Enter).await?;
     browser
         .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
         .await?;
     let edit = wait_for_element(browser, r#"[data-edit-attribute="Model"]"#).await?;
-    focus(browser, &edit).await?;
+    browser.focus(&edit).await?;
     edit.send_keys(Key::Enter).await?;
     let field = browser.driver.find(By::Id("amj-inline-field")).await?;
 
@@ -188,7 +159,7 @@ async fn journey(
         "axe on the conflict: {violations:#?}"
     );
     let overwrite = browser.driver.find(By::Id("amj-inline-overwrite")).await?;
-    focus(browser, &overwrite).await?;
+    browser.focus(&overwrite).await?;
     overwrite.send_keys(Key::Enter).await?;
     wait_until("the value saved in place", || async {
         browser.driver.find(By::Id("amj-inline")).await.is_err()
