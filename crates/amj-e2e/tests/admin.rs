@@ -1,5 +1,6 @@
-//! The settings page as a site admin, in both hosts: create a schema, a type and its
-//! attributes (with an inline error on the way), a status, and an API token shown once.
+//! The settings page as a site admin, in both hosts, by keyboard only: create a schema, a type
+//! and its attributes (with an inline error on the way), a status, and an API token shown once;
+//! reorder attributes and move a type in the designer; choose a type's icon.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,13 +18,12 @@ async fn type_into(browser: &Browser, id: &str, text: &str) -> anyhow::Result<()
     Ok(())
 }
 
+/// Activates a button or checkbox from the keyboard: focus it, press Space (which both take),
+/// so the whole settings journey runs without a mouse.
 async fn press(browser: &Browser, selector: &str) -> anyhow::Result<()> {
-    browser
-        .driver
-        .find(By::Css(selector))
-        .await?
-        .click()
-        .await?;
+    let element = browser.driver.find(By::Css(selector)).await?;
+    browser.focus(&element).await?;
+    element.send_keys(Key::Space).await?;
     Ok(())
 }
 
