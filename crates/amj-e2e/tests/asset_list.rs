@@ -58,6 +58,14 @@ async fn column(browser: &Browser, n: usize) -> Vec<String> {
     texts
 }
 
+/// Activates a button, link or checkbox from the keyboard: focus it, press Space (which they
+/// all take), so the list's journeys need no mouse.
+async fn press(browser: &Browser, element: WebElement) -> anyhow::Result<()> {
+    browser.focus(&element).await?;
+    element.send_keys(Key::Space).await?;
+    Ok(())
+}
+
 /// Empties a text box as a person would (WebDriver's clear() sends no `input` event).
 async fn clear(input: &WebElement) -> anyhow::Result<()> {
     input.send_keys(Key::Control + "a").await?;
@@ -189,24 +197,28 @@ async fn search_journey(
 
     // The type tree narrows the list the same way, and says where the person is.
     clear(&input).await?;
-    browser
-        .driver
-        .find(By::Css("#amj-type-tree [data-type='Monitor']"))
-        .await?
-        .click()
-        .await?;
+    press(
+        browser,
+        browser
+            .driver
+            .find(By::Css("#amj-type-tree [data-type='Monitor']"))
+            .await?,
+    )
+    .await?;
     wait_until("only monitors", || async {
         let types = column(browser, 4).await;
         !types.is_empty() && types.iter().all(|t| t == "Monitor")
     })
     .await?;
     assert!(browser.text_of("amj-assets").await.contains("Monitor"));
-    browser
-        .driver
-        .find(By::Css("#amj-type-tree [data-type='']"))
-        .await?
-        .click()
-        .await?;
+    press(
+        browser,
+        browser
+            .driver
+            .find(By::Css("#amj-type-tree [data-type='']"))
+            .await?,
+    )
+    .await?;
     wait_until("all assets again", || async {
         browser.text_of("amj-count").await.contains("of 60")
     })
@@ -228,7 +240,7 @@ async fn search_journey(
     })
     .await
     .map_err(|_| anyhow::anyhow!("{key} is not listed"))?;
-    row.click().await?;
+    press(browser, row.clone()).await?;
     browser
         .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
         .await?;
@@ -273,12 +285,7 @@ async fn search_journey(
     .await?;
     let violations = browser.axe_violations().await?;
     assert!(violations.is_empty(), "axe, detail view: {violations:#?}");
-    browser
-        .driver
-        .find(By::Id("amj-back"))
-        .await?
-        .click()
-        .await?;
+    press(browser, browser.driver.find(By::Id("amj-back")).await?).await?;
     browser
         .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
         .await?;
@@ -300,8 +307,8 @@ async fn search_journey(
         .driver
         .find_all(By::Css("#amj-rows input[type=checkbox]"))
         .await?;
-    boxes[0].click().await?;
-    boxes[1].click().await?;
+    press(browser, boxes[0].clone()).await?;
+    press(browser, boxes[1].clone()).await?;
     assert_eq!(
         browser.text_of("amj-selected-count").await,
         "2 assets selected"
@@ -320,12 +327,11 @@ async fn search_journey(
     );
     // Choose by keyboard, as a user of the select would.
     status.send_keys("In repair").await?;
-    browser
-        .driver
-        .find(By::Id("amj-bulk-apply"))
-        .await?
-        .click()
-        .await?;
+    press(
+        browser,
+        browser.driver.find(By::Id("amj-bulk-apply")).await?,
+    )
+    .await?;
     wait_until("the bulk change", || async {
         browser
             .text_of("amj-bulk-result")
@@ -354,29 +360,26 @@ async fn search_journey(
     );
 
     // Select all means every match: the 60 assets, not the 50 on the page, in one change.
-    browser
-        .driver
-        .find(By::Id("amj-select-all"))
-        .await?
-        .click()
-        .await?;
-    browser
-        .driver
-        .find(By::Id("amj-select-matches"))
-        .await?
-        .click()
-        .await?;
+    press(
+        browser,
+        browser.driver.find(By::Id("amj-select-all")).await?,
+    )
+    .await?;
+    press(
+        browser,
+        browser.driver.find(By::Id("amj-select-matches")).await?,
+    )
+    .await?;
     browser
         .wait_for_text("amj-selected-count", "All 60 assets that match", WAIT)
         .await?;
     let status = browser.driver.find(By::Id("amj-bulk-status")).await?;
     status.send_keys("In use").await?;
-    browser
-        .driver
-        .find(By::Id("amj-bulk-apply"))
-        .await?
-        .click()
-        .await?;
+    press(
+        browser,
+        browser.driver.find(By::Id("amj-bulk-apply")).await?,
+    )
+    .await?;
     browser
         .wait_for_text(
             "amj-bulk-result",
@@ -582,12 +585,7 @@ async fn form_journey(
     open_list(browser, stack, site, host).await?;
 
     // Create: the form follows the type; the server's errors appear next to their fields.
-    browser
-        .driver
-        .find(By::Id("amj-new"))
-        .await?
-        .click()
-        .await?;
+    press(browser, browser.driver.find(By::Id("amj-new")).await?).await?;
     browser
         .wait_for_attribute("amj-assets", "data-state", "form", WAIT)
         .await?;
@@ -596,10 +594,9 @@ async fn form_journey(
     })
     .await
     .map_err(|_| anyhow::anyhow!("no type chooser"))?;
-    thirtyfour::components::SelectElement::new(&type_select)
-        .await?
-        .select_by_visible_text("Laptop")
-        .await?;
+    // A select takes typed letters as its choice, as a keyboard user picks an option.
+    browser.focus(&type_select).await?;
+    type_select.send_keys("Laptop").await?;
     wait_until("the Laptop fields", || async {
         field(browser, "RAM (GB)").await.is_ok()
     })
@@ -609,7 +606,7 @@ async fn form_journey(
         .send_keys("bad serial")
         .await?;
     let save = "#amj-asset-form button[type=submit]";
-    browser.driver.find(By::Css(save)).await?.click().await?;
+    press(browser, browser.driver.find(By::Css(save)).await?).await?;
     wait_until("inline errors", || async {
         match field(browser, "Serial number").await {
             Ok(input) => input.attr("aria-invalid").await.ok().flatten().as_deref() == Some("true"),
@@ -648,7 +645,7 @@ async fn form_journey(
         .await?
         .send_keys("Latitude 7450")
         .await?;
-    browser.driver.find(By::Css(save)).await?.click().await?;
+    press(browser, browser.driver.find(By::Css(save)).await?).await?;
     browser
         .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
         .await?;
@@ -665,12 +662,7 @@ async fn form_journey(
 
     // Edit, while someone else saves the same asset: the form says who and when, and
     // overwriting keeps this user's value.
-    browser
-        .driver
-        .find(By::Id("amj-edit"))
-        .await?
-        .click()
-        .await?;
+    press(browser, browser.driver.find(By::Id("amj-edit")).await?).await?;
     let model = amj_e2e::wait_for(WAIT, || async { field(browser, "Model").await.ok() })
         .await
         .map_err(|_| anyhow::anyhow!("no edit form"))?;
@@ -680,7 +672,7 @@ async fn form_journey(
         .edit_elsewhere(tenant, &key, serde_json::json!({"Model": "Latitude 5450"}))
         .await?;
     assert_eq!(status, 200, "the other change is saved");
-    browser.driver.find(By::Css(save)).await?.click().await?;
+    press(browser, browser.driver.find(By::Css(save)).await?).await?;
     wait_until("the conflict, naming who changed it", || async {
         browser
             .text_of("amj-conflict")
@@ -690,12 +682,14 @@ async fn form_journey(
     .await?;
     let violations = browser.axe_violations().await?;
     assert!(violations.is_empty(), "axe, conflict: {violations:#?}");
-    browser
-        .driver
-        .find(By::Id("amj-conflict-overwrite"))
-        .await?
-        .click()
-        .await?;
+    press(
+        browser,
+        browser
+            .driver
+            .find(By::Id("amj-conflict-overwrite"))
+            .await?,
+    )
+    .await?;
     browser
         .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
         .await?;

@@ -60,7 +60,7 @@ async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
             .unwrap_or_default()
             .trim_start_matches("Link ")
             .to_owned();
-        first.click().await?;
+        press(&browser, first.clone()).await?;
         browser
             .wait_for_text("amj-glance-status", &format!("Linked {key}."), WAIT)
             .await?;
@@ -108,12 +108,14 @@ async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
         browser
             .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
             .await?;
-        browser
-            .driver
-            .find(By::Css(format!("#amj-rows [data-open='{key}']")))
-            .await?
-            .click()
-            .await?;
+        press(
+            &browser,
+            browser
+                .driver
+                .find(By::Css(format!("#amj-rows [data-open='{key}']")))
+                .await?,
+        )
+        .await?;
         browser
             .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
             .await?;
@@ -132,14 +134,16 @@ async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
         browser
             .wait_for_attribute("amj-glance", "data-state", "ready", WAIT)
             .await?;
-        browser
-            .driver
-            .find(By::Css(format!(
-                "#amj-linked button[aria-label='Unlink {key}']"
-            )))
-            .await?
-            .click()
-            .await?;
+        press(
+            &browser,
+            browser
+                .driver
+                .find(By::Css(format!(
+                    "#amj-linked button[aria-label='Unlink {key}']"
+                )))
+                .await?,
+        )
+        .await?;
         browser
             .wait_for_text("amj-glance-status", &format!("Unlinked {key}."), WAIT)
             .await?;
@@ -154,4 +158,11 @@ async fn link_an_asset_from_the_glance_and_see_it_on_the_asset() {
     browser.quit().await;
     stack.stop().await;
     result.unwrap();
+}
+
+/// Activates a button from the keyboard (focus, Space): the journey needs no mouse.
+async fn press(browser: &Browser, element: WebElement) -> anyhow::Result<()> {
+    browser.focus(&element).await?;
+    element.send_keys(Key::Space).await?;
+    Ok(())
 }
