@@ -296,6 +296,15 @@ export interface QualityReport {
     missing: number;
     aql: string;
   }[];
+  outOfBounds: {
+    attributeId: number;
+    attribute: string;
+    typeName: string;
+    rule: "min" | "max";
+    bound: string;
+    count: number;
+    aql: string;
+  }[];
 }
 
 export interface ReportSettings {

@@ -115,8 +115,22 @@ describe("the dashboard's chart data", () => {
         missingRequired: [
           { attributeId: 4, attribute: "Serial", typeName: "Laptop", missing: 3, aql: "q" },
         ],
+        outOfBounds: [
+          {
+            attributeId: 5,
+            attribute: "RAM (GB)",
+            typeName: "Laptop",
+            rule: "max",
+            bound: "8",
+            count: 2,
+            aql: '"RAM (GB)" > 8',
+          },
+        ],
       }),
-    ).toEqual([{ text: "Laptop: Serial is required but missing", aql: "q", count: 3 }]);
+    ).toEqual([
+      { text: "Laptop: Serial is required but missing", aql: "q", count: 3 },
+      { text: "Laptop: RAM (GB) above its maximum 8", aql: '"RAM (GB)" > 8', count: 2 },
+    ]);
   });
 
   it("shortens long axis labels only", () => {

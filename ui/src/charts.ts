@@ -174,15 +174,22 @@ export function dueRows(due: DueReport): DueRow[] {
   );
 }
 
-/** One line per required attribute that some assets lack. */
+/** One line per required attribute that some assets lack, then per bound that values break. */
 export function qualityRows(
   quality: QualityReport,
 ): { text: string; aql: string; count: number }[] {
-  return quality.missingRequired.map((m) => ({
-    text: `${m.typeName}: ${m.attribute} is required but missing`,
-    aql: m.aql,
-    count: m.missing,
-  }));
+  return [
+    ...quality.missingRequired.map((m) => ({
+      text: `${m.typeName}: ${m.attribute} is required but missing`,
+      aql: m.aql,
+      count: m.missing,
+    })),
+    ...quality.outOfBounds.map((b) => ({
+      text: `${b.typeName}: ${b.attribute} ${b.rule === "min" ? "below its minimum" : "above its maximum"} ${b.bound}`,
+      aql: b.aql,
+      count: b.count,
+    })),
+  ];
 }
 
 /** A chart variable's colour as the page resolved it (grey if the stylesheet is missing). */

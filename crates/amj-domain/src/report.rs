@@ -213,6 +213,27 @@ pub fn slice_missing(type_names: &[&str], attribute: &str) -> String {
     ]))
 }
 
+/// `"<attribute>" < <min>` or `"<attribute>" > <max>`: values outside a bound, which values
+/// written before the bound was tightened can be.
+pub fn slice_out_of_bound(attribute: &str, below: bool, bound: &str) -> String {
+    print(compare(
+        Attr::Named(attribute.to_owned()),
+        if below { CompareOp::Lt } else { CompareOp::Gt },
+        crate::aql::Value::Number(bound.to_owned()),
+    ))
+}
+
+/// A bound as AQL writes a number: integers plainly, decimals without exponent or trailing
+/// zeros, so the slice parses back to the same number.
+pub fn number_text(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}")
+    } else {
+        let text = format!("{value:.6}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +272,9 @@ mod tests {
             slice_due_within("Warranty end", 30),
             slice_missing(&["Laptop", "Server"], "Serial number"),
             slice_missing(&["Laptop"], "Serial number"),
+            slice_out_of_bound("RAM (GB)", true, "4"),
+            slice_out_of_bound("Price", false, &number_text(2500.5)),
+            slice_out_of_bound("Price", true, &number_text(-3.0)),
         ];
         for slice in &slices {
             let parsed = aql::parse(slice).unwrap_or_else(|e| panic!("{slice}: {e:?}"));
@@ -270,6 +294,10 @@ mod tests {
             slices[6],
             r#"objectType IN (Laptop, Server) AND "Serial number" IS EMPTY"#
         );
+        assert_eq!(slices[8], r#""RAM (GB)" < 4"#);
+        assert_eq!(slices[9], r#"Price > 2500.5"#);
+        assert_eq!(slices[10], r#"Price < -3"#);
+        assert_eq!(number_text(0.1 + 0.2), "0.3");
     }
 
     fn attribute(id: i64, name: &str, kind: AttributeKind) -> AttributeDef {

@@ -8,7 +8,7 @@
 
 use amj_domain::TenantId;
 use amj_domain::report::{
-    ReportSettings, last_months, slice_created_in, slice_due_within, slice_missing,
+    self, ReportSettings, last_months, slice_created_in, slice_due_within, slice_missing,
     slice_reference, slice_status, slice_type,
 };
 use amj_domain::{AttributeKind, StatusCategory};
@@ -119,13 +119,30 @@ pub struct DueWindow {
     pub aql: String,
 }
 
-/// Data quality: required values that are missing.
+/// Data quality: required values that are missing, and numbers outside their bounds.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QualityReport {
     /// Required attributes that some live assets lack, most missing first. Values written before
     /// an attribute became required are what this finds.
     pub missing_required: Vec<MissingValues>,
+    /// Numbers below an attribute's minimum or above its maximum: values written before the
+    /// bound was tightened (every write since is checked against it).
+    pub out_of_bounds: Vec<OutOfBounds>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutOfBounds {
+    pub attribute_id: i64,
+    pub attribute: String,
+    pub type_name: String,
+    /// `min` or `max`.
+    pub rule: &'static str,
+    /// The bound, as the attribute defines it now.
+    pub bound: String,
+    pub count: i64,
+    pub aql: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -320,7 +337,47 @@ pub async fn quality(
     model: &SchemaModel,
 ) -> Result<QualityReport, StoreError> {
     let tallies = store.tallies(tenant, model.schema.id).await?;
-    Ok(quality_from(model, &tallies))
+    let mut report = quality_from(model, &tallies);
+    for attribute in &model.attributes {
+        #[allow(clippy::cast_precision_loss)] // Integer bounds are far below 2^53.
+        let (decimal, min, max) = match attribute.kind {
+            AttributeKind::Integer { min, max } => {
+                (false, min.map(|m| m as f64), max.map(|m| m as f64))
+            }
+            AttributeKind::Decimal { min, max } => (true, min, max),
+            _ => continue,
+        };
+        if min.is_none() && max.is_none() {
+            continue;
+        }
+        let Some(declared_by) = model.types.get(attribute.type_id) else {
+            continue;
+        };
+        let (below, above) = store
+            .count_numbers_outside(tenant, attribute.id, decimal, min, max)
+            .await?;
+        for (rule, bound, count) in [("min", min, below), ("max", max, above)] {
+            let Some(bound) = bound else { continue };
+            if count > 0 {
+                let bound = report::number_text(bound);
+                report.out_of_bounds.push(OutOfBounds {
+                    attribute_id: attribute.id.0,
+                    attribute: attribute.name.clone(),
+                    type_name: declared_by.name.clone(),
+                    rule,
+                    aql: report::slice_out_of_bound(&attribute.name, rule == "min", &bound),
+                    bound,
+                    count,
+                });
+            }
+        }
+    }
+    report.out_of_bounds.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then(a.attribute_id.cmp(&b.attribute_id))
+    });
+    Ok(report)
 }
 
 pub fn quality_from(model: &SchemaModel, tallies: &Tallies) -> QualityReport {
@@ -350,7 +407,10 @@ pub fn quality_from(model: &SchemaModel, tallies: &Tallies) -> QualityReport {
             .cmp(&a.missing)
             .then(a.attribute_id.cmp(&b.attribute_id))
     });
-    QualityReport { missing_required }
+    QualityReport {
+        missing_required,
+        out_of_bounds: Vec::new(),
+    }
 }
 
 /// Checks settings against the schema before they are saved.

@@ -315,6 +315,49 @@ impl Store {
         Ok(counts)
     }
 
+    /// How many live assets hold a number of `attribute` below `below` and above `above` (either
+    /// bound may be absent): two walks of the attribute's value index from the bound outwards, so
+    /// the cost is what breaks the bound, not the attribute's size. `decimal` picks the column.
+    pub async fn count_numbers_outside(
+        &self,
+        tenant: TenantId,
+        attribute: AttributeId,
+        decimal: bool,
+        below: Option<f64>,
+        above: Option<f64>,
+    ) -> Result<(i64, i64), StoreError> {
+        let column = if decimal { "v_num" } else { "v_int" };
+        let mut counts = (0, 0);
+        for (bound, op, slot) in [(below, "<", 0), (above, ">", 1)] {
+            let Some(bound) = bound else {
+                continue;
+            };
+            let mut sql = Sql::new(
+                "SELECT COUNT(DISTINCT v.asset_id) FROM asset_value v JOIN asset a \
+                 ON a.id = v.asset_id WHERE v.tenant_id = ",
+            );
+            sql.bind(tenant.0)
+                .push(" AND v.attribute_id = ")
+                .bind(attribute.0)
+                .push(&format!(" AND v.{column} IS NOT NULL AND v.{column} {op} "));
+            if decimal {
+                sql.bind(bound);
+            } else {
+                // An integer bound from the definition is whole; `as` keeps it exact.
+                #[allow(clippy::cast_possible_truncation)]
+                sql.bind(bound as i64);
+            }
+            sql.push(" AND NOT a.archived").one_off();
+            let (n,): (i64,) = self.db().fetch_one(&sql).await?;
+            if slot == 0 {
+                counts.0 = n;
+            } else {
+                counts.1 = n;
+            }
+        }
+        Ok(counts)
+    }
+
     /// The dashboard settings of a schema; `{}` (nothing marked) until an admin saves some.
     pub async fn report_settings(
         &self,

@@ -196,6 +196,27 @@ async fn every_figure_counts_what_its_aql_lists() {
             Some(json!({"name": "Purchased", "kind": "date", "required": true})),
         )
         .await;
+        // RAM's bounds tighten after laptops were written with 16 GB: those are out of bounds.
+        let ram = attribute_id("RAM (GB)");
+        let sixteen = 4 + rng.index(4) as i64;
+        for i in 0..sixteen {
+            api.ok(
+                "POST",
+                "/api/v1/schemas/IT/assets",
+                Some(json!({"type": "Laptop", "attributes": {
+                    "Name": format!("Workstation {i}"), "Serial number": format!("WS-{i}"),
+                    "Purchased": date(today), "RAM (GB)": 16
+                }})),
+            )
+            .await;
+            created += 1;
+        }
+        api.ok(
+            "PUT",
+            &format!("/api/v1/schemas/IT/attributes/{ram}"),
+            Some(json!({"name": "RAM (GB)", "kind": "integer", "min": 1, "max": 8})),
+        )
+        .await;
         let settings = json!({"locationAttribute": located_in, "lifecycleDates": [warranty]});
         assert_eq!(
             api.ok("PUT", "/api/v1/reports/IT/settings", Some(settings.clone()))
@@ -209,7 +230,8 @@ async fn every_figure_counts_what_its_aql_lists() {
 
         let counts = api.ok("GET", "/api/v1/reports/IT/counts", None).await;
         let live = hardware.iter().filter(|(_, archived, _)| !archived).count() as i64
-            + places.len() as i64;
+            + places.len() as i64
+            + sixteen;
         assert_eq!(counts["total"], live, "{counts}");
         let mut by_status = 0;
         for slice in counts["byStatus"].as_array().unwrap() {
@@ -281,6 +303,16 @@ async fn every_figure_counts_what_its_aql_lists() {
             listed(&api, aql).await,
             "{aql}"
         );
+
+        let bounds = &quality["outOfBounds"];
+        assert_eq!(bounds.as_array().unwrap().len(), 1, "{quality}");
+        assert_eq!(bounds[0]["attribute"], "RAM (GB)");
+        assert_eq!(bounds[0]["rule"], "max");
+        assert_eq!(bounds[0]["bound"], "8");
+        assert_eq!(bounds[0]["count"], sixteen);
+        let aql = bounds[0]["aql"].as_str().unwrap();
+        assert_eq!(aql, r#""RAM (GB)" > 8"#);
+        assert_eq!(listed(&api, aql).await, sixteen);
 
         let trend = api
             .ok("GET", "/api/v1/reports/IT/trend?months=3", None)
