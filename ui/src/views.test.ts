@@ -51,6 +51,10 @@ describe("saved views and the list", () => {
     expect(viewQuery({ ...list, type: "Software licence", aql: "Seats > 5" })).toBe(
       'objectType = "Software licence" AND (Seats > 5)',
     );
+    // A typed ORDER BY stays last, outside the parentheses, so the view's query parses.
+    expect(viewQuery({ ...list, type: "Laptop", aql: "Owner IS EMPTY order by label" })).toBe(
+      "objectType = Laptop AND (Owner IS EMPTY) order by label",
+    );
     const typed = { list: { ...list, type: "Laptop", aql: "" }, columns: ["Key", "Label"] };
     expect(activeView([view({})], typed)?.id).toBe(1);
   });

@@ -3,7 +3,7 @@
  * says so, and the draft that saves what is on screen. Pure, so the rules are unit-tested.
  */
 import type { SavedView, SavedViewDraft } from "./api";
-import type { ListState } from "./query";
+import { composeQuery, type ListState } from "./query";
 
 /** What a view fixes about the list: its query, sort and columns. */
 export interface Shown {
@@ -33,16 +33,13 @@ export function activeView(views: SavedView[], shown: Shown): SavedView | null {
   );
 }
 
-/** The query a view keeps for the list: the tree's type folded into the typed query. */
+/**
+ * The query a view keeps for the list: the tree's type folded into the typed query, as the list
+ * itself composes it (a typed `ORDER BY` stays last), without the clicked column's sort, which a
+ * view keeps apart.
+ */
 export function viewQuery(list: ListState): string {
-  const typed = list.aql.trim();
-  if (!list.type) {
-    return typed;
-  }
-  const type = /^[A-Za-z_][A-Za-z0-9_]*$/.test(list.type)
-    ? list.type
-    : `"${list.type.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
-  return typed ? `objectType = ${type} AND (${typed})` : `objectType = ${type}`;
+  return composeQuery({ ...list, sort: null });
 }
 
 export function draftOf(shown: Shown, name: string, shared: boolean): SavedViewDraft {

@@ -288,6 +288,23 @@ impl Browser {
         .map_err(|_| anyhow::anyhow!("the {name} tab never showed its panel"))
     }
 
+    /// Waits until the dashboard's four charts are drawn (Chart.js fetched and run) and its
+    /// due-date figure has loaded.
+    pub async fn wait_for_dashboard(&self, timeout: Duration) -> anyhow::Result<()> {
+        for chart in [
+            "amj-chart-type",
+            "amj-chart-status",
+            "amj-chart-location",
+            "amj-chart-trend",
+        ] {
+            self.wait_for_attribute(chart, "data-chart", "drawn", timeout)
+                .await?;
+        }
+        self.wait_for_attribute("amj-due", "data-state", "ready", timeout)
+            .await?;
+        Ok(())
+    }
+
     /// Moves focus to `element` as a keyboard user's Tab would land on it.
     pub async fn focus(&self, element: &WebElement) -> anyhow::Result<()> {
         self.driver

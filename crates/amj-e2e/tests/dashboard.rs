@@ -52,19 +52,7 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
     browser
         .wait_for_attribute("amj-by-type", "data-state", "ready", WAIT)
         .await?;
-    for chart in [
-        "amj-chart-type",
-        "amj-chart-status",
-        "amj-chart-location",
-        "amj-chart-trend",
-    ] {
-        browser
-            .wait_for_attribute(chart, "data-chart", "drawn", WAIT)
-            .await?;
-    }
-    browser
-        .wait_for_attribute("amj-due", "data-state", "ready", WAIT)
-        .await?;
+    browser.wait_for_dashboard(WAIT).await?;
     let violations = browser.axe_violations().await?;
     anyhow::ensure!(violations.is_empty(), "axe: {violations:#?}");
     // The demo marks warranty dates, so "falling due" has its table.

@@ -108,19 +108,7 @@ async fn pages(browser: &Browser, stack: &Stack, site: &str, prefix: &str) -> an
         .await?
         .click()
         .await?;
-    for chart in [
-        "amj-chart-type",
-        "amj-chart-status",
-        "amj-chart-location",
-        "amj-chart-trend",
-    ] {
-        browser
-            .wait_for_attribute(chart, "data-chart", "drawn", WAIT)
-            .await?;
-    }
-    browser
-        .wait_for_attribute("amj-due", "data-state", "ready", WAIT)
-        .await?;
+    browser.wait_for_dashboard(WAIT).await?;
     shoot(browser, &format!("{prefix}-dashboard")).await?;
     browser
         .driver

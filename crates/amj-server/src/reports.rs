@@ -412,11 +412,3 @@ pub fn quality_from(model: &SchemaModel, tallies: &Tallies) -> QualityReport {
         out_of_bounds: Vec::new(),
     }
 }
-
-/// Checks settings against the schema before they are saved.
-pub fn validate_settings(
-    model: &SchemaModel,
-    settings: &ReportSettings,
-) -> Result<(), amj_domain::ValidationErrors> {
-    settings.validate(&model.attributes)
-}

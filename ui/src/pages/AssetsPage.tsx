@@ -155,13 +155,6 @@ export function AssetsPage({ api, host, formats, context }: Props) {
         const options = cursor
           ? { schema: state.schema, limit: PAGE, cursor }
           : { schema: state.schema, limit: PAGE };
-        if (index === 0) {
-          // The tree's counts come from maintained counters: cheap, and refreshed with the list.
-          api
-            .counts(state.schema)
-            .then((c) => setTypeCounts(new Map(c.byType.map((s) => [s.name, s.count]))))
-            .catch(() => setTypeCounts(null));
-        }
         const found = await api.query(composeQuery(state), options);
         setQueryError(null);
         if (index === 0) {
@@ -186,12 +179,28 @@ export function AssetsPage({ api, host, formats, context }: Props) {
     [api],
   );
 
+  /**
+   * The tree's counts, from the reports API's maintained counters. They depend on the schema's
+   * assets, not on the search, so they are asked when the schema is shown and after this page
+   * creates or archives assets, not with every search.
+   */
+  const refreshCounts = useCallback(
+    (schema: string) => {
+      api
+        .counts(schema)
+        .then((c) => setTypeCounts(new Map(c.byType.map((s) => [s.name, s.count]))))
+        .catch(() => setTypeCounts(null));
+    },
+    [api],
+  );
+
   /** Shows the list for `state`: its types and columns when the schema changes, then page 1. */
   const showList = useCallback(
     async (state: ListState, schemaChanged: boolean) => {
       setList(state);
       setTyped(state.aql);
       if (state.schema && schemaChanged) {
+        refreshCounts(state.schema);
         try {
           const found = await api.types(state.schema);
           setTypes(found);
@@ -205,7 +214,7 @@ export function AssetsPage({ api, host, formats, context }: Props) {
       }
       await run(state, 0);
     },
-    [api, run],
+    [api, run, refreshCounts],
   );
 
   /** Moves to a list state, and records it in the host URL. */
@@ -359,6 +368,7 @@ export function AssetsPage({ api, host, formats, context }: Props) {
             lastOpened.current = null;
             show(created.key);
             void run(list, 0);
+            refreshCounts(list.schema ?? created.schema);
           }}
           onCancel={() => setCreating(false)}
         />
@@ -573,6 +583,9 @@ export function AssetsPage({ api, host, formats, context }: Props) {
               onDone={async (message) => {
                 setBulkMessage(message);
                 await run(list, 0);
+                if (list.schema) {
+                  refreshCounts(list.schema);
+                }
               }}
               onClear={() => setSelected(new Map())}
             />

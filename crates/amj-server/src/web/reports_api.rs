@@ -171,7 +171,9 @@ pub async fn put_settings(
     AdminSchema { caller, model, .. }: AdminSchema,
     ApiJson(settings): ApiJson<ReportSettings>,
 ) -> ApiResult<Json<ReportSettings>> {
-    reports::validate_settings(&model, &settings).map_err(AppError::Validation)?;
+    settings
+        .validate(&model.attributes)
+        .map_err(AppError::Validation)?;
     state
         .store
         .set_report_settings(caller.tenant_id(), model.schema.id, &settings)
