@@ -22,6 +22,7 @@ const PAGES: Record<PageName, () => Promise<ComponentType<PageProps>>> = {
   "issue-panel": async () => (await import("./pages/IssuePanel")).IssuePanelPage,
   assets: async () => (await import("./pages/AssetsPage")).AssetsPage,
   admin: async () => (await import("./pages/AdminPage")).AdminPage,
+  gadget: async () => (await import("./pages/GadgetPage")).GadgetPage,
 };
 
 type Boot =

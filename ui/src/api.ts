@@ -1,4 +1,5 @@
 import type { Host } from "./host";
+import type { Person } from "./people";
 
 /** Our API's error envelope, `{"error":{"code","message","details"?}}`, plus an AQL excerpt. */
 export interface ApiErrorBody {
@@ -153,8 +154,15 @@ export interface AttributeDef {
   options?: string[];
   /** Select and Jira user: more than one value. */
   multiple?: boolean;
-  /** Reference: at most this many (1 is single-valued; absent is unbounded). */
+  /** Integer and decimal: the bounds; reference: how many (1 is single-valued; absent is unbounded). */
+  min?: number | null;
   max?: number | null;
+  /** Text: the pattern a whole value must match. */
+  regex?: string | null;
+  /** Reference: the target type, and how the link reads. */
+  targetType?: number;
+  referenceType?: string;
+  description?: string;
 }
 
 export interface AssetType {
@@ -205,7 +213,12 @@ export interface NewAttribute {
   kind: AttributeKind;
   required: boolean;
   unique: boolean;
+  description?: string;
   options?: string[];
+  multiple?: boolean;
+  regex?: string | null;
+  min?: number | null;
+  max?: number | null;
   targetType?: number;
   referenceType?: string;
 }
@@ -302,6 +315,15 @@ export interface QualityReport {
     typeName: string;
     rule: "min" | "max";
     bound: string;
+    count: number;
+    aql: string;
+  }[];
+  /** Select values that are no longer options (as the search index keeps them). */
+  unlistedOptions: {
+    attributeId: number;
+    attribute: string;
+    typeName: string;
+    values: string[];
     count: number;
     aql: string;
   }[];
@@ -522,6 +544,11 @@ export class Api {
     await this.call("DELETE", `/api/v1/schemas/${path(schema)}/types/${id}`);
   }
 
+  /** An attribute's whole new definition (`PUT` replaces it). */
+  async updateAttribute(schema: string, id: number, draft: NewAttribute): Promise<AttributeDef> {
+    return this.call("PUT", `/api/v1/schemas/${path(schema)}/attributes/${id}`, draft);
+  }
+
   /** An attribute's new name, with its kind and rules as they were read. */
   async renameAttribute(schema: string, attribute: AttributeDef, name: string): Promise<void> {
     const { id, typeId, position, inherited, targetTypeName, ...draft } =
@@ -643,19 +670,18 @@ export class Api {
   }
 
   /** Display names by accountId, from Jira; unknown accounts are left out. */
-  async people(accountIds: string[]): Promise<Map<string, string>> {
-    const names = new Map<string, string>();
+  async people(accountIds: string[]): Promise<Map<string, Person>> {
+    const people = new Map<string, Person>();
     for (let at = 0; at < accountIds.length; at += 50) {
       const ids = accountIds.slice(at, at + 50).join(",");
-      const found = await this.call<{ items: { accountId: string; displayName: string }[] }>(
-        "GET",
-        `/api/v1/jira/users/bulk?accountIds=${encodeURIComponent(ids)}`,
-      );
+      const found = await this.call<{
+        items: { accountId: string; displayName: string; avatarUrl?: string }[];
+      }>("GET", `/api/v1/jira/users/bulk?accountIds=${encodeURIComponent(ids)}`);
       for (const user of found.items) {
-        names.set(user.accountId, user.displayName);
+        people.set(user.accountId, { name: user.displayName, avatar: user.avatarUrl ?? null });
       }
     }
-    return names;
+    return people;
   }
 
   /** Jira's people matching `query` (a name or e-mail), for the user picker. */

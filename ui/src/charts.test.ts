@@ -126,10 +126,25 @@ describe("the dashboard's chart data", () => {
             aql: '"RAM (GB)" > 8',
           },
         ],
+        unlistedOptions: [
+          {
+            attributeId: 6,
+            attribute: "Accessories",
+            typeName: "Hardware",
+            values: ["bag", "charger"],
+            count: 4,
+            aql: "Accessories IN (bag, charger)",
+          },
+        ],
       }),
     ).toEqual([
       { text: "Laptop: Serial is required but missing", aql: "q", count: 3 },
       { text: "Laptop: RAM (GB) above its maximum 8", aql: '"RAM (GB)" > 8', count: 2 },
+      {
+        text: "Hardware: Accessories holds values no longer among its options (bag, charger)",
+        aql: "Accessories IN (bag, charger)",
+        count: 4,
+      },
     ]);
   });
 

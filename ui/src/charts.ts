@@ -174,7 +174,10 @@ export function dueRows(due: DueReport): DueRow[] {
   );
 }
 
-/** One line per required attribute that some assets lack, then per bound that values break. */
+/**
+ * One line per required attribute that some assets lack, per bound that values break, and per
+ * select that holds values no longer among its options.
+ */
 export function qualityRows(
   quality: QualityReport,
 ): { text: string; aql: string; count: number }[] {
@@ -188,6 +191,11 @@ export function qualityRows(
       text: `${b.typeName}: ${b.attribute} ${b.rule === "min" ? "below its minimum" : "above its maximum"} ${b.bound}`,
       aql: b.aql,
       count: b.count,
+    })),
+    ...quality.unlistedOptions.map((u) => ({
+      text: `${u.typeName}: ${u.attribute} holds ${u.values.length === 1 ? "a value" : "values"} no longer among its options (${u.values.join(", ")})`,
+      aql: u.aql,
+      count: u.count,
     })),
   ];
 }

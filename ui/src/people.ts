@@ -11,8 +11,14 @@ export function isAccountId(actor: string): boolean {
   return actor !== "" && actor !== "app" && !actor.startsWith("api-token:");
 }
 
-/** An actor for people: a name from `names`, "the app", "API token #7", or "someone". */
-export function actorLabel(actor: string, names: ReadonlyMap<string, string>): string {
+/** A Jira account as people see it: the display name, and the avatar when Jira has one. */
+export interface Person {
+  name: string;
+  avatar: string | null;
+}
+
+/** An actor for people: a name from `people`, "the app", "API token #7", or "someone". */
+export function actorLabel(actor: string, people: ReadonlyMap<string, Person>): string {
   if (actor === "app") {
     return "the app";
   }
@@ -20,18 +26,24 @@ export function actorLabel(actor: string, names: ReadonlyMap<string, string>): s
   if (token) {
     return `API token #${token[1]}`;
   }
-  return names.get(actor) ?? "someone";
+  return people.get(actor)?.name ?? "someone";
 }
 
-/** Names already asked for, per API client (a page has one), so each account is asked once. */
-const known = new WeakMap<Api, Map<string, string>>();
+/** The accountIds a value of a Jira user attribute holds (one, or a list for multiple). */
+export function accountIdsOf(value: unknown): string[] {
+  const values = Array.isArray(value) ? value : [value];
+  return values.filter((v): v is string => typeof v === "string" && isAccountId(v));
+}
 
-/** Display names for the actors given, asked from Jira once per account. Until the answer (or
- *  if Jira cannot say) the map lacks them, and `actorLabel` says "someone". */
-export function usePeople(api: Api, actors: readonly string[]): ReadonlyMap<string, string> {
-  const cache = known.get(api) ?? new Map<string, string>();
+/** People already asked for, per API client (a page has one), so each account is asked once. */
+const known = new WeakMap<Api, Map<string, Person>>();
+
+/** Names and avatars for the actors given, asked from Jira once per account. Until the answer
+ *  (or if Jira cannot say) the map lacks them, and `actorLabel` says "someone". */
+export function usePeople(api: Api, actors: readonly string[]): ReadonlyMap<string, Person> {
+  const cache = known.get(api) ?? new Map<string, Person>();
   known.set(api, cache);
-  const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map(cache));
+  const [names, setNames] = useState<ReadonlyMap<string, Person>>(new Map(cache));
   const wanted = [...new Set(actors.filter(isAccountId))].sort().join(",");
   useEffect(() => {
     const missing = wanted.split(",").filter((id) => id && !cache.has(id));
@@ -43,8 +55,8 @@ export function usePeople(api: Api, actors: readonly string[]): ReadonlyMap<stri
     api
       .people(missing)
       .then((found) => {
-        for (const [id, name] of found) {
-          cache.set(id, name);
+        for (const [id, person] of found) {
+          cache.set(id, person);
         }
         if (current) {
           setNames(new Map(cache));

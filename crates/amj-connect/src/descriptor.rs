@@ -71,6 +71,8 @@ pub struct Modules {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jira_issue_glances: Vec<IssueGlance>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jira_dashboard_items: Vec<DashboardItem>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub jira_entity_properties: Vec<EntityProperty>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub webhooks: Vec<Webhook>,
@@ -126,6 +128,25 @@ pub struct IssueGlance {
     pub icon: Icon,
     pub content: GlanceContent,
     pub target: GlanceTarget,
+}
+
+/// A `jiraDashboardItems` module: a gadget people add to their Jira dashboards. Its URL carries
+/// `{dashboard.id}` and `{dashboardItem.id}`, under which each placed gadget keeps its own
+/// configuration (a dashboard item property).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardItem {
+    pub key: String,
+    pub name: I18n,
+    pub description: I18n,
+    pub url: String,
+    pub thumbnail_url: String,
+    /// Jira offers "Configure", which tells the frame to show its settings.
+    #[serde(default)]
+    pub configurable: bool,
+    /// Jira offers "Refresh", which reloads the frame.
+    #[serde(default)]
+    pub refreshable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -370,6 +391,30 @@ impl DescriptorBuilder {
         self
     }
 
+    /// A configurable, refreshable dashboard gadget.
+    pub fn dashboard_item(
+        mut self,
+        key: &str,
+        name: &str,
+        description: &str,
+        url: &str,
+        thumbnail_url: &str,
+    ) -> Self {
+        self.descriptor
+            .modules
+            .jira_dashboard_items
+            .push(DashboardItem {
+                key: key.into(),
+                name: I18n::new(name),
+                description: I18n::new(description),
+                url: url.into(),
+                thumbnail_url: thumbnail_url.into(),
+                configurable: true,
+                refreshable: true,
+            });
+        self
+    }
+
     pub fn admin_page(mut self, key: &str, name: &str, url: &str) -> Self {
         self.descriptor.modules.admin_pages.push(Page {
             key: key.into(),
@@ -508,6 +553,10 @@ impl Descriptor {
             .jira_issue_glances
             .iter()
             .map(|g| ("jiraIssueGlances", &g.key, &g.target.url));
+        let gadgets = modules
+            .jira_dashboard_items
+            .iter()
+            .map(|g| ("jiraDashboardItems", &g.key, &g.url));
         let mut check_module_key = |module: &str, key: &String, problems: &mut Vec<String>| {
             let key_valid = !key.is_empty()
                 && key
@@ -522,7 +571,7 @@ impl Descriptor {
                 problems.push(format!("module key {key:?} is used twice"));
             }
         };
-        for (module, key, url) in pages.chain(admin).chain(glances) {
+        for (module, key, url) in pages.chain(admin).chain(glances).chain(gadgets) {
             check_module_key(module, key, &mut problems);
             if !url.starts_with('/') {
                 problems.push(format!(

@@ -223,6 +223,20 @@ pub fn slice_out_of_bound(attribute: &str, below: bool, bound: &str) -> String {
     ))
 }
 
+/// `"<attribute>" IN (<values>)` (or `=` for one): assets holding any of the values, which for
+/// a select are the options removed after assets chose them.
+pub fn slice_values_in(attribute: &str, values: &[String]) -> String {
+    let attr = Attr::Named(attribute.to_owned());
+    print(match values {
+        [one] => compare(attr, CompareOp::Eq, text(one)),
+        _ => compare(
+            attr,
+            CompareOp::In,
+            crate::aql::Value::List(values.iter().map(|v| text(v)).collect()),
+        ),
+    })
+}
+
 /// A bound as AQL writes a number: integers plainly, decimals without exponent or trailing
 /// zeros, so the slice parses back to the same number.
 pub fn number_text(value: f64) -> String {
@@ -275,6 +289,8 @@ mod tests {
             slice_out_of_bound("RAM (GB)", true, "4"),
             slice_out_of_bound("Price", false, &number_text(2500.5)),
             slice_out_of_bound("Price", true, &number_text(-3.0)),
+            slice_values_in("Accessories", &["bag".into(), "old \"x\"".into()]),
+            slice_values_in("OS", &["windows 7".into()]),
         ];
         for slice in &slices {
             let parsed = aql::parse(slice).unwrap_or_else(|e| panic!("{slice}: {e:?}"));
@@ -297,6 +313,8 @@ mod tests {
         assert_eq!(slices[8], r#""RAM (GB)" < 4"#);
         assert_eq!(slices[9], r#"Price > 2500.5"#);
         assert_eq!(slices[10], r#"Price < -3"#);
+        assert_eq!(slices[11], r#"Accessories IN (bag, "old \"x\"")"#);
+        assert_eq!(slices[12], r#"OS = "windows 7""#);
         assert_eq!(number_text(0.1 + 0.2), "0.3");
     }
 

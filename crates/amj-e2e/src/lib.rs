@@ -313,6 +313,19 @@ impl Browser {
         Ok(())
     }
 
+    /// An attribute of the focused element ("" when it has none): where a keyboard user is.
+    pub async fn active_attribute(&self, name: &str) -> anyhow::Result<String> {
+        let value = self
+            .driver
+            .execute(
+                "const e = document.activeElement; \
+                 return (e && e.getAttribute(arguments[0])) || '';",
+                vec![serde_json::Value::String(name.to_owned())],
+            )
+            .await?;
+        Ok(value.convert()?)
+    }
+
     /// Focuses `element` and presses Enter on it.
     pub async fn press_enter(&self, element: &WebElement) -> anyhow::Result<()> {
         self.focus(element).await?;
@@ -467,7 +480,17 @@ impl Stack {
             .tenant_by_client_key(&site.client_key)
             .await?
             .context("the installed site is not stored")?;
-        amj_bench::seed::seed_site(&self.state.store, tenant.id, plan).await?;
+        // Owners are the site's own people, as in `amj demo`, so pages can name them.
+        let mut plan = plan.clone();
+        if plan.users.is_empty() {
+            plan.users = self
+                .sim
+                .site_users(name)?
+                .into_iter()
+                .map(|u| u.account_id)
+                .collect();
+        }
+        amj_bench::seed::seed_site(&self.state.store, tenant.id, &plan).await?;
         Ok((site, tenant))
     }
 

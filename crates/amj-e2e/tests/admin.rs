@@ -199,6 +199,54 @@ async fn settings_journey(
             .await?;
         assert_eq!(first, "Network", "the table shows the new order");
 
+        // The designer edits an attribute's rules: a reference's type (how it reads) and how many
+        // it holds, and a select's options. The editor takes the keyboard and gives it back.
+        type_into(browser, "amj-attr-name", "Paired with").await?;
+        browser
+            .driver
+            .find(By::Id("amj-attr-kind"))
+            .await?
+            .send_keys("Reference")
+            .await?;
+        type_into(browser, "amj-attr-reftype", "paired with").await?;
+        press(browser, "#amj-attr-form button[type=submit]").await?;
+        browser
+            .wait_for_text("amj-admin-status", "Added the attribute Paired with.", WAIT)
+            .await?;
+        press(browser, "button[aria-label='Edit Paired with']").await?;
+        amj_e2e::wait_until("the editor to take the focus", WAIT, || async {
+            browser
+                .active_attribute("id")
+                .await
+                .is_ok_and(|id| id == "amj-edit-attr-name")
+        })
+        .await?;
+        type_into(browser, "amj-edit-attr-reftype", "docked to").await?;
+        type_into(browser, "amj-edit-attr-max", "one").await?;
+        press(browser, "#amj-edit-attr-form button[type=submit]").await?;
+        browser
+            .wait_for_attribute("amj-edit-attr-max", "aria-invalid", "true", WAIT)
+            .await
+            .context("a count that is not a number is refused in place")?;
+        type_into(browser, "amj-edit-attr-max", "1").await?;
+        press(browser, "#amj-edit-attr-form button[type=submit]").await?;
+        browser
+            .wait_for_text("amj-admin-status", "Saved the attribute Paired with.", WAIT)
+            .await?;
+        press(browser, "button[aria-label='Edit Network']").await?;
+        type_into(browser, "amj-edit-attr-options", "Vodafone, Orange").await?;
+        press(browser, "#amj-edit-attr-form button[type=submit]").await?;
+        browser
+            .wait_for_text("amj-admin-status", "Saved the attribute Network.", WAIT)
+            .await?;
+        amj_e2e::wait_until("the focus to return to Network's Edit", WAIT, || async {
+            browser
+                .active_attribute("data-designer-edit")
+                .await
+                .is_ok_and(|name| name == "Network")
+        })
+        .await?;
+
         // A type moves under another with its Parent control, by keyboard. Two subtypes of
         // Phone (which inherit its Name), so one can move under the other.
         for name in ["Tablet", "Rugged"] {
@@ -275,10 +323,22 @@ async fn settings_journey(
         let names: Vec<&str> = model.attributes.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(
             names,
-            ["Network", "Name", "IMEI"],
+            ["Network", "Name", "IMEI", "Paired with"],
             "a new type starts with its Name; Network was moved to the top"
         );
         assert!(model.attributes[2].required && model.attributes[2].unique);
+        let paired = serde_json::to_value(&model.attributes[3].kind)?;
+        assert_eq!(
+            (&paired["kind"], &paired["referenceType"], &paired["max"]),
+            (&"reference".into(), &"docked to".into(), &1.into()),
+            "{paired}"
+        );
+        let network = serde_json::to_value(&model.attributes[0].kind)?;
+        assert_eq!(
+            network["options"],
+            serde_json::json!(["Vodafone", "Orange"]),
+            "{network}"
+        );
         let phone = model
             .types
             .types()

@@ -302,6 +302,62 @@ async fn search_journey(
     })
     .await?;
 
+    // People are shown as Jira shows them: an owner by display name, with the avatar Jira
+    // serves (loaded, so the frame's CSP allows it), never by accountId.
+    let aql = browser.driver.find(By::Id("amj-aql")).await?;
+    aql.send_keys("Owner IS NOT EMPTY").await?;
+    aql.send_keys(Key::Enter).await?;
+    let row = amj_e2e::wait_for(WAIT, || async {
+        browser
+            .driver
+            .find(By::Css("#amj-rows [data-open]"))
+            .await
+            .ok()
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("no asset has an owner"))?;
+    press(browser, row).await?;
+    let names: Vec<String> = stack
+        .sim
+        .site_users(site)?
+        .into_iter()
+        .map(|u| u.display_name)
+        .collect();
+    wait_until("the owner's avatar to load", || async {
+        let loaded = browser
+            .driver
+            .execute(
+                "const img = document.querySelector(\"[data-value='Owner'] .amj-avatar\"); \
+                 return !!img && img.complete && img.naturalWidth > 0;",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.convert::<bool>().ok());
+        loaded == Some(true)
+    })
+    .await?;
+    let owner = browser
+        .driver
+        .find(By::Css("[data-value='Owner']"))
+        .await?
+        .text()
+        .await?;
+    assert!(names.contains(&owner), "{owner:?} is one of {names:?}");
+    let violations = browser.axe_violations().await?;
+    assert!(violations.is_empty(), "axe, a person: {violations:#?}");
+    press(browser, browser.driver.find(By::Id("amj-back")).await?).await?;
+    browser
+        .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+        .await?;
+    let aql = browser.driver.find(By::Id("amj-aql")).await?;
+    clear(&aql).await?;
+    aql.send_keys(Key::Enter).await?;
+    wait_until("all assets again", || async {
+        browser.text_of("amj-count").await.contains("1–50 of 60")
+    })
+    .await?;
+
     // Bulk status change: select two assets, pick a status, apply; the list shows it.
     let boxes = browser
         .driver

@@ -31,6 +31,8 @@ pub struct SiteData {
     pub issue_properties: BTreeMap<(String, String), Value>,
     /// (app key, property key) → value.
     pub app_properties: BTreeMap<(String, String), Value>,
+    /// (dashboard id, item id, property key) → value: where a placed gadget keeps its settings.
+    pub dashboard_item_properties: BTreeMap<(String, String, String), Value>,
     /// Account ids holding the ADMINISTER global permission: the site admin who installed the app,
     /// unless a test changes it. Seeded users are ordinary users.
     pub site_admins: BTreeSet<String>,
@@ -154,7 +156,7 @@ impl SiteData {
                 "summary": issue.summary,
                 "project": {"id": project_id(&issue.project_key), "key": issue.project_key},
                 "status": {"name": issue.status},
-                "assignee": issue.assignee.as_deref().and_then(|a| self.user(a)).map(user_json),
+                "assignee": issue.assignee.as_deref().and_then(|a| self.user(a)).map(|u| user_json(u, base_url)),
             }
         })
     }
@@ -168,8 +170,18 @@ pub fn project_id(key: &str) -> String {
     }
 }
 
-pub fn user_json(user: &User) -> Value {
-    json!({"accountId": user.account_id, "accountType": "atlassian", "displayName": user.display_name, "emailAddress": user.email, "active": true})
+/// A user as Jira's REST API returns one, with its avatars at each size Jira lists (all one
+/// SVG here, served by the site: `crate::host::avatar`).
+pub fn user_json(user: &User, base_url: &str) -> Value {
+    let avatar = format!(
+        "{base_url}/_sim/avatar/{}",
+        url::form_urlencoded::byte_serialize(user.account_id.as_bytes()).collect::<String>()
+    );
+    json!({
+        "accountId": user.account_id, "accountType": "atlassian",
+        "displayName": user.display_name, "emailAddress": user.email, "active": true,
+        "avatarUrls": {"48x48": avatar, "32x32": avatar, "24x24": avatar, "16x16": avatar},
+    })
 }
 
 /// One issue-property value Jira indexes because the installed app declared it in

@@ -35,6 +35,30 @@ pub fn page_src(site: &str, module_key: &str, path: &str) -> String {
     src
 }
 
+/// The iframe `src` of a placed Forge gadget: its view, or (`edit`) its edit entry point.
+pub fn gadget_src(
+    site: &str,
+    module_key: &str,
+    dashboard: &str,
+    gadget: &str,
+    edit: bool,
+) -> String {
+    let mut src = module_src(site, module_key, None);
+    src.push_str(&format!(
+        "?dashboardId={}&gadgetId={}",
+        enc(dashboard),
+        enc(gadget)
+    ));
+    if edit {
+        src.push_str("&entryPoint=edit");
+    }
+    src
+}
+
+/// The dashboard item property the simulated Jira keeps a Forge gadget's `view.submit` payload
+/// under (Jira keeps it for the app; the app never names it).
+pub const FORGE_GADGET_CONFIG: &str = "forge-gadget-configuration";
+
 fn enc(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
@@ -55,6 +79,14 @@ pub struct ModuleQuery {
     issue_key: Option<String>,
     /// A page module's place in its history (`view.createHistory()`), from the host URL.
     path: Option<String>,
+    /// A gadget's dashboard and its place on it.
+    #[serde(rename = "dashboardId")]
+    dashboard_id: Option<String>,
+    #[serde(rename = "gadgetId")]
+    gadget_id: Option<String>,
+    /// `edit`: the gadget's edit entry point.
+    #[serde(rename = "entryPoint")]
+    entry_point: Option<String>,
 }
 
 impl ModuleQuery {
@@ -71,6 +103,12 @@ fn module_type(sim: &Sim, module_key: &str) -> Option<&'static str> {
         Some("jira:globalPage")
     } else if sim.admin_pages().iter().any(|(k, _, _)| k == module_key) {
         Some("jira:adminPage")
+    } else if sim
+        .dashboard_items()
+        .iter()
+        .any(|(k, _, _)| k == module_key)
+    {
+        Some("jira:dashboardGadget")
     } else {
         None
     }
@@ -99,6 +137,35 @@ struct Runtime {
     invoke_url: String,
     /// Where `createHistory()` starts.
     path: String,
+}
+
+/// A gadget's extension: where it is placed, its saved configuration (`{}` until the first
+/// submit), and `entryPoint: "edit"` for the edit view.
+fn gadget_extension(sim: &Sim, site: &str, query: &ModuleQuery) -> serde_json::Value {
+    let dashboard = query.dashboard_id.clone().unwrap_or_default();
+    let gadget = query.gadget_id.clone().unwrap_or_default();
+    let configuration = sim
+        .with_data(site, |data| {
+            data.dashboard_item_properties
+                .get(&(
+                    dashboard.clone(),
+                    gadget.clone(),
+                    FORGE_GADGET_CONFIG.to_owned(),
+                ))
+                .cloned()
+        })
+        .flatten()
+        .unwrap_or_else(|| serde_json::json!({}));
+    let mut extension = serde_json::json!({
+        "type": "jira:dashboardGadget",
+        "gadgetConfiguration": configuration,
+        "dashboard": {"id": dashboard},
+        "gadget": {"id": gadget},
+    });
+    if query.entry_point.as_deref() == Some("edit") {
+        extension["entryPoint"] = "edit".into();
+    }
+    extension
 }
 
 fn extension(module_type: &str, issue: Option<(&str, &str)>) -> serde_json::Value {
@@ -191,7 +258,11 @@ fn runtime_page(
             module_key: module.to_owned(),
             local_id: format!("{module}-{}", record.cloud_id),
             environment_type: "PRODUCTION",
-            extension: extension(kind, query.issue()),
+            extension: if kind == "jira:dashboardGadget" {
+                gadget_extension(sim, site, query)
+            } else {
+                extension(kind, query.issue())
+            },
         },
         invoke_url: format!(
             "/_forge/invoke/{}/{}{}",
@@ -413,6 +484,11 @@ const RUNTIME_JS: &str = r##"(function () {
         return Promise.resolve();
       case "createHistory":
         return Promise.resolve(history);
+      case "submit":
+        // A gadget's edit entry point: Jira keeps the payload as the gadget's configuration
+        // and shows the gadget again. Anything else is not submittable.
+        if (!runtime.context.extension || runtime.context.extension.entryPoint !== "edit") { return Promise.resolve(false); }
+        return askParent({ call: "forgeSubmit", payload: payload });
       case "navigate":
         return askParent({ call: "forgeNavigate", location: payload || {}, type: payload && payload.type }).then(function (ok) {
           if (!ok) { throw new Error("the simulated Jira cannot navigate to " + JSON.stringify(payload)); }

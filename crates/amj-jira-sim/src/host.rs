@@ -119,6 +119,31 @@ struct GeneralPage {
 }
 
 #[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    layout: Layout,
+    gadgets: Vec<Gadget>,
+}
+
+/// One placed gadget: its frame, and for Forge the two sources Jira switches between (the
+/// view, and the edit entry point that Configure opens).
+struct Gadget {
+    name: String,
+    item: String,
+    frame: Frame,
+    /// Forge only: `(view src, edit src)`.
+    forge: Option<(String, String)>,
+}
+
+/// The simulated site's one dashboard, as in Jira's `/jira/dashboards/10000`.
+pub const DASHBOARD_ID: &str = "10000";
+
+/// The dashboard item id of the app's gadget number `index` on the dashboard.
+fn gadget_item(index: usize) -> String {
+    format!("{}", 20_000 + index)
+}
+
+#[derive(Template)]
 #[template(path = "admin_apps.html")]
 struct AdminApps {
     layout: Layout,
@@ -311,12 +336,193 @@ pub async fn admin_apps(State(sim): State<Sim>, Path(site): Path<String>) -> Res
     render(StatusCode::OK, &page)
 }
 
+/// `/sites/{site}/dashboard`: the site's dashboard with each of the app's gadgets placed on it.
+/// Configure (in the gadget's own chrome, as Jira draws it) opens the gadget's settings: under
+/// Connect it tells the frame (`AP.jira.DashboardItem.onDashboardItemEdit`); under Forge it
+/// loads the edit entry point, whose `view.submit` saves and returns to the view.
+pub async fn dashboard(State(sim): State<Sim>, Path(site): Path<String>) -> Response {
+    if sim.site(&site).is_err() {
+        return not_found("No such site.");
+    }
+    let forge = sim.runs_forge(&site);
+    let gadgets = sim
+        .dashboard_items()
+        .into_iter()
+        .enumerate()
+        .map(|(index, (key, name, url))| {
+            let item = gadget_item(index);
+            let (frame, sources) = if forge {
+                let view = crate::forge_ui::gadget_src(&site, &key, DASHBOARD_ID, &item, false);
+                let edit = crate::forge_ui::gadget_src(&site, &key, DASHBOARD_ID, &item, true);
+                let frame = Frame::Iframe {
+                    title: name.clone(),
+                    src: view.clone(),
+                    site: site.clone(),
+                    base: None,
+                };
+                (frame, Some((view, edit)))
+            } else {
+                let url = url
+                    .replace("{dashboard.id}", DASHBOARD_ID)
+                    .replace("{dashboardItem.id}", &item)
+                    .replace("{dashboardItem.key}", &enc(&key))
+                    .replace("{dashboardItem.viewType}", "DEFAULT");
+                (module_frame(&sim, &site, &url, None, &name), None)
+            };
+            Gadget {
+                name,
+                item,
+                frame,
+                forge: sources,
+            }
+        })
+        .collect();
+    let page = Dashboard {
+        layout: Layout::new(&sim, &site, "Dashboard"),
+        gadgets,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// What a frame's `AP.request` asks: Jira's REST API in the person's own session.
+#[derive(serde::Deserialize)]
+pub struct ApRequest {
+    url: String,
+    #[serde(default, rename = "type")]
+    method: Option<String>,
+    #[serde(default)]
+    data: Option<String>,
+}
+
+/// `POST /sites/{site}/_sim/ap-request`: `AP.request` from an app frame, answered as the person
+/// viewing the page (the site admin here), never as the app. Only `/rest/…` is reachable.
+pub async fn ap_request(
+    State(sim): State<Sim>,
+    Path(site): Path<String>,
+    axum::Json(request): axum::Json<ApRequest>,
+) -> Response {
+    let Ok(record) = sim.site(&site) else {
+        return not_found("No such site.");
+    };
+    let (path, query) = request
+        .url
+        .split_once('?')
+        .map_or((request.url.as_str(), None), |(p, q)| (p, Some(q)));
+    let Some(rest) = path.strip_prefix("/rest/") else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "AP.request reaches Jira's REST API only (/rest/…)",
+        )
+            .into_response();
+    };
+    let method = request
+        .method
+        .as_deref()
+        .unwrap_or("GET")
+        .to_ascii_uppercase();
+    let Ok(method) = axum::http::Method::from_bytes(method.as_bytes()) else {
+        return (StatusCode::BAD_REQUEST, "no such HTTP method").into_response();
+    };
+    let body = request.data.unwrap_or_default();
+    let (status, answer) = crate::rest::answer(
+        &sim,
+        &record,
+        Some(&record.admin_account_id),
+        &method,
+        rest,
+        query,
+        body.as_bytes(),
+    );
+    let text = if answer.is_null() {
+        String::new()
+    } else {
+        answer.to_string()
+    };
+    axum::Json(serde_json::json!({"status": status.as_u16(), "body": text})).into_response()
+}
+
+/// `POST /sites/{site}/_sim/gadgets/{item}/config`: Forge's `view.submit` from a gadget's edit
+/// entry point: the payload becomes the gadget's configuration.
+pub async fn gadget_config(
+    State(sim): State<Sim>,
+    Path((site, item)): Path<(String, String)>,
+    axum::Json(config): axum::Json<serde_json::Value>,
+) -> Response {
+    let stored = sim.with_data(&site, |data| {
+        data.dashboard_item_properties.insert(
+            (
+                DASHBOARD_ID.to_owned(),
+                item.clone(),
+                crate::forge_ui::FORGE_GADGET_CONFIG.to_owned(),
+            ),
+            config,
+        );
+    });
+    match stored {
+        Some(()) => StatusCode::NO_CONTENT.into_response(),
+        None => not_found("No such site."),
+    }
+}
+
 /// A fresh context token for the bridge's `AP.context.getToken()`.
 pub async fn context_token(State(sim): State<Sim>, Path(site): Path<String>) -> Response {
     match sim.site(&site).and_then(|s| sim.context_token(&s, None)) {
         Ok(token) => ([(header::CACHE_CONTROL, "no-store")], token).into_response(),
         Err(e) => (StatusCode::NOT_FOUND, e.to_string()).into_response(),
     }
+}
+
+/// `GET /sites/{site}/_sim/avatar/{accountId}`: a person's avatar, their initials on a colour
+/// of their own, as Jira's avatar service would serve a picture. Unknown accounts get a 404.
+pub async fn avatar(
+    State(sim): State<Sim>,
+    Path((site, account_id)): Path<(String, String)>,
+) -> Response {
+    let name = sim.with_data(&site, |data| {
+        data.user(&account_id).map(|u| u.display_name.clone())
+    });
+    let Some(Some(name)) = name else {
+        return (StatusCode::NOT_FOUND, "no such account").into_response();
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        avatar_svg(&account_id, &name),
+    )
+        .into_response()
+}
+
+/// Initials (at most two, escaped for XML) on one of eight colours picked by the accountId.
+pub fn avatar_svg(account_id: &str, name: &str) -> String {
+    const COLOURS: [&str; 8] = [
+        "#0055cc", "#216e4e", "#a54800", "#5e4db2", "#ae2e24", "#206a83", "#7f5f01", "#943d73",
+    ];
+    let initials: String = name
+        .split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .map(|c| match c {
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&apos;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect();
+    let hash = account_id.bytes().fold(0_usize, |h, b| {
+        h.wrapping_mul(31).wrapping_add(usize::from(b))
+    });
+    let colour = COLOURS[hash % COLOURS.len()];
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"48\" height=\"48\" viewBox=\"0 0 48 48\">\
+         <circle cx=\"24\" cy=\"24\" r=\"24\" fill=\"{colour}\"/>\
+         <text x=\"24\" y=\"31\" font-family=\"sans-serif\" font-size=\"20\" \
+         text-anchor=\"middle\" fill=\"#fff\">{initials}</text></svg>"
+    )
 }
 
 /// The host side of the bridge: answers the app iframe's postMessage requests.
@@ -399,6 +605,18 @@ const HOST_JS: &str = r#"(function () {
       history.replaceState(null, "", location.pathname + location.search + '#!' + String(msg.state || ""));
     } else if (msg.call === "getState") {
       reply(location.hash.replace(/^#!/, ""));
+    } else if (msg.call === "request") {
+      // AP.request: Jira's REST API in the person's session, not the app's.
+      fetch("/sites/" + encodeURIComponent(frame.getAttribute("data-site")) + "/_sim/ap-request", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(msg.options || {})
+      }).then(function (r) { return r.json(); }).then(reply, function () { reply({ status: 0, body: "" }); });
+    } else if (msg.call === "forgeSubmit") {
+      // view.submit from a gadget's edit entry point: save, then show the gadget again.
+      var item = frame.getAttribute("data-item");
+      if (!item) { reply(false); return; }
+      fetch("/sites/" + encodeURIComponent(frame.getAttribute("data-site")) + "/_sim/gadgets/" + encodeURIComponent(item) + "/config", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(msg.payload === undefined ? null : msg.payload)
+      }).then(function (r) { reply(r.ok); if (r.ok) { frame.src = frame.getAttribute("data-view-src"); } }, function () { reply(false); });
     } else if (msg.call === "flag") {
       var flag = document.createElement("div"); flag.className = "flag"; flag.setAttribute("role", "status");
       var title = document.createElement("strong"); title.textContent = String(msg.title || "");
@@ -406,6 +624,15 @@ const HOST_JS: &str = r#"(function () {
       flag.appendChild(title); flag.appendChild(body); document.getElementById("flags").appendChild(flag);
       setTimeout(function () { flag.remove(); }, 8000);
     }
+  });
+  // A gadget's Configure: Forge loads the edit entry point; Connect tells the frame.
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest && event.target.closest("button[data-configure]");
+    if (!button) { return; }
+    var frame = document.getElementById(button.getAttribute("data-configure"));
+    if (!frame) { return; }
+    if (frame.getAttribute("data-edit-src")) { frame.src = frame.getAttribute("data-edit-src"); }
+    else if (frame.contentWindow) { frame.contentWindow.postMessage({ amjBridge: 1, call: "dashboardItemEdit" }, "*"); }
   });
   // Back and forward: each page frame hears its new place.
   window.addEventListener("popstate", function () {
@@ -429,11 +656,12 @@ const ALL_JS: &str = r#"(function () {
   "use strict";
   var pending = {}; var next = 1;
   function send(call, extra) { var m = Object.assign({ amjBridge: 1, call: call }, extra || {}); window.parent.postMessage(m, "*"); return m; }
-  var popped = [];
+  var popped = []; var editors = [];
   window.addEventListener("message", function (event) {
     var msg = event.data || {};
     if (msg.amjBridge !== 1) { return; }
     if (msg.call === "popState") { popped.forEach(function (cb) { cb({ newURL: msg.newURL }); }); return; }
+    if (msg.call === "dashboardItemEdit") { editors.forEach(function (cb) { cb(); }); return; }
     if (pending[msg.id]) { pending[msg.id](msg.data); delete pending[msg.id]; }
   });
   window.AP = {
@@ -449,6 +677,29 @@ const ALL_JS: &str = r#"(function () {
     },
     theming: { initializeTheming: function () { simApplyTheme(); } },
     flag: { create: function (options) { options = options || {}; send("flag", { title: options.title, body: options.body, type: options.type }); return { close: function () {} }; } },
+    // AP.request(options): Jira's REST API as the person. Answers a promise of {body, xhr}, and
+    // calls success(body) or error(xhr), as all.js does.
+    request: function (options) {
+      options = typeof options === "string" ? { url: options } : (options || {});
+      return new Promise(function (resolve, reject) {
+        var id = next++;
+        pending[id] = function (answer) {
+          var xhr = { status: answer.status, responseText: answer.body };
+          if (answer.status >= 200 && answer.status < 300) {
+            if (options.success) { options.success(answer.body); }
+            resolve({ body: answer.body, xhr: xhr });
+          } else {
+            if (options.error) { options.error(xhr, "error", ""); }
+            var failure = new Error("request failed: " + answer.status); failure.xhr = xhr; reject(failure);
+          }
+        };
+        send("request", { id: id, options: { url: options.url, type: options.type || "GET", data: options.data, contentType: options.contentType } });
+      });
+    },
+    jira: {
+      DashboardItem: { onDashboardItemEdit: function (callback) { if (typeof callback === "function") { editors.push(callback); } } },
+      setDashboardItemTitle: function (title) { send("gadgetTitle", { title: String(title || "") }); }
+    },
   };
   if (window.ResizeObserver) { new ResizeObserver(function () { window.AP.resize(); }).observe(document.documentElement); }
 })();
@@ -468,6 +719,21 @@ mod tests {
     }
 
     const HOSTILE: &str = r#"<script>alert('owned')</script> & "quoted""#;
+
+    #[test]
+    fn avatars_show_escaped_initials_in_a_colour_of_their_own() {
+        let svg = avatar_svg("557058:a", "ada lovelace");
+        assert!(svg.contains(">AL</text>"), "{svg}");
+        let hostile = avatar_svg("557058:b", "<b &x");
+        assert!(hostile.contains(">&lt;&amp;</text>"), "{hostile}");
+        let colours: std::collections::HashSet<String> = (0..40)
+            .map(|i| {
+                let svg = avatar_svg(&format!("id-{i}"), "A");
+                svg.split("fill=\"").nth(1).unwrap_or_default()[..7].to_owned()
+            })
+            .collect();
+        assert!(colours.len() > 3, "{colours:?}");
+    }
 
     /// The only script element a page may have is the bridge's own.
     fn assert_escaped(page: &str) {

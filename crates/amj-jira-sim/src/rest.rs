@@ -48,7 +48,7 @@ pub fn answer(
     };
     let result = sim.with_data(&site.name, |data| match (method.as_str(), parts.as_slice()) {
         ("GET", ["api", "3", "myself"]) => match acting_as.and_then(|a| data.user(a)) {
-            Some(user) => (StatusCode::OK, user_json(user)),
+            Some(user) => (StatusCode::OK, user_json(user, &site.base_url)),
             None => (
                 StatusCode::OK,
                 json!({"accountId": app_user, "accountType": "app", "displayName": "Asset Management for Jira"}),
@@ -57,16 +57,16 @@ pub fn answer(
         ("GET", ["api", "3", "serverInfo"]) => (StatusCode::OK, json!({"baseUrl": site.base_url, "deploymentType": "Cloud"})),
         ("GET", ["api", "3", "user"]) => {
             let id = query_param(query, "accountId").pop().unwrap_or_default();
-            data.user(&id).map_or_else(|| not_found("The user"), |u| (StatusCode::OK, user_json(u)))
+            data.user(&id).map_or_else(|| not_found("The user"), |u| (StatusCode::OK, user_json(u, &site.base_url)))
         }
         // Unknown accounts are left out, as Jira does.
         ("GET", ["api", "3", "user", "bulk"]) => {
-            let values: Vec<Value> = query_param(query, "accountId").iter().filter_map(|id| data.user(id)).map(user_json).collect();
+            let values: Vec<Value> = query_param(query, "accountId").iter().filter_map(|id| data.user(id)).map(|u| user_json(u, &site.base_url)).collect();
             (StatusCode::OK, json!({"startAt": 0, "maxResults": values.len(), "total": values.len(), "isLast": true, "values": values}))
         }
         ("GET", ["api", "3", "user", "search"]) => {
             let q = query_param(query, "query").pop().unwrap_or_default();
-            (StatusCode::OK, Value::Array(data.search_users(&q).into_iter().map(user_json).collect()))
+            (StatusCode::OK, Value::Array(data.search_users(&q).into_iter().map(|u| user_json(u, &site.base_url)).collect()))
         }
         // Answers for the caller, the app user, so ADMINISTER is false (see `permissions`).
         ("GET", ["api", "3", "mypermissions"]) => permissions::my_permissions(&query_param(query, "permissions").pop().unwrap_or_default()),
@@ -115,6 +115,40 @@ pub fn answer(
                     Err(_) => (StatusCode::BAD_REQUEST, json!({"errorMessages": ["The property value must be JSON."]})),
                 },
                 ("DELETE", [key]) => match data.issue_properties.remove(&(issue_id, (*key).to_owned())) {
+                    Some(_) => (StatusCode::NO_CONTENT, Value::Null),
+                    None => not_found("The property"),
+                },
+                _ => (StatusCode::METHOD_NOT_ALLOWED, json!({"errorMessages": ["Method not allowed."]})),
+            }
+        }
+        // Only the sim's one dashboard exists; its items are the app's gadgets (`crate::host`).
+        (_, ["api", "3", "dashboard", dashboard, "items", item, "properties", rest @ ..]) => {
+            if *dashboard != crate::host::DASHBOARD_ID {
+                return not_found("The dashboard");
+            }
+            let at = |key: &str| ((*dashboard).to_owned(), (*item).to_owned(), key.to_owned());
+            match (method.as_str(), rest) {
+                ("GET", []) => {
+                    let keys: Vec<Value> = data
+                        .dashboard_item_properties
+                        .keys()
+                        .filter(|(d, i, _)| d == dashboard && i == item)
+                        .map(|(_, _, k)| json!({"key": k}))
+                        .collect();
+                    (StatusCode::OK, json!({"keys": keys}))
+                }
+                ("GET", [key]) => match data.dashboard_item_properties.get(&at(key)) {
+                    Some(value) => (StatusCode::OK, json!({"key": key, "value": value})),
+                    None => not_found("The property"),
+                },
+                ("PUT", [key]) => match serde_json::from_slice::<Value>(body) {
+                    Ok(value) => {
+                        let created = data.dashboard_item_properties.insert(at(key), value).is_none();
+                        (if created { StatusCode::CREATED } else { StatusCode::OK }, Value::Null)
+                    }
+                    Err(_) => (StatusCode::BAD_REQUEST, json!({"errorMessages": ["The property value must be JSON."]})),
+                },
+                ("DELETE", [key]) => match data.dashboard_item_properties.remove(&at(key)) {
                     Some(_) => (StatusCode::NO_CONTENT, Value::Null),
                     None => not_found("The property"),
                 },

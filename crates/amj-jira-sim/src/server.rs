@@ -69,6 +69,19 @@ fn router(sim: Sim) -> Router {
             get(crate::host::general_page_at),
         )
         .route("/sites/{site}/admin/apps", get(crate::host::admin_apps))
+        .route("/sites/{site}/dashboard", get(crate::host::dashboard))
+        .route(
+            "/sites/{site}/_sim/ap-request",
+            post(crate::host::ap_request),
+        )
+        .route(
+            "/sites/{site}/_sim/gadgets/{item}/config",
+            post(crate::host::gadget_config),
+        )
+        .route(
+            "/sites/{site}/_sim/avatar/{account}",
+            get(crate::host::avatar),
+        )
         .route(
             "/sites/{site}/_sim/context-token",
             get(crate::host::context_token),

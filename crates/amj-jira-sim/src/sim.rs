@@ -350,6 +350,19 @@ impl Sim {
         .unwrap_or_default()
     }
 
+    /// (key, name, url template) of the app's dashboard gadgets: under Forge, the same keys name
+    /// the `jira:dashboardGadget` modules.
+    pub fn dashboard_items(&self) -> Vec<(String, String, String)> {
+        self.with_descriptor(|d| {
+            d.modules
+                .jira_dashboard_items
+                .iter()
+                .map(|g| (g.key.clone(), g.name.value.clone(), g.url.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+
     /// (key, name, url) of the app's admin pages.
     pub fn admin_pages(&self) -> Vec<(String, String, String)> {
         self.with_descriptor(|d| {

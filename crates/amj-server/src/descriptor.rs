@@ -8,9 +8,9 @@ use amj_connect::descriptor::{
 };
 use amj_connect::forge::AppAri;
 use amj_connect::forge::manifest::{
-    App, AppConnect, ConnectLifecycle, ConnectModules, Enabled, Endpoint, EndpointAuth, Licensing,
-    Manifest, MigrationNote, Modules, Permissions, Remote, RemoteStorage, Resolver, Resource,
-    Route, Runtime, ScheduledTrigger, Trigger, UiModule,
+    App, AppConnect, ConnectLifecycle, ConnectModules, Enabled, Endpoint, EndpointAuth, External,
+    GadgetEdit, Licensing, Manifest, MigrationNote, Modules, Permissions, Remote, RemoteStorage,
+    Resolver, Resource, Route, Runtime, ScheduledTrigger, Trigger, UiModule,
 };
 
 /// The issue entity property the app writes an issue's linked asset keys to, as
@@ -51,6 +51,22 @@ pub const ISSUE_VIEW: Page = Page {
     title: "Assets",
     connect_url: "/pages/issue-glance?issueKey={issue.key}&issueId={issue.id}",
 };
+
+/// The dashboard gadget (Connect: `jiraDashboardItems`; Forge: `jira:dashboardGadget`): one
+/// chart of the app's dashboard, chosen per placed gadget. Connect's URL carries the dashboard
+/// and the item, under which the gadget's configuration is kept as a dashboard item property.
+pub const GADGET: Page = Page {
+    key: "assets-gadget",
+    title: "Assets",
+    connect_url: "/pages/gadget?dashboardId={dashboard.id}&dashboardItemId={dashboardItem.id}",
+};
+
+/// What the gadget directory says about it.
+pub const GADGET_DESCRIPTION: &str = "One chart of your assets: by type, status or location, what falls due, or data quality. \
+     Each bar opens the matching assets.";
+
+/// The dashboard item property the Connect gadget keeps its configuration in.
+pub const GADGET_CONFIG_PROPERTY: &str = "amj-gadget";
 
 /// An issue event the app follows, under each platform's name.
 #[derive(Debug, Clone, Copy)]
@@ -103,6 +119,13 @@ pub fn app_descriptor(config: &AppConfig) -> Descriptor {
                 Some("system.top.navigation.bar"),
             )
             .admin_page(ADMIN_PAGE.key, ADMIN_PAGE.title, ADMIN_PAGE.connect_url)
+            .dashboard_item(
+                GADGET.key,
+                GADGET.title,
+                GADGET_DESCRIPTION,
+                GADGET.connect_url,
+                "/static/icon.svg",
+            )
             .issue_glance(
                 ISSUE_VIEW.key,
                 ISSUE_VIEW.title,
@@ -168,6 +191,21 @@ pub fn forge_manifest(
         title: page.title.to_owned(),
         label: label.map(str::to_owned),
         use_as_config,
+        description: None,
+        thumbnail: None,
+        edit: None,
+    };
+    let gadget = UiModule {
+        description: Some(GADGET_DESCRIPTION.to_owned()),
+        thumbnail: Some(format!(
+            "{}/static/icon.svg",
+            base_url.trim_end_matches('/')
+        )),
+        // The same bundle shows the settings when the context says `entryPoint: "edit"`.
+        edit: Some(GadgetEdit {
+            resource: FORGE_UI_RESOURCE.to_owned(),
+        }),
+        ..ui(GADGET, None, None)
     };
     // Least privilege for what the app calls (docs/FORGE.md §3): issues and their properties
     // (read/write:jira-work), user search and permission checks (read:jira-user), and the tokens
@@ -233,6 +271,7 @@ pub fn forge_manifest(
             global_page: vec![ui(GLOBAL_PAGE, None, None)],
             issue_context: vec![ui(ISSUE_VIEW, Some(ISSUE_VIEW.title), None)],
             admin_page: vec![ui(ADMIN_PAGE, None, Some(true))],
+            dashboard_gadget: vec![gadget],
             trigger: vec![
                 Trigger {
                     key: "amj-issue-events".to_owned(),
@@ -286,7 +325,16 @@ pub fn forge_manifest(
             key: FORGE_UI_RESOURCE.to_owned(),
             path: FORGE_UI_RESOURCE_PATH.to_owned(),
         }],
-        permissions: Permissions { scopes },
+        permissions: Permissions {
+            scopes,
+            // People's avatars, as Jira serves them (the Connect page's CSP allows the same).
+            external: External {
+                images: crate::web::pages::AVATAR_HOSTS
+                    .split_whitespace()
+                    .map(|host| host.trim_start_matches("https://").to_owned())
+                    .collect(),
+            },
+        },
         connect_modules,
     }
 }
@@ -326,7 +374,20 @@ mod tests {
                 .chain(&modules.admin_pages)
                 .map(|p| p.key.as_str())
                 .chain(modules.jira_issue_glances.iter().map(|g| g.key.as_str()))
+                .chain(modules.jira_dashboard_items.iter().map(|g| g.key.as_str()))
                 .collect();
+            let gadget = &manifest.modules.dashboard_gadget[0];
+            assert_eq!(gadget.key, modules.jira_dashboard_items[0].key);
+            assert_eq!(
+                gadget.thumbnail.as_deref(),
+                Some("https://amj.example.com/static/icon.svg"),
+                "Forge wants an absolute thumbnail"
+            );
+            assert_eq!(
+                manifest.permissions.external.images,
+                ["*.atl-paas.net", "secure.gravatar.com"],
+                "avatars load in Custom UI"
+            );
             let forge_keys: Vec<&str> = manifest.keys().iter().map(|(_, k)| *k).collect();
             for key in connect_keys {
                 assert!(

@@ -163,6 +163,24 @@ pub mod payload {
         pub account_id: String,
         pub display_name: String,
         pub active: bool,
+        /// By size (`"48x48"`, `"24x24"`, …). Jira sends them for every account; an account
+        /// without them is shown by name alone.
+        #[serde(default)]
+        pub avatar_urls: std::collections::BTreeMap<String, String>,
+    }
+
+    impl User {
+        /// The avatar to show at 24 px: the 48 px one, for high-density screens, else the
+        /// largest there is. Only `https` (or `http`, as the simulator serves) URLs are passed on.
+        pub fn avatar(&self) -> Option<String> {
+            ["48x48", "32x32", "24x24", "16x16"]
+                .iter()
+                .filter_map(|size| self.avatar_urls.get(*size))
+                .find(|url| {
+                    url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "https" | "http"))
+                })
+                .cloned()
+        }
     }
 
     /// An issue property's value: the `assets` property, `{"keys": [...]}`, that JQL searches.

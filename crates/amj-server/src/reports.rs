@@ -129,6 +129,23 @@ pub struct QualityReport {
     /// Numbers below an attribute's minimum or above its maximum: values written before the
     /// bound was tightened (every write since is checked against it).
     pub out_of_bounds: Vec<OutOfBounds>,
+    /// Select values that are no longer among the attribute's options: chosen before the option
+    /// was removed or renamed.
+    pub unlisted_options: Vec<UnlistedOptions>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UnlistedOptions {
+    pub attribute_id: i64,
+    pub attribute: String,
+    pub type_name: String,
+    /// The values held that are not options any more, as the search index keeps them
+    /// (trimmed, lower case): what the slice's AQL matches.
+    pub values: Vec<String>,
+    /// Live assets holding at least one of them.
+    pub count: i64,
+    pub aql: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -330,7 +347,8 @@ pub async fn due(
     Ok(DueReport { dates })
 }
 
-/// Required values missing, from the counters.
+/// Required values missing (from the counters), then what breaks a tightened rule (from the
+/// value indexes, walking only what breaks it).
 pub async fn quality(
     store: &Store,
     tenant: TenantId,
@@ -339,6 +357,13 @@ pub async fn quality(
     let tallies = store.tallies(tenant, model.schema.id).await?;
     let mut report = quality_from(model, &tallies);
     for attribute in &model.attributes {
+        if let AttributeKind::Select { options, .. } = &attribute.kind
+            && let Some(unlisted) =
+                unlisted_options(store, tenant, model, attribute, options).await?
+        {
+            report.unlisted_options.push(unlisted);
+            continue;
+        }
         #[allow(clippy::cast_precision_loss)] // Integer bounds are far below 2^53.
         let (decimal, min, max) = match attribute.kind {
             AttributeKind::Integer { min, max } => {
@@ -377,7 +402,52 @@ pub async fn quality(
             .cmp(&a.count)
             .then(a.attribute_id.cmp(&b.attribute_id))
     });
+    report.unlisted_options.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then(a.attribute_id.cmp(&b.attribute_id))
+    });
     Ok(report)
+}
+
+/// A select attribute can hold few distinct values (each was an option once), so they are read
+/// by a loose index scan and compared with today's options; bounded, should that ever not hold.
+const SELECT_VALUES_READ: i64 = 500;
+
+async fn unlisted_options(
+    store: &Store,
+    tenant: TenantId,
+    model: &SchemaModel,
+    attribute: &amj_domain::AttributeDef,
+    options: &[String],
+) -> Result<Option<UnlistedOptions>, StoreError> {
+    let Some(declared_by) = model.types.get(attribute.type_id) else {
+        return Ok(None);
+    };
+    let listed: std::collections::HashSet<String> = options
+        .iter()
+        .map(|o| amj_domain::value::index_text(o))
+        .collect();
+    let values: Vec<String> = store
+        .distinct_text_values(tenant, attribute.id, SELECT_VALUES_READ)
+        .await?
+        .into_iter()
+        .filter(|v| !listed.contains(v))
+        .collect();
+    let count = store
+        .count_assets_with_texts(tenant, attribute.id, &values)
+        .await?;
+    if count == 0 {
+        return Ok(None);
+    }
+    Ok(Some(UnlistedOptions {
+        attribute_id: attribute.id.0,
+        attribute: attribute.name.clone(),
+        type_name: declared_by.name.clone(),
+        aql: report::slice_values_in(&attribute.name, &values),
+        values,
+        count,
+    }))
 }
 
 pub fn quality_from(model: &SchemaModel, tallies: &Tallies) -> QualityReport {
@@ -410,5 +480,6 @@ pub fn quality_from(model: &SchemaModel, tallies: &Tallies) -> QualityReport {
     QualityReport {
         missing_required,
         out_of_bounds: Vec::new(),
+        unlisted_options: Vec::new(),
     }
 }

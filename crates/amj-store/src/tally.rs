@@ -358,6 +358,58 @@ impl Store {
         Ok(counts)
     }
 
+    /// The distinct text values `attribute` holds (live or archived assets), at most `limit`,
+    /// in the database's order. One index seek per distinct value (a loose index scan), so a
+    /// select attribute with a handful of options costs a handful of seeks at any site size;
+    /// the order is the database's own, so no collation is assumed here.
+    pub async fn distinct_text_values(
+        &self,
+        tenant: TenantId,
+        attribute: AttributeId,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = Sql::new(
+            "WITH RECURSIVE walk(v, n) AS ( \
+               SELECT (SELECT MIN(v_text) FROM asset_value \
+                       WHERE tenant_id = $1 AND attribute_id = $2 AND v_text IS NOT NULL), 1 \
+               UNION ALL \
+               SELECT (SELECT MIN(x.v_text) FROM asset_value x \
+                       WHERE x.tenant_id = $1 AND x.attribute_id = $2 AND x.v_text > w.v), \
+                      w.n + 1 \
+               FROM walk w WHERE w.v IS NOT NULL AND w.n < $3) \
+             SELECT v FROM walk WHERE v IS NOT NULL",
+        )
+        .arg(tenant.0)
+        .arg(attribute.0)
+        .arg(limit);
+        let rows: Vec<(String,)> = self.db().fetch_all(&sql).await?;
+        Ok(rows.into_iter().map(|(v,)| v).collect())
+    }
+
+    /// How many live assets hold any of `values` in `attribute`: one index range per value.
+    pub async fn count_assets_with_texts(
+        &self,
+        tenant: TenantId,
+        attribute: AttributeId,
+        values: &[String],
+    ) -> Result<i64, StoreError> {
+        if values.is_empty() {
+            return Ok(0);
+        }
+        let mut sql = Sql::new(
+            "SELECT COUNT(DISTINCT v.asset_id) FROM asset_value v JOIN asset a \
+             ON a.id = v.asset_id WHERE v.tenant_id = ",
+        );
+        sql.bind(tenant.0)
+            .push(" AND v.attribute_id = ")
+            .bind(attribute.0)
+            .push(" AND v.v_text IN ")
+            .bind_list(values.iter().map(String::as_str))
+            .push(" AND NOT a.archived");
+        let (n,): (i64,) = self.db().fetch_one(&sql).await?;
+        Ok(n)
+    }
+
     /// The dashboard settings of a schema; `{}` (nothing marked) until an admin saves some.
     pub async fn report_settings(
         &self,

@@ -15,6 +15,7 @@ const boot: ConnectBoot = {
   accountId: "5b10ac8d82e05b22cc7d4ef5",
   issue: { id: "10001", key: "AM-1" },
   path: null,
+  gadget: null,
 };
 
 function json(status: number, body: unknown) {
@@ -38,6 +39,7 @@ describe("the Connect host", () => {
       accountId: null,
       issue: { id: "10001", key: "AM-1" },
       path: null,
+      gadget: null,
     });
     document.head.innerHTML = "";
     expect(readConnectBoot(document)).toBeNull();
@@ -161,6 +163,72 @@ describe("the Connect host", () => {
     expect(go).toHaveBeenNthCalledWith(2, "addonmodule", {
       moduleKey: "assets",
       customData: { path: "/asset/IT-%221" },
+    });
+  });
+
+  it("keeps a gadget's settings as its dashboard item property, in the viewer's session", async () => {
+    const properties = new Map<string, string>();
+    const asked: { url: string; type: string; data?: string }[] = [];
+    let editors: (() => void)[] = [];
+    const ap: ConnectAp = {
+      request: async (options) => {
+        asked.push(options);
+        if (options.type === "PUT") {
+          properties.set(options.url, options.data ?? "");
+          return { body: "" };
+        }
+        const value = properties.get(options.url);
+        if (value === undefined) {
+          throw Object.assign(new Error("404"), { xhr: { status: 404 } });
+        }
+        return { body: JSON.stringify({ key: "amj-gadget", value: JSON.parse(value) }) };
+      },
+      jira: { DashboardItem: { onDashboardItemEdit: (callback) => editors.push(callback) } },
+    };
+    const placed = { ...boot, page: "gadget", gadget: { dashboardId: "10000", itemId: "20000" } };
+    const host = connectHost(placed, () => ap, fetch);
+    const gadget = host.gadget();
+    expect(gadget?.editing).toBe(false);
+    expect(await gadget?.settings()).toBeNull();
+    await gadget?.save({ schema: "IT", chart: "type" });
+    expect(await gadget?.settings()).toEqual({ schema: "IT", chart: "type" });
+    expect(asked[1]).toEqual({
+      url: "/rest/api/3/dashboard/10000/items/20000/properties/amj-gadget",
+      type: "PUT",
+      data: '{"schema":"IT","chart":"type"}',
+      contentType: "application/json",
+    });
+    let configuring = false;
+    gadget?.onEdit(() => {
+      configuring = true;
+    });
+    for (const editor of editors) {
+      editor();
+    }
+    expect(configuring).toBe(true);
+    editors = [];
+
+    // A refusal other than "not there yet" is an error the page shows.
+    const refusing: ConnectAp = {
+      request: async () => {
+        throw Object.assign(new Error("403"), { xhr: { status: 403 } });
+      },
+    };
+    await expect(
+      connectHost(placed, () => refusing, fetch)
+        .gadget()
+        ?.settings(),
+    ).rejects.toThrow("403");
+    expect(connectHost(boot, () => ap, fetch).gadget()).toBeNull();
+  });
+
+  it("opens the list at a search through the navigator", () => {
+    const go = vi.fn();
+    const host = connectHost(boot, () => ({ navigator: { go } }), fetch);
+    host.openList("/?schema=IT&aql=status+%3D+Retired");
+    expect(go).toHaveBeenCalledWith("addonmodule", {
+      moduleKey: "assets",
+      customData: { path: "/?schema=IT&aql=status+%3D+Retired" },
     });
   });
 });

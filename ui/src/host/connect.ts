@@ -5,6 +5,7 @@ import {
   type FlagKind,
   type Host,
   type HostContext,
+  type HostGadget,
   type HostHistory,
   type IssueRef,
   pageName,
@@ -27,7 +28,21 @@ export interface ConnectAp {
     getLocale?: (callback: (locale: string) => void) => void;
     getTimeZone?: (callback: (timeZone: string) => void) => void;
   };
+  /** Jira's REST API in the viewer's session. */
+  request?: (options: {
+    url: string;
+    type: string;
+    data?: string;
+    contentType?: string;
+  }) => Promise<{ body: string }>;
+  jira?: {
+    DashboardItem?: { onDashboardItemEdit?: (callback: () => void) => void };
+  };
 }
+
+/** The dashboard item property a Connect gadget keeps its settings in (`GADGET_CONFIG_PROPERTY`
+ *  in `amj-server`'s `descriptor.rs`). */
+export const GADGET_PROPERTY = "amj-gadget";
 
 /** What our server's boot page put in the document for the bundle (see `web::ui`). */
 export interface ConnectBoot {
@@ -39,6 +54,8 @@ export interface ConnectBoot {
   issue: IssueRef | null;
   /** Where the page starts when the host URL holds no state: the `customData` Jira handed on. */
   path: string | null;
+  /** A dashboard gadget's place: the ids its settings are kept under. */
+  gadget: { dashboardId: string; itemId: string } | null;
 }
 
 export function readConnectBoot(doc: Document): ConnectBoot | null {
@@ -60,6 +77,58 @@ export function readConnectBoot(doc: Document): ConnectBoot | null {
     accountId: meta("amj-account-id") || null,
     issue: issueId && issueKey ? { id: issueId, key: issueKey } : null,
     path: meta("amj-path") || null,
+    gadget: (() => {
+      const dashboardId = meta("amj-dashboard-id");
+      const itemId = meta("amj-dashboard-item-id");
+      return dashboardId && itemId ? { dashboardId, itemId } : null;
+    })(),
+  };
+}
+
+/** A REST failure from `AP.request`: its status, when the bridge said. */
+function requestStatus(error: unknown): number | null {
+  const xhr = (error as { xhr?: { status?: unknown } } | null)?.xhr;
+  return typeof xhr?.status === "number" ? xhr.status : null;
+}
+
+/** The gadget's settings as a dashboard item property, read and written through `AP.request`
+ *  (the viewer's session: the property belongs to their dashboard, not to the app). */
+function connectGadget(
+  place: { dashboardId: string; itemId: string },
+  ap: () => ConnectAp | undefined,
+): HostGadget {
+  const url = `/rest/api/3/dashboard/${encodeURIComponent(place.dashboardId)}/items/${encodeURIComponent(place.itemId)}/properties/${GADGET_PROPERTY}`;
+  const request = () => {
+    const call = ap()?.request;
+    if (!call) {
+      throw new Error("Jira's bridge offers no AP.request here");
+    }
+    return call;
+  };
+  return {
+    editing: false,
+    async settings() {
+      try {
+        const { body } = await request()({ url, type: "GET" });
+        return (JSON.parse(body) as { value?: unknown }).value ?? null;
+      } catch (error) {
+        if (requestStatus(error) === 404) {
+          return null;
+        }
+        throw error;
+      }
+    },
+    async save(settings: unknown) {
+      await request()({
+        url,
+        type: "PUT",
+        data: JSON.stringify(settings),
+        contentType: "application/json",
+      });
+    },
+    onEdit(callback: () => void) {
+      ap()?.jira?.DashboardItem?.onDashboardItemEdit?.(callback);
+    },
   };
 }
 
@@ -113,6 +182,7 @@ export function connectHost(
   fetcher: typeof fetch,
 ): Host {
   let token = boot.token;
+  const gadget = boot.gadget ? connectGadget(boot.gadget, ap) : null;
   const freshToken = async () => {
     const fresh = await ask(ap()?.context?.getToken?.bind(ap()?.context), 5000);
     if (!fresh) {
@@ -219,6 +289,12 @@ export function connectHost(
         moduleKey: "assets",
         customData: { path: assetPath(key) },
       });
+    },
+    openList(path: string) {
+      ap()?.navigator?.go?.("addonmodule", { moduleKey: "assets", customData: { path } });
+    },
+    gadget() {
+      return gadget;
     },
   };
 }

@@ -26,6 +26,7 @@ function fakeBridge(context: Partial<ForgeContext> = {}, history = fakeHistory("
       })),
       theme: { enable: vi.fn(async () => {}) },
       createHistory: vi.fn(async () => history),
+      submit: vi.fn(async (_payload: unknown) => {}),
     },
     router: { navigate: vi.fn(async (_location: ForgeLocation) => {}) },
     showFlag: vi.fn(),
@@ -161,5 +162,42 @@ describe("the Forge host", () => {
         expect.objectContaining({ type: "error", title: expect.stringContaining("no such issue") }),
       ),
     );
+  });
+
+  it("gives a gadget its saved configuration, its entry point, and view.submit to save", async () => {
+    const placed = fakeBridge({
+      moduleKey: "assets-gadget",
+      extension: { type: "jira:dashboardGadget", gadgetConfiguration: {} },
+    });
+    const host = forgeHost(placed);
+    expect((await host.context()).page).toBe("gadget");
+    const fresh = host.gadget();
+    expect(fresh?.editing).toBe(false);
+    expect(await fresh?.settings()).toBeNull();
+
+    const configured = { schema: "IT", chart: "status" };
+    const editing = fakeBridge({
+      moduleKey: "assets-gadget",
+      extension: {
+        type: "jira:dashboardGadget",
+        gadgetConfiguration: configured,
+        entryPoint: "edit",
+      },
+    });
+    const editHost = forgeHost(editing);
+    await editHost.context();
+    const gadget = editHost.gadget();
+    expect(gadget?.editing).toBe(true);
+    expect(await gadget?.settings()).toEqual(configured);
+    await gadget?.save({ schema: "IT", chart: "type" });
+    expect(editing.view.submit).toHaveBeenCalledWith({ schema: "IT", chart: "type" });
+    expect(editing.view.getContext).toHaveBeenCalledTimes(1);
+
+    // Other modules have no gadget; the list opens through the router at a search.
+    const page = forgeHost(fakeBridge());
+    await page.context();
+    expect(page.gadget()).toBeNull();
+    page.openList("/?schema=IT&aql=status+%3D+Retired");
+    expect(placed.router.navigate).not.toHaveBeenCalled();
   });
 });

@@ -5,6 +5,7 @@ import {
   type FlagKind,
   type Host,
   type HostContext,
+  type HostGadget,
   type HostHistory,
   type PageName,
   pageName,
@@ -22,6 +23,8 @@ export interface ForgeBridge {
     getContext(): Promise<ForgeContext>;
     theme: { enable(): Promise<void> };
     createHistory(): Promise<ForgeHistory>;
+    /** A gadget's edit entry point: saves its configuration and shows the view again. */
+    submit(payload: unknown): Promise<void>;
   };
   router: { navigate(location: ForgeLocation): Promise<void> };
   showFlag(options: { id: string; title: string; type: FlagKind; isAutoDismiss: boolean }): unknown;
@@ -59,6 +62,10 @@ export interface ForgeContext {
   extension: {
     type?: string;
     issue?: { id?: string | number; key?: string };
+    /** `jira:dashboardGadget`: its saved configuration (`{}` before the first submit). */
+    gadgetConfiguration?: unknown;
+    /** `"edit"` when Jira opened the gadget's edit entry point. */
+    entryPoint?: string;
   };
 }
 
@@ -67,6 +74,7 @@ const MODULES: Record<string, PageName> = {
   assets: "assets",
   "assets-admin": "admin",
   "issue-assets": "issue-panel",
+  "assets-gadget": "gadget",
 };
 
 export function forgePage(moduleKey: string): PageName | null {
@@ -98,11 +106,38 @@ let flags = 0;
  * the iframe itself.
  */
 export function forgeHost(bridge: ForgeBridge): Host {
+  // The context is read once: a gadget's configuration and entry point come with it.
+  let context: Promise<ForgeContext> | null = null;
+  const readContext = () => {
+    context ??= bridge.view.getContext();
+    return context;
+  };
+  let gadget: HostGadget | null = null;
   return {
     platform: "forge",
     async context(): Promise<HostContext> {
-      const context = await bridge.view.getContext();
+      const context = await readContext();
       const page = forgePage(context.moduleKey);
+      if (context.extension.type === "jira:dashboardGadget") {
+        const extension = context.extension;
+        gadget = {
+          editing: extension.entryPoint === "edit",
+          async settings() {
+            const saved = extension.gadgetConfiguration;
+            const empty =
+              saved === null ||
+              saved === undefined ||
+              (typeof saved === "object" && Object.keys(saved).length === 0);
+            return empty ? null : saved;
+          },
+          async save(settings: unknown) {
+            await bridge.view.submit(settings);
+          },
+          onEdit() {
+            // Forge opens the edit entry point in a fresh frame.
+          },
+        };
+      }
       if (page === null) {
         throw new Error(`unknown module ${JSON.stringify(context.moduleKey)}`);
       }
@@ -164,6 +199,12 @@ export function forgeHost(bridge: ForgeBridge): Host {
         moduleKey: forgeModule("assets"),
         path: assetPath(key),
       });
+    },
+    openList(path: string) {
+      navigate(bridge, { target: "module", moduleKey: forgeModule("assets"), path });
+    },
+    gadget() {
+      return gadget;
     },
   };
 }

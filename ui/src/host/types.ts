@@ -7,7 +7,7 @@
 export type Platform = "connect" | "forge";
 
 /** The product's pages; each host module (Connect URL, Forge module key) maps to one. */
-export type PageName = "issue-panel" | "assets" | "admin";
+export type PageName = "issue-panel" | "assets" | "admin" | "gadget";
 
 export interface IssueRef {
   id: string;
@@ -76,6 +76,27 @@ export interface Host {
   openIssue(key: string): void;
   /** Shows the asset list with one asset opened, from another page (the issue panel). */
   openAsset(key: string): void;
+  /** Shows the asset list at `path` of its history (a search: `query.ts`'s `listPath`), from
+   *  another page (the dashboard gadget). */
+  openList(path: string): void;
+  /** The dashboard gadget's own settings; `null` on every other page. */
+  gadget(): HostGadget | null;
+}
+
+/**
+ * A placed dashboard gadget's settings, kept by Jira for that gadget: Forge's gadget
+ * configuration (`view.submit`), Connect's dashboard item property (written in the viewer's
+ * session). What they hold is the page's business; the host keeps them.
+ */
+export interface HostGadget {
+  /** Whether Jira opened the gadget to be configured (Forge's edit entry point). */
+  readonly editing: boolean;
+  /** The saved settings, or `null` before the first save. */
+  settings(): Promise<unknown>;
+  /** Saves the settings. Forge shows the gadget's view again by itself. */
+  save(settings: unknown): Promise<void>;
+  /** Jira's Configure on a Connect gadget; Forge reloads the frame at its edit entry point. */
+  onEdit(callback: () => void): void;
 }
 
 /** The app path of an opened asset, and back. */
@@ -97,5 +118,7 @@ export function assetOfPath(path: string): string | null {
 
 /** Connect module URLs name the page in a meta tag the boot page carries. */
 export function pageName(value: string | null | undefined): PageName | null {
-  return value === "issue-panel" || value === "assets" || value === "admin" ? value : null;
+  return value === "issue-panel" || value === "assets" || value === "admin" || value === "gadget"
+    ? value
+    : null;
 }

@@ -110,8 +110,21 @@ function emptySite() {
         kind: body.kind as "text",
         required: Boolean(body.required),
         unique: false,
+        options: body.options as string[],
+        multiple: Boolean(body.multiple),
       });
       return { status: 201, body: {} };
+    }
+    const attributeItem = request.path.match(/^\/api\/v1\/schemas\/IT\/attributes\/(\d+)$/);
+    if (request.method === "PUT" && attributeItem) {
+      for (const type of types) {
+        const index = type.attributes.findIndex((a) => a.id === Number(attributeItem[1]));
+        const current = type.attributes[index];
+        if (current) {
+          type.attributes[index] = { ...current, ...(body as object) };
+          return { status: 200, body: type.attributes[index] };
+        }
+      }
     }
     const typeItem = request.path.match(/^\/api\/v1\/schemas\/IT\/types\/(\d+)$/);
     if (typeItem) {
@@ -209,6 +222,27 @@ describe("the settings page", () => {
     expect($("#amj-attr-rows").textContent).toContain("Size");
     expect($("#amj-attr-rows").textContent).toContain("Select");
 
+    // Edit the attribute: its own rules, prefilled; a half-typed rule is refused in place.
+    await act(() => ($("button[aria-label='Edit Size']") as HTMLButtonElement).click());
+    expect(($("#amj-edit-attr-options") as HTMLInputElement).value).toBe("13, 15, 16");
+    expect(document.activeElement?.id).toBe("amj-edit-attr-name");
+    await type("#amj-edit-attr-options", "13, 15");
+    await act(() => ($("#amj-edit-attr-multiple") as HTMLInputElement).click());
+    await submit("#amj-edit-attr-form");
+    await until(() => $("#amj-admin-status").textContent === "Saved the attribute Size.");
+    expect(document.querySelector("#amj-edit-attr-form")).toBeNull();
+    expect(document.activeElement?.getAttribute("data-designer-edit")).toBe("Size");
+    const put = host.calls.find((c) => c.method === "PUT" && c.path.includes("/attributes/"));
+    expect(put?.body).toEqual({
+      name: "Size",
+      kind: "select",
+      required: false,
+      unique: false,
+      description: "",
+      options: ["13", "15"],
+      multiple: true,
+    });
+
     await type("#amj-status-name", "In use");
     await type("#amj-status-category", "in_use");
     await submit("#amj-status-form");
@@ -223,7 +257,7 @@ describe("the settings page", () => {
       );
     });
     await until(() => $("#amj-admin-status").textContent === "Renamed Laptop to Notebook.");
-    expect(host.calls.find((c) => c.method === "PUT")?.body).toEqual({
+    expect(host.calls.find((c) => c.method === "PUT" && c.path.includes("/types/"))?.body).toEqual({
       name: "Notebook",
       parentId: 2,
       icon: "",
@@ -261,7 +295,9 @@ describe("the settings page", () => {
       kind: "select",
       required: false,
       unique: false,
+      description: "",
       options: ["13", "15", "16"],
+      multiple: false,
     });
   });
 });

@@ -4,13 +4,12 @@ import type {
   ApiToken,
   AssetType,
   AttributeDef,
-  AttributeKind,
   ConnectionHealth,
-  NewAttribute,
   Schema,
   Status,
   StatusCategory,
 } from "../api";
+import { AttributeEditor, KINDS } from "../components/AttributeEditor";
 import { Field, FormError, useSubmit } from "../components/Form";
 import { ItemActions } from "../components/ItemActions";
 import { Lozenge } from "../components/Lozenge";
@@ -25,24 +24,6 @@ interface Props {
   host: Host;
   formats: Formats;
 }
-
-const KINDS: [AttributeKind, string][] = [
-  ["text", "Text"],
-  ["textarea", "Long text"],
-  ["integer", "Integer"],
-  ["decimal", "Decimal"],
-  ["boolean", "Yes/no"],
-  ["date", "Date"],
-  ["datetime", "Date and time"],
-  ["url", "URL"],
-  ["email", "E-mail"],
-  ["ip_address", "IP address"],
-  ["select", "Select"],
-  ["jira_user", "Jira user"],
-  ["jira_project", "Jira project"],
-  ["reference", "Reference to an asset"],
-  ["status", "Status"],
-];
 
 const CATEGORIES: [StatusCategory, string][] = [
   ["available", "Available"],
@@ -421,47 +402,21 @@ function AttributesSection(props: {
 }) {
   const tree = typeTree(props.types);
   const [typeId, setTypeId] = useState<number | null>(null);
-  const [name, setName] = useState("");
-  const [kind, setKind] = useState<AttributeKind>("text");
-  const [required, setRequired] = useState(false);
-  const [unique, setUnique] = useState(false);
-  const [options, setOptions] = useState("");
-  const [target, setTarget] = useState("");
-  const [referenceType, setReferenceType] = useState("refers to");
   const chosen = props.types.find((t) => t.id === typeId) ?? tree[0]?.type ?? null;
   // A picked-up attribute (keyboard) with the order it previews, and one dragged (mouse).
   const [grab, setGrab] = useState<{ id: number; ids: number[] } | null>(null);
   const [dragged, setDragged] = useState<number | null>(null);
   const [said, setSaid] = useState("");
   const [orderError, setOrderError] = useState<string | null>(null);
-  const form = useSubmit(async () => {
-    if (!chosen) {
-      return;
-    }
-    const draft: NewAttribute = { name: name.trim(), kind, required, unique };
-    if (kind === "select") {
-      draft.options = options
-        .split(",")
-        .map((o) => o.trim())
-        .filter(Boolean);
-    }
-    if (kind === "reference") {
-      draft.targetType = Number(target || tree[0]?.type.id);
-      draft.referenceType = referenceType.trim();
-    }
-    await props.api.createAttribute(props.schema, chosen.id, draft);
-    setName("");
-    setOptions("");
-    setRequired(false);
-    setUnique(false);
-    setTypeId(chosen.id);
-    await props.onChanged(`Added the attribute ${draft.name}.`);
-  });
+  const [editingId, setEditingId] = useState<number | null>(null);
+  const focusEdit = (name: string) =>
+    document.querySelector<HTMLElement>(`[data-designer-edit="${CSS.escape(name)}"]`)?.focus();
   if (!chosen) {
     return null;
   }
   const byId = new Map(props.types.map((t) => [t.id, t.name]));
   const own = chosen.attributes.filter((a) => a.typeId === chosen.id);
+  const editing = own.find((a) => a.id === editingId);
   const ownIds = own.map((a) => a.id);
   const previewIds = grab?.ids ?? ownIds;
   const rows = [
@@ -606,6 +561,18 @@ function AttributesSection(props: {
               <td>{a.typeId === chosen.id ? "" : byId.get(a.typeId)}</td>
               <td>
                 {a.typeId === chosen.id && (
+                  <button
+                    type="button"
+                    class="amj-button amj-subtle-button"
+                    data-designer-edit={a.name}
+                    aria-label={`Edit ${a.name}`}
+                    aria-expanded={editingId === a.id}
+                    onClick={() => setEditingId(a.id)}
+                  >
+                    Edit
+                  </button>
+                )}
+                {a.typeId === chosen.id && (
                   <ItemActions
                     label={a.name}
                     rename={async (name) => {
@@ -635,92 +602,38 @@ function AttributesSection(props: {
           {orderError}
         </p>
       )}
-      <form id="amj-attr-form" class="amj-admin-form" noValidate onSubmit={form.submit}>
-        <h3>New attribute</h3>
-        <Field id="amj-attr-name" label="Name" error={form.errors.fields.name}>
-          {(p) => <input {...p} value={name} onInput={(e) => setName(e.currentTarget.value)} />}
-        </Field>
-        <Field id="amj-attr-kind" label="Kind" error={form.errors.fields.kind}>
-          {(p) => (
-            <select
-              {...p}
-              value={kind}
-              onChange={(e) => setKind(e.currentTarget.value as AttributeKind)}
-            >
-              {KINDS.map(([k, label]) => (
-                <option key={k} value={k}>
-                  {label}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        {kind === "select" && (
-          <Field
-            id="amj-attr-options"
-            label="Options (comma-separated)"
-            error={form.errors.fields.options}
-          >
-            {(p) => (
-              <input {...p} value={options} onInput={(e) => setOptions(e.currentTarget.value)} />
-            )}
-          </Field>
-        )}
-        {kind === "reference" && (
-          <>
-            <Field
-              id="amj-attr-target"
-              label="Refers to assets of type"
-              error={form.errors.fields.targetType}
-            >
-              {(p) => (
-                <select {...p} value={target} onChange={(e) => setTarget(e.currentTarget.value)}>
-                  {tree.map(({ type }) => (
-                    <option key={type.id} value={String(type.id)}>
-                      {type.name}
-                    </option>
-                  ))}
-                </select>
-              )}
-            </Field>
-            <Field
-              id="amj-attr-reftype"
-              label="Reference type (how it reads)"
-              error={form.errors.fields.referenceType}
-            >
-              {(p) => (
-                <input
-                  {...p}
-                  value={referenceType}
-                  onInput={(e) => setReferenceType(e.currentTarget.value)}
-                />
-              )}
-            </Field>
-          </>
-        )}
-        <div class="amj-field amj-check">
-          <input
-            type="checkbox"
-            id="amj-attr-required"
-            checked={required}
-            onChange={(e) => setRequired(e.currentTarget.checked)}
-          />
-          <label for="amj-attr-required">Required</label>
-        </div>
-        <div class="amj-field amj-check">
-          <input
-            type="checkbox"
-            id="amj-attr-unique"
-            checked={unique}
-            onChange={(e) => setUnique(e.currentTarget.checked)}
-          />
-          <label for="amj-attr-unique">Unique</label>
-        </div>
-        <FormError id="amj-attr-form-error" message={form.errors.form} />
-        <button type="submit" class="amj-button" disabled={form.busy}>
-          Add attribute
-        </button>
-      </form>
+      {editing ? (
+        <AttributeEditor
+          key={`edit-${editing.id}`}
+          api={props.api}
+          schema={props.schema}
+          type={chosen}
+          tree={tree}
+          attribute={editing}
+          onSaved={async (message) => {
+            const name = editing.name;
+            setEditingId(null);
+            await props.onChanged(message);
+            focusEdit(name);
+          }}
+          onCancel={() => {
+            setEditingId(null);
+            focusEdit(editing.name);
+          }}
+        />
+      ) : (
+        <AttributeEditor
+          key={`new-${chosen.id}`}
+          api={props.api}
+          schema={props.schema}
+          type={chosen}
+          tree={tree}
+          onSaved={async (message) => {
+            setTypeId(chosen.id);
+            await props.onChanged(message);
+          }}
+        />
+      )}
     </section>
   );
 }

@@ -197,4 +197,100 @@ describe("an asset's detail", () => {
     expect($("#amj-inline")).toBeNull();
     expect(patches.length).toBe(2);
   });
+
+  it("shows people by name and avatar: the owner, who changed it, and in the history", async () => {
+    const asset: Asset = {
+      key: "IT-3",
+      id: 3,
+      label: "Laptop",
+      schema: "IT",
+      type: { id: 2, name: "Laptop" },
+      status: { id: 7, name: "In use", category: "in_use" },
+      attributes: { Owner: ["557058:amy", "557058:bob"] },
+      version: 2,
+      archived: false,
+      created: { at: null, by: "app" },
+      updated: { at: null, by: "557058:bob" },
+    };
+    const host = fakeHost((request) => {
+      if (request.path === "/api/v1/assets/IT-3") {
+        return { status: 200, body: asset };
+      }
+      if (request.path.endsWith("/issues")) {
+        return { status: 200, body: { items: [] } };
+      }
+      if (request.path.endsWith("/history")) {
+        const change = { kind: "attribute_changed", attribute: "Owner", old: "557058:amy" };
+        return {
+          status: 200,
+          body: {
+            items: [
+              { id: 9, at: null, actor: "557058:bob", ...change, new: asset.attributes.Owner },
+            ],
+          },
+        };
+      }
+      if (request.path.endsWith("/references")) {
+        return { status: 200, body: { outbound: [], inbound: [], nextInboundCursor: null } };
+      }
+      if (request.path === "/api/v1/schemas/IT/types") {
+        const owner = { id: 4, typeId: 2, name: "Owner", kind: "jira_user", multiple: true };
+        return {
+          status: 200,
+          body: {
+            types: [
+              {
+                id: 2,
+                name: "Laptop",
+                parentId: null,
+                isAbstract: false,
+                attributes: [{ ...owner, required: false, unique: false }],
+              },
+            ],
+          },
+        };
+      }
+      if (request.path === "/api/v1/schemas/IT/statuses") {
+        return { status: 200, body: { statuses: [] } };
+      }
+      if (request.path.startsWith("/api/v1/jira/users/bulk")) {
+        const asked = decodeURIComponent(request.path.split("=")[1] ?? "").split(",");
+        const known = [
+          { accountId: "557058:amy", displayName: "Amy Admin", avatarUrl: "https://a/amy" },
+          { accountId: "557058:bob", displayName: "Bob Builder" },
+        ];
+        return { status: 200, body: { items: known.filter((u) => asked.includes(u.accountId)) } };
+      }
+      return { status: 404, body: { error: { code: "not_found", message: request.path } } };
+    });
+    await act(() =>
+      render(
+        <AssetDetail
+          api={new Api(host)}
+          assetKey="IT-3"
+          formats={formats("en-US", "UTC")}
+          onBack={() => {}}
+          onOpenIssue={() => {}}
+        />,
+        root,
+      ),
+    );
+    const $ = (s: string) => document.querySelector(s) as HTMLElement;
+    await until(() => $("[data-value=Owner]")?.textContent === "Amy Admin, Bob Builder");
+    const avatar = $("[data-value=Owner] [data-account='557058:amy'] img") as HTMLImageElement;
+    expect(avatar.src).toBe("https://a/amy");
+    expect(avatar.alt).toBe("");
+    // Bob has no avatar: his name alone.
+    expect($("[data-value=Owner] [data-account='557058:bob'] img")).toBeNull();
+    expect($("#amj-detail-updated-by").textContent).toBe("Bob Builder");
+    expect($("#amj-detail-history").textContent).toContain(
+      "Bob Builder: Owner: Amy Admin → Amy Admin, Bob Builder.",
+    );
+    expect(root.textContent).not.toContain("557058:");
+    // Each account was asked for once.
+    const asked = host.calls
+      .filter((c) => c.path.startsWith("/api/v1/jira/users/bulk"))
+      .flatMap((c) => decodeURIComponent(c.path.split("=")[1] ?? "").split(","));
+    expect(asked.sort()).toEqual(["557058:amy", "557058:bob"]);
+  });
 });

@@ -12,11 +12,12 @@ import type {
 } from "../api";
 import { InlineEdit } from "../components/InlineEdit";
 import { Lozenge } from "../components/Lozenge";
+import { Actor, PeopleValue } from "../components/PersonName";
 import { ReferenceGraph } from "../components/ReferenceGraph";
 import { type Formats, valueText } from "../format";
 import { TypeIcon } from "../icons";
 import { describe } from "../messages";
-import { actorLabel, usePeople } from "../people";
+import { accountIdsOf, actorLabel, usePeople } from "../people";
 import { AssetForm } from "./AssetForm";
 
 interface Props {
@@ -104,10 +105,27 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
       refocus.current = null;
     }
   }, [inline]);
+  // Jira user attributes hold accountIds: they, like the actors, are shown as people.
+  const userAttributes = new Set(
+    (catalog?.types.find((t) => t.id === loaded?.asset.type.id)?.attributes ?? [])
+      .filter((a) => a.kind === "jira_user")
+      .map((a) => a.name),
+  );
   const names = usePeople(
     api,
     loaded
-      ? [loaded.asset.updated.by, loaded.asset.created.by, ...loaded.history.map((e) => e.actor)]
+      ? [
+          loaded.asset.updated.by,
+          loaded.asset.created.by,
+          ...loaded.history.map((e) => e.actor),
+          ...[...userAttributes].flatMap((name) => accountIdsOf(loaded.asset.attributes[name])),
+          ...loaded.history.flatMap((e) => {
+            const change = e as HistoryEntry & Record<string, unknown>;
+            return e.kind === "attribute_changed" && userAttributes.has(String(change.attribute))
+              ? [...accountIdsOf(change.old), ...accountIdsOf(change.new)]
+              : [];
+          }),
+        ]
       : [],
   );
 
@@ -230,7 +248,9 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
       </h1>
       <p class="amj-subtle">
         {asset.type.name} · updated {formats.dateTime(asset.updated.at)} by{" "}
-        <span id="amj-detail-updated-by">{actorLabel(asset.updated.by, names)}</span>
+        <span id="amj-detail-updated-by">
+          <Actor actor={asset.updated.by} people={names} />
+        </span>
       </p>
       <TabList
         tab={tab}
@@ -267,7 +287,11 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
                   ) : (
                     <>
                       <span data-value={name}>
-                        {valueText(value) || <span class="amj-subtle">—</span>}
+                        {attribute?.kind === "jira_user" && accountIdsOf(value).length > 0 ? (
+                          <PeopleValue ids={accountIdsOf(value)} people={names} />
+                        ) : (
+                          valueText(value) || <span class="amj-subtle">—</span>
+                        )}
                       </span>
                       {attribute && !asset.archived && (
                         <>
@@ -376,9 +400,17 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
           {history.map((entry) => (
             <li key={entry.id}>
               <span class="amj-subtle">
-                {formats.dateTime(entry.at)}, {actorLabel(entry.actor, names)}:
+                {formats.dateTime(entry.at)}, <Actor actor={entry.actor} people={names} />:
               </span>{" "}
-              {historyText(entry)}
+              {historyText(entry, (value) =>
+                userAttributes.has(
+                  String((entry as HistoryEntry & { attribute?: unknown }).attribute),
+                )
+                  ? accountIdsOf(value)
+                      .map((id) => actorLabel(id, names))
+                      .join(", ")
+                  : valueText(value),
+              )}
             </li>
           ))}
         </ol>
@@ -454,13 +486,17 @@ function TabList({
   );
 }
 
-export function historyText(entry: HistoryEntry): string {
+/** One history entry in words; `text` says a changed value (people by name, not accountId). */
+export function historyText(
+  entry: HistoryEntry,
+  text: (value: unknown) => string = valueText,
+): string {
   const e = entry as HistoryEntry & Record<string, unknown>;
   switch (entry.kind) {
     case "created":
       return "Created.";
     case "attribute_changed":
-      return `${String(e.attribute)}: ${valueText(e.old) || "(empty)"} → ${valueText(e.new) || "(empty)"}.`;
+      return `${String(e.attribute)}: ${text(e.old) || "(empty)"} → ${text(e.new) || "(empty)"}.`;
     case "status_changed":
       return `Status: ${String(e.old)} → ${String(e.new)}.`;
     case "type_changed":

@@ -14,9 +14,9 @@ const asset = (n: number): Asset => ({
   id: n,
   label: `Laptop ${n}`,
   schema: "IT",
-  type: { name: "Laptop" },
+  type: { id: 2, name: "Laptop" },
   status: { name: "In use", category: "in_use" },
-  attributes: { "Serial number": `SN-${n}`, Owner: { displayName: "Ada Lovelace" } },
+  attributes: { "Serial number": `SN-${n}`, Owner: "557058:ada" },
   version: 1,
   archived: false,
   created: { at: "2026-12-01T09:00:00Z", by: "app" },
@@ -66,6 +66,15 @@ function server(answer?: (request: ApiRequest) => ApiResponse | undefined) {
               totalExact: true,
             },
           };
+    }
+    if (request.path.startsWith("/api/v1/jira/users/bulk?accountIds=")) {
+      const asked = decodeURIComponent(request.path.split("=")[1] ?? "").split(",");
+      const ada = {
+        accountId: "557058:ada",
+        displayName: "Ada Lovelace",
+        avatarUrl: "https://a/ada",
+      };
+      return { status: 200, body: { items: asked.includes(ada.accountId) ? [ada] : [] } };
     }
     if (request.path === "/api/v1/schemas/IT/types") {
       return {
@@ -146,6 +155,9 @@ function server(answer?: (request: ApiRequest) => ApiResponse | undefined) {
     if (request.path === "/api/v1/assets/IT-2") {
       return { status: 200, body: asset(2) };
     }
+    if (request.path === "/api/v1/schemas/IT/statuses") {
+      return { status: 200, body: { statuses: [] } };
+    }
     if (request.path === "/api/v1/assets/IT-2/issues") {
       return {
         status: 200,
@@ -221,7 +233,10 @@ describe("the asset list", () => {
     expect(host.calls.some((c) => c.path === "/api/v1/schemas/IT/types")).toBe(true);
     expect(headers()).toEqual(["", "Key", "Label", "Type", "Status", "Serial number", "Owner"]);
     expect(rows()[0]).toContain("SN-1");
-    expect(rows()[0]).toContain("Ada Lovelace");
+    await until(() => rows()[0]?.includes("Ada Lovelace") === true);
+    expect(
+      (document.querySelector("[data-account='557058:ada'] img") as HTMLImageElement).src,
+    ).toBe("https://a/ada");
 
     await act(() => $("#amj-next").click());
     await until(() => rows().length === 1);
@@ -322,7 +337,7 @@ describe("the asset list", () => {
     expect($("#amj-assets").dataset.state).toBe("detail");
     expect($("#amj-detail-title").textContent).toContain("Laptop 2");
     expect($("#amj-detail-attributes").textContent).toContain("SN-2");
-    expect($("#amj-detail-attributes").textContent).toContain("Ada Lovelace");
+    await until(() => $("#amj-detail-attributes").textContent?.includes("Ada Lovelace") === true);
     expect($("#amj-detail-issues").textContent).toContain("AM-1");
     expect($("#amj-detail-history").textContent).toContain("Status: In stock → In use.");
     expect(document.activeElement?.id).toBe("amj-detail-title");

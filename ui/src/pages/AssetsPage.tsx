@@ -11,6 +11,7 @@ import {
 } from "../api";
 import { AqlEditor } from "../components/AqlEditor";
 import { Lozenge } from "../components/Lozenge";
+import { PeopleValue } from "../components/PersonName";
 import { SavedViews } from "../components/SavedViews";
 import { StatusSelect } from "../components/StatusSelect";
 import { csvName, toCsv } from "../csv";
@@ -19,6 +20,7 @@ import { gridKey, keptRow } from "../grid";
 import { assetOfPath, assetPath, type Host, type HostHistory } from "../host/types";
 import { TypeIcon } from "../icons";
 import { describe } from "../messages";
+import { accountIdsOf, type Person, usePeople } from "../people";
 import {
   BUILT_IN_COLUMNS,
   composeQuery,
@@ -356,6 +358,17 @@ export function AssetsPage({ api, host, formats, context }: Props) {
     }
   }, [api, list.schema, selected.size, statuses.length]);
 
+  // Jira user columns hold accountIds; the page's people are asked for at once, by name and
+  // avatar.
+  const userColumns = new Set(
+    types.flatMap((t) => t.attributes.filter((a) => a.kind === "jira_user").map((a) => a.name)),
+  );
+  const people = usePeople(
+    api,
+    (page?.items ?? []).flatMap((asset) =>
+      columns.filter((c) => userColumns.has(c)).flatMap((c) => accountIdsOf(asset.attributes?.[c])),
+    ),
+  );
   if (creating && list.schema) {
     return (
       <section id="amj-assets" data-state="form">
@@ -695,7 +708,12 @@ export function AssetsPage({ api, host, formats, context }: Props) {
                           {asset.key}
                         </button>
                       ) : (
-                        <Cell asset={asset} column={column} formats={formats} />
+                        <Cell
+                          asset={asset}
+                          column={column}
+                          formats={formats}
+                          people={userColumns.has(column) ? people : null}
+                        />
                       )}
                     </td>
                   ))}
@@ -853,10 +871,13 @@ function Cell({
   asset,
   column,
   formats,
+  people,
 }: {
   asset: AssetSummary;
   column: string;
   formats: Formats;
+  /** For a Jira user column: the people its accountIds name. */
+  people: ReadonlyMap<string, Person> | null;
 }) {
   switch (column) {
     case "Label":
@@ -867,8 +888,14 @@ function Cell({
       return <Lozenge name={asset.status.name} category={asset.status.category} />;
     case "Updated":
       return <>{formats.dateTime(asset.updated.at)}</>;
-    default:
-      return <>{valueText(asset.attributes?.[column])}</>;
+    default: {
+      const value = asset.attributes?.[column];
+      return people ? (
+        <PeopleValue ids={accountIdsOf(value)} people={people} />
+      ) : (
+        <>{valueText(value)}</>
+      );
+    }
   }
 }
 

@@ -5,7 +5,21 @@ import { ChartView } from "../components/ChartView";
 import type { Formats } from "../format";
 import { describe } from "../messages";
 
+/** The dashboard's charts, each of which a dashboard gadget can show alone. */
+export type DashboardChart = "type" | "status" | "location" | "trend" | "due" | "quality";
+
+export const DASHBOARD_CHARTS: [DashboardChart, string][] = [
+  ["type", "Assets by type"],
+  ["status", "Assets by status"],
+  ["location", "Assets by location"],
+  ["trend", "Created and retired per month"],
+  ["due", "Falling due"],
+  ["quality", "Data quality"],
+];
+
 export interface DashboardProps {
+  /** Just this chart, without the page's heading (the dashboard gadget). */
+  only?: DashboardChart;
   api: Api;
   schema: string;
   schemaName: string;
@@ -68,15 +82,49 @@ function Card({
  * month by month, what falls due, and what is missing. Every figure comes from the reports API,
  * which answers from maintained counters, and every bar opens the list of exactly its assets.
  */
-export function Dashboard({ api, schema, schemaName, locale, formats, onOpen }: DashboardProps) {
-  const counts = useReport<CountsReport>(useCallback(() => api.counts(schema), [api, schema]));
-  const trend = useReport<TrendReport>(useCallback(() => api.trend(schema, 12), [api, schema]));
-  const due = useReport<DueReport>(useCallback(() => api.due(schema), [api, schema]));
-  const quality = useReport<QualityReport>(useCallback(() => api.quality(schema), [api, schema]));
+export function Dashboard({
+  api,
+  schema,
+  schemaName,
+  locale,
+  formats,
+  onOpen,
+  only,
+}: DashboardProps) {
+  // A gadget asks only for the figures of its one chart.
+  const shows = (chart: DashboardChart) => only === undefined || only === chart;
+  const wantsCounts = shows("type") || shows("status") || shows("location");
+  const counts = useReport<CountsReport | null>(
+    useCallback(
+      () => (wantsCounts ? api.counts(schema) : Promise.resolve(null)),
+      [api, schema, wantsCounts],
+    ),
+  );
+  const wantsTrend = shows("trend");
+  const trend = useReport<TrendReport | null>(
+    useCallback(
+      () => (wantsTrend ? api.trend(schema, 12) : Promise.resolve(null)),
+      [api, schema, wantsTrend],
+    ),
+  );
+  const wantsDue = shows("due");
+  const due = useReport<DueReport | null>(
+    useCallback(
+      () => (wantsDue ? api.due(schema) : Promise.resolve(null)),
+      [api, schema, wantsDue],
+    ),
+  );
+  const wantsQuality = shows("quality");
+  const quality = useReport<QualityReport | null>(
+    useCallback(
+      () => (wantsQuality ? api.quality(schema) : Promise.resolve(null)),
+      [api, schema, wantsQuality],
+    ),
+  );
 
   const specs = useMemo(
     () =>
-      counts.state === "ready"
+      counts.state === "ready" && counts.value
         ? {
             type: typeChart(counts.value, formats),
             status: statusChart(counts.value, formats),
@@ -86,107 +134,139 @@ export function Dashboard({ api, schema, schemaName, locale, formats, onOpen }: 
     [counts, formats],
   );
   const trendSpec = useMemo(
-    () => (trend.state === "ready" ? trendChart(trend.value, formats, locale) : null),
+    () =>
+      trend.state === "ready" && trend.value ? trendChart(trend.value, formats, locale) : null,
     [trend, formats, locale],
   );
 
   return (
-    <section id="amj-dashboard" aria-labelledby="amj-dashboard-heading">
-      <nav aria-label="Breadcrumbs" class="amj-breadcrumbs">
-        <ol>
-          <li>Assets</li>
-          <li>{schemaName}</li>
-          <li aria-current="page">Dashboard</li>
-        </ol>
-      </nav>
-      <h1 id="amj-dashboard-heading">Dashboard</h1>
-      {counts.state === "ready" && (
+    <section
+      id="amj-dashboard"
+      aria-labelledby={only ? undefined : "amj-dashboard-heading"}
+      aria-label={only ? `${schemaName}: ${chartTitle(only)}` : undefined}
+    >
+      {!only && (
+        <>
+          <nav aria-label="Breadcrumbs" class="amj-breadcrumbs">
+            <ol>
+              <li>Assets</li>
+              <li>{schemaName}</li>
+              <li aria-current="page">Dashboard</li>
+            </ol>
+          </nav>
+          <h1 id="amj-dashboard-heading">Dashboard</h1>
+        </>
+      )}
+      {!only && counts.state === "ready" && counts.value && (
         <p id="amj-dashboard-total" class="amj-subtle">
           {formats.count(counts.value.total)} {counts.value.total === 1 ? "asset" : "assets"} in use
           or in stock (archived ones are not counted)
         </p>
       )}
       <div class="amj-cards">
-        <Card id="amj-by-type" title="Assets by type" loaded={counts}>
-          {() =>
-            specs && specs.type.labels.length > 0 ? (
-              <ChartView id="amj-chart-type" spec={specs.type} formats={formats} onOpen={onOpen} />
-            ) : (
-              <p class="amj-subtle">No assets yet.</p>
-            )
-          }
-        </Card>
-        <Card id="amj-by-status" title="Assets by status" loaded={counts}>
-          {() =>
-            specs && (
-              <ChartView
-                id="amj-chart-status"
-                spec={specs.status}
-                formats={formats}
-                onOpen={onOpen}
-              />
-            )
-          }
-        </Card>
-        <Card id="amj-by-location" title="Assets by location" loaded={counts}>
-          {() =>
-            specs?.location ? (
-              <ChartView
-                id="amj-chart-location"
-                spec={specs.location}
-                formats={formats}
-                onOpen={onOpen}
-              />
-            ) : (
-              <p class="amj-subtle">
-                A site admin can choose which attribute holds the location, under Settings →
-                Dashboard.
-              </p>
-            )
-          }
-        </Card>
-        <Card id="amj-trend" title="Created and retired per month" loaded={trend}>
-          {() =>
-            trendSpec && (
-              <ChartView id="amj-chart-trend" spec={trendSpec} formats={formats} onOpen={onOpen} />
-            )
-          }
-        </Card>
-        <Card id="amj-due" title="Falling due" loaded={due}>
-          {() =>
-            due.state === "ready" && due.value.dates.length > 0 ? (
-              <DueTable due={due.value} formats={formats} onOpen={onOpen} />
-            ) : (
-              <p class="amj-subtle">
-                A site admin can mark warranty and end-of-life dates under Settings → Dashboard.
-              </p>
-            )
-          }
-        </Card>
-        <Card id="amj-quality" title="Data quality" loaded={quality}>
-          {() => {
-            const rows = quality.state === "ready" ? qualityRows(quality.value) : [];
-            return rows.length === 0 ? (
-              <p class="amj-subtle">Every asset has its required values.</p>
-            ) : (
-              <ul class="amj-quality">
-                {rows.map((row) => (
-                  <li key={row.aql}>
-                    <button
-                      type="button"
-                      class="amj-link-button"
-                      data-aql={row.aql}
-                      onClick={() => onOpen(row.aql)}
-                    >
-                      {row.text}
-                    </button>{" "}
-                    <span class="amj-count">{formats.count(row.count)}</span>
-                  </li>
-                ))}
-              </ul>
-            );
-          }}
-        </Card>
+        {shows("type") && (
+          <Card id="amj-by-type" title="Assets by type" loaded={counts}>
+            {() =>
+              specs && specs.type.labels.length > 0 ? (
+                <ChartView
+                  id="amj-chart-type"
+                  spec={specs.type}
+                  formats={formats}
+                  onOpen={onOpen}
+                />
+              ) : (
+                <p class="amj-subtle">No assets yet.</p>
+              )
+            }
+          </Card>
+        )}
+        {shows("status") && (
+          <Card id="amj-by-status" title="Assets by status" loaded={counts}>
+            {() =>
+              specs && (
+                <ChartView
+                  id="amj-chart-status"
+                  spec={specs.status}
+                  formats={formats}
+                  onOpen={onOpen}
+                />
+              )
+            }
+          </Card>
+        )}
+        {shows("location") && (
+          <Card id="amj-by-location" title="Assets by location" loaded={counts}>
+            {() =>
+              specs?.location ? (
+                <ChartView
+                  id="amj-chart-location"
+                  spec={specs.location}
+                  formats={formats}
+                  onOpen={onOpen}
+                />
+              ) : (
+                <p class="amj-subtle">
+                  A site admin can choose which attribute holds the location, under Settings →
+                  Dashboard.
+                </p>
+              )
+            }
+          </Card>
+        )}
+        {shows("trend") && (
+          <Card id="amj-trend" title="Created and retired per month" loaded={trend}>
+            {() =>
+              trendSpec && (
+                <ChartView
+                  id="amj-chart-trend"
+                  spec={trendSpec}
+                  formats={formats}
+                  onOpen={onOpen}
+                />
+              )
+            }
+          </Card>
+        )}
+        {shows("due") && (
+          <Card id="amj-due" title="Falling due" loaded={due}>
+            {() =>
+              due.state === "ready" && due.value && due.value.dates.length > 0 ? (
+                <DueTable due={due.value} formats={formats} onOpen={onOpen} />
+              ) : (
+                <p class="amj-subtle">
+                  A site admin can mark warranty and end-of-life dates under Settings → Dashboard.
+                </p>
+              )
+            }
+          </Card>
+        )}
+        {shows("quality") && (
+          <Card id="amj-quality" title="Data quality" loaded={quality}>
+            {() => {
+              const rows =
+                quality.state === "ready" && quality.value ? qualityRows(quality.value) : [];
+              return rows.length === 0 ? (
+                <p class="amj-subtle">Every asset has its required values.</p>
+              ) : (
+                <ul class="amj-quality">
+                  {rows.map((row) => (
+                    <li key={row.aql}>
+                      <button
+                        type="button"
+                        class="amj-link-button"
+                        data-aql={row.aql}
+                        onClick={() => onOpen(row.aql)}
+                      >
+                        {row.text}
+                      </button>{" "}
+                      <span class="amj-count">{formats.count(row.count)}</span>
+                    </li>
+                  ))}
+                </ul>
+              );
+            }}
+          </Card>
+        )}
       </div>
     </section>
   );
@@ -243,4 +323,8 @@ function DueTable({
       </tbody>
     </table>
   );
+}
+
+export function chartTitle(chart: DashboardChart): string {
+  return DASHBOARD_CHARTS.find(([c]) => c === chart)?.[1] ?? chart;
 }

@@ -1,4 +1,4 @@
-import type { ApiRequest, ApiResponse, Host, HostHistory } from "../host/types";
+import type { ApiRequest, ApiResponse, Host, HostGadget, HostHistory } from "../host/types";
 
 /** An in-memory host history; `back` plays the browser's back button. */
 export function fakeHistory(
@@ -32,6 +32,7 @@ export function fakeHistory(
 export function fakeHost(
   answer: (request: ApiRequest) => ApiResponse,
   history = fakeHistory(),
+  gadget: HostGadget | null = null,
 ): Host & { calls: ApiRequest[]; opened: string[]; historyOf: ReturnType<typeof fakeHistory> } {
   const calls: ApiRequest[] = [];
   const opened: string[] = [];
@@ -53,5 +54,32 @@ export function fakeHost(
     history: async () => history,
     openIssue: (key) => opened.push(`issue:${key}`),
     openAsset: (key) => opened.push(`asset:${key}`),
+    openList: (path) => opened.push(`list:${path}`),
+    gadget: () => gadget,
+  };
+}
+
+/** A gadget's settings kept in memory; `edit()` plays Jira's Configure. */
+export function fakeGadget(
+  saved: unknown = null,
+  editing = false,
+): HostGadget & { saved: unknown[]; edit(): void } {
+  let current = saved;
+  const editors: (() => void)[] = [];
+  const saves: unknown[] = [];
+  return {
+    editing,
+    saved: saves,
+    settings: async () => current,
+    save: async (settings) => {
+      current = settings;
+      saves.push(settings);
+    },
+    onEdit: (callback) => editors.push(callback),
+    edit: () => {
+      for (const editor of editors) {
+        editor();
+      }
+    },
   };
 }

@@ -75,6 +75,8 @@ pub struct Modules {
     pub issue_context: Vec<UiModule>,
     #[serde(rename = "jira:adminPage", skip_serializing_if = "Vec::is_empty")]
     pub admin_page: Vec<UiModule>,
+    #[serde(rename = "jira:dashboardGadget", skip_serializing_if = "Vec::is_empty")]
+    pub dashboard_gadget: Vec<UiModule>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trigger: Vec<Trigger>,
     #[serde(rename = "scheduledTrigger", skip_serializing_if = "Vec::is_empty")]
@@ -102,6 +104,21 @@ pub struct UiModule {
     /// `jira:adminPage` only: the app's Configure button.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub use_as_config: Option<bool>,
+    /// `jira:dashboardGadget` only: shown in the gadget directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `jira:dashboardGadget` only: the directory's picture, an absolute URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail: Option<String>,
+    /// `jira:dashboardGadget` only: the resource Jira shows for the gadget's Edit, with
+    /// `extension.entryPoint` set to `"edit"`; `view.submit` saves its configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edit: Option<GadgetEdit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GadgetEdit {
+    pub resource: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -169,6 +186,22 @@ pub struct Resource {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Permissions {
     pub scopes: Vec<String>,
+    #[serde(skip_serializing_if = "External::is_empty")]
+    pub external: External,
+}
+
+/// What Custom UI may load from outside Forge's CDN (Forge's CSP allows nothing else).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct External {
+    /// Hosts images may come from, e.g. `*.atl-paas.net` for Jira avatars.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
+}
+
+impl External {
+    fn is_empty(&self) -> bool {
+        self.images.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -203,6 +236,7 @@ impl Manifest {
             ("jira:globalPage", &m.global_page),
             ("jira:issueContext", &m.issue_context),
             ("jira:adminPage", &m.admin_page),
+            ("jira:dashboardGadget", &m.dashboard_gadget),
         ] {
             keys.extend(list.iter().map(|u| (kind, u.key.as_str())));
         }
@@ -262,8 +296,14 @@ impl Manifest {
             .global_page
             .iter()
             .chain(&m.issue_context)
-            .chain(&m.admin_page);
+            .chain(&m.admin_page)
+            .chain(&m.dashboard_gadget);
         for module in ui {
+            if let Some(edit) = &module.edit
+                && !resources.contains(&edit.resource.as_str())
+            {
+                problems.push(format!("{} edits with an undeclared resource", module.key));
+            }
             if !endpoints.contains(&module.resolver.endpoint.as_str()) {
                 problems.push(format!(
                     "{} resolves through an undeclared endpoint",

@@ -156,6 +156,7 @@ pub async fn jira_users_by_id(
         .values
         .into_iter()
         .map(|user| JiraUserBody {
+            avatar_url: user.avatar(),
             account_id: user.account_id,
             display_name: user.display_name,
         })
@@ -169,6 +170,9 @@ pub async fn jira_users_by_id(
 pub struct JiraUserBody {
     pub account_id: String,
     pub display_name: String,
+    /// The person's avatar from Jira, absent when Jira gave none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -213,6 +217,7 @@ pub async fn search_jira_users(
         .into_iter()
         .filter(|user| user.active)
         .map(|user| JiraUserBody {
+            avatar_url: user.avatar(),
             account_id: user.account_id,
             display_name: user.display_name,
         })

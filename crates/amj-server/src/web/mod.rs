@@ -197,6 +197,7 @@ pub fn build_app(state: AppState) -> Router {
         .route("/pages/assets", get(pages::assets))
         .route("/pages/admin", get(pages::admin))
         .route("/pages/issue-glance", get(pages::issue_glance))
+        .route("/pages/gadget", get(pages::gadget))
         .route("/static/{file}", get(pages::static_file))
         .route("/ui/{*path}", get(ui::bundle_file))
         .route("/webhooks/issue-deleted", post(webhooks::issue_deleted))

@@ -4,6 +4,7 @@
 use super::AppState;
 use super::error::AppError;
 use super::extract::{AdminIframeAuth, IframeAuth};
+use super::ui::PageContext;
 use crate::auth::{Authenticated, unix_now};
 use amj_connect::ConnectClaims;
 use amj_connect::jwt::sign_hs256;
@@ -45,9 +46,15 @@ fn origin(url: &str) -> Option<String> {
         .filter(|o| o != "null")
 }
 
+/// Where Jira Cloud serves avatars from besides the site: Atlassian's avatar service and
+/// Gravatar. The Forge manifest's `permissions.external.images` lists the same hosts.
+pub const AVATAR_HOSTS: &str = "https://*.atl-paas.net https://secure.gravatar.com";
+
 /// The page's CSP: our own origin for everything, Atlassian's bridge script (and the theme
 /// stylesheet `AP.theming` links from the same origin), and framing only by the site's Jira
-/// (its base and display URLs).
+/// (its base and display URLs). Images may also come from where Jira serves people's avatars:
+/// the site itself, Atlassian's avatar service and Gravatar (which Jira's default avatars
+/// redirect through).
 pub fn content_security_policy(state: &AppState, auth: &Authenticated) -> String {
     let own = origin(state.config.base_url_str()).unwrap_or_default();
     let ap = origin(&state.config.ap_js_url).unwrap_or_default();
@@ -57,10 +64,11 @@ pub fn content_security_policy(state: &AppState, auth: &Authenticated) -> String
     {
         ancestors.push(display);
     }
+    let sites = ancestors.join(" ");
     format!(
-        "default-src 'self' {own}; script-src 'self' {own} {ap}; style-src 'self' {own} {ap}; img-src 'self' {own} data:; \
-         connect-src 'self' {own}; frame-ancestors {}; base-uri 'none'; form-action 'self' {own}; object-src 'none'",
-        ancestors.join(" ")
+        "default-src 'self' {own}; script-src 'self' {own} {ap}; style-src 'self' {own} {ap}; \
+         img-src 'self' {own} data: {sites} {AVATAR_HOSTS}; \
+         connect-src 'self' {own}; frame-ancestors {sites}; base-uri 'none'; form-action 'self' {own}; object-src 'none'"
     )
 }
 
@@ -121,7 +129,14 @@ pub async fn assets(
 ) -> Result<Response, AppError> {
     let token = context_token(&state, &auth)?;
     let start = query.start_path();
-    super::ui::connect_page(&state, &auth, &token, "assets", None, start.as_deref())
+    super::ui::connect_page(
+        &state,
+        &auth,
+        &token,
+        "assets",
+        PageContext::default(),
+        start.as_deref(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -145,7 +160,11 @@ pub async fn issue_glance(
             key: &query.issue_key,
         }
     });
-    super::ui::connect_page(&state, &auth, &token, "issue-panel", issue, None)
+    let place = PageContext {
+        issue,
+        gadget: None,
+    };
+    super::ui::connect_page(&state, &auth, &token, "issue-panel", place, None)
 }
 
 /// The settings page: the bundle's, for the site's admins only (the API checks again).
@@ -154,7 +173,40 @@ pub async fn admin(
     AdminIframeAuth(auth): AdminIframeAuth,
 ) -> Result<Response, AppError> {
     let token = context_token(&state, &auth)?;
-    super::ui::connect_page(&state, &auth, &token, "admin", None, None)
+    super::ui::connect_page(&state, &auth, &token, "admin", PageContext::default(), None)
+}
+
+#[derive(Deserialize)]
+pub struct GadgetQuery {
+    #[serde(rename = "dashboardId", default)]
+    dashboard_id: String,
+    #[serde(rename = "dashboardItemId", default)]
+    item_id: String,
+}
+
+/// The dashboard gadget: the bundle's, for the dashboard item Jira placed it as. Its settings
+/// are the item's property, which the frame reads and writes in the viewer's session.
+pub async fn gadget(
+    State(state): State<AppState>,
+    IframeAuth(auth): IframeAuth,
+    Query(query): Query<GadgetQuery>,
+) -> Result<Response, AppError> {
+    let is_id = |s: &str| !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit());
+    if !is_id(&query.dashboard_id) || !is_id(&query.item_id) {
+        return Err(AppError::bad_request(
+            "invalid_gadget",
+            "dashboardId and dashboardItemId must be Jira's numeric ids",
+        ));
+    }
+    let token = context_token(&state, &auth)?;
+    let place = PageContext {
+        issue: None,
+        gadget: Some(super::ui::GadgetContext {
+            dashboard_id: &query.dashboard_id,
+            item_id: &query.item_id,
+        }),
+    };
+    super::ui::connect_page(&state, &auth, &token, "gadget", place, None)
 }
 
 const APP_CSS: &str = include_str!("../../static/app.css");

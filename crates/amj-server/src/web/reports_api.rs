@@ -118,7 +118,12 @@ pub async fn due(
     tag = "reports",
     params(super::openapi::SchemaPath),
     responses(
-        (status = 200, description = "Required values missing from live assets", body = QualityReport),
+        (
+            status = 200,
+            description = "What breaks the attributes' rules: required values missing, numbers \
+                           outside bounds, select values that are no longer options",
+            body = QualityReport
+        ),
         (status = 404, response = super::openapi::NotFound)
     )
 )]

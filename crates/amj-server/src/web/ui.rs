@@ -76,6 +76,8 @@ struct ConnectBoot<'a> {
     site_url: &'a str,
     account_id: &'a str,
     issue: Option<(&'a str, &'a str)>,
+    /// A dashboard gadget's dashboard and item ids, under which its settings are kept.
+    gadget: Option<(&'a str, &'a str)>,
     /// Where the page starts when the host URL does not say (`ac.path`, `ac.aql`).
     path: &'a str,
 }
@@ -86,13 +88,26 @@ pub struct IssueContext<'a> {
     pub key: &'a str,
 }
 
+/// Where a Connect gadget is placed: `{dashboard.id}` and `{dashboardItem.id}` from its URL.
+pub struct GadgetContext<'a> {
+    pub dashboard_id: &'a str,
+    pub item_id: &'a str,
+}
+
+/// Which issue or gadget a Connect page was opened for, from its URL.
+#[derive(Default)]
+pub struct PageContext<'a> {
+    pub issue: Option<IssueContext<'a>>,
+    pub gadget: Option<GadgetContext<'a>>,
+}
+
 /// The bundle's `index.html` with the boot head for `page`, under the page's CSP.
 pub fn connect_page(
     state: &AppState,
     auth: &Authenticated,
     context_token: &str,
     page: &str,
-    issue: Option<IssueContext<'_>>,
+    place: PageContext<'_>,
     path: Option<&str>,
 ) -> Result<Response, AppError> {
     let index = UiBundle::get("index.html").ok_or_else(|| AppError::internal(MissingBundle))?;
@@ -104,7 +119,8 @@ pub fn connect_page(
         page,
         site_url: auth.tenant.display_url(),
         account_id: auth.account_id.as_deref().unwrap_or(""),
-        issue: issue.map(|i| (i.id, i.key)),
+        issue: place.issue.map(|i| (i.id, i.key)),
+        gadget: place.gadget.map(|g| (g.dashboard_id, g.item_id)),
         path: path.unwrap_or(""),
     }
     .render()

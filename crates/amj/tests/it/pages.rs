@@ -108,7 +108,8 @@ async fn the_user_picker_searches_jira_users() {
     assert_eq!(status, 400);
     assert!(body.contains("invalid_query"), "{body}");
 
-    // Who did what is shown by name: accountIds in, display names out, unknown ones left out.
+    // Who did what is shown by name and avatar: accountIds in, display names and Jira's avatar
+    // out, unknown ones left out.
     let (status, body) = sim
         .call_app(
             "acme",
@@ -123,10 +124,21 @@ async fn the_user_picker_searches_jira_users() {
         .unwrap();
     assert_eq!(status, 200, "{body}");
     let body: Value = serde_json::from_str(&body).unwrap();
+    let site = sim.site("acme").unwrap();
+    let avatar = format!(
+        "{}/_sim/avatar/{}",
+        site.base_url,
+        user.account_id.replace(':', "%3A")
+    );
     assert_eq!(
         body["items"],
-        serde_json::json!([{"accountId": user.account_id, "displayName": user.display_name}])
+        serde_json::json!([{
+            "accountId": user.account_id, "displayName": user.display_name, "avatarUrl": avatar
+        }])
     );
+    let svg = reqwest::get(&avatar).await.unwrap();
+    assert_eq!(svg.status(), 200);
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
     for bad in ["", "a,b%20c", &vec!["x"; 51].join(",")] {
         let (status, body) = sim
             .call_app(

@@ -56,6 +56,13 @@ async fn every_figure_counts_what_its_aql_lists() {
             json!({"name": "Warranty end", "kind": "date"}),
         )
         .await;
+        // A multi-select whose options change after assets chose them (below).
+        attribute(
+            catalog.hardware,
+            json!({"name": "Accessories", "kind": "select", "multiple": true,
+                   "options": ["Dock", "Mouse", "Bag", "Charger"]}),
+        )
+        .await;
         let laptop_attributes = api
             .ok(
                 "GET",
@@ -99,6 +106,10 @@ async fn every_figure_counts_what_its_aql_lists() {
         let mut created = places.len() as i64;
         let mut retirements = 0;
         let mut hardware: Vec<(String, bool, &str)> = Vec::new();
+        // Its own sequence, so the rest of the mix is what it was before Accessories existed.
+        let mut accessories_rng = seeded("reports-accessories", 13);
+        let mut unlisted_held: Vec<bool> = Vec::new();
+        let mut unlisted_values = std::collections::BTreeSet::new();
         for i in 0..36 {
             let status = *rng.pick(&statuses).unwrap();
             let mut attributes =
@@ -108,6 +119,20 @@ async fn every_figure_counts_what_its_aql_lists() {
             }
             if rng.percent(75) {
                 attributes["Warranty end"] = json!(date(today + rng.range(-20, 120)));
+            }
+            let chosen: Vec<&str> = ["Dock", "Mouse", "Bag", "Charger"]
+                .into_iter()
+                .filter(|_| accessories_rng.percent(30))
+                .collect();
+            let old: Vec<&str> = chosen
+                .iter()
+                .copied()
+                .filter(|a| *a == "Bag" || *a == "Charger")
+                .collect();
+            unlisted_held.push(!old.is_empty());
+            unlisted_values.extend(old.iter().map(|a| a.to_lowercase()));
+            if !chosen.is_empty() {
+                attributes["Accessories"] = json!(chosen);
             }
             let laptop = rng.percent(60);
             if laptop && rng.percent(50) {
@@ -217,6 +242,18 @@ async fn every_figure_counts_what_its_aql_lists() {
             Some(json!({"name": "RAM (GB)", "kind": "integer", "min": 1, "max": 8})),
         )
         .await;
+        // Bag is dropped and Charger renamed: the assets holding either are what data quality
+        // reports, with both old values in the slice.
+        let accessories = attribute_id("Accessories");
+        api.ok(
+            "PUT",
+            &format!("/api/v1/schemas/IT/attributes/{accessories}"),
+            Some(
+                json!({"name": "Accessories", "kind": "select", "multiple": true,
+                        "options": ["Dock", "Mouse", "Power supply"]}),
+            ),
+        )
+        .await;
         let settings = json!({"locationAttribute": located_in, "lifecycleDates": [warranty]});
         assert_eq!(
             api.ok("PUT", "/api/v1/reports/IT/settings", Some(settings.clone()))
@@ -313,6 +350,24 @@ async fn every_figure_counts_what_its_aql_lists() {
         let aql = bounds[0]["aql"].as_str().unwrap();
         assert_eq!(aql, r#""RAM (GB)" > 8"#);
         assert_eq!(listed(&api, aql).await, sixteen);
+
+        let unlisted = &quality["unlistedOptions"];
+        assert_eq!(unlisted.as_array().unwrap().len(), 1, "{quality}");
+        assert_eq!(unlisted[0]["attribute"], "Accessories");
+        // As the search index keeps them, which is what the slice matches.
+        assert_eq!(unlisted[0]["values"], json!(unlisted_values));
+        let expected = hardware
+            .iter()
+            .zip(&unlisted_held)
+            .filter(|((_, archived, _), held)| !archived && **held)
+            .count() as i64;
+        assert!(expected > 0, "the mix holds some: {quality}");
+        assert_eq!(unlisted[0]["count"], expected, "{quality}");
+        let aql = unlisted[0]["aql"].as_str().unwrap();
+        if unlisted_values.len() == 2 {
+            assert_eq!(aql, r#"Accessories IN (bag, charger)"#);
+        }
+        assert_eq!(listed(&api, aql).await, expected, "{aql}");
 
         let trend = api
             .ok("GET", "/api/v1/reports/IT/trend?months=3", None)

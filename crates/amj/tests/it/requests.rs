@@ -43,6 +43,55 @@ async fn c1_iframe_get_with_context_parameters() {
     .await;
 }
 
+/// The dashboard gadget boots the bundle for its dashboard item; the page may show Jira's
+/// avatars (the site's own, Atlassian's avatar service); ids that are not Jira's are refused.
+#[tokio::test]
+async fn c1_gadget_boots_for_its_dashboard_item() {
+    each_backend(|db| async move {
+        let (sim, app, site) = installed_app(&db).await;
+        let url = sim
+            .iframe_url(
+                &site,
+                &app.target,
+                "/pages/gadget?dashboardId=10000&dashboardItemId=20000",
+            )
+            .unwrap();
+        let response = app.http.get(url).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let img = csp
+            .split(';')
+            .find(|d| d.trim().starts_with("img-src"))
+            .unwrap_or_default()
+            .to_owned();
+        assert!(img.contains(sim.base_url()), "{csp}");
+        assert!(img.contains("https://*.atl-paas.net"), "{csp}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains(r#"<meta name="amj-page" content="gadget">"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"<meta name="amj-dashboard-id" content="10000">"#));
+        assert!(html.contains(r#"<meta name="amj-dashboard-item-id" content="20000">"#));
+
+        let url = sim
+            .iframe_url(
+                &site,
+                &app.target,
+                "/pages/gadget?dashboardId=10000&dashboardItemId=x%22%3E",
+            )
+            .unwrap();
+        let response = app.http.get(url).send().await.unwrap();
+        assert_eq!(response.status(), 400);
+        assert_eq!(error_code(response).await, "invalid_gadget");
+        app.stop().await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn c2_tampered_query_is_refused() {
     each_backend(|db| async move {
