@@ -354,9 +354,23 @@ pub async fn dashboard(State(sim): State<Sim>, Path(site): Path<String>) -> Resp
             let (frame, sources) = if forge {
                 let view = crate::forge_ui::gadget_src(&site, &key, DASHBOARD_ID, &item, false);
                 let edit = crate::forge_ui::gadget_src(&site, &key, DASHBOARD_ID, &item, true);
+                // As Jira does, a gadget nobody configured yet opens at its edit entry point.
+                let configured = sim
+                    .with_data(&site, |data| {
+                        data.dashboard_item_properties.contains_key(&(
+                            DASHBOARD_ID.to_owned(),
+                            item.clone(),
+                            crate::forge_ui::FORGE_GADGET_CONFIG.to_owned(),
+                        ))
+                    })
+                    .unwrap_or(false);
                 let frame = Frame::Iframe {
                     title: name.clone(),
-                    src: view.clone(),
+                    src: if configured {
+                        view.clone()
+                    } else {
+                        edit.clone()
+                    },
                     site: site.clone(),
                     base: None,
                 };
@@ -587,7 +601,9 @@ const HOST_JS: &str = r#"(function () {
         href = siteUrl + "/browse/" + encodeURIComponent(to.issueKey);
       } else if (to.target === "module" && typeof to.moduleKey === "string") {
         var path = typeof to.path === "string" ? to.path : "";
-        href = siteUrl + "/apps/" + encodeURIComponent(to.moduleKey) + (path && path.charAt(0) !== "/" ? "/" : "") + path;
+        // A search of the page itself ("/?q") is kept in the page URL's query, as history does.
+        if (path.charAt(0) === "/" && path.charAt(1) === "?") { path = path.slice(1); }
+        href = siteUrl + "/apps/" + encodeURIComponent(to.moduleKey) + (path && path.charAt(0) !== "/" && path.charAt(0) !== "?" ? "/" : "") + path;
       }
       reply(href !== null);
       if (href !== null) { if (msg.type === "new-tab") { window.open(href, "_blank"); } else { window.location.href = href; } }

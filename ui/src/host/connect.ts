@@ -107,6 +107,7 @@ function connectGadget(
   };
   return {
     editing: false,
+    savesInView: true,
     async settings() {
       try {
         const { body } = await request()({ url, type: "GET" });

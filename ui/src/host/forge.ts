@@ -122,6 +122,7 @@ export function forgeHost(bridge: ForgeBridge): Host {
         const extension = context.extension;
         gadget = {
           editing: extension.entryPoint === "edit",
+          savesInView: false,
           async settings() {
             const saved = extension.gadgetConfiguration;
             const empty =

@@ -91,6 +91,9 @@ export interface Host {
 export interface HostGadget {
   /** Whether Jira opened the gadget to be configured (Forge's edit entry point). */
   readonly editing: boolean;
+  /** Whether settings can be saved from the gadget's view too (Connect); Forge saves only from
+   *  its edit entry point, which Jira opens from the gadget's Edit. */
+  readonly savesInView: boolean;
   /** The saved settings, or `null` before the first save. */
   settings(): Promise<unknown>;
   /** Saves the settings. Forge shows the gadget's view again by itself. */

@@ -117,6 +117,27 @@ describe("the dashboard gadget", () => {
     expect((document.querySelector("#amj-gadget-chart") as HTMLSelectElement).value).toBe("trend");
   });
 
+  it("points to Jira's Edit when its view cannot save (Forge) and nothing is set yet", async () => {
+    const host = fakeHost(
+      () => ({ status: 200, body: { schemas: [] } }),
+      undefined,
+      fakeGadget(null, false, false),
+    );
+    await act(() =>
+      render(
+        <GadgetPage
+          api={new Api(host)}
+          host={host}
+          context={context}
+          formats={formats("en-US", "UTC")}
+        />,
+        root,
+      ),
+    );
+    await until(() => document.querySelector("#amj-gadget-unset") !== null);
+    expect(document.querySelector("#amj-gadget-form")).toBeNull();
+  });
+
   it("ignores settings it does not understand", () => {
     expect(readSettings({ schema: "IT", chart: "type" })).toEqual({ schema: "IT", chart: "type" });
     expect(readSettings({ schema: "IT", chart: "pie" })).toBeNull();

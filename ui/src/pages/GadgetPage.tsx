@@ -27,6 +27,7 @@ export function readSettings(saved: unknown): GadgetSettings | null {
 
 type State =
   | { mode: "loading" }
+  | { mode: "unset" }
   | { mode: "failed"; message: string }
   | { mode: "edit"; settings: GadgetSettings | null }
   | { mode: "view"; settings: GadgetSettings };
@@ -50,9 +51,13 @@ export function GadgetPage({ api, host, context, formats }: PageProps) {
       .settings()
       .then((saved) => {
         const settings = readSettings(saved);
-        setState(
-          settings && !gadget.editing ? { mode: "view", settings } : { mode: "edit", settings },
-        );
+        if (settings && !gadget.editing) {
+          setState({ mode: "view", settings });
+        } else if (gadget.editing || gadget.savesInView) {
+          setState({ mode: "edit", settings });
+        } else {
+          setState({ mode: "unset" });
+        }
       })
       .catch((error: unknown) =>
         setState({ mode: "failed", message: `Could not read its settings: ${describe(error)}` }),
@@ -94,6 +99,13 @@ export function GadgetPage({ api, host, context, formats }: PageProps) {
   if (state.mode === "loading") {
     return <p class="amj-subtle">Loading…</p>;
   }
+  if (state.mode === "unset") {
+    return (
+      <p class="amj-subtle" id="amj-gadget-unset">
+        This gadget has not been set up yet. Choose Edit in its menu to pick a schema and a chart.
+      </p>
+    );
+  }
   if (state.mode === "failed") {
     return (
       <div class="amj-error" role="alert" id="amj-gadget-error">
@@ -111,7 +123,7 @@ export function GadgetPage({ api, host, context, formats }: PageProps) {
           setState({ mode: "view", settings });
         }}
         onCancel={
-          state.settings
+          state.settings && gadget?.savesInView
             ? () => setState({ mode: "view", settings: state.settings as GadgetSettings })
             : null
         }

@@ -63,12 +63,14 @@ export function fakeHost(
 export function fakeGadget(
   saved: unknown = null,
   editing = false,
+  savesInView = true,
 ): HostGadget & { saved: unknown[]; edit(): void } {
   let current = saved;
   const editors: (() => void)[] = [];
   const saves: unknown[] = [];
   return {
     editing,
+    savesInView,
     saved: saves,
     settings: async () => current,
     save: async (settings) => {
