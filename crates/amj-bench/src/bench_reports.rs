@@ -78,8 +78,11 @@ pub async fn run_reports_bench(
                 _ => {
                     let q = reports::quality(&store, tenant.id, &model).await?;
                     format!(
-                        "{} attributes with missing values",
-                        q.missing_required.len()
+                        "{} attributes with missing values, {} outside bounds, {} assets holding \
+                         unlisted options",
+                        q.missing_required.len(),
+                        q.out_of_bounds.iter().map(|b| b.count).sum::<i64>(),
+                        q.unlisted_options.iter().map(|u| u.count).sum::<i64>()
                     )
                 }
             };

@@ -357,9 +357,9 @@ pub async fn quality(
     let tallies = store.tallies(tenant, model.schema.id).await?;
     let mut report = quality_from(model, &tallies);
     for attribute in &model.attributes {
-        if let AttributeKind::Select { options, .. } = &attribute.kind
+        if let AttributeKind::Select { options, multiple } = &attribute.kind
             && let Some(unlisted) =
-                unlisted_options(store, tenant, model, attribute, options).await?
+                unlisted_options(store, tenant, model, attribute, options, *multiple).await?
         {
             report.unlisted_options.push(unlisted);
             continue;
@@ -420,6 +420,7 @@ async fn unlisted_options(
     model: &SchemaModel,
     attribute: &amj_domain::AttributeDef,
     options: &[String],
+    multiple: bool,
 ) -> Result<Option<UnlistedOptions>, StoreError> {
     let Some(declared_by) = model.types.get(attribute.type_id) else {
         return Ok(None);
@@ -435,7 +436,7 @@ async fn unlisted_options(
         .filter(|v| !listed.contains(v))
         .collect();
     let count = store
-        .count_assets_with_texts(tenant, attribute.id, &values)
+        .count_assets_with_texts(tenant, attribute.id, &values, multiple)
         .await?;
     if count == 0 {
         return Ok(None);
