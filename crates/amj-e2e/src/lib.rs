@@ -399,6 +399,23 @@ impl Browser {
     }
 }
 
+/// What a keyboard user does where a mouse user clicks: focus the element, then Space for a
+/// checkbox or Enter for anything else (buttons and links both take Enter).
+#[allow(async_fn_in_trait)]
+pub trait Press {
+    async fn press(&self) -> WebDriverResult<()>;
+}
+
+impl Press for WebElement {
+    async fn press(&self) -> WebDriverResult<()> {
+        self.focus().await?;
+        let checkbox = self.tag_name().await?.eq_ignore_ascii_case("input")
+            && self.attr("type").await?.as_deref() == Some("checkbox");
+        self.send_keys(if checkbox { Key::Space } else { Key::Enter })
+            .await
+    }
+}
+
 /// The two ways Jira shows the app: every journey that should hold in both runs in each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Host {

@@ -7,7 +7,7 @@
 
 use amj_bench::seed::SeedPlan;
 use amj_connect::RouteKind;
-use amj_e2e::{Browser, Stack};
+use amj_e2e::{Browser, Press, Stack};
 use std::time::Duration;
 use thirtyfour::prelude::*;
 
@@ -68,7 +68,7 @@ async fn the_issue_panel_links_and_unlinks_as_forge_custom_ui() {
             .unwrap_or_default()
             .trim_start_matches("Link ")
             .to_owned();
-        first.click().await?;
+        first.press().await?;
         browser
             .wait_for_text("amj-glance-status", &format!("Linked {key}."), WAIT)
             .await?;
@@ -117,7 +117,7 @@ async fn the_issue_panel_links_and_unlinks_as_forge_custom_ui() {
                 "#amj-linked button[aria-label='Unlink {key}']"
             )))
             .await?
-            .click()
+            .press()
             .await?;
         browser
             .wait_for_text("amj-glance-status", &format!("Unlinked {key}."), WAIT)
@@ -195,7 +195,7 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
             .find(By::Css("#amj-rows [data-open]"))
             .await?;
         let key = open.text().await?;
-        open.click().await?;
+        open.press().await?;
         browser
             .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
             .await?;
@@ -208,7 +208,7 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
             .driver
             .find(By::Id("amj-back"))
             .await?
-            .click()
+            .press()
             .await?;
         browser
             .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
@@ -225,7 +225,7 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
             .driver
             .find(By::Id("amj-new"))
             .await?
-            .click()
+            .press()
             .await?;
         browser
             .wait_for_attribute("amj-assets", "data-state", "form", WAIT)
@@ -245,7 +245,7 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
             .driver
             .find(By::Css("#amj-asset-form button[type=submit]"))
             .await?
-            .click()
+            .press()
             .await?;
         browser
             .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
@@ -257,7 +257,7 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
             .driver
             .find(By::Id("amj-edit"))
             .await?
-            .click()
+            .press()
             .await?;
         let name = amj_e2e::wait_for(WAIT, || async {
             browser.driver.find(By::Id("amj-field-0")).await.ok()
@@ -272,7 +272,7 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
             .driver
             .find(By::Css("#amj-asset-form button[type=submit]"))
             .await?
-            .click()
+            .press()
             .await?;
         browser
             .wait_for_text("amj-detail-title", "Lab 43", WAIT)
@@ -283,7 +283,7 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
             .driver
             .find(By::Id("amj-back"))
             .await?
-            .click()
+            .press()
             .await?;
         browser
             .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
@@ -293,8 +293,8 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
             .find_all(By::Css("#amj-rows input[type=checkbox]"))
             .await?;
         anyhow::ensure!(boxes.len() >= 2, "two rows to select");
-        boxes[0].click().await?;
-        boxes[1].click().await?;
+        boxes[0].press().await?;
+        boxes[1].press().await?;
         let status = amj_e2e::wait_for(WAIT, || async {
             let select = browser.driver.find(By::Id("amj-bulk-status")).await.ok()?;
             let options = select.find_all(By::Tag("option")).await.ok()?;
@@ -310,7 +310,7 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
             .driver
             .find(By::Id("amj-bulk-apply"))
             .await?
-            .click()
+            .press()
             .await?;
         browser
             .wait_for_text("amj-bulk-result", "Changed the status of 2 assets", WAIT)
@@ -355,7 +355,7 @@ async fn a_forge_first_admin_creates_a_schema_and_sees_the_connection() {
             .driver
             .find(By::Css("#amj-schema-form button[type=submit]"))
             .await?
-            .click()
+            .press()
             .await?;
         // The server's rule, next to the field.
         let error = browser
@@ -368,7 +368,7 @@ async fn a_forge_first_admin_creates_a_schema_and_sees_the_connection() {
             .driver
             .find(By::Css("#amj-schema-form button[type=submit]"))
             .await?
-            .click()
+            .press()
             .await?;
         browser
             .wait_for_text("amj-admin-status", "Created the schema IT.", WAIT)
@@ -383,7 +383,7 @@ async fn a_forge_first_admin_creates_a_schema_and_sees_the_connection() {
             .driver
             .find(By::Css("#amj-type-form button[type=submit]"))
             .await?
-            .click()
+            .press()
             .await?;
         browser
             .wait_for_text("amj-admin-status", "Created the type Laptop.", WAIT)
@@ -393,7 +393,7 @@ async fn a_forge_first_admin_creates_a_schema_and_sees_the_connection() {
             .driver
             .find(By::Css("button[aria-label='Rename Laptop']"))
             .await?
-            .click()
+            .press()
             .await?;
         let rename = browser
             .driver
@@ -627,7 +627,7 @@ async fn forge_pages_navigate_through_the_host_and_keep_the_asset_in_the_url() {
             .driver
             .find(By::Css(format!("#amj-linked [data-open='{key}']")))
             .await?
-            .click()
+            .press()
             .await?;
         wait_for_jira_at(&browser, &stack, &asset_page).await?;
         enter_frame(&browser).await?;
@@ -644,7 +644,7 @@ async fn forge_pages_navigate_through_the_host_and_keep_the_asset_in_the_url() {
                 "#amj-detail-issues [data-issue='{issue}']"
             )))
             .await?
-            .click()
+            .press()
             .await?;
         wait_for_jira_at(&browser, &stack, &format!("/sites/acme/browse/{issue}")).await?;
 
@@ -663,7 +663,7 @@ async fn forge_pages_navigate_through_the_host_and_keep_the_asset_in_the_url() {
             .driver
             .find(By::Id("amj-back"))
             .await?
-            .click()
+            .press()
             .await?;
         wait_for_jira_at(&browser, &stack, "/sites/acme/apps/assets?schema=IT").await?;
         enter_frame(&browser).await?;
@@ -711,7 +711,7 @@ async fn the_connect_panel_opens_a_linked_asset_in_the_list() {
             .driver
             .find(By::Css(format!("#amj-linked [data-open='{key}']")))
             .await?
-            .click()
+            .press()
             .await?;
         let reached = amj_e2e::wait_for(WAIT, || async {
             let url = browser.driver.current_url().await.ok()?;
