@@ -168,5 +168,36 @@ async fn pages(browser: &Browser, stack: &Stack, site: &str, prefix: &str) -> an
         .wait_for_attribute("amj-admin", "data-state", "ready", WAIT)
         .await?;
     shoot(browser, &format!("{prefix}-settings")).await?;
+
+    // The dashboard gadget: its settings as a new gadget shows them, then its chart.
+    browser
+        .enter(stack, &format!("/sites/{site}/dashboard"))
+        .await?;
+    browser
+        .wait_for_attribute("amj-gadget", "data-state", "edit", WAIT)
+        .await?;
+    shoot(browser, &format!("{prefix}-gadget-settings")).await?;
+    browser
+        .driver
+        .find(By::Id("amj-gadget-chart"))
+        .await?
+        .send_keys("Assets by status")
+        .await?;
+    browser
+        .driver
+        .find(By::Css("#amj-gadget-form button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    amj_e2e::wait_until("the gadget's chart", WAIT, || async {
+        browser.enter_frame().await.is_ok()
+            && browser
+                .driver
+                .find(By::Css("#amj-chart-status[data-chart='drawn']"))
+                .await
+                .is_ok()
+    })
+    .await?;
+    shoot(browser, &format!("{prefix}-gadget")).await?;
     Ok(())
 }
