@@ -58,7 +58,8 @@ pub struct SeedPlan {
     pub users: Vec<String>,
     /// Issues to link assets to; empty means synthetic ones (ids and keys in a plausible range).
     pub issues: Vec<IssueRef>,
-    /// Recorded as the creator in history, like an API user would be.
+    /// Recorded as the creator in history: "app" (the app itself, as people see demo data), or
+    /// whoever a benchmark says.
     pub actor: String,
 }
 
@@ -74,7 +75,7 @@ impl SeedPlan {
             existing: Existing::TopUp,
             users: Vec::new(),
             issues: Vec::new(),
-            actor: "amj-seed".to_owned(),
+            actor: "app".to_owned(),
         }
     }
 

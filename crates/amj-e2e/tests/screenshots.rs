@@ -120,6 +120,15 @@ async fn pages(browser: &Browser, stack: &Stack, site: &str, prefix: &str) -> an
         .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
         .await?;
 
+    // A laptop with an owner, so the detail shows a person as Jira does (name and avatar).
+    let input = browser.driver.find(By::Id("amj-aql")).await?;
+    input
+        .send_keys("objectType = Laptop AND Owner IS NOT EMPTY")
+        .await?;
+    input.send_keys(Key::Enter).await?;
+    browser
+        .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+        .await?;
     browser
         .driver
         .find(By::Css("#amj-rows [data-open]"))
@@ -130,14 +139,25 @@ async fn pages(browser: &Browser, stack: &Stack, site: &str, prefix: &str) -> an
         .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
         .await?;
     amj_e2e::wait_for(WAIT, || async {
-        browser
+        let avatar = browser
             .driver
-            .find(By::Css("[data-edit-attribute]"))
+            .find(By::Css("[data-value='Owner'] .amj-avatar"))
             .await
-            .ok()
+            .ok()?;
+        let loaded = browser
+            .driver
+            .execute(
+                "return arguments[0].complete && arguments[0].naturalWidth > 0;",
+                vec![avatar.to_json().ok()?],
+            )
+            .await
+            .ok()?
+            .convert::<bool>()
+            .ok()?;
+        loaded.then_some(())
     })
     .await
-    .map_err(|_| anyhow::anyhow!("no attributes to edit"))?;
+    .map_err(|_| anyhow::anyhow!("no owner with an avatar"))?;
     shoot(browser, &format!("{prefix}-asset-detail")).await?;
 
     browser
