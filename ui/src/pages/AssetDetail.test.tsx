@@ -198,7 +198,7 @@ describe("an asset's detail", () => {
     expect(patches.length).toBe(2);
   });
 
-  it("shows people by name and avatar: the owner, who changed it, and in the history", async () => {
+  it("shows people by name and avatar, and references by key and label", async () => {
     const asset: Asset = {
       key: "IT-3",
       id: 3,
@@ -206,12 +206,13 @@ describe("an asset's detail", () => {
       schema: "IT",
       type: { id: 2, name: "Laptop" },
       status: { id: 7, name: "In use", category: "in_use" },
-      attributes: { Owner: ["557058:amy", "557058:bob"] },
+      attributes: { Owner: ["557058:amy", "557058:bob"], "Located in": "IT-2" },
       version: 2,
       archived: false,
       created: { at: null, by: "app" },
       updated: { at: null, by: "557058:bob" },
     };
+    const opened: string[] = [];
     const host = fakeHost((request) => {
       if (request.path === "/api/v1/assets/IT-3") {
         return { status: 200, body: asset };
@@ -231,10 +232,19 @@ describe("an asset's detail", () => {
         };
       }
       if (request.path.endsWith("/references")) {
-        return { status: 200, body: { outbound: [], inbound: [], nextInboundCursor: null } };
+        const lisbon = { attribute: "Located in", referenceType: "located in", key: "IT-2" };
+        return {
+          status: 200,
+          body: {
+            outbound: [{ ...lisbon, label: "Lisbon office", archived: false }],
+            inbound: [],
+            nextInboundCursor: null,
+          },
+        };
       }
       if (request.path === "/api/v1/schemas/IT/types") {
         const owner = { id: 4, typeId: 2, name: "Owner", kind: "jira_user", multiple: true };
+        const place = { id: 5, typeId: 2, name: "Located in", kind: "reference", targetType: 1 };
         return {
           status: 200,
           body: {
@@ -244,7 +254,10 @@ describe("an asset's detail", () => {
                 name: "Laptop",
                 parentId: null,
                 isAbstract: false,
-                attributes: [{ ...owner, required: false, unique: false }],
+                attributes: [
+                  { ...owner, required: false, unique: false },
+                  { ...place, required: false, unique: false },
+                ],
               },
             ],
           },
@@ -271,6 +284,7 @@ describe("an asset's detail", () => {
           formats={formats("en-US", "UTC")}
           onBack={() => {}}
           onOpenIssue={() => {}}
+          onOpenAsset={(key) => opened.push(key)}
         />,
         root,
       ),
@@ -287,6 +301,9 @@ describe("an asset's detail", () => {
       "Bob Builder: Owner: Amy Admin → Amy Admin, Bob Builder.",
     );
     expect(root.textContent).not.toContain("557058:");
+    expect($("[data-value='Located in']").textContent).toBe("IT-2 Lisbon office");
+    await act(() => $("[data-value-reference='IT-2']").click());
+    expect(opened).toEqual(["IT-2"]);
     // Each account was asked for once.
     const asked = host.calls
       .filter((c) => c.path.startsWith("/api/v1/jira/users/bulk"))

@@ -289,6 +289,31 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
                       <span data-value={name}>
                         {attribute?.kind === "jira_user" && accountIdsOf(value).length > 0 ? (
                           <PeopleValue ids={accountIdsOf(value)} people={names} />
+                        ) : attribute?.kind === "reference" && referenceKeys(value).length > 0 ? (
+                          referenceKeys(value).map((key, i) => {
+                            const target = references.outbound.find(
+                              (r) => r.attribute === name && r.key === key,
+                            );
+                            return (
+                              <Fragment key={key}>
+                                {i > 0 && ", "}
+                                {onOpenAsset && target?.label != null ? (
+                                  <button
+                                    type="button"
+                                    class="amj-link-button"
+                                    data-value-reference={key}
+                                    onClick={() => onOpenAsset(key)}
+                                  >
+                                    {key}
+                                  </button>
+                                ) : (
+                                  key
+                                )}
+                                {target?.label != null && ` ${target.label}`}
+                                {target?.archived && <span class="amj-subtle"> (archived)</span>}
+                              </Fragment>
+                            );
+                          })
                         ) : (
                           valueText(value) || <span class="amj-subtle">—</span>
                         )}
@@ -484,6 +509,12 @@ function TabList({
       })}
     </div>
   );
+}
+
+/** The asset keys a reference attribute's value holds (one, or a list). */
+export function referenceKeys(value: unknown): string[] {
+  const values = Array.isArray(value) ? value : [value];
+  return values.filter((v): v is string => typeof v === "string" && v !== "");
 }
 
 /** One history entry in words; `text` says a changed value (people by name, not accountId). */
