@@ -15,7 +15,7 @@ export interface AttributeForm {
   /** Integer, decimal and reference: the bounds (for references, how many). */
   min: string;
   max: string;
-  /** Select: one option per comma. */
+  /** Select: one option per line (an option may hold a comma, "Dell, Inc."). */
   options: string;
   /** Select and Jira user. */
   multiple: boolean;
@@ -55,7 +55,7 @@ export function formOf(attribute: AttributeDef): AttributeForm {
     // A reference's `min` is 0 when it has none; the form shows that as empty.
     min: attribute.kind === "reference" && attribute.min === 0 ? "" : bound(attribute.min),
     max: bound(attribute.max),
-    options: (attribute.options ?? []).join(", "),
+    options: (attribute.options ?? []).join("\n"),
     multiple: attribute.multiple ?? false,
     targetType: bound(attribute.targetType),
     referenceType: attribute.referenceType ?? "",
@@ -109,7 +109,7 @@ export function draftOf(form: AttributeForm): DraftResult {
     }
     case "select":
       draft.options = form.options
-        .split(",")
+        .split("\n")
         .map((o) => o.trim())
         .filter(Boolean);
       draft.multiple = form.multiple;

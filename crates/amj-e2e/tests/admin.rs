@@ -114,7 +114,7 @@ async fn settings_journey(
             .await?
             .send_keys("Select")
             .await?;
-        type_into(browser, "amj-attr-options", "Vodafone, Orange, T-Mobile").await?;
+        type_into(browser, "amj-attr-options", "Vodafone\nOrange\nT-Mobile").await?;
         press(browser, "#amj-attr-form button[type=submit]").await?;
         browser
             .wait_for_text("amj-admin-status", "Added the attribute Carrier.", WAIT)
@@ -234,16 +234,17 @@ async fn settings_journey(
             .wait_for_text("amj-admin-status", "Saved the attribute Paired with.", WAIT)
             .await?;
         press(browser, "button[aria-label='Edit Network']").await?;
-        type_into(browser, "amj-edit-attr-options", "Vodafone, Orange").await?;
+        // One option per line: an option may hold a comma.
+        type_into(browser, "amj-edit-attr-options", "Vodafone\nOrange, Spain").await?;
         press(browser, "#amj-edit-attr-form button[type=submit]").await?;
         browser
             .wait_for_text("amj-admin-status", "Saved the attribute Network.", WAIT)
             .await?;
         amj_e2e::wait_until("the focus to return to Network's Edit", WAIT, || async {
             browser
-                .active_attribute("data-designer-edit")
+                .active_attribute("aria-label")
                 .await
-                .is_ok_and(|name| name == "Network")
+                .is_ok_and(|label| label == "Edit Network")
         })
         .await?;
 
@@ -336,7 +337,7 @@ async fn settings_journey(
         let network = serde_json::to_value(&model.attributes[0].kind)?;
         assert_eq!(
             network["options"],
-            serde_json::json!(["Vodafone", "Orange"]),
+            serde_json::json!(["Vodafone", "Orange, Spain"]),
             "{network}"
         );
         let phone = model

@@ -55,9 +55,15 @@ pub fn gadget_src(
     src
 }
 
-/// The dashboard item property the simulated Jira keeps a Forge gadget's `view.submit` payload
-/// under (Jira keeps it for the app; the app never names it).
-pub const FORGE_GADGET_CONFIG: &str = "forge-gadget-configuration";
+/// Where the simulated Jira keeps a Forge gadget's `view.submit` payload: a dashboard item
+/// property of the placed gadget that the app never names (Jira keeps it for the app).
+pub fn forge_gadget_config_key(dashboard: &str, item: &str) -> (String, String, String) {
+    (
+        dashboard.to_owned(),
+        item.to_owned(),
+        "forge-gadget-configuration".to_owned(),
+    )
+}
 
 fn enc(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
@@ -147,11 +153,7 @@ fn gadget_extension(sim: &Sim, site: &str, query: &ModuleQuery) -> serde_json::V
     let configuration = sim
         .with_data(site, |data| {
             data.dashboard_item_properties
-                .get(&(
-                    dashboard.clone(),
-                    gadget.clone(),
-                    FORGE_GADGET_CONFIG.to_owned(),
-                ))
+                .get(&forge_gadget_config_key(&dashboard, &gadget))
                 .cloned()
         })
         .flatten()

@@ -357,11 +357,9 @@ pub async fn dashboard(State(sim): State<Sim>, Path(site): Path<String>) -> Resp
                 // As Jira does, a gadget nobody configured yet opens at its edit entry point.
                 let configured = sim
                     .with_data(&site, |data| {
-                        data.dashboard_item_properties.contains_key(&(
-                            DASHBOARD_ID.to_owned(),
-                            item.clone(),
-                            crate::forge_ui::FORGE_GADGET_CONFIG.to_owned(),
-                        ))
+                        data.dashboard_item_properties.contains_key(
+                            &crate::forge_ui::forge_gadget_config_key(DASHBOARD_ID, &item),
+                        )
                     })
                     .unwrap_or(false);
                 let frame = Frame::Iframe {
@@ -464,11 +462,7 @@ pub async fn gadget_config(
 ) -> Response {
     let stored = sim.with_data(&site, |data| {
         data.dashboard_item_properties.insert(
-            (
-                DASHBOARD_ID.to_owned(),
-                item.clone(),
-                crate::forge_ui::FORGE_GADGET_CONFIG.to_owned(),
-            ),
+            crate::forge_ui::forge_gadget_config_key(DASHBOARD_ID, &item),
             config,
         );
     });

@@ -61,12 +61,9 @@ pub const GADGET: Page = Page {
     connect_url: "/pages/gadget?dashboardId={dashboard.id}&dashboardItemId={dashboardItem.id}",
 };
 
-/// What the gadget directory says about it.
+/// What Jira's gadget directory shows people choosing a gadget.
 pub const GADGET_DESCRIPTION: &str = "One chart of your assets: by type, status or location, what falls due, or data quality. \
      Each bar opens the matching assets.";
-
-/// The dashboard item property the Connect gadget keeps its configuration in.
-pub const GADGET_CONFIG_PROPERTY: &str = "amj-gadget";
 
 /// An issue event the app follows, under each platform's name.
 #[derive(Debug, Clone, Copy)]

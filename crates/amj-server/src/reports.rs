@@ -398,21 +398,18 @@ pub async fn quality(
         }
     }
     report.out_of_bounds.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then(a.attribute_id.cmp(&b.attribute_id))
+        by_count_then_attribute((a.count, a.attribute_id), (b.count, b.attribute_id))
     });
     report.unlisted_options.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then(a.attribute_id.cmp(&b.attribute_id))
+        by_count_then_attribute((a.count, a.attribute_id), (b.count, b.attribute_id))
     });
     Ok(report)
 }
 
-/// A select attribute can hold few distinct values (each was an option once), so they are read
-/// by a loose index scan and compared with today's options; bounded, should that ever not hold.
-const SELECT_VALUES_READ: i64 = 500;
+/// A select attribute holds few distinct values (each was an option once, and a select has at
+/// most `OPTIONS_MAX` at a time), so they are read by a loose index scan and compared with
+/// today's options. The bound only guards against a history of thousands of renamed options.
+const SELECT_VALUES_READ: i64 = 5_000;
 
 async fn unlisted_options(
     store: &Store,
@@ -429,12 +426,21 @@ async fn unlisted_options(
         .iter()
         .map(|o| amj_domain::value::index_text(o))
         .collect();
-    let values: Vec<String> = store
+    // Values only archived assets hold are not shown: the list would not find them.
+    let mut values = Vec::new();
+    for value in store
         .distinct_text_values(tenant, attribute.id, SELECT_VALUES_READ)
         .await?
         .into_iter()
         .filter(|v| !listed.contains(v))
-        .collect();
+    {
+        let held = store
+            .count_assets_with_texts(tenant, attribute.id, std::slice::from_ref(&value), false)
+            .await?;
+        if held > 0 {
+            values.push(value);
+        }
+    }
     let count = store
         .count_assets_with_texts(tenant, attribute.id, &values, multiple)
         .await?;
@@ -449,6 +455,11 @@ async fn unlisted_options(
         values,
         count,
     }))
+}
+
+/// Largest first, then in attribute order, so the list is stable between loads.
+fn by_count_then_attribute(a: (i64, i64), b: (i64, i64)) -> std::cmp::Ordering {
+    b.0.cmp(&a.0).then(a.1.cmp(&b.1))
 }
 
 pub fn quality_from(model: &SchemaModel, tallies: &Tallies) -> QualityReport {

@@ -147,11 +147,11 @@ export function AttributeEditor({ api, schema, type, tree, attribute, onSaved, o
         </Field>
       )}
       {rules.options && (
-        <Field id={`${prefix}-options`} label="Options (comma-separated)" error={errors.options}>
+        <Field id={`${prefix}-options`} label="Options (one per line)" error={errors.options}>
           {(p) => (
-            <input
+            <textarea
               {...p}
-              type="text"
+              rows={4}
               value={form.options}
               onInput={(e) => set("options", e.currentTarget.value)}
             />

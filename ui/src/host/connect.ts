@@ -40,8 +40,8 @@ export interface ConnectAp {
   };
 }
 
-/** The dashboard item property a Connect gadget keeps its settings in (`GADGET_CONFIG_PROPERTY`
- *  in `amj-server`'s `descriptor.rs`). */
+/** The dashboard item property a Connect gadget keeps its settings in. The frame reads and
+ *  writes it in the viewer's session; the server never does, so only the front end names it. */
 export const GADGET_PROPERTY = "amj-gadget";
 
 /** What our server's boot page put in the document for the bundle (see `web::ui`). */

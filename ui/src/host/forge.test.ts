@@ -194,10 +194,22 @@ describe("the Forge host", () => {
     expect(editing.view.getContext).toHaveBeenCalledTimes(1);
 
     // Other modules have no gadget; the list opens through the router at a search.
-    const page = forgeHost(fakeBridge());
+    const pageBridge = fakeBridge();
+    const page = forgeHost(pageBridge);
     await page.context();
     expect(page.gadget()).toBeNull();
     page.openList("/?schema=IT&aql=status+%3D+Retired");
-    expect(placed.router.navigate).not.toHaveBeenCalled();
+    expect(pageBridge.router.navigate).toHaveBeenCalledWith({
+      target: "module",
+      moduleKey: "assets",
+      path: "/?schema=IT&aql=status+%3D+Retired",
+    });
+
+    // A context that failed to load is asked for again, not kept.
+    const flaky = fakeBridge();
+    flaky.view.getContext.mockRejectedValueOnce(new Error("bridge not ready"));
+    const retried = forgeHost(flaky);
+    await expect(retried.context()).rejects.toThrow("bridge not ready");
+    expect((await retried.context()).page).toBe("issue-panel");
   });
 });

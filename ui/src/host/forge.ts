@@ -109,7 +109,11 @@ export function forgeHost(bridge: ForgeBridge): Host {
   // The context is read once: a gadget's configuration and entry point come with it.
   let context: Promise<ForgeContext> | null = null;
   const readContext = () => {
-    context ??= bridge.view.getContext();
+    // A failed read is not kept: the next call asks again.
+    context ??= bridge.view.getContext().catch((error: unknown) => {
+      context = null;
+      throw error;
+    });
     return context;
   };
   let gadget: HostGadget | null = null;

@@ -216,30 +216,32 @@ describe("the settings page", () => {
     await type("#amj-attr-kind", "select");
     expect(document.querySelector("#amj-attr-options")).not.toBeNull();
     await type("#amj-attr-name", "Size");
-    await type("#amj-attr-options", "13, 15 ,, 16");
+    await type("#amj-attr-options", "13\n 15 \n\n16");
     await submit("#amj-attr-form");
     await until(() => $("#amj-admin-status").textContent === "Added the attribute Size.");
     expect($("#amj-attr-rows").textContent).toContain("Size");
     expect($("#amj-attr-rows").textContent).toContain("Select");
 
-    // Edit the attribute: its own rules, prefilled; a half-typed rule is refused in place.
+    // Edit the attribute: its own rules, prefilled, one option per line (an option may hold a
+    // comma); renamed on the way, and the keyboard comes back to its Edit.
     await act(() => ($("button[aria-label='Edit Size']") as HTMLButtonElement).click());
-    expect(($("#amj-edit-attr-options") as HTMLInputElement).value).toBe("13, 15, 16");
+    expect(($("#amj-edit-attr-options") as HTMLTextAreaElement).value).toBe("13\n15\n16");
     expect(document.activeElement?.id).toBe("amj-edit-attr-name");
-    await type("#amj-edit-attr-options", "13, 15");
+    await type("#amj-edit-attr-name", "Screen size");
+    await type("#amj-edit-attr-options", "13\n15, wide");
     await act(() => ($("#amj-edit-attr-multiple") as HTMLInputElement).click());
     await submit("#amj-edit-attr-form");
-    await until(() => $("#amj-admin-status").textContent === "Saved the attribute Size.");
+    await until(() => $("#amj-admin-status").textContent === "Saved the attribute Screen size.");
     expect(document.querySelector("#amj-edit-attr-form")).toBeNull();
-    expect(document.activeElement?.getAttribute("data-designer-edit")).toBe("Size");
+    await until(() => document.activeElement?.getAttribute("aria-label") === "Edit Screen size");
     const put = host.calls.find((c) => c.method === "PUT" && c.path.includes("/attributes/"));
     expect(put?.body).toEqual({
-      name: "Size",
+      name: "Screen size",
       kind: "select",
       required: false,
       unique: false,
       description: "",
-      options: ["13", "15"],
+      options: ["13", "15, wide"],
       multiple: true,
     });
 

@@ -409,8 +409,9 @@ function AttributesSection(props: {
   const [said, setSaid] = useState("");
   const [orderError, setOrderError] = useState<string | null>(null);
   const [editingId, setEditingId] = useState<number | null>(null);
-  const focusEdit = (name: string) =>
-    document.querySelector<HTMLElement>(`[data-designer-edit="${CSS.escape(name)}"]`)?.focus();
+  // By id: a save may have renamed the attribute.
+  const focusEdit = (id: number) =>
+    document.querySelector<HTMLElement>(`[data-designer-edit="${id}"]`)?.focus();
   if (!chosen) {
     return null;
   }
@@ -564,7 +565,7 @@ function AttributesSection(props: {
                   <button
                     type="button"
                     class="amj-button amj-subtle-button"
-                    data-designer-edit={a.name}
+                    data-designer-edit={a.id}
                     aria-label={`Edit ${a.name}`}
                     aria-expanded={editingId === a.id}
                     onClick={() => setEditingId(a.id)}
@@ -611,14 +612,13 @@ function AttributesSection(props: {
           tree={tree}
           attribute={editing}
           onSaved={async (message) => {
-            const name = editing.name;
             setEditingId(null);
             await props.onChanged(message);
-            focusEdit(name);
+            focusEdit(editing.id);
           }}
           onCancel={() => {
             setEditingId(null);
-            focusEdit(editing.name);
+            focusEdit(editing.id);
           }}
         />
       ) : (

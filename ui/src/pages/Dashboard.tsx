@@ -35,6 +35,13 @@ type Loaded<T> =
   | { state: "failed"; message: string }
   | { state: "ready"; value: T };
 
+/** A report that is only loaded when its chart is shown (`null` when it is not). */
+function useWantedReport<T>(wanted: boolean, load: () => Promise<T>): Loaded<T | null> {
+  return useReport<T | null>(
+    useCallback(() => (wanted ? load() : Promise.resolve(null)), [wanted, load]),
+  );
+}
+
 function useReport<T>(load: () => Promise<T>): Loaded<T> {
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: "loading" });
   useEffect(() => {
@@ -93,33 +100,21 @@ export function Dashboard({
 }: DashboardProps) {
   // A gadget asks only for the figures of its one chart.
   const shows = (chart: DashboardChart) => only === undefined || only === chart;
-  const wantsCounts = shows("type") || shows("status") || shows("location");
-  const counts = useReport<CountsReport | null>(
-    useCallback(
-      () => (wantsCounts ? api.counts(schema) : Promise.resolve(null)),
-      [api, schema, wantsCounts],
-    ),
+  const counts = useWantedReport<CountsReport>(
+    shows("type") || shows("status") || shows("location"),
+    useCallback(() => api.counts(schema), [api, schema]),
   );
-  const wantsTrend = shows("trend");
-  const trend = useReport<TrendReport | null>(
-    useCallback(
-      () => (wantsTrend ? api.trend(schema, 12) : Promise.resolve(null)),
-      [api, schema, wantsTrend],
-    ),
+  const trend = useWantedReport<TrendReport>(
+    shows("trend"),
+    useCallback(() => api.trend(schema, 12), [api, schema]),
   );
-  const wantsDue = shows("due");
-  const due = useReport<DueReport | null>(
-    useCallback(
-      () => (wantsDue ? api.due(schema) : Promise.resolve(null)),
-      [api, schema, wantsDue],
-    ),
+  const due = useWantedReport<DueReport>(
+    shows("due"),
+    useCallback(() => api.due(schema), [api, schema]),
   );
-  const wantsQuality = shows("quality");
-  const quality = useReport<QualityReport | null>(
-    useCallback(
-      () => (wantsQuality ? api.quality(schema) : Promise.resolve(null)),
-      [api, schema, wantsQuality],
-    ),
+  const quality = useWantedReport<QualityReport>(
+    shows("quality"),
+    useCallback(() => api.quality(schema), [api, schema]),
   );
 
   const specs = useMemo(
@@ -165,7 +160,7 @@ export function Dashboard({
       )}
       <div class="amj-cards">
         {shows("type") && (
-          <Card id="amj-by-type" title="Assets by type" loaded={counts}>
+          <Card id="amj-by-type" title={chartTitle("type")} loaded={counts}>
             {() =>
               specs && specs.type.labels.length > 0 ? (
                 <ChartView
@@ -181,7 +176,7 @@ export function Dashboard({
           </Card>
         )}
         {shows("status") && (
-          <Card id="amj-by-status" title="Assets by status" loaded={counts}>
+          <Card id="amj-by-status" title={chartTitle("status")} loaded={counts}>
             {() =>
               specs && (
                 <ChartView
@@ -195,7 +190,7 @@ export function Dashboard({
           </Card>
         )}
         {shows("location") && (
-          <Card id="amj-by-location" title="Assets by location" loaded={counts}>
+          <Card id="amj-by-location" title={chartTitle("location")} loaded={counts}>
             {() =>
               specs?.location ? (
                 <ChartView
@@ -214,7 +209,7 @@ export function Dashboard({
           </Card>
         )}
         {shows("trend") && (
-          <Card id="amj-trend" title="Created and retired per month" loaded={trend}>
+          <Card id="amj-trend" title={chartTitle("trend")} loaded={trend}>
             {() =>
               trendSpec && (
                 <ChartView
@@ -228,7 +223,7 @@ export function Dashboard({
           </Card>
         )}
         {shows("due") && (
-          <Card id="amj-due" title="Falling due" loaded={due}>
+          <Card id="amj-due" title={chartTitle("due")} loaded={due}>
             {() =>
               due.state === "ready" && due.value && due.value.dates.length > 0 ? (
                 <DueTable due={due.value} formats={formats} onOpen={onOpen} />
@@ -241,12 +236,15 @@ export function Dashboard({
           </Card>
         )}
         {shows("quality") && (
-          <Card id="amj-quality" title="Data quality" loaded={quality}>
+          <Card id="amj-quality" title={chartTitle("quality")} loaded={quality}>
             {() => {
               const rows =
                 quality.state === "ready" && quality.value ? qualityRows(quality.value) : [];
               return rows.length === 0 ? (
-                <p class="amj-subtle">Every asset has its required values.</p>
+                <p class="amj-subtle">
+                  No rule is broken: required values are there, and values keep their attributes'
+                  rules.
+                </p>
               ) : (
                 <ul class="amj-quality">
                   {rows.map((row) => (

@@ -93,7 +93,33 @@ describe("the dashboard gadget", () => {
     expect(($("#amj-gadget-chart") as HTMLSelectElement).value).toBe("status");
   });
 
-  it("shows saved settings at once, and the form when Jira opened it to edit", async () => {
+  it("shows saved settings at once, without asking", async () => {
+    const host = fakeHost(
+      (request) =>
+        request.path === "/api/v1/reports/IT/trend?months=12"
+          ? { status: 200, body: { months: [] } }
+          : { status: 503, body: { error: { code: "unavailable", message: "down" } } },
+      undefined,
+      fakeGadget({ schema: "IT", chart: "trend" }),
+    );
+    await act(() =>
+      render(
+        <GadgetPage
+          api={new Api(host)}
+          host={host}
+          context={context}
+          formats={formats("en-US", "UTC")}
+        />,
+        root,
+      ),
+    );
+    await until(() => document.querySelector("#amj-trend") !== null);
+    expect(document.querySelector("#amj-gadget-form")).toBeNull();
+    // The schemas could not be listed: the chart stays, named by the schema's key.
+    expect(document.querySelector("h1")?.textContent).toBe("Created and retired per month: IT");
+  });
+
+  it("shows the form when Jira opened it to edit", async () => {
     const host = fakeHost(
       (request) =>
         request.path === "/api/v1/schemas"

@@ -47,9 +47,13 @@ export function GadgetPage({ api, host, context, formats }: PageProps) {
       setState({ mode: "failed", message: "Jira did not say which gadget this is." });
       return;
     }
+    let current = true;
     gadget
       .settings()
       .then((saved) => {
+        if (!current) {
+          return;
+        }
         const settings = readSettings(saved);
         if (settings && !gadget.editing) {
           setState({ mode: "view", settings });
@@ -59,28 +63,42 @@ export function GadgetPage({ api, host, context, formats }: PageProps) {
           setState({ mode: "unset" });
         }
       })
-      .catch((error: unknown) =>
-        setState({ mode: "failed", message: `Could not read its settings: ${describe(error)}` }),
+      .catch(
+        (error: unknown) =>
+          current &&
+          setState({ mode: "failed", message: `Could not read its settings: ${describe(error)}` }),
       );
-    gadget.onEdit(() =>
-      setState((current) => ({
-        mode: "edit",
-        settings: current.mode === "view" || current.mode === "edit" ? current.settings : null,
-      })),
+    gadget.onEdit(
+      () =>
+        current &&
+        setState((was) => ({
+          mode: "edit",
+          settings: was.mode === "view" || was.mode === "edit" ? was.settings : null,
+        })),
     );
+    return () => {
+      current = false;
+    };
   }, [gadget]);
 
-  // The form lists the schemas; the view names its own.
+  // The form lists the schemas; the view only names its own, and keeps its chart without them.
   const shown = state.mode === "edit" || state.mode === "view";
+  const [schemaError, setSchemaError] = useState<string | null>(null);
   useEffect(() => {
-    if (shown && schemas === null) {
-      api
-        .schemas()
-        .then(setSchemas)
-        .catch((error: unknown) =>
-          setState({ mode: "failed", message: `Could not list the schemas: ${describe(error)}` }),
-        );
+    if (!shown || schemas !== null) {
+      return;
     }
+    let current = true;
+    api
+      .schemas()
+      .then((list) => current && setSchemas(list))
+      .catch(
+        (error: unknown) =>
+          current && setSchemaError(`Could not list the schemas: ${describe(error)}`),
+      );
+    return () => {
+      current = false;
+    };
   }, [api, shown, schemas]);
 
   const viewing = state.mode === "view" ? state.settings : null;
@@ -92,9 +110,12 @@ export function GadgetPage({ api, host, context, formats }: PageProps) {
     },
     [host, viewing],
   );
+  // The frame follows what is shown (Connect sizes it on request; Forge by itself).
+  const mode = state.mode;
+  const hasSchemas = schemas !== null;
   useEffect(() => {
     host.resize();
-  });
+  }, [host, mode, hasSchemas]);
 
   if (state.mode === "loading") {
     return <p class="amj-subtle">Loading…</p>;
@@ -114,6 +135,13 @@ export function GadgetPage({ api, host, context, formats }: PageProps) {
     );
   }
   if (state.mode === "edit") {
+    if (schemaError) {
+      return (
+        <div class="amj-error" role="alert" id="amj-gadget-error">
+          {schemaError}
+        </div>
+      );
+    }
     return (
       <GadgetForm
         schemas={schemas}
@@ -166,7 +194,8 @@ function GadgetForm({
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [missing, setMissing] = useState(false);
-  const chosen = schema || schemas?.[0]?.key || "";
+  // A saved schema that was deleted since is not offered: the first schema is.
+  const chosen = schemas?.some((s) => s.key === schema) ? schema : (schemas?.[0]?.key ?? "");
   if (schemas === null) {
     return <p class="amj-subtle">Loading…</p>;
   }
