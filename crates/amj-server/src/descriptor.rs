@@ -8,9 +8,9 @@ use amj_connect::descriptor::{
 };
 use amj_connect::forge::AppAri;
 use amj_connect::forge::manifest::{
-    App, AppConnect, ConnectLifecycle, ConnectModules, Enabled, Endpoint, EndpointAuth, External,
-    GadgetEdit, Licensing, Manifest, MigrationNote, Modules, Permissions, Remote, RemoteStorage,
-    Resolver, Resource, Route, Runtime, ScheduledTrigger, Trigger, UiModule,
+    App, AppConnect, ConnectLifecycle, ConnectModules, Enabled, Endpoint, EndpointAuth, GadgetEdit,
+    Licensing, Manifest, MigrationNote, Modules, Permissions, Remote, RemoteStorage, Resolver,
+    Resource, Route, Runtime, ScheduledTrigger, Trigger, UiModule,
 };
 
 /// The issue entity property the app writes an issue's linked asset keys to, as
@@ -322,16 +322,9 @@ pub fn forge_manifest(
             key: FORGE_UI_RESOURCE.to_owned(),
             path: FORGE_UI_RESOURCE_PATH.to_owned(),
         }],
-        permissions: Permissions {
-            scopes,
-            // People's avatars, as Jira serves them (the Connect page's CSP allows the same).
-            external: External {
-                images: crate::web::pages::AVATAR_HOSTS
-                    .split_whitespace()
-                    .map(|host| host.trim_start_matches("https://").to_owned())
-                    .collect(),
-            },
-        },
+        // No `external.images` for people's avatars: Forge's validator calls Atlassian's avatar
+        // host unnecessary (Custom UI may load it already) and image egress entries deprecated.
+        permissions: Permissions { scopes },
         connect_modules,
     }
 }
@@ -379,11 +372,6 @@ mod tests {
                 gadget.thumbnail.as_deref(),
                 Some("https://amj.example.com/static/icon.svg"),
                 "Forge wants an absolute thumbnail"
-            );
-            assert_eq!(
-                manifest.permissions.external.images,
-                ["*.atl-paas.net", "secure.gravatar.com"],
-                "avatars load in Custom UI"
             );
             let forge_keys: Vec<&str> = manifest.keys().iter().map(|(_, k)| *k).collect();
             for key in connect_keys {

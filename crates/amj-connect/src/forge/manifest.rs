@@ -186,22 +186,6 @@ pub struct Resource {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Permissions {
     pub scopes: Vec<String>,
-    #[serde(skip_serializing_if = "External::is_empty")]
-    pub external: External,
-}
-
-/// What Custom UI may load from outside Forge's CDN (Forge's CSP allows nothing else).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct External {
-    /// Hosts images may come from, e.g. `*.atl-paas.net` for Jira avatars.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub images: Vec<String>,
-}
-
-impl External {
-    fn is_empty(&self) -> bool {
-        self.images.is_empty()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -47,7 +47,7 @@ fn origin(url: &str) -> Option<String> {
 }
 
 /// Where Jira Cloud serves avatars from besides the site: Atlassian's avatar service and
-/// Gravatar. The Forge manifest's `permissions.external.images` lists the same hosts.
+/// Gravatar. (Forge's Custom UI may load them without a manifest permission.)
 pub const AVATAR_HOSTS: &str = "https://*.atl-paas.net https://secure.gravatar.com";
 
 /// The page's CSP: our own origin for everything, Atlassian's bridge script (and the theme
