@@ -12,18 +12,10 @@ use thirtyfour::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(15);
 
-async fn wait_until<F, Fut>(what: &str, check: F) -> anyhow::Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    amj_e2e::wait_until(what, WAIT, check).await
-}
-
 /// Waits for the gadget's frame to show `state` (`edit` or `view`). The frame may reload on the
 /// way (Forge shows the view again after a submit), so each look enters it afresh.
 async fn gadget_in(browser: &Browser, state: &str) -> anyhow::Result<()> {
-    wait_until(&format!("the gadget to show its {state}"), || async {
+    amj_e2e::wait_until(&format!("the gadget to show its {state}"), WAIT, || async {
         browser.enter_frame().await.is_ok()
             && browser
                 .driver
@@ -32,6 +24,16 @@ async fn gadget_in(browser: &Browser, state: &str) -> anyhow::Result<()> {
                 .is_ok()
     })
     .await
+}
+
+/// Saves the gadget's settings from the keyboard and waits for its view.
+async fn save_settings(browser: &Browser) -> anyhow::Result<()> {
+    let save = browser
+        .driver
+        .find(By::Css("#amj-gadget-form button[type=submit]"))
+        .await?;
+    browser.press_enter(&save).await?;
+    gadget_in(browser, "view").await
 }
 
 #[tokio::test]
@@ -56,12 +58,7 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
     let chart = browser.driver.find(By::Id("amj-gadget-chart")).await?;
     browser.focus(&chart).await?;
     chart.send_keys("Assets by status").await?;
-    let save = browser
-        .driver
-        .find(By::Css("#amj-gadget-form button[type=submit]"))
-        .await?;
-    browser.press_enter(&save).await?;
-    gadget_in(browser, "view").await?;
+    save_settings(browser).await?;
     browser
         .wait_for_attribute("amj-chart-status", "data-chart", "drawn", WAIT)
         .await?;
@@ -94,12 +91,7 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
         .prop("value")
         .await?;
     anyhow::ensure!(chosen.as_deref() == Some("status"), "chosen {chosen:?}");
-    let save = browser
-        .driver
-        .find(By::Css("#amj-gadget-form button[type=submit]"))
-        .await?;
-    browser.press_enter(&save).await?;
-    gadget_in(browser, "view").await?;
+    save_settings(browser).await?;
     browser
         .wait_for_attribute("amj-chart-status", "data-chart", "drawn", WAIT)
         .await?;
@@ -120,7 +112,7 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
     anyhow::ensure!(count > 0, "the first status has assets");
     browser.press_enter(&slice).await?;
     browser.driver.enter_default_frame().await?;
-    wait_until("Jira to show the app's list", || async {
+    amj_e2e::wait_until("Jira to show the app's list", WAIT, || async {
         browser
             .driver
             .current_url()

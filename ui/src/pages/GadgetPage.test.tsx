@@ -27,6 +27,18 @@ const counts = {
 
 describe("the dashboard gadget", () => {
   const root = mountRoot();
+  const show = (host: ReturnType<typeof fakeHost>) =>
+    act(() => {
+      render(
+        <GadgetPage
+          api={new Api(host)}
+          host={host}
+          context={context}
+          formats={formats("en-US", "UTC")}
+        />,
+        root,
+      );
+    });
 
   it("asks for its settings first, then shows one chart whose bars open the list", async () => {
     const gadget = fakeGadget();
@@ -51,17 +63,7 @@ describe("the dashboard gadget", () => {
       undefined,
       gadget,
     );
-    await act(() =>
-      render(
-        <GadgetPage
-          api={new Api(host)}
-          host={host}
-          context={context}
-          formats={formats("en-US", "UTC")}
-        />,
-        root,
-      ),
-    );
+    await show(host);
     const $ = (s: string) => document.querySelector(s) as HTMLElement;
     await until(() => $("#amj-gadget-form") !== null);
     const set = async (id: string, value: string) => {
@@ -102,17 +104,7 @@ describe("the dashboard gadget", () => {
       undefined,
       fakeGadget({ schema: "IT", chart: "trend" }),
     );
-    await act(() =>
-      render(
-        <GadgetPage
-          api={new Api(host)}
-          host={host}
-          context={context}
-          formats={formats("en-US", "UTC")}
-        />,
-        root,
-      ),
-    );
+    await show(host);
     await until(() => document.querySelector("#amj-trend") !== null);
     expect(document.querySelector("#amj-gadget-form")).toBeNull();
     // The schemas could not be listed: the chart stays, named by the schema's key.
@@ -128,17 +120,7 @@ describe("the dashboard gadget", () => {
       undefined,
       fakeGadget({ schema: "IT", chart: "trend" }, true),
     );
-    await act(() =>
-      render(
-        <GadgetPage
-          api={new Api(host)}
-          host={host}
-          context={context}
-          formats={formats("en-US", "UTC")}
-        />,
-        root,
-      ),
-    );
+    await show(host);
     await until(() => document.querySelector("#amj-gadget-form") !== null);
     expect((document.querySelector("#amj-gadget-chart") as HTMLSelectElement).value).toBe("trend");
   });
@@ -149,17 +131,7 @@ describe("the dashboard gadget", () => {
       undefined,
       fakeGadget(null, false, false),
     );
-    await act(() =>
-      render(
-        <GadgetPage
-          api={new Api(host)}
-          host={host}
-          context={context}
-          formats={formats("en-US", "UTC")}
-        />,
-        root,
-      ),
-    );
+    await show(host);
     await until(() => document.querySelector("#amj-gadget-unset") !== null);
     expect(document.querySelector("#amj-gadget-form")).toBeNull();
   });

@@ -14,28 +14,40 @@ async fn installed_app(db: &crate::support::TestDb) -> (Sim, TestApp, amj_jira_s
     (sim, app, site)
 }
 
+/// A Connect page as Jira frames it: its status, CSP and body.
+async fn framed_page(
+    sim: &Sim,
+    app: &TestApp,
+    site: &amj_jira_sim::Site,
+    path: &str,
+) -> (u16, String, String) {
+    let url = sim.iframe_url(site, &app.target, path).unwrap();
+    let response = app.http.get(url).send().await.unwrap();
+    let status = response.status().as_u16();
+    let csp = response
+        .headers()
+        .get("content-security-policy")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, csp, response.text().await.unwrap())
+}
+
 #[tokio::test]
 async fn c1_iframe_get_with_context_parameters() {
     each_backend(|db| async move {
         let (sim, app, site) = installed_app(&db).await;
-        let url = sim
-            .iframe_url(
-                &site,
-                &app.target,
-                "/pages/issue-glance?issueKey=AM-1&issueId=10001",
-            )
-            .unwrap();
-        let response = app.http.get(url).send().await.unwrap();
-        assert_eq!(response.status(), 200);
-        let csp = response.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let (status, csp, html) = framed_page(
+            &sim,
+            &app,
+            &site,
+            "/pages/issue-glance?issueKey=AM-1&issueId=10001",
+        )
+        .await;
+        assert_eq!(status, 200);
         assert!(
             csp.contains(&format!("frame-ancestors {}", sim.base_url())),
             "{csp}"
         );
-        let html = response.text().await.unwrap();
         assert!(html.contains("AM-1"));
         assert!(html.contains("name=\"amj-context-token\""));
         app.stop().await;
@@ -49,19 +61,14 @@ async fn c1_iframe_get_with_context_parameters() {
 async fn c1_gadget_boots_for_its_dashboard_item() {
     each_backend(|db| async move {
         let (sim, app, site) = installed_app(&db).await;
-        let url = sim
-            .iframe_url(
-                &site,
-                &app.target,
-                "/pages/gadget?dashboardId=10000&dashboardItemId=20000",
-            )
-            .unwrap();
-        let response = app.http.get(url).send().await.unwrap();
-        assert_eq!(response.status(), 200);
-        let csp = response.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let (status, csp, html) = framed_page(
+            &sim,
+            &app,
+            &site,
+            "/pages/gadget?dashboardId=10000&dashboardItemId=20000",
+        )
+        .await;
+        assert_eq!(status, 200);
         let img = csp
             .split(';')
             .find(|d| d.trim().starts_with("img-src"))
@@ -69,7 +76,6 @@ async fn c1_gadget_boots_for_its_dashboard_item() {
             .to_owned();
         assert!(img.contains(sim.base_url()), "{csp}");
         assert!(img.contains("https://*.atl-paas.net"), "{csp}");
-        let html = response.text().await.unwrap();
         assert!(
             html.contains(r#"<meta name="amj-page" content="gadget">"#),
             "{html}"
