@@ -92,6 +92,8 @@ export interface Asset extends AssetSummary {
   attributes: Record<string, unknown>;
   archived: boolean;
   created: Stamp;
+  /** When it moved into its Retired-category status; null in any other status. */
+  retired?: string | null;
 }
 
 export interface Stamp {
@@ -290,7 +292,13 @@ export interface CountsReport {
 }
 
 export interface TrendReport {
-  months: { month: string; created: number; retired: number; createdAql: string }[];
+  months: {
+    month: string;
+    created: number;
+    retired: number;
+    createdAql: string;
+    retiredAql: string;
+  }[];
 }
 
 export interface DueReport {

@@ -76,8 +76,20 @@ describe("the dashboard's chart data", () => {
   it("puts created and retired side by side, month names in the person's language", () => {
     const trend: TrendReport = {
       months: [
-        { month: "2026-11", created: 5, retired: 1, createdAql: "created in Nov" },
-        { month: "2026-12", created: 7, retired: 0, createdAql: "created in Dec" },
+        {
+          month: "2026-11",
+          created: 5,
+          retired: 1,
+          createdAql: "created in Nov",
+          retiredAql: "retired in Nov",
+        },
+        {
+          month: "2026-12",
+          created: 7,
+          retired: 0,
+          createdAql: "created in Dec",
+          retiredAql: "retired in Dec",
+        },
       ],
     };
     const chart = trendChart(trend, en, "en-US");
@@ -86,7 +98,7 @@ describe("the dashboard's chart data", () => {
     expect(chart.series[1]?.values).toEqual([1, 0]);
     expect(chart.targets).toEqual([
       ["created in Nov", "created in Dec"],
-      [null, null],
+      ["retired in Nov", "retired in Dec"],
     ]);
     expect(monthLabel("2026-03", "de-DE")).toBe("März 2026");
     expect(monthLabel("garbage", "en-US")).toBe("garbage");

@@ -142,7 +142,10 @@ export function monthLabel(month: string, locale: string): string {
   }).format(new Date(Date.UTC(year, number - 1, 1)));
 }
 
-/** Created and retired per month, side by side; a created bar lists that month's new assets. */
+/**
+ * Created and retired per month, side by side. A bar lists its assets: those created in the
+ * month, or those retired in it and still retired (what the retired counter holds).
+ */
 export function trendChart(trend: TrendReport, formats: Formats, locale: string): ChartSpec {
   const labels = trend.months.map((m) => monthLabel(m.month, locale));
   const created = trend.months.map((m) => m.created);
@@ -155,7 +158,7 @@ export function trendChart(trend: TrendReport, formats: Formats, locale: string)
       { label: "Created", values: created, colors: categorical(0) },
       { label: "Retired", values: retired, colors: NEUTRAL },
     ],
-    targets: [trend.months.map((m) => m.createdAql), trend.months.map(() => null)],
+    targets: [trend.months.map((m) => m.createdAql), trend.months.map((m) => m.retiredAql)],
     summary: `Assets created per month. ${listing(labels, created, formats)}. Retired per month. ${listing(labels, retired, formats)}`,
   };
 }

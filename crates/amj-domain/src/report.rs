@@ -159,10 +159,20 @@ pub fn slice_reference(attribute: &str, key: &str) -> String {
 
 /// `created >= "<first day>" AND created < "<first day of next month>"`.
 pub fn slice_created_in(month: i64) -> Option<String> {
+    slice_month(Attr::Created, month)
+}
+
+/// `retired >= "<first day>" AND retired < "<first day of next month>"`: assets retired in the
+/// month and still retired, which is what the trend's retired bar counts.
+pub fn slice_retired_in(month: i64) -> Option<String> {
+    slice_month(Attr::Retired, month)
+}
+
+fn slice_month(attr: Attr, month: i64) -> Option<String> {
     let (start, end) = month_bounds(month)?;
     Some(print(Expr::And(vec![
-        compare(Attr::Created, CompareOp::Ge, text(&start)),
-        compare(Attr::Created, CompareOp::Lt, text(&end)),
+        compare(attr.clone(), CompareOp::Ge, text(&start)),
+        compare(attr, CompareOp::Lt, text(&end)),
     ])))
 }
 

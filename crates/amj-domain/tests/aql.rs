@@ -176,6 +176,7 @@ fn attr() -> impl Strategy<Value = Attr> {
         Just(Attr::Status),
         Just(Attr::Created),
         Just(Attr::Updated),
+        Just(Attr::Retired),
         name().prop_map(Attr::Named),
         name().prop_map(Attr::Named),
     ]

@@ -593,6 +593,7 @@ pub fn asset_body(model: &SchemaModel, asset: &AssetRecord) -> AssetBody {
             at: format_datetime(asset.updated_at),
             by: asset.updated_by.clone(),
         },
+        retired: asset.retired_at.and_then(format_datetime),
     }
 }
 

@@ -9,7 +9,7 @@
 use amj_domain::TenantId;
 use amj_domain::report::{
     self, ReportSettings, last_months, slice_created_in, slice_due_within, slice_missing,
-    slice_reference, slice_status, slice_type,
+    slice_reference, slice_retired_in, slice_status, slice_type,
 };
 use amj_domain::{AttributeKind, StatusCategory};
 use amj_store::catalog::SchemaModel;
@@ -88,10 +88,13 @@ pub struct MonthFigures {
     pub month: String,
     /// Assets created in the month, whether archived since or not.
     pub created: i64,
-    /// Moves into a status of the Retired category during the month.
+    /// Assets that moved into a status of the Retired category during the month and are still
+    /// retired (one restored since takes its month back).
     pub retired: i64,
     /// The assets created in the month.
     pub created_aql: String,
+    /// The assets retired in the month: AQL's `retired`, when each moved into Retired.
+    pub retired_aql: String,
 }
 
 /// What falls due soon among the date attributes an admin marked.
@@ -296,6 +299,7 @@ pub fn trend_from(tallies: &Tallies, months: usize, now_millis: i64) -> TrendRep
                     created: tallies.created.get(&month).copied().unwrap_or(0),
                     retired: tallies.retired.get(&month).copied().unwrap_or(0),
                     created_aql: slice_created_in(month)?,
+                    retired_aql: slice_retired_in(month)?,
                 })
             })
             .collect(),

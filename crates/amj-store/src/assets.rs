@@ -35,6 +35,8 @@ pub struct AssetRecord {
     pub created_by: String,
     pub updated_at: i64,
     pub updated_by: String,
+    /// When it moved into its Retired-category status; `None` while in any other status.
+    pub retired_at: Option<i64>,
 }
 
 /// A validated new asset: the caller ran the domain validation; the store checks what needs the
@@ -102,6 +104,13 @@ pub enum Sort {
         attributes: Vec<AttributeId>,
         descending: bool,
     },
+}
+
+/// An asset's state before an update, for what the update takes back from the counters.
+struct Before {
+    status_id: i64,
+    archived: bool,
+    retired_at: Option<i64>,
 }
 
 /// Whether a status is one of the Retired category: a move into it counts as a retirement.
@@ -198,10 +207,12 @@ struct AssetRow {
     created_by: String,
     updated_at: i64,
     updated_by: String,
+    retired_at: Option<i64>,
 }
 
 const ASSET_COLUMNS: &str = "a.id, a.schema_id, a.type_id, a.number, a.label, a.status_id, \
-    a.attrs, a.version, a.archived, a.created_at, a.created_by, a.updated_at, a.updated_by";
+    a.attrs, a.version, a.archived, a.created_at, a.created_by, a.updated_at, a.updated_by, \
+    a.retired_at";
 
 impl AssetRow {
     fn into_record(self, model: &SchemaModel) -> Result<AssetRecord, StoreError> {
@@ -221,6 +232,7 @@ impl AssetRow {
             created_by: self.created_by,
             updated_at: self.updated_at,
             updated_by: self.updated_by,
+            retired_at: self.retired_at,
         })
     }
 }
@@ -389,12 +401,12 @@ impl Store {
         };
         let first = next - count;
         let mut inserted: Vec<AssetRow> = Vec::with_capacity(assets.len());
-        const ASSET_PARAMS: usize = 13;
+        const ASSET_PARAMS: usize = 14;
         for (chunk_index, chunk) in assets.chunks(MAX_PARAMS / ASSET_PARAMS).enumerate() {
             let mut sql = Sql::new(
                 "INSERT INTO asset (tenant_id, schema_id, type_id, number, label, label_sort, \
                  status_id, attrs, version, archived, created_at, created_by, updated_at, \
-                 updated_by) VALUES ",
+                 updated_by, retired_at) VALUES ",
             );
             for (i, asset) in chunk.iter().enumerate() {
                 let offset = chunk_index * (MAX_PARAMS / ASSET_PARAMS) + i;
@@ -426,6 +438,8 @@ impl Store {
                     .bind(now)
                     .push(", ")
                     .bind(actor)
+                    .push(", ")
+                    .bind(is_retired(model, asset.status_id.0).then_some(now))
                     .push(")");
             }
             sql.push(" RETURNING ")
@@ -458,9 +472,7 @@ impl Store {
                 rows_of.remove(&row.id).into_iter().flatten(),
             );
             tally.add(Dimension::Created, month, 0, 1);
-            if is_retired(model, row.status_id) {
-                tally.add(Dimension::Retired, month, 0, 1);
-            }
+            tally.retired_moved(None, row.retired_at);
         }
         tally.apply(&mut tx, tenant, schema).await?;
         let value_count = value_rows.len() + inserted.len();
@@ -500,20 +512,28 @@ impl Store {
         let mut tx = self.db().begin_write().await?;
         let mut types = HashMap::new();
         // Each asset's state before the write, to take back what it counted towards.
-        let mut before: HashMap<i64, (i64, bool)> = HashMap::new();
+        let mut before: HashMap<i64, Before> = HashMap::new();
         let ids: Vec<i64> = changes.iter().map(|c| c.id.0).collect();
         for chunk in ids.chunks(500) {
-            let mut sql =
-                Sql::new("SELECT id, type_id, status_id, archived FROM asset WHERE tenant_id = ");
+            let mut sql = Sql::new(
+                "SELECT id, type_id, status_id, archived, retired_at FROM asset WHERE tenant_id = ",
+            );
             sql.bind(tenant.0)
                 .push(" AND schema_id = ")
                 .bind(schema.0)
                 .push(" AND id IN ")
                 .bind_list(chunk.iter().copied());
-            let found: Vec<(i64, i64, i64, bool)> = tx.fetch_all(&sql).await?;
-            for (id, type_id, status_id, archived) in found {
+            let found: Vec<(i64, i64, i64, bool, Option<i64>)> = tx.fetch_all(&sql).await?;
+            for (id, type_id, status_id, archived, retired_at) in found {
                 types.insert(id, TypeId(type_id));
-                before.insert(id, (status_id, archived));
+                before.insert(
+                    id,
+                    Before {
+                        status_id,
+                        archived,
+                        retired_at,
+                    },
+                );
             }
         }
         let mut old_values = tally::value_rows_of(&mut tx, tenant, &ids).await?;
@@ -537,9 +557,18 @@ impl Store {
         let mut events = Vec::new();
         let mut value_rows = Vec::new();
         for change in changes {
+            let was = before.get(&change.id.0);
+            let retired_at = match (
+                was.is_some_and(|b| is_retired(model, b.status_id)),
+                is_retired(model, change.status_id.0),
+            ) {
+                (false, true) => Some(now),
+                (_, false) => None,
+                (true, true) => was.and_then(|b| b.retired_at),
+            };
             let update = Sql::new(&format!(
                 "UPDATE asset SET label = $4, label_sort = $5, status_id = $6, attrs = $7, \
-                 version = version + 1, updated_at = $8, updated_by = $9 \
+                 version = version + 1, updated_at = $8, updated_by = $9, retired_at = $10 \
                  WHERE tenant_id = $1 AND id = $2 AND version = $3 RETURNING {}",
                 ASSET_COLUMNS.replace("a.", "")
             ))
@@ -551,7 +580,8 @@ impl Store {
             .arg(change.status_id.0)
             .arg(change.values.to_stored_json())
             .arg(now)
-            .arg(actor);
+            .arg(actor)
+            .arg(retired_at);
             let Some(row) = tx.fetch_optional::<AssetRow>(&update).await? else {
                 let version =
                     Sql::new("SELECT version FROM asset WHERE tenant_id = $1 AND id = $2")
@@ -578,7 +608,6 @@ impl Store {
         }
         insert_value_rows(&mut tx, tenant, &value_rows).await?;
         let mut tally = TallyDelta::default();
-        let month = month_of_millis(now);
         let mut new_values: HashMap<i64, Vec<(i64, Option<i64>)>> = HashMap::new();
         for row in &value_rows {
             new_values
@@ -587,18 +616,16 @@ impl Store {
                 .push((row.attribute_id, row.reference));
         }
         for row in &updated {
-            let Some(&(old_status, archived)) = before.get(&row.id) else {
+            let Some(was) = before.get(&row.id) else {
                 continue;
             };
-            if !archived {
+            if !was.archived {
                 let old = old_values.remove(&row.id).into_iter().flatten();
-                tally.live(-1, row.type_id, old_status, old);
+                tally.live(-1, row.type_id, was.status_id, old);
                 let new = new_values.remove(&row.id).into_iter().flatten();
                 tally.live(1, row.type_id, row.status_id, new);
             }
-            if is_retired(model, row.status_id) && !is_retired(model, old_status) {
-                tally.add(Dimension::Retired, month, 0, 1);
-            }
+            tally.retired_moved(was.retired_at, row.retired_at);
         }
         tally.apply(&mut tx, tenant, schema).await?;
         let docs: Vec<(i64, String)> = updated

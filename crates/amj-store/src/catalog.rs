@@ -4,8 +4,10 @@
 
 use super::db::Tx;
 use super::sql::Sql;
+use super::tally::{Dimension, TallyDelta};
 use super::{Store, StoreError, now_millis};
 use amj_domain::ids::{AttributeId, SchemaId, StatusId, TenantId, TypeId};
+use amj_domain::report::month_of_millis;
 use amj_domain::{
     AssetType, AssetTypeDraft, AttributeDef, AttributeDraft, AttributeKind, Schema, SchemaDraft,
     SchemaKey, Status, StatusCategory, StatusDraft, TypeTree, default_statuses,
@@ -567,7 +569,14 @@ impl Store {
         .arg(name)
         .arg(name.to_lowercase())
         .arg(draft.category.as_str());
+        let category = Sql::new(
+            "SELECT category FROM asset_status WHERE tenant_id = $1 AND schema_id = $2 AND id = $3",
+        )
+        .arg(tenant.0)
+        .arg(schema.0)
+        .arg(id.0);
         let mut tx = self.db().begin_write().await?;
+        let before: Option<(String,)> = tx.fetch_optional(&category).await?;
         let row: Option<StatusRow> = tx.fetch_optional(&update).await.map_err(|e| {
             conflict_on_unique(
                 e,
@@ -575,6 +584,12 @@ impl Store {
                 format!("a status named {name:?} already exists"),
             )
         })?;
+        let retired = StatusCategory::Retired.as_str();
+        if let Some((before,)) = before
+            && (before == retired) != (draft.category == StatusCategory::Retired)
+        {
+            retire_in_place(&mut tx, tenant, schema, id, before != retired).await?;
+        }
         bump_catalog(&mut tx, tenant, schema).await?;
         tx.commit().await?;
         row.map(StatusRow::into_status).transpose()
@@ -1078,4 +1093,50 @@ pub struct TypeUpdate {
     pub is_abstract: bool,
     pub parent_id: Option<TypeId>,
     pub label_attribute: Option<AttributeId>,
+}
+
+/// A status moved into (or out of) the Retired category: its assets are retired now (or no
+/// longer), as if each had moved, so `retired` and its monthly counter stay true.
+async fn retire_in_place(
+    tx: &mut Tx,
+    tenant: TenantId,
+    schema: SchemaId,
+    status: StatusId,
+    retiring: bool,
+) -> Result<(), StoreError> {
+    let mut tally = TallyDelta::default();
+    if retiring {
+        let now = now_millis();
+        let retire = Sql::new(
+            "UPDATE asset SET retired_at = $3 \
+             WHERE tenant_id = $1 AND status_id = $2 AND retired_at IS NULL",
+        )
+        .arg(tenant.0)
+        .arg(status.0)
+        .arg(now);
+        let moved = tx.execute(&retire).await?;
+        tally.add(
+            Dimension::Retired,
+            month_of_millis(now),
+            0,
+            i64::try_from(moved).unwrap_or(i64::MAX),
+        );
+    } else {
+        let when = Sql::new(
+            "SELECT retired_at FROM asset \
+             WHERE tenant_id = $1 AND status_id = $2 AND retired_at IS NOT NULL",
+        )
+        .arg(tenant.0)
+        .arg(status.0);
+        let retired: Vec<(i64,)> = tx.fetch_all(&when).await?;
+        for (at,) in retired {
+            tally.retired_moved(Some(at), None);
+        }
+        let restore =
+            Sql::new("UPDATE asset SET retired_at = NULL WHERE tenant_id = $1 AND status_id = $2")
+                .arg(tenant.0)
+                .arg(status.0);
+        tx.execute(&restore).await?;
+    }
+    tally.apply(tx, tenant, schema).await
 }

@@ -330,6 +330,10 @@ impl<'m> Compiler<'m> {
             }
             AssetCond::Created(cmp) => cmp_sql(sql, &format!("{asset}.created_at"), cmp),
             AssetCond::Updated(cmp) => cmp_sql(sql, &format!("{asset}.updated_at"), cmp),
+            AssetCond::Retired(None) => {
+                sql.push(&format!("{asset}.retired_at IS NOT NULL"));
+            }
+            AssetCond::Retired(Some(cmp)) => cmp_sql(sql, &format!("{asset}.retired_at"), cmp),
         }
     }
 

@@ -10,7 +10,7 @@ use super::db::Tx;
 use super::sql::{MAX_PARAMS, Sql};
 use super::{Store, StoreError};
 use amj_domain::ids::{AssetId, AttributeId, SchemaId, StatusId, TenantId, TypeId};
-use amj_domain::report::ReportSettings;
+use amj_domain::report::{ReportSettings, month_of_millis};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One kind of counter; the spelling is the `dimension` column.
@@ -75,6 +75,22 @@ impl TallyDelta {
         }
         for (attribute, target) in refs {
             self.add(Dimension::Ref, attribute, target, sign);
+        }
+    }
+
+    /// An asset's `retired_at` went from `before` to `after`. The `retired` counter of a month
+    /// is the number of assets whose `retired_at` falls in it, so the bar and its slice
+    /// (`retired >= … AND retired < …`) always agree: a move out of Retired takes back the
+    /// month the asset was retired in.
+    pub(crate) fn retired_moved(&mut self, before: Option<i64>, after: Option<i64>) {
+        if before == after {
+            return;
+        }
+        if let Some(at) = before {
+            self.add(Dimension::Retired, month_of_millis(at), 0, -1);
+        }
+        if let Some(at) = after {
+            self.add(Dimension::Retired, month_of_millis(at), 0, 1);
         }
     }
 
@@ -152,7 +168,8 @@ pub struct Tallies {
     pub filled: HashMap<AttributeId, i64>,
     /// Assets created per `yyyymm` month (UTC).
     pub created: BTreeMap<i64, i64>,
-    /// Moves into a Retired-category status per `yyyymm` month (UTC).
+    /// Assets retired per `yyyymm` month (UTC) and still retired: those whose `retired_at`
+    /// falls in it.
     pub retired: BTreeMap<i64, i64>,
 }
 

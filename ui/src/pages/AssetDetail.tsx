@@ -251,6 +251,9 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
         <span id="amj-detail-updated-by">
           <Actor actor={asset.updated.by} people={names} />
         </span>
+        {asset.retired && (
+          <span id="amj-detail-retired"> · retired {formats.dateTime(asset.retired)}</span>
+        )}
       </p>
       <TabList
         tab={tab}

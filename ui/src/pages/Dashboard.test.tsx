@@ -30,7 +30,11 @@ describe("the dashboard", () => {
       if (request.path.startsWith("/api/v1/reports/IT/trend")) {
         return {
           status: 200,
-          body: { months: [{ month: "2026-12", created: 3, retired: 0, createdAql: "c" }] },
+          body: {
+            months: [
+              { month: "2026-12", created: 3, retired: 0, createdAql: "c", retiredAql: "r" },
+            ],
+          },
         };
       }
       if (request.path === "/api/v1/reports/IT/due") {

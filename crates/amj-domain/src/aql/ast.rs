@@ -138,12 +138,15 @@ pub enum Attr {
     Status,
     Created,
     Updated,
+    /// When the asset last moved into a status of the Retired category; empty while it is in
+    /// any other status. Ours, not JSM's: the dashboard's "retired per month" needs a slice.
+    Retired,
     Named(String),
 }
 
 impl Attr {
     /// The keyword attributes with their canonical spelling, which the printer uses.
-    pub const KEYWORDS: [(Attr, &'static str); 10] = [
+    pub const KEYWORDS: [(Attr, &'static str); 11] = [
         (Attr::ObjectType, "objectType"),
         (Attr::ObjectTypeId, "objectTypeId"),
         (Attr::ObjectSchema, "objectSchema"),
@@ -154,6 +157,7 @@ impl Attr {
         (Attr::Status, "status"),
         (Attr::Created, "created"),
         (Attr::Updated, "updated"),
+        (Attr::Retired, "retired"),
     ];
 
     /// The keyword a bare word names, if any.

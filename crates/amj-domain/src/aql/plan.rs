@@ -78,6 +78,9 @@ pub enum AssetCond {
     /// Epoch milliseconds.
     Created(Cmp<i64>),
     Updated(Cmp<i64>),
+    /// When the asset moved into its Retired-category status (epoch milliseconds); `None` asks
+    /// only whether it is retired at all.
+    Retired(Option<Cmp<i64>>),
 }
 
 /// A comparison with a typed right-hand side.

@@ -352,6 +352,7 @@ impl<'a> Resolver<'a> {
             span: attr_span,
         } = self.walk(path)?;
         let has = match &terminal {
+            Terminal::Keyword(Attr::Retired) => Filter::Asset(AssetCond::Retired(None)),
             Terminal::Keyword(_) => Filter::Const(true),
             Terminal::Attributes(attributes) => Filter::Value {
                 attributes: attributes.iter().map(|a| a.id).collect(),
@@ -563,11 +564,11 @@ impl<'a> Resolver<'a> {
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Filter::Asset(AssetCond::StatusIn(ids)))
             }
-            Attr::Created | Attr::Updated => {
-                let name = if *keyword == Attr::Created {
-                    "created"
-                } else {
-                    "updated"
+            Attr::Created | Attr::Updated | Attr::Retired => {
+                let name = match keyword {
+                    Attr::Created => "created",
+                    Attr::Updated => "updated",
+                    _ => "retired",
                 };
                 let millis = values
                     .iter()
@@ -576,10 +577,10 @@ impl<'a> Resolver<'a> {
                 let cmp = self
                     .cmp(op, millis, name, value_span)?
                     .ok_or_else(|| self.unsupported(op, name, value_span))?;
-                Ok(Filter::Asset(if *keyword == Attr::Created {
-                    AssetCond::Created(cmp)
-                } else {
-                    AssetCond::Updated(cmp)
+                Ok(Filter::Asset(match keyword {
+                    Attr::Created => AssetCond::Created(cmp),
+                    Attr::Updated => AssetCond::Updated(cmp),
+                    _ => AssetCond::Retired(Some(cmp)),
                 }))
             }
             Attr::Named(_) => Err(self.error(

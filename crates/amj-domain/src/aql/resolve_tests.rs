@@ -643,3 +643,28 @@ fn completions_offer_attributes_then_values() {
     );
     assert_eq!(complete("x", 99, &f.catalog()).replace_end, 1);
 }
+
+#[test]
+fn retired_is_a_date_that_only_retired_assets_have() {
+    let f = fixture();
+    let retired = Filter::Asset(AssetCond::Retired(None));
+    assert_eq!(f.filter("retired IS NOT EMPTY"), retired);
+    assert_eq!(
+        f.filter("retired IS EMPTY"),
+        Filter::Not(Box::new(retired.clone()))
+    );
+    assert_eq!(
+        f.filter(r#"retired >= "2026-11-01""#),
+        Filter::Asset(AssetCond::Retired(Some(Cmp::Ge(1_793_491_200_000))))
+    );
+    // As with attributes, a negation does not match assets that were never retired.
+    assert_eq!(
+        f.filter(r#"RETIRED != "2026-11-01""#),
+        Filter::And(vec![
+            retired,
+            Filter::Not(Box::new(Filter::Asset(AssetCond::Retired(Some(Cmp::Eq(
+                1_793_491_200_000
+            ))))))
+        ])
+    );
+}

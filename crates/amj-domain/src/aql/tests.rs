@@ -191,6 +191,7 @@ fn keywords_as_attributes_case_insensitively() {
         ("Status", Attr::Status),
         ("created", Attr::Created),
         ("UPDATED", Attr::Updated),
+        ("Retired", Attr::Retired),
     ] {
         check(
             &format!("{text} = x"),

@@ -510,6 +510,10 @@ pub struct AssetBody {
     pub archived: bool,
     pub created: Stamp,
     pub updated: Stamp,
+    /// When it moved into its Retired-category status (RFC 3339); `null` in any other status.
+    /// AQL's `retired` compares this.
+    #[schema(required = true)]
+    pub retired: Option<String>,
 }
 
 /// A page of assets.

@@ -107,6 +107,8 @@ fn asset_cond(cond: &AssetCond, asset: &AssetRecord) -> bool {
         AssetCond::LabelExact(exact) => asset.label == *exact,
         AssetCond::Created(cmp) => cmp.matches(&asset.created_at),
         AssetCond::Updated(cmp) => cmp.matches(&asset.updated_at),
+        AssetCond::Retired(None) => asset.retired_at.is_some(),
+        AssetCond::Retired(Some(cmp)) => asset.retired_at.is_some_and(|at| cmp.matches(&at)),
     }
 }
 
@@ -1256,6 +1258,9 @@ fn handwritten(s: &Setup) -> Vec<String> {
         ),
         format!("created >= \"{}\"", rfc3339(t_second)),
         format!("updated > \"{}\"", rfc3339(t_patch)),
+        format!("retired > \"{}\"", rfc3339(t_first)),
+        format!("retired <= \"{}\"", rfc3339(t_patch)),
+        format!("retired != \"{}\"", rfc3339(t_first)),
         format!(
             "updated > \"{}\" AND created < \"{}\"",
             rfc3339(t_second),
@@ -1306,6 +1311,8 @@ fn atoms(s: &Setup) -> Vec<String> {
         "status in (\"In use\", Retired)",
         "status != \"In-stock\"",
         "created > now(-1h)",
+        "retired IS EMPTY",
+        "retired IS NOT EMPTY",
         "Name like o",
         "Name like \"a_b\"",
         "Name = alpha",

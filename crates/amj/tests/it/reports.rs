@@ -180,8 +180,11 @@ async fn every_figure_counts_what_its_aql_lists() {
                         Some(json!({"version": version, "status": next})),
                     )
                     .await;
-                    if next == "Retired" && status != "Retired" {
-                        retirements += 1;
+                    // The counter holds assets retired this month and still retired.
+                    match (status == "Retired", next == "Retired") {
+                        (false, true) => retirements += 1,
+                        (true, false) => retirements -= 1,
+                        _ => {}
                     }
                     hardware[index].2 = next;
                 }
@@ -389,6 +392,70 @@ async fn every_figure_counts_what_its_aql_lists() {
         let aql = this_month["createdAql"].as_str().unwrap();
         // Archived assets were created too, but the list leaves them out by default.
         assert_eq!(listed(&api, aql).await, live);
+        let retired_live = hardware
+            .iter()
+            .filter(|(_, archived, status)| !archived && *status == "Retired")
+            .count() as i64;
+        assert!(retired_live > 0, "the mix retires some assets");
+        let aql = this_month["retiredAql"].as_str().unwrap();
+        assert_eq!(listed(&api, aql).await, retired_live, "{aql}");
+        assert_eq!(
+            listed(&api, "retired IS NOT EMPTY").await,
+            retired_live,
+            "only assets in Retired have a retirement date"
+        );
+
+        for (key, _, status) in hardware.iter().take(12) {
+            let body = api.ok("GET", &format!("/api/v1/assets/{key}"), None).await;
+            assert_eq!(
+                body["retired"].is_string(),
+                *status == "Retired",
+                "{key} in {status}: {body}"
+            );
+        }
+
+        // A status that joins the Retired category retires its assets now; leaving it takes
+        // them back, so the bar and its slice still agree.
+        let in_repair = hardware
+            .iter()
+            .filter(|(_, _, status)| *status == "In repair")
+            .count() as i64;
+        let in_repair_live = hardware
+            .iter()
+            .filter(|(_, archived, status)| !archived && *status == "In repair")
+            .count() as i64;
+        assert!(in_repair_live > 0, "the mix leaves some assets in repair");
+        let statuses_body = api.ok("GET", "/api/v1/schemas/IT/statuses", None).await;
+        let repair_id = statuses_body["statuses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "In repair")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        for (category, retired, listed_now) in [
+            (
+                "retired",
+                retirements + in_repair,
+                retired_live + in_repair_live,
+            ),
+            ("maintenance", retirements, retired_live),
+        ] {
+            api.ok(
+                "PUT",
+                &format!("/api/v1/schemas/IT/statuses/{repair_id}"),
+                Some(json!({"name": "In repair", "category": category})),
+            )
+            .await;
+            let trend = api
+                .ok("GET", "/api/v1/reports/IT/trend?months=1", None)
+                .await;
+            let month = &trend["months"][0];
+            assert_eq!(month["retired"], retired, "{category}: {trend}");
+            let aql = month["retiredAql"].as_str().unwrap();
+            assert_eq!(listed(&api, aql).await, listed_now, "{category}: {aql}");
+        }
 
         // Bad input is refused with the field named.
         let (status, body) = api
