@@ -326,6 +326,29 @@ impl Browser {
         Ok(value.convert()?)
     }
 
+    /// Finds `css` and presses `key` on it, finding it afresh when the page drew it again in
+    /// between (a stale element): lists and trees redraw as their figures arrive, and a busy
+    /// machine widens that window. Bounded by `timeout`; the last error says what failed.
+    pub async fn press_css(&self, css: &str, key: Key, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let attempt = async {
+                let element = self.driver.find(By::Css(css)).await?;
+                self.focus(&element).await?;
+                element.send_keys(key.clone()).await?;
+                anyhow::Ok(())
+            }
+            .await;
+            match attempt {
+                Ok(()) => return Ok(()),
+                Err(e) if std::time::Instant::now() >= deadline => {
+                    return Err(e.context(format!("pressing {css}")));
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
     /// Focuses `element` and presses Enter on it.
     pub async fn press_enter(&self, element: &WebElement) -> anyhow::Result<()> {
         self.focus(element).await?;

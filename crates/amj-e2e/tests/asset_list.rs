@@ -197,28 +197,18 @@ async fn search_journey(
 
     // The type tree narrows the list the same way, and says where the person is.
     clear(&input).await?;
-    press(
-        browser,
-        browser
-            .driver
-            .find(By::Css("#amj-type-tree [data-type='Monitor']"))
-            .await?,
-    )
-    .await?;
+    browser
+        .press_css("#amj-type-tree [data-type='Monitor']", Key::Space, WAIT)
+        .await?;
     wait_until("only monitors", || async {
         let types = column(browser, 4).await;
         !types.is_empty() && types.iter().all(|t| t == "Monitor")
     })
     .await?;
     assert!(browser.text_of("amj-assets").await.contains("Monitor"));
-    press(
-        browser,
-        browser
-            .driver
-            .find(By::Css("#amj-type-tree [data-type='']"))
-            .await?,
-    )
-    .await?;
+    browser
+        .press_css("#amj-type-tree [data-type='']", Key::Space, WAIT)
+        .await?;
     wait_until("all assets again", || async {
         browser.text_of("amj-count").await.contains("of 60")
     })
@@ -231,16 +221,13 @@ async fn search_journey(
     let aql = browser.driver.find(By::Id("amj-aql")).await?;
     aql.send_keys(format!("Key = {key}")).await?;
     aql.send_keys(Key::Enter).await?;
-    let row = amj_e2e::wait_for(WAIT, || async {
-        browser
-            .driver
-            .find(By::Css(format!("#amj-rows [data-open='{key}']")))
-            .await
-            .ok()
+    wait_until("only the asset searched for", || async {
+        browser.text_of("amj-count").await.trim().ends_with(" of 1")
     })
-    .await
-    .map_err(|_| anyhow::anyhow!("{key} is not listed"))?;
-    press(browser, row.clone()).await?;
+    .await?;
+    browser
+        .press_css(&format!("#amj-rows [data-open='{key}']"), Key::Space, WAIT)
+        .await?;
     browser
         .wait_for_attribute("amj-assets", "data-state", "detail", WAIT)
         .await?;
@@ -307,16 +294,14 @@ async fn search_journey(
     let aql = browser.driver.find(By::Id("amj-aql")).await?;
     aql.send_keys("Owner IS NOT EMPTY").await?;
     aql.send_keys(Key::Enter).await?;
-    let row = amj_e2e::wait_for(WAIT, || async {
-        browser
-            .driver
-            .find(By::Css("#amj-rows [data-open]"))
-            .await
-            .ok()
+    wait_until("the assets with an owner", || async {
+        let count = browser.text_of("amj-count").await;
+        !count.is_empty() && !count.contains("of 60")
     })
-    .await
-    .map_err(|_| anyhow::anyhow!("no asset has an owner"))?;
-    press(browser, row).await?;
+    .await?;
+    browser
+        .press_css("#amj-rows [data-open]", Key::Space, WAIT)
+        .await?;
     let names: Vec<String> = stack
         .sim
         .site_users(site)?
