@@ -335,6 +335,15 @@ export interface QualityReport {
     count: number;
     aql: string;
   }[];
+  /** Text values that break their attribute's pattern, tightened after they were written. */
+  brokenPatterns: {
+    attributeId: number;
+    attribute: string;
+    typeName: string;
+    pattern: string;
+    count: number;
+    aql: string;
+  }[];
 }
 
 export interface ReportSettings {

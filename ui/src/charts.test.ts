@@ -148,6 +148,16 @@ describe("the dashboard's chart data", () => {
             aql: "Accessories IN (bag, charger)",
           },
         ],
+        brokenPatterns: [
+          {
+            attributeId: 7,
+            attribute: "Serial",
+            typeName: "Hardware",
+            pattern: "SN-[0-9]+",
+            count: 5,
+            aql: 'object HAVING brokenRule("Serial")',
+          },
+        ],
       }),
     ).toEqual([
       { text: "Laptop: Serial is required but missing", aql: "q", count: 3 },
@@ -156,6 +166,11 @@ describe("the dashboard's chart data", () => {
         text: "Hardware: Accessories holds values no longer among its options (bag, charger)",
         aql: "Accessories IN (bag, charger)",
         count: 4,
+      },
+      {
+        text: "Hardware: Serial does not match its pattern SN-[0-9]+",
+        aql: 'object HAVING brokenRule("Serial")',
+        count: 5,
       },
     ]);
   });

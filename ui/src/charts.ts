@@ -178,8 +178,8 @@ export function dueRows(due: DueReport): DueRow[] {
 }
 
 /**
- * One line per required attribute that some assets lack, per bound that values break, and per
- * select that holds values no longer among its options.
+ * One line per required attribute that some assets lack, per bound that values break, per
+ * select that holds values no longer among its options, and per pattern that values break.
  */
 export function qualityRows(
   quality: QualityReport,
@@ -199,6 +199,11 @@ export function qualityRows(
       text: `${u.typeName}: ${u.attribute} holds ${u.values.length === 1 ? "a value" : "values"} no longer among its options (${u.values.join(", ")})`,
       aql: u.aql,
       count: u.count,
+    })),
+    ...quality.brokenPatterns.map((p) => ({
+      text: `${p.typeName}: ${p.attribute} does not match its pattern ${p.pattern}`,
+      aql: p.aql,
+      count: p.count,
     })),
   ];
 }

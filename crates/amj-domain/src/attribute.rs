@@ -108,6 +108,30 @@ pub(crate) fn compile_value_regex(pattern: &str) -> Result<regex::Regex, regex::
         .build()
 }
 
+/// A text attribute's pattern, compiled once to test many values: the test every write makes,
+/// also run over the values already stored when the pattern changes (they were written under
+/// the old one, and data quality counts those that break the new one).
+#[derive(Debug, Clone)]
+pub struct TextPattern(Option<regex::Regex>);
+
+impl TextPattern {
+    /// `None` for an attribute without a pattern.
+    pub fn of(kind: &AttributeKind) -> Option<TextPattern> {
+        match kind {
+            AttributeKind::Text { regex: Some(p) } => {
+                Some(TextPattern(compile_value_regex(p).ok()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `value` matches as a whole. A stored pattern that no longer compiles (validation
+    /// refuses such patterns, so only a corrupt row holds one) allows nothing rather than all.
+    pub fn allows(&self, value: &str) -> bool {
+        self.0.as_ref().is_some_and(|re| re.is_match(value))
+    }
+}
+
 impl AttributeKind {
     /// Whether values come as a JSON array. A reference is single-valued only when `max` is 1.
     pub fn is_multi(&self) -> bool {

@@ -27,7 +27,9 @@ pub mod value;
 pub mod view;
 
 pub use asset_type::{AssetType, AssetTypeDraft, DEFAULT_ICON, ICONS, TypeTree};
-pub use attribute::{AttributeDef, AttributeDraft, AttributeKind, RESERVED_NAMES, StorageClass};
+pub use attribute::{
+    AttributeDef, AttributeDraft, AttributeKind, RESERVED_NAMES, StorageClass, TextPattern,
+};
 pub use error::{FieldError, ValidationErrors, rules};
 pub use history::{HistoryEvent, diff_values};
 pub use ids::{AssetId, AttributeId, SchemaId, StatusId, TenantId, TypeId};

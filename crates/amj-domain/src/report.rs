@@ -223,6 +223,15 @@ pub fn slice_missing(type_names: &[&str], attribute: &str) -> String {
     ]))
 }
 
+/// `object HAVING brokenRule("<attribute>")`: values that break the attribute's current
+/// pattern, written before it tightened.
+pub fn slice_broken_rule(attribute: &str) -> String {
+    print(Expr::BrokenRule(
+        vec![attribute.to_owned()],
+        Default::default(),
+    ))
+}
+
 /// `"<attribute>" < <min>` or `"<attribute>" > <max>`: values outside a bound, which values
 /// written before the bound was tightened can be.
 pub fn slice_out_of_bound(attribute: &str, below: bool, bound: &str) -> String {
@@ -301,6 +310,8 @@ mod tests {
             slice_out_of_bound("Price", true, &number_text(-3.0)),
             slice_values_in("Accessories", &["bag".into(), "old \"x\"".into()]),
             slice_values_in("OS", &["windows 7".into()]),
+            slice_broken_rule("Serial number"),
+            slice_retired_in(202612).unwrap(),
         ];
         for slice in &slices {
             let parsed = aql::parse(slice).unwrap_or_else(|e| panic!("{slice}: {e:?}"));
@@ -325,6 +336,11 @@ mod tests {
         assert_eq!(slices[10], r#"Price < -3"#);
         assert_eq!(slices[11], r#"Accessories IN (bag, "old \"x\"")"#);
         assert_eq!(slices[12], r#"OS = "windows 7""#);
+        assert_eq!(slices[13], r#"object HAVING brokenRule("Serial number")"#);
+        assert_eq!(
+            slices[14],
+            r#"retired >= "2026-12-01" AND retired < "2027-01-01""#
+        );
         assert_eq!(number_text(0.1 + 0.2), "0.3");
     }
 

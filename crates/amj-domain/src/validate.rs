@@ -6,7 +6,7 @@
 //! exists and has the reference's target type or a subtype ([`crate::TypeTree::is_same_or_descendant`]).
 
 use crate::asset_type::name_key;
-use crate::attribute::{AttributeDef, AttributeKind, compile_value_regex, limits};
+use crate::attribute::{AttributeDef, AttributeKind, TextPattern, limits};
 use crate::error::{FieldError, ValidationErrors, char_len, rules};
 use crate::ids::{AttributeId, StatusId};
 use crate::schema::AssetKey;
@@ -238,19 +238,15 @@ fn parse_attribute(
 struct ValueParser<'a> {
     def: &'a AttributeDef,
     statuses: &'a [Status],
-    regex: Option<Result<regex::Regex, ()>>,
+    pattern: Option<TextPattern>,
 }
 
 impl<'a> ValueParser<'a> {
     fn new(def: &'a AttributeDef, statuses: &'a [Status]) -> Self {
-        let regex = match &def.kind {
-            AttributeKind::Text { regex: Some(p) } => Some(compile_value_regex(p).map_err(|_| ())),
-            _ => None,
-        };
         ValueParser {
             def,
             statuses,
-            regex,
+            pattern: TextPattern::of(&def.kind),
         }
     }
 
@@ -286,11 +282,10 @@ impl<'a> ValueParser<'a> {
                 if s.contains(['\n', '\r']) {
                     return Err(self.fail(rules::FORMAT, "must be a single line"));
                 }
-                if let (Some(pattern), Some(compiled)) = (regex, &self.regex) {
-                    let matches = compiled.as_ref().is_ok_and(|re| re.is_match(s));
-                    if !matches {
-                        return Err(self.fail(rules::REGEX, format_args!("must match {pattern}")));
-                    }
+                if let (Some(pattern), Some(compiled)) = (regex, &self.pattern)
+                    && !compiled.allows(s)
+                {
+                    return Err(self.fail(rules::REGEX, format_args!("must match {pattern}")));
                 }
                 Ok(Some(Value::Text(s.to_owned())))
             }

@@ -263,6 +263,8 @@ fn expr() -> impl Strategy<Value = Expr> {
         4 => compare(),
         1 => name().prop_map(Expr::Text),
         1 => name().prop_map(|jql| Expr::ConnectedTickets(jql, Span::default())),
+        1 => prop::collection::vec(name(), 0..3)
+            .prop_map(|names| Expr::BrokenRule(names, Span::default())),
     ];
     leaf.prop_recursive(4, 24, 4, |inner| {
         let direction = prop_oneof![Just(RefDirection::Inbound), Just(RefDirection::Outbound)];

@@ -6,11 +6,11 @@
 //! ten assets and at a million. Each slice carries the AQL that lists its assets, so a chart
 //! links to exactly what it counts.
 
-use amj_domain::TenantId;
 use amj_domain::report::{
     self, ReportSettings, last_months, slice_created_in, slice_due_within, slice_missing,
     slice_reference, slice_retired_in, slice_status, slice_type,
 };
+use amj_domain::{AttributeId, TenantId};
 use amj_domain::{AttributeKind, StatusCategory};
 use amj_store::catalog::SchemaModel;
 use amj_store::tally::Tallies;
@@ -122,7 +122,8 @@ pub struct DueWindow {
     pub aql: String,
 }
 
-/// Data quality: required values that are missing, and numbers outside their bounds.
+/// Data quality: required values that are missing, and values that break a rule tightened
+/// after they were written (bounds, options, patterns).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QualityReport {
@@ -135,6 +136,22 @@ pub struct QualityReport {
     /// Select values that are no longer among the attribute's options: chosen before the option
     /// was removed or renamed.
     pub unlisted_options: Vec<UnlistedOptions>,
+    /// Text values that break their attribute's pattern: written before it was tightened. The
+    /// values were tested once when the pattern changed; each write since keeps this true.
+    pub broken_patterns: Vec<BrokenPattern>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BrokenPattern {
+    pub attribute_id: i64,
+    pub attribute: String,
+    pub type_name: String,
+    /// The pattern as the attribute defines it now.
+    pub pattern: String,
+    /// Live assets whose value does not match it.
+    pub count: i64,
+    pub aql: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -401,6 +418,40 @@ pub async fn quality(
             }
         }
     }
+    let patterned: std::collections::HashSet<AttributeId> = model
+        .attributes
+        .iter()
+        .filter(|a| matches!(a.kind, AttributeKind::Text { regex: Some(_) }))
+        .map(|a| a.id)
+        .collect();
+    let broken = store.rule_break_counts(tenant, &patterned).await?;
+    for attribute in &model.attributes {
+        let (
+            AttributeKind::Text {
+                regex: Some(pattern),
+            },
+            Some(count),
+            Some(declared_by),
+        ) = (
+            &attribute.kind,
+            broken.get(&attribute.id),
+            model.types.get(attribute.type_id),
+        )
+        else {
+            continue;
+        };
+        report.broken_patterns.push(BrokenPattern {
+            attribute_id: attribute.id.0,
+            attribute: attribute.name.clone(),
+            type_name: declared_by.name.clone(),
+            pattern: pattern.clone(),
+            count: *count,
+            aql: report::slice_broken_rule(&attribute.name),
+        });
+    }
+    report.broken_patterns.sort_by(|a, b| {
+        by_count_then_attribute((a.count, a.attribute_id), (b.count, b.attribute_id))
+    });
     report.out_of_bounds.sort_by(|a, b| {
         by_count_then_attribute((a.count, a.attribute_id), (b.count, b.attribute_id))
     });
@@ -497,5 +548,6 @@ pub fn quality_from(model: &SchemaModel, tallies: &Tallies) -> QualityReport {
         missing_required,
         out_of_bounds: Vec::new(),
         unlisted_options: Vec::new(),
+        broken_patterns: Vec::new(),
     }
 }

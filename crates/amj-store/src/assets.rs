@@ -287,6 +287,9 @@ struct RowToCheck<'v> {
     asset: Option<i64>,
     type_id: TypeId,
     values: &'v AttributeValues,
+    /// The assets it already refers to. Those may have been archived since: keeping such a
+    /// reference is not refused (archiving must not block edits of whatever points at it).
+    held: HashSet<i64>,
 }
 
 /// Checks what a batch of writes needs of the data, inside its transaction: referenced assets
@@ -322,7 +325,7 @@ async fn check_rows<'m>(
     }
     let mut errors: RowErrors = Vec::new();
     for row in rows {
-        if let Err(e) = checks.references(row.type_id, row.values) {
+        if let Err(e) = checks.references(row.type_id, row.values, &row.held) {
             errors.push((row.row, e));
         }
         // Numbers are per schema: another schema's asset with the same number is not this one
@@ -382,6 +385,7 @@ impl Store {
                 asset: None,
                 type_id: asset.type_id,
                 values: &asset.values,
+                held: HashSet::new(),
             })
             .collect();
         let checks = check_rows(&mut tx, tenant, model, &rows).await?;
@@ -510,6 +514,16 @@ impl Store {
         let now = now_millis();
         let schema = model.schema.id;
         let mut tx = self.db().begin_write().await?;
+        if tx.is_postgres() {
+            // Waits out a rule change testing the stored values (see `rule_breaks`), and holds
+            // off the next until this write's markers are true. SQLite writers are serial.
+            let lock = Sql::new(
+                "SELECT catalog_version FROM asset_schema                  WHERE tenant_id = $1 AND id = $2 FOR SHARE",
+            )
+            .arg(tenant.0)
+            .arg(schema.0);
+            let _: Option<(i64,)> = tx.fetch_optional(&lock).await?;
+        }
         let mut types = HashMap::new();
         // Each asset's state before the write, to take back what it counted towards.
         let mut before: HashMap<i64, Before> = HashMap::new();
@@ -550,6 +564,12 @@ impl Store {
                 asset: Some(change.id.0),
                 type_id: *type_id,
                 values: &change.values,
+                held: old_values
+                    .get(&change.id.0)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(_, target)| *target)
+                    .collect(),
             });
         }
         let checks = check_rows(&mut tx, tenant, model, &rows).await?;
@@ -607,6 +627,9 @@ impl Store {
             updated.push(row);
         }
         insert_value_rows(&mut tx, tenant, &value_rows).await?;
+        let written: Vec<(i64, &AttributeValues)> =
+            changes.iter().map(|c| (c.id.0, &c.values)).collect();
+        crate::rule_breaks::after_write(&mut tx, tenant, model, &written).await?;
         let mut tally = TallyDelta::default();
         let mut new_values: HashMap<i64, Vec<(i64, Option<i64>)>> = HashMap::new();
         for row in &value_rows {
@@ -1541,11 +1564,13 @@ fn referenced_numbers<'a>(
 }
 
 impl Checks<'_> {
-    /// Referenced assets must exist, be live, and be of the attribute's target type or a subtype.
+    /// Referenced assets must exist, be live (unless already `held`), and be of the attribute's
+    /// target type or a subtype.
     fn references(
         &self,
         type_id: TypeId,
         values: &AttributeValues,
+        held: &HashSet<i64>,
     ) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::default();
         for attribute in self.model.effective_attributes(type_id) {
@@ -1565,7 +1590,9 @@ impl Checks<'_> {
                     .flatten();
                 let problem = match found {
                     None => Some(format!("{}: {key} does not exist", attribute.name)),
-                    Some((_, _, true)) => Some(format!("{}: {key} is archived", attribute.name)),
+                    Some((id, _, true)) if !held.contains(id) => {
+                        Some(format!("{}: {key} is archived", attribute.name))
+                    }
                     Some((_, actual, false))
                         if !self
                             .model

@@ -10,7 +10,7 @@ use amj_domain::ids::{AttributeId, SchemaId, StatusId, TenantId, TypeId};
 use amj_domain::report::month_of_millis;
 use amj_domain::{
     AssetType, AssetTypeDraft, AttributeDef, AttributeDraft, AttributeKind, Schema, SchemaDraft,
-    SchemaKey, Status, StatusCategory, StatusDraft, TypeTree, default_statuses,
+    SchemaKey, Status, StatusCategory, StatusDraft, TextPattern, TypeTree, default_statuses,
 };
 use std::sync::Arc;
 
@@ -988,7 +988,17 @@ impl Store {
                 format!("the type already has an attribute named {name:?}"),
             )
         })?;
+        // Bumped before the values are tested: on PostgreSQL this takes the schema row that
+        // asset writes share-lock, so none can change a value between the test and the commit.
         bump_catalog(&mut tx, tenant, schema).await?;
+        let pattern = |kind: &AttributeKind| match kind {
+            AttributeKind::Text { regex } => regex.clone(),
+            _ => None,
+        };
+        if pattern(&current.kind) != pattern(&draft.kind) {
+            crate::rule_breaks::rescan(&mut tx, tenant, id, TextPattern::of(&draft.kind).as_ref())
+                .await?;
+        }
         tx.commit().await?;
         row.map(AttributeRow::into_def).transpose()
     }
@@ -1066,6 +1076,7 @@ impl Store {
         .arg(tenant.0)
         .arg(id.0);
         tx.execute(&values).await?;
+        crate::rule_breaks::rescan(&mut tx, tenant, id, None).await?;
         let tallies = Sql::new(
             "DELETE FROM asset_tally WHERE tenant_id = $1 AND schema_id = $2 \
              AND dimension IN ('filled', 'ref') AND k1 = $3",

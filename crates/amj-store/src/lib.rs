@@ -14,6 +14,7 @@ pub mod forge;
 pub mod incidents;
 pub mod links;
 pub(crate) mod query;
+pub(crate) mod rule_breaks;
 pub mod saved_views;
 pub(crate) mod sql;
 pub mod tally;

@@ -170,6 +170,23 @@ impl<'m> Compiler<'m> {
                 .bind_list(issues.iter().copied())
                 .push(")");
             }
+            Filter::BrokenRule(attributes) => {
+                // Driven from the markers (few next to the site) rather than probed per asset.
+                let r = self.alias("r");
+                sql.push(&format!(
+                    "{asset}.id IN (SELECT {r}.asset_id FROM asset_rule_break {r} WHERE {r}.tenant_id = "
+                ))
+                .bind(self.tenant.0);
+                if let Some(ids) = attributes {
+                    if ids.is_empty() {
+                        sql.push(" AND 1 = 0");
+                    } else {
+                        sql.push(&format!(" AND {r}.attribute_id IN "))
+                            .bind_list(ids.iter().map(|a| a.0));
+                    }
+                }
+                sql.push(")");
+            }
             Filter::Text(terms) => {
                 if terms.is_empty() {
                     sql.push("1 = 1");

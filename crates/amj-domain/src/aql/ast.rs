@@ -44,6 +44,10 @@ pub enum Expr {
     /// `object HAVING connectedTickets(<JQL>)`: assets linked to Jira issues matching the JQL,
     /// kept as text because JQL is Jira's to parse. The span locates it for Jira's errors.
     ConnectedTickets(String, Span),
+    /// Our extension: `object HAVING brokenRule("Serial", …)`: assets holding a value that breaks
+    /// its attribute's current rule (a pattern tightened after it was written). No names means
+    /// any attribute. The span locates the names for errors.
+    BrokenRule(Vec<String>, Span),
     /// Our extension: `text ~ "macbook pro"`, full-text search over an asset's text values.
     Text(String),
 }

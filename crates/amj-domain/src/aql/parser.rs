@@ -547,7 +547,7 @@ impl<'a> Parser<'a> {
         Ok(Some(Offset { negative, parts }))
     }
 
-    /// `inR(…)`, `outR(…)` or `connectedTickets(…)` after `object HAVING`.
+    /// `inR(…)`, `outR(…)`, `connectedTickets(…)` or `brokenRule(…)` after `object HAVING`.
     fn having(&mut self) -> Result<Expr, ParseError> {
         let name = self.bump()?;
         let span = Span {
@@ -561,11 +561,12 @@ impl<'a> Parser<'a> {
         let direction = match kind.as_str() {
             "inr" | "inboundreferences" => Some(RefDirection::Inbound),
             "outr" | "outboundreferences" => Some(RefDirection::Outbound),
-            "connectedtickets" => None,
+            "connectedtickets" | "brokenrule" => None,
             _ => {
-                return Err(
-                    self.expected("inR(…), outR(…) or connectedTickets(…) after HAVING", &name)
-                );
+                return Err(self.expected(
+                    "inR(…), outR(…), connectedTickets(…) or brokenRule(…) after HAVING",
+                    &name,
+                ));
             }
         };
         let open = self.bump()?;
@@ -573,6 +574,9 @@ impl<'a> Parser<'a> {
             return Err(self.expected("`(`", &open));
         }
         let Some(direction) = direction else {
+            if kind == "brokenrule" {
+                return self.broken_rule(open.start);
+            }
             return self.connected_tickets(open.start, span);
         };
         self.enter(open.start)?;
@@ -597,6 +601,31 @@ impl<'a> Parser<'a> {
             ref_types,
             span,
         })
+    }
+
+    /// The attribute names of `brokenRule(…)`, quoted or bare, separated by commas.
+    fn broken_rule(&mut self, open: usize) -> Result<Expr, ParseError> {
+        let mut names = Vec::new();
+        let mut span = Span {
+            start: open,
+            end: open + 1,
+        };
+        if self.peek()?.tok != Tok::RParen {
+            loop {
+                let token = self.bump()?;
+                match token.tok {
+                    Tok::Str(s) | Tok::Word(s) => names.push(s),
+                    _ => return Err(self.expected("an attribute name", &token)),
+                }
+                span.end = token.end;
+                if self.peek()?.tok != Tok::Comma {
+                    break;
+                }
+                self.bump()?;
+            }
+        }
+        self.close_paren(open, "`,` or `)`")?;
+        Ok(Expr::BrokenRule(names, span))
     }
 
     /// The JQL of `connectedTickets(…)`: one quoted string, or the raw text up to the matching

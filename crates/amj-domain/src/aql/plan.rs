@@ -59,6 +59,10 @@ pub enum Filter {
     },
     /// Linked to any Jira issue (`None`, from `connectedTickets()`), or to one of these issue ids.
     Linked(Option<Vec<i64>>),
+    /// Holds a value that breaks its attribute's current rule: one of these attributes, or any
+    /// (`None`). The store keeps these as marker rows, found when a rule tightens and cleared by
+    /// the write that mends the value.
+    BrokenRule(Option<Vec<AttributeId>>),
     /// Full-text search: every term is the start of a word of the asset's label or text values.
     /// Terms are lowercase runs of letters and digits (see [`search_terms`]).
     Text(Vec<String>),

@@ -165,6 +165,16 @@ impl Display for Expr {
                 write_quoted(f, jql)?;
                 f.write_char(')')
             }
+            Expr::BrokenRule(names, _) => {
+                f.write_str("object HAVING brokenRule(")?;
+                for (i, name) in names.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write_quoted(f, name)?;
+                }
+                f.write_char(')')
+            }
             Expr::Text(words) => {
                 f.write_str("text ~ ")?;
                 write_quoted(f, words)

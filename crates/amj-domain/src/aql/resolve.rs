@@ -172,6 +172,23 @@ impl<'a> Resolver<'a> {
                     }
                 }
             }
+            Expr::BrokenRule(names, span) => {
+                if names.is_empty() {
+                    Filter::BrokenRule(None)
+                } else {
+                    let mut ids = Vec::new();
+                    for name in names {
+                        let found = self.attributes_named(&self.all_types, name);
+                        if found.is_empty() {
+                            return Err(self.unknown_attribute(&self.all_types, name, *span));
+                        }
+                        ids.extend(found.iter().map(|a| a.id));
+                    }
+                    ids.sort();
+                    ids.dedup();
+                    Filter::BrokenRule(Some(ids))
+                }
+            }
             Expr::Text(words) => {
                 let terms = search_terms(words);
                 if terms.is_empty() {

@@ -668,3 +668,18 @@ fn retired_is_a_date_that_only_retired_assets_have() {
         ])
     );
 }
+
+#[test]
+fn broken_rule_resolves_names_to_attributes() {
+    let f = fixture();
+    assert_eq!(
+        f.filter("object having brokenRule()"),
+        Filter::BrokenRule(None)
+    );
+    assert_eq!(
+        f.filter("object having brokenRule(Owner, owner)"),
+        Filter::BrokenRule(Some(vec![OWNER]))
+    );
+    let error = f.error("object having brokenRule(Nope)");
+    assert!(error.contains("Nope"), "{error}");
+}

@@ -367,6 +367,36 @@ fn connected_tickets_quoted_or_raw() {
     );
 }
 
+#[test]
+fn broken_rule_names_attributes_or_none() {
+    check(
+        "object having brokenRule()",
+        Expr::BrokenRule(Vec::new(), Span::default()),
+    );
+    check(
+        r#"object HAVING BROKENRULE("Serial number", Name) AND Name = x"#,
+        Expr::And(vec![
+            Expr::BrokenRule(vec!["Serial number".into(), "Name".into()], Span::default()),
+            eq("Name", "x"),
+        ]),
+    );
+    assert_eq!(
+        parse_ok(r#"object having brokenRule(Serial)"#).to_string(),
+        r#"object HAVING brokenRule("Serial")"#
+    );
+    for bad in [
+        "object having brokenRule(Name,)",
+        "object having brokenRule(Name Serial)",
+        "object having brokenRule((Name))",
+    ] {
+        assert!(
+            matches!(parse(bad).unwrap_err().kind, ErrorKind::Expected { .. }),
+            "{bad}"
+        );
+    }
+    assert!(parse("object having brokenRule(Name").is_err());
+}
+
 fn date(anchor: DateAnchor, offset: Option<Offset>) -> Value {
     Value::Function(Function::Date { anchor, offset })
 }

@@ -484,6 +484,13 @@ async fn references_are_listed_both_ways_and_checked() {
             .await;
         assert_eq!(status, 400);
         assert!(body["error"]["message"].as_str().unwrap().contains("archived"), "{body}");
+        // The asset that already points at it can still be edited, keeping the reference.
+        let holder = api.ok("GET", "/api/v1/assets/IT-2", None).await;
+        let edited = api
+            .ok("PATCH", "/api/v1/assets/IT-2",
+                Some(json!({"version": holder["version"], "attributes": {"Name": "Kept"}})))
+            .await;
+        assert_eq!(edited["attributes"]["Located in"], "IT-1", "{edited}");
         // Types that references point at cannot be deleted.
         let location = api.ok("GET", "/api/v1/schemas/IT/types", None).await["types"]
             .as_array().unwrap().iter().find(|t| t["name"] == "Location").unwrap()["id"].as_i64().unwrap();
@@ -500,7 +507,7 @@ async fn references_are_listed_both_ways_and_checked() {
         let (status, body) = api
             .call("PATCH", "/api/v1/schemas/IT/assets/bulk", &api.admin, Some(json!({"items": [
                 {"key": other_key, "version": other["version"], "attributes": {"Located in": format!("XX-{number}")}},
-                {"key": "IT-2", "version": 1, "attributes": {"Located in": other_key}},
+                {"key": "IT-2", "version": edited["version"], "attributes": {"Located in": other_key}},
             ]})))
             .await;
         assert_eq!(status, 400, "{body}");

@@ -257,6 +257,18 @@ async fn every_figure_counts_what_its_aql_lists() {
             ),
         )
         .await;
+        // Serial numbers get a stricter pattern: one digit after SN-. Box 10 onwards and every
+        // workstation (WS-…) break it.
+        let serial = attribute_id("Serial number");
+        let serial_rule = |regex: Option<&str>| {
+            json!({"name": "Serial number", "kind": "text", "regex": regex, "unique": true})
+        };
+        api.ok(
+            "PUT",
+            &format!("/api/v1/schemas/IT/attributes/{serial}"),
+            Some(serial_rule(Some("SN-[0-9]"))),
+        )
+        .await;
         let settings = json!({"locationAttribute": located_in, "lifecycleDates": [warranty]});
         assert_eq!(
             api.ok("PUT", "/api/v1/reports/IT/settings", Some(settings.clone()))
@@ -379,6 +391,73 @@ async fn every_figure_counts_what_its_aql_lists() {
         };
         assert_eq!(aql, expected_aql);
         assert_eq!(listed(&api, aql).await, expected, "{aql}");
+
+        let broken = |quality: &Value| -> i64 {
+            match quality["brokenPatterns"].as_array().unwrap().as_slice() {
+                [] => 0,
+                [one] => {
+                    assert_eq!(one["attribute"], "Serial number", "{quality}");
+                    assert_eq!(one["pattern"], "SN-[0-9]");
+                    assert_eq!(one["aql"], r#"object HAVING brokenRule("Serial number")"#);
+                    one["count"].as_i64().unwrap()
+                }
+                more => panic!("one attribute has a pattern: {more:?}"),
+            }
+        };
+        let breaking: Vec<&String> = hardware
+            .iter()
+            .enumerate()
+            .filter(|(i, (_, archived, _))| *i >= 10 && !archived)
+            .map(|(_, (key, _, _))| key)
+            .collect();
+        let expected = breaking.len() as i64 + sixteen;
+        assert_eq!(broken(&quality), expected, "{quality}");
+        let aql = r#"object HAVING brokenRule("Serial number")"#;
+        assert_eq!(listed(&api, aql).await, expected);
+        // Clearing a value mends it; editing something else leaves it breaking.
+        for (key, change, mended) in [
+            (breaking[0], json!({"Serial number": null}), 1),
+            (breaking[1], json!({"Name": "Renamed"}), 0),
+        ] {
+            let before = broken(&api.ok("GET", "/api/v1/reports/IT/quality", None).await);
+            let current = api.ok("GET", &format!("/api/v1/assets/{key}"), None).await;
+            api.ok(
+                "PATCH",
+                &format!("/api/v1/assets/{key}"),
+                Some(json!({"version": current["version"], "attributes": change})),
+            )
+            .await;
+            let after = broken(&api.ok("GET", "/api/v1/reports/IT/quality", None).await);
+            assert_eq!(after, before - mended, "{key}: {change}");
+            assert_eq!(listed(&api, aql).await, after);
+        }
+        // Archiving takes an asset out of the figure, restoring brings it back.
+        let current = api.ok("GET", &format!("/api/v1/assets/{}", breaking[1]), None).await;
+        let archived = api
+            .ok(
+                "POST",
+                &format!("/api/v1/assets/{}/archive", breaking[1]),
+                Some(json!({"version": current["version"]})),
+            )
+            .await;
+        let quality_now = api.ok("GET", "/api/v1/reports/IT/quality", None).await;
+        assert_eq!(broken(&quality_now), expected - 2, "{quality_now}");
+        api.ok(
+            "POST",
+            &format!("/api/v1/assets/{}/restore", breaking[1]),
+            Some(json!({"version": archived["version"]})),
+        )
+        .await;
+        // Dropping the pattern drops the figure.
+        api.ok(
+            "PUT",
+            &format!("/api/v1/schemas/IT/attributes/{serial}"),
+            Some(serial_rule(None)),
+        )
+        .await;
+        let quality_now = api.ok("GET", "/api/v1/reports/IT/quality", None).await;
+        assert_eq!(broken(&quality_now), 0, "{quality_now}");
+        assert_eq!(listed(&api, aql).await, 0);
 
         let trend = api
             .ok("GET", "/api/v1/reports/IT/trend?months=3", None)
