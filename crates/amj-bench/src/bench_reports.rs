@@ -17,12 +17,59 @@ pub struct ReportTiming {
     pub p95: Duration,
     /// A figure from the answer, to show it computed something real.
     pub sample: String,
+    /// Whether [`TARGET`] applies: a figure per view does; a one-off rule change does not.
+    pub per_view: bool,
 }
 
+/// Puts `pattern` on the seeded "Serial number" (one transaction that tests every stored value
+/// and keeps a marker per value that breaks it), timed once.
+async fn set_serial_pattern(
+    store: &Store,
+    tenant: amj_domain::TenantId,
+    model: &amj_store::catalog::SchemaModel,
+    pattern: &str,
+    what: &'static str,
+) -> anyhow::Result<ReportTiming> {
+    let serial = model
+        .attributes
+        .iter()
+        .find(|a| {
+            a.name == "Serial number" && matches!(a.kind, amj_domain::AttributeKind::Text { .. })
+        })
+        .context("the seeded schema has no text attribute \"Serial number\"")?;
+    let draft = amj_domain::AttributeDraft {
+        name: serial.name.clone(),
+        kind: amj_domain::AttributeKind::Text {
+            regex: Some(pattern.to_owned()),
+        },
+        required: serial.required,
+        unique: serial.unique,
+        description: serial.description.clone(),
+    };
+    draft
+        .validate()
+        .map_err(|e| anyhow::anyhow!("--serial-pattern: {e}"))?;
+    let started = Instant::now();
+    store
+        .update_attribute(tenant, model.schema.id, serial.id, &draft)
+        .await?;
+    let took = started.elapsed();
+    Ok(ReportTiming {
+        what,
+        median: took,
+        p95: took,
+        sample: format!("\"Serial number\" now {pattern}"),
+        per_view: false,
+    })
+}
+
+/// `serial_pattern`: first tighten "Serial number" to this pattern (timed), so that quality
+/// counts values that break it; the seeded pattern is put back at the end (timed too).
 pub async fn run_reports_bench(
     store: Store,
     client_key: &str,
     samples: usize,
+    serial_pattern: Option<&str>,
 ) -> anyhow::Result<Vec<ReportTiming>> {
     let tenant = store
         .tenant_by_client_key(client_key)
@@ -30,16 +77,32 @@ pub async fn run_reports_bench(
         .with_context(|| format!("no site {client_key:?}: seed it with `amj bench seed` first"))?;
     let schemas = store.list_schemas(tenant.id).await?;
     let schema = schemas.first().context("the site has no schema")?;
-    let model = store
+    let mut model = store
         .schema_model(tenant.id, schema.id)
         .await?
         .context("the schema has no model")?;
+    let mut out = Vec::new();
+    if let Some(pattern) = serial_pattern {
+        out.push(
+            set_serial_pattern(
+                &store,
+                tenant.id,
+                &model,
+                pattern,
+                "pattern change (one-off)",
+            )
+            .await?,
+        );
+        model = store
+            .schema_model(tenant.id, schema.id)
+            .await?
+            .context("the schema has no model")?;
+    }
     let settings: ReportSettings = store.report_settings(tenant.id, schema.id).await?;
     anyhow::ensure!(
         settings.location_attribute.is_some() && !settings.lifecycle_dates.is_empty(),
         "the seeded schema has no dashboard settings; seed a new database"
     );
-    let mut out = Vec::new();
     for what in ["counts", "trend", "due", "quality"] {
         let mut times = Vec::with_capacity(samples);
         let mut sample = String::new();
@@ -79,10 +142,11 @@ pub async fn run_reports_bench(
                     let q = reports::quality(&store, tenant.id, &model).await?;
                     format!(
                         "{} attributes with missing values, {} outside bounds, {} assets holding \
-                         unlisted options",
+                         unlisted options, {} breaking a pattern",
                         q.missing_required.len(),
                         q.out_of_bounds.iter().map(|b| b.count).sum::<i64>(),
-                        q.unlisted_options.iter().map(|u| u.count).sum::<i64>()
+                        q.unlisted_options.iter().map(|u| u.count).sum::<i64>(),
+                        q.broken_patterns.iter().map(|b| b.count).sum::<i64>()
                     )
                 }
             };
@@ -97,7 +161,20 @@ pub async fn run_reports_bench(
             median: times[times.len() / 2],
             p95: times[(times.len() * 95 / 100).min(times.len() - 1)],
             sample,
+            per_view: true,
         });
+    }
+    if serial_pattern.is_some() {
+        out.push(
+            set_serial_pattern(
+                &store,
+                tenant.id,
+                &model,
+                crate::seed::SERIAL_PATTERN,
+                "pattern put back",
+            )
+            .await?,
+        );
     }
     store.close().await;
     Ok(out)
@@ -113,7 +190,11 @@ pub fn markdown(timings: &[ReportTiming]) -> String {
             t.median.as_secs_f64() * 1000.0,
             t.p95.as_secs_f64() * 1000.0,
             TARGET.as_millis(),
-            if t.p95 < TARGET { "met" } else { "**missed**" },
+            match (t.per_view, t.p95 < TARGET) {
+                (false, _) => "(not a view: no target)",
+                (true, true) => "met",
+                (true, false) => "**missed**",
+            },
             t.sample
         ));
     }

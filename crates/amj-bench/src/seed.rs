@@ -339,7 +339,7 @@ fn attribute_specs(hardware: TypeId, location: TypeId) -> Vec<(&'static str, Att
             draft(
                 "Serial number",
                 AttributeKind::Text {
-                    regex: Some("[A-Z0-9]{2,4}-[A-Z0-9]{8}".to_owned()),
+                    regex: Some(SERIAL_PATTERN.to_owned()),
                 },
                 true,
                 true,
@@ -780,6 +780,9 @@ fn base36(mut n: u64, width: usize) -> String {
     }
     String::from_utf8(out).unwrap_or_default()
 }
+
+/// The seeded "Serial number" pattern: a maker's prefix, a dash, eight letters or digits.
+pub const SERIAL_PATTERN: &str = "[A-Z0-9]{2,4}-[A-Z0-9]{8}";
 
 fn serial_prefix(manufacturer: &str) -> &'static str {
     match manufacturer {

@@ -222,7 +222,7 @@ pub enum BenchCommand {
     /// Time the server's work for the Assets list page on a seeded site (see `bench seed`).
     Page(BenchPageArgs),
     /// Time each dashboard figure (the reports API) on a seeded site (see `bench seed`).
-    Reports(BenchPageArgs),
+    Reports(BenchReportsArgs),
     /// Time full Forge invocation-token authentication against one bare RSA-2048 verification,
     /// at growing numbers of installations.
     Fit(BenchFitArgs),
@@ -264,6 +264,17 @@ pub struct BenchPageArgs {
     /// The master key file, as for `serve` (required with PostgreSQL).
     #[arg(long, env = "AMJ_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchReportsArgs {
+    #[command(flatten)]
+    pub site: BenchPageArgs,
+    /// Before timing, give the seeded "Serial number" this stricter pattern, so that data
+    /// quality counts the values that break it (the change, which tests every stored value
+    /// once, is timed too). The seeded pattern is put back at the end.
+    #[arg(long)]
+    pub serial_pattern: Option<String>,
 }
 
 /// The app key bench sites are installed under, as `serve` uses by default.
@@ -901,10 +912,16 @@ pub async fn run_bench(command: BenchCommand) -> anyhow::Result<()> {
             Ok(())
         }
         BenchCommand::Reports(args) => {
-            let store = bench_store(&args.database_url, args.secret_key_file.as_deref()).await?;
-            let samples = usize::try_from(args.samples).unwrap_or(200);
-            let timings =
-                amj_bench::bench_reports::run_reports_bench(store, &args.tenant, samples).await?;
+            let site = &args.site;
+            let store = bench_store(&site.database_url, site.secret_key_file.as_deref()).await?;
+            let samples = usize::try_from(site.samples).unwrap_or(200);
+            let timings = amj_bench::bench_reports::run_reports_bench(
+                store,
+                &site.tenant,
+                samples,
+                args.serial_pattern.as_deref(),
+            )
+            .await?;
             print!("{}", amj_bench::bench_reports::markdown(&timings));
             Ok(())
         }

@@ -173,3 +173,79 @@ async fn demo_seed_creates_valid_linked_assets_and_is_reusable() {
     })
     .await;
 }
+
+/// `amj bench reports --serial-pattern`: the tightened pattern's breaking values are what the
+/// quality figure counts, and the seeded pattern is back afterwards.
+#[tokio::test]
+async fn bench_reports_tightens_the_serial_pattern_and_puts_it_back() {
+    each_backend(|db| async move {
+        let store = db.store().await;
+        let tenant = ensure_bench_tenant(&store, "bench-reports-site", "amj")
+            .await
+            .unwrap();
+        let report = seed_site(&store, tenant, &SeedPlan::large(400))
+            .await
+            .unwrap();
+        let model = store
+            .schema_model(tenant, report.schema_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let strict = "(DL|PF)-[A-Z0-9]{8}";
+        let pattern = amj_domain::TextPattern::of(&amj_domain::AttributeKind::Text {
+            regex: Some(strict.to_owned()),
+        })
+        .unwrap();
+        let serial = model
+            .attributes
+            .iter()
+            .find(|a| a.name == "Serial number")
+            .unwrap()
+            .id;
+        let breaking = all_assets(&store, tenant, &model, Sort::Key)
+            .await
+            .iter()
+            .filter(|a| {
+                a.values.get(serial).iter().any(|v| match v {
+                    amj_domain::Value::Text(t) => !pattern.allows(t),
+                    _ => false,
+                })
+            })
+            .count();
+        assert!(
+            breaking > 0,
+            "the seed has other makers than Dell and Lenovo"
+        );
+        let timings = amj_bench::bench_reports::run_reports_bench(
+            db.store().await,
+            "bench-reports-site",
+            2,
+            Some(strict),
+        )
+        .await
+        .unwrap();
+        let quality = timings.iter().find(|t| t.what == "quality").unwrap();
+        assert!(
+            quality
+                .sample
+                .contains(&format!("{breaking} breaking a pattern")),
+            "{}",
+            quality.sample
+        );
+        assert_eq!(timings.iter().filter(|t| !t.per_view).count(), 2);
+        let after = store
+            .schema_model(tenant, report.schema_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let kind = &after.attribute(serial).unwrap().kind;
+        assert_eq!(
+            kind,
+            &amj_domain::AttributeKind::Text {
+                regex: Some(amj_bench::seed::SERIAL_PATTERN.to_owned())
+            }
+        );
+        store.close().await;
+    })
+    .await;
+}
