@@ -481,21 +481,16 @@ async fn unlisted_options(
         .iter()
         .map(|o| amj_domain::value::index_text(o))
         .collect();
-    // Values only archived assets hold are not shown: the list would not find them.
-    let mut values = Vec::new();
-    for value in store
+    let unlisted: Vec<String> = store
         .distinct_text_values(tenant, attribute.id, SELECT_VALUES_READ)
         .await?
         .into_iter()
         .filter(|v| !listed.contains(v))
-    {
-        let held = store
-            .count_assets_with_texts(tenant, attribute.id, std::slice::from_ref(&value), false)
-            .await?;
-        if held > 0 {
-            values.push(value);
-        }
-    }
+        .collect();
+    // Values only archived assets hold are not shown: the list would not find them.
+    let values = store
+        .texts_held_live(tenant, attribute.id, &unlisted)
+        .await?;
     let count = store
         .count_assets_with_texts(tenant, attribute.id, &values, multiple)
         .await?;

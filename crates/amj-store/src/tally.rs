@@ -420,6 +420,51 @@ impl Store {
         Ok(n)
     }
 
+    /// Of `values`, those some live asset holds in `attribute`: two grouped reads of the value
+    /// index (every holder per value, then the archived ones), not one count per value.
+    pub async fn texts_held_live(
+        &self,
+        tenant: TenantId,
+        attribute: AttributeId,
+        values: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        if values.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut all = Sql::new("SELECT v_text, COUNT(*) FROM asset_value WHERE tenant_id = ");
+        all.bind(tenant.0)
+            .push(" AND attribute_id = ")
+            .bind(attribute.0)
+            .push(" AND v_text IN ")
+            .bind_list(values.iter().map(String::as_str))
+            .push(" GROUP BY v_text")
+            .one_off();
+        let mut held: HashMap<String, i64> = self.db().fetch_all(&all).await?.into_iter().collect();
+        let mut archived = Sql::new(
+            "SELECT v.v_text, COUNT(*) FROM asset a JOIN asset_value v ON v.asset_id = a.id \
+             WHERE a.tenant_id = ",
+        );
+        archived
+            .bind(tenant.0)
+            .push(" AND a.archived AND v.attribute_id = ")
+            .bind(attribute.0)
+            .push(" AND v.v_text IN ")
+            .bind_list(values.iter().map(String::as_str))
+            .push(" GROUP BY v.v_text")
+            .one_off();
+        let gone: Vec<(String, i64)> = self.db().fetch_all(&archived).await?;
+        for (value, n) in gone {
+            if let Some(count) = held.get_mut(&value) {
+                *count -= n;
+            }
+        }
+        Ok(values
+            .iter()
+            .filter(|v| held.get(*v).is_some_and(|n| *n > 0))
+            .cloned()
+            .collect())
+    }
+
     /// The dashboard settings of a schema; `{}` (nothing marked) until an admin saves some.
     pub async fn report_settings(
         &self,
