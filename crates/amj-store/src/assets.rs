@@ -514,16 +514,6 @@ impl Store {
         let now = now_millis();
         let schema = model.schema.id;
         let mut tx = self.db().begin_write().await?;
-        if tx.is_postgres() {
-            // Waits out a rule change testing the stored values (see `rule_breaks`), and holds
-            // off the next until this write's markers are true. SQLite writers are serial.
-            let lock = Sql::new(
-                "SELECT catalog_version FROM asset_schema                  WHERE tenant_id = $1 AND id = $2 FOR SHARE",
-            )
-            .arg(tenant.0)
-            .arg(schema.0);
-            let _: Option<(i64,)> = tx.fetch_optional(&lock).await?;
-        }
         let mut types = HashMap::new();
         // Each asset's state before the write, to take back what it counted towards.
         let mut before: HashMap<i64, Before> = HashMap::new();

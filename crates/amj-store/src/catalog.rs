@@ -977,7 +977,7 @@ impl Store {
         .arg(id.0)
         .arg(name)
         .arg(name.to_lowercase())
-        .arg(definition)
+        .arg(definition.as_str())
         .arg(draft.required)
         .arg(draft.unique)
         .arg(draft.description.trim());
@@ -988,18 +988,25 @@ impl Store {
                 format!("the type already has an attribute named {name:?}"),
             )
         })?;
-        // Bumped before the values are tested: on PostgreSQL this takes the schema row that
-        // asset writes share-lock, so none can change a value between the test and the commit.
         bump_catalog(&mut tx, tenant, schema).await?;
         let pattern = |kind: &AttributeKind| match kind {
             AttributeKind::Text { regex } => regex.clone(),
             _ => None,
         };
-        if pattern(&current.kind) != pattern(&draft.kind) {
-            crate::rule_breaks::rescan(&mut tx, tenant, id, TextPattern::of(&draft.kind).as_ref())
-                .await?;
+        let repattern = pattern(&current.kind) != pattern(&draft.kind);
+        if repattern {
+            crate::rule_breaks::clear(&mut tx, tenant, id).await?;
         }
         tx.commit().await?;
+        // The stored values are tested after the change commits, so writes go on meanwhile;
+        // the answer waits for the markers, so the dashboard is true once it comes.
+        if repattern
+            && row.is_some()
+            && let Some(new_pattern) = TextPattern::of(&draft.kind)
+        {
+            self.mark_broken_values(tenant, schema, id, &definition, &new_pattern)
+                .await?;
+        }
         row.map(AttributeRow::into_def).transpose()
     }
 
@@ -1076,7 +1083,7 @@ impl Store {
         .arg(tenant.0)
         .arg(id.0);
         tx.execute(&values).await?;
-        crate::rule_breaks::rescan(&mut tx, tenant, id, None).await?;
+        crate::rule_breaks::clear(&mut tx, tenant, id).await?;
         let tallies = Sql::new(
             "DELETE FROM asset_tally WHERE tenant_id = $1 AND schema_id = $2 \
              AND dimension IN ('filled', 'ref') AND k1 = $3",

@@ -71,6 +71,10 @@ fn pg_args(params: &[Param]) -> Result<PgArguments, StoreError> {
 }
 
 impl Db {
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+
     pub(crate) async fn fetch_all<T: Row>(&self, sql: &Sql) -> Result<Vec<T>, StoreError> {
         Ok(match self {
             Db::Sqlite(pool) => {
