@@ -287,9 +287,10 @@ struct RowToCheck<'v> {
     asset: Option<i64>,
     type_id: TypeId,
     values: &'v AttributeValues,
-    /// The assets it already refers to. Those may have been archived since: keeping such a
-    /// reference is not refused (archiving must not block edits of whatever points at it).
-    held: HashSet<i64>,
+    /// The references it already holds, as (attribute, target asset). Their targets may have
+    /// been archived since: keeping such a reference is not refused (archiving must not block
+    /// edits of whatever points at it).
+    held: HashSet<(i64, i64)>,
 }
 
 /// Checks what a batch of writes needs of the data, inside its transaction: referenced assets
@@ -522,11 +523,14 @@ impl Store {
             let mut sql = Sql::new(
                 "SELECT id, type_id, status_id, archived, retired_at FROM asset WHERE tenant_id = ",
             );
+            // Locked (on PostgreSQL) so that what this write takes back from the counters is
+            // what it replaces, even if a status changes category meanwhile.
             sql.bind(tenant.0)
                 .push(" AND schema_id = ")
                 .bind(schema.0)
                 .push(" AND id IN ")
-                .bind_list(chunk.iter().copied());
+                .bind_list(chunk.iter().copied())
+                .push(tx.for_update());
             let found: Vec<(i64, i64, i64, bool, Option<i64>)> = tx.fetch_all(&sql).await?;
             for (id, type_id, status_id, archived, retired_at) in found {
                 types.insert(id, TypeId(type_id));
@@ -558,7 +562,7 @@ impl Store {
                     .get(&change.id.0)
                     .into_iter()
                     .flatten()
-                    .filter_map(|(_, target)| *target)
+                    .filter_map(|(attribute, target)| Some((*attribute, (*target)?)))
                     .collect(),
             });
         }
@@ -1560,7 +1564,7 @@ impl Checks<'_> {
         &self,
         type_id: TypeId,
         values: &AttributeValues,
-        held: &HashSet<i64>,
+        held: &HashSet<(i64, i64)>,
     ) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::default();
         for attribute in self.model.effective_attributes(type_id) {
@@ -1580,7 +1584,7 @@ impl Checks<'_> {
                     .flatten();
                 let problem = match found {
                     None => Some(format!("{}: {key} does not exist", attribute.name)),
-                    Some((id, _, true)) if !held.contains(id) => {
+                    Some((id, _, true)) if !held.contains(&(attribute.id.0, *id)) => {
                         Some(format!("{}: {key} is archived", attribute.name))
                     }
                     Some((_, actual, false))

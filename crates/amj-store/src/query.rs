@@ -350,7 +350,13 @@ impl<'m> Compiler<'m> {
             AssetCond::Retired(None) => {
                 sql.push(&format!("{asset}.retired_at IS NOT NULL"));
             }
-            AssetCond::Retired(Some(cmp)) => cmp_sql(sql, &format!("{asset}.retired_at"), cmp),
+            AssetCond::Retired(Some(cmp)) => {
+                // Spelled out so that NOT of it holds for assets never retired, as it does for
+                // an attribute without a value (a bare comparison with NULL is neither).
+                sql.push(&format!("({asset}.retired_at IS NOT NULL AND "));
+                cmp_sql(sql, &format!("{asset}.retired_at"), cmp);
+                sql.push(")");
+            }
         }
     }
 

@@ -1325,6 +1325,8 @@ fn handwritten(s: &Setup) -> Vec<String> {
         format!("retired > \"{}\"", rfc3339(t_first)),
         format!("retired <= \"{}\"", rfc3339(t_patch)),
         format!("retired != \"{}\"", rfc3339(t_first)),
+        format!("NOT retired > \"{}\"", rfc3339(t_first)),
+        format!("NOT (retired < \"{}\" OR Name = alpha)", rfc3339(t_patch)),
         format!(
             "updated > \"{}\" AND created < \"{}\"",
             rfc3339(t_second),
@@ -1447,6 +1449,7 @@ fn atoms(s: &Setup) -> Vec<String> {
     .collect();
     atoms.push(format!("created < \"{}\"", rfc3339(s.marks[1])));
     atoms.push(format!("updated > \"{}\"", rfc3339(s.marks[3])));
+    atoms.push(format!("retired > \"{}\"", rfc3339(s.marks[0])));
     atoms.push(format!("Owner = \"{}\"", s.users[1]));
     atoms
 }
