@@ -240,15 +240,23 @@ pub(crate) async fn after_write(
             }
         }
     }
+    // One statement per attribute and 500 assets, not one per marker: a bulk edit that mends a
+    // thousand values is a couple of round trips.
+    let mut by_attribute: HashMap<i64, Vec<i64>> = HashMap::new();
     for (asset, attribute) in mended {
-        let delete = Sql::new(
-            "DELETE FROM asset_rule_break \
-             WHERE tenant_id = $1 AND attribute_id = $2 AND asset_id = $3",
-        )
-        .arg(tenant.0)
-        .arg(attribute)
-        .arg(asset);
-        tx.execute(&delete).await?;
+        by_attribute.entry(attribute).or_default().push(asset);
+    }
+    for (attribute, assets) in by_attribute {
+        for chunk in assets.chunks(500) {
+            let mut delete = Sql::new("DELETE FROM asset_rule_break WHERE tenant_id = ");
+            delete
+                .bind(tenant.0)
+                .push(" AND attribute_id = ")
+                .bind(attribute)
+                .push(" AND asset_id IN ")
+                .bind_list(chunk.iter().copied());
+            tx.execute(&delete).await?;
+        }
     }
     Ok(())
 }
