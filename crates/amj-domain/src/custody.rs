@@ -4,8 +4,11 @@
 //! check-in must carry, when a loan is overdue, and whom a nested asset is really with. The
 //! store makes them atomic (one holder at a time under concurrency); the API exposes them.
 
+use crate::asset_type::TypeTree;
 use crate::error::{ValidationErrors, rules};
+use crate::ids::{StatusId, TypeId};
 use crate::schema::AssetKey;
+use crate::status::{Status, StatusCategory};
 use serde::{Deserialize, Serialize};
 
 /// Longest note on a check-out or check-in, in characters.
@@ -17,6 +20,7 @@ pub const NESTING_MAX: usize = 8;
 
 /// Who or what holds an asset.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     tag = "kind",
     rename_all = "snake_case",
@@ -24,11 +28,19 @@ pub const NESTING_MAX: usize = 8;
 )]
 pub enum Holder {
     /// A person, by Atlassian accountId: names and e-mails change and are private.
+    // utoipa does not read serde's `rename_all_fields`; this repeats it for the schema.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
     User { account_id: String },
-    /// A location asset (the type the schema's location attribute refers to).
-    Location { key: AssetKey },
+    /// A location: an asset that stays put (a room, a store), where the asset is kept.
+    Location {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, example = "IT-7"))]
+        key: AssetKey,
+    },
     /// Another asset, which carries this one wherever it goes.
-    Asset { key: AssetKey },
+    Asset {
+        #[cfg_attr(feature = "openapi", schema(value_type = String, example = "IT-42"))]
+        key: AssetKey,
+    },
 }
 
 impl Holder {
@@ -43,11 +55,13 @@ impl Holder {
 
 /// What a check-out records besides who did it and when (the caller adds those).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CheckoutDraft {
     pub holder: Holder,
-    /// The day it is due back (days since 1970-01-01, UTC), if any.
-    #[serde(default)]
+    /// The day it is due back, `YYYY-MM-DD` (UTC), if any.
+    #[serde(default, with = "day")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub due: Option<i32>,
     /// The Jira issue it is handed out for (`HR-12`), if any.
     #[serde(default)]
@@ -56,8 +70,31 @@ pub struct CheckoutDraft {
     pub note: String,
 }
 
+/// Days since the epoch on the wire as `YYYY-MM-DD`, the form date attributes use: a client
+/// should not have to count days.
+pub(crate) mod day {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(day: &Option<i32>, s: S) -> Result<S::Ok, S::Error> {
+        match day.and_then(crate::value::format_date) {
+            Some(text) => s.serialize_str(&text),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) => crate::value::parse_date(&text)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(format!("due: {text:?} is not a YYYY-MM-DD date"))),
+        }
+    }
+}
+
 /// The state an asset comes back in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
     Good,
@@ -69,6 +106,7 @@ pub enum Condition {
 
 /// What a check-in records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CheckinDraft {
     pub condition: Condition,
@@ -78,6 +116,7 @@ pub struct CheckinDraft {
 
 /// An asset's custody as stored: the check-out that is in force.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Custody {
     pub holder: Holder,
@@ -85,6 +124,8 @@ pub struct Custody {
     pub since: i64,
     /// Who checked it out (an accountId, `app`, or `api-token:N`).
     pub by: String,
+    #[serde(with = "day")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub due: Option<i32>,
     pub issue: Option<String>,
     pub note: String,
@@ -253,6 +294,103 @@ pub fn check_nesting(
     Ok(())
 }
 
+/// A schema's custody rules: which types can be checked out, and the statuses a check-out and a
+/// check-in move an asset to. Kept with the schema's catalog (and its version), so every
+/// instance applies the same rules.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustodyPolicy {
+    /// Types whose assets can be checked out; their subtypes can be too.
+    #[serde(default)]
+    pub checkoutable_types: Vec<TypeId>,
+    /// The status a check-out moves to; unset means the schema's first "In use" status.
+    #[serde(default)]
+    pub checked_out_status: Option<StatusId>,
+    /// The status a check-in restores; unset means the schema's first "Available" status.
+    #[serde(default)]
+    pub available_status: Option<StatusId>,
+}
+
+impl CustodyPolicy {
+    /// Whether assets of `type_id` can be checked out: the type or one of its ancestors is
+    /// named, so "Hardware" covers laptops and docks.
+    pub fn is_checkoutable(&self, types: &TypeTree, type_id: TypeId) -> bool {
+        !self.checkoutable_types.is_empty()
+            && types
+                .ancestors_and_self(type_id)
+                .iter()
+                .any(|t| self.checkoutable_types.contains(t))
+    }
+
+    /// The status a check-out moves to, if the schema has one.
+    pub fn out_status(&self, statuses: &[Status]) -> Option<StatusId> {
+        named_or_first(self.checked_out_status, statuses, StatusCategory::InUse)
+    }
+
+    /// The status a check-in restores, if the schema has one.
+    pub fn available_status(&self, statuses: &[Status]) -> Option<StatusId> {
+        named_or_first(self.available_status, statuses, StatusCategory::Available)
+    }
+
+    /// Checks the policy against the schema's catalog: every type and status exists, and
+    /// neither status retires what it touches.
+    pub fn validate(&self, types: &TypeTree, statuses: &[Status]) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        for type_id in &self.checkoutable_types {
+            if types.get(*type_id).is_none() {
+                errors.push(
+                    "checkoutableTypes",
+                    rules::REFERENCE_TARGET,
+                    format!(
+                        "Checkoutable types: type {} is not in this schema",
+                        type_id.0
+                    ),
+                );
+            }
+        }
+        for (field, label, status) in [
+            (
+                "checkedOutStatus",
+                "Checked-out status",
+                self.checked_out_status,
+            ),
+            ("availableStatus", "Available status", self.available_status),
+        ] {
+            let Some(id) = status else { continue };
+            match statuses.iter().find(|s| s.id == id) {
+                None => errors.push(
+                    field,
+                    rules::REFERENCE_TARGET,
+                    format!("{label}: status {} is not in this schema", id.0),
+                ),
+                Some(s) if s.category == StatusCategory::Retired => errors.push(
+                    field,
+                    rules::REFERENCE_TARGET,
+                    format!("{label}: {} retires assets; choose another status", s.name),
+                ),
+                Some(_) => {}
+            }
+        }
+        errors.into_result(())
+    }
+}
+
+fn named_or_first(
+    named: Option<StatusId>,
+    statuses: &[Status],
+    category: StatusCategory,
+) -> Option<StatusId> {
+    named
+        .filter(|id| statuses.iter().any(|s| s.id == *id))
+        .or_else(|| {
+            statuses
+                .iter()
+                .find(|s| s.category == category)
+                .map(|s| s.id)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,14 +416,110 @@ mod tests {
         }
     }
 
+    fn catalog() -> (TypeTree, Vec<Status>) {
+        use crate::ids::SchemaId;
+        let kind = |id: i64, parent: Option<i64>| crate::AssetType {
+            id: TypeId(id),
+            schema_id: SchemaId(1),
+            parent_id: parent.map(TypeId),
+            name: format!("T{id}"),
+            icon: String::new(),
+            description: String::new(),
+            is_abstract: false,
+            label_attribute: None,
+        };
+        let status = |id: i64, name: &str, category| Status {
+            id: StatusId(id),
+            schema_id: SchemaId(1),
+            name: name.into(),
+            category,
+        };
+        (
+            TypeTree::new(vec![kind(1, None), kind(2, Some(1)), kind(3, None)]),
+            vec![
+                status(10, "In stock", StatusCategory::Available),
+                status(11, "Available", StatusCategory::Available),
+                status(12, "Lent", StatusCategory::InUse),
+                status(13, "In use", StatusCategory::InUse),
+                status(14, "Retired", StatusCategory::Retired),
+            ],
+        )
+    }
+
+    #[test]
+    fn a_policy_covers_subtypes_and_falls_back_to_each_categorys_first_status() {
+        let (types, statuses) = catalog();
+        let none = CustodyPolicy::default();
+        assert!(
+            !none.is_checkoutable(&types, TypeId(2)),
+            "nothing until a type is named"
+        );
+        assert_eq!(none.out_status(&statuses), Some(StatusId(12)));
+        assert_eq!(none.available_status(&statuses), Some(StatusId(10)));
+        let policy = CustodyPolicy {
+            checkoutable_types: vec![TypeId(1)],
+            checked_out_status: Some(StatusId(13)),
+            available_status: Some(StatusId(11)),
+        };
+        assert!(policy.is_checkoutable(&types, TypeId(1)));
+        assert!(
+            policy.is_checkoutable(&types, TypeId(2)),
+            "a subtype of a named type"
+        );
+        assert!(!policy.is_checkoutable(&types, TypeId(3)));
+        assert_eq!(policy.out_status(&statuses), Some(StatusId(13)));
+        assert_eq!(policy.available_status(&statuses), Some(StatusId(11)));
+        assert_eq!(policy.validate(&types, &statuses), Ok(()));
+        // A named status that is gone (deleted since) falls back too.
+        let gone = CustodyPolicy {
+            checked_out_status: Some(StatusId(99)),
+            ..policy.clone()
+        };
+        assert_eq!(gone.out_status(&statuses), Some(StatusId(12)));
+    }
+
+    #[test]
+    fn a_policy_names_what_is_not_in_the_schema_or_retires() {
+        let (types, statuses) = catalog();
+        let bad = CustodyPolicy {
+            checkoutable_types: vec![TypeId(1), TypeId(77)],
+            checked_out_status: Some(StatusId(14)),
+            available_status: Some(StatusId(99)),
+        };
+        let Err(errors) = bad.validate(&types, &statuses) else {
+            panic!("a policy naming a missing type and a retiring status passed");
+        };
+        let fields: Vec<(&str, &str)> = errors
+            .0
+            .iter()
+            .map(|e| (e.field.as_str(), e.rule))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("checkoutableTypes", rules::REFERENCE_TARGET),
+                ("checkedOutStatus", rules::REFERENCE_TARGET),
+                ("availableStatus", rules::REFERENCE_TARGET),
+            ]
+        );
+        assert!(errors.0[1].message.contains("Retired"), "{errors:?}");
+    }
+
     #[test]
     fn holders_read_and_write_as_the_api_shows_them() {
         let draft: CheckoutDraft = serde_json::from_str(
-            r#"{"holder": {"kind": "user", "accountId": "557058:ada"}, "due": 20800,
+            r#"{"holder": {"kind": "user", "accountId": "557058:ada"}, "due": "2026-12-24",
                 "issue": "HR-12", "note": "new starter"}"#,
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(draft.holder, person("557058:ada"));
+        assert_eq!(draft.due, crate::value::parse_date("2026-12-24"));
+        let days = serde_json::from_str::<CheckoutDraft>(
+            r#"{"holder": {"kind": "user", "accountId": "557058:ada"}, "due": 20800}"#,
+        );
+        assert!(days.is_err(), "a due day is a date, not a count of days");
+        let echoed = serde_json::to_value(&draft).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(echoed["due"], "2026-12-24");
         let location = serde_json::to_value(Holder::Location { key: key("IT-7") })
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(

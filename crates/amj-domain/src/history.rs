@@ -46,6 +46,23 @@ pub enum HistoryEvent {
     },
     Archived,
     Restored,
+    /// Handed to `holder`. The status move it makes is its own `StatusChanged`.
+    CheckedOut {
+        holder: crate::custody::Holder,
+        #[serde(with = "crate::custody::day")]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+        due: Option<i32>,
+        issue: Option<String>,
+        note: String,
+    },
+    /// Given back by `holder` (the one it was checked out to) in `condition`.
+    CheckedIn {
+        holder: crate::custody::Holder,
+        condition: crate::custody::Condition,
+        /// The issue the check-out was for, so the history reads whole without looking back.
+        issue: Option<String>,
+        note: String,
+    },
 }
 
 /// One `AttributeChanged` per attribute of `attributes` whose API form differs, in the order of

@@ -177,6 +177,9 @@ fn attr() -> impl Strategy<Value = Attr> {
         Just(Attr::Created),
         Just(Attr::Updated),
         Just(Attr::Retired),
+        Just(Attr::Holder),
+        Just(Attr::Due),
+        Just(Attr::CheckedOut),
         name().prop_map(Attr::Named),
         name().prop_map(Attr::Named),
     ]
@@ -265,6 +268,9 @@ fn expr() -> impl Strategy<Value = Expr> {
         1 => name().prop_map(|jql| Expr::ConnectedTickets(jql, Span::default())),
         1 => prop::collection::vec(name(), 0..3)
             .prop_map(|names| Expr::BrokenRule(names, Span::default())),
+        1 => Just(Expr::Overdue),
+        1 => prop::collection::vec(name(), 1..3)
+            .prop_map(|keys| Expr::CheckedOutFor(keys, Span::default())),
     ];
     leaf.prop_recursive(4, 24, 4, |inner| {
         let direction = prop_oneof![Just(RefDirection::Inbound), Just(RefDirection::Outbound)];

@@ -689,6 +689,9 @@ impl Store {
         .arg(now)
         .arg(actor);
         let mut tx = self.db().begin_write().await?;
+        if archived {
+            refuse_archiving_custody(&mut tx, id).await?;
+        }
         let Some(row) = tx.fetch_optional::<AssetRow>(&update).await? else {
             let current =
                 Sql::new("SELECT version, archived FROM asset WHERE tenant_id = $1 AND id = $2")
@@ -1846,7 +1849,31 @@ async fn insert_value_rows(
     Ok(())
 }
 
-async fn insert_events(
+/// An asset out on loan, or carrying others, stays live: archiving it would hide a loan that is
+/// still running (check it in, or its passengers out, first).
+async fn refuse_archiving_custody(tx: &mut Tx, id: AssetId) -> Result<(), StoreError> {
+    let out = Sql::new("SELECT holder_kind FROM asset_custody WHERE asset_id = $1").arg(id.0);
+    if tx.fetch_optional::<(String,)>(&out).await?.is_some() {
+        return Err(StoreError::Conflict {
+            code: "checked_out",
+            message: "the asset is checked out; check it in before archiving it".into(),
+        });
+    }
+    let carried =
+        Sql::new("SELECT COUNT(*) FROM asset_custody WHERE holder_asset_id = $1").arg(id.0);
+    let (count,): (i64,) = tx.fetch_one(&carried).await?;
+    if count > 0 {
+        return Err(StoreError::Conflict {
+            code: "holds_assets",
+            message: format!(
+                "{count} asset(s) are checked out to this one; check them in before archiving it"
+            ),
+        });
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert_events(
     tx: &mut Tx,
     tenant: TenantId,
     at: i64,

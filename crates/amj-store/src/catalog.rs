@@ -23,6 +23,8 @@ pub struct SchemaModel {
     pub types: TypeTree,
     /// Every attribute of every type in the schema.
     pub attributes: Vec<AttributeDef>,
+    /// Which types can be checked out, and the statuses check-out and check-in move to.
+    pub custody: amj_domain::custody::CustodyPolicy,
 }
 
 impl SchemaModel {
@@ -216,7 +218,11 @@ fn definition_json(kind: &AttributeKind) -> Result<String, StoreError> {
 }
 
 /// Bumps the catalog version inside the transaction that changes the catalog.
-async fn bump_catalog(tx: &mut Tx, tenant: TenantId, schema: SchemaId) -> Result<(), StoreError> {
+pub(crate) async fn bump_catalog(
+    tx: &mut Tx,
+    tenant: TenantId,
+    schema: SchemaId,
+) -> Result<(), StoreError> {
     let sql = Sql::new(
         "UPDATE asset_schema SET catalog_version = catalog_version + 1, updated_at = $3 \
          WHERE tenant_id = $1 AND id = $2",
@@ -462,6 +468,26 @@ impl Store {
         );
         let sql = Sql::new(&text).arg(tenant.0).arg(id.0);
         let attributes: Vec<AttributeRow> = self.db().fetch_all(&sql).await?;
+        let sql = Sql::new(
+            "SELECT checked_out_status_id, available_status_id FROM asset_schema \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .arg(tenant.0)
+        .arg(id.0);
+        let (checked_out, available): (Option<i64>, Option<i64>) =
+            self.db().fetch_one(&sql).await?;
+        let sql = Sql::new(
+            "SELECT type_id FROM custody_type WHERE tenant_id = $1 AND schema_id = $2 \
+             ORDER BY type_id",
+        )
+        .arg(tenant.0)
+        .arg(id.0);
+        let checkoutable: Vec<(i64,)> = self.db().fetch_all(&sql).await?;
+        let custody = amj_domain::custody::CustodyPolicy {
+            checkoutable_types: checkoutable.into_iter().map(|(t,)| TypeId(t)).collect(),
+            checked_out_status: checked_out.map(StatusId),
+            available_status: available.map(StatusId),
+        };
         let model = Arc::new(SchemaModel {
             schema,
             version,
@@ -474,6 +500,7 @@ impl Store {
                 .into_iter()
                 .map(AttributeRow::into_def)
                 .collect::<Result<_, _>>()?,
+            custody,
         });
         self.catalog.models.insert((tenant, id), Arc::clone(&model));
         Ok(model)

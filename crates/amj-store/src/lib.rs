@@ -9,6 +9,7 @@ pub mod api_tokens;
 pub mod assets;
 pub mod auth_history;
 pub mod catalog;
+pub mod custody;
 mod db;
 pub mod forge;
 pub mod incidents;
@@ -78,6 +79,10 @@ pub enum StoreError {
     /// The same, per row of a bulk request (row index in the request).
     #[error("{} row(s) are invalid", .0.len())]
     InvalidRows(Vec<(usize, amj_domain::ValidationErrors)>),
+    /// An idempotency key taken by another request since this one looked it up: the caller
+    /// answers with that request's response.
+    #[error("the idempotency key was used by a concurrent request")]
+    IdempotencyKeyUsed,
     /// Optimistic concurrency: the asset changed since the caller read it.
     #[error("asset {} is at version {current}, not {expected}", id.0)]
     StaleVersion {

@@ -13,7 +13,10 @@ use super::catalog::SchemaModel;
 use super::sql::Sql;
 use amj_domain::StorageClass;
 use amj_domain::ValidationErrors;
-use amj_domain::aql::{AssetCond, Cmp, Filter, SortField, SortValue, TextCond, ValueCond};
+use amj_domain::aql::{
+    AssetCond, Cmp, CustodyCond, Filter, SortField, SortValue, TextCond, ValueCond,
+};
+use amj_domain::custody::NESTING_MAX;
 use amj_domain::ids::TenantId;
 use std::cell::Cell;
 
@@ -187,6 +190,7 @@ impl<'m> Compiler<'m> {
                 }
                 sql.push(")");
             }
+            Filter::Custody(cond) => self.custody(sql, cond, asset),
             Filter::Text(terms) => {
                 if terms.is_empty() {
                     sql.push("1 = 1");
@@ -358,6 +362,86 @@ impl<'m> Compiler<'m> {
                 sql.push(")");
             }
         }
+    }
+
+    /// A condition on the check-out in force, driven from `asset_custody` (open check-outs are
+    /// few next to the site). Holders are followed through carriers: `holder = currentUser()`
+    /// finds the dock on the person's laptop, as "my assets" does.
+    fn custody(&self, sql: &mut Sql, cond: &CustodyCond, asset: &str) {
+        let c = self.alias("c");
+        let base = |sql: &mut Sql| {
+            sql.push(&format!(
+                "SELECT {c}.asset_id FROM asset_custody {c} WHERE {c}.tenant_id = "
+            ))
+            .bind(self.tenant.0);
+        };
+        match cond {
+            CustodyCond::HolderAccount(_) | CustodyCond::HolderAsset(_) => {
+                let held = self.alias("held");
+                let n = self.alias("c");
+                sql.push(&format!(
+                    "{asset}.id IN (WITH RECURSIVE {held}(id, depth) AS (\
+                     SELECT {c}.asset_id, 0 FROM asset_custody {c} WHERE {c}.tenant_id = "
+                ))
+                .bind(self.tenant.0);
+                match cond {
+                    CustodyCond::HolderAccount(accounts) => {
+                        sql.push(&format!(" AND {c}.holder_account IN "))
+                            .bind_list(accounts.iter().map(String::as_str));
+                    }
+                    CustodyCond::HolderAsset(numbers) => {
+                        let h = self.alias("h");
+                        sql.push(&format!(
+                            " AND {c}.holder_asset_id IN (SELECT {h}.id FROM asset {h} \
+                             WHERE {h}.tenant_id = "
+                        ))
+                        .bind(self.tenant.0)
+                        .push(&format!(" AND {h}.schema_id = "))
+                        .bind(self.model.schema.id.0)
+                        .push(&format!(" AND {h}.number IN "))
+                        .bind_list(numbers.iter().copied())
+                        .push(")");
+                    }
+                    _ => {}
+                }
+                // The first step has depth 0, so the walk stops at NESTING_MAX carriers.
+                let limit = i64::try_from(NESTING_MAX).unwrap_or(8);
+                sql.push(&format!(
+                    " UNION ALL SELECT {n}.asset_id, {held}.depth + 1 FROM asset_custody {n} \
+                     JOIN {held} ON {n}.holder_asset_id = {held}.id \
+                     WHERE {n}.holder_kind = 'asset' AND {held}.depth < "
+                ))
+                .bind(limit)
+                .push(&format!(") SELECT id FROM {held})"));
+                return;
+            }
+            _ => {}
+        }
+        sql.push(&format!("{asset}.id IN ("));
+        base(sql);
+        match cond {
+            CustodyCond::Out => {}
+            CustodyCond::HasDue => {
+                sql.push(&format!(" AND {c}.due_day IS NOT NULL"));
+            }
+            CustodyCond::Due(cmp) => {
+                sql.push(&format!(" AND {c}.due_day IS NOT NULL AND "));
+                cmp_sql(sql, &format!("{c}.due_day"), cmp);
+            }
+            CustodyCond::Since(cmp) => {
+                sql.push(" AND ");
+                cmp_sql(sql, &format!("{c}.since"), cmp);
+            }
+            CustodyCond::DueBefore(day) => {
+                sql.push(&format!(" AND {c}.due_day < ")).bind(*day);
+            }
+            CustodyCond::ForIssue(issues) => {
+                sql.push(&format!(" AND {c}.issue_key IN "))
+                    .bind_list(issues.iter().map(String::as_str));
+            }
+            CustodyCond::HolderAccount(_) | CustodyCond::HolderAsset(_) => {}
+        }
+        sql.push(")");
     }
 
     /// A scalar SQL expression for one sort key of the asset `asset`: the first value the key's

@@ -71,6 +71,20 @@ impl TestApp {
         auth: &crate::api::Auth,
         body: Option<serde_json::Value>,
     ) -> (u16, serde_json::Value) {
+        let (status, json, _) = self.call_with(method, path, auth, body, &[]).await;
+        (status, json)
+    }
+
+    /// The same, with extra request headers (an `Idempotency-Key`), answering the response's
+    /// headers too.
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        auth: &crate::api::Auth,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
         use crate::api::Auth;
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self
@@ -96,18 +110,22 @@ impl TestApp {
                 .header("x-forge-oauth-user", user_token),
             Auth::None => request,
         };
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
+        let response_headers = response.headers().clone();
         let text = response.text().await.unwrap();
         let json = if text.is_empty() {
             serde_json::Value::Null
         } else {
             serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
         };
-        (status, json)
+        (status, json, response_headers)
     }
 
     pub async fn get(&self, path_and_query: &str) -> reqwest::Response {

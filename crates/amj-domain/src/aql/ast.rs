@@ -48,6 +48,11 @@ pub enum Expr {
     /// its attribute's current rule (a pattern tightened after it was written). No names means
     /// any attribute. The span locates the names for errors.
     BrokenRule(Vec<String>, Span),
+    /// Our extension: `object HAVING overdue()`: checked out and past its due day.
+    Overdue,
+    /// Our extension: `object HAVING checkedOutFor("HR-12", …)`: checked out for one of these
+    /// Jira issues (keys as written; the resolver checks them). The span locates the keys.
+    CheckedOutFor(Vec<String>, Span),
     /// Our extension: `text ~ "macbook pro"`, full-text search over an asset's text values.
     Text(String),
 }
@@ -145,12 +150,19 @@ pub enum Attr {
     /// When the asset last moved into a status of the Retired category; empty while it is in
     /// any other status. Ours, not JSM's: the dashboard's "retired per month" needs a slice.
     Retired,
+    /// Who holds the asset (ours): a person by accountId, or a holder asset by key, followed
+    /// through carriers, so a dock on a laptop is held by the laptop's holder too.
+    Holder,
+    /// The day a checked-out asset is due back (ours).
+    Due,
+    /// When the asset was checked out (ours); empty while it is in.
+    CheckedOut,
     Named(String),
 }
 
 impl Attr {
     /// The keyword attributes with their canonical spelling, which the printer uses.
-    pub const KEYWORDS: [(Attr, &'static str); 11] = [
+    pub const KEYWORDS: [(Attr, &'static str); 14] = [
         (Attr::ObjectType, "objectType"),
         (Attr::ObjectTypeId, "objectTypeId"),
         (Attr::ObjectSchema, "objectSchema"),
@@ -162,6 +174,9 @@ impl Attr {
         (Attr::Created, "created"),
         (Attr::Updated, "updated"),
         (Attr::Retired, "retired"),
+        (Attr::Holder, "holder"),
+        (Attr::Due, "due"),
+        (Attr::CheckedOut, "checkedOut"),
     ];
 
     /// The keyword a bare word names, if any.

@@ -203,7 +203,9 @@ fn value_items(attribute: &str, catalog: &Catalog<'_>) -> Vec<Completion> {
             });
             return items;
         }
-        Some(Attr::Created | Attr::Updated | Attr::Retired) => return date_items(),
+        Some(Attr::Created | Attr::Updated | Attr::Retired | Attr::Due | Attr::CheckedOut) => {
+            return date_items();
+        }
         Some(_) => return Vec::new(),
         None => {}
     }

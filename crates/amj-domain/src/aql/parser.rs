@@ -547,7 +547,8 @@ impl<'a> Parser<'a> {
         Ok(Some(Offset { negative, parts }))
     }
 
-    /// `inR(…)`, `outR(…)`, `connectedTickets(…)` or `brokenRule(…)` after `object HAVING`.
+    /// `inR(…)`, `outR(…)`, `connectedTickets(…)`, `brokenRule(…)`, `overdue()` or
+    /// `checkedOutFor(…)` after `object HAVING`.
     fn having(&mut self) -> Result<Expr, ParseError> {
         let name = self.bump()?;
         let span = Span {
@@ -561,10 +562,11 @@ impl<'a> Parser<'a> {
         let direction = match kind.as_str() {
             "inr" | "inboundreferences" => Some(RefDirection::Inbound),
             "outr" | "outboundreferences" => Some(RefDirection::Outbound),
-            "connectedtickets" | "brokenrule" => None,
+            "connectedtickets" | "brokenrule" | "overdue" | "checkedoutfor" => None,
             _ => {
                 return Err(self.expected(
-                    "inR(…), outR(…), connectedTickets(…) or brokenRule(…) after HAVING",
+                    "inR(…), outR(…), connectedTickets(…), brokenRule(…), overdue() or \
+                     checkedOutFor(…) after HAVING",
                     &name,
                 ));
             }
@@ -574,8 +576,17 @@ impl<'a> Parser<'a> {
             return Err(self.expected("`(`", &open));
         }
         let Some(direction) = direction else {
-            if kind == "brokenrule" {
-                return self.broken_rule(open.start);
+            match kind.as_str() {
+                "brokenrule" => return self.broken_rule(open.start),
+                "overdue" => {
+                    self.close_paren(open.start, "`)`: overdue() takes nothing")?;
+                    return Ok(Expr::Overdue);
+                }
+                "checkedoutfor" => {
+                    let (keys, span) = self.listed(open.start, "an issue key")?;
+                    return Ok(Expr::CheckedOutFor(keys, span));
+                }
+                _ => {}
             }
             return self.connected_tickets(open.start, span);
         };
@@ -605,6 +616,13 @@ impl<'a> Parser<'a> {
 
     /// The attribute names of `brokenRule(…)`, quoted or bare, separated by commas.
     fn broken_rule(&mut self, open: usize) -> Result<Expr, ParseError> {
+        let (names, span) = self.listed(open, "an attribute name")?;
+        Ok(Expr::BrokenRule(names, span))
+    }
+
+    /// Words or quoted strings up to the `)` that closes `open`, separated by commas (none at
+    /// all is allowed); `what` says what each is, for errors.
+    fn listed(&mut self, open: usize, what: &str) -> Result<(Vec<String>, Span), ParseError> {
         let mut names = Vec::new();
         let mut span = Span {
             start: open,
@@ -615,7 +633,7 @@ impl<'a> Parser<'a> {
                 let token = self.bump()?;
                 match token.tok {
                     Tok::Str(s) | Tok::Word(s) => names.push(s),
-                    _ => return Err(self.expected("an attribute name", &token)),
+                    _ => return Err(self.expected(what, &token)),
                 }
                 span.end = token.end;
                 if self.peek()?.tok != Tok::Comma {
@@ -625,7 +643,7 @@ impl<'a> Parser<'a> {
             }
         }
         self.close_paren(open, "`,` or `)`")?;
-        Ok(Expr::BrokenRule(names, span))
+        Ok((names, span))
     }
 
     /// The JQL of `connectedTickets(…)`: one quoted string, or the raw text up to the matching

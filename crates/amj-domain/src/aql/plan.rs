@@ -63,9 +63,32 @@ pub enum Filter {
     /// (`None`). The store keeps these as marker rows, found when a rule tightens and cleared by
     /// the write that mends the value.
     BrokenRule(Option<Vec<AttributeId>>),
+    /// A condition on the asset's check-out in force (issue 14): only checked-out assets match.
+    Custody(CustodyCond),
     /// Full-text search: every term is the start of a word of the asset's label or text values.
     /// Terms are lowercase runs of letters and digits (see [`search_terms`]).
     Text(Vec<String>),
+}
+
+/// Conditions on an asset's check-out in force.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustodyCond {
+    /// Checked out at all.
+    Out,
+    /// Held by one of these people, directly or through carriers.
+    HolderAccount(Vec<String>),
+    /// Held by one of these assets of the schema (by number), directly or through carriers.
+    HolderAsset(Vec<i64>),
+    /// Has a due day at all.
+    HasDue,
+    /// The due day (days since the epoch).
+    Due(Cmp<i64>),
+    /// When it was checked out (epoch milliseconds).
+    Since(Cmp<i64>),
+    /// Due before this day (days since the epoch): `overdue()` on the day the query runs.
+    DueBefore(i64),
+    /// Checked out for one of these Jira issues.
+    ForIssue(Vec<String>),
 }
 
 /// Conditions on an asset's own columns.

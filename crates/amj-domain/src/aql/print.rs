@@ -165,6 +165,17 @@ impl Display for Expr {
                 write_quoted(f, jql)?;
                 f.write_char(')')
             }
+            Expr::Overdue => f.write_str("object HAVING overdue()"),
+            Expr::CheckedOutFor(keys, _) => {
+                f.write_str("object HAVING checkedOutFor(")?;
+                for (i, key) in keys.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write_quoted(f, key)?;
+                }
+                f.write_char(')')
+            }
             Expr::BrokenRule(names, _) => {
                 f.write_str("object HAVING brokenRule(")?;
                 for (i, name) in names.iter().enumerate() {

@@ -18,8 +18,8 @@ use super::ast::{
 };
 use super::error::{ErrorKind, ParseError};
 use super::plan::{
-    AssetCond, Cmp, Filter, Order, Plan, SortField, SortKey, SortValue, TextCond, ValueCond,
-    search_terms,
+    AssetCond, Cmp, CustodyCond, Filter, Order, Plan, SortField, SortKey, SortValue, TextCond,
+    ValueCond, search_terms,
 };
 use crate::ids::{AttributeId, StatusId, TypeId};
 use crate::value::{index_text, parse_date, parse_datetime};
@@ -171,6 +171,36 @@ impl<'a> Resolver<'a> {
                         offset: span.start,
                     }
                 }
+            }
+            Expr::Overdue => Filter::Custody(CustodyCond::DueBefore(
+                self.context.now_millis.div_euclid(DAY_MILLIS),
+            )),
+            Expr::CheckedOutFor(keys, span) => {
+                if keys.is_empty() {
+                    return Err(self.error(
+                        ErrorKind::Resolve(
+                            "checkedOutFor(…) needs at least one issue key, such as \"HR-12\""
+                                .to_owned(),
+                        ),
+                        *span,
+                    ));
+                }
+                let mut issues = Vec::with_capacity(keys.len());
+                for key in keys {
+                    let key = key.trim().to_uppercase();
+                    if !crate::custody::is_issue_key(&key) {
+                        return Err(self.error(
+                            ErrorKind::Resolve(format!(
+                                "checkedOutFor(…): {key:?} is not a Jira issue key such as HR-12"
+                            )),
+                            *span,
+                        ));
+                    }
+                    issues.push(key);
+                }
+                issues.sort();
+                issues.dedup();
+                Filter::Custody(CustodyCond::ForIssue(issues))
             }
             Expr::BrokenRule(names, span) => {
                 if names.is_empty() {
@@ -370,6 +400,8 @@ impl<'a> Resolver<'a> {
         } = self.walk(path)?;
         let has = match &terminal {
             Terminal::Keyword(Attr::Retired) => Filter::Asset(AssetCond::Retired(None)),
+            Terminal::Keyword(Attr::Holder | Attr::CheckedOut) => Filter::Custody(CustodyCond::Out),
+            Terminal::Keyword(Attr::Due) => Filter::Custody(CustodyCond::HasDue),
             Terminal::Keyword(_) => Filter::Const(true),
             Terminal::Attributes(attributes) => Filter::Value {
                 attributes: attributes.iter().map(|a| a.id).collect(),
@@ -600,11 +632,101 @@ impl<'a> Resolver<'a> {
                     _ => AssetCond::Retired(Some(cmp)),
                 }))
             }
+            Attr::Holder => self.holder_condition(equality, op, values, value_span),
+            Attr::Due => {
+                let days = values
+                    .iter()
+                    .map(|v| match v {
+                        Value::Str(s) if parse_date(s).is_some() => {
+                            Ok(parse_date(s).map_or(0, i64::from))
+                        }
+                        other => Ok(self
+                            .instant(other, "due", value_span)?
+                            .div_euclid(DAY_MILLIS)),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let cmp = self
+                    .cmp(op, days, "due", value_span)?
+                    .ok_or_else(|| self.unsupported(op, "due (a date)", value_span))?;
+                Ok(Filter::Custody(CustodyCond::Due(cmp)))
+            }
+            Attr::CheckedOut => {
+                let millis = values
+                    .iter()
+                    .map(|v| self.instant(v, "checkedOut", value_span))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let cmp = self
+                    .cmp(op, millis, "checkedOut", value_span)?
+                    .ok_or_else(|| self.unsupported(op, "checkedOut", value_span))?;
+                Ok(Filter::Custody(CustodyCond::Since(cmp)))
+            }
             Attr::Named(_) => Err(self.error(
                 ErrorKind::Resolve("internal: a named attribute reached the keyword path".into()),
                 attr_span,
             )),
         }
+    }
+
+    /// `holder = …`: people by accountId (`currentUser()`, `user(…)`), holder assets by key.
+    /// A key of this schema names an asset; anything else is taken as an accountId.
+    fn holder_condition(
+        &self,
+        equality: bool,
+        op: CompareOp,
+        values: &[&Value],
+        span: Span,
+    ) -> Result<Filter, ParseError> {
+        if !equality {
+            return Err(self.unsupported(op, "holder", span));
+        }
+        let mut accounts = Vec::new();
+        let mut numbers = Vec::new();
+        for value in values {
+            match value {
+                Value::Function(Function::CurrentUser) => {
+                    accounts.push(self.context.current_user.clone().ok_or_else(|| {
+                        self.error(
+                            ErrorKind::Resolve(
+                                "currentUser() needs a signed-in user; API tokens have none"
+                                    .to_owned(),
+                            ),
+                            span,
+                        )
+                    })?)
+                }
+                Value::Function(Function::User(ids)) => accounts.extend(ids.iter().cloned()),
+                Value::Str(s) | Value::Number(s) => match AssetKey::parse(s) {
+                    Ok(key) if key.schema == self.catalog.schema.key => numbers.push(key.number),
+                    _ => accounts.push(s.clone()),
+                },
+                other => {
+                    return Err(self.error(
+                        ErrorKind::TypeMismatch {
+                            attribute: "holder".to_owned(),
+                            expected: "an accountId, currentUser(), user(…) or an asset key"
+                                .to_owned(),
+                            found: describe_value(other),
+                        },
+                        span,
+                    ));
+                }
+            }
+        }
+        accounts.sort();
+        accounts.dedup();
+        numbers.sort_unstable();
+        numbers.dedup();
+        let mut any = Vec::new();
+        if !accounts.is_empty() {
+            any.push(Filter::Custody(CustodyCond::HolderAccount(accounts)));
+        }
+        if !numbers.is_empty() {
+            any.push(Filter::Custody(CustodyCond::HolderAsset(numbers)));
+        }
+        Ok(match any.len() {
+            1 => any.remove(0),
+            _ => Filter::Or(any),
+        })
     }
 
     /// One condition per attribute, merged where attributes share the converted condition.

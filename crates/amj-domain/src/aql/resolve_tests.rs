@@ -670,6 +670,67 @@ fn retired_is_a_date_that_only_retired_assets_have() {
 }
 
 #[test]
+fn custody_keywords_and_functions_resolve() {
+    let f = fixture();
+    let out = Filter::Custody(CustodyCond::Out);
+    assert_eq!(f.filter("holder IS NOT EMPTY"), out);
+    assert_eq!(
+        f.filter("checkedOut IS EMPTY"),
+        Filter::Not(Box::new(out.clone()))
+    );
+    assert_eq!(
+        f.filter("holder = currentUser()"),
+        Filter::Custody(CustodyCond::HolderAccount(vec!["alice-id".into()]))
+    );
+    // A key of this schema names a holder asset; anything else is an accountId.
+    assert_eq!(
+        f.filter(r#"holder IN (IT-7, "557058:bob", user("carol"))"#),
+        Filter::Or(vec![
+            Filter::Custody(CustodyCond::HolderAccount(vec![
+                "557058:bob".into(),
+                "carol".into()
+            ])),
+            Filter::Custody(CustodyCond::HolderAsset(vec![7])),
+        ])
+    );
+    // A negation does not match assets that are in, as with an attribute without a value.
+    assert_eq!(
+        f.filter("holder != IT-7"),
+        Filter::And(vec![
+            out.clone(),
+            Filter::Not(Box::new(Filter::Custody(CustodyCond::HolderAsset(vec![7]))))
+        ])
+    );
+    let today = NOW.div_euclid(86_400_000);
+    assert_eq!(
+        f.filter("object having overdue()"),
+        Filter::Custody(CustodyCond::DueBefore(today))
+    );
+    assert_eq!(
+        f.filter(r#"due < "2026-12-24""#),
+        Filter::Custody(CustodyCond::Due(Cmp::Lt(20_811)))
+    );
+    assert_eq!(
+        f.filter("due <= now(+2d)"),
+        Filter::Custody(CustodyCond::Due(Cmp::Le(today + 2)))
+    );
+    assert_eq!(
+        f.filter(r#"checkedOut >= "2026-11-01""#),
+        Filter::Custody(CustodyCond::Since(Cmp::Ge(1_793_491_200_000)))
+    );
+    assert_eq!(
+        f.filter("object having checkedOutFor(hr-12, HR-12, AM-3)"),
+        Filter::Custody(CustodyCond::ForIssue(vec!["AM-3".into(), "HR-12".into()]))
+    );
+    let error = f.error("object having checkedOutFor(twelve)");
+    assert!(error.contains("not a Jira issue key"), "{error}");
+    let error = f.error("holder = currentUser()");
+    assert!(error.contains("signed-in user"), "{error}");
+    let error = f.error("holder > IT-7");
+    assert!(error.contains("holder"), "{error}");
+}
+
+#[test]
 fn broken_rule_resolves_names_to_attributes() {
     let f = fixture();
     assert_eq!(

@@ -192,6 +192,9 @@ fn keywords_as_attributes_case_insensitively() {
         ("created", Attr::Created),
         ("UPDATED", Attr::Updated),
         ("Retired", Attr::Retired),
+        ("holder", Attr::Holder),
+        ("DUE", Attr::Due),
+        ("checkedout", Attr::CheckedOut),
     ] {
         check(
             &format!("{text} = x"),
@@ -365,6 +368,33 @@ fn connected_tickets_quoted_or_raw() {
             eq("Name", "x"),
         ]),
     );
+}
+
+#[test]
+fn custody_functions_parse_and_print() {
+    check("object having overdue()", Expr::Overdue);
+    check(
+        r#"object HAVING checkedOutFor("HR-12", hr-13) OR Name = x"#,
+        Expr::Or(vec![
+            Expr::CheckedOutFor(vec!["HR-12".into(), "hr-13".into()], Span::default()),
+            eq("Name", "x"),
+        ]),
+    );
+    assert_eq!(
+        parse_ok("object having OVERDUE()").to_string(),
+        "object HAVING overdue()"
+    );
+    assert_eq!(
+        parse_ok("object having checkedoutfor(HR-1)").to_string(),
+        r#"object HAVING checkedOutFor("HR-1")"#
+    );
+    for bad in [
+        "object having overdue(1)",
+        "object having overdue(",
+        "object having checkedOutFor(HR-1,)",
+    ] {
+        assert!(parse(bad).is_err(), "{bad} parsed");
+    }
 }
 
 #[test]

@@ -47,6 +47,9 @@ pub enum AppError {
     NotFound { code: &'static str, message: String },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Well-formed but unusable as sent: an idempotency key reused for another request.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
     /// Input that breaks the model's rules: 400 with every failing field and rule in `details`.
     #[error(transparent)]
     Validation(amj_domain::ValidationErrors),
@@ -165,6 +168,9 @@ impl AppError {
             AppError::Forbidden { code, message } => (StatusCode::FORBIDDEN, code, message.clone()),
             AppError::NotFound { code, message } => (StatusCode::NOT_FOUND, code, message.clone()),
             AppError::Conflict { code, message } => (StatusCode::CONFLICT, code, message.clone()),
+            AppError::Unprocessable { code, message } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, code, message.clone())
+            }
             AppError::Validation(e) => {
                 (StatusCode::BAD_REQUEST, "validation_failed", e.to_string())
             }

@@ -7,6 +7,7 @@ pub(crate) mod assets_api;
 pub(crate) mod caller;
 pub(crate) mod catalog_api;
 pub mod connection_api;
+pub(crate) mod custody_api;
 pub(crate) mod error;
 pub(crate) mod extract;
 pub(crate) mod forge_events;
@@ -281,6 +282,14 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(a::asset_issues, a::link_issue))
         .routes(routes!(a::unlink_issue))
         .routes(routes!(a::issue_assets))
+        .routes(routes!(custody_api::get_policy, custody_api::put_policy))
+        .routes(routes!(custody_api::check_out))
+        .routes(routes!(custody_api::check_in))
+        .routes(routes!(custody_api::bulk_check_out))
+        .routes(routes!(custody_api::bulk_check_in))
+        .routes(routes!(custody_api::asset_custody))
+        .routes(routes!(custody_api::my_assets))
+        .routes(routes!(custody_api::overdue))
         .routes(routes!(query_api::query_assets))
         .routes(routes!(query_api::validate_aql))
         .routes(routes!(views_api::list_views, views_api::create_view))

@@ -49,7 +49,7 @@ pub const FIT_SCHEME: &str = "forgeInvocationToken";
     modifiers(&SecuritySchemes),
     components(
         schemas(Problem, ProblemDetail, FieldError),
-        responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unavailable)
+        responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unprocessable, Unavailable)
     ),
     tags(
         (name = "meta", description = "Who is calling, and this document"),
@@ -59,6 +59,7 @@ pub const FIT_SCHEME: &str = "forgeInvocationToken";
         (name = "attributes", description = "Attribute definitions of asset types"),
         (name = "assets", description = "Assets: create, read, update, archive, in bulk too"),
         (name = "issue links", description = "Links between assets and Jira issues"),
+        (name = "custody", description = "Check-out and check-in: who holds an asset, since when, until when and for which issue; every verb takes an Idempotency-Key"),
         (name = "query", description = "AQL, the asset query language: search, validate and complete"),
         (name = "saved views", description = "Saved views of the asset list: a query, its columns and sort, a person's own or shared with the site"),
         (name = "reports", description = "The dashboard's figures, from maintained counters: each slice carries the AQL of its assets"),
@@ -290,6 +291,10 @@ pub struct NotFound(pub Problem);
 /// asset, or a stale `version` (someone changed it since you read it).
 #[derive(ToResponse)]
 pub struct Conflict(pub Problem);
+
+/// The request cannot be used as sent: an `Idempotency-Key` already used for another request.
+#[derive(ToResponse)]
+pub struct Unprocessable(pub Problem);
 
 /// The database, or Jira (for a permission check or an issue), cannot be reached; retry.
 #[derive(ToResponse)]

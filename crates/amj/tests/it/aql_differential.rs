@@ -15,9 +15,10 @@
 use crate::assets_api::Api;
 use crate::support::each_backend;
 use amj_domain::aql::{
-    self, AssetCond, Context, Filter, Order, Plan, SortField, SortValue, TextCond, ValueCond,
-    index_text, search_document, text_matches,
+    self, AssetCond, Context, CustodyCond, Filter, Order, Plan, SortField, SortValue, TextCond,
+    ValueCond, index_text, search_document, text_matches,
 };
+use amj_domain::custody::{CheckoutDraft, Custody, Holder};
 use amj_domain::ids::{AttributeId, TenantId};
 use amj_domain::value::{format_date, format_datetime};
 use amj_domain::{SchemaKey, TextPattern, Value};
@@ -54,6 +55,8 @@ struct World {
     by_number: HashMap<i64, usize>,
     /// The Jira issue ids each asset is linked to, by position in `assets`.
     links: Vec<Vec<i64>>,
+    /// The check-out in force of each asset, by position in `assets`.
+    custody: Vec<Option<Custody>>,
 }
 
 /// A sort value; one key only ever holds one variant.
@@ -216,6 +219,7 @@ impl World {
                         })
                 })
                 .collect(),
+            Filter::Custody(cond) => (0..n).map(|i| self.custody_cond(cond, i)).collect(),
             Filter::Text(terms) => self
                 .assets
                 .iter()
@@ -227,6 +231,55 @@ impl World {
                     text_matches(&search_document(&a.label, texts), terms)
                 })
                 .collect(),
+        }
+    }
+
+    /// Whether the asset at `i` meets a custody condition. A holder condition holds when the
+    /// check-out's holder matches, or that of a carrier it rides on (followed through `asset`
+    /// holders only, at most nine check-outs up, as the SQL's walk does).
+    fn custody_cond(&self, cond: &CustodyCond, i: usize) -> bool {
+        let Some(custody) = &self.custody[i] else {
+            return false;
+        };
+        match cond {
+            CustodyCond::Out => true,
+            CustodyCond::HasDue => custody.due.is_some(),
+            CustodyCond::Due(cmp) => custody.due.is_some_and(|d| cmp.matches(&i64::from(d))),
+            CustodyCond::Since(cmp) => cmp.matches(&custody.since),
+            CustodyCond::DueBefore(day) => custody.due.is_some_and(|d| i64::from(d) < *day),
+            CustodyCond::ForIssue(issues) => {
+                custody.issue.as_ref().is_some_and(|k| issues.contains(k))
+            }
+            CustodyCond::HolderAccount(_) | CustodyCond::HolderAsset(_) => {
+                let direct = |c: &Custody| match (&c.holder, cond) {
+                    (Holder::User { account_id }, CustodyCond::HolderAccount(accounts)) => {
+                        accounts.contains(account_id)
+                    }
+                    (
+                        Holder::Asset { key } | Holder::Location { key },
+                        CustodyCond::HolderAsset(numbers),
+                    ) => key.schema == self.model.schema.key && numbers.contains(&key.number),
+                    _ => false,
+                };
+                let mut current = custody;
+                for _ in 0..=8 {
+                    if direct(current) {
+                        return true;
+                    }
+                    let Holder::Asset { key } = &current.holder else {
+                        return false;
+                    };
+                    let Some(next) = self
+                        .by_number
+                        .get(&key.number)
+                        .and_then(|j| self.custody[*j].as_ref())
+                    else {
+                        return false;
+                    };
+                    current = next;
+                }
+                false
+            }
         }
     }
 
@@ -370,6 +423,8 @@ struct Setup {
     marks: Vec<i64>,
     /// Names of the root locations, for queries.
     roots: Vec<String>,
+    /// The key of the location some assets are checked out to.
+    holder_location: String,
     users: Vec<String>,
     admin: String,
 }
@@ -950,13 +1005,81 @@ async fn build(api: Api) -> Setup {
         .await;
     }
 
-    // Read back what the store holds: the evaluator's input.
+    // Check-outs: to people (with due days and issues), to a location, and onto carriers two
+    // deep; some due before today, which the API refuses and the store takes as given.
+    api.ok(
+        "PUT",
+        "/api/v1/schemas/IT/custody-policy",
+        Some(json!({"checkoutableTypes": [catalog.hardware]})),
+    )
+    .await;
     let store = &api.app.state.store;
     let tenant = store
         .tenant_by_client_key(&api.site.client_key)
         .await
         .unwrap()
         .unwrap();
+    let model = store
+        .schema_model_by_key(tenant.id, &SchemaKey::parse("IT").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut live: Vec<String> = hardware
+        .iter()
+        .filter(|k| !to_archive.contains(k))
+        .cloned()
+        .collect();
+    live.sort();
+    live.dedup();
+    // Retired assets cannot be checked out.
+    let mut candidates = Vec::new();
+    for key in live {
+        let number = amj_domain::AssetKey::parse(&key).unwrap().number;
+        let asset = store
+            .asset_by_key(tenant.id, &model, number)
+            .await
+            .unwrap()
+            .unwrap();
+        if asset.retired_at.is_none() {
+            candidates.push((key, asset.id));
+        }
+    }
+    let live: Vec<String> = candidates.iter().map(|(k, _)| k.clone()).collect();
+    let today = now_millis().div_euclid(86_400_000);
+    let mut lent = Vec::new();
+    for i in 0..24 {
+        let holder = match i % 6 {
+            0..=2 => Holder::User {
+                account_id: users[i % 3].clone(),
+            },
+            3 => Holder::Location {
+                key: amj_domain::AssetKey::parse(&root_keys[3]).unwrap(),
+            },
+            // Rides on a laptop a person holds, or on such a rider (two carriers deep).
+            4 => Holder::Asset {
+                key: amj_domain::AssetKey::parse(&live[i - 2]).unwrap(),
+            },
+            _ => Holder::Asset {
+                key: amj_domain::AssetKey::parse(&live[i - 1]).unwrap(),
+            },
+        };
+        let draft = CheckoutDraft {
+            holder,
+            due: (i % 4 != 0)
+                .then(|| i32::try_from(today).unwrap() + i32::try_from(i % 5).unwrap() - 2),
+            issue: (i % 3 == 0).then(|| format!("HR-{}", i % 2 + 1)),
+            note: String::new(),
+        };
+        lent.push((candidates[i].1, draft));
+    }
+    for chunk in lent.chunks(6) {
+        store
+            .check_out(tenant.id, &model, chunk, &admin, None)
+            .await
+            .unwrap();
+    }
+
+    // Read back what the store holds: the evaluator's input.
     let model = store
         .schema_model_by_key(tenant.id, &SchemaKey::parse("IT").unwrap())
         .await
@@ -999,11 +1122,16 @@ async fn build(api: Api) -> Setup {
         .enumerate()
         .map(|(i, a)| (a.key.number, i))
         .collect();
+    let ids: Vec<_> = assets.iter().map(|a| a.id).collect();
+    let mut held = store.custody_of(tenant.id, &ids).await.unwrap();
+    assert_eq!(held.len(), 24, "every check-out is read back");
+    let custody = ids.iter().map(|id| held.remove(id)).collect();
     let world = World {
         model: model.clone(),
         assets,
         by_number,
         links,
+        custody,
     };
     Setup {
         api,
@@ -1012,6 +1140,7 @@ async fn build(api: Api) -> Setup {
         world,
         marks,
         roots,
+        holder_location: root_keys[3].clone(),
         users,
         admin,
     }
@@ -1382,6 +1511,15 @@ fn atoms(s: &Setup) -> Vec<String> {
         "object having brokenRule(\"Serial number\")",
         "object having brokenRule()",
         "object having brokenRule(Name, Tags)",
+        "holder = currentUser()",
+        "holder is not empty",
+        "holder in (IT-1, IT-2, IT-3, IT-4, IT-5)",
+        "object having overdue()",
+        "not object having overdue() and due is not empty",
+        "object having checkedOutFor(HR-1, hr-2)",
+        "due >= now()",
+        "due is empty and checkedOut is not empty",
+        "checkedOut < now(+1d)",
         "not object having brokenRule(\"Serial number\") and \"Serial number\" is not empty",
         "Name like o",
         "Name like \"a_b\"",
@@ -1450,6 +1588,18 @@ fn atoms(s: &Setup) -> Vec<String> {
     atoms.push(format!("created < \"{}\"", rfc3339(s.marks[1])));
     atoms.push(format!("updated > \"{}\"", rfc3339(s.marks[3])));
     atoms.push(format!("retired > \"{}\"", rfc3339(s.marks[0])));
+    atoms.push(format!("holder = \"{}\"", s.users[1]));
+    atoms.push(format!(
+        "holder in (\"{}\", {})",
+        s.users[2], s.holder_location
+    ));
+    atoms.push("holder = currentUser()".to_owned());
+    atoms.push("holder is empty".to_owned());
+    atoms.push("due < now(+1d)".to_owned());
+    atoms.push("due is not empty".to_owned());
+    atoms.push("object having overdue()".to_owned());
+    atoms.push("object having checkedOutFor(HR-1)".to_owned());
+    atoms.push(format!("checkedOut > \"{}\"", rfc3339(s.marks[0])));
     atoms.push(format!("Owner = \"{}\"", s.users[1]));
     atoms
 }

@@ -314,9 +314,12 @@ async fn a_database_outage_is_a_503_on_every_asset_route() {
             (method, path, status, answer)
         }
     });
-    let answers = tokio::time::timeout(Duration::from_secs(120), futures_join_all(calls.collect()))
-        .await
-        .expect("the outage answers came within 2 minutes");
+    let answers = tokio::time::timeout(
+        Duration::from_secs(120),
+        crate::support::join_all(calls.collect()),
+    )
+    .await
+    .expect("the outage answers came within 2 minutes");
     let mut wrong = Vec::new();
     for (method, path, status, answer) in answers {
         if status != 503 || answer["error"]["code"] != "store_unavailable" {
@@ -360,29 +363,4 @@ async fn a_database_outage_is_a_503_on_every_asset_route() {
     api.stop().await;
     back.cut();
     db.cleanup().await;
-}
-
-/// Runs the futures concurrently on this task and collects their outputs in order (the
-/// workspace has no `futures` crate for one test).
-async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut pending: Vec<Option<std::pin::Pin<Box<F>>>> =
-        futures.into_iter().map(|f| Some(Box::pin(f))).collect();
-    let mut results: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        for (slot, result) in pending.iter_mut().zip(results.iter_mut()) {
-            if let Some(f) = slot
-                && let std::task::Poll::Ready(v) = f.as_mut().poll(cx)
-            {
-                *result = Some(v);
-                *slot = None;
-            }
-        }
-        if pending.iter().all(Option::is_none) {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    results.into_iter().map(Option::unwrap).collect()
 }

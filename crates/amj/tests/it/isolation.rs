@@ -47,6 +47,20 @@ const BODIES: &[(&str, &str)] = &[
     ("TokenInput", r#"{"name":"stolen"}"#),
     ("ReportSettings", r#"{"lifecycleDates":[]}"#),
     ("AttributeOrder", r#"{"attributes":[{attribute}]}"#),
+    ("CustodyPolicy", r#"{"checkoutableTypes":[{type}]}"#),
+    (
+        "CheckoutDraft",
+        r#"{"holder":{"kind":"user","accountId":"557058:thief"}}"#,
+    ),
+    ("CheckinDraft", r#"{"condition":"good"}"#),
+    (
+        "BulkCheckoutBody",
+        r#"{"items":[{"asset":"{key}","holder":{"kind":"user","accountId":"557058:thief"}}]}"#,
+    ),
+    (
+        "BulkCheckinBody",
+        r#"{"assets":["{key}"],"condition":"good"}"#,
+    ),
     // Shared, so that an ordinary user is refused it too (the hardening test's rule).
     (
         "SavedViewDraft",

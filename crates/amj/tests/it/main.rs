@@ -11,6 +11,7 @@ mod asset_store_contract;
 mod assets_api;
 mod bad_input;
 mod cli;
+mod custody;
 mod forge;
 mod hardening;
 mod isolation;

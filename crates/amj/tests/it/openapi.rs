@@ -1187,6 +1187,62 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
     )
     .await;
 
+    // Custody: the policy, the verbs (one and bulk, with an idempotency key's replay), reads.
+    let policy = "/api/v1/schemas/{schema}/custody-policy";
+    c.ok("GET", policy, &["IT"], None).await;
+    c.ok(
+        "PUT",
+        policy,
+        &["IT"],
+        Some(json!({"checkoutableTypes": [hardware.parse::<i64>().unwrap()]})),
+    )
+    .await;
+    let someone = c.api.site.admin_account_id.clone();
+    c.ok(
+        "POST",
+        "/api/v1/assets/{key}/checkout",
+        &["IT-2"],
+        Some(
+            json!({"holder": {"kind": "user", "accountId": someone}, "issue": "HR-1", "note": "n"}),
+        ),
+    )
+    .await;
+    c.expect(
+        409,
+        "POST",
+        "/api/v1/assets/{key}/checkout",
+        &["IT-2"],
+        "",
+        &admin,
+        Some(json!({"holder": {"kind": "location", "key": "IT-1"}})),
+    )
+    .await;
+    c.ok("GET", "/api/v1/assets/{key}/custody", &["IT-2"], None)
+        .await;
+    c.ok("GET", "/api/v1/custody/mine", &[], None).await;
+    c.ok("GET", "/api/v1/custody/overdue", &[], None).await;
+    c.ok(
+        "POST",
+        "/api/v1/assets/{key}/checkin",
+        &["IT-2"],
+        Some(json!({"condition": "worn"})),
+    )
+    .await;
+    c.ok(
+        "POST",
+        "/api/v1/schemas/{schema}/checkouts",
+        &["IT"],
+        Some(json!({"items": [{"asset": "IT-2", "holder": {"kind": "location", "key": "IT-1"}}]})),
+    )
+    .await;
+    c.ok(
+        "POST",
+        "/api/v1/schemas/{schema}/checkins",
+        &["IT"],
+        Some(json!({"assets": ["IT-2"], "condition": "good"})),
+    )
+    .await;
+
     let errors = std::mem::take(&mut c.errors);
     assert!(
         errors.is_empty(),
