@@ -125,8 +125,71 @@ export type HistoryEntry = { id: number; at: string | null; actor: string } & (
   | { kind: "type_changed"; old: string; new: string }
   | { kind: "linked"; issueKey: string }
   | { kind: "unlinked"; issueKey: string }
+  | { kind: "checked_out"; holder: Holder; due: string | null; issue: string | null; note: string }
+  | {
+      kind: "checked_in";
+      holder: Holder;
+      condition: Condition;
+      issue: string | null;
+      note: string;
+    }
   | { kind: string }
 );
+
+/** Who or what holds an asset: a person (by accountId), a location, or a carrying asset. */
+export type Holder =
+  | { kind: "user"; accountId: string }
+  | { kind: "location"; key: string }
+  | { kind: "asset"; key: string };
+
+export type Condition = "good" | "worn" | "damaged" | "lost";
+
+/** The check-out in force. */
+export interface Custody {
+  holder: Holder;
+  since: string;
+  by: string;
+  due: string | null;
+  issue: string | null;
+  note: string;
+}
+
+/** A check-out that ended. */
+export interface Loan extends Custody {
+  returnedAt: string;
+  returnedBy: string;
+  condition: Condition;
+  returnNote: string;
+}
+
+export interface AssetCustody {
+  checkoutable: boolean;
+  custody: Custody | null;
+  /** The person or location it is really with (a carrier's holder, for a dock on a laptop). */
+  effectiveHolder: Holder | null;
+  carriers: string[];
+  loans: Loan[];
+}
+
+/** An asset that is out, as the "my assets" and overdue lists show it. */
+export interface HeldAsset {
+  asset: string;
+  label: string;
+  custody: Custody;
+}
+
+export interface CheckoutDraft {
+  holder: Holder;
+  due?: string;
+  issue?: string;
+  note?: string;
+}
+
+export interface CustodyPolicy {
+  checkoutableTypes: number[];
+  checkedOutStatus: number | null;
+  availableStatus: number | null;
+}
 
 export type AttributeKind =
   | "text"
@@ -708,6 +771,39 @@ export class Api {
       `/api/v1/jira/users?query=${encodeURIComponent(query)}`,
     );
     return found.items;
+  }
+
+  custody(key: string): Promise<AssetCustody> {
+    return this.call("GET", `/api/v1/assets/${path(key)}/custody`);
+  }
+
+  checkOut(key: string, draft: CheckoutDraft): Promise<HeldAsset> {
+    return this.call("POST", `/api/v1/assets/${path(key)}/checkout`, draft);
+  }
+
+  checkIn(key: string, condition: Condition, note: string): Promise<{ asset: string; loan: Loan }> {
+    return this.call("POST", `/api/v1/assets/${path(key)}/checkin`, { condition, note });
+  }
+
+  /** What the signed-in person holds, in every schema (with what rides on it). */
+  async myAssets(): Promise<HeldAsset[]> {
+    return (await this.call<{ items: HeldAsset[] }>("GET", "/api/v1/custody/mine")).items;
+  }
+
+  /** Check-outs past their due day, most overdue first. */
+  overdue(
+    cursor: string | null = null,
+  ): Promise<{ items: HeldAsset[]; nextCursor: string | null }> {
+    const query = cursor === null ? "" : `?cursor=${encodeURIComponent(cursor)}`;
+    return this.call("GET", `/api/v1/custody/overdue${query}`);
+  }
+
+  custodyPolicy(schema: string): Promise<CustodyPolicy> {
+    return this.call("GET", `/api/v1/schemas/${path(schema)}/custody-policy`);
+  }
+
+  setCustodyPolicy(schema: string, policy: CustodyPolicy): Promise<CustodyPolicy> {
+    return this.call("PUT", `/api/v1/schemas/${path(schema)}/custody-policy`, policy);
   }
 
   async history(key: string): Promise<HistoryEntry[]> {

@@ -163,3 +163,16 @@ export function dashboardOfPath(path: string): string | null {
   }
   return new URLSearchParams(match[1] ?? "").get("schema") ?? "";
 }
+
+/** The custody lists the asset page shows besides the list and the dashboard. */
+export type CustodyList = "mine" | "overdue";
+
+export function custodyPath(list: CustodyList): string {
+  return `/custody/${list}`;
+}
+
+/** Which custody list a path shows, or `null` when it shows none. */
+export function custodyOfPath(path: string): CustodyList | null {
+  const match = /^\/custody\/(mine|overdue)\/?$/.exec(path);
+  return match ? (match[1] as CustodyList) : null;
+}

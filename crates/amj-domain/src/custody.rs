@@ -70,9 +70,27 @@ pub struct CheckoutDraft {
     pub note: String,
 }
 
+/// Epoch milliseconds on the wire as RFC 3339 (UTC), as every other time in the API is.
+pub mod instant {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(millis: &i64, s: S) -> Result<S::Ok, S::Error> {
+        match crate::value::format_datetime(*millis) {
+            Some(text) => s.serialize_str(&text),
+            None => s.serialize_i64(*millis),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        let text = String::deserialize(d)?;
+        crate::value::parse_datetime(&text)
+            .ok_or_else(|| D::Error::custom(format!("{text:?} is not an RFC 3339 time")))
+    }
+}
+
 /// Days since the epoch on the wire as `YYYY-MM-DD`, the form date attributes use: a client
 /// should not have to count days.
-pub(crate) mod day {
+pub mod day {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
     pub fn serialize<S: Serializer>(day: &Option<i32>, s: S) -> Result<S::Ok, S::Error> {
@@ -120,7 +138,9 @@ pub struct CheckinDraft {
 #[serde(rename_all = "camelCase")]
 pub struct Custody {
     pub holder: Holder,
-    /// Milliseconds since the epoch.
+    /// When it was checked out (RFC 3339 on the wire).
+    #[serde(with = "instant")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub since: i64,
     /// Who checked it out (an accountId, `app`, or `api-token:N`).
     pub by: String,

@@ -29,7 +29,9 @@ pub const IDEMPOTENCY_TTL_MILLIS: i64 = 24 * 60 * 60 * 1000;
 pub struct Loan {
     #[serde(flatten)]
     pub custody: Custody,
-    /// Milliseconds since the epoch.
+    /// When it came back (RFC 3339 on the wire).
+    #[serde(with = "amj_domain::custody::instant")]
+    #[schema(value_type = String, format = DateTime)]
     pub returned_at: i64,
     pub returned_by: String,
     pub condition: Condition,

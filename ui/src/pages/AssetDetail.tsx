@@ -3,13 +3,16 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type {
   Api,
   Asset,
+  AssetCustody,
   AssetType,
   AttributeDef,
   HistoryEntry,
+  Holder,
   IssueLink,
   References,
   Status,
 } from "../api";
+import { CustodyPanel, holderAccounts, holderLabel } from "../components/Custody";
 import { InlineEdit } from "../components/InlineEdit";
 import { Lozenge } from "../components/Lozenge";
 import { Actor, PeopleValue } from "../components/PersonName";
@@ -54,6 +57,8 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
   } | null>(null);
   const [inline, setInline] = useState<string | null>(null);
   const [tab, setTab] = useState<Tab>("attributes");
+  // Who holds it; `null` until known, "failed" if it could not be read (the rest still shows).
+  const [custody, setCustody] = useState<AssetCustody | "failed" | null>(null);
   // After an in-place edit closes, focus returns to that attribute's Edit button.
   const refocus = useRef<string | null>(null);
 
@@ -76,6 +81,16 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
           setFailure(`Could not load ${assetKey}: ${describe(error)}`);
         }
       });
+    return () => {
+      current = false;
+    };
+  }, [api, assetKey, attempt]);
+  useEffect(() => {
+    let current = true;
+    api
+      .custody(assetKey)
+      .then((found) => current && setCustody(found))
+      .catch(() => current && setCustody("failed"));
     return () => {
       current = false;
     };
@@ -119,6 +134,12 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
           loaded.asset.created.by,
           ...loaded.history.map((e) => e.actor),
           ...[...userAttributes].flatMap((name) => accountIdsOf(loaded.asset.attributes[name])),
+          ...(typeof custody === "object" && custody !== null
+            ? holderAccounts([custody.custody?.holder, custody.effectiveHolder])
+            : []),
+          ...holderAccounts(
+            loaded.history.map((e) => (e as HistoryEntry & { holder?: Holder }).holder),
+          ),
           ...loaded.history.flatMap((e) => {
             const change = e as HistoryEntry & Record<string, unknown>;
             return e.kind === "attribute_changed" && userAttributes.has(String(change.attribute))
@@ -255,6 +276,26 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
           <span id="amj-detail-retired"> · retired {formats.dateTime(asset.retired)}</span>
         )}
       </p>
+      {custody === "failed" ? (
+        <p class="amj-subtle" id="amj-custody-failed">
+          Who holds this asset could not be read just now.
+        </p>
+      ) : (
+        custody && (
+          <CustodyPanel
+            api={api}
+            assetKey={asset.key}
+            custody={custody}
+            people={names}
+            formats={formats}
+            disabled={asset.archived}
+            onChanged={() => {
+              setLoaded(null);
+              setAttempt((n) => n + 1);
+            }}
+          />
+        )
+      )}
       <TabList
         tab={tab}
         onTab={setTab}
@@ -430,14 +471,17 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
               <span class="amj-subtle">
                 {formats.dateTime(entry.at)}, <Actor actor={entry.actor} people={names} />:
               </span>{" "}
-              {historyText(entry, (value) =>
-                userAttributes.has(
-                  String((entry as HistoryEntry & { attribute?: unknown }).attribute),
-                )
-                  ? accountIdsOf(value)
-                      .map((id) => actorLabel(id, names))
-                      .join(", ")
-                  : valueText(value),
+              {historyText(
+                entry,
+                (value) =>
+                  userAttributes.has(
+                    String((entry as HistoryEntry & { attribute?: unknown }).attribute),
+                  )
+                    ? accountIdsOf(value)
+                        .map((id) => actorLabel(id, names))
+                        .join(", ")
+                    : valueText(value),
+                (holder) => holderLabel(holder, names),
               )}
             </li>
           ))}
@@ -524,6 +568,7 @@ export function referenceKeys(value: unknown): string[] {
 export function historyText(
   entry: HistoryEntry,
   text: (value: unknown) => string = valueText,
+  holder: (holder: Holder) => string = (h) => (h.kind === "user" ? "someone" : h.key),
 ): string {
   const e = entry as HistoryEntry & Record<string, unknown>;
   switch (entry.kind) {
@@ -539,6 +584,16 @@ export function historyText(
       return `Linked to ${String(e.issueKey)}.`;
     case "unlinked":
       return `Unlinked from ${String(e.issueKey)}.`;
+    case "checked_out": {
+      const due = e.due ? `, due ${String(e.due)}` : "";
+      const issue = e.issue ? `, for ${String(e.issue)}` : "";
+      const note = e.note ? ` “${String(e.note)}”` : "";
+      return `Checked out to ${holder(e.holder as Holder)}${due}${issue}.${note}`;
+    }
+    case "checked_in": {
+      const note = e.note ? ` “${String(e.note)}”` : "";
+      return `Checked in from ${holder(e.holder as Holder)}, ${String(e.condition)}.${note}`;
+    }
     default:
       return entry.kind.replaceAll("_", " ");
   }

@@ -23,7 +23,10 @@ import { describe } from "../messages";
 import { accountIdsOf, type Person, usePeople } from "../people";
 import {
   BUILT_IN_COLUMNS,
+  type CustodyList,
   composeQuery,
+  custodyOfPath,
+  custodyPath,
   dashboardOfPath,
   dashboardPath,
   defaultColumns,
@@ -39,6 +42,7 @@ import {
 import { listOf } from "../views";
 import { AssetDetail } from "./AssetDetail";
 import { AssetForm } from "./AssetForm";
+import { CustodyLists } from "./CustodyLists";
 
 interface Props {
   api: Api;
@@ -86,7 +90,7 @@ function storage(): Storage | null {
  * browser's back button steps back through it.
  */
 export function AssetsPage({ api, host, formats, context }: Props) {
-  const [view, setView] = useState<"list" | "dashboard">("list");
+  const [view, setView] = useState<"list" | "dashboard" | CustodyList>("list");
   // The dashboard is a chunk of its own, fetched the first time it is shown.
   const [dashboard, setDashboard] = useState<{ page: DashboardComponent } | null>(null);
   // Live assets per exact type, for the tree; `null` until known (or if the figures fail).
@@ -233,6 +237,12 @@ export function AssetsPage({ api, host, formats, context }: Props) {
     history.current?.push(dashboardPath(list.schema));
   };
 
+  const showCustody = (which: CustodyList) => {
+    setView(which);
+    setOpen(null);
+    history.current?.push(custodyPath(which));
+  };
+
   const start = useCallback(async () => {
     setFailure(null);
     let where = "/";
@@ -246,10 +256,15 @@ export function AssetsPage({ api, host, formats, context }: Props) {
       const found = await api.schemas();
       setSchemas(found);
       const onDashboard = dashboardOfPath(where);
+      const onCustody = custodyOfPath(where);
       const asked =
-        onDashboard === null ? parseListPath(where) : { ...EMPTY_LIST, schema: onDashboard };
+        onDashboard === null && onCustody === null
+          ? parseListPath(where)
+          : { ...EMPTY_LIST, schema: onDashboard || null };
       if (onDashboard !== null) {
         setView("dashboard");
+      } else if (onCustody !== null) {
+        setView(onCustody);
       }
       const schema =
         found.find((s) => s.key.toLowerCase() === asked.schema?.toLowerCase())?.key ??
@@ -278,8 +293,9 @@ export function AssetsPage({ api, host, formats, context }: Props) {
       const asset = assetOfPath(path);
       setOpen(asset);
       const onDashboard = dashboardOfPath(path);
-      setView(onDashboard === null ? "list" : "dashboard");
-      if (asset === null && onDashboard === null) {
+      const onCustody = custodyOfPath(path);
+      setView(onDashboard !== null ? "dashboard" : (onCustody ?? "list"));
+      if (asset === null && onDashboard === null && onCustody === null) {
         const asked = parseListPath(path);
         const state = { ...asked, schema: asked.schema ?? list.schema };
         if (listPath(state) !== listPath(list)) {
@@ -291,7 +307,8 @@ export function AssetsPage({ api, host, formats, context }: Props) {
 
   const show = (key: string | null) => {
     setOpen(key);
-    history.current?.push(key === null ? listPath(list) : assetPath(key));
+    const back = view === "mine" || view === "overdue" ? custodyPath(view) : listPath(list);
+    history.current?.push(key === null ? back : assetPath(key));
   };
 
   useEffect(() => host.resize(), [host, page, open, queryError, failure, creating, view]);
@@ -468,6 +485,24 @@ export function AssetsPage({ api, host, formats, context }: Props) {
         >
           Dashboard
         </button>
+        <button
+          type="button"
+          id="amj-open-mine"
+          class="amj-tree-item"
+          aria-current={view === "mine" ? "page" : undefined}
+          onClick={() => showCustody("mine")}
+        >
+          My assets
+        </button>
+        <button
+          type="button"
+          id="amj-open-overdue"
+          class="amj-tree-item"
+          aria-current={view === "overdue" ? "page" : undefined}
+          onClick={() => showCustody("overdue")}
+        >
+          Overdue
+        </button>
         <TypeTree
           types={types}
           formats={formats}
@@ -476,7 +511,11 @@ export function AssetsPage({ api, host, formats, context }: Props) {
           onChoose={(type) => go({ ...list, aql: typed, type })}
         />
       </nav>
-      {view === "dashboard" ? (
+      {view === "mine" || view === "overdue" ? (
+        <div id="amj-assets" data-state={view} class="amj-main">
+          <CustodyLists api={api} formats={formats} list={view} onOpen={(key) => show(key)} />
+        </div>
+      ) : view === "dashboard" ? (
         <div id="amj-assets" data-state="dashboard" class="amj-main">
           {failure && (
             <p class="amj-error" role="alert">

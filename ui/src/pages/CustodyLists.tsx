@@ -1,0 +1,145 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Api, HeldAsset } from "../api";
+import { HolderText, holderAccounts, isOverdue } from "../components/Custody";
+import type { Formats } from "../format";
+import { describe } from "../messages";
+import { usePeople } from "../people";
+import type { CustodyList } from "../query";
+
+interface Props {
+  api: Api;
+  formats: Formats;
+  list: CustodyList;
+  onOpen: (key: string) => void;
+}
+
+const TITLES: Record<CustodyList, string> = {
+  mine: "My assets",
+  overdue: "Overdue",
+};
+
+/**
+ * "My assets" (what the signed-in person holds, with what rides on it) and the overdue list
+ * (every schema, most overdue first, a page at a time).
+ */
+export function CustodyLists({ api, formats, list, onOpen }: Props) {
+  const [items, setItems] = useState<HeldAsset[] | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  const heading = useRef<HTMLHeadingElement>(null);
+
+  useEffect(() => {
+    let current = true;
+    setItems(null);
+    setFailure(null);
+    const load =
+      list === "mine"
+        ? api.myAssets().then((found) => ({ items: found, nextCursor: null }))
+        : api.overdue();
+    load
+      .then((page) => {
+        if (current) {
+          setItems(page.items);
+          setNext(page.nextCursor);
+        }
+      })
+      .catch((error: unknown) => {
+        if (current) {
+          setFailure(`Could not load ${TITLES[list].toLowerCase()}: ${describe(error)}`);
+        }
+      });
+    return () => {
+      current = false;
+    };
+  }, [api, list, attempt]);
+  useEffect(() => heading.current?.focus(), [list]);
+  const people = usePeople(
+    api,
+    (items ?? []).flatMap((i) => [...holderAccounts([i.custody.holder]), i.custody.by]),
+  );
+  const more = async () => {
+    if (next === null) {
+      return;
+    }
+    try {
+      const page = await api.overdue(next);
+      setItems((current) => [...(current ?? []), ...page.items]);
+      setNext(page.nextCursor);
+    } catch (error) {
+      setFailure(`Could not load more: ${describe(error)}`);
+    }
+  };
+
+  return (
+    <section id="amj-custody-list" data-list={list} data-state={items ? "ready" : "loading"}>
+      <h1 id="amj-custody-list-title" ref={heading} tabIndex={-1}>
+        {TITLES[list]}
+      </h1>
+      {failure && (
+        <div class="amj-error" role="alert">
+          <p>{failure}</p>
+          <button type="button" class="amj-button" onClick={() => setAttempt((n) => n + 1)}>
+            Retry
+          </button>
+        </div>
+      )}
+      {items === null && !failure && <p class="amj-subtle">Loading…</p>}
+      {items !== null && items.length === 0 && (
+        <p class="amj-subtle" id="amj-custody-empty">
+          {list === "mine" ? "You hold no assets." : "Nothing is overdue."}
+        </p>
+      )}
+      {items !== null && items.length > 0 && (
+        <table class="amj-table" id="amj-custody-table">
+          <caption class="amj-visually-hidden">{TITLES[list]}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Asset</th>
+              <th scope="col">Holder</th>
+              <th scope="col">Since</th>
+              <th scope="col">Due</th>
+              <th scope="col">Issue</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((item) => (
+              <tr key={item.asset} data-asset={item.asset}>
+                <td>
+                  <button
+                    type="button"
+                    class="amj-link-button"
+                    data-open={item.asset}
+                    onClick={() => onOpen(item.asset)}
+                  >
+                    {item.asset}
+                  </button>{" "}
+                  {item.label}
+                </td>
+                <td>
+                  <HolderText holder={item.custody.holder} people={people} />
+                </td>
+                <td>{formats.dateTime(item.custody.since)}</td>
+                <td>
+                  {item.custody.due ?? <span class="amj-subtle">—</span>}
+                  {isOverdue(item.custody.due) && (
+                    <>
+                      {" "}
+                      <span class="amj-lozenge amj-status-retired">Overdue</span>
+                    </>
+                  )}
+                </td>
+                <td>{item.custody.issue ?? <span class="amj-subtle">—</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {next !== null && (
+        <button type="button" id="amj-custody-more" class="amj-button" onClick={() => void more()}>
+          Show more
+        </button>
+      )}
+    </section>
+  );
+}
