@@ -61,6 +61,9 @@ pub struct SeedPlan {
     /// Recorded as the creator in history: "app" (the app itself, as people see demo data), or
     /// whoever a benchmark says.
     pub actor: String,
+    /// Check out every n-th new laptop or monitor to one of `users` (some overdue, some for an
+    /// issue); 0 checks out none.
+    pub checkouts_every: u64,
 }
 
 impl SeedPlan {
@@ -76,6 +79,7 @@ impl SeedPlan {
             users: Vec::new(),
             issues: Vec::new(),
             actor: "app".to_owned(),
+            checkouts_every: 0,
         }
     }
 
@@ -1084,6 +1088,22 @@ pub async fn seed_site(
         batches: Vec::new(),
         elapsed: Duration::ZERO,
     };
+    if schema_created {
+        // Laptops and monitors are lent out; servers and licences are not.
+        let policy = amj_domain::custody::CustodyPolicy {
+            checkoutable_types: vec![catalog.laptop, catalog.monitor],
+            checked_out_status: None,
+            available_status: None,
+        };
+        store.set_custody_policy(tenant, schema_id, &policy).await?;
+    }
+    let model = store
+        .schema_model(tenant, schema_id)
+        .await?
+        .context("the seeded schema vanished")?;
+    let today = i32::try_from(amj_store::now_millis().div_euclid(86_400_000))
+        .context("today is out of range")?;
+    let mut lendable = 0_u64;
     let locations = location_count(to_create);
     let batch = plan.batch.max(1) as u64;
     let mut done = 0_u64;
@@ -1126,6 +1146,44 @@ pub async fn seed_site(
             })?;
         report.batches.push((records.len(), call.elapsed()));
         generator.remember(&records);
+        if plan.checkouts_every > 0 && !generator.users.is_empty() {
+            let mut lent = Vec::new();
+            for record in &records {
+                let live = !record.archived && record.retired_at.is_none();
+                if !live || ![catalog.laptop, catalog.monitor].contains(&record.type_id) {
+                    continue;
+                }
+                lendable += 1;
+                if !lendable.is_multiple_of(plan.checkouts_every) {
+                    continue;
+                }
+                let n = lendable / plan.checkouts_every;
+                let slot = usize::try_from(n).unwrap_or(0);
+                let holder = amj_domain::custody::Holder::User {
+                    account_id: generator.users[slot % generator.users.len()].clone(),
+                };
+                // Due from two days ago to four days ahead: the overdue list has something in it.
+                let due = i32::try_from(n % 7).map(|d| today + d - 2).ok();
+                let issue = n.is_multiple_of(3)
+                    .then(|| plan.issues.get(slot % plan.issues.len().max(1)))
+                    .flatten()
+                    .map(|i| i.key.clone());
+                lent.push((
+                    record.id,
+                    amj_domain::custody::CheckoutDraft {
+                        holder,
+                        due,
+                        issue,
+                        note: String::new(),
+                    },
+                ));
+            }
+            if !lent.is_empty() {
+                store
+                    .check_out(tenant, &model, &lent, &plan.actor, None)
+                    .await?;
+            }
+        }
         for kind in &kinds {
             *report.by_type.entry(kind.name()).or_default() += 1;
         }

@@ -235,6 +235,13 @@ impl Store {
         tx.commit().await
     }
 
+    /// How many check-outs are open on the site.
+    pub async fn open_checkouts(&self, tenant: TenantId) -> Result<i64, StoreError> {
+        let sql = Sql::new("SELECT COUNT(*) FROM asset_custody WHERE tenant_id = $1").arg(tenant.0);
+        let (count,): (i64,) = self.db().fetch_one(&sql).await?;
+        Ok(count)
+    }
+
     /// What an idempotency key was used for, if it was (and has not expired).
     pub async fn idempotency_key_use(
         &self,

@@ -272,6 +272,11 @@ impl Store {
         Ok(store)
     }
 
+    /// Whether this store is on PostgreSQL (benchmarks hold the two to different targets).
+    pub fn is_postgres(&self) -> bool {
+        self.db().is_postgres()
+    }
+
     pub fn db(&self) -> &Db {
         &self.db
     }

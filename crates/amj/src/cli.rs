@@ -223,6 +223,9 @@ pub enum BenchCommand {
     Page(BenchPageArgs),
     /// Time each dashboard figure (the reports API) on a seeded site (see `bench seed`).
     Reports(BenchReportsArgs),
+    /// Time check-out, check-in, "my assets" and the overdue list on a seeded site, after
+    /// topping its open check-outs up to --open.
+    Custody(BenchCustodyArgs),
     /// Time full Forge invocation-token authentication against one bare RSA-2048 verification,
     /// at growing numbers of installations.
     Fit(BenchFitArgs),
@@ -275,6 +278,16 @@ pub struct BenchReportsArgs {
     /// once, is timed too). The seeded pattern is put back at the end.
     #[arg(long)]
     pub serial_pattern: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchCustodyArgs {
+    #[command(flatten)]
+    pub site: BenchPageArgs,
+    /// Open check-outs to have before timing (laptops and monitors are lent, 500 per
+    /// transaction; a quarter of them overdue).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    pub open: u64,
 }
 
 /// The app key bench sites are installed under, as `serve` uses by default.
@@ -835,6 +848,8 @@ async fn seed_demo_site(
         .await?
         .with_context(|| format!("the site {site} is not in the database after its install"))?;
     let mut plan = SeedPlan::demo();
+    // The demo lends some laptops and monitors, so "My assets" and "Overdue" show something.
+    plan.checkouts_every = 5;
     plan.users = sim
         .site_users(site)?
         .into_iter()
@@ -923,6 +938,20 @@ pub async fn run_bench(command: BenchCommand) -> anyhow::Result<()> {
             )
             .await?;
             print!("{}", amj_bench::bench_reports::markdown(&timings));
+            Ok(())
+        }
+        BenchCommand::Custody(args) => {
+            let site = &args.site;
+            let store = bench_store(&site.database_url, site.secret_key_file.as_deref()).await?;
+            let samples = usize::try_from(site.samples).unwrap_or(200);
+            let timings = amj_bench::bench_custody::run_custody_bench(
+                store,
+                &site.tenant,
+                samples,
+                args.open,
+            )
+            .await?;
+            print!("{}", amj_bench::bench_custody::markdown(&timings));
             Ok(())
         }
         BenchCommand::Fit(args) => {

@@ -57,6 +57,9 @@ export function UserPicker({ id, api, value, multiple, describedBy, invalid, onC
       : [person.accountId];
     onChange(next.join(", "));
     setQuery("");
+    // The chosen person's button leaves with the results: focus goes back to the search, not
+    // to the page's start.
+    document.getElementById(id)?.focus();
   };
   return (
     <div class="amj-user-picker">

@@ -249,3 +249,42 @@ async fn bench_reports_tightens_the_serial_pattern_and_puts_it_back() {
     })
     .await;
 }
+
+/// `amj bench custody`: it tops the open check-outs up to `--open` (a quarter overdue), its
+/// timed check-outs all come back in, and it answers real lists; the demo's seed lends too.
+#[tokio::test]
+async fn bench_custody_tops_up_check_outs_and_leaves_the_timed_ones_in() {
+    each_backend(|db| async move {
+        let store = db.store().await;
+        let tenant = ensure_bench_tenant(&store, "bench-custody-site", "amj")
+            .await
+            .unwrap();
+        let mut plan = SeedPlan::large(300);
+        plan.checkouts_every = 10;
+        seed_site(&store, tenant, &plan).await.unwrap();
+        let seeded = store.open_checkouts(tenant).await.unwrap();
+        assert!(seeded > 0, "the seed lends every tenth laptop or monitor");
+        let timings = amj_bench::bench_custody::run_custody_bench(
+            db.store().await,
+            "bench-custody-site",
+            3,
+            u64::try_from(seeded).unwrap() + 20,
+        )
+        .await
+        .unwrap();
+        let whats: Vec<&str> = timings.iter().map(|t| t.what).collect();
+        assert_eq!(
+            whats,
+            ["check-out", "check-in", "my assets", "overdue (first page)"]
+        );
+        assert_eq!(
+            store.open_checkouts(tenant).await.unwrap(),
+            seeded + 20,
+            "topped up to --open; every timed check-out came back"
+        );
+        let overdue = &timings[3].sample;
+        assert!(!overdue.starts_with("0 rows"), "{overdue}");
+        store.close().await;
+    })
+    .await;
+}
