@@ -18,6 +18,7 @@ import type { Host } from "../host/types";
 import { TYPE_ICONS, TypeIcon } from "../icons";
 import { describe } from "../messages";
 import { keyMove, moveItem, possibleParents } from "../reorder";
+import { CustodySettings } from "./CustodySettings";
 
 interface Props {
   api: Api;
@@ -140,6 +141,13 @@ export function AdminPage({ api, host, formats }: Props) {
               <TypesSection api={api} schema={schema} types={types} onChanged={changed} />
               <AttributesSection api={api} schema={schema} types={types} onChanged={changed} />
               <StatusesSection api={api} schema={schema} statuses={statuses} onChanged={changed} />
+              <CustodySettings
+                api={api}
+                schema={schema}
+                types={types}
+                statuses={statuses}
+                onChanged={changed}
+              />
             </>
           )}
           <TokensSection api={api} formats={formats} onChange={done} />
