@@ -178,6 +178,14 @@ export interface HeldAsset {
   custody: Custody;
 }
 
+/** An asset handed out for an issue: out now (`returned` null), or back. */
+export interface HandedOut {
+  asset: string;
+  label: string;
+  custody: Custody;
+  returned: { at: string; by: string; condition: Condition; note: string } | null;
+}
+
 export interface CheckoutDraft {
   holder: Holder;
   due?: string;
@@ -796,6 +804,13 @@ export class Api {
   ): Promise<{ items: HeldAsset[]; nextCursor: string | null }> {
     const query = cursor === null ? "" : `?cursor=${encodeURIComponent(cursor)}`;
     return this.call("GET", `/api/v1/custody/overdue${query}`);
+  }
+
+  /** What was handed out for an issue (by its key): out now, then what came back. */
+  async handedOut(issueKey: string): Promise<HandedOut[]> {
+    return (
+      await this.call<{ items: HandedOut[] }>("GET", `/api/v1/custody/issues/${path(issueKey)}`)
+    ).items;
   }
 
   custodyPolicy(schema: string): Promise<CustodyPolicy> {

@@ -126,7 +126,9 @@ pub async fn run_custody_bench(
                             account_id: person(n),
                         },
                         due,
-                        issue: n.is_multiple_of(10).then(|| format!("HR-{}", n % 5_000 + 1)),
+                        issue: n
+                            .is_multiple_of(10)
+                            .then(|| format!("HR-{}", n % 5_000 + 1)),
                         note: String::new(),
                     },
                 )

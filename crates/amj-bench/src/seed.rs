@@ -1164,7 +1164,8 @@ pub async fn seed_site(
                 };
                 // Due from two days ago to four days ahead: the overdue list has something in it.
                 let due = i32::try_from(n % 7).map(|d| today + d - 2).ok();
-                let issue = n.is_multiple_of(3)
+                let issue = n
+                    .is_multiple_of(3)
                     .then(|| plan.issues.get(slot % plan.issues.len().max(1)))
                     .flatten()
                     .map(|i| i.key.clone());

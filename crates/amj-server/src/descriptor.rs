@@ -131,14 +131,22 @@ pub fn app_descriptor(config: &AppConfig) -> Descriptor {
                 ISSUE_VIEW.connect_url,
             )
             // Makes `issue.property[assets].keys = "IT-42"` (or `assetKeys = "IT-42"`) work in
-            // JQL: Jira indexes only the property values an installed app declares.
+            // JQL: Jira indexes only the property values an installed app declares. `handedOut`
+            // lists the assets ever checked out for the issue (`assetsHandedOut = "IT-42"`).
             .entity_property(
-                EntityProperty::new("asset-links", "Asset links", EntityType::Issue).extract(
-                    ASSET_LINKS_PROPERTY,
-                    "keys",
-                    ExtractionType::String,
-                    Some("assetKeys"),
-                ),
+                EntityProperty::new("asset-links", "Asset links", EntityType::Issue)
+                    .extract(
+                        ASSET_LINKS_PROPERTY,
+                        "keys",
+                        ExtractionType::String,
+                        Some("assetKeys"),
+                    )
+                    .extract(
+                        ASSET_LINKS_PROPERTY,
+                        "handedOut",
+                        ExtractionType::String,
+                        Some("assetsHandedOut"),
+                    ),
             );
     for event in ISSUE_EVENTS {
         builder = builder.webhook(event.connect_event, event.connect_path);

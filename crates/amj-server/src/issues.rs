@@ -130,19 +130,28 @@ async fn may_browse(
         .any(|grant| grant.permission == BROWSE && grant.issues.contains(&issue_id)))
 }
 
-/// Writes the issue's `assets` entity property (the keys of its linked assets), which the
-/// descriptor declares indexed so people can search `issue.property[assets].keys = "IT-42"`,
-/// and the glance's badge. A failure is reported, not fatal: the link is ours and is already
-/// saved.
+/// Writes the issue's `assets` entity property (the keys of its linked assets, and of those
+/// ever checked out for it), which the descriptor declares indexed so people can search
+/// `issue.property[assets].keys = "IT-42"` or `assetsHandedOut = "IT-42"`, and the glance's
+/// badge. Both lists are written every time: the property is one document. A failure is
+/// reported, not fatal: the link or the check-out is ours and is already saved.
 pub async fn sync_issue_property(
     jira: &JiraClient,
     store: &Store,
     app_key: &str,
     tenant: &Tenant,
     issue_id: i64,
+    issue_key: &str,
 ) -> bool {
     let keys: Vec<String> = match store.assets_of_issue(tenant.id, issue_id).await {
         Ok(assets) => assets.iter().map(|a| a.key()).collect(),
+        Err(_) => return false,
+    };
+    let handed_out = match store
+        .handed_out_keys(tenant.id, &issue_key.to_uppercase())
+        .await
+    {
+        Ok(keys) => keys,
         Err(_) => return false,
     };
     // An empty list rather than a DELETE when the last asset is unlinked: deleting a property
@@ -154,7 +163,10 @@ pub async fn sync_issue_property(
             tenant,
             reqwest::Method::PUT,
             &path,
-            Some(&AssetsProperty { keys: &keys }),
+            Some(&AssetsProperty {
+                keys: &keys,
+                handed_out: &handed_out,
+            }),
         )
         .await;
     // The glance's label: Jira shows a badge from this property next to "Assets" on the issue.

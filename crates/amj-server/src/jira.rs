@@ -183,10 +183,13 @@ pub mod payload {
         }
     }
 
-    /// An issue property's value: the `assets` property, `{"keys": [...]}`, that JQL searches.
+    /// An issue property's value: the `assets` property that JQL searches, `{"keys": [...],
+    /// "handedOut": [...]}`: the assets linked to the issue, and those ever checked out for it.
     #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
     pub struct AssetsProperty<'a> {
         pub keys: &'a [String],
+        pub handed_out: &'a [String],
     }
 
     /// The issue glance's status property: a badge with the count of linked assets.

@@ -38,6 +38,16 @@ pub struct Loan {
     pub return_note: String,
 }
 
+/// An asset handed out for a Jira issue: out now (`returned: None`), or a loan that ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandedOut {
+    pub asset_id: AssetId,
+    pub key: AssetKey,
+    pub label: String,
+    pub custody: Custody,
+    pub returned: Option<Loan>,
+}
+
 /// An asset's check-out in force, with the asset's key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Held {
@@ -94,6 +104,14 @@ struct CustodyRow {
 const CUSTODY_COLUMNS: &str = "c.asset_id, c.holder_kind, c.holder_account, c.holder_asset_id, \
     h.number AS holder_number, hs.schema_key AS holder_schema, c.since, c.by_actor, c.due_day, \
     c.issue_key, c.note";
+
+/// Ended loans with their holder assets' keys, for [`LoanRow`].
+const LOAN_SELECT: &str = "SELECT l.asset_id, l.holder_kind, l.holder_account, \
+    l.holder_asset_id, h.number AS holder_number, hs.schema_key AS holder_schema, l.since, \
+    l.by_actor, l.due_day, l.issue_key, l.note, l.returned_at, l.returned_by, \
+    l.return_condition, l.return_note FROM asset_loan l \
+    LEFT JOIN asset h ON h.id = l.holder_asset_id \
+    LEFT JOIN asset_schema hs ON hs.id = h.schema_id";
 
 /// The joins that name a holder asset by key.
 const HOLDER_JOINS: &str = "LEFT JOIN asset h ON h.id = c.holder_asset_id \
@@ -685,15 +703,10 @@ impl Store {
         asset: AssetId,
         limit: usize,
     ) -> Result<Vec<Loan>, StoreError> {
-        let sql = Sql::new(
-            "SELECT l.asset_id, l.holder_kind, l.holder_account, l.holder_asset_id, \
-             h.number AS holder_number, hs.schema_key AS holder_schema, l.since, l.by_actor, \
-             l.due_day, l.issue_key, l.note, l.returned_at, l.returned_by, l.return_condition, \
-             l.return_note FROM asset_loan l \
-             LEFT JOIN asset h ON h.id = l.holder_asset_id \
-             LEFT JOIN asset_schema hs ON hs.id = h.schema_id \
-             WHERE l.asset_id = $1 AND l.tenant_id = $2 ORDER BY l.since DESC, l.id DESC LIMIT $3",
-        )
+        let sql = Sql::new(&format!(
+            "{LOAN_SELECT} WHERE l.asset_id = $1 AND l.tenant_id = $2 \
+             ORDER BY l.since DESC, l.id DESC LIMIT $3"
+        ))
         .arg(asset.0)
         .arg(tenant.0)
         .arg(i64::try_from(limit).unwrap_or(i64::MAX));
@@ -767,14 +780,94 @@ impl Store {
         Ok(out)
     }
 
-    /// The keys of held assets, for rows read across schemas.
-    async fn with_keys(
+    /// What was handed out for a Jira issue (its key, upper case), in every schema: what is
+    /// out for it now, then the loans that ended, newest first; at most `limit` of each.
+    pub async fn handed_out_for_issue(
         &self,
         tenant: TenantId,
-        rows: Vec<CustodyRow>,
-    ) -> Result<Vec<Held>, StoreError> {
-        let mut keys: HashMap<i64, (AssetKey, String)> = HashMap::new();
-        let ids: Vec<i64> = rows.iter().map(|r| r.asset_id).collect();
+        issue_key: &str,
+        limit: usize,
+    ) -> Result<Vec<HandedOut>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let sql = Sql::new(&format!(
+            "SELECT {CUSTODY_COLUMNS} FROM asset_custody c {HOLDER_JOINS} \
+             WHERE c.tenant_id = $1 AND c.issue_key = $2 ORDER BY c.since DESC, c.asset_id LIMIT $3"
+        ))
+        .arg(tenant.0)
+        .arg(issue_key)
+        .arg(limit);
+        let current: Vec<CustodyRow> = self.db().fetch_all(&sql).await?;
+        let sql = Sql::new(&format!(
+            "{LOAN_SELECT} WHERE l.tenant_id = $1 AND l.issue_key = $2 \
+             ORDER BY l.returned_at DESC, l.id DESC LIMIT $3"
+        ))
+        .arg(tenant.0)
+        .arg(issue_key)
+        .arg(limit);
+        let ended: Vec<LoanRow> = self.db().fetch_all(&sql).await?;
+        let ended_ids: Vec<i64> = ended.iter().map(|l| l.custody.asset_id).collect();
+        let mut out: Vec<HandedOut> = self
+            .with_keys(tenant, current)
+            .await?
+            .into_iter()
+            .map(|h| HandedOut {
+                asset_id: h.asset_id,
+                key: h.key,
+                label: h.label,
+                custody: h.custody,
+                returned: None,
+            })
+            .collect();
+        let keys = self.keys_and_labels(tenant, &ended_ids).await?;
+        for row in ended {
+            let Some((key, label)) = keys.get(&row.custody.asset_id).cloned() else {
+                continue;
+            };
+            let asset_id = AssetId(row.custody.asset_id);
+            let loan = row.into_loan()?;
+            out.push(HandedOut {
+                asset_id,
+                key,
+                label,
+                custody: loan.custody.clone(),
+                returned: Some(loan),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The keys of every asset ever handed out for an issue (out now or returned), sorted: what
+    /// the issue's `assets` property lists as `handedOut`, so JQL finds issues by them.
+    pub async fn handed_out_keys(
+        &self,
+        tenant: TenantId,
+        issue_key: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = Sql::new(
+            "SELECT DISTINCT s.schema_key, a.number FROM asset a \
+             JOIN asset_schema s ON s.id = a.schema_id \
+             WHERE a.id IN (SELECT c.asset_id FROM asset_custody c \
+                            WHERE c.tenant_id = $1 AND c.issue_key = $2 \
+                            UNION SELECT l.asset_id FROM asset_loan l \
+                            WHERE l.tenant_id = $1 AND l.issue_key = $2) \
+             ORDER BY s.schema_key, a.number LIMIT 1000",
+        )
+        .arg(tenant.0)
+        .arg(issue_key);
+        let rows: Vec<(String, i64)> = self.db().fetch_all(&sql).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(schema, number)| format!("{schema}-{number}"))
+            .collect())
+    }
+
+    /// Keys and labels of assets in any schema of the site.
+    async fn keys_and_labels(
+        &self,
+        tenant: TenantId,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, (AssetKey, String)>, StoreError> {
+        let mut keys = HashMap::new();
         for chunk in ids.chunks(500) {
             let mut sql = Sql::new(
                 "SELECT a.id, a.number, s.schema_key, a.label FROM asset a \
@@ -790,6 +883,17 @@ impl Store {
                 keys.insert(id, (key, label));
             }
         }
+        Ok(keys)
+    }
+
+    /// The keys of held assets, for rows read across schemas.
+    async fn with_keys(
+        &self,
+        tenant: TenantId,
+        rows: Vec<CustodyRow>,
+    ) -> Result<Vec<Held>, StoreError> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.asset_id).collect();
+        let keys = self.keys_and_labels(tenant, &ids).await?;
         rows.into_iter()
             .filter_map(|row| {
                 let (key, label) = keys.get(&row.asset_id)?.clone();

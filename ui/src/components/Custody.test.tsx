@@ -159,7 +159,20 @@ describe("custody", () => {
       },
       effectiveHolder: { kind: "user", accountId: "557058:ada" },
       carriers: ["IT-9"],
-      loans: [],
+      loans: [
+        {
+          holder: { kind: "location", key: "IT-5" },
+          since: "2026-11-01T09:00:00Z",
+          by: "app",
+          due: null,
+          issue: "AM-2",
+          note: "",
+          returnedAt: "2026-11-03T09:00:00Z",
+          returnedBy: "app",
+          condition: "worn",
+          returnNote: "scuffed",
+        },
+      ],
     };
     let changed = 0;
     const host = fakeHost(() => ({ status: 200, body: { asset: "IT-1", loan: {} } }));
@@ -181,6 +194,9 @@ describe("custody", () => {
     );
     expect($("#amj-custody-state").textContent).toBe(
       "Checked out to IT-9 (with Ada) since Dec 1, 2026, 9:00 AM, due 2020-01-02 Overdue, for HR-3.",
+    );
+    expect($("#amj-loans li").textContent).toBe(
+      "IT-5 (location), Nov 1, 2026, 9:00 AM – Nov 3, 2026, 9:00 AM (worn), for AM-2 “scuffed”",
     );
     await act(() => $("#amj-checkin").click());
     expect(document.activeElement?.id).toBe("amj-checkin-condition");

@@ -126,6 +126,21 @@ export function CustodyPanel({
           Not checked out.
         </p>
       )}
+      {custody.loans.length > 0 && (
+        <details id="amj-loans">
+          <summary>Past loans ({custody.loans.length})</summary>
+          <ul class="amj-linked">
+            {custody.loans.map((loan) => (
+              <li key={`${loan.since}:${loan.returnedAt}`}>
+                <HolderText holder={loan.holder} people={people} />, {formats.dateTime(loan.since)}{" "}
+                – {formats.dateTime(loan.returnedAt)} ({loan.condition})
+                {loan.issue && <>, for {loan.issue}</>}
+                {loan.returnNote && <span class="amj-subtle"> “{loan.returnNote}”</span>}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
       {open === null && !disabled && (
         <button
           type="button"

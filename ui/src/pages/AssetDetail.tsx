@@ -135,7 +135,11 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
           ...loaded.history.map((e) => e.actor),
           ...[...userAttributes].flatMap((name) => accountIdsOf(loaded.asset.attributes[name])),
           ...(typeof custody === "object" && custody !== null
-            ? holderAccounts([custody.custody?.holder, custody.effectiveHolder])
+            ? holderAccounts([
+                custody.custody?.holder,
+                custody.effectiveHolder,
+                ...custody.loans.map((l) => l.holder),
+              ])
             : []),
           ...holderAccounts(
             loaded.history.map((e) => (e as HistoryEntry & { holder?: Holder }).holder),

@@ -225,3 +225,57 @@ describe("the issue panel", () => {
     expect(calls).toContain("POST /api/v1/assets/IT-9/issues");
   });
 });
+
+describe("the issue panel's hand-outs", () => {
+  const root = mountRoot();
+
+  it("lists what is out for the issue and what came back", async () => {
+    const custody = (due: string | null) => ({
+      holder: { kind: "user", accountId: "557058:ada" },
+      since: "2026-12-01T09:00:00Z",
+      by: "app",
+      due,
+      issue: "AM-1",
+      note: "",
+    });
+    const host = fakeHost((request) => {
+      if (request.path === "/api/v1/custody/issues/AM-1") {
+        return {
+          status: 200,
+          body: {
+            items: [
+              { asset: "IT-3", label: "Dock", custody: custody("2020-01-01"), returned: null },
+              {
+                asset: "IT-9",
+                label: "Laptop",
+                custody: custody(null),
+                returned: { at: "2026-12-02T10:00:00Z", by: "app", condition: "worn", note: "" },
+              },
+            ],
+          },
+        };
+      }
+      if (request.path.startsWith("/api/v1/jira/users/bulk")) {
+        return { status: 200, body: { items: [{ accountId: "557058:ada", displayName: "Ada" }] } };
+      }
+      return { status: 200, body: { items: [] } };
+    });
+    await act(() =>
+      render(
+        <IssuePanel api={new Api(host)} host={host} issue={{ id: "10001", key: "AM-1" }} />,
+        root,
+      ),
+    );
+    await until(() => document.querySelector("#amj-handed-out") !== null);
+    await until(() =>
+      (document.querySelector("#amj-handed-out")?.textContent ?? "").includes("Ada"),
+    );
+    const rows = [...document.querySelectorAll("#amj-handed-out li")].map((li) => li.textContent);
+    expect(rows).toEqual([
+      "IT-3 Dock · Ada · out until 2020-01-01 Overdue",
+      "IT-9 Laptop · Ada · back 2026-12-02T10:00:00Z (worn)",
+    ]);
+    await act(() => (document.querySelector("[data-open='IT-3']") as HTMLElement).click());
+    expect(host.opened).toEqual(["asset:IT-3"]);
+  });
+});

@@ -7,13 +7,16 @@ import {
   type Asset,
   type AssetSummary,
   asAql,
+  type HandedOut,
   type LinkedAsset,
   type Schema,
 } from "../api";
+import { HolderText, holderAccounts, isOverdue } from "../components/Custody";
 import { Lozenge } from "../components/Lozenge";
 import type { Formats } from "../format";
 import type { Host, IssueRef } from "../host/types";
 import { describe } from "../messages";
+import { usePeople } from "../people";
 
 interface Props {
   api: Api;
@@ -56,6 +59,22 @@ export function IssuePanel({ api, host, issue, formats }: Props) {
   const [searchError, setSearchError] = useState<string | null>(null);
   const [status, setStatus] = useState("");
   const search = useRef<HTMLInputElement>(null);
+  // What was checked out for this issue; "failed" if it could not be read (links still show).
+  const [handedOut, setHandedOut] = useState<HandedOut[] | "failed" | null>(null);
+  useEffect(() => {
+    let current = true;
+    api
+      .handedOut(issue.key)
+      .then((found) => current && setHandedOut(found))
+      .catch(() => current && setHandedOut("failed"));
+    return () => {
+      current = false;
+    };
+  }, [api, issue.key]);
+  const people = usePeople(
+    api,
+    Array.isArray(handedOut) ? holderAccounts(handedOut.map((h) => h.custody.holder)) : [],
+  );
 
   const refresh = useCallback(async () => {
     setLinked(await api.issueAssets(issue.id));
@@ -70,7 +89,7 @@ export function IssuePanel({ api, host, issue, formats }: Props) {
 
   useEffect(load, [load]);
   // Jira sizes a Connect iframe only when asked.
-  useEffect(() => host.resize(), [host, linked, results, failure, searchError]);
+  useEffect(() => host.resize(), [host, linked, results, failure, searchError, handedOut]);
 
   const change = async (what: string, action: () => Promise<void>, done: string) => {
     setBusy(true);
@@ -218,6 +237,52 @@ export function IssuePanel({ api, host, issue, formats }: Props) {
             No assets are linked to this issue.
           </p>
         </>
+      )}
+      {handedOut === "failed" && (
+        <p class="amj-subtle" id="amj-handed-out-failed">
+          What was handed out for {issue.key} could not be read just now.
+        </p>
+      )}
+      {Array.isArray(handedOut) && handedOut.length > 0 && (
+        <section aria-labelledby="amj-handed-out-heading">
+          <h2 id="amj-handed-out-heading" class="amj-compact">
+            Handed out for {issue.key}
+          </h2>
+          <ul id="amj-handed-out" class="amj-linked">
+            {handedOut.map((h) => (
+              <li key={`${h.asset}:${h.custody.since}`} data-key={h.asset}>
+                <button
+                  type="button"
+                  class="amj-link-button"
+                  data-open={h.asset}
+                  onClick={() => host.openAsset(h.asset)}
+                >
+                  {h.asset}
+                </button>{" "}
+                {h.label} · <HolderText holder={h.custody.holder} people={people} />
+                {h.returned ? (
+                  <span class="amj-subtle">
+                    {" "}
+                    · back {formats ? formats.dateTime(h.returned.at) : h.returned.at} (
+                    {h.returned.condition})
+                  </span>
+                ) : (
+                  <>
+                    {" "}
+                    · out
+                    {h.custody.due && <> until {h.custody.due}</>}
+                    {isOverdue(h.custody.due) && (
+                      <>
+                        {" "}
+                        <span class="amj-lozenge amj-status-retired">Overdue</span>
+                      </>
+                    )}
+                  </>
+                )}
+              </li>
+            ))}
+          </ul>
+        </section>
       )}
       <search>
         <form id="amj-link-form" noValidate onSubmit={(event) => void find(event)}>

@@ -669,6 +669,7 @@ pub async fn link_issue(
         &state.config.app_key,
         &caller.tenant,
         issue.id,
+        &issue.key,
     )
     .await;
     let status = if created {
@@ -712,22 +713,30 @@ pub async fn unlink_issue(
         code: "link_not_found",
         message: format!("{key} is not linked to issue {issue_id:?}"),
     })?;
+    // The link names the issue's key, which the property's hand-outs are kept by.
+    let link = state
+        .store
+        .issues_of_asset(caller.tenant_id(), asset.id)
+        .await?
+        .into_iter()
+        .find(|l| l.issue_id == issue_id);
     let removed = state
         .store
         .unlink_issue(caller.tenant_id(), asset.id, issue_id, &caller.actor())
         .await?;
-    if !removed {
+    let Some(link) = link.filter(|_| removed) else {
         return Err(AppError::NotFound {
             code: "link_not_found",
             message: format!("{key} is not linked to issue {issue_id}"),
         });
-    }
+    };
     crate::issues::sync_issue_property(
         &state.jira,
         &state.store,
         &state.config.app_key,
         &caller.tenant,
         issue_id,
+        &link.issue_key,
     )
     .await;
     Ok(StatusCode::NO_CONTENT)

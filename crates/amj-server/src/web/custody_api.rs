@@ -10,7 +10,8 @@ use amj_domain::custody::{CheckinDraft, CheckoutDraft, Condition, Custody, Custo
 use amj_domain::{AssetId, AssetKey, ValidationErrors, rules};
 use amj_store::StoreError;
 use amj_store::catalog::SchemaModel;
-use amj_store::custody::{Held, Idempotent, KeyUse, Loan};
+use amj_store::custody::{HandedOut, Held, Idempotent, KeyUse, Loan};
+use amj_store::links::IssueRef;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -85,6 +86,33 @@ pub struct AssetCustodyBody {
     pub carriers: Vec<String>,
     /// Its ended loans, newest first (at most 50).
     pub loans: Vec<Loan>,
+}
+
+/// How a loan ended.
+#[derive(Serialize, ToSchema)]
+pub struct ReturnedBody {
+    #[serde(with = "amj_domain::custody::instant")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: i64,
+    pub by: String,
+    pub condition: Condition,
+    pub note: String,
+}
+
+/// An asset handed out for an issue: out now (`returned` is `null`), or back.
+#[derive(Serialize, ToSchema)]
+pub struct HandedOutBody {
+    #[schema(example = "IT-42")]
+    pub asset: String,
+    pub label: String,
+    pub custody: Custody,
+    #[schema(required = true)]
+    pub returned: Option<ReturnedBody>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HandedOutItemsBody {
+    pub items: Vec<HandedOutBody>,
 }
 
 /// One asset of a bulk check-out: its key, and the check-out (as the single verb takes it).
@@ -313,6 +341,121 @@ async fn ids_of_keys(
     Ok(ids)
 }
 
+/// Most distinct Jira issues one call may name: each is read from Jira.
+const ISSUES_MAX: usize = 20;
+
+/// The issues check-outs name, as Jira has them now: each must exist and be visible to the
+/// caller (named in the row's error otherwise), and its key is written as Jira spells it (an
+/// issue moved to another project has a new key). Answers the issues, for their property.
+async fn resolve_issues(
+    state: &AppState,
+    caller: &Caller,
+    drafts: &mut [CheckoutDraft],
+    bulk: bool,
+) -> ApiResult<Vec<IssueRef>> {
+    let mut wanted: Vec<String> = drafts.iter().filter_map(|d| d.issue.clone()).collect();
+    wanted.sort();
+    wanted.dedup();
+    if wanted.len() > ISSUES_MAX {
+        return Err(AppError::Validation(ValidationErrors::single(
+            "items",
+            rules::CARDINALITY,
+            format!("items: name at most {ISSUES_MAX} different issues in one call"),
+        )));
+    }
+    let mut found: HashMap<String, IssueRef> = HashMap::new();
+    let mut errors = Vec::new();
+    for key in &wanted {
+        match crate::issues::fetch_issue(
+            &state.jira,
+            &caller.tenant,
+            caller.issue_viewer(),
+            &serde_json::Value::String(key.clone()),
+        )
+        .await
+        {
+            Ok(issue) => {
+                found.insert(key.clone(), issue);
+            }
+            Err(crate::issues::IssueError::NotFound(_)) => {
+                for (row, draft) in drafts.iter().enumerate() {
+                    if draft.issue.as_deref() == Some(key) {
+                        errors.push((
+                            row,
+                            ValidationErrors::single(
+                                "issue",
+                                rules::REFERENCE_TARGET,
+                                format!("Issue: {key} does not exist, or you cannot see it"),
+                            ),
+                        ));
+                    }
+                }
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|(row, _)| *row);
+        return Err(AppError::Validation(crate::assets::rows_to_errors(
+            errors, bulk,
+        )));
+    }
+    for draft in drafts.iter_mut() {
+        if let Some(issue) = draft.issue.as_ref().and_then(|k| found.get(k)) {
+            draft.issue = Some(issue.key.clone());
+        }
+    }
+    Ok(found.into_values().collect())
+}
+
+/// Writes the `assets` property of each issue whose hand-outs changed, so JQL's
+/// `assetsHandedOut` finds it. Failures are logged (as for links): the verb is done.
+async fn sync_issues(state: &AppState, caller: &Caller, issues: &[IssueRef]) {
+    for issue in issues {
+        crate::issues::sync_issue_property(
+            &state.jira,
+            &state.store,
+            &state.config.app_key,
+            &caller.tenant,
+            issue.id,
+            &issue.key,
+        )
+        .await;
+    }
+}
+
+/// The issues the check-outs of some assets are for (read before they are checked in), as
+/// the app reads them (the person checking in need not see them), for their property; issues
+/// Jira no longer has are left out.
+async fn issues_of_custody(
+    state: &AppState,
+    caller: &Caller,
+    assets: &[AssetId],
+) -> ApiResult<Vec<String>> {
+    let held = state.store.custody_of(caller.tenant_id(), assets).await?;
+    let mut keys: Vec<String> = held.into_values().filter_map(|c| c.issue).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(keys)
+}
+
+async fn issues_by_key(state: &AppState, caller: &Caller, keys: &[String]) -> Vec<IssueRef> {
+    let mut out = Vec::new();
+    for key in keys.iter().take(ISSUES_MAX) {
+        if let Ok(issue) = crate::issues::fetch_issue(
+            &state.jira,
+            &caller.tenant,
+            crate::issues::Viewer::App,
+            &serde_json::Value::String(key.clone()),
+        )
+        .await
+        {
+            out.push(issue);
+        }
+    }
+    out
+}
+
 fn check_bulk(len: usize) -> ApiResult<()> {
     if len == 0 || len > BULK_MAX {
         return Err(AppError::Validation(ValidationErrors::single(
@@ -431,13 +574,17 @@ pub async fn check_out(
         .validate(&asset.key, today)
         .map_err(AppError::Validation)?;
     let path = format!("/api/v1/assets/{}/checkout", asset.key);
+    let request = draft.clone();
+    let mut drafts = [draft];
+    let issues = resolve_issues(&state, &caller, &mut drafts, false).await?;
+    let [draft] = drafts;
     let items = [(asset.id, draft)];
-    once(
+    let response = once(
         &state,
         &caller,
         &headers,
         &path,
-        &items[0].1,
+        &request,
         |held: &[Held]| {
             let first = held
                 .first()
@@ -453,7 +600,9 @@ pub async fn check_out(
         },
     )
     .await
-    .map_err(single)
+    .map_err(single)?;
+    sync_issues(&state, &caller, &issues).await;
+    Ok(response)
 }
 
 /// A single-asset verb reports its errors without the `items[n]` prefix of bulk calls.
@@ -506,8 +655,9 @@ pub async fn check_in(
     caller.require_asset_edit(&state, &model.schema).await?;
     draft.validate().map_err(AppError::Validation)?;
     let path = format!("/api/v1/assets/{}/checkin", asset.key);
+    let issues = issues_of_custody(&state, &caller, &[asset.id]).await?;
     let items = [(asset.id, draft)];
-    once(
+    let response = once(
         &state,
         &caller,
         &headers,
@@ -531,7 +681,14 @@ pub async fn check_in(
         },
     )
     .await
-    .map_err(single)
+    .map_err(single)?;
+    sync_issues(
+        &state,
+        &caller,
+        &issues_by_key(&state, &caller, &issues).await,
+    )
+    .await;
+    Ok(response)
 }
 
 /// Checks out many assets in one call, all or none.
@@ -581,14 +738,15 @@ pub async fn bulk_check_out(
     }
     check_drafts(parsed.iter().zip(&drafts))?;
     let path = format!("/api/v1/schemas/{}/checkouts", model.schema.key);
-    let request: Vec<(String, &CheckoutDraft)> = body
+    let request: Vec<(String, CheckoutDraft)> = body
         .items
         .iter()
         .zip(&drafts)
-        .map(|(i, d)| (i.asset.trim().to_owned(), d))
+        .map(|(i, d)| (i.asset.trim().to_owned(), d.clone()))
         .collect();
-    let items: Vec<(AssetId, CheckoutDraft)> = ids.into_iter().zip(drafts.clone()).collect();
-    once(
+    let issues = resolve_issues(&state, &caller, &mut drafts, true).await?;
+    let items: Vec<(AssetId, CheckoutDraft)> = ids.into_iter().zip(drafts).collect();
+    let response = once(
         &state,
         &caller,
         &headers,
@@ -607,7 +765,9 @@ pub async fn bulk_check_out(
                 .map(Vec::into_boxed_slice)
         },
     )
-    .await
+    .await?;
+    sync_issues(&state, &caller, &issues).await;
+    Ok(response)
 }
 
 /// Checks in what was scanned, all or none: each entry an asset key or a unique text value
@@ -669,7 +829,9 @@ pub async fn bulk_check_in(
         )));
     }
     let path = format!("/api/v1/schemas/{}/checkins", model.schema.key);
-    once(
+    let ids: Vec<AssetId> = items.iter().map(|(id, _)| *id).collect();
+    let issues = issues_of_custody(&state, &caller, &ids).await?;
+    let response = once(
         &state,
         &caller,
         &headers,
@@ -694,7 +856,14 @@ pub async fn bulk_check_in(
                 .map(Vec::into_boxed_slice)
         },
     )
-    .await
+    .await?;
+    sync_issues(
+        &state,
+        &caller,
+        &issues_by_key(&state, &caller, &issues).await,
+    )
+    .await;
+    Ok(response)
 }
 
 // ----- reads -----
@@ -815,4 +984,52 @@ pub async fn overdue(
         items: held.into_iter().map(held_body).collect(),
         next_cursor,
     }))
+}
+
+/// What was handed out for a Jira issue, in every schema: what is out for it now, then what
+/// came back (newest first), at most 200 of each. The issue is named by its key.
+#[utoipa::path(
+    get,
+    path = "/api/v1/custody/issues/{issueKey}",
+    tag = "custody",
+    params(("issueKey" = String, Path, description = "The issue's key, such as HR-12")),
+    responses(
+        (status = 200, description = "The assets handed out for the issue", body = HandedOutItemsBody),
+        (status = 400, response = super::openapi::BadRequest)
+    )
+)]
+pub async fn issue_hand_outs(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Path(issue): axum::extract::Path<String>,
+) -> ApiResult<Json<HandedOutItemsBody>> {
+    let key = issue.trim().to_uppercase();
+    if !amj_domain::custody::is_issue_key(&key) {
+        return Err(AppError::Validation(ValidationErrors::single(
+            "issue",
+            rules::FORMAT,
+            format!("issue: {issue:?} is not an issue key such as HR-12"),
+        )));
+    }
+    let found = state
+        .store
+        .handed_out_for_issue(caller.tenant_id(), &key, 200)
+        .await?;
+    Ok(Json(HandedOutItemsBody {
+        items: found.into_iter().map(handed_out_body).collect(),
+    }))
+}
+
+fn handed_out_body(h: HandedOut) -> HandedOutBody {
+    HandedOutBody {
+        asset: h.key.to_string(),
+        label: h.label,
+        custody: h.custody,
+        returned: h.returned.map(|loan| ReturnedBody {
+            at: loan.returned_at,
+            by: loan.returned_by,
+            condition: loan.condition,
+            note: loan.return_note,
+        }),
+    }
 }

@@ -569,7 +569,7 @@ async fn issue_links_write_the_searchable_property_and_follow_webhooks() {
                     .cloned()
             })
             .flatten();
-        assert_eq!(property, Some(json!({"keys": ["IT-1", "IT-2"]})));
+        assert_eq!(property, Some(json!({"keys": ["IT-1", "IT-2"], "handedOut": []})));
         let of_issue = api
             .ok("GET", &format!("/api/v1/issues/{issue_id}/assets"), None)
             .await;
@@ -596,7 +596,7 @@ async fn issue_links_write_the_searchable_property_and_follow_webhooks() {
                     .cloned()
             })
             .flatten();
-        assert_eq!(property, Some(json!({"keys": ["IT-1"]})));
+        assert_eq!(property, Some(json!({"keys": ["IT-1"], "handedOut": []})));
 
         // The issue is deleted: links go, and the history says why.
         let statuses = api.sim.delete_issue("acme", &new_key).await.unwrap();

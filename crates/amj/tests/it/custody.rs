@@ -131,17 +131,44 @@ async fn check_out_and_in_with_policy_nesting_and_history() {
             .ok(
                 "POST",
                 "/api/v1/assets/IT-1/checkout",
-                Some(json!({"holder": person(&ada), "due": today(), "issue": "HR-12", "note": "new starter"})),
+                Some(json!({"holder": person(&ada), "due": today(), "issue": "AM-2", "note": "new starter"})),
             )
             .await;
         assert_eq!(out["asset"], "IT-1");
         assert_eq!(out["label"], "Laptop 1");
         assert_eq!(out["custody"]["holder"], person(&ada));
         assert_eq!(out["custody"]["due"], today());
-        assert_eq!(out["custody"]["issue"], "HR-12");
+        assert_eq!(out["custody"]["issue"], "AM-2");
         assert_eq!(out["custody"]["by"], ada);
         let asset = api.ok("GET", "/api/v1/assets/IT-1", None).await;
         assert_eq!(asset["status"]["name"], "In use", "the first In use status, as no status is named");
+        // The issue's property lists what was handed out for it, so JQL finds the issue.
+        let handed_out = |issue: &str| {
+            let id = api.sim.with_data(&api.site.name, |d| d.issue(issue).map(|i| i.id.clone())).flatten().unwrap();
+            api.sim
+                .with_data(&api.site.name, |d| d.issue_properties.get(&(id, "assets".to_owned())).cloned())
+                .flatten()
+        };
+        assert_eq!(handed_out("AM-2"), Some(json!({"keys": [], "handedOut": ["IT-1"]})));
+        // Searched with what the app's descriptor declares, as Jira indexes it.
+        let index = api.sim.issue_property_index();
+        let jql = api.sim.with_data(&api.site.name, |d| {
+            amj_jira_sim::data::search(d, "assetsHandedOut = IT-1", &index)
+                .unwrap()
+                .iter()
+                .map(|i| i.key.clone())
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(jql, Some(vec!["AM-2".to_owned()]));
+        // An issue that does not exist is named, and nothing is checked out.
+        let (status, body) = api
+            .call("POST", "/api/v1/assets/IT-2/checkout", &api.admin, Some(json!({"holder": person(&ada), "issue": "AM-999"})))
+            .await;
+        assert_eq!((status, codes(&body)), (400, vec![("issue".to_owned(), "reference_target".to_owned())]), "{body}");
+        assert_eq!(api.ok("GET", "/api/v1/assets/IT-2/custody", None).await["custody"], Value::Null);
+        let hand_outs = api.ok("GET", "/api/v1/custody/issues/am-2", None).await;
+        assert_eq!(hand_outs["items"][0]["asset"], "IT-1");
+        assert_eq!(hand_outs["items"][0]["returned"], Value::Null);
         assert_eq!(&history_kinds(&api, "IT-1").await[..2], ["checked_out", "status_changed"]);
 
         // Out already: 409 naming the holder.
@@ -168,7 +195,7 @@ async fn check_out_and_in_with_policy_nesting_and_history() {
             (&format!("holder = \"{ada}\"") as &str, vec!["IT-1", "IT-2", "IT-3"]),
             ("holder = IT-1", vec!["IT-2", "IT-3"]),
             ("holder is empty", vec!["IT-4", "IT-5"]),
-            ("object having checkedOutFor(hr-12)", vec!["IT-1"]),
+            ("object having checkedOutFor(am-2)", vec!["IT-1"]),
             ("due is not empty", vec!["IT-1"]),
             ("object having overdue()", vec![]),
             ("checkedOut > now(-1h) order by Key", vec!["IT-1", "IT-2", "IT-3"]),
@@ -207,9 +234,12 @@ async fn check_out_and_in_with_policy_nesting_and_history() {
         let custody = api.ok("GET", "/api/v1/assets/IT-1/custody", None).await;
         assert_eq!(custody["custody"], Value::Null);
         assert_eq!(custody["effectiveHolder"], Value::Null);
+        let hand_outs = api.ok("GET", "/api/v1/custody/issues/AM-2", None).await;
+        assert_eq!(hand_outs["items"][0]["returned"]["condition"], "good", "{hand_outs}");
+        assert_eq!(handed_out("AM-2"), Some(json!({"keys": [], "handedOut": ["IT-1"]})), "kept after the check-in");
         let loan = &custody["loans"][0];
         assert_eq!(loan["holder"], person(&ada));
-        assert_eq!(loan["issue"], "HR-12");
+        assert_eq!(loan["issue"], "AM-2");
         assert_eq!(loan["condition"], "good");
         assert_eq!(api.ok("GET", "/api/v1/assets/IT-1", None).await["status"]["name"], "Available");
         let kinds = history_kinds(&api, "IT-1").await;
@@ -309,7 +339,7 @@ async fn bulk_verbs_are_all_or_none_and_check_in_by_serial() {
                 "POST",
                 "/api/v1/schemas/IT/checkouts",
                 Some(json!({"items": [
-                    {"asset": "IT-1", "holder": person(&ada), "issue": "HR-7"},
+                    {"asset": "IT-1", "holder": person(&ada), "issue": "AM-3"},
                     {"asset": "IT-3", "holder": {"kind": "asset", "key": "IT-1"}}
                 ]})),
             )
@@ -352,7 +382,7 @@ async fn bulk_verbs_are_all_or_none_and_check_in_by_serial() {
             .map(|i| i["asset"].as_str().unwrap())
             .collect();
         assert_eq!(keys, ["IT-1", "IT-3", "IT-2"]);
-        assert_eq!(back["items"][0]["loan"]["issue"], "HR-7");
+        assert_eq!(back["items"][0]["loan"]["issue"], "AM-3");
         assert_eq!(back["items"][1]["loan"]["condition"], "worn");
         let mine = api.ok("GET", "/api/v1/custody/mine", None).await;
         assert_eq!(mine["items"], json!([]));

@@ -73,6 +73,7 @@ impl Fixture {
             .replace("{attribute}", &self.attribute.to_string())
             .replace("{status}", &self.status.to_string())
             .replace("{issue}", &self.issue.to_string())
+            .replace("{issueKey}", "AM-1")
             .replace("{token}", &self.token.to_string())
             .replace("{view}", &self.view.to_string())
     }

@@ -114,7 +114,7 @@ pub fn attacked_routes() -> Vec<Route> {
                     ("{id}", "attributes") => "{attribute}",
                     ("{id}", "tokens") => "{token}",
                     ("{id}", "views") => "{view}",
-                    ("{schema}" | "{key}" | "{issue}", _) => segment,
+                    ("{schema}" | "{key}" | "{issue}" | "{issueKey}", _) => segment,
                     (other, _) if other.starts_with('{') => {
                         panic!("teach the isolation test to fill {other} in {template}")
                     }
@@ -482,6 +482,7 @@ async fn no_route_returns_or_changes_another_sites_data() {
                     .replace("{attribute}", &victim.attributes[attribute].to_string())
                     .replace("{status}", &victim.statuses[status].to_string())
                     .replace("{issue}", &victim.issues[issue].to_string())
+                    .replace("{issueKey}", "AM-1")
                     .replace("{token}", &victim.tokens[0].to_string())
                     .replace("{view}", &victim.views[attacker % victim.views.len()].to_string())
             };

@@ -1203,7 +1203,7 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
         "/api/v1/assets/{key}/checkout",
         &["IT-2"],
         Some(
-            json!({"holder": {"kind": "user", "accountId": someone}, "issue": "HR-1", "note": "n"}),
+            json!({"holder": {"kind": "user", "accountId": someone}, "issue": "AM-1", "note": "n"}),
         ),
     )
     .await;
@@ -1221,6 +1221,8 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
         .await;
     c.ok("GET", "/api/v1/custody/mine", &[], None).await;
     c.ok("GET", "/api/v1/custody/overdue", &[], None).await;
+    c.ok("GET", "/api/v1/custody/issues/{issueKey}", &["AM-1"], None)
+        .await;
     c.ok(
         "POST",
         "/api/v1/assets/{key}/checkin",
