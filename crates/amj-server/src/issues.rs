@@ -195,3 +195,77 @@ pub async fn sync_issue_property(
         }
     }
 }
+
+/// Why a JQL search found no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum JqlError {
+    /// Jira's 400: the JQL is wrong, in Jira's own words (the user's to fix).
+    #[error("Jira rejected the JQL: {0}")]
+    Rejected(String),
+    #[error("the JQL matches more than {0} issues")]
+    TooMany(usize),
+    #[error(transparent)]
+    Jira(JiraError),
+}
+
+/// The issues a JQL query finds, as (id, key), with the app's access, at most `limit` (more is
+/// an error: the caller narrows the JQL rather than getting a silently cut answer).
+pub async fn search_issues(
+    jira: &JiraClient,
+    tenant: &Tenant,
+    jql: &str,
+    limit: usize,
+) -> Result<Vec<(Option<i64>, Option<String>)>, JqlError> {
+    use crate::jira::payload::{Search, SearchPage};
+    let mut found = Vec::new();
+    let mut next_page: Option<String> = None;
+    loop {
+        let search = Search {
+            jql,
+            fields: &["id", "key"],
+            max_results: 100,
+            next_page_token: next_page.as_deref(),
+        };
+        let answer: SearchPage = match jira
+            .call(
+                tenant,
+                reqwest::Method::POST,
+                "/rest/api/3/search/jql",
+                Some(&search),
+            )
+            .await
+        {
+            Ok(answer) => answer,
+            Err(JiraError::Status { status: 400, body }) => {
+                let message = serde_json::from_str::<Json>(&body)
+                    .ok()
+                    .and_then(|b| {
+                        b["errorMessages"].as_array().map(|m| {
+                            m.iter()
+                                .filter_map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        })
+                    })
+                    .filter(|m| !m.is_empty())
+                    .unwrap_or(body);
+                return Err(JqlError::Rejected(message));
+            }
+            Err(other) => return Err(JqlError::Jira(other)),
+        };
+        found.extend(
+            answer
+                .issues
+                .into_iter()
+                .map(|issue| (issue.id.value(), issue.key)),
+        );
+        if found.len() > limit {
+            return Err(JqlError::TooMany(limit));
+        }
+        next_page = answer.next_page_token;
+        if answer.is_last.unwrap_or(true) || next_page.is_none() {
+            break;
+        }
+    }
+    Ok(found)
+}

@@ -123,6 +123,9 @@ pub mod payload {
     #[derive(Debug, Deserialize)]
     pub struct FoundIssue {
         pub id: IssueId,
+        /// Jira sends the key with every found issue.
+        #[serde(default)]
+        pub key: Option<String>,
     }
 
     /// Jira sends issue ids as strings (`"10001"`); numbers are accepted too.

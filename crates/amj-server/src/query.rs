@@ -2,7 +2,6 @@
 //! Jira's search, and run the plan. The REST handlers and `amj query` share this, so a query
 //! means the same everywhere.
 
-use crate::jira::payload::{Search, SearchPage};
 use crate::jira::{JiraClient, JiraError};
 use amj_domain::aql::{
     self, Attr, Catalog, CompareOp, Completions, Context, ErrorKind, Expr, Filter, Order,
@@ -188,70 +187,25 @@ async fn search_issue_ids(
     offset: usize,
     source: &str,
 ) -> Result<Vec<i64>, QueryError> {
-    let mut ids = Vec::new();
-    let mut next_page: Option<String> = None;
-    loop {
-        let search = Search {
-            jql,
-            fields: &["id"],
-            max_results: 100,
-            next_page_token: next_page.as_deref(),
-        };
-        let answer: SearchPage = match jira
-            .call(
-                tenant,
-                reqwest::Method::POST,
-                "/rest/api/3/search/jql",
-                Some(&search),
-            )
-            .await
-        {
-            Ok(answer) => answer,
+    let at = |message: String| {
+        QueryError::aql(
+            ParseError::new(ErrorKind::Resolve(message), source, offset),
+            source,
+        )
+    };
+    let found = crate::issues::search_issues(jira, tenant, jql, MAX_LINKED_ISSUES)
+        .await
+        .map_err(|e| match e {
             // Jira's 400 is about the JQL, which is the user's to fix: show its own words.
-            Err(JiraError::Status { status: 400, body }) => {
-                let message = serde_json::from_str::<serde_json::Value>(&body)
-                    .ok()
-                    .and_then(|b| {
-                        b["errorMessages"].as_array().map(|m| {
-                            m.iter()
-                                .filter_map(|s| s.as_str())
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        })
-                    })
-                    .filter(|m| !m.is_empty())
-                    .unwrap_or(body);
-                return Err(QueryError::aql(
-                    ParseError::new(
-                        ErrorKind::Resolve(format!(
-                            "Jira rejected the JQL of connectedTickets: {message}"
-                        )),
-                        source,
-                        offset,
-                    ),
-                    source,
-                ));
-            }
-            Err(other) => return Err(QueryError::Jira(other)),
-        };
-        ids.extend(answer.issues.iter().filter_map(|issue| issue.id.value()));
-        if ids.len() > MAX_LINKED_ISSUES {
-            return Err(QueryError::aql(
-                ParseError::new(
-                    ErrorKind::Resolve(format!(
-                        "connectedTickets matches more than {MAX_LINKED_ISSUES} Jira issues; narrow its JQL"
-                    )),
-                    source,
-                    offset,
-                ),
-                source,
-            ));
-        }
-        next_page = answer.next_page_token;
-        if answer.is_last.unwrap_or(true) || next_page.is_none() {
-            break;
-        }
-    }
+            crate::issues::JqlError::Rejected(message) => at(format!(
+                "Jira rejected the JQL of connectedTickets: {message}"
+            )),
+            crate::issues::JqlError::TooMany(limit) => at(format!(
+                "connectedTickets matches more than {limit} Jira issues; narrow its JQL"
+            )),
+            crate::issues::JqlError::Jira(other) => QueryError::Jira(other),
+        })?;
+    let mut ids: Vec<i64> = found.into_iter().filter_map(|(id, _)| id).collect();
     ids.sort_unstable();
     ids.dedup();
     Ok(ids)

@@ -1033,3 +1033,113 @@ fn handed_out_body(h: HandedOut) -> HandedOutBody {
         }),
     }
 }
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReportParams {
+    /// The issues to report on, as Jira's JQL: `project = AM`, `parent = AM-12` (an epic's
+    /// issues), `sprint in openSprints()`… At most 1,000 issues.
+    pub jql: String,
+    /// The first day of the period, `YYYY-MM-DD` (UTC); unset: from the start.
+    pub from: Option<String>,
+    /// The last day of the period, `YYYY-MM-DD` (UTC), included; unset: until today.
+    pub to: Option<String>,
+}
+
+/// The assets used for some Jira work over a period.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustodyReportBody {
+    /// How many issues the JQL found.
+    pub issues: usize,
+    /// What was out for those issues at some time in the period: out now first, then what
+    /// came back, newest first (at most 1,000 of each).
+    pub items: Vec<HandedOutBody>,
+}
+
+/// Which assets were used for a project, an epic, or any JQL, over a period: the check-outs
+/// for the issues the JQL finds that were out at some time between `from` and `to`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/custody/report",
+    tag = "custody",
+    params(ReportParams),
+    responses(
+        (status = 200, description = "The assets handed out for the issues in the period", body = CustodyReportBody),
+        (status = 400, response = super::openapi::BadRequest)
+    )
+)]
+pub async fn report(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(params): ApiQuery<ReportParams>,
+) -> ApiResult<Json<CustodyReportBody>> {
+    let bad = |field: &str, message: String| {
+        AppError::Validation(ValidationErrors::single(field, rules::FORMAT, message))
+    };
+    let day = |field: &'static str, text: &Option<String>| -> ApiResult<Option<i64>> {
+        text.as_deref()
+            .map(|t| {
+                amj_domain::value::parse_date(t.trim())
+                    .map(|d| i64::from(d) * 86_400_000)
+                    .ok_or_else(|| bad(field, format!("{field}: {t:?} is not a YYYY-MM-DD date")))
+            })
+            .transpose()
+    };
+    let from = day("from", &params.from)?.unwrap_or(i64::MIN);
+    // The last day is included: the window ends at the next midnight.
+    let to = day("to", &params.to)?.map_or(i64::MAX, |t| t + 86_400_000);
+    if from >= to {
+        return Err(AppError::Validation(ValidationErrors::single(
+            "to",
+            rules::MIN,
+            "to: must be on or after from",
+        )));
+    }
+    if params.jql.trim().is_empty() {
+        return Err(bad(
+            "jql",
+            "jql: say which issues, such as project = AM".into(),
+        ));
+    }
+    // A site that never handed anything out for an issue needs no search of Jira.
+    if !state.store.any_hand_outs(caller.tenant_id()).await? {
+        return Ok(Json(CustodyReportBody {
+            issues: 0,
+            items: Vec::new(),
+        }));
+    }
+    let found = crate::issues::search_issues(&state.jira, &caller.tenant, &params.jql, 1_000)
+        .await
+        .map_err(|e| match e {
+            crate::issues::JqlError::Rejected(message) => {
+                bad("jql", format!("jql: Jira rejected it: {message}"))
+            }
+            crate::issues::JqlError::TooMany(limit) => {
+                AppError::Validation(ValidationErrors::single(
+                    "jql",
+                    rules::MAX,
+                    format!("jql: it matches more than {limit} issues; narrow it"),
+                ))
+            }
+            crate::issues::JqlError::Jira(source) => AppError::Jira {
+                action: super::error::JiraAction::Call,
+                source,
+            },
+        })?;
+    let mut keys: Vec<String> = found
+        .into_iter()
+        .filter_map(|(_, key)| key.map(|k| k.to_uppercase()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let items = state
+        .store
+        .handed_out(caller.tenant_id(), &keys, Some((from, to)), 1_000)
+        .await?;
+    Ok(Json(CustodyReportBody {
+        issues: keys.len(),
+        items: items.into_iter().map(handed_out_body).collect(),
+    }))
+}

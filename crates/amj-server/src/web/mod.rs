@@ -291,6 +291,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(custody_api::my_assets))
         .routes(routes!(custody_api::overdue))
         .routes(routes!(custody_api::issue_hand_outs))
+        .routes(routes!(custody_api::report))
         .routes(routes!(query_api::query_assets))
         .routes(routes!(query_api::validate_aql))
         .routes(routes!(views_api::list_views, views_api::create_view))

@@ -569,7 +569,10 @@ async fn issue_links_write_the_searchable_property_and_follow_webhooks() {
                     .cloned()
             })
             .flatten();
-        assert_eq!(property, Some(json!({"keys": ["IT-1", "IT-2"], "handedOut": []})));
+        assert_eq!(
+            property,
+            Some(json!({"keys": ["IT-1", "IT-2"], "handedOut": []}))
+        );
         let of_issue = api
             .ok("GET", &format!("/api/v1/issues/{issue_id}/assets"), None)
             .await;

@@ -652,3 +652,110 @@ async fn concurrent_check_outs_keep_one_holder() {
     })
     .await;
 }
+
+/// "Which assets were used for project X over a period": the JQL's issues, and the check-outs
+/// for them that were out at some time in the period.
+#[tokio::test]
+async fn a_report_lists_what_was_used_for_some_jira_work_over_a_period() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        let ada = api.site.admin_account_id.clone();
+        with_laptops(&api, 3).await;
+        for (key, issue) in [("IT-1", "AM-1"), ("IT-2", "OPS-1"), ("IT-3", "AM-2")] {
+            api.ok(
+                "POST",
+                &format!("/api/v1/assets/{key}/checkout"),
+                Some(json!({"holder": person(&ada), "issue": issue})),
+            )
+            .await;
+        }
+        api.ok(
+            "POST",
+            "/api/v1/assets/IT-3/checkin",
+            Some(json!({"condition": "good"})),
+        )
+        .await;
+        let report = |query: String| {
+            let api = &api;
+            async move {
+                let body = api
+                    .ok("GET", &format!("/api/v1/custody/report?{query}"), None)
+                    .await;
+                let keys: Vec<String> = body["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "{}{}",
+                            i["asset"].as_str().unwrap(),
+                            if i["returned"].is_null() {
+                                ""
+                            } else {
+                                " (back)"
+                            }
+                        )
+                    })
+                    .collect();
+                (body["issues"].as_u64().unwrap(), keys)
+            }
+        };
+        let (issues, keys) = report("jql=project%20%3D%20AM".into()).await;
+        assert!(issues >= 2, "the simulator's AM issues");
+        assert_eq!(keys, ["IT-1", "IT-3 (back)"]);
+        assert_eq!(
+            report("jql=key%20%3D%20OPS-1".into()).await,
+            (1, vec!["IT-2".to_owned()])
+        );
+        let day = |offset: i64| {
+            let days = amj_store::now_millis().div_euclid(86_400_000) + offset;
+            amj_domain::value::format_date(i32::try_from(days).unwrap()).unwrap()
+        };
+        // Tomorrow on: what is still out; IT-3 came back today.
+        assert_eq!(
+            report(format!("jql=project%20%3D%20AM&from={}", day(1)))
+                .await
+                .1,
+            ["IT-1"]
+        );
+        // Up to yesterday: nothing had gone out yet.
+        assert!(
+            report(format!("jql=project%20%3D%20AM&to={}", day(-1)))
+                .await
+                .1
+                .is_empty()
+        );
+        assert_eq!(
+            report(format!(
+                "jql=project%20%3D%20AM&from={}&to={}",
+                day(0),
+                day(0)
+            ))
+            .await
+            .1,
+            ["IT-1", "IT-3 (back)"]
+        );
+        for (query, field) in [
+            ("jql=nosuchfield%20%3D%201", "jql"),
+            ("jql=project%20%3D%20AM&from=2026-13-01", "from"),
+            (
+                &format!("jql=project%20%3D%20AM&from={}&to={}", day(1), day(0)) as &str,
+                "to",
+            ),
+            ("jql=%20", "jql"),
+        ] {
+            let (status, body) = api
+                .call(
+                    "GET",
+                    &format!("/api/v1/custody/report?{query}"),
+                    &api.admin,
+                    None,
+                )
+                .await;
+            assert_eq!(status, 400, "{query}: {body}");
+            assert_eq!(codes(&body)[0].0, field, "{query}: {body}");
+        }
+        api.stop().await;
+    })
+    .await;
+}

@@ -75,6 +75,7 @@ const QUERY_VALUES: &[(&str, &str)] = &[
     ("version", "1"),
     ("includeArchived", "true"),
     ("sort", "label"),
+    ("jql", "project%20%3D%20AM"),
 ];
 
 /// One attack: a method, a path with placeholders, and a body.

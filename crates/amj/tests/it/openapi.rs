@@ -1221,6 +1221,15 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
         .await;
     c.ok("GET", "/api/v1/custody/mine", &[], None).await;
     c.ok("GET", "/api/v1/custody/overdue", &[], None).await;
+    c.call(
+        "GET",
+        "/api/v1/custody/report",
+        &[],
+        "?jql=project%20%3D%20AM&from=2026-01-01",
+        &admin,
+        None,
+    )
+    .await;
     c.ok("GET", "/api/v1/custody/issues/{issueKey}", &["AM-1"], None)
         .await;
     c.ok(
