@@ -84,6 +84,8 @@ export interface AssetSummary {
   version: number;
   /** Values by attribute name, for the chosen columns. */
   attributes?: Record<string, unknown>;
+  /** The check-out in force; null when it is in (absent from older answers). */
+  custody?: Custody | null;
 }
 
 /** `AssetBody`: an asset with its values by attribute name. */

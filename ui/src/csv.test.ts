@@ -40,3 +40,33 @@ describe("the page as CSV", () => {
     expect(csvName("IT", 1)).toBe("IT-assets-page-2.csv");
   });
 });
+
+describe("custody columns in the CSV", () => {
+  it("spell the holder, due day and check-out time as the API does", () => {
+    const asset = {
+      key: "IT-1",
+      id: 1,
+      label: "Laptop",
+      type: { name: "Laptop" },
+      status: { name: "In use", category: "in_use" as const },
+      updated: { at: null, by: "app" },
+      version: 1,
+      custody: {
+        holder: { kind: "asset" as const, key: "IT-9" },
+        since: "2026-12-01T09:00:00Z",
+        by: "app",
+        due: "2026-12-24",
+        issue: null,
+        note: "",
+      },
+    };
+    expect(
+      toCsv(
+        ["Key", "Holder", "Due", "Checked out"],
+        [asset, { ...asset, key: "IT-2", custody: null }],
+      ),
+    ).toBe(
+      "Key,Holder,Due,Checked out\r\nIT-1,IT-9,2026-12-24,2026-12-01T09:00:00Z\r\nIT-2,,,\r\n",
+    );
+  });
+});

@@ -19,6 +19,15 @@ export function cellValue(asset: AssetSummary, column: string): string {
       return asset.status.name ?? "";
     case "Updated":
       return asset.updated.at ?? "";
+    // As the API spells them: an accountId or an asset key, a date, a time.
+    case "Holder": {
+      const holder = asset.custody?.holder;
+      return holder ? (holder.kind === "user" ? holder.accountId : holder.key) : "";
+    }
+    case "Due":
+      return asset.custody?.due ?? "";
+    case "Checked out":
+      return asset.custody?.since ?? "";
     default:
       return valueText(asset.attributes?.[column]);
   }

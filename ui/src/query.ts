@@ -54,7 +54,10 @@ const SORT_KEYS: Record<string, string> = {
   Created: "created",
   Updated: "updated",
 };
-const UNSORTABLE = new Set(["Type", "Status"]);
+/** Custody's columns, beside the built-in ones: who holds an asset, until when, since when. */
+export const CUSTODY_COLUMNS = ["Holder", "Due", "Checked out"] as const;
+
+const UNSORTABLE = new Set<string>(["Type", "Status", ...CUSTODY_COLUMNS]);
 
 export function sortKeyOf(column: string): string | null {
   return SORT_KEYS[column] ?? (UNSORTABLE.has(column) ? null : column);

@@ -259,7 +259,9 @@ pub enum NestingError {
 /// Whom an asset is really with: follows asset holders (a dock on a laptop is with the laptop's
 /// holder) to a person or a location. `holder_of` answers an asset's current holder. The chain
 /// is the holders passed on the way, nearest first. A chain that loops or nests too deep is an
-/// error, which [`check_nesting`] keeps out of the data.
+/// error. The store walks stored chains in SQL by the same rules (`amj_store::custody`: no
+/// loops, at most [`NESTING_MAX`] carriers, counting what rides below); these are the rules'
+/// reference, for callers that hold the holders in memory.
 pub fn effective_holder(
     start: &Holder,
     holder_of: impl Fn(&AssetKey) -> Option<Holder>,

@@ -559,7 +559,28 @@ pub fn rows_to_errors(rows: Vec<(usize, ValidationErrors)>, bulk: bool) -> Valid
 }
 
 /// The API form of an asset: names from the schema's model, times in RFC 3339.
-pub fn asset_body(model: &SchemaModel, asset: &AssetRecord) -> AssetBody {
+/// The bodies of some assets of one schema, each with its check-out in force (one read for
+/// all of them).
+pub async fn asset_bodies(
+    store: &Store,
+    tenant: TenantId,
+    model: &SchemaModel,
+    assets: &[AssetRecord],
+) -> Result<Vec<AssetBody>, StoreError> {
+    let ids: Vec<_> = assets.iter().map(|a| a.id).collect();
+    let mut custody = store.custody_of(tenant, &ids).await?;
+    Ok(assets
+        .iter()
+        .map(|a| asset_body(model, a, custody.remove(&a.id)))
+        .collect())
+}
+
+/// An asset's body; `custody` is its check-out in force (`None` when it is in).
+pub fn asset_body(
+    model: &SchemaModel,
+    asset: &AssetRecord,
+    custody: Option<amj_domain::custody::Custody>,
+) -> AssetBody {
     let asset_type = model.asset_type(asset.type_id);
     let status = model.status(asset.status_id);
     let attributes = model.effective_attributes(asset.type_id);
@@ -594,6 +615,7 @@ pub fn asset_body(model: &SchemaModel, asset: &AssetRecord) -> AssetBody {
             by: asset.updated_by.clone(),
         },
         retired: asset.retired_at.and_then(format_datetime),
+        custody,
     }
 }
 

@@ -35,6 +35,8 @@ pub struct QueryRequest {
 pub struct QueryResult {
     pub model: Arc<SchemaModel>,
     pub page: AssetPage,
+    /// The check-outs in force of the page's assets.
+    pub custody: std::collections::HashMap<amj_domain::ids::AssetId, amj_domain::custody::Custody>,
     /// The number of matches, on the first page only (later pages reuse the first's).
     pub total: Option<(i64, bool)>,
 }
@@ -246,7 +248,14 @@ pub async fn run(
     let mut plan = resolve(&query, &request.aql, &model, current_user)?;
     answer_jql(&mut plan.filter, &request.aql, jira, tenant).await?;
     let (page, total) = run_plan(store, tenant.id, &model, plan, request).await?;
-    Ok(QueryResult { model, page, total })
+    let ids: Vec<_> = page.items.iter().map(|a| a.id).collect();
+    let custody = store.custody_of(tenant.id, &ids).await?;
+    Ok(QueryResult {
+        model,
+        page,
+        total,
+        custody,
+    })
 }
 
 /// One page of a resolved plan (its `connectedTickets` answered), and on the first page the

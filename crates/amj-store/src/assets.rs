@@ -689,9 +689,6 @@ impl Store {
         .arg(now)
         .arg(actor);
         let mut tx = self.db().begin_write().await?;
-        if archived {
-            refuse_archiving_custody(&mut tx, id).await?;
-        }
         let Some(row) = tx.fetch_optional::<AssetRow>(&update).await? else {
             let current =
                 Sql::new("SELECT version, archived FROM asset WHERE tenant_id = $1 AND id = $2")
@@ -725,6 +722,11 @@ impl Store {
                 },
             });
         };
+        if archived {
+            // After the update, which holds the row's lock: a check-out that got the lock first
+            // has committed its custody by now, and one that comes later sees the asset archived.
+            refuse_archiving_custody(&mut tx, tenant, id).await?;
+        }
         let mut values = tally::value_rows_of(&mut tx, tenant, &[row.id]).await?;
         let mut tally = TallyDelta::default();
         tally.live(
@@ -1851,8 +1853,15 @@ async fn insert_value_rows(
 
 /// An asset out on loan, or carrying others, stays live: archiving it would hide a loan that is
 /// still running (check it in, or its passengers out, first).
-async fn refuse_archiving_custody(tx: &mut Tx, id: AssetId) -> Result<(), StoreError> {
-    let out = Sql::new("SELECT holder_kind FROM asset_custody WHERE asset_id = $1").arg(id.0);
+async fn refuse_archiving_custody(
+    tx: &mut Tx,
+    tenant: TenantId,
+    id: AssetId,
+) -> Result<(), StoreError> {
+    let out =
+        Sql::new("SELECT holder_kind FROM asset_custody WHERE asset_id = $1 AND tenant_id = $2")
+            .arg(id.0)
+            .arg(tenant.0);
     if tx.fetch_optional::<(String,)>(&out).await?.is_some() {
         return Err(StoreError::Conflict {
             code: "checked_out",

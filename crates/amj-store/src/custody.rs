@@ -19,6 +19,10 @@ use amj_domain::{AssetKey, HistoryEvent, ValidationErrors, rules};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
+/// The PostgreSQL advisory lock that serialises check-outs onto carriers, per site: "carr" in
+/// ASCII in the high half, the tenant in the low.
+const CARRIER_LOCK: i64 = 0x6361_7272;
+
 /// How long a used idempotency key answers with its first response. A client retries within
 /// minutes; a day covers a retry queue that waited out an outage.
 pub const IDEMPOTENCY_TTL_MILLIS: i64 = 24 * 60 * 60 * 1000;
@@ -253,6 +257,13 @@ impl Store {
         tx.commit().await
     }
 
+    /// Forgets idempotency keys past their time, on every site; the count removed.
+    pub async fn prune_idempotency_keys(&self) -> Result<u64, StoreError> {
+        let sql = Sql::new("DELETE FROM idempotency_key WHERE created_at < $1")
+            .arg(now_millis() - IDEMPOTENCY_TTL_MILLIS);
+        self.db().execute(&sql).await
+    }
+
     /// How many check-outs are open on the site.
     pub async fn open_checkouts(&self, tenant: TenantId) -> Result<i64, StoreError> {
         let sql = Sql::new("SELECT COUNT(*) FROM asset_custody WHERE tenant_id = $1").arg(tenant.0);
@@ -317,14 +328,25 @@ impl Store {
         }
         let ids: Vec<i64> = items.iter().map(|(id, _)| id.0).collect();
         let locked = lock_assets(&mut tx, tenant, model, &ids).await?;
+        if let Some((id, _)) = items.iter().find(|(id, _)| !locked.contains_key(&id.0)) {
+            return Err(StoreError::NotFound {
+                code: "asset_not_found",
+                message: format!("asset {} does not exist", id.0),
+            });
+        }
+        // Only the site's own assets, which `locked` holds, are looked at from here on.
         let current = custody_rows(&mut tx, &ids).await?;
+        if tx.is_postgres() && items.iter().any(|(_, d)| d.holder.asset().is_some()) {
+            // Carrier chains span rows this write does not lock: two check-outs that would close
+            // a loop (A onto B, B onto A) take turns on the site's carrier lock instead.
+            let lock = Sql::new("SELECT pg_advisory_xact_lock($1)")
+                .arg(CARRIER_LOCK.wrapping_shl(32) ^ tenant.0);
+            tx.execute(&lock).await?;
+        }
         let mut taken = Vec::new();
         for (id, _) in items {
-            if let Some(row) = current.get(&id.0) {
-                let key = locked
-                    .get(&id.0)
-                    .map(|l| AssetKey::new(model.schema.key.clone(), l.number));
-                let key = key.map_or_else(|| id.0.to_string(), |k| k.to_string());
+            if let (Some(row), Some(asset)) = (current.get(&id.0), locked.get(&id.0)) {
+                let key = AssetKey::new(model.schema.key.clone(), asset.number);
                 taken.push(format!(
                     "{key} is already checked out to {}",
                     describe(&row.holder()?)
@@ -407,7 +429,8 @@ impl Store {
                 .map(|(id, _)| *id);
             if let (Holder::Asset { .. }, Some(carrier)) = (&draft.holder, holder_asset) {
                 // Earlier rows of this batch are already written, so a batch cannot build a loop.
-                check_no_loop(&mut tx, asset.id, carrier)
+                let below = depth_below(&mut tx, asset.id).await?;
+                check_no_loop(&mut tx, asset.id, carrier, below)
                     .await?
                     .map_err(|message| {
                         StoreError::InvalidRows(vec![invalid(row, "holder", rules::CYCLE, message)])
@@ -475,8 +498,9 @@ impl Store {
     }
 
     /// Checks assets in, all or none: each must be out. The loan is kept (`asset_loan`); the
-    /// asset returns to the schema's available status unless it came back lost, which leaves
-    /// its status for a person to decide (usually Retired). Assets it carries stay with it.
+    /// asset returns to the schema's available status from an "in use" one, unless it came back
+    /// lost, which leaves its status for a person to decide (usually Retired), as does a status
+    /// someone chose while it was out (in repair, retired). Assets it carries stay with it.
     pub async fn check_in(
         &self,
         tenant: TenantId,
@@ -554,7 +578,12 @@ impl Store {
             tx.execute(&insert).await?;
             let delete = Sql::new("DELETE FROM asset_custody WHERE asset_id = $1").arg(asset.id);
             tx.execute(&delete).await?;
-            let to = (draft.condition != Condition::Lost)
+            // Back to available only from an "in use" status, where check-outs put it: a status
+            // someone chose while it was out (in repair, retired) is theirs to change.
+            let in_use = model
+                .status(StatusId(asset.status_id))
+                .is_some_and(|s| s.category == amj_domain::StatusCategory::InUse);
+            let to = (draft.condition != Condition::Lost && in_use)
                 .then_some(available)
                 .flatten();
             moves.push((
@@ -674,6 +703,8 @@ impl Store {
                 level.extend(self.db().fetch_all::<CustodyRow>(&sql).await?);
             }
         }
+        // The last level fetched is the deepest the AQL walk reaches too (NESTING_MAX carriers).
+        rows.append(&mut level);
         rows.truncate(limit);
         self.with_keys(tenant, rows).await
     }
@@ -1086,28 +1117,53 @@ async fn assets_by_number(
             .push(" AND schema_id = ")
             .bind(schema.0)
             .push(" AND number IN ")
-            .bind_list(chunk.iter().copied());
+            .bind_list(chunk.iter().copied())
+            // Locked, so a holder cannot be archived while something is checked out to it.
+            .push(tx.for_update());
         let found: Vec<(i64, i64, bool)> = tx.fetch_all(&sql).await?;
         out.extend(found.into_iter().map(|(n, id, a)| (n, (id, a))));
     }
     Ok(out)
 }
 
-/// Refuses a carrier that is (or is carried by) the asset itself, or a chain too deep; the
-/// message names the loop.
+/// How many levels of assets ride on `asset` (0: none), at most [`NESTING_MAX`] + 1.
+async fn depth_below(tx: &mut Tx, asset: i64) -> Result<usize, StoreError> {
+    let mut level = vec![asset];
+    for depth in 0..=NESTING_MAX {
+        let mut next = Vec::new();
+        for chunk in level.chunks(500) {
+            let mut sql = Sql::new(
+                "SELECT asset_id FROM asset_custody WHERE holder_kind = 'asset' \
+                 AND holder_asset_id IN ",
+            );
+            sql.bind_list(chunk.iter().copied());
+            let found: Vec<(i64,)> = tx.fetch_all(&sql).await?;
+            next.extend(found.into_iter().map(|(id,)| id));
+        }
+        if next.is_empty() {
+            return Ok(depth);
+        }
+        level = next;
+    }
+    Ok(NESTING_MAX + 1)
+}
+
+/// Refuses a carrier that is (or is carried by) the asset itself, or a chain too deep counting
+/// the `below` levels already riding on the asset; the message names the loop.
 async fn check_no_loop(
     tx: &mut Tx,
     asset: i64,
     carrier: i64,
+    below: usize,
 ) -> Result<Result<(), String>, StoreError> {
     let mut current = carrier;
-    for depth in 0..=NESTING_MAX {
+    for depth in 0..=NESTING_MAX.saturating_sub(below) {
         if current == asset {
             return Ok(Err(
                 "Holder: the asset would carry itself (its holder is carried by it)".to_owned(),
             ));
         }
-        if depth == NESTING_MAX {
+        if depth == NESTING_MAX.saturating_sub(below) {
             break;
         }
         let sql = Sql::new(
@@ -1203,9 +1259,14 @@ async fn claim_key(
     request_hash: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    let expired = Sql::new("DELETE FROM idempotency_key WHERE tenant_id = $1 AND created_at < $2")
-        .arg(tenant.0)
-        .arg(now - IDEMPOTENCY_TTL_MILLIS);
+    // Only this key, if it expired: purging the site's other expired keys here would make
+    // concurrent verbs queue on the same rows (`prune_idempotency_keys` does that, on a timer).
+    let expired = Sql::new(
+        "DELETE FROM idempotency_key WHERE tenant_id = $1 AND idem_key = $2 AND created_at < $3",
+    )
+    .arg(tenant.0)
+    .arg(key)
+    .arg(now - IDEMPOTENCY_TTL_MILLIS);
     tx.execute(&expired).await?;
     let insert = Sql::new(
         "INSERT INTO idempotency_key (tenant_id, idem_key, request_hash, status, response, \

@@ -1076,7 +1076,11 @@ async fn query_command(store: &Store, args: &QueryArgs) -> anyhow::Result<()> {
                 break;
             }
             if args.json {
-                let body = amj_server::assets::asset_body(&result.model, asset);
+                let body = amj_server::assets::asset_body(
+                    &result.model,
+                    asset,
+                    result.custody.get(&asset.id).cloned(),
+                );
                 println!("{}", serde_json::to_string(&body)?);
             } else {
                 let status = result

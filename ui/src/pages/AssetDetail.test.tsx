@@ -131,6 +131,18 @@ describe("an asset's detail", () => {
       if (request.path.endsWith("/references")) {
         return { status: 200, body: { outbound: [], inbound: [], nextInboundCursor: null } };
       }
+      if (request.path.endsWith("/custody")) {
+        return {
+          status: 200,
+          body: {
+            checkoutable: false,
+            custody: null,
+            effectiveHolder: null,
+            carriers: [],
+            loans: [],
+          },
+        };
+      }
       return { status: 200, body: { items: [] } };
     });
     await act(() =>

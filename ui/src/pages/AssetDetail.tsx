@@ -87,6 +87,8 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
   }, [api, assetKey, attempt]);
   useEffect(() => {
     let current = true;
+    // Another asset's check-out (and its Check in button) must not show while this one loads.
+    setCustody(null);
     api
       .custody(assetKey)
       .then((found) => current && setCustody(found))

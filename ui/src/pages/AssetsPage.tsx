@@ -10,6 +10,7 @@ import {
   type Status,
 } from "../api";
 import { AqlEditor } from "../components/AqlEditor";
+import { HolderText, holderAccounts, isOverdue } from "../components/Custody";
 import { Lozenge } from "../components/Lozenge";
 import { PeopleValue } from "../components/PersonName";
 import { SavedViews } from "../components/SavedViews";
@@ -23,6 +24,7 @@ import { describe } from "../messages";
 import { accountIdsOf, type Person, usePeople } from "../people";
 import {
   BUILT_IN_COLUMNS,
+  CUSTODY_COLUMNS,
   type CustodyList,
   composeQuery,
   custodyOfPath,
@@ -382,9 +384,12 @@ export function AssetsPage({ api, host, formats, context }: Props) {
   );
   const people = usePeople(
     api,
-    (page?.items ?? []).flatMap((asset) =>
-      columns.filter((c) => userColumns.has(c)).flatMap((c) => accountIdsOf(asset.attributes?.[c])),
-    ),
+    (page?.items ?? []).flatMap((asset) => [
+      ...columns
+        .filter((c) => userColumns.has(c))
+        .flatMap((c) => accountIdsOf(asset.attributes?.[c])),
+      ...(columns.includes("Holder") ? holderAccounts([asset.custody?.holder]) : []),
+    ]),
   );
   if (creating && list.schema) {
     return (
@@ -605,17 +610,19 @@ export function AssetsPage({ api, host, formats, context }: Props) {
               <summary>Columns</summary>
               <fieldset id="amj-column-list">
                 <legend class="amj-visually-hidden">Columns to show</legend>
-                {[...BUILT_IN_COLUMNS, "Updated", ...attributes].map((name, i) => (
-                  <div key={name}>
-                    <input
-                      type="checkbox"
-                      id={`amj-column-${i}`}
-                      checked={columns.includes(name)}
-                      onChange={(e) => pickColumn(name, e.currentTarget.checked)}
-                    />
-                    <label for={`amj-column-${i}`}>{name}</label>
-                  </div>
-                ))}
+                {[...BUILT_IN_COLUMNS, "Updated", ...CUSTODY_COLUMNS, ...attributes].map(
+                  (name, i) => (
+                    <div key={name}>
+                      <input
+                        type="checkbox"
+                        id={`amj-column-${i}`}
+                        checked={columns.includes(name)}
+                        onChange={(e) => pickColumn(name, e.currentTarget.checked)}
+                      />
+                      <label for={`amj-column-${i}`}>{name}</label>
+                    </div>
+                  ),
+                )}
               </fieldset>
             </details>
           </div>
@@ -751,7 +758,7 @@ export function AssetsPage({ api, host, formats, context }: Props) {
                           asset={asset}
                           column={column}
                           formats={formats}
-                          people={userColumns.has(column) ? people : null}
+                          people={userColumns.has(column) || column === "Holder" ? people : null}
                         />
                       )}
                     </td>
@@ -927,6 +934,28 @@ function Cell({
       return <Lozenge name={asset.status.name} category={asset.status.category} />;
     case "Updated":
       return <>{formats.dateTime(asset.updated.at)}</>;
+    case "Holder":
+      return asset.custody ? (
+        <HolderText holder={asset.custody.holder} people={people ?? new Map()} />
+      ) : (
+        <span class="amj-subtle">—</span>
+      );
+    case "Due":
+      return asset.custody?.due ? (
+        <>
+          {asset.custody.due}
+          {isOverdue(asset.custody.due) && (
+            <>
+              {" "}
+              <span class="amj-lozenge amj-status-retired">Overdue</span>
+            </>
+          )}
+        </>
+      ) : (
+        <span class="amj-subtle">—</span>
+      );
+    case "Checked out":
+      return asset.custody ? <>{formats.dateTime(asset.custody.since)}</> : <>—</>;
     default: {
       const value = asset.attributes?.[column];
       return people ? (

@@ -28,6 +28,10 @@ export function CustodyLists({ api, formats, list, onOpen }: Props) {
   const [failure, setFailure] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
   const heading = useRef<HTMLHeadingElement>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  // Which list a "Show more" answer belongs to: one that comes back after a switch is dropped.
+  const shown = useRef(list);
+  shown.current = list;
 
   useEffect(() => {
     let current = true;
@@ -59,15 +63,21 @@ export function CustodyLists({ api, formats, list, onOpen }: Props) {
     (items ?? []).flatMap((i) => [...holderAccounts([i.custody.holder]), i.custody.by]),
   );
   const more = async () => {
-    if (next === null) {
+    if (next === null || loadingMore) {
       return;
     }
+    const asked = list;
+    setLoadingMore(true);
     try {
       const page = await api.overdue(next);
-      setItems((current) => [...(current ?? []), ...page.items]);
-      setNext(page.nextCursor);
+      if (shown.current === asked) {
+        setItems((current) => [...(current ?? []), ...page.items]);
+        setNext(page.nextCursor);
+      }
     } catch (error) {
       setFailure(`Could not load more: ${describe(error)}`);
+    } finally {
+      setLoadingMore(false);
     }
   };
 
@@ -136,7 +146,13 @@ export function CustodyLists({ api, formats, list, onOpen }: Props) {
         </table>
       )}
       {next !== null && (
-        <button type="button" id="amj-custody-more" class="amj-button" onClick={() => void more()}>
+        <button
+          type="button"
+          id="amj-custody-more"
+          class="amj-button"
+          disabled={loadingMore}
+          onClick={() => void more()}
+        >
           Show more
         </button>
       )}

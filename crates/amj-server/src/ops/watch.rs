@@ -247,10 +247,16 @@ impl Watch {
             .clock
             .now_millis()
             .div_euclid(amj_store::auth_history::HOUR_MILLIS);
-        if self.last_prune_hour.swap(hour, Relaxed) != hour
-            && let Err(e) = self.store.prune_auth_counts(hour).await
-        {
-            tracing::warn!(error = %e, "could not prune old per-site auth counts");
+        if self.last_prune_hour.swap(hour, Relaxed) != hour {
+            if let Err(e) = self.store.prune_auth_counts(hour).await {
+                tracing::warn!(error = %e, "could not prune old per-site auth counts");
+            }
+            // Keys answer retries for a day; the verbs only ever delete their own.
+            match self.store.prune_idempotency_keys().await {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(pruned, "dropped idempotency keys over a day old"),
+                Err(e) => tracing::warn!(error = %e, "could not drop old idempotency keys"),
+            }
         }
     }
 

@@ -10,8 +10,8 @@ use super::openapi::{
 };
 use super::resource::{SiteAsset, SiteSchema};
 use crate::assets::{
-    AssetInput, AssetUpdateInput, BULK_MAX, BulkUpdateItem, asset_body, prepare_change,
-    prepare_new, rows_to_errors,
+    AssetInput, AssetUpdateInput, BULK_MAX, BulkUpdateItem, asset_bodies, asset_body,
+    prepare_change, prepare_new, rows_to_errors,
 };
 use amj_domain::{Mode, ValidationErrors};
 use amj_store::StoreError;
@@ -55,7 +55,7 @@ pub async fn list_assets(
         .list_assets(caller.tenant_id(), &model, &request)
         .await?;
     Ok(Json(AssetPageBody {
-        items: page.items.iter().map(|a| asset_body(&model, a)).collect(),
+        items: asset_bodies(&state.store, caller.tenant_id(), &model, &page.items).await?,
         next_cursor: page.next_cursor,
     }))
 }
@@ -91,7 +91,8 @@ pub async fn create_asset(
     let asset = created
         .first()
         .ok_or_else(|| AppError::internal_msg("no asset created"))?;
-    Ok((StatusCode::CREATED, Json(asset_body(&model, asset))))
+    // A new asset is never out.
+    Ok((StatusCode::CREATED, Json(asset_body(&model, asset, None))))
 }
 
 /// Between 1 and 1,000 assets, created in one transaction: all or none.
@@ -139,7 +140,10 @@ pub async fn bulk_create(
         .store
         .create_assets(caller.tenant_id(), &model, &prepared, &caller.actor())
         .await?;
-    let items = created.iter().map(|a| asset_body(&model, a)).collect();
+    let items = created
+        .iter()
+        .map(|a| asset_body(&model, a, None))
+        .collect();
     Ok((StatusCode::CREATED, Json(AssetItemsBody { items })))
 }
 
@@ -156,14 +160,19 @@ pub async fn bulk_create(
     )
 )]
 pub async fn get_asset(
+    State(state): State<AppState>,
     SiteAsset {
-        caller: _,
+        caller,
         model,
         asset,
         ..
     }: SiteAsset,
 ) -> ApiResult<Json<AssetBody>> {
-    Ok(Json(asset_body(&model, &asset)))
+    let mut custody = state
+        .store
+        .custody_of(caller.tenant_id(), &[asset.id])
+        .await?;
+    Ok(Json(asset_body(&model, &asset, custody.remove(&asset.id))))
 }
 
 async fn update(
@@ -201,10 +210,11 @@ async fn update(
         .update_assets(caller.tenant_id(), &model, &[change], &caller.actor())
         .await
         .map_err(single)?;
-    let asset = updated
-        .first()
+    let mut bodies = asset_bodies(&state.store, caller.tenant_id(), &model, &updated).await?;
+    let body = bodies
+        .pop()
         .ok_or_else(|| AppError::internal_msg("no asset updated"))?;
-    Ok(Json(asset_body(&model, asset)))
+    Ok(Json(body))
 }
 
 /// PUT replaces every attribute value (omitted ones are cleared).
@@ -290,7 +300,7 @@ pub async fn bulk_update(
         &caller.actor(),
     )
     .await?;
-    let items = updated.iter().map(|a| asset_body(&model, a)).collect();
+    let items = asset_bodies(&state.store, caller.tenant_id(), &model, &updated).await?;
     Ok(Json(AssetItemsBody { items }))
 }
 
@@ -381,7 +391,7 @@ pub async fn bulk_edit(
         &caller.actor(),
     )
     .await?;
-    let items = updated.iter().map(|a| asset_body(&model, a)).collect();
+    let items = asset_bodies(&state.store, caller.tenant_id(), &model, &updated).await?;
     Ok(Json(AssetItemsBody { items }))
 }
 
@@ -417,7 +427,8 @@ async fn set_archived(
             &caller.actor(),
         )
         .await?;
-    Ok(Json(asset_body(&model, &asset)))
+    // Neither an archived asset nor one just restored can be out.
+    Ok(Json(asset_body(&model, &asset, None)))
 }
 
 /// Assets are archived, never deleted: their history is kept forever.

@@ -78,8 +78,9 @@ pub struct AssetCustodyBody {
     /// The check-out in force; `null` when it is in.
     #[schema(required = true)]
     pub custody: Option<Custody>,
-    /// The person or location it is really with: its holder, or its carrier's holder when it
-    /// rides on another asset (a dock on a laptop). `null` when it is in.
+    /// Whom it is really with: its holder, or its carriers' holder when it rides on another
+    /// asset (a dock on a laptop): a person, a location, or the top carrier when nobody holds
+    /// that. `null` when it is in.
     #[schema(required = true)]
     pub effective_holder: Option<Holder>,
     /// The carriers between it and its effective holder, nearest first.
@@ -253,7 +254,8 @@ where
         let done = run(None).await?;
         return Ok(Json(render(&done)?).into_response());
     };
-    let hash = request_hash(path, request)?;
+    // Keyed by who asks too: another caller reusing a key is another request, never a replay.
+    let hash = request_hash(&format!("{}\u{0}{path}", caller.actor()), request)?;
     let mismatch = || AppError::Unprocessable {
         code: "idempotency_key_reused",
         message: "Idempotency-Key: this key was used for another request; use a new key for \
@@ -1059,7 +1061,8 @@ pub struct CustodyReportBody {
 }
 
 /// Which assets were used for a project, an epic, or any JQL, over a period: the check-outs
-/// for the issues the JQL finds that were out at some time between `from` and `to`.
+/// for the issues the JQL finds that were out at some time between `from` and `to`. Asset
+/// admins only: the JQL runs with the app's access to Jira.
 #[utoipa::path(
     get,
     path = "/api/v1/custody/report",
@@ -1067,7 +1070,8 @@ pub struct CustodyReportBody {
     params(ReportParams),
     responses(
         (status = 200, description = "The assets handed out for the issues in the period", body = CustodyReportBody),
-        (status = 400, response = super::openapi::BadRequest)
+        (status = 400, response = super::openapi::BadRequest),
+        (status = 403, response = super::openapi::Forbidden)
     )
 )]
 pub async fn report(
@@ -1075,6 +1079,9 @@ pub async fn report(
     caller: Caller,
     ApiQuery(params): ApiQuery<ReportParams>,
 ) -> ApiResult<Json<CustodyReportBody>> {
+    // The JQL runs with the app's access to Jira, so its answer (and the count of issues it
+    // found) could tell a person about issues they cannot browse: admins only.
+    caller.require_admin(&state).await?;
     let bad = |field: &str, message: String| {
         AppError::Validation(ValidationErrors::single(field, rules::FORMAT, message))
     };

@@ -519,6 +519,10 @@ pub struct AssetBody {
     /// AQL's `retired` compares this.
     #[schema(required = true)]
     pub retired: Option<String>,
+    /// The check-out in force (who holds it, since when, until when, for which issue); `null`
+    /// when it is in. AQL's `holder`, `due` and `checkedOut` compare this.
+    #[schema(required = true)]
+    pub custody: Option<amj_domain::custody::Custody>,
 }
 
 /// A page of assets.

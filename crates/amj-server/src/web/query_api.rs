@@ -87,7 +87,7 @@ pub fn query_page_body(result: &query::QueryResult) -> QueryPageBody {
             .page
             .items
             .iter()
-            .map(|a| asset_body(&result.model, a))
+            .map(|a| asset_body(&result.model, a, result.custody.get(&a.id).cloned()))
             .collect(),
         next_cursor: result.page.next_cursor.clone(),
         total: result.total.map(|(n, _)| n),

@@ -142,6 +142,13 @@ async fn check_out_and_in_with_policy_nesting_and_history() {
         assert_eq!(out["custody"]["by"], ada);
         let asset = api.ok("GET", "/api/v1/assets/IT-1", None).await;
         assert_eq!(asset["status"]["name"], "In use", "the first In use status, as no status is named");
+        assert_eq!(asset["custody"], out["custody"], "the asset's body carries its check-out");
+        let listed = api.ok("GET", "/api/v1/schemas/IT/assets?sort=key", None).await;
+        let custody: Vec<&Value> = listed["items"].as_array().unwrap().iter().map(|a| &a["custody"]).collect();
+        assert_eq!(custody[0], &out["custody"], "and so does a list's");
+        assert!(custody[1..].iter().all(|c| c.is_null()), "null when in: {custody:?}");
+        let found = api.ok("POST", "/api/v1/assets/query", Some(json!({"aql": "Key = IT-1", "schema": "IT"}))).await;
+        assert_eq!(found["items"][0]["custody"], out["custody"], "and a query's");
         // The issue's property lists what was handed out for it, so JQL finds the issue.
         let handed_out = |issue: &str| {
             let id = api.sim.with_data(&api.site.name, |d| d.issue(issue).map(|i| i.id.clone())).flatten().unwrap();
@@ -700,6 +707,16 @@ async fn a_report_lists_what_was_used_for_some_jira_work_over_a_period() {
                 (body["issues"].as_u64().unwrap(), keys)
             }
         };
+        // The JQL runs with the app's access: not for everyone.
+        let (status, _) = api
+            .call(
+                "GET",
+                "/api/v1/custody/report?jql=project%20%3D%20AM",
+                &api.user,
+                None,
+            )
+            .await;
+        assert_eq!(status, 403);
         let (issues, keys) = report("jql=project%20%3D%20AM".into()).await;
         assert!(issues >= 2, "the simulator's AM issues");
         assert_eq!(keys, ["IT-1", "IT-3 (back)"]);
@@ -755,6 +772,61 @@ async fn a_report_lists_what_was_used_for_some_jira_work_over_a_period() {
             assert_eq!(status, 400, "{query}: {body}");
             assert_eq!(codes(&body)[0].0, field, "{query}: {body}");
         }
+        api.stop().await;
+    })
+    .await;
+}
+
+/// Carriers nest at most 8 deep, counting what already rides on an asset; "my assets" and AQL
+/// agree on everything riding on a person's asset, down to the deepest level.
+#[tokio::test]
+async fn nesting_is_bounded_and_my_assets_agree_with_aql_to_the_deepest_level() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        let ada = api.site.admin_account_id.clone();
+        with_laptops(&api, 11).await;
+        api.ok("POST", "/api/v1/assets/IT-1/checkout", Some(json!({"holder": person(&ada)}))).await;
+        // IT-2 rides on IT-1, IT-3 on IT-2, … IT-9 on IT-8: eight carriers above IT-9.
+        for k in 2..=9 {
+            api.ok(
+                "POST",
+                &format!("/api/v1/assets/IT-{k}/checkout"),
+                Some(json!({"holder": {"kind": "asset", "key": format!("IT-{}", k - 1)}})),
+            )
+            .await;
+        }
+        let (status, body) = api
+            .call("POST", "/api/v1/assets/IT-10/checkout", &api.admin, Some(json!({"holder": {"kind": "asset", "key": "IT-9"}})))
+            .await;
+        assert_eq!((status, codes(&body)), (400, vec![("holder".to_owned(), "cycle".to_owned())]), "a ninth carrier: {body}");
+        let mine = api.ok("GET", "/api/v1/custody/mine", None).await;
+        let mut keys: Vec<String> = mine["items"].as_array().unwrap().iter().map(|i| i["asset"].as_str().unwrap().to_owned()).collect();
+        keys.sort_by_key(|k| k[3..].parse::<u32>().unwrap());
+        let expected: Vec<String> = (1..=9).map(|k| format!("IT-{k}")).collect();
+        assert_eq!(keys, expected, "the deepest rider is Ada's too");
+        let found = api
+            .ok("POST", "/api/v1/assets/query", Some(json!({"aql": "holder = currentUser() ORDER BY Key", "schema": "IT", "limit": 50})))
+            .await;
+        let mut aql: Vec<String> = found["items"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap().to_owned()).collect();
+        aql.sort_by_key(|k| k[3..].parse::<u32>().unwrap());
+        assert_eq!(aql, expected, "AQL's walk reaches as deep as my assets");
+        let custody = api.ok("GET", "/api/v1/assets/IT-9/custody", None).await;
+        assert_eq!(custody["effectiveHolder"], person(&ada));
+        assert_eq!(custody["carriers"].as_array().unwrap().len(), 8);
+
+        // IT-1 carries eight levels: it cannot itself ride on anything now.
+        api.ok("POST", "/api/v1/assets/IT-1/checkin", Some(json!({"condition": "good"}))).await;
+        let (status, body) = api
+            .call("POST", "/api/v1/assets/IT-1/checkout", &api.admin, Some(json!({"holder": {"kind": "asset", "key": "IT-11"}})))
+            .await;
+        assert_eq!((status, codes(&body)), (400, vec![("holder".to_owned(), "cycle".to_owned())]), "{body}");
+        api.ok("POST", "/api/v1/assets/IT-1/checkout", Some(json!({"holder": person(&ada)}))).await;
+
+        // A status someone chose while it was out is kept at check-in.
+        let version = api.ok("GET", "/api/v1/assets/IT-1", None).await["version"].clone();
+        api.ok("PATCH", "/api/v1/assets/IT-1", Some(json!({"version": version, "status": "In repair"}))).await;
+        api.ok("POST", "/api/v1/assets/IT-1/checkin", Some(json!({"condition": "damaged"}))).await;
+        assert_eq!(api.ok("GET", "/api/v1/assets/IT-1", None).await["status"]["name"], "In repair");
         api.stop().await;
     })
     .await;
