@@ -44,7 +44,6 @@ import {
 import { listOf } from "../views";
 import { AssetDetail } from "./AssetDetail";
 import { AssetForm } from "./AssetForm";
-import { CustodyLists } from "./CustodyLists";
 
 interface Props {
   api: Api;
@@ -54,6 +53,7 @@ interface Props {
 }
 
 type DashboardComponent = ComponentType<import("./Dashboard").DashboardProps>;
+type CustodyListsComponent = typeof import("./CustodyLists").CustodyLists;
 
 interface Page {
   items: AssetSummary[];
@@ -95,6 +95,8 @@ export function AssetsPage({ api, host, formats, context }: Props) {
   const [view, setView] = useState<"list" | "dashboard" | CustodyList>("list");
   // The dashboard is a chunk of its own, fetched the first time it is shown.
   const [dashboard, setDashboard] = useState<{ page: DashboardComponent } | null>(null);
+  // "My assets" and "Overdue" are a chunk of their own too.
+  const [custodyLists, setCustodyLists] = useState<{ page: CustodyListsComponent } | null>(null);
   // Live assets per exact type, for the tree; `null` until known (or if the figures fail).
   const [typeCounts, setTypeCounts] = useState<Map<string, number> | null>(null);
   const [schemas, setSchemas] = useState<Schema[] | null>(null);
@@ -315,6 +317,13 @@ export function AssetsPage({ api, host, formats, context }: Props) {
 
   useEffect(() => host.resize(), [host, page, open, queryError, failure, creating, view]);
   useEffect(() => {
+    if ((view === "mine" || view === "overdue") && custodyLists === null) {
+      import("./CustodyLists")
+        .then((m) => setCustodyLists({ page: m.CustodyLists }))
+        .catch((error: unknown) => setFailure(`Could not load the list: ${describe(error)}`));
+    }
+  }, [view, custodyLists]);
+  useEffect(() => {
     if (view === "dashboard" && dashboard === null) {
       import("./Dashboard")
         .then((m) => setDashboard({ page: m.Dashboard }))
@@ -518,7 +527,21 @@ export function AssetsPage({ api, host, formats, context }: Props) {
       </nav>
       {view === "mine" || view === "overdue" ? (
         <div id="amj-assets" data-state={view} class="amj-main">
-          <CustodyLists api={api} formats={formats} list={view} onOpen={(key) => show(key)} />
+          {failure && (
+            <p class="amj-error" role="alert">
+              {failure}
+            </p>
+          )}
+          {custodyLists ? (
+            <custodyLists.page
+              api={api}
+              formats={formats}
+              list={view}
+              onOpen={(key) => show(key)}
+            />
+          ) : (
+            !failure && <p class="amj-subtle">Loading…</p>
+          )}
         </div>
       ) : view === "dashboard" ? (
         <div id="amj-assets" data-state="dashboard" class="amj-main">
