@@ -235,6 +235,40 @@ fn replayed(status: u16, body: String) -> Response {
     response
 }
 
+/// A retry's stored response, looked up before anything else is checked: a retry must get the
+/// first answer even when what was checked has changed since (the due day is now past, the
+/// issue was deleted). `None` when there is no key, or it is unused.
+async fn replay(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    path: &str,
+    request: &impl Serialize,
+) -> ApiResult<Option<Response>> {
+    let Some(key) = idempotency_key(headers)? else {
+        return Ok(None);
+    };
+    let hash = request_hash(&format!("{}\u{0}{path}", caller.actor()), request)?;
+    match state
+        .store
+        .idempotency_key_use(caller.tenant_id(), &key, &hash)
+        .await?
+    {
+        KeyUse::Replay(r) => Ok(Some(replayed(r.status, r.body))),
+        KeyUse::Mismatch => Err(key_reused()),
+        KeyUse::Fresh => Ok(None),
+    }
+}
+
+fn key_reused() -> AppError {
+    AppError::Unprocessable {
+        code: "idempotency_key_reused",
+        message: "Idempotency-Key: this key was used for another request; use a new key for \
+                  each distinct request"
+            .into(),
+    }
+}
+
 /// Runs a verb at most once per idempotency key: a retry with the same key and request gets the
 /// first response again; the same key with another request is refused (422).
 async fn once<T: ?Sized + Sync, B: Serialize>(
@@ -256,12 +290,7 @@ where
     };
     // Keyed by who asks too: another caller reusing a key is another request, never a replay.
     let hash = request_hash(&format!("{}\u{0}{path}", caller.actor()), request)?;
-    let mismatch = || AppError::Unprocessable {
-        code: "idempotency_key_reused",
-        message: "Idempotency-Key: this key was used for another request; use a new key for \
-                  each distinct request"
-            .into(),
-    };
+    let mismatch = key_reused;
     match state.store.idempotency_key_use(tenant, &key, &hash).await? {
         KeyUse::Replay(r) => return Ok(replayed(r.status, r.body)),
         KeyUse::Mismatch => return Err(mismatch()),
@@ -571,11 +600,14 @@ pub async fn check_out(
         ..
     } = target;
     caller.require_asset_edit(&state, &model.schema).await?;
+    let path = format!("/api/v1/assets/{}/checkout", asset.key);
+    if let Some(response) = replay(&state, &caller, &headers, &path, &draft).await? {
+        return Ok(response);
+    }
     let today = today();
     draft
         .validate(&asset.key, today)
         .map_err(AppError::Validation)?;
-    let path = format!("/api/v1/assets/{}/checkout", asset.key);
     let request = draft.clone();
     let mut drafts = [draft];
     let issues = resolve_issues(&state, &caller, &mut drafts, false).await?;
@@ -655,8 +687,11 @@ pub async fn check_in(
         ..
     } = target;
     caller.require_asset_edit(&state, &model.schema).await?;
-    draft.validate().map_err(AppError::Validation)?;
     let path = format!("/api/v1/assets/{}/checkin", asset.key);
+    if let Some(response) = replay(&state, &caller, &headers, &path, &draft).await? {
+        return Ok(response);
+    }
+    draft.validate().map_err(AppError::Validation)?;
     let issues = issues_of_custody(&state, &caller, &[asset.id]).await?;
     let items = [(asset.id, draft)];
     let response = once(
@@ -738,7 +773,6 @@ pub async fn bulk_check_out(
             errors, true,
         )));
     }
-    check_drafts(parsed.iter().zip(&drafts))?;
     let path = format!("/api/v1/schemas/{}/checkouts", model.schema.key);
     let request: Vec<(String, CheckoutDraft)> = body
         .items
@@ -746,6 +780,10 @@ pub async fn bulk_check_out(
         .zip(&drafts)
         .map(|(i, d)| (i.asset.trim().to_owned(), d.clone()))
         .collect();
+    if let Some(response) = replay(&state, &caller, &headers, &path, &request).await? {
+        return Ok(response);
+    }
+    check_drafts(parsed.iter().zip(&drafts))?;
     let issues = resolve_issues(&state, &caller, &mut drafts, true).await?;
     let items: Vec<(AssetId, CheckoutDraft)> = ids.into_iter().zip(drafts).collect();
     let response = once(
@@ -796,6 +834,10 @@ pub async fn bulk_check_in(
 ) -> ApiResult<Response> {
     caller.require_asset_edit(&state, &model.schema).await?;
     check_bulk(body.assets.len())?;
+    let path = format!("/api/v1/schemas/{}/checkins", model.schema.key);
+    if let Some(response) = replay(&state, &caller, &headers, &path, &body).await? {
+        return Ok(response);
+    }
     let draft = CheckinDraft {
         condition: body.condition,
         note: body.note.clone(),
@@ -830,7 +872,6 @@ pub async fn bulk_check_in(
             errors, true,
         )));
     }
-    let path = format!("/api/v1/schemas/{}/checkins", model.schema.key);
     let ids: Vec<AssetId> = items.iter().map(|(id, _)| *id).collect();
     let issues = issues_of_custody(&state, &caller, &ids).await?;
     let response = once(

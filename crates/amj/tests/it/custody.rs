@@ -534,6 +534,49 @@ async fn idempotency_keys_answer_a_retry_once_and_refuse_reuse() {
             (status, body["error"]["code"].as_str()),
             (400, Some("idempotency_key_invalid"))
         );
+
+        // A retry gets the first answer even when what was checked has changed since.
+        api.ok(
+            "POST",
+            "/api/v1/assets/IT-2/checkin",
+            Some(json!({"condition": "good"})),
+        )
+        .await;
+        let for_issue = json!({"holder": person(&ada), "issue": "AM-5"});
+        let key = [("Idempotency-Key", "issue-gone")];
+        let (status, first, _) = api
+            .app
+            .call_with(
+                "POST",
+                "/api/v1/assets/IT-2/checkout",
+                &api.admin,
+                Some(for_issue.clone()),
+                &key,
+            )
+            .await;
+        assert_eq!(status, 200, "{first}");
+        api.sim.delete_issue(&api.site.name, "AM-5").await.unwrap();
+        let (status, again, headers) = api
+            .app
+            .call_with(
+                "POST",
+                "/api/v1/assets/IT-2/checkout",
+                &api.admin,
+                Some(for_issue),
+                &key,
+            )
+            .await;
+        assert_eq!(
+            (status, &again),
+            (200, &first),
+            "replayed, not refused for the deleted issue"
+        );
+        assert_eq!(
+            headers
+                .get("idempotent-replayed")
+                .map(|v| v.to_str().unwrap()),
+            Some("true")
+        );
         api.stop().await;
     })
     .await;
