@@ -248,7 +248,7 @@ async fn replay(
     let Some(key) = idempotency_key(headers)? else {
         return Ok(None);
     };
-    let hash = request_hash(&format!("{}\u{0}{path}", caller.actor()), request)?;
+    let hash = keyed_hash(caller, path, request)?;
     match state
         .store
         .idempotency_key_use(caller.tenant_id(), &key, &hash)
@@ -260,6 +260,12 @@ async fn replay(
     }
 }
 
+/// The request's hash, keyed by who asks too: another caller reusing a key is another
+/// request, never a replay.
+fn keyed_hash(caller: &Caller, path: &str, request: &impl Serialize) -> ApiResult<String> {
+    request_hash(&format!("{}\u{0}{path}", caller.actor()), request)
+}
+
 fn key_reused() -> AppError {
     AppError::Unprocessable {
         code: "idempotency_key_reused",
@@ -269,8 +275,9 @@ fn key_reused() -> AppError {
     }
 }
 
-/// Runs a verb at most once per idempotency key: a retry with the same key and request gets the
-/// first response again; the same key with another request is refused (422).
+/// Runs a verb at most once per idempotency key, after [`replay`] answered known keys: the key
+/// is claimed in the verb's transaction, and a concurrent request that claimed it first is
+/// answered as it was.
 async fn once<T: ?Sized + Sync, B: Serialize>(
     state: &AppState,
     caller: &Caller,
@@ -288,14 +295,9 @@ where
         let done = run(None).await?;
         return Ok(Json(render(&done)?).into_response());
     };
-    // Keyed by who asks too: another caller reusing a key is another request, never a replay.
-    let hash = request_hash(&format!("{}\u{0}{path}", caller.actor()), request)?;
-    let mismatch = key_reused;
-    match state.store.idempotency_key_use(tenant, &key, &hash).await? {
-        KeyUse::Replay(r) => return Ok(replayed(r.status, r.body)),
-        KeyUse::Mismatch => return Err(mismatch()),
-        KeyUse::Fresh => {}
-    }
+    // Every verb asked `replay` first, so the key was unused a moment ago; a request that took
+    // it since is found below, when this one's claim fails.
+    let hash = keyed_hash(caller, path, request)?;
     let stored = |done: &T| -> Result<(u16, String), StoreError> {
         let body = render(done).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         serde_json::to_string(&body)
@@ -313,7 +315,7 @@ where
         Err(StoreError::IdempotencyKeyUsed) => {
             match state.store.idempotency_key_use(tenant, &key, &hash).await? {
                 KeyUse::Replay(r) => Ok(replayed(r.status, r.body)),
-                KeyUse::Mismatch => Err(mismatch()),
+                KeyUse::Mismatch => Err(key_reused()),
                 KeyUse::Fresh => Err(AppError::Conflict {
                     code: "idempotency_key_in_use",
                     message: "Idempotency-Key: a request with this key is still running; retry \
