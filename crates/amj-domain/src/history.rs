@@ -63,6 +63,21 @@ pub enum HistoryEvent {
         issue: Option<String>,
         note: String,
     },
+    /// The licence's terms were set (first) or changed: the terms now in force.
+    LicenceChanged {
+        terms: crate::licence::LicenceTerms,
+    },
+    /// A seat of this licence went to `assignee`.
+    SeatAssigned {
+        assignee: crate::licence::Assignee,
+        issue: Option<String>,
+        note: String,
+    },
+    /// `assignee`'s seat of this licence was freed.
+    SeatReleased {
+        assignee: crate::licence::Assignee,
+        note: String,
+    },
 }
 
 /// One `AttributeChanged` per attribute of `attributes` whose API form differs, in the order of

@@ -11,6 +11,9 @@ pub struct User {
     pub account_id: String,
     pub display_name: String,
     pub email: String,
+    /// False once the person is deactivated in Atlassian Admin (they left): Jira keeps the
+    /// account, so its accountId still resolves.
+    pub active: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +98,7 @@ pub fn seed(site: &str) -> SiteData {
                     .unwrap_or("user")
                     .to_lowercase()
             ),
+            active: true,
         })
         .collect();
     let mut counters: BTreeMap<&str, u32> = BTreeMap::new();
@@ -179,7 +183,7 @@ pub fn user_json(user: &User, base_url: &str) -> Value {
     );
     json!({
         "accountId": user.account_id, "accountType": "atlassian",
-        "displayName": user.display_name, "emailAddress": user.email, "active": true,
+        "displayName": user.display_name, "emailAddress": user.email, "active": user.active,
         "avatarUrls": {"48x48": avatar, "32x32": avatar, "24x24": avatar, "16x16": avatar},
     })
 }

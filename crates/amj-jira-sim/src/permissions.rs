@@ -256,6 +256,7 @@ mod tests {
             account_id: "557058:admin".into(),
             display_name: "Morgan Lee".into(),
             email: "morgan@acme.example.com".into(),
+            active: true,
         });
         data
     }

@@ -452,6 +452,7 @@ impl Sim {
             account_id: site.admin_account_id.clone(),
             display_name: "Morgan Lee".to_owned(),
             email: format!("morgan@{name}.example.com"),
+            active: true,
         });
         content.site_admins.insert(site.admin_account_id.clone());
         if let Ok(mut data) = self.inner.data.lock() {
@@ -465,6 +466,29 @@ impl Sim {
     pub fn site_users(&self, name: &str) -> Result<Vec<User>, SimError> {
         self.with_data(name, |d| d.users.clone())
             .ok_or_else(|| SimError::UnknownSite(name.to_owned()))
+    }
+
+    /// Deactivates (or reactivates) a user, as an org admin does when someone leaves: the
+    /// account stays, with `active: false` in every user answer.
+    pub fn set_user_active(
+        &self,
+        name: &str,
+        account_id: &str,
+        active: bool,
+    ) -> Result<(), SimError> {
+        self.with_data(name, |d| {
+            match d.users.iter_mut().find(|u| u.account_id == account_id) {
+                Some(user) => {
+                    user.active = active;
+                    Ok(())
+                }
+                None => Err(SimError::UnknownUser {
+                    site: name.to_owned(),
+                    account_id: account_id.to_owned(),
+                }),
+            }
+        })
+        .ok_or_else(|| SimError::UnknownSite(name.to_owned()))?
     }
 
     /// The accountIds holding the ADMINISTER global permission on the site.

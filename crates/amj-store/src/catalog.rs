@@ -25,6 +25,8 @@ pub struct SchemaModel {
     pub attributes: Vec<AttributeDef>,
     /// Which types can be checked out, and the statuses check-out and check-in move to.
     pub custody: amj_domain::custody::CustodyPolicy,
+    /// Which types are licences, and what counts as an installation.
+    pub licences: amj_domain::licence::LicencePolicy,
 }
 
 impl SchemaModel {
@@ -469,12 +471,12 @@ impl Store {
         let sql = Sql::new(&text).arg(tenant.0).arg(id.0);
         let attributes: Vec<AttributeRow> = self.db().fetch_all(&sql).await?;
         let sql = Sql::new(
-            "SELECT checked_out_status_id, available_status_id FROM asset_schema \
-             WHERE tenant_id = $1 AND id = $2",
+            "SELECT checked_out_status_id, available_status_id, installed_attribute_id \
+             FROM asset_schema WHERE tenant_id = $1 AND id = $2",
         )
         .arg(tenant.0)
         .arg(id.0);
-        let (checked_out, available): (Option<i64>, Option<i64>) =
+        let (checked_out, available, installed): (Option<i64>, Option<i64>, Option<i64>) =
             self.db().fetch_one(&sql).await?;
         let sql = Sql::new(
             "SELECT type_id FROM custody_type WHERE tenant_id = $1 AND schema_id = $2 \
@@ -483,6 +485,17 @@ impl Store {
         .arg(tenant.0)
         .arg(id.0);
         let checkoutable: Vec<(i64,)> = self.db().fetch_all(&sql).await?;
+        let sql = Sql::new(
+            "SELECT type_id FROM licence_type WHERE tenant_id = $1 AND schema_id = $2 \
+             ORDER BY type_id",
+        )
+        .arg(tenant.0)
+        .arg(id.0);
+        let licensed: Vec<(i64,)> = self.db().fetch_all(&sql).await?;
+        let licences = amj_domain::licence::LicencePolicy {
+            licensed_types: licensed.into_iter().map(|(t,)| TypeId(t)).collect(),
+            installed_attribute: installed.map(AttributeId),
+        };
         let custody = amj_domain::custody::CustodyPolicy {
             checkoutable_types: checkoutable.into_iter().map(|(t,)| TypeId(t)).collect(),
             checked_out_status: checked_out.map(StatusId),
@@ -501,6 +514,7 @@ impl Store {
                 .map(AttributeRow::into_def)
                 .collect::<Result<_, _>>()?,
             custody,
+            licences,
         });
         self.catalog.models.insert((tenant, id), Arc::clone(&model));
         Ok(model)

@@ -192,14 +192,14 @@ fn holder_kind(holder: &Holder) -> &'static str {
 }
 
 /// An asset as a verb finds it, locked for the verb's transaction.
-struct Locked {
-    id: i64,
-    number: i64,
-    label: String,
-    type_id: i64,
-    status_id: i64,
-    archived: bool,
-    retired_at: Option<i64>,
+pub(crate) struct Locked {
+    pub(crate) id: i64,
+    pub(crate) number: i64,
+    pub(crate) label: String,
+    pub(crate) type_id: i64,
+    pub(crate) status_id: i64,
+    pub(crate) archived: bool,
+    pub(crate) retired_at: Option<i64>,
 }
 
 /// Whom a holder was, for the message of a refused check-out.
@@ -211,7 +211,7 @@ fn describe(holder: &Holder) -> String {
     }
 }
 
-fn invalid(
+pub(crate) fn invalid(
     row: usize,
     field: &str,
     rule: &'static str,
@@ -1053,7 +1053,7 @@ fn check_checkoutable(
 
 /// Reads and locks the assets a verb acts on. Addressed by id alone (SQLite's planner would
 /// otherwise walk the tenant index); the tenant and schema are checked here.
-async fn lock_assets(
+pub(crate) async fn lock_assets(
     tx: &mut Tx,
     tenant: TenantId,
     model: &SchemaModel,
@@ -1104,7 +1104,7 @@ async fn custody_rows(tx: &mut Tx, ids: &[i64]) -> Result<HashMap<i64, CustodyRo
 }
 
 /// Assets of the schema by number: (id, archived).
-async fn assets_by_number(
+pub(crate) async fn assets_by_number(
     tx: &mut Tx,
     tenant: TenantId,
     schema: SchemaId,
@@ -1252,7 +1252,7 @@ async fn finish(
 /// Takes an idempotency key inside the verb's transaction, so that the key and the effect
 /// commit together. A key another request holds (committed, or in a transaction this one waits
 /// for) fails the insert: the caller replays that request's response.
-async fn claim_key(
+pub(crate) async fn claim_key(
     tx: &mut Tx,
     tenant: TenantId,
     key: &str,
@@ -1285,7 +1285,7 @@ async fn claim_key(
     Ok(())
 }
 
-async fn store_response(
+pub(crate) async fn store_response(
     tx: &mut Tx,
     tenant: TenantId,
     key: &str,

@@ -238,7 +238,7 @@ fn replayed(status: u16, body: String) -> Response {
 /// A retry's stored response, looked up before anything else is checked: a retry must get the
 /// first answer even when what was checked has changed since (the due day is now past, the
 /// issue was deleted). `None` when there is no key, or it is unused.
-async fn replay(
+pub(super) async fn replay(
     state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
@@ -278,7 +278,7 @@ fn key_reused() -> AppError {
 /// Runs a verb at most once per idempotency key, after [`replay`] answered known keys: the key
 /// is claimed in the verb's transaction, and a concurrent request that claimed it first is
 /// answered as it was.
-async fn once<T: ?Sized + Sync, B: Serialize>(
+pub(super) async fn once<T: ?Sized + Sync, B: Serialize>(
     state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
@@ -500,7 +500,7 @@ fn check_bulk(len: usize) -> ApiResult<()> {
     Ok(())
 }
 
-fn today() -> i32 {
+pub(super) fn today() -> i32 {
     i32::try_from(amj_store::now_millis().div_euclid(86_400_000)).unwrap_or(i32::MAX)
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod error;
 pub(crate) mod extract;
 pub(crate) mod forge_events;
 pub(crate) mod health;
+pub(crate) mod licence_api;
 pub(crate) mod lifecycle;
 pub mod openapi;
 pub mod pages;
@@ -292,6 +293,17 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(custody_api::overdue))
         .routes(routes!(custody_api::issue_hand_outs))
         .routes(routes!(custody_api::report))
+        .routes(routes!(
+            licence_api::get_licence_policy,
+            licence_api::put_licence_policy
+        ))
+        .routes(routes!(licence_api::get_licence, licence_api::put_licence))
+        .routes(routes!(licence_api::seats, licence_api::assign_seats))
+        .routes(routes!(licence_api::release_seats))
+        .routes(routes!(licence_api::licences))
+        .routes(routes!(licence_api::compliance))
+        .routes(routes!(licence_api::reclaimable))
+        .routes(routes!(licence_api::reclaim))
         .routes(routes!(query_api::query_assets))
         .routes(routes!(query_api::validate_aql))
         .routes(routes!(views_api::list_views, views_api::create_view))

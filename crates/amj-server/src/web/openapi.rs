@@ -60,6 +60,7 @@ pub const FIT_SCHEME: &str = "forgeInvocationToken";
         (name = "assets", description = "Assets: create, read, update, archive, in bulk too"),
         (name = "issue links", description = "Links between assets and Jira issues"),
         (name = "custody", description = "Check-out and check-in: who holds an asset, since when, until when and for which issue; every verb takes an Idempotency-Key"),
+        (name = "licences", description = "Licence seats: terms, seat assignments to people and assets, compliance per licence and per product, and reclaiming the seats of people who left; every verb takes an Idempotency-Key"),
         (name = "query", description = "AQL, the asset query language: search, validate and complete"),
         (name = "saved views", description = "Saved views of the asset list: a query, its columns and sort, a person's own or shared with the site"),
         (name = "reports", description = "The dashboard's figures, from maintained counters: each slice carries the AQL of its assets"),

@@ -61,6 +61,17 @@ const BODIES: &[(&str, &str)] = &[
         "BulkCheckinBody",
         r#"{"assets":["{key}"],"condition":"good"}"#,
     ),
+    ("LicencePolicy", r#"{"licensedTypes":[{type}]}"#),
+    ("LicenceTerms", r#"{"product":"stolen","entitled":1}"#),
+    (
+        "SeatDraft",
+        r#"{"assignees":[{"kind":"user","accountId":"557058:thief"}]}"#,
+    ),
+    (
+        "SeatRelease",
+        r#"{"assignees":[{"kind":"user","accountId":"557058:thief"}]}"#,
+    ),
+    ("ReclaimRequest", r#"{"accountIds":["557058:thief"]}"#),
     // Shared, so that an ordinary user is refused it too (the hardening test's rule).
     (
         "SavedViewDraft",

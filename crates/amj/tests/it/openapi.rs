@@ -1254,6 +1254,81 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
     )
     .await;
 
+    // Licence seats: the policy, a licence's terms and seats, the schema's licence views.
+    let licence_policy = "/api/v1/schemas/{schema}/licence-policy";
+    c.ok("GET", licence_policy, &["IT"], None).await;
+    c.ok(
+        "PUT",
+        licence_policy,
+        &["IT"],
+        Some(json!({"licensedTypes": [location_id]})),
+    )
+    .await;
+    c.ok(
+        "PUT",
+        "/api/v1/assets/{key}/licence",
+        &["IT-1"],
+        Some(json!({
+            "product": "Depot pass", "entitled": 1, "costPerSeat": 9.5, "currency": "EUR",
+            "expires": "2030-01-01", "renews": "2029-12-01"
+        })),
+    )
+    .await;
+    c.ok("GET", "/api/v1/assets/{key}/licence", &["IT-1"], None)
+        .await;
+    c.ok(
+        "POST",
+        "/api/v1/assets/{key}/seats",
+        &["IT-1"],
+        Some(json!({"assignees": [{"kind": "user", "accountId": someone}], "issue": "AM-1"})),
+    )
+    .await;
+    c.expect(
+        409,
+        "POST",
+        "/api/v1/assets/{key}/seats",
+        &["IT-1"],
+        "",
+        &admin,
+        Some(json!({"assignees": [{"kind": "asset", "key": "IT-2"}]})),
+    )
+    .await;
+    c.ok("GET", "/api/v1/assets/{key}/seats", &["IT-1"], None)
+        .await;
+    c.ok("GET", "/api/v1/schemas/{schema}/licences", &["IT"], None)
+        .await;
+    c.ok(
+        "GET",
+        "/api/v1/schemas/{schema}/licences/compliance",
+        &["IT"],
+        None,
+    )
+    .await;
+    c.ok(
+        "GET",
+        "/api/v1/schemas/{schema}/licences/reclaimable",
+        &["IT"],
+        None,
+    )
+    .await;
+    c.expect(
+        422,
+        "POST",
+        "/api/v1/schemas/{schema}/licences/reclaim",
+        &["IT"],
+        "",
+        &admin,
+        Some(json!({"accountIds": [someone]})),
+    )
+    .await;
+    c.ok(
+        "POST",
+        "/api/v1/assets/{key}/seats/release",
+        &["IT-1"],
+        Some(json!({"assignees": [{"kind": "user", "accountId": someone}]})),
+    )
+    .await;
+
     let errors = std::mem::take(&mut c.errors);
     assert!(
         errors.is_empty(),
