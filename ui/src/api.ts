@@ -135,6 +135,9 @@ export type HistoryEntry = { id: number; at: string | null; actor: string } & (
       issue: string | null;
       note: string;
     }
+  | { kind: "licence_changed"; terms: LicenceTerms }
+  | { kind: "seat_assigned"; assignee: Assignee; issue: string | null; note: string }
+  | { kind: "seat_released"; assignee: Assignee; note: string }
   | { kind: string }
 );
 
@@ -199,6 +202,65 @@ export interface CustodyPolicy {
   checkoutableTypes: number[];
   checkedOutStatus: number | null;
   availableStatus: number | null;
+}
+
+export interface LicencePolicy {
+  licensedTypes: number[];
+  /** A reference attribute pointing at licences: each asset pointing at one is an install. */
+  installedAttribute: number | null;
+}
+
+export interface LicenceTerms {
+  product: string;
+  entitled: number;
+  allowOveruse: boolean;
+  expires: string | null;
+  renews: string | null;
+  costPerSeat: number | null;
+  currency: string | null;
+}
+
+export interface Compliance {
+  entitled: number;
+  assigned: number;
+  installed: number;
+  free: number;
+  gap: number;
+  breach: boolean;
+}
+
+export interface Licence {
+  asset: string;
+  label: string;
+  terms: LicenceTerms;
+  compliance: Compliance;
+  expired: boolean;
+  totalCost?: number;
+}
+
+/** Who holds a seat: a person (by accountId) or an asset. */
+export type Assignee = { kind: "user"; accountId: string } | { kind: "asset"; key: string };
+
+export interface Seat {
+  assignee: Assignee;
+  assignedAt: string;
+  by: string;
+  issue: string | null;
+  note: string;
+}
+
+export interface ProductCompliance {
+  product: string;
+  licences: number;
+  compliance: Compliance;
+}
+
+export interface ReclaimableSeat {
+  licence: string;
+  licenceLabel: string;
+  accountId: string;
+  displayName: string;
+  assignedAt: string;
 }
 
 export type AttributeKind =
@@ -821,6 +883,94 @@ export class Api {
 
   setCustodyPolicy(schema: string, policy: CustodyPolicy): Promise<CustodyPolicy> {
     return this.call("PUT", `/api/v1/schemas/${path(schema)}/custody-policy`, policy);
+  }
+
+  licencePolicy(schema: string): Promise<LicencePolicy> {
+    return this.call("GET", `/api/v1/schemas/${path(schema)}/licence-policy`);
+  }
+
+  setLicencePolicy(schema: string, policy: LicencePolicy): Promise<LicencePolicy> {
+    return this.call("PUT", `/api/v1/schemas/${path(schema)}/licence-policy`, policy);
+  }
+
+  /** A licence's terms and compliance; `null` when no terms were set yet. */
+  async licence(key: string): Promise<Licence | null> {
+    try {
+      return await this.call<Licence>("GET", `/api/v1/assets/${path(key)}/licence`);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === "licence_not_found") {
+        return null;
+      }
+      throw error;
+    }
+  }
+
+  setLicence(key: string, terms: LicenceTerms): Promise<Licence> {
+    return this.call("PUT", `/api/v1/assets/${path(key)}/licence`, terms);
+  }
+
+  seats(
+    key: string,
+    cursor: string | null = null,
+  ): Promise<{ items: Seat[]; nextCursor: string | null }> {
+    const query = cursor === null ? "" : `?cursor=${encodeURIComponent(cursor)}`;
+    return this.call("GET", `/api/v1/assets/${path(key)}/seats${query}`);
+  }
+
+  assignSeats(
+    key: string,
+    assignees: Assignee[],
+    issue: string | null,
+    note: string,
+  ): Promise<{ items: Seat[]; licence: Licence }> {
+    return this.call("POST", `/api/v1/assets/${path(key)}/seats`, {
+      assignees,
+      ...(issue ? { issue } : {}),
+      note,
+    });
+  }
+
+  releaseSeats(key: string, assignees: Assignee[]): Promise<Licence> {
+    return this.call("POST", `/api/v1/assets/${path(key)}/seats/release`, { assignees });
+  }
+
+  async licenceProducts(schema: string): Promise<ProductCompliance[]> {
+    return (
+      await this.call<{ items: ProductCompliance[] }>(
+        "GET",
+        `/api/v1/schemas/${path(schema)}/licences/compliance`,
+      )
+    ).items;
+  }
+
+  licences(
+    schema: string,
+    product: string,
+    cursor: string | null = null,
+  ): Promise<{ items: Licence[]; nextCursor: string | null }> {
+    const query = `?product=${encodeURIComponent(product)}${
+      cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`
+    }`;
+    return this.call("GET", `/api/v1/schemas/${path(schema)}/licences${query}`);
+  }
+
+  async reclaimable(schema: string): Promise<ReclaimableSeat[]> {
+    return (
+      await this.call<{ items: ReclaimableSeat[] }>(
+        "GET",
+        `/api/v1/schemas/${path(schema)}/licences/reclaimable`,
+      )
+    ).items;
+  }
+
+  async reclaim(schema: string, accountIds: string[]): Promise<number> {
+    return (
+      await this.call<{ freed: number }>(
+        "POST",
+        `/api/v1/schemas/${path(schema)}/licences/reclaim`,
+        { accountIds },
+      )
+    ).freed;
   }
 
   async history(key: string): Promise<HistoryEntry[]> {

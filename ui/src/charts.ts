@@ -3,7 +3,14 @@
  * AQL each bar opens. Pure, so the mapping is unit-tested without a canvas; the chart library
  * only ever sees a {@link ChartSpec}.
  */
-import type { CountsReport, DueReport, QualityReport, StatusCategory, TrendReport } from "./api";
+import type {
+  CountsReport,
+  DueReport,
+  ProductCompliance,
+  QualityReport,
+  StatusCategory,
+  TrendReport,
+} from "./api";
 import type { Formats } from "./format";
 
 /** One series of bars (or the one ring of a doughnut). */
@@ -211,4 +218,37 @@ export function qualityRows(
 /** A chart variable's colour as the page resolved it (grey if the stylesheet is missing). */
 export function resolveToken(token: string, read: (name: string) => string): string {
   return read(token).trim() || "grey";
+}
+
+/**
+ * Licence compliance per product: seats entitled beside seats used (the larger of assigned and
+ * installed), so a product whose second bar is longer is in breach.
+ */
+export function complianceChart(products: ProductCompliance[], formats: Formats): ChartSpec {
+  const labels = products.map((p) => axisLabel(p.product));
+  const entitled = products.map((p) => p.compliance.entitled);
+  const used = products.map((p) => Math.max(p.compliance.assigned, p.compliance.installed));
+  const breaches = products.filter((p) => p.compliance.breach).map((p) => p.product);
+  return {
+    kind: "bar",
+    horizontal: true,
+    labels,
+    series: [
+      { label: "Entitled", values: entitled, colors: "--amj-chart-information" },
+      {
+        label: "Used",
+        values: used,
+        colors: products.map((p) =>
+          p.compliance.breach ? "--amj-chart-danger" : "--amj-chart-success",
+        ),
+      },
+    ],
+    targets: [products.map(() => null), products.map(() => null)],
+    summary: `Seats entitled and used per product. ${products
+      .map(
+        (p, i) =>
+          `${p.product}: ${formats.count(entitled[i] ?? 0)} entitled, ${formats.count(used[i] ?? 0)} used`,
+      )
+      .join("; ")}.${breaches.length > 0 ? ` Over the entitlement: ${breaches.join(", ")}.` : ""}`,
+  };
 }

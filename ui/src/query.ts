@@ -167,8 +167,9 @@ export function dashboardOfPath(path: string): string | null {
   return new URLSearchParams(match[1] ?? "").get("schema") ?? "";
 }
 
-/** The custody lists the asset page shows besides the list and the dashboard. */
-export type CustodyList = "mine" | "overdue";
+/** The custody lists (and licence compliance) the asset page shows besides the list and the
+ *  dashboard. */
+export type CustodyList = "mine" | "overdue" | "licences";
 
 export function custodyPath(list: CustodyList): string {
   return `/custody/${list}`;
@@ -176,6 +177,6 @@ export function custodyPath(list: CustodyList): string {
 
 /** Which custody list a path shows, or `null` when it shows none. */
 export function custodyOfPath(path: string): CustodyList | null {
-  const match = /^\/custody\/(mine|overdue)\/?$/.exec(path);
+  const match = /^\/custody\/(mine|overdue|licences)\/?$/.exec(path);
   return match ? (match[1] as CustodyList) : null;
 }

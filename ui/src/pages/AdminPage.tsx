@@ -19,6 +19,7 @@ import { TYPE_ICONS, TypeIcon } from "../icons";
 import { describe } from "../messages";
 import { keyMove, moveItem, possibleParents } from "../reorder";
 import { CustodySettings } from "./CustodySettings";
+import { LicenceSettings } from "./LicenceSettings";
 
 interface Props {
   api: Api;
@@ -148,6 +149,7 @@ export function AdminPage({ api, host, formats }: Props) {
                 statuses={statuses}
                 onChanged={changed}
               />
+              <LicenceSettings api={api} schema={schema} types={types} onChanged={changed} />
             </>
           )}
           <TokensSection api={api} formats={formats} onChange={done} />

@@ -109,6 +109,9 @@ describe("an asset's detail", () => {
       if (request.path === "/api/v1/schemas/IT/statuses") {
         return { status: 200, body: { statuses: [] } };
       }
+      if (request.path === "/api/v1/schemas/IT/licence-policy") {
+        return { status: 200, body: { licensedTypes: [], installedAttribute: null } };
+      }
       if (request.method === "PATCH") {
         patches.push(request.body);
         const { version, attributes } = request.body as {
@@ -277,6 +280,9 @@ describe("an asset's detail", () => {
       }
       if (request.path === "/api/v1/schemas/IT/statuses") {
         return { status: 200, body: { statuses: [] } };
+      }
+      if (request.path === "/api/v1/schemas/IT/licence-policy") {
+        return { status: 200, body: { licensedTypes: [], installedAttribute: null } };
       }
       if (request.path.startsWith("/api/v1/jira/users/bulk")) {
         const asked = decodeURIComponent(request.path.split("=")[1] ?? "").split(",");

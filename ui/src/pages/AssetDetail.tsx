@@ -23,6 +23,21 @@ import { describe } from "../messages";
 import { accountIdsOf, actorLabel, usePeople } from "../people";
 import { AssetForm } from "./AssetForm";
 
+type LicencePanelComponent = typeof import("../components/Licence").LicencePanel;
+
+/** Whether `typeId` or one of its ancestors is named in `named`. */
+function inherits(types: AssetType[], typeId: number, named: number[]): boolean {
+  let type = types.find((t) => t.id === typeId);
+  for (let depth = 0; type && depth < 64; depth += 1) {
+    if (named.includes(type.id)) {
+      return true;
+    }
+    const parent = type.parentId;
+    type = types.find((t) => t.id === parent);
+  }
+  return false;
+}
+
 interface Props {
   api: Api;
   assetKey: string;
@@ -59,6 +74,9 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
   const [tab, setTab] = useState<Tab>("attributes");
   // Who holds it; `null` until known, "failed" if it could not be read (the rest still shows).
   const [custody, setCustody] = useState<AssetCustody | "failed" | null>(null);
+  // The schema's licence types, and the licence panel (a chunk of its own) once one is shown.
+  const [licensed, setLicensed] = useState<{ schema: string; types: number[] } | null>(null);
+  const [licencePanel, setLicencePanel] = useState<{ panel: LicencePanelComponent } | null>(null);
   // After an in-place edit closes, focus returns to that attribute's Edit button.
   const refocus = useRef<string | null>(null);
 
@@ -115,6 +133,34 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
       .catch(() => setCatalog(null));
   }, [api, schema, catalog]);
   useEffect(() => {
+    if (schema === null || licensed?.schema === schema) {
+      return;
+    }
+    api
+      .licencePolicy(schema)
+      .then((policy) =>
+        setLicensed({
+          schema,
+          types: Array.isArray(policy.licensedTypes) ? policy.licensedTypes : [],
+        }),
+      )
+      // Without the policy the asset still shows; only its licence panel is missing.
+      .catch(() => setLicensed({ schema, types: [] }));
+  }, [api, schema, licensed]);
+  const isLicence =
+    loaded !== null &&
+    catalog !== null &&
+    licensed?.schema === loaded.asset.schema &&
+    loaded.asset.type.id !== undefined &&
+    inherits(catalog.types, loaded.asset.type.id, licensed.types);
+  useEffect(() => {
+    if (isLicence && licencePanel === null) {
+      import("../components/Licence")
+        .then((m) => setLicencePanel({ panel: m.LicencePanel }))
+        .catch(() => setLicencePanel(null));
+    }
+  }, [isLicence, licencePanel]);
+  useEffect(() => {
     if (inline === null && refocus.current !== null) {
       document
         .querySelector<HTMLElement>(`[data-edit-attribute="${CSS.escape(refocus.current)}"]`)
@@ -135,6 +181,10 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
           loaded.asset.updated.by,
           loaded.asset.created.by,
           ...loaded.history.map((e) => e.actor),
+          ...loaded.history.flatMap((e) => {
+            const who = (e as { assignee?: { accountId?: string } }).assignee?.accountId;
+            return who ? [who] : [];
+          }),
           ...[...userAttributes].flatMap((name) => accountIdsOf(loaded.asset.attributes[name])),
           ...(typeof custody === "object" && custody !== null
             ? holderAccounts([
@@ -301,6 +351,15 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
             }}
           />
         )
+      )}
+      {isLicence && licencePanel && (
+        <licencePanel.panel
+          api={api}
+          assetKey={asset.key}
+          label={asset.label}
+          formats={formats}
+          disabled={asset.archived}
+        />
       )}
       <TabList
         tab={tab}
@@ -595,6 +654,22 @@ export function historyText(
       const issue = e.issue ? `, for ${String(e.issue)}` : "";
       const note = e.note ? ` “${String(e.note)}”` : "";
       return `Checked out to ${holder(e.holder as Holder)}${due}${issue}.${note}`;
+    }
+    case "licence_changed": {
+      const terms = e.terms as { product?: string; entitled?: number } | undefined;
+      return `Licence: ${String(terms?.product)}, ${String(terms?.entitled)} seats.`;
+    }
+    case "seat_assigned":
+    case "seat_released": {
+      const who = e.assignee as { kind: string; accountId?: string; key?: string } | undefined;
+      const name =
+        who?.kind === "user"
+          ? holder({ kind: "user", accountId: String(who.accountId) })
+          : String(who?.key);
+      const issue = e.issue ? `, for ${String(e.issue)}` : "";
+      return entry.kind === "seat_assigned"
+        ? `Seat assigned to ${name}${issue}.`
+        : `Seat of ${name} freed.`;
     }
     case "checked_in": {
       const note = e.note ? ` “${String(e.note)}”` : "";

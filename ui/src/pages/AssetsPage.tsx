@@ -42,7 +42,6 @@ import {
   sortKeyOf,
 } from "../query";
 import { listOf } from "../views";
-import { AssetDetail } from "./AssetDetail";
 import { AssetForm } from "./AssetForm";
 
 interface Props {
@@ -54,6 +53,7 @@ interface Props {
 
 type DashboardComponent = ComponentType<import("./Dashboard").DashboardProps>;
 type CustodyListsComponent = typeof import("./CustodyLists").CustodyLists;
+type AssetDetailComponent = typeof import("./AssetDetail").AssetDetail;
 
 interface Page {
   items: AssetSummary[];
@@ -97,6 +97,8 @@ export function AssetsPage({ api, host, formats, context }: Props) {
   const [dashboard, setDashboard] = useState<{ page: DashboardComponent } | null>(null);
   // "My assets" and "Overdue" are a chunk of their own too.
   const [custodyLists, setCustodyLists] = useState<{ page: CustodyListsComponent } | null>(null);
+  // An asset's detail is a chunk of its own as well: the list's first view does without it.
+  const [detail, setDetail] = useState<{ page: AssetDetailComponent } | null>(null);
   // Live assets per exact type, for the tree; `null` until known (or if the figures fail).
   const [typeCounts, setTypeCounts] = useState<Map<string, number> | null>(null);
   const [schemas, setSchemas] = useState<Schema[] | null>(null);
@@ -311,18 +313,25 @@ export function AssetsPage({ api, host, formats, context }: Props) {
 
   const show = (key: string | null) => {
     setOpen(key);
-    const back = view === "mine" || view === "overdue" ? custodyPath(view) : listPath(list);
+    const back = view !== "list" && view !== "dashboard" ? custodyPath(view) : listPath(list);
     history.current?.push(key === null ? back : assetPath(key));
   };
 
   useEffect(() => host.resize(), [host, page, open, queryError, failure, creating, view]);
   useEffect(() => {
-    if ((view === "mine" || view === "overdue") && custodyLists === null) {
+    if (view !== "list" && view !== "dashboard" && custodyLists === null) {
       import("./CustodyLists")
         .then((m) => setCustodyLists({ page: m.CustodyLists }))
         .catch((error: unknown) => setFailure(`Could not load the list: ${describe(error)}`));
     }
   }, [view, custodyLists]);
+  useEffect(() => {
+    if (open !== null && detail === null) {
+      import("./AssetDetail")
+        .then((m) => setDetail({ page: m.AssetDetail }))
+        .catch((error: unknown) => setFailure(`Could not load the asset: ${describe(error)}`));
+    }
+  }, [open, detail]);
   useEffect(() => {
     if (view === "dashboard" && dashboard === null) {
       import("./Dashboard")
@@ -422,14 +431,22 @@ export function AssetsPage({ api, host, formats, context }: Props) {
   if (open !== null) {
     return (
       <section id="amj-assets" data-state="detail">
-        <AssetDetail
-          api={api}
-          assetKey={open}
-          formats={formats}
-          onBack={() => show(null)}
-          onOpenIssue={(key) => host.openIssue(key)}
-          onOpenAsset={(key) => show(key)}
-        />
+        {detail ? (
+          <detail.page
+            api={api}
+            assetKey={open}
+            formats={formats}
+            onBack={() => show(null)}
+            onOpenIssue={(key) => host.openIssue(key)}
+            onOpenAsset={(key) => show(key)}
+          />
+        ) : failure ? (
+          <p class="amj-error" role="alert">
+            {failure}
+          </p>
+        ) : (
+          <p class="amj-subtle">Loading…</p>
+        )}
       </section>
     );
   }
@@ -517,6 +534,15 @@ export function AssetsPage({ api, host, formats, context }: Props) {
         >
           Overdue
         </button>
+        <button
+          type="button"
+          id="amj-open-licences"
+          class="amj-tree-item"
+          aria-current={view === "licences" ? "page" : undefined}
+          onClick={() => showCustody("licences")}
+        >
+          Licences
+        </button>
         <TypeTree
           types={types}
           formats={formats}
@@ -525,7 +551,7 @@ export function AssetsPage({ api, host, formats, context }: Props) {
           onChoose={(type) => go({ ...list, aql: typed, type })}
         />
       </nav>
-      {view === "mine" || view === "overdue" ? (
+      {view !== "list" && view !== "dashboard" ? (
         <div id="amj-assets" data-state={view} class="amj-main">
           {failure && (
             <p class="amj-error" role="alert">
@@ -537,6 +563,7 @@ export function AssetsPage({ api, host, formats, context }: Props) {
               api={api}
               formats={formats}
               list={view}
+              schema={list.schema}
               onOpen={(key) => show(key)}
             />
           ) : (

@@ -5,24 +5,51 @@ import type { Formats } from "../format";
 import { describe } from "../messages";
 import { usePeople } from "../people";
 import type { CustodyList } from "../query";
+import { LicenceCompliance } from "./LicenceCompliance";
 
 interface Props {
   api: Api;
   formats: Formats;
   list: CustodyList;
+  /** The schema the page shows, for licence compliance. */
+  schema?: string | null;
   onOpen: (key: string) => void;
 }
 
-const TITLES: Record<CustodyList, string> = {
+type HeldList = Exclude<CustodyList, "licences">;
+
+const TITLES: Record<HeldList, string> = {
   mine: "My assets",
   overdue: "Overdue",
 };
+
+/** The lists beside the asset list and the dashboard, in one chunk fetched on demand. */
+export function CustodyLists({ api, formats, list, schema, onOpen }: Props) {
+  if (list === "licences") {
+    return schema === null || schema === undefined ? (
+      <p class="amj-subtle">Choose a schema to see its licences.</p>
+    ) : (
+      <LicenceCompliance api={api} schema={schema} formats={formats} onOpen={onOpen} />
+    );
+  }
+  return <HeldAssets api={api} formats={formats} list={list} onOpen={onOpen} />;
+}
 
 /**
  * "My assets" (what the signed-in person holds, with what rides on it) and the overdue list
  * (every schema, most overdue first, a page at a time).
  */
-export function CustodyLists({ api, formats, list, onOpen }: Props) {
+function HeldAssets({
+  api,
+  formats,
+  list,
+  onOpen,
+}: {
+  api: Api;
+  formats: Formats;
+  list: HeldList;
+  onOpen: (key: string) => void;
+}) {
   const [items, setItems] = useState<HeldAsset[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);

@@ -1,8 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Api, AssetType, CustodyPolicy, Status } from "../api";
 import { FormError, useSubmit } from "../components/Form";
+import { TypeChecklist } from "../components/TypeChecklist";
 import { describe } from "../messages";
-import { typeTree } from "./AdminPage";
 
 interface Props {
   api: Api;
@@ -38,19 +38,6 @@ export function CustodySettings({ api, schema, types, statuses, onChanged }: Pro
     setPolicy(await api.setCustodyPolicy(schema, policy));
     await onChanged("Saved the check-out settings.");
   });
-  const named = new Set(policy?.checkoutableTypes ?? []);
-  // A type whose ancestor is named is lendable already: shown ticked and fixed.
-  const inherited = (type: AssetType): boolean => {
-    let parent = types.find((t) => t.id === type.parentId);
-    while (parent) {
-      if (named.has(parent.id)) {
-        return true;
-      }
-      const next = parent.parentId;
-      parent = types.find((t) => t.id === next);
-    }
-    return false;
-  };
   const usable = statuses.filter((s) => s.category !== "retired");
   const statusSelect = (
     id: string,
@@ -87,40 +74,13 @@ export function CustodySettings({ api, schema, types, statuses, onChanged }: Pro
       )}
       {policy && (
         <form id="amj-custody-form" class="amj-admin-form" noValidate onSubmit={form.submit}>
-          <fieldset>
-            <legend>Types that can be checked out</legend>
-            {typeTree(types).map(({ type, depth }) => {
-              const fromParent = inherited(type);
-              return (
-                <div
-                  key={type.id}
-                  class="amj-field amj-check"
-                  style={{ paddingInlineStart: `${depth}em` }}
-                >
-                  <input
-                    id={`amj-custody-type-${type.id}`}
-                    type="checkbox"
-                    data-custody-type={type.name}
-                    checked={named.has(type.id) || fromParent}
-                    disabled={fromParent}
-                    onChange={(e) => {
-                      const on = e.currentTarget.checked;
-                      setPolicy({
-                        ...policy,
-                        checkoutableTypes: on
-                          ? [...policy.checkoutableTypes, type.id]
-                          : policy.checkoutableTypes.filter((id) => id !== type.id),
-                      });
-                    }}
-                  />
-                  <label for={`amj-custody-type-${type.id}`}>
-                    {type.name}
-                    {fromParent && <span class="amj-subtle"> (as its parent)</span>}
-                  </label>
-                </div>
-              );
-            })}
-          </fieldset>
+          <TypeChecklist
+            types={types}
+            named={policy.checkoutableTypes}
+            legend="Types that can be checked out"
+            prefix="custody"
+            onChange={(checkoutableTypes) => setPolicy({ ...policy, checkoutableTypes })}
+          />
           {statusSelect(
             "amj-custody-out-status",
             "Status when checked out",
