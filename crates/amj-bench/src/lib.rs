@@ -5,6 +5,7 @@ pub mod bench;
 pub mod bench_aql;
 pub mod bench_custody;
 pub mod bench_fit;
+pub mod bench_licences;
 pub mod bench_page;
 pub mod bench_reports;
 pub mod rng;

@@ -64,6 +64,10 @@ pub struct SeedPlan {
     /// Check out every n-th new laptop or monitor to one of `users` (some overdue, some for an
     /// issue); 0 checks out none.
     pub checkouts_every: u64,
+    /// Make software licences licences: the schema's licence policy (installations counted
+    /// from "Installed on"), each new licence's terms from its Seats and Expires, and a few of
+    /// its seats given to `users`. One transaction per licence, so large plans leave it off.
+    pub licences: bool,
 }
 
 impl SeedPlan {
@@ -80,6 +84,7 @@ impl SeedPlan {
             issues: Vec::new(),
             actor: "app".to_owned(),
             checkouts_every: 0,
+            licences: true,
         }
     }
 
@@ -88,6 +93,7 @@ impl SeedPlan {
         SeedPlan {
             assets,
             link_every: 1000,
+            licences: false,
             ..SeedPlan::demo()
         }
     }
@@ -1096,6 +1102,13 @@ pub async fn seed_site(
             available_status: None,
         };
         store.set_custody_policy(tenant, schema_id, &policy).await?;
+        if plan.licences {
+            let policy = amj_domain::licence::LicencePolicy {
+                licensed_types: vec![catalog.licence],
+                installed_attribute: Some(catalog.installed_on),
+            };
+            store.set_licence_policy(tenant, schema_id, &policy).await?;
+        }
     }
     let model = store
         .schema_model(tenant, schema_id)
@@ -1185,6 +1198,9 @@ pub async fn seed_site(
                     .await?;
             }
         }
+        if plan.licences {
+            seed_licences(store, tenant, &model, &catalog, &records, plan).await?;
+        }
         for kind in &kinds {
             *report.by_type.entry(kind.name()).or_default() += 1;
         }
@@ -1216,6 +1232,82 @@ pub async fn seed_site(
     }
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// Terms for each new licence (its product, entitled seats from Seats, expiry from Expires;
+/// every fifth one a little over, with overuse allowed, so compliance shows a breach) and seats
+/// for some of the plan's people.
+async fn seed_licences(
+    store: &Store,
+    tenant: TenantId,
+    model: &amj_store::catalog::SchemaModel,
+    catalog: &Catalog,
+    records: &[amj_store::assets::AssetRecord],
+    plan: &SeedPlan,
+) -> anyhow::Result<()> {
+    if !model.licences.is_licensed(&model.types, catalog.licence) {
+        return Ok(());
+    }
+    for (n, record) in records
+        .iter()
+        .filter(|r| r.type_id == catalog.licence && !r.archived)
+        .enumerate()
+    {
+        let entitled = match record.values.get(catalog.seats).first() {
+            Some(Value::Integer(seats)) => *seats,
+            _ => continue,
+        };
+        let expires = match record.values.get(catalog.expires).first() {
+            Some(Value::Date(day)) => Some(*day),
+            _ => None,
+        };
+        let product = record
+            .label
+            .split(" (")
+            .next()
+            .unwrap_or(&record.label)
+            .to_owned();
+        let over = n % 5 == 4 && !plan.users.is_empty();
+        // An over-used licence is bought one seat short of the people who hold one.
+        let people = if over {
+            plan.users.len()
+        } else {
+            (n % 4).min(plan.users.len())
+        };
+        let terms = amj_domain::licence::LicenceTerms {
+            product,
+            entitled: if over {
+                i64::try_from(people).unwrap_or(1) - 1
+            } else {
+                entitled
+            },
+            allow_overuse: over,
+            expires,
+            renews: None,
+            cost_per_seat: Some(12.5 + (n % 4) as f64 * 10.0),
+            currency: Some("EUR".to_owned()),
+        };
+        store
+            .set_licence_terms(tenant, model, record.id, &terms, &plan.actor)
+            .await?;
+        // A retired licence keeps its terms, but its seats cannot be given.
+        if people > 0 && record.retired_at.is_none() {
+            let draft = amj_domain::licence::SeatDraft {
+                assignees: plan.users[..people]
+                    .iter()
+                    .map(|u| amj_domain::licence::Assignee::User {
+                        account_id: u.clone(),
+                    })
+                    .collect(),
+                issue: None,
+                note: String::new(),
+            };
+            store
+                .assign_seats(tenant, model, record.id, &draft, &plan.actor, None)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The tenant row of a benchmark site, created by a synthetic install when absent.

@@ -45,8 +45,22 @@ impl LicencePolicy {
                 .any(|t| self.licensed_types.contains(t))
     }
 
+    /// Whether `attribute` lives on licences (their own "Installed on" list of machines) rather
+    /// than on what points at them ("Installed software" on a computer): declared on a licensed
+    /// type, on one of its ancestors, or on one of its subtypes.
+    pub fn installed_on_licence(&self, types: &TypeTree, attribute: &AttributeDef) -> bool {
+        self.licensed_types.iter().any(|licensed| {
+            types
+                .ancestors_and_self(*licensed)
+                .contains(&attribute.type_id)
+                || types
+                    .ancestors_and_self(attribute.type_id)
+                    .contains(licensed)
+        })
+    }
+
     /// Checks the policy against the schema: the types exist, and the installed attribute is a
-    /// reference attribute of the schema whose target can be a licence.
+    /// reference attribute of the schema that licences have, or whose target can be a licence.
     pub fn validate(
         &self,
         types: &TypeTree,
@@ -72,22 +86,26 @@ impl LicencePolicy {
                         id.0
                     ),
                 ),
-                Some(AttributeDef {
-                    kind: AttributeKind::Reference { target_type, .. },
-                    name,
-                    ..
-                }) => {
-                    // The target is a licensed type, or a licensed type is one of its subtypes.
-                    let reaches_licence = self.licensed_types.iter().any(|licensed| {
-                        types.ancestors_and_self(*licensed).contains(target_type)
-                            || types.ancestors_and_self(*target_type).contains(licensed)
-                    });
+                Some(
+                    attribute @ AttributeDef {
+                        kind: AttributeKind::Reference { target_type, .. },
+                        name,
+                        ..
+                    },
+                ) => {
+                    // Licences have it, or it points at a licensed type (or a licensed subtype).
+                    let reaches_licence = self.installed_on_licence(types, attribute)
+                        || self.licensed_types.iter().any(|licensed| {
+                            types.ancestors_and_self(*licensed).contains(target_type)
+                                || types.ancestors_and_self(*target_type).contains(licensed)
+                        });
                     if !reaches_licence {
                         errors.push(
                             "installedAttribute",
                             rules::REFERENCE_TARGET,
                             format!(
-                                "Installed attribute: {name} does not point at a licensed type"
+                                "Installed attribute: {name} is not on a licensed type and does \
+                                 not point at one"
                             ),
                         );
                     }

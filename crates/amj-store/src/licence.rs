@@ -110,13 +110,35 @@ impl LicenceRow {
     }
 }
 
-/// The licence columns with the installed count, read from the reference counters (one row per
-/// licence, whatever the number of installations). `$3` is the installed attribute (or -1).
-const LICENCE_SELECT: &str = "SELECT l.asset_id, a.number, a.label, l.product, l.entitled, \
-    l.allow_overuse, l.assigned, l.expires_day, l.renews_day, l.cost_per_seat_minor, l.currency, \
-    COALESCE((SELECT t.n FROM asset_tally t WHERE t.tenant_id = l.tenant_id \
-    AND t.schema_id = l.schema_id AND t.dimension = 'ref' AND t.k1 = $3 AND t.k2 = l.asset_id), 0) \
-    AS installed FROM licence l JOIN asset a ON a.id = l.asset_id";
+/// A licence's installations (`l` is the licence row, `$3` the installed attribute, or -1).
+/// Counted where they are kept: an attribute on other assets pointing at licences is one row of
+/// the reference counters per licence, whatever the number of installations; an attribute on
+/// the licence itself ("Installed on" machines) is its own values, read by primary key.
+fn installed_sql(model: &SchemaModel) -> &'static str {
+    let on_licence = model
+        .licences
+        .installed_attribute
+        .and_then(|id| model.attribute(id))
+        .is_some_and(|a| model.licences.installed_on_licence(&model.types, a));
+    if on_licence {
+        "(SELECT COUNT(*) FROM asset_value v WHERE v.asset_id = l.asset_id \
+         AND v.attribute_id = $3 AND v.v_ref IS NOT NULL)"
+    } else {
+        "COALESCE((SELECT t.n FROM asset_tally t WHERE t.tenant_id = l.tenant_id \
+         AND t.schema_id = l.schema_id AND t.dimension = 'ref' AND t.k1 = $3 \
+         AND t.k2 = l.asset_id), 0)"
+    }
+}
+
+/// The licence columns with the installed count.
+fn licence_select(model: &SchemaModel) -> String {
+    format!(
+        "SELECT l.asset_id, a.number, a.label, l.product, l.entitled, l.allow_overuse, \
+         l.assigned, l.expires_day, l.renews_day, l.cost_per_seat_minor, l.currency, \
+         {} AS installed FROM licence l JOIN asset a ON a.id = l.asset_id",
+        installed_sql(model)
+    )
+}
 
 #[derive(sqlx::FromRow)]
 struct SeatRow {
@@ -242,7 +264,8 @@ async fn read_licence(
     id: AssetId,
 ) -> Result<Option<Licence>, StoreError> {
     let sql = Sql::new(&format!(
-        "{LICENCE_SELECT} WHERE l.asset_id = $1 AND l.tenant_id = $2"
+        "{} WHERE l.asset_id = $1 AND l.tenant_id = $2",
+        licence_select(model)
     ))
     .arg(id.0)
     .arg(tenant.0)
@@ -406,7 +429,8 @@ impl Store {
         id: AssetId,
     ) -> Result<Option<Licence>, StoreError> {
         let sql = Sql::new(&format!(
-            "{LICENCE_SELECT} WHERE l.asset_id = $1 AND l.tenant_id = $2"
+            "{} WHERE l.asset_id = $1 AND l.tenant_id = $2",
+            licence_select(model)
         ))
         .arg(id.0)
         .arg(tenant.0)
@@ -730,7 +754,8 @@ impl Store {
         rows.into_iter().map(SeatRow::into_seat).collect()
     }
 
-    /// A page of the schema's licences, by product then key, optionally of one product.
+    /// A page of the schema's licences in use (neither archived nor retired), by product then
+    /// key, optionally of one product.
     pub async fn licences(
         &self,
         tenant: TenantId,
@@ -740,7 +765,8 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<Licence>, StoreError> {
         let mut sql = Sql::new(&format!(
-            "{LICENCE_SELECT} WHERE l.tenant_id = $1 AND l.schema_id = $2 AND a.archived = $4"
+            "{} WHERE l.tenant_id = $1 AND l.schema_id = $2 AND a.archived = $4 AND a.retired_at IS NULL",
+            licence_select(model)
         ))
         .arg(tenant.0)
         .arg(model.schema.id.0)
@@ -764,7 +790,8 @@ impl Store {
         rows.into_iter().map(|r| r.into_licence(model)).collect()
     }
 
-    /// Every product's licences added up (archived licences left out), by product name.
+    /// Every product's licences in use added up (archived and retired ones left out: a retired
+    /// licence entitles no one), by product name.
     pub async fn compliance_by_product(
         &self,
         tenant: TenantId,
@@ -772,12 +799,13 @@ impl Store {
     ) -> Result<Vec<ProductCompliance>, StoreError> {
         let sql = Sql::new(
             // SUM is NUMERIC on PostgreSQL: the sums fit i64, so they are cast back.
-            "SELECT l.product, COUNT(*), CAST(SUM(l.entitled) AS BIGINT), \
-             CAST(SUM(l.assigned) AS BIGINT), CAST(SUM(COALESCE((SELECT t.n FROM asset_tally t \
-             WHERE t.tenant_id = l.tenant_id AND t.schema_id = l.schema_id AND t.dimension = 'ref' \
-             AND t.k1 = $3 AND t.k2 = l.asset_id), 0)) AS BIGINT) FROM licence l \
-             JOIN asset a ON a.id = l.asset_id WHERE l.tenant_id = $1 AND l.schema_id = $2 \
-             AND a.archived = $4 GROUP BY l.product ORDER BY l.product",
+            &format!(
+                "SELECT l.product, COUNT(*), CAST(SUM(l.entitled) AS BIGINT), \
+                 CAST(SUM(l.assigned) AS BIGINT), CAST(SUM({}) AS BIGINT) FROM licence l \
+                 JOIN asset a ON a.id = l.asset_id WHERE l.tenant_id = $1 AND l.schema_id = $2 \
+                 AND a.archived = $4 AND a.retired_at IS NULL GROUP BY l.product ORDER BY l.product",
+                installed_sql(model)
+            ),
         )
         .arg(tenant.0)
         .arg(model.schema.id.0)

@@ -226,6 +226,9 @@ pub enum BenchCommand {
     /// Time check-out, check-in, "my assets" and the overdue list on a seeded site, after
     /// topping its open check-outs up to --open.
     Custody(BenchCustodyArgs),
+    /// Time a licence's compliance view with --seats seats in use, the per-product view, and
+    /// assigning and freeing a seat, on a seeded site.
+    Licences(BenchLicencesArgs),
     /// Time full Forge invocation-token authentication against one bare RSA-2048 verification,
     /// at growing numbers of installations.
     Fit(BenchFitArgs),
@@ -288,6 +291,15 @@ pub struct BenchCustodyArgs {
     /// transaction; a quarter of them overdue).
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
     pub open: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchLicencesArgs {
+    #[command(flatten)]
+    pub site: BenchPageArgs,
+    /// Seats in use on the bench's licence before timing (assigned 500 per call).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub seats: u64,
 }
 
 /// The app key bench sites are installed under, as `serve` uses by default.
@@ -952,6 +964,17 @@ pub async fn run_bench(command: BenchCommand) -> anyhow::Result<()> {
             )
             .await?;
             print!("{}", amj_bench::bench_custody::markdown(&timings));
+            Ok(())
+        }
+        BenchCommand::Licences(args) => {
+            let site = &args.site;
+            let store = bench_store(&site.database_url, site.secret_key_file.as_deref()).await?;
+            let samples = usize::try_from(site.samples).unwrap_or(200);
+            let seats = usize::try_from(args.seats).unwrap_or(10_000);
+            let timings =
+                amj_bench::bench_licences::run_licence_bench(store, &site.tenant, samples, seats)
+                    .await?;
+            print!("{}", amj_bench::bench_licences::markdown(&timings));
             Ok(())
         }
         BenchCommand::Fit(args) => {

@@ -342,12 +342,15 @@ export function LicencePanel({
   label,
   formats,
   disabled,
+  onChanged,
 }: {
   api: Api;
   assetKey: string;
   label: string;
   formats: Formats;
   disabled: boolean;
+  /** After terms or seats change (the asset's history has grown). */
+  onChanged?: () => void;
 }) {
   const [licence, setLicence] = useState<Licence | null | "failed" | undefined>(undefined);
   const [seats, setSeats] = useState<Seat[]>([]);
@@ -398,12 +401,14 @@ export function LicencePanel({
     setLicence(after);
     close();
     setAttempt((n) => n + 1);
+    onChanged?.();
   };
   const release = async (seat: Seat) => {
     setFailure(null);
     try {
       setLicence(await api.releaseSeats(assetKey, [seat.assignee]));
       setAttempt((n) => n + 1);
+      onChanged?.();
     } catch (error) {
       setFailure(`Could not free the seat: ${describe(error)}`);
     }

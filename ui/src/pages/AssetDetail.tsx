@@ -359,6 +359,13 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
           label={asset.label}
           formats={formats}
           disabled={asset.archived}
+          onChanged={() => {
+            // Only the history changes with a licence: the rest of the page stays as it is.
+            api
+              .history(asset.key)
+              .then((history) => setLoaded((l) => (l === null ? l : { ...l, history })))
+              .catch(() => {});
+          }}
         />
       )}
       <TabList

@@ -235,6 +235,18 @@ async fn terms_seats_and_compliance() {
         api.ok("PUT", &format!("/api/v1/assets/{second}/licence"), Some(terms("Acrobat Pro", 5))).await;
         let office = software(&api, "Office").await;
         api.ok("PUT", &format!("/api/v1/assets/{office}/licence"), Some(terms("Office", 10))).await;
+        // A retired licence entitles no one: it is left out, and its seats cannot be given.
+        let retired = api
+            .ok("POST", "/api/v1/schemas/IT/assets", Some(json!({"type": "Software", "status": "Retired", "attributes": {"Name": "Office 2019"}})))
+            .await["key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        api.ok("PUT", &format!("/api/v1/assets/{retired}/licence"), Some(terms("Office", 50))).await;
+        let (status, body) = api
+            .call("POST", &format!("/api/v1/assets/{retired}/seats"), &api.admin, Some(json!({"assignees": [person(&people[0])]})))
+            .await;
+        assert_eq!((status, codes(&body)), (400, vec![("asset".into(), "retired".into())]), "{body}");
         let products = api.ok("GET", "/api/v1/schemas/IT/licences/compliance", None).await;
         assert_eq!(
             products["items"],
