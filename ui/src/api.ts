@@ -86,6 +86,8 @@ export interface AssetSummary {
   attributes?: Record<string, unknown>;
   /** The check-out in force; null when it is in (absent from older answers). */
   custody?: Custody | null;
+  /** For a licence with terms: its seats. */
+  seats?: { entitled: number; assigned: number; free: number } | null;
 }
 
 /** `AssetBody`: an asset with its values by attribute name. */

@@ -68,5 +68,14 @@ describe("custody columns in the CSV", () => {
     ).toBe(
       "Key,Holder,Due,Checked out\r\nIT-1,IT-9,2026-12-24,2026-12-01T09:00:00Z\r\nIT-2,,,\r\n",
     );
+    const licence = {
+      ...asset,
+      key: "SW-1",
+      custody: null,
+      seats: { entitled: 5, assigned: 7, free: 0 },
+    };
+    expect(toCsv(["Key", "Seats entitled", "Seats assigned", "Seats free"], [licence, asset])).toBe(
+      "Key,Seats entitled,Seats assigned,Seats free\r\nSW-1,5,7,0\r\nIT-1,,,\r\n",
+    );
   });
 });

@@ -28,6 +28,10 @@ export function cellValue(asset: AssetSummary, column: string): string {
       return asset.custody?.due ?? "";
     case "Checked out":
       return asset.custody?.since ?? "";
+    case "Seats entitled":
+    case "Seats assigned":
+    case "Seats free":
+      return seatText(asset, column);
     default:
       return valueText(asset.attributes?.[column]);
   }
@@ -50,4 +54,19 @@ export function toCsv(columns: string[], assets: AssetSummary[]): string {
 /** A file name that says what was exported: `IT-assets-page-2.csv`. */
 export function csvName(schema: string, page: number): string {
   return `${schema.replace(/[^A-Za-z0-9_-]/g, "_")}-assets-page-${page + 1}.csv`;
+}
+
+/** A licence's seat count for its column; empty for an asset that is no licence. */
+export function seatText(asset: AssetSummary, column: string): string {
+  const seats = asset.seats;
+  if (!seats) {
+    return "";
+  }
+  const n =
+    column === "Seats entitled"
+      ? seats.entitled
+      : column === "Seats assigned"
+        ? seats.assigned
+        : seats.free;
+  return String(n);
 }

@@ -56,8 +56,10 @@ const SORT_KEYS: Record<string, string> = {
 };
 /** Custody's columns, beside the built-in ones: who holds an asset, until when, since when. */
 export const CUSTODY_COLUMNS = ["Holder", "Due", "Checked out"] as const;
+/** A licence's seats, for lists of licences. */
+export const SEAT_COLUMNS = ["Seats entitled", "Seats assigned", "Seats free"] as const;
 
-const UNSORTABLE = new Set<string>(["Type", "Status", ...CUSTODY_COLUMNS]);
+const UNSORTABLE = new Set<string>(["Type", "Status", ...CUSTODY_COLUMNS, ...SEAT_COLUMNS]);
 
 export function sortKeyOf(column: string): string | null {
   return SORT_KEYS[column] ?? (UNSORTABLE.has(column) ? null : column);

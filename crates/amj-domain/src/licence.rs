@@ -391,6 +391,28 @@ impl Compliance {
     }
 }
 
+/// A licence's seats as an asset's body carries them, for list columns and AQL's
+/// `seatsEntitled`, `seatsAssigned` and `seatsFree`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SeatCounts {
+    pub entitled: i64,
+    pub assigned: i64,
+    /// Entitled minus assigned, never below 0.
+    pub free: i64,
+}
+
+impl SeatCounts {
+    pub fn of(entitled: i64, assigned: i64) -> SeatCounts {
+        SeatCounts {
+            entitled,
+            assigned,
+            free: (entitled - assigned).max(0),
+        }
+    }
+}
+
 /// Whether a licence that ends on `expires` has lapsed by `today` (both days since the epoch):
 /// it may still be used on its last day.
 pub fn is_expired(expires: Option<i32>, today: i32) -> bool {

@@ -4,7 +4,7 @@
 //! resolves names, computes history, and names the row of a bulk request that failed.
 
 use crate::web::openapi::{AssetBody, AssetStatusRef, AssetTypeRef, OutboundReferenceBody, Stamp};
-use amj_domain::ids::{StatusId, TenantId, TypeId};
+use amj_domain::ids::{AssetId, StatusId, TenantId, TypeId};
 use amj_domain::value::format_datetime;
 use amj_domain::{
     AssetKey, AttributeValues, FieldError, HistoryEvent, Mode, SchemaKey, ValidationContext,
@@ -15,6 +15,7 @@ use amj_store::catalog::SchemaModel;
 use amj_store::{Store, StoreError};
 use serde::Deserialize;
 use serde_json::{Map, Value as Json};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Most assets one bulk call may create or update: large enough for imports, small enough that
@@ -558,9 +559,35 @@ pub fn rows_to_errors(rows: Vec<(usize, ValidationErrors)>, bulk: bool) -> Valid
     out
 }
 
-/// The API form of an asset: names from the schema's model, times in RFC 3339.
-/// The bodies of some assets of one schema, each with its check-out in force (one read for
-/// all of them).
+/// What an asset's body carries beside its own row: its check-out in force (`None` when it is
+/// in) and, for a licence with terms, its seats.
+#[derive(Debug, Clone, Default)]
+pub struct Holdings {
+    pub custody: Option<amj_domain::custody::Custody>,
+    pub seats: Option<amj_domain::licence::SeatCounts>,
+}
+
+/// The holdings of some assets: one read of check-outs and one of licences for all of them.
+pub async fn holdings(
+    store: &Store,
+    tenant: TenantId,
+    ids: &[AssetId],
+) -> Result<HashMap<AssetId, Holdings>, StoreError> {
+    let mut custody = store.custody_of(tenant, ids).await?;
+    let mut seats = store.seats_of(tenant, ids).await?;
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let found = Holdings {
+                custody: custody.remove(id),
+                seats: seats.remove(id),
+            };
+            (*id, found)
+        })
+        .collect())
+}
+
+/// The bodies of some assets of one schema, each with its holdings.
 pub async fn asset_bodies(
     store: &Store,
     tenant: TenantId,
@@ -568,19 +595,15 @@ pub async fn asset_bodies(
     assets: &[AssetRecord],
 ) -> Result<Vec<AssetBody>, StoreError> {
     let ids: Vec<_> = assets.iter().map(|a| a.id).collect();
-    let mut custody = store.custody_of(tenant, &ids).await?;
+    let mut held = holdings(store, tenant, &ids).await?;
     Ok(assets
         .iter()
-        .map(|a| asset_body(model, a, custody.remove(&a.id)))
+        .map(|a| asset_body(model, a, held.remove(&a.id).unwrap_or_default()))
         .collect())
 }
 
-/// An asset's body; `custody` is its check-out in force (`None` when it is in).
-pub fn asset_body(
-    model: &SchemaModel,
-    asset: &AssetRecord,
-    custody: Option<amj_domain::custody::Custody>,
-) -> AssetBody {
+/// The API form of an asset: names from the schema's model, times in RFC 3339.
+pub fn asset_body(model: &SchemaModel, asset: &AssetRecord, holdings: Holdings) -> AssetBody {
     let asset_type = model.asset_type(asset.type_id);
     let status = model.status(asset.status_id);
     let attributes = model.effective_attributes(asset.type_id);
@@ -615,7 +638,8 @@ pub fn asset_body(
             by: asset.updated_by.clone(),
         },
         retired: asset.retired_at.and_then(format_datetime),
-        custody,
+        custody: holdings.custody,
+        seats: holdings.seats,
     }
 }
 

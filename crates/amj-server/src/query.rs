@@ -35,8 +35,8 @@ pub struct QueryRequest {
 pub struct QueryResult {
     pub model: Arc<SchemaModel>,
     pub page: AssetPage,
-    /// The check-outs in force of the page's assets.
-    pub custody: std::collections::HashMap<amj_domain::ids::AssetId, amj_domain::custody::Custody>,
+    /// The page's assets' check-outs in force and licence seats.
+    pub holdings: std::collections::HashMap<amj_domain::ids::AssetId, crate::assets::Holdings>,
     /// The number of matches, on the first page only (later pages reuse the first's).
     pub total: Option<(i64, bool)>,
 }
@@ -249,12 +249,12 @@ pub async fn run(
     answer_jql(&mut plan.filter, &request.aql, jira, tenant).await?;
     let (page, total) = run_plan(store, tenant.id, &model, plan, request).await?;
     let ids: Vec<_> = page.items.iter().map(|a| a.id).collect();
-    let custody = store.custody_of(tenant.id, &ids).await?;
+    let holdings = crate::assets::holdings(store, tenant.id, &ids).await?;
     Ok(QueryResult {
         model,
         page,
         total,
-        custody,
+        holdings,
     })
 }
 

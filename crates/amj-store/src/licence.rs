@@ -16,7 +16,7 @@ use super::sql::{MAX_PARAMS, Sql};
 use super::{Store, StoreError, now_millis};
 use amj_domain::ids::{AssetId, SchemaId, TenantId, TypeId};
 use amj_domain::licence::{
-    Assignee, Compliance, LicencePolicy, LicenceTerms, SeatDraft, SeatRelease,
+    Assignee, Compliance, LicencePolicy, LicenceTerms, SeatCounts, SeatDraft, SeatRelease,
 };
 use amj_domain::{AssetKey, HistoryEvent, ValidationErrors, rules};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -732,6 +732,28 @@ impl Store {
         }
         tx.commit().await?;
         Ok(licence)
+    }
+
+    /// The seat counts of those of `ids` that are licences with terms. Addressed by id alone
+    /// (the primary key; SQLite's planner would otherwise walk the tenant's rows), the tenant
+    /// checked on each row.
+    pub async fn seats_of(
+        &self,
+        tenant: TenantId,
+        ids: &[AssetId],
+    ) -> Result<HashMap<AssetId, SeatCounts>, StoreError> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut sql = Sql::new(
+                "SELECT asset_id, tenant_id, entitled, assigned FROM licence WHERE asset_id IN ",
+            );
+            sql.bind_list(chunk.iter().map(|id| id.0));
+            let rows: Vec<(i64, i64, i64, i64)> = self.db().fetch_all(&sql).await?;
+            out.extend(rows.into_iter().filter(|(_, t, _, _)| *t == tenant.0).map(
+                |(id, _, entitled, assigned)| (AssetId(id), SeatCounts::of(entitled, assigned)),
+            ));
+        }
+        Ok(out)
     }
 
     /// A page of a licence's seats in assignment order, after seat `after`.

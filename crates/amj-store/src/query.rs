@@ -14,7 +14,7 @@ use super::sql::Sql;
 use amj_domain::StorageClass;
 use amj_domain::ValidationErrors;
 use amj_domain::aql::{
-    AssetCond, Cmp, CustodyCond, Filter, SortField, SortValue, TextCond, ValueCond,
+    AssetCond, Cmp, CustodyCond, Filter, LicenceCond, SortField, SortValue, TextCond, ValueCond,
 };
 use amj_domain::custody::NESTING_MAX;
 use amj_domain::ids::TenantId;
@@ -191,6 +191,7 @@ impl<'m> Compiler<'m> {
                 sql.push(")");
             }
             Filter::Custody(cond) => self.custody(sql, cond, asset),
+            Filter::Licence(cond) => self.licence(sql, cond, asset),
             Filter::Text(terms) => {
                 if terms.is_empty() {
                     sql.push("1 = 1");
@@ -440,6 +441,39 @@ impl<'m> Compiler<'m> {
                     .bind_list(issues.iter().map(String::as_str));
             }
             CustodyCond::HolderAccount(_) | CustodyCond::HolderAsset(_) => {}
+        }
+        sql.push(")");
+    }
+
+    /// A condition on a licence's seats, driven from `licence` (one row per licence, by the
+    /// site): licences are few next to the assets they are among.
+    fn licence(&self, sql: &mut Sql, cond: &LicenceCond, asset: &str) {
+        let l = self.alias("l");
+        sql.push(&format!(
+            "{asset}.id IN (SELECT {l}.asset_id FROM licence {l} WHERE {l}.tenant_id = "
+        ))
+        .bind(self.tenant.0);
+        match cond {
+            LicenceCond::Licensed => {}
+            LicenceCond::Entitled(cmp) => {
+                sql.push(" AND ");
+                cmp_sql(sql, &format!("{l}.entitled"), cmp);
+            }
+            LicenceCond::Assigned(cmp) => {
+                sql.push(" AND ");
+                cmp_sql(sql, &format!("{l}.assigned"), cmp);
+            }
+            LicenceCond::Free(cmp) => {
+                sql.push(" AND ");
+                cmp_sql(
+                    sql,
+                    &format!(
+                        "(CASE WHEN {l}.entitled > {l}.assigned \
+                         THEN {l}.entitled - {l}.assigned ELSE 0 END)"
+                    ),
+                    cmp,
+                );
+            }
         }
         sql.push(")");
     }

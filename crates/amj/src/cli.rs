@@ -1102,7 +1102,7 @@ async fn query_command(store: &Store, args: &QueryArgs) -> anyhow::Result<()> {
                 let body = amj_server::assets::asset_body(
                     &result.model,
                     asset,
-                    result.custody.get(&asset.id).cloned(),
+                    result.holdings.get(&asset.id).cloned().unwrap_or_default(),
                 );
                 println!("{}", serde_json::to_string(&body)?);
             } else {

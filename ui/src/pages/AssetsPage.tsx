@@ -15,7 +15,7 @@ import { Lozenge } from "../components/Lozenge";
 import { PeopleValue } from "../components/PersonName";
 import { SavedViews } from "../components/SavedViews";
 import { StatusSelect } from "../components/StatusSelect";
-import { csvName, toCsv } from "../csv";
+import { csvName, seatText, toCsv } from "../csv";
 import { type Formats, valueText } from "../format";
 import { gridKey, keptRow } from "../grid";
 import { assetOfPath, assetPath, type Host, type HostHistory } from "../host/types";
@@ -38,6 +38,7 @@ import {
   loadColumns,
   nextSort,
   parseListPath,
+  SEAT_COLUMNS,
   saveColumns,
   sortKeyOf,
 } from "../query";
@@ -660,19 +661,23 @@ export function AssetsPage({ api, host, formats, context }: Props) {
               <summary>Columns</summary>
               <fieldset id="amj-column-list">
                 <legend class="amj-visually-hidden">Columns to show</legend>
-                {[...BUILT_IN_COLUMNS, "Updated", ...CUSTODY_COLUMNS, ...attributes].map(
-                  (name, i) => (
-                    <div key={name}>
-                      <input
-                        type="checkbox"
-                        id={`amj-column-${i}`}
-                        checked={columns.includes(name)}
-                        onChange={(e) => pickColumn(name, e.currentTarget.checked)}
-                      />
-                      <label for={`amj-column-${i}`}>{name}</label>
-                    </div>
-                  ),
-                )}
+                {[
+                  ...BUILT_IN_COLUMNS,
+                  "Updated",
+                  ...CUSTODY_COLUMNS,
+                  ...SEAT_COLUMNS,
+                  ...attributes,
+                ].map((name, i) => (
+                  <div key={name}>
+                    <input
+                      type="checkbox"
+                      id={`amj-column-${i}`}
+                      checked={columns.includes(name)}
+                      onChange={(e) => pickColumn(name, e.currentTarget.checked)}
+                    />
+                    <label for={`amj-column-${i}`}>{name}</label>
+                  </div>
+                ))}
               </fieldset>
             </details>
           </div>
@@ -1006,6 +1011,10 @@ function Cell({
       );
     case "Checked out":
       return asset.custody ? <>{formats.dateTime(asset.custody.since)}</> : <>—</>;
+    case "Seats entitled":
+    case "Seats assigned":
+    case "Seats free":
+      return <>{seatText(asset, column)}</>;
     default: {
       const value = asset.attributes?.[column];
       return people ? (

@@ -157,12 +157,18 @@ pub enum Attr {
     Due,
     /// When the asset was checked out (ours); empty while it is in.
     CheckedOut,
+    /// A licence's entitled seats (ours); empty on assets without licence terms.
+    SeatsEntitled,
+    /// A licence's seats in use (ours).
+    SeatsAssigned,
+    /// A licence's seats that can still be assigned, never below 0 (ours).
+    SeatsFree,
     Named(String),
 }
 
 impl Attr {
     /// The keyword attributes with their canonical spelling, which the printer uses.
-    pub const KEYWORDS: [(Attr, &'static str); 14] = [
+    pub const KEYWORDS: [(Attr, &'static str); 17] = [
         (Attr::ObjectType, "objectType"),
         (Attr::ObjectTypeId, "objectTypeId"),
         (Attr::ObjectSchema, "objectSchema"),
@@ -177,6 +183,9 @@ impl Attr {
         (Attr::Holder, "holder"),
         (Attr::Due, "due"),
         (Attr::CheckedOut, "checkedOut"),
+        (Attr::SeatsEntitled, "seatsEntitled"),
+        (Attr::SeatsAssigned, "seatsAssigned"),
+        (Attr::SeatsFree, "seatsFree"),
     ];
 
     /// The keyword a bare word names, if any.

@@ -39,8 +39,8 @@ pub use complete::{Completion, Completions, complete};
 pub use error::{ErrorKind, ParseError};
 pub use parser::{MAX_DEPTH, MAX_QUERY_CHARS, parse};
 pub use plan::{
-    AssetCond, Cmp, CustodyCond, Filter, Order, Plan, SortField, SortKey, SortValue, TextCond,
-    ValueCond, search_document, search_terms, text_matches,
+    AssetCond, Cmp, CustodyCond, Filter, LicenceCond, Order, Plan, SortField, SortKey, SortValue,
+    TextCond, ValueCond, search_document, search_terms, text_matches,
 };
 pub use resolve::{Catalog, Context, attribute_names, resolve, suggest};
 

@@ -65,6 +65,8 @@ pub enum Filter {
     BrokenRule(Option<Vec<AttributeId>>),
     /// A condition on the asset's check-out in force (issue 14): only checked-out assets match.
     Custody(CustodyCond),
+    /// A condition on a licence's seats (issue 14): only assets with licence terms match.
+    Licence(LicenceCond),
     /// Full-text search: every term is the start of a word of the asset's label or text values.
     /// Terms are lowercase runs of letters and digits (see [`search_terms`]).
     Text(Vec<String>),
@@ -89,6 +91,17 @@ pub enum CustodyCond {
     DueBefore(i64),
     /// Checked out for one of these Jira issues.
     ForIssue(Vec<String>),
+}
+
+/// Conditions on a licence's seats.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LicenceCond {
+    /// Has licence terms at all.
+    Licensed,
+    Entitled(Cmp<i64>),
+    Assigned(Cmp<i64>),
+    /// Entitled minus assigned, never below 0.
+    Free(Cmp<i64>),
 }
 
 /// Conditions on an asset's own columns.

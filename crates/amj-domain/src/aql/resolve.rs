@@ -18,8 +18,8 @@ use super::ast::{
 };
 use super::error::{ErrorKind, ParseError};
 use super::plan::{
-    AssetCond, Cmp, CustodyCond, Filter, Order, Plan, SortField, SortKey, SortValue, TextCond,
-    ValueCond, search_terms,
+    AssetCond, Cmp, CustodyCond, Filter, LicenceCond, Order, Plan, SortField, SortKey, SortValue,
+    TextCond, ValueCond, search_terms,
 };
 use crate::ids::{AttributeId, StatusId, TypeId};
 use crate::value::{index_text, parse_date, parse_datetime};
@@ -402,6 +402,9 @@ impl<'a> Resolver<'a> {
             Terminal::Keyword(Attr::Retired) => Filter::Asset(AssetCond::Retired(None)),
             Terminal::Keyword(Attr::Holder | Attr::CheckedOut) => Filter::Custody(CustodyCond::Out),
             Terminal::Keyword(Attr::Due) => Filter::Custody(CustodyCond::HasDue),
+            Terminal::Keyword(Attr::SeatsEntitled | Attr::SeatsAssigned | Attr::SeatsFree) => {
+                Filter::Licence(LicenceCond::Licensed)
+            }
             Terminal::Keyword(_) => Filter::Const(true),
             Terminal::Attributes(attributes) => Filter::Value {
                 attributes: attributes.iter().map(|a| a.id).collect(),
@@ -659,6 +662,36 @@ impl<'a> Resolver<'a> {
                     .cmp(op, millis, "checkedOut", value_span)?
                     .ok_or_else(|| self.unsupported(op, "checkedOut", value_span))?;
                 Ok(Filter::Custody(CustodyCond::Since(cmp)))
+            }
+            Attr::SeatsEntitled | Attr::SeatsAssigned | Attr::SeatsFree => {
+                let name = match keyword {
+                    Attr::SeatsEntitled => "seatsEntitled",
+                    Attr::SeatsAssigned => "seatsAssigned",
+                    _ => "seatsFree",
+                };
+                let mut numbers = Vec::new();
+                for value in values {
+                    let text = self.plain(value, "a number", value_span)?;
+                    let number = text.parse::<i64>().map_err(|_| {
+                        self.error(
+                            ErrorKind::TypeMismatch {
+                                attribute: name.to_owned(),
+                                expected: "a whole number".to_owned(),
+                                found: describe_value(value),
+                            },
+                            value_span,
+                        )
+                    })?;
+                    numbers.push(number);
+                }
+                let cmp = self
+                    .cmp(op, numbers, name, value_span)?
+                    .ok_or_else(|| self.unsupported(op, name, value_span))?;
+                Ok(Filter::Licence(match keyword {
+                    Attr::SeatsEntitled => LicenceCond::Entitled(cmp),
+                    Attr::SeatsAssigned => LicenceCond::Assigned(cmp),
+                    _ => LicenceCond::Free(cmp),
+                }))
             }
             Attr::Named(_) => Err(self.error(
                 ErrorKind::Resolve("internal: a named attribute reached the keyword path".into()),

@@ -744,3 +744,34 @@ fn broken_rule_resolves_names_to_attributes() {
     let error = f.error("object having brokenRule(Nope)");
     assert!(error.contains("Nope"), "{error}");
 }
+
+#[test]
+fn seat_keywords_resolve_to_licence_conditions() {
+    let f = fixture();
+    let licensed = Filter::Licence(LicenceCond::Licensed);
+    assert_eq!(f.filter("seatsEntitled IS NOT EMPTY"), licensed);
+    assert_eq!(
+        f.filter("seatsFree = 0"),
+        Filter::Licence(LicenceCond::Free(Cmp::Eq(0)))
+    );
+    assert_eq!(
+        f.filter("seatsAssigned >= 10"),
+        Filter::Licence(LicenceCond::Assigned(Cmp::Ge(10)))
+    );
+    assert_eq!(
+        f.filter("seatsEntitled IN (5, 10)"),
+        Filter::Licence(LicenceCond::Entitled(Cmp::In(vec![5, 10])))
+    );
+    // As with any attribute, a negation leaves out assets that have no licence at all.
+    assert_eq!(
+        f.filter("seatsFree != 0"),
+        Filter::And(vec![
+            licensed.clone(),
+            Filter::Not(Box::new(Filter::Licence(LicenceCond::Free(Cmp::Eq(0)))))
+        ])
+    );
+    let error = f.error("seatsFree = many");
+    assert!(error.contains("whole number"), "{error}");
+    let error = f.error("seatsFree like 3");
+    assert!(error.contains("seatsFree"), "{error}");
+}

@@ -10,8 +10,8 @@ use super::openapi::{
 };
 use super::resource::{SiteAsset, SiteSchema};
 use crate::assets::{
-    AssetInput, AssetUpdateInput, BULK_MAX, BulkUpdateItem, asset_bodies, asset_body,
-    prepare_change, prepare_new, rows_to_errors,
+    AssetInput, AssetUpdateInput, BULK_MAX, BulkUpdateItem, Holdings, asset_bodies, asset_body,
+    holdings, prepare_change, prepare_new, rows_to_errors,
 };
 use amj_domain::{Mode, ValidationErrors};
 use amj_store::StoreError;
@@ -92,7 +92,10 @@ pub async fn create_asset(
         .first()
         .ok_or_else(|| AppError::internal_msg("no asset created"))?;
     // A new asset is never out.
-    Ok((StatusCode::CREATED, Json(asset_body(&model, asset, None))))
+    Ok((
+        StatusCode::CREATED,
+        Json(asset_body(&model, asset, Holdings::default())),
+    ))
 }
 
 /// Between 1 and 1,000 assets, created in one transaction: all or none.
@@ -142,7 +145,7 @@ pub async fn bulk_create(
         .await?;
     let items = created
         .iter()
-        .map(|a| asset_body(&model, a, None))
+        .map(|a| asset_body(&model, a, Holdings::default()))
         .collect();
     Ok((StatusCode::CREATED, Json(AssetItemsBody { items })))
 }
@@ -168,11 +171,12 @@ pub async fn get_asset(
         ..
     }: SiteAsset,
 ) -> ApiResult<Json<AssetBody>> {
-    let mut custody = state
-        .store
-        .custody_of(caller.tenant_id(), &[asset.id])
-        .await?;
-    Ok(Json(asset_body(&model, &asset, custody.remove(&asset.id))))
+    let mut held = holdings(&state.store, caller.tenant_id(), &[asset.id]).await?;
+    Ok(Json(asset_body(
+        &model,
+        &asset,
+        held.remove(&asset.id).unwrap_or_default(),
+    )))
 }
 
 async fn update(
@@ -427,8 +431,13 @@ async fn set_archived(
             &caller.actor(),
         )
         .await?;
-    // Neither an archived asset nor one just restored can be out.
-    Ok(Json(asset_body(&model, &asset, None)))
+    // Neither an archived asset nor one just restored can be out; a licence keeps its seats.
+    let mut held = holdings(&state.store, caller.tenant_id(), &[asset.id]).await?;
+    Ok(Json(asset_body(
+        &model,
+        &asset,
+        held.remove(&asset.id).unwrap_or_default(),
+    )))
 }
 
 /// Assets are archived, never deleted: their history is kept forever.

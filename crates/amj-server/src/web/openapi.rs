@@ -524,6 +524,10 @@ pub struct AssetBody {
     /// when it is in. AQL's `holder`, `due` and `checkedOut` compare this.
     #[schema(required = true)]
     pub custody: Option<amj_domain::custody::Custody>,
+    /// For a licence with terms, its seats (entitled, assigned, free); `null` otherwise. AQL's
+    /// `seatsEntitled`, `seatsAssigned` and `seatsFree` compare these.
+    #[schema(required = true)]
+    pub seats: Option<amj_domain::licence::SeatCounts>,
 }
 
 /// A page of assets.

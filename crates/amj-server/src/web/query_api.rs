@@ -87,7 +87,10 @@ pub fn query_page_body(result: &query::QueryResult) -> QueryPageBody {
             .page
             .items
             .iter()
-            .map(|a| asset_body(&result.model, a, result.custody.get(&a.id).cloned()))
+            .map(|a| {
+                let held = result.holdings.get(&a.id).cloned().unwrap_or_default();
+                asset_body(&result.model, a, held)
+            })
             .collect(),
         next_cursor: result.page.next_cursor.clone(),
         total: result.total.map(|(n, _)| n),

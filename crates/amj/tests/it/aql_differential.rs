@@ -15,8 +15,8 @@
 use crate::assets_api::Api;
 use crate::support::each_backend;
 use amj_domain::aql::{
-    self, AssetCond, Context, CustodyCond, Filter, Order, Plan, SortField, SortValue, TextCond,
-    ValueCond, index_text, search_document, text_matches,
+    self, AssetCond, Context, CustodyCond, Filter, LicenceCond, Order, Plan, SortField, SortValue,
+    TextCond, ValueCond, index_text, search_document, text_matches,
 };
 use amj_domain::custody::{CheckoutDraft, Custody, Holder};
 use amj_domain::ids::{AttributeId, TenantId};
@@ -57,6 +57,8 @@ struct World {
     links: Vec<Vec<i64>>,
     /// The check-out in force of each asset, by position in `assets`.
     custody: Vec<Option<Custody>>,
+    /// Each asset's licence (entitled, assigned) when it has terms.
+    licences: Vec<Option<(i64, i64)>>,
 }
 
 /// A sort value; one key only ever holds one variant.
@@ -220,6 +222,18 @@ impl World {
                 })
                 .collect(),
             Filter::Custody(cond) => (0..n).map(|i| self.custody_cond(cond, i)).collect(),
+            Filter::Licence(cond) => self
+                .licences
+                .iter()
+                .map(|licence| {
+                    licence.is_some_and(|(entitled, assigned)| match cond {
+                        LicenceCond::Licensed => true,
+                        LicenceCond::Entitled(cmp) => cmp.matches(&entitled),
+                        LicenceCond::Assigned(cmp) => cmp.matches(&assigned),
+                        LicenceCond::Free(cmp) => cmp.matches(&(entitled - assigned).max(0)),
+                    })
+                })
+                .collect(),
             Filter::Text(terms) => self
                 .assets
                 .iter()
@@ -1079,6 +1093,38 @@ async fn build(api: Api) -> Setup {
             .unwrap();
     }
 
+    // Licences: hardware is licensed; some assets get terms, a few seats, and one is over.
+    api.ok(
+        "PUT",
+        "/api/v1/schemas/IT/licence-policy",
+        Some(json!({"licensedTypes": [catalog.hardware]})),
+    )
+    .await;
+    for (i, (key, _)) in candidates.iter().enumerate().take(14) {
+        let over = i % 5 == 0;
+        api.ok(
+            "PUT",
+            &format!("/api/v1/assets/{key}/licence"),
+            Some(
+                json!({"product": format!("P{}", i % 3), "entitled": i % 7, "allowOveruse": over}),
+            ),
+        )
+        .await;
+        let seats = if over { i % 4 } else { (i % 4).min(i % 7) };
+        if seats > 0 {
+            let assignees: Vec<Json> = users[..seats]
+                .iter()
+                .map(|u| json!({"kind": "user", "accountId": u}))
+                .collect();
+            api.ok(
+                "POST",
+                &format!("/api/v1/assets/{key}/seats"),
+                Some(json!({"assignees": assignees})),
+            )
+            .await;
+        }
+    }
+
     // Read back what the store holds: the evaluator's input.
     let model = store
         .schema_model_by_key(tenant.id, &SchemaKey::parse("IT").unwrap())
@@ -1126,12 +1172,23 @@ async fn build(api: Api) -> Setup {
     let mut held = store.custody_of(tenant.id, &ids).await.unwrap();
     assert_eq!(held.len(), 24, "every check-out is read back");
     let custody = ids.iter().map(|id| held.remove(id)).collect();
+    let mut licences = Vec::new();
+    for id in &ids {
+        let licence = store.licence(tenant.id, &model, *id).await.unwrap();
+        licences.push(licence.map(|l| (l.terms.entitled, l.assigned)));
+    }
+    assert_eq!(
+        licences.iter().flatten().count(),
+        14,
+        "every licence is read back"
+    );
     let world = World {
         model: model.clone(),
         assets,
         by_number,
         links,
         custody,
+        licences,
     };
     Setup {
         api,
@@ -1520,6 +1577,13 @@ fn atoms(s: &Setup) -> Vec<String> {
         "due >= now()",
         "due is empty and checkedOut is not empty",
         "checkedOut < now(+1d)",
+        "seatsEntitled > 2",
+        "seatsEntitled is empty",
+        "seatsAssigned is not empty",
+        "seatsAssigned >= 2",
+        "seatsFree = 0",
+        "seatsFree in (1, 2, 3)",
+        "seatsFree != 0",
         "not object having brokenRule(\"Serial number\") and \"Serial number\" is not empty",
         "Name like o",
         "Name like \"a_b\"",

@@ -528,3 +528,63 @@ async fn concurrent_assignments_never_exceed_the_entitlement() {
     })
     .await;
 }
+
+/// The installed attribute may live on the licence itself (its "Installed on" machines): each
+/// value is one installation, and the policy refuses an attribute that neither licences have
+/// nor points at them.
+#[tokio::test]
+async fn installations_counted_from_the_licences_own_list() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        let catalog = api.it_schema().await;
+        let software = api
+            .ok("POST", "/api/v1/schemas/IT/types", Some(json!({"name": "Software", "icon": "box"})))
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let installed_on = api
+            .ok(
+                "POST",
+                &format!("/api/v1/schemas/IT/types/{software}/attributes"),
+                Some(json!({"name": "Installed on", "kind": "reference", "targetType": catalog.hardware, "referenceType": "installed on"})),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let located_in = api.ok("GET", &format!("/api/v1/schemas/IT/types/{}", catalog.laptop), None).await["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "Located in")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let (status, body) = api
+            .call("PUT", "/api/v1/schemas/IT/licence-policy", &api.admin, Some(json!({"licensedTypes": [software], "installedAttribute": located_in})))
+            .await;
+        assert_eq!((status, codes(&body)), (400, vec![("installedAttribute".into(), "reference_target".into())]), "{body}");
+        api.ok("PUT", "/api/v1/schemas/IT/licence-policy", Some(json!({"licensedTypes": [software], "installedAttribute": installed_on})))
+            .await;
+
+        let laptops: Vec<String> = {
+            let mut keys = Vec::new();
+            for i in 1..=3 {
+                keys.push(api.laptop(&format!("Laptop {i}"), &format!("SN-{i}")).await["key"].as_str().unwrap().to_owned());
+            }
+            keys
+        };
+        let licence = api
+            .ok("POST", "/api/v1/schemas/IT/assets", Some(json!({"type": "Software", "attributes": {"Name": "CAD", "Installed on": laptops}})))
+            .await["key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let set = api.ok("PUT", &format!("/api/v1/assets/{licence}/licence"), Some(terms("CAD", 2))).await;
+        assert_eq!(set["compliance"]["installed"], 3);
+        assert_eq!(set["compliance"]["breach"], true, "three installs on two seats");
+        let products = api.ok("GET", "/api/v1/schemas/IT/licences/compliance", None).await;
+        assert_eq!(products["items"][0]["compliance"]["installed"], 3);
+        api.stop().await;
+    })
+    .await;
+}
