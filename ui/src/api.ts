@@ -251,6 +251,14 @@ export interface Seat {
   note: string;
 }
 
+/** A licence seat given for a Jira issue. */
+export interface IssueSeat {
+  licence: string;
+  label: string;
+  assignee: Assignee;
+  assignedAt: string;
+}
+
 export interface ProductCompliance {
   product: string;
   licences: number;
@@ -872,11 +880,14 @@ export class Api {
     return this.call("GET", `/api/v1/custody/overdue${query}`);
   }
 
-  /** What was handed out for an issue (by its key): out now, then what came back. */
-  async handedOut(issueKey: string): Promise<HandedOut[]> {
-    return (
-      await this.call<{ items: HandedOut[] }>("GET", `/api/v1/custody/issues/${path(issueKey)}`)
-    ).items;
+  /** What was handed out for an issue (by its key): assets out now, then what came back, and
+   *  the licence seats given for it. */
+  async handedOut(issueKey: string): Promise<{ items: HandedOut[]; seats: IssueSeat[] }> {
+    const found = await this.call<{ items: HandedOut[]; seats?: IssueSeat[] }>(
+      "GET",
+      `/api/v1/custody/issues/${path(issueKey)}`,
+    );
+    return { items: found.items, seats: found.seats ?? [] };
   }
 
   custodyPolicy(schema: string): Promise<CustodyPolicy> {

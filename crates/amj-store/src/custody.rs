@@ -911,8 +911,9 @@ impl Store {
         Ok(out)
     }
 
-    /// The keys of every asset ever handed out for an issue (out now or returned), sorted: what
-    /// the issue's `assets` property lists as `handedOut`, so JQL finds issues by them.
+    /// The keys of every asset ever handed out for an issue (out now or returned), and of the
+    /// licences with seats given for it, sorted: what the issue's `assets` property lists as
+    /// `handedOut`, so JQL finds issues by them.
     pub async fn handed_out_keys(
         &self,
         tenant: TenantId,
@@ -924,7 +925,9 @@ impl Store {
              WHERE a.id IN (SELECT c.asset_id FROM asset_custody c \
                             WHERE c.tenant_id = $1 AND c.issue_key = $2 \
                             UNION SELECT l.asset_id FROM asset_loan l \
-                            WHERE l.tenant_id = $1 AND l.issue_key = $2) \
+                            WHERE l.tenant_id = $1 AND l.issue_key = $2 \
+                            UNION SELECT t.licence_id FROM licence_seat t \
+                            WHERE t.tenant_id = $1 AND t.issue_key = $2) \
              ORDER BY s.schema_key, a.number LIMIT 1000",
         )
         .arg(tenant.0)

@@ -51,6 +51,23 @@ pub struct Seat {
     pub note: String,
 }
 
+/// A seat given for a Jira issue, with its licence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueSeat {
+    pub licence: AssetKey,
+    pub licence_label: String,
+    pub seat: Seat,
+}
+
+#[derive(sqlx::FromRow)]
+struct IssueSeatRow {
+    #[sqlx(flatten)]
+    seat: SeatRow,
+    licence_number: i64,
+    licence_schema: String,
+    licence_label: String,
+}
+
 /// The licences of one product, added up.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductCompliance {
@@ -754,6 +771,41 @@ impl Store {
             ));
         }
         Ok(out)
+    }
+
+    /// The seats given for a Jira issue (by key), in every schema, oldest first.
+    pub async fn seats_for_issue(
+        &self,
+        tenant: TenantId,
+        issue_key: &str,
+        limit: usize,
+    ) -> Result<Vec<IssueSeat>, StoreError> {
+        let sql = Sql::new(
+            "SELECT s.id, s.assignee_kind, s.assignee_account, h.number AS assignee_number, \
+             hs.schema_key AS assignee_schema, s.assigned_at, s.by_actor, s.issue_key, s.note, \
+             la.number AS licence_number, ls.schema_key AS licence_schema, \
+             la.label AS licence_label FROM licence_seat s \
+             JOIN asset la ON la.id = s.licence_id JOIN asset_schema ls ON ls.id = la.schema_id \
+             LEFT JOIN asset h ON h.id = s.assignee_asset_id \
+             LEFT JOIN asset_schema hs ON hs.id = h.schema_id \
+             WHERE s.tenant_id = $1 AND s.issue_key = $2 ORDER BY s.id LIMIT $3",
+        )
+        .arg(tenant.0)
+        .arg(issue_key)
+        .arg(i64::try_from(limit).unwrap_or(i64::MAX));
+        let rows: Vec<IssueSeatRow> = self.db().fetch_all(&sql).await?;
+        rows.into_iter()
+            .map(|r| {
+                let licence =
+                    AssetKey::parse(&format!("{}-{}", r.licence_schema, r.licence_number))
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(IssueSeat {
+                    licence,
+                    licence_label: r.licence_label,
+                    seat: r.seat.into_seat()?,
+                })
+            })
+            .collect()
     }
 
     /// A page of a licence's seats in assignment order, after seat `after`.

@@ -252,6 +252,14 @@ describe("the issue panel's hand-outs", () => {
                 returned: { at: "2026-12-02T10:00:00Z", by: "app", condition: "worn", note: "" },
               },
             ],
+            seats: [
+              {
+                licence: "IT-20",
+                label: "Acrobat",
+                assignee: { kind: "user", accountId: "557058:ada" },
+                assignedAt: "2026-12-03T10:00:00Z",
+              },
+            ],
           },
         };
       }
@@ -274,6 +282,7 @@ describe("the issue panel's hand-outs", () => {
     expect(rows).toEqual([
       "IT-3 Dock · Ada · out until 2020-01-01 Overdue",
       "IT-9 Laptop · Ada · back 2026-12-02T10:00:00Z (worn)",
+      "IT-20 Acrobat · a seat for Ada",
     ]);
     await act(() => (document.querySelector("[data-open='IT-3']") as HTMLElement).click());
     expect(host.opened).toEqual(["asset:IT-3"]);

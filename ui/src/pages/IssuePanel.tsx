@@ -8,10 +8,11 @@ import {
   type AssetSummary,
   asAql,
   type HandedOut,
+  type IssueSeat,
   type LinkedAsset,
   type Schema,
 } from "../api";
-import { HolderText, holderAccounts, isOverdue } from "../components/Custody";
+import { HolderText, holderAccounts, holderLabel, isOverdue } from "../components/Custody";
 import { Lozenge } from "../components/Lozenge";
 import type { Formats } from "../format";
 import type { Host, IssueRef } from "../host/types";
@@ -61,11 +62,17 @@ export function IssuePanel({ api, host, issue, formats }: Props) {
   const search = useRef<HTMLInputElement>(null);
   // What was checked out for this issue; "failed" if it could not be read (links still show).
   const [handedOut, setHandedOut] = useState<HandedOut[] | "failed" | null>(null);
+  const [seats, setSeats] = useState<IssueSeat[]>([]);
   useEffect(() => {
     let current = true;
     api
       .handedOut(issue.key)
-      .then((found) => current && setHandedOut(found))
+      .then((found) => {
+        if (current) {
+          setHandedOut(found.items);
+          setSeats(found.seats);
+        }
+      })
       .catch(() => current && setHandedOut("failed"));
     return () => {
       current = false;
@@ -73,7 +80,9 @@ export function IssuePanel({ api, host, issue, formats }: Props) {
   }, [api, issue.key]);
   const people = usePeople(
     api,
-    Array.isArray(handedOut) ? holderAccounts(handedOut.map((h) => h.custody.holder)) : [],
+    Array.isArray(handedOut)
+      ? holderAccounts([...handedOut.map((h) => h.custody.holder), ...seats.map((s) => s.assignee)])
+      : [],
   );
 
   const refresh = useCallback(async () => {
@@ -243,7 +252,7 @@ export function IssuePanel({ api, host, issue, formats }: Props) {
           What was handed out for {issue.key} could not be read just now.
         </p>
       )}
-      {Array.isArray(handedOut) && handedOut.length > 0 && (
+      {Array.isArray(handedOut) && handedOut.length + seats.length > 0 && (
         <section aria-labelledby="amj-handed-out-heading">
           <h2 id="amj-handed-out-heading" class="amj-compact">
             Handed out for {issue.key}
@@ -279,6 +288,22 @@ export function IssuePanel({ api, host, issue, formats }: Props) {
                     )}
                   </>
                 )}
+              </li>
+            ))}
+            {seats.map((seat) => (
+              <li
+                key={`seat:${seat.licence}:${seat.assignedAt}:${holderLabel(seat.assignee, people)}`}
+                data-key={seat.licence}
+              >
+                <button
+                  type="button"
+                  class="amj-link-button"
+                  data-open={seat.licence}
+                  onClick={() => host.openAsset(seat.licence)}
+                >
+                  {seat.licence}
+                </button>{" "}
+                {seat.label} · a seat for <HolderText holder={seat.assignee} people={people} />
               </li>
             ))}
           </ul>

@@ -114,6 +114,21 @@ pub struct HandedOutBody {
 #[derive(Serialize, ToSchema)]
 pub struct HandedOutItemsBody {
     pub items: Vec<HandedOutBody>,
+    /// Licence seats given for the issue (and not freed since).
+    pub seats: Vec<IssueSeatBody>,
+}
+
+/// A licence seat given for an issue.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueSeatBody {
+    #[schema(example = "SW-3")]
+    pub licence: String,
+    pub label: String,
+    pub assignee: amj_domain::licence::Assignee,
+    #[serde(with = "amj_domain::custody::instant")]
+    #[schema(value_type = String, format = DateTime)]
+    pub assigned_at: i64,
 }
 
 /// One asset of a bulk check-out: its key, and the check-out (as the single verb takes it).
@@ -1060,8 +1075,21 @@ pub async fn issue_hand_outs(
         .store
         .handed_out_for_issue(caller.tenant_id(), &key, 200)
         .await?;
+    let seats = state
+        .store
+        .seats_for_issue(caller.tenant_id(), &key, 200)
+        .await?;
     Ok(Json(HandedOutItemsBody {
         items: found.into_iter().map(handed_out_body).collect(),
+        seats: seats
+            .into_iter()
+            .map(|s| IssueSeatBody {
+                licence: s.licence.to_string(),
+                label: s.licence_label,
+                assignee: s.seat.assignee,
+                assigned_at: s.seat.assigned_at,
+            })
+            .collect(),
     }))
 }
 

@@ -376,7 +376,11 @@ pub async fn seats(
 }
 
 /// The issue a seat is for must exist and be visible to the caller; its key as Jira spells it.
-async fn resolve_issue(state: &AppState, caller: &Caller, key: &str) -> ApiResult<String> {
+async fn resolve_issue(
+    state: &AppState,
+    caller: &Caller,
+    key: &str,
+) -> ApiResult<amj_store::links::IssueRef> {
     match crate::issues::fetch_issue(
         &state.jira,
         &caller.tenant,
@@ -385,7 +389,7 @@ async fn resolve_issue(state: &AppState, caller: &Caller, key: &str) -> ApiResul
     )
     .await
     {
-        Ok(issue) => Ok(issue.key),
+        Ok(issue) => Ok(issue),
         Err(crate::issues::IssueError::NotFound(_)) => {
             Err(AppError::Validation(ValidationErrors::single(
                 "issue",
@@ -433,10 +437,13 @@ pub async fn assign_seats(
     draft.validate(&asset.key).map_err(AppError::Validation)?;
     require_licence_type(&model, &asset)?;
     let mut resolved = draft.clone();
-    if let Some(issue) = &draft.issue {
-        resolved.issue = Some(resolve_issue(&state, &caller, issue).await?);
+    let mut issue = None;
+    if let Some(key) = &draft.issue {
+        let found = resolve_issue(&state, &caller, key).await?;
+        resolved.issue = Some(found.key.clone());
+        issue = Some(found);
     }
-    once(
+    let response = once(
         &state,
         &caller,
         &headers,
@@ -464,7 +471,20 @@ pub async fn assign_seats(
         },
     )
     .await
-    .map_err(rows_as_assignees)
+    .map_err(rows_as_assignees)?;
+    // The issue's property lists the licence, so JQL's assetsHandedOut finds the issue by it.
+    if let Some(issue) = issue {
+        crate::issues::sync_issue_property(
+            &state.jira,
+            &state.store,
+            &state.config.app_key,
+            &caller.tenant,
+            issue.id,
+            &issue.key,
+        )
+        .await;
+    }
+    Ok(response)
 }
 
 /// Frees seats, all or none: each assignee must hold one.

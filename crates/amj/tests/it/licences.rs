@@ -170,6 +170,21 @@ async fn terms_seats_and_compliance() {
         assert_eq!(assigned["items"].as_array().unwrap().len(), 2);
         assert_eq!(assigned["items"][0]["issue"], "AM-1");
         assert_eq!(assigned["licence"]["compliance"]["free"], 0);
+        // The issue lists the seats given for it, and its property names the licence for JQL.
+        let for_issue = api.ok("GET", "/api/v1/custody/issues/AM-1", None).await;
+        let seat_rows: Vec<(&str, &Value)> = for_issue["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["licence"].as_str().unwrap(), &s["assignee"]))
+            .collect();
+        assert_eq!(seat_rows, [(acrobat.as_str(), &person(&people[0])), (acrobat.as_str(), &json!({"kind": "asset", "key": laptop}))]);
+        let issue_id = api.sim.with_data(&api.site.name, |d| d.issue("AM-1").map(|i| i.id.clone())).flatten().unwrap();
+        let property = api
+            .sim
+            .with_data(&api.site.name, |d| d.issue_properties.get(&(issue_id, "assets".to_owned())).cloned())
+            .flatten();
+        assert_eq!(property, Some(json!({"keys": [], "handedOut": [acrobat]})));
         let (status, body) = api
             .call("POST", &format!("/api/v1/assets/{acrobat}/seats"), &api.admin, Some(json!({"assignees": [person(&people[1])]})))
             .await;
