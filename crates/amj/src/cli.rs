@@ -300,6 +300,10 @@ pub struct BenchLicencesArgs {
     /// Seats in use on the bench's licence before timing (assigned 500 per call).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub seats: u64,
+    /// Seeded software licences to give terms (their product and Seats) before timing, so the
+    /// per-product view adds up this many.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    pub licences: u64,
 }
 
 /// The app key bench sites are installed under, as `serve` uses by default.
@@ -971,9 +975,15 @@ pub async fn run_bench(command: BenchCommand) -> anyhow::Result<()> {
             let store = bench_store(&site.database_url, site.secret_key_file.as_deref()).await?;
             let samples = usize::try_from(site.samples).unwrap_or(200);
             let seats = usize::try_from(args.seats).unwrap_or(10_000);
-            let timings =
-                amj_bench::bench_licences::run_licence_bench(store, &site.tenant, samples, seats)
-                    .await?;
+            let licences = usize::try_from(args.licences).unwrap_or(10_000);
+            let timings = amj_bench::bench_licences::run_licence_bench(
+                store,
+                &site.tenant,
+                samples,
+                seats,
+                licences,
+            )
+            .await?;
             print!("{}", amj_bench::bench_licences::markdown(&timings));
             Ok(())
         }

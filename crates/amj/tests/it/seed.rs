@@ -288,3 +288,59 @@ async fn bench_custody_tops_up_check_outs_and_leaves_the_timed_ones_in() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn bench_licences_gives_terms_and_seats_and_frees_the_timed_ones() {
+    each_backend(|db| async move {
+        let store = db.store().await;
+        let tenant = ensure_bench_tenant(&store, "bench-licence-site", "amj")
+            .await
+            .unwrap();
+        seed_site(&store, tenant, &SeedPlan::large(300))
+            .await
+            .unwrap();
+        let run = || async {
+            amj_bench::bench_licences::run_licence_bench(
+                db.store().await,
+                "bench-licence-site",
+                3,
+                40,
+                12,
+            )
+            .await
+            .unwrap()
+        };
+        let timings = run().await;
+        let whats: Vec<&str> = timings.iter().map(|t| t.what).collect();
+        assert_eq!(
+            whats,
+            [
+                "licence compliance view",
+                "compliance per product",
+                "assign a seat",
+                "free a seat"
+            ]
+        );
+        assert!(
+            timings[0].sample.starts_with("40 of "),
+            "topped up to --seats; every timed seat was freed: {}",
+            timings[0].sample
+        );
+        let schema = store.list_schemas(tenant).await.unwrap()[0].id;
+        let model = store.schema_model(tenant, schema).await.unwrap().unwrap();
+        let products = store.compliance_by_product(tenant, &model).await.unwrap();
+        let licences: i64 = products.iter().map(|p| p.licences).sum();
+        // Twelve seeded licences with terms, and the bench's own (if the seed had twelve).
+        assert!(
+            (2..=13).contains(&licences),
+            "{licences} licences: {products:?}"
+        );
+        // A second run finds its licence and the terms again: nothing more is made.
+        let again = run().await;
+        assert!(again[0].sample.starts_with("40 of "), "{}", again[0].sample);
+        let products = store.compliance_by_product(tenant, &model).await.unwrap();
+        assert_eq!(products.iter().map(|p| p.licences).sum::<i64>(), licences);
+        store.close().await;
+    })
+    .await;
+}
