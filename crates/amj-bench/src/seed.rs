@@ -1234,9 +1234,9 @@ pub async fn seed_site(
     Ok(report)
 }
 
-/// Terms for each new licence (its product, entitled seats from Seats, expiry from Expires;
-/// every fifth one a little over, with overuse allowed, so compliance shows a breach) and seats
-/// for some of the plan's people.
+/// Terms for each new licence (its product, entitled seats from Seats, expiry from Expires; the
+/// second of every five a little over, with overuse allowed, so compliance shows a breach) and
+/// seats for some of the plan's people.
 async fn seed_licences(
     store: &Store,
     tenant: TenantId,
@@ -1267,7 +1267,7 @@ async fn seed_licences(
             .next()
             .unwrap_or(&record.label)
             .to_owned();
-        let over = n % 5 == 4 && !plan.users.is_empty();
+        let over = n % 5 == 1 && !plan.users.is_empty();
         // An over-used licence is bought one seat short of the people who hold one.
         let people = if over {
             plan.users.len()

@@ -221,3 +221,101 @@ async fn pages(browser: &Browser, stack: &Stack, site: &str, prefix: &str) -> an
     shoot(browser, &format!("{prefix}-gadget")).await?;
     Ok(())
 }
+
+/// The IT asset workflows for the README: a lent laptop, "Overdue", a licence over its
+/// entitlement, and the compliance view, in Forge (light and dark). Kept apart from the pages
+/// above so that regenerating them leaves the other images alone:
+/// `cargo test -p amj-e2e --test screenshots workflows -- --ignored`.
+#[tokio::test]
+#[ignore = "regenerates docs/screenshots; run with --ignored"]
+async fn screenshots_of_the_it_asset_workflows() {
+    let browser = Browser::start()
+        .await
+        .unwrap()
+        .expect("screenshots need chromium and chromedriver");
+    let stack = Stack::start().await.unwrap();
+    let result = async {
+        let (site, host) = Host::SITES
+            .into_iter()
+            .find(|(_, host)| *host == Host::Forge)
+            .expect("a Forge site");
+        let mut plan = SeedPlan::demo();
+        plan.checkouts_every = 3;
+        stack.seeded_site(site, &plan).await?;
+        host.put(&stack, site)?;
+        workflows(&browser, &stack, site).await
+    }
+    .await;
+    if let Err(e) = &result {
+        browser.save_artifacts("screenshots-workflows").await;
+        eprintln!("{e:#}");
+    }
+    browser.quit().await;
+    stack.stop().await;
+    result.unwrap();
+}
+
+async fn workflows(browser: &Browser, stack: &Stack, site: &str) -> anyhow::Result<()> {
+    browser
+        .enter(stack, &format!("/sites/{site}/apps/assets"))
+        .await?;
+    browser
+        .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+        .await?;
+    let open = |id: &'static str| async move {
+        browser.driver.find(By::Id(id)).await?.click().await?;
+        anyhow::Ok(())
+    };
+
+    open("amj-open-overdue").await?;
+    browser
+        .wait_for_attribute("amj-custody-list", "data-state", "ready", WAIT)
+        .await?;
+    shoot(browser, "forge-overdue").await?;
+
+    open("amj-open-licences").await?;
+    browser
+        .wait_for_attribute("amj-licences", "data-state", "ready", WAIT)
+        .await?;
+    amj_e2e::wait_for(WAIT, || async {
+        let chart = browser
+            .driver
+            .find(By::Id("amj-compliance-chart"))
+            .await
+            .ok()?;
+        (chart.attr("data-chart").await.ok()??.as_str() == "drawn").then_some(())
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("the compliance chart was not drawn"))?;
+    shoot(browser, "forge-licences").await?;
+
+    // A licence over its entitlement (the demo makes every fifth one so).
+    let mut over = None;
+    for row in browser
+        .driver
+        .find_all(By::Css("#amj-compliance-table [data-product]"))
+        .await?
+    {
+        if row.text().await?.to_lowercase().contains("over by") {
+            over = Some(row);
+            break;
+        }
+    }
+    let over = over.ok_or_else(|| anyhow::anyhow!("no product over its entitlement"))?;
+    over.find(By::Css("button")).await?.click().await?;
+    let licence = amj_e2e::wait_for(WAIT, || async {
+        browser
+            .driver
+            .find(By::Css("#amj-compliance-table [data-licence] button"))
+            .await
+            .ok()
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("no licence listed"))?;
+    licence.click().await?;
+    browser
+        .wait_for_text("amj-licence-summary", "seats assigned", WAIT)
+        .await?;
+    shoot(browser, "forge-licence").await?;
+    Ok(())
+}

@@ -16,7 +16,7 @@ export function complianceText(c: Compliance): string {
 /** The gap as a lozenge: a shortfall is a breach, room to spare is fine. */
 export function GapLozenge({ compliance }: { compliance: Compliance }) {
   return compliance.breach ? (
-    <span class="amj-lozenge amj-status-retired" data-breach="true">
+    <span class="amj-lozenge amj-lozenge-danger" data-breach="true">
       {`Over by ${-compliance.gap}`}
     </span>
   ) : (
