@@ -8,9 +8,10 @@ use amj_connect::descriptor::{
 };
 use amj_connect::forge::AppAri;
 use amj_connect::forge::manifest::{
-    App, AppConnect, ConnectLifecycle, ConnectModules, Enabled, Endpoint, EndpointAuth, GadgetEdit,
-    Licensing, Manifest, MigrationNote, Modules, Permissions, Remote, RemoteStorage, Resolver,
-    Resource, Route, Runtime, ScheduledTrigger, Trigger, UiModule,
+    App, AppConnect, ConnectLifecycle, ConnectModules, Enabled, Endpoint, EndpointAuth,
+    EntityPropertyModule, GadgetEdit, Licensing, Manifest, MigrationNote, Modules, Permissions,
+    PropertyValue, Remote, RemoteStorage, Resolver, Resource, Route, Runtime, ScheduledTrigger,
+    Trigger, UiModule,
 };
 
 /// The issue entity property the app writes an issue's linked asset keys to, as
@@ -303,6 +304,38 @@ pub fn forge_manifest(
                 interval: "hour",
             }],
             connect_to_forge_migration: migration,
+            // The same indexed values as the Connect descriptor's `jiraEntityProperties`, one
+            // module per property, so JQL works alike on both platforms.
+            entity_property: descriptor
+                .modules
+                .jira_entity_properties
+                .iter()
+                .flat_map(|module| {
+                    let many = module.key_configurations.len() > 1;
+                    module
+                        .key_configurations
+                        .iter()
+                        .enumerate()
+                        .map(move |(i, config)| EntityPropertyModule {
+                            key: if many {
+                                format!("{}-{i}", module.key)
+                            } else {
+                                module.key.clone()
+                            },
+                            entity_type: module.entity_type.to_ascii_lowercase(),
+                            property_key: config.property_key.clone(),
+                            values: config
+                                .extractions
+                                .iter()
+                                .map(|e| PropertyValue {
+                                    path: e.object_name.clone(),
+                                    kind: e.kind.to_ascii_lowercase(),
+                                    search_alias: e.alias.clone(),
+                                })
+                                .collect(),
+                        })
+                })
+                .collect(),
             endpoint: vec![
                 Endpoint {
                     key: FORGE_UI_ENDPOINT.to_owned(),
@@ -390,6 +423,35 @@ mod tests {
             }
             let events = &manifest.modules.trigger[0].events;
             assert_eq!(events.len(), modules.webhooks.len());
+            // JQL by assets works on Forge too: the same property values are indexed.
+            let indexed: Vec<(&str, &str, &str, Option<&str>)> = manifest
+                .modules
+                .entity_property
+                .iter()
+                .flat_map(|m| {
+                    m.values.iter().map(move |v| {
+                        (
+                            m.property_key.as_str(),
+                            v.path.as_str(),
+                            v.kind.as_str(),
+                            v.search_alias.as_deref(),
+                        )
+                    })
+                })
+                .collect();
+            assert_eq!(
+                indexed,
+                [
+                    (ASSET_LINKS_PROPERTY, "keys", "string", Some("assetKeys")),
+                    (
+                        ASSET_LINKS_PROPERTY,
+                        "handedOut",
+                        "string",
+                        Some("assetsHandedOut")
+                    ),
+                ]
+            );
+            assert_eq!(manifest.modules.entity_property[0].entity_type, "issue");
             match listing {
                 Listing::Forge => {
                     assert!(manifest.app.connect.is_none());

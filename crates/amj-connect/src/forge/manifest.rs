@@ -88,6 +88,33 @@ pub struct Modules {
     pub connect_to_forge_migration: Vec<MigrationNote>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub endpoint: Vec<Endpoint>,
+    #[serde(rename = "jira:entityProperty", skip_serializing_if = "Vec::is_empty")]
+    pub entity_property: Vec<EntityPropertyModule>,
+}
+
+/// `jira:entityProperty`: the issue property values Jira indexes for JQL. Jira indexes nothing an
+/// app has not declared, in Forge as in Connect (`jiraEntityProperties`), so without this a Forge
+/// install's `assetKeys = "IT-42"` finds no issue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityPropertyModule {
+    pub key: String,
+    /// `issue`, `project` or `user`.
+    pub entity_type: String,
+    pub property_key: String,
+    pub values: Vec<PropertyValue>,
+}
+
+/// One indexed value: `path` into the property's JSON (an array indexes each element).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PropertyValue {
+    pub path: String,
+    /// `number`, `string`, `text`, `user` or `date`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search_alias: Option<String>,
 }
 
 /// A Custom UI module: a static resource that reaches us through `invokeRemote`.
@@ -234,6 +261,11 @@ impl Manifest {
             m.connect_to_forge_migration
                 .iter()
                 .map(|n| ("connectToForgeMigration", n.key.as_str())),
+        );
+        keys.extend(
+            m.entity_property
+                .iter()
+                .map(|e| ("jira:entityProperty", e.key.as_str())),
         );
         keys.extend(self.resources.iter().map(|r| ("resource", r.key.as_str())));
         if let Some(connect) = &self.connect_modules {
