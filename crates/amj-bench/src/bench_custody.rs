@@ -26,7 +26,8 @@ fn person(i: u64) -> String {
     format!("557058:bench-person-{:04}", i % 2_000)
 }
 
-fn percentile(times: &mut [Duration], p: usize) -> Duration {
+/// The `p`th percentile of `times` (sorted here), by nearest rank.
+pub fn percentile(times: &mut [Duration], p: usize) -> Duration {
     times.sort();
     times[(times.len() * p / 100).min(times.len() - 1)]
 }

@@ -5,7 +5,7 @@
 //! (issue 14): the compliance view of a licence with 10⁴ seats p95 < 50 ms. docs/PERFORMANCE.md
 //! records the results.
 
-use crate::bench_custody::{CustodyTiming, markdown as timings_markdown};
+use crate::bench_custody::{CustodyTiming, markdown as timings_markdown, percentile};
 use amj_domain::aql::{AssetCond, Filter, LicenceCond};
 use amj_domain::licence::{Assignee, LicencePolicy, LicenceTerms, SeatDraft, SeatRelease};
 use amj_domain::{AttributeValues, StatusCategory, TypeId, Value};
@@ -20,11 +20,6 @@ const PRODUCT: &str = "Bench Suite Enterprise";
 
 fn person(i: usize) -> String {
     format!("557058:bench-seat-{i:06}")
-}
-
-fn percentile(times: &mut [Duration], p: usize) -> Duration {
-    times.sort();
-    times[(times.len() * p / 100).min(times.len() - 1)]
 }
 
 pub async fn run_licence_bench(

@@ -239,20 +239,14 @@ impl Store {
         .arg(policy.checked_out_status.map(|s| s.0))
         .arg(policy.available_status.map(|s| s.0));
         tx.execute(&update).await?;
-        let clear = Sql::new("DELETE FROM custody_type WHERE tenant_id = $1 AND schema_id = $2")
-            .arg(tenant.0)
-            .arg(schema.0);
-        tx.execute(&clear).await?;
-        let types: HashSet<i64> = policy.checkoutable_types.iter().map(|t| t.0).collect();
-        for type_id in types {
-            let insert = Sql::new(
-                "INSERT INTO custody_type (tenant_id, schema_id, type_id) VALUES ($1, $2, $3)",
-            )
-            .arg(tenant.0)
-            .arg(schema.0)
-            .arg(type_id);
-            tx.execute(&insert).await?;
-        }
+        replace_policy_types(
+            &mut tx,
+            PolicyTypes::Custody,
+            tenant,
+            schema,
+            &policy.checkoutable_types,
+        )
+        .await?;
         super::catalog::bump_catalog(&mut tx, tenant, schema).await?;
         tx.commit().await
     }
@@ -1250,6 +1244,45 @@ async fn finish(
         })
         .collect::<Result<Vec<_>, _>>()?;
     super::assets::insert_events(tx, tenant, now, actor, &encoded).await
+}
+
+/// A policy's list of types, each kept in a table of its own.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PolicyTypes {
+    /// Types that can be checked out (`custody_type`).
+    Custody,
+    /// Types that are licences (`licence_type`).
+    Licence,
+}
+
+/// Replaces the schema's rows of a policy's type list (duplicates dropped), in the policy's
+/// transaction.
+pub(crate) async fn replace_policy_types(
+    tx: &mut Tx,
+    which: PolicyTypes,
+    tenant: TenantId,
+    schema: SchemaId,
+    types: &[TypeId],
+) -> Result<(), StoreError> {
+    // Table names are ours, never input: the values are bound.
+    let (clear, insert) = match which {
+        PolicyTypes::Custody => (
+            "DELETE FROM custody_type WHERE tenant_id = $1 AND schema_id = $2",
+            "INSERT INTO custody_type (tenant_id, schema_id, type_id) VALUES ($1, $2, $3)",
+        ),
+        PolicyTypes::Licence => (
+            "DELETE FROM licence_type WHERE tenant_id = $1 AND schema_id = $2",
+            "INSERT INTO licence_type (tenant_id, schema_id, type_id) VALUES ($1, $2, $3)",
+        ),
+    };
+    tx.execute(&Sql::new(clear).arg(tenant.0).arg(schema.0))
+        .await?;
+    let distinct: HashSet<i64> = types.iter().map(|t| t.0).collect();
+    for type_id in distinct {
+        let row = Sql::new(insert).arg(tenant.0).arg(schema.0).arg(type_id);
+        tx.execute(&row).await?;
+    }
+    Ok(())
 }
 
 /// Takes an idempotency key inside the verb's transaction, so that the key and the effect

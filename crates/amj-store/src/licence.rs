@@ -9,7 +9,8 @@
 
 use super::catalog::SchemaModel;
 use super::custody::{
-    Idempotent, Locked, assets_by_number, claim_key, invalid, lock_assets, store_response,
+    Idempotent, Locked, PolicyTypes, assets_by_number, claim_key, invalid, lock_assets,
+    replace_policy_types, store_response,
 };
 use super::db::Tx;
 use super::sql::{MAX_PARAMS, Sql};
@@ -19,7 +20,7 @@ use amj_domain::licence::{
     Assignee, Compliance, LicencePolicy, LicenceTerms, SeatCounts, SeatDraft, SeatRelease,
 };
 use amj_domain::{AssetKey, HistoryEvent, ValidationErrors, rules};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// A licence with its counts.
 #[derive(Debug, Clone, PartialEq)]
@@ -391,6 +392,42 @@ fn seat_of(assignee: &Assignee, asset: Option<i64>) -> Option<SeatOf> {
     }
 }
 
+/// A seat verb's assignees, resolved in its transaction.
+struct Resolved {
+    /// Each assignee's asset id, in order (`None` for a person).
+    ids: Vec<Option<i64>>,
+    accounts: Vec<String>,
+    asset_ids: Vec<i64>,
+    /// The seats of the licence they hold now.
+    held: HashMap<SeatOf, i64>,
+}
+
+/// Checks the licence has terms, resolves the assignees (a row error for an asset that is not
+/// there) and reads the seats they hold.
+async fn resolve_seats(
+    tx: &mut Tx,
+    tenant: TenantId,
+    model: &SchemaModel,
+    licence: AssetId,
+    key: &AssetKey,
+    assignees: &[Assignee],
+) -> Result<Resolved, StoreError> {
+    if read_licence(tx, tenant, model, licence).await?.is_none() {
+        return Err(no_terms(key));
+    }
+    let assets = assignee_assets(tx, tenant, model, assignees).await?;
+    let ids = resolve_assignees(model, assignees, &assets)?;
+    let (accounts, asset_ids) = split_keys(assignees, &ids);
+    let refs: Vec<&str> = accounts.iter().map(String::as_str).collect();
+    let held = seats_held(tx, licence, &refs, &asset_ids).await?;
+    Ok(Resolved {
+        ids,
+        accounts,
+        asset_ids,
+        held,
+    })
+}
+
 fn split_keys(assignees: &[Assignee], ids: &[Option<i64>]) -> (Vec<String>, Vec<i64>) {
     let accounts = assignees
         .iter()
@@ -419,20 +456,14 @@ impl Store {
         .arg(schema.0)
         .arg(policy.installed_attribute.map(|a| a.0));
         tx.execute(&update).await?;
-        let clear = Sql::new("DELETE FROM licence_type WHERE tenant_id = $1 AND schema_id = $2")
-            .arg(tenant.0)
-            .arg(schema.0);
-        tx.execute(&clear).await?;
-        let types: HashSet<i64> = policy.licensed_types.iter().map(|t| t.0).collect();
-        for type_id in types {
-            let insert = Sql::new(
-                "INSERT INTO licence_type (tenant_id, schema_id, type_id) VALUES ($1, $2, $3)",
-            )
-            .arg(tenant.0)
-            .arg(schema.0)
-            .arg(type_id);
-            tx.execute(&insert).await?;
-        }
+        replace_policy_types(
+            &mut tx,
+            PolicyTypes::Licence,
+            tenant,
+            schema,
+            &policy.licensed_types,
+        )
+        .await?;
         super::catalog::bump_catalog(&mut tx, tenant, schema).await?;
         tx.commit().await
     }
@@ -548,14 +579,13 @@ impl Store {
                 format!("{key} is retired: its seats cannot be assigned"),
             )));
         }
-        if read_licence(&mut tx, tenant, model, id).await?.is_none() {
-            return Err(no_terms(&key));
-        }
-        let assets = assignee_assets(&mut tx, tenant, model, &draft.assignees).await?;
-        let ids = resolve_assignees(model, &draft.assignees, &assets)?;
-        let (accounts, asset_ids) = split_keys(&draft.assignees, &ids);
+        let Resolved {
+            ids,
+            accounts,
+            asset_ids,
+            held,
+        } = resolve_seats(&mut tx, tenant, model, id, &key, &draft.assignees).await?;
         let account_refs: Vec<&str> = accounts.iter().map(String::as_str).collect();
-        let held = seats_held(&mut tx, id, &account_refs, &asset_ids).await?;
         let taken: Vec<String> = draft
             .assignees
             .iter()
@@ -702,14 +732,8 @@ impl Store {
             claim_key(&mut tx, tenant, idem.key, idem.request_hash, now).await?;
         }
         let (asset, key) = lock_licence(&mut tx, tenant, model, id).await?;
-        if read_licence(&mut tx, tenant, model, id).await?.is_none() {
-            return Err(no_terms(&key));
-        }
-        let assets = assignee_assets(&mut tx, tenant, model, &release.assignees).await?;
-        let ids = resolve_assignees(model, &release.assignees, &assets)?;
-        let (accounts, asset_ids) = split_keys(&release.assignees, &ids);
-        let account_refs: Vec<&str> = accounts.iter().map(String::as_str).collect();
-        let held = seats_held(&mut tx, id, &account_refs, &asset_ids).await?;
+        let Resolved { ids, held, .. } =
+            resolve_seats(&mut tx, tenant, model, id, &key, &release.assignees).await?;
         let mut errors = Vec::new();
         let mut seat_ids = Vec::new();
         for (row, (assignee, asset_id)) in release.assignees.iter().zip(&ids).enumerate() {
