@@ -349,6 +349,12 @@ impl Browser {
         }
     }
 
+    /// Types into whatever has focus, as a person at the keyboard does.
+    pub async fn type_keys(&self, keys: impl Into<TypingData>) -> anyhow::Result<()> {
+        self.driver.active_element().await?.send_keys(keys).await?;
+        Ok(())
+    }
+
     /// Focuses `element` and presses Enter on it.
     pub async fn press_enter(&self, element: &WebElement) -> anyhow::Result<()> {
         self.focus(element).await?;

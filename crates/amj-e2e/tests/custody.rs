@@ -23,17 +23,6 @@ async fn check_a_laptop_out_and_in_by_keyboard() {
     .await;
 }
 
-/// Types into whatever has focus, as a person at the keyboard does.
-async fn type_keys(browser: &Browser, keys: impl Into<TypingData>) -> anyhow::Result<()> {
-    browser
-        .driver
-        .active_element()
-        .await?
-        .send_keys(keys)
-        .await?;
-    Ok(())
-}
-
 async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> anyhow::Result<()> {
     let src = browser
         .enter(stack, &format!("/sites/{site}/apps/assets"))
@@ -73,8 +62,8 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
         browser.active_attribute("id").await.ok().as_deref() == Some("amj-holder-kind-user")
     })
     .await?;
-    type_keys(browser, Key::Tab).await?;
-    type_keys(browser, "Morgan").await?;
+    browser.type_keys(Key::Tab).await?;
+    browser.type_keys("Morgan").await?;
     amj_e2e::wait_until("Jira's people to be found", WAIT, || async {
         browser
             .driver
@@ -83,8 +72,8 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
             .is_ok()
     })
     .await?;
-    type_keys(browser, Key::Tab).await?;
-    type_keys(browser, Key::Enter).await?;
+    browser.type_keys(Key::Tab).await?;
+    browser.type_keys(Key::Enter).await?;
     amj_e2e::wait_until("the person to be chosen", WAIT, || async {
         browser
             .text_of("amj-checkout-form")
@@ -105,8 +94,8 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
     browser
         .press_css("#amj-checkout-issue", Key::End, WAIT)
         .await?;
-    type_keys(browser, "am-1").await?;
-    type_keys(browser, Key::Enter).await?;
+    browser.type_keys("am-1").await?;
+    browser.type_keys(Key::Enter).await?;
     browser
         .wait_for_text("amj-custody-state", "Morgan Lee", WAIT)
         .await?;
@@ -152,10 +141,10 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
         browser.active_attribute("id").await.ok().as_deref() == Some("amj-checkin-condition")
     })
     .await?;
-    type_keys(browser, Key::Tab).await?;
-    type_keys(browser, "back from the offsite").await?;
-    type_keys(browser, Key::Tab).await?;
-    type_keys(browser, Key::Enter).await?;
+    browser.type_keys(Key::Tab).await?;
+    browser.type_keys("back from the offsite").await?;
+    browser.type_keys(Key::Tab).await?;
+    browser.type_keys(Key::Enter).await?;
     browser
         .wait_for_text("amj-custody-state", "Not checked out", WAIT)
         .await?;

@@ -24,17 +24,6 @@ async fn assign_past_the_entitlement_and_see_the_breach() {
     .await;
 }
 
-/// Types into whatever has focus, as a person at the keyboard does.
-async fn type_keys(browser: &Browser, keys: impl Into<TypingData>) -> anyhow::Result<()> {
-    browser
-        .driver
-        .active_element()
-        .await?
-        .send_keys(keys)
-        .await?;
-    Ok(())
-}
-
 async fn focused(browser: &Browser, id: &str) -> anyhow::Result<()> {
     amj_e2e::wait_until(&format!("{id} to have focus"), WAIT, || async {
         browser.active_attribute("id").await.ok().as_deref() == Some(id)
@@ -66,14 +55,14 @@ async fn set_entitled(browser: &Browser, seats: u64, overuse: bool) -> anyhow::R
         .press_css("#amj-edit-licence", Key::Enter, WAIT)
         .await?;
     focused(browser, "amj-licence-product").await?;
-    type_keys(browser, Key::Tab).await?;
+    browser.type_keys(Key::Tab).await?;
     focused(browser, "amj-licence-entitled").await?;
-    type_keys(browser, Key::End).await?;
+    browser.type_keys(Key::End).await?;
     for _ in 0..12 {
-        type_keys(browser, Key::Backspace).await?;
+        browser.type_keys(Key::Backspace).await?;
     }
-    type_keys(browser, seats.to_string()).await?;
-    type_keys(browser, Key::Tab).await?;
+    browser.type_keys(seats.to_string()).await?;
+    browser.type_keys(Key::Tab).await?;
     focused(browser, "amj-licence-overuse").await?;
     let ticked = browser
         .driver
@@ -82,11 +71,11 @@ async fn set_entitled(browser: &Browser, seats: u64, overuse: bool) -> anyhow::R
         .is_selected()
         .await?;
     if ticked != overuse {
-        type_keys(browser, Key::Space).await?;
+        browser.type_keys(Key::Space).await?;
     }
-    type_keys(browser, Key::Shift + Key::Tab).await?;
+    browser.type_keys(Key::Shift + Key::Tab).await?;
     // Enter in a field submits the form.
-    type_keys(browser, Key::Enter).await?;
+    browser.type_keys(Key::Enter).await?;
     browser
         .wait_for_text(
             "amj-licence-summary",
@@ -103,12 +92,12 @@ async fn assign_asset(browser: &Browser, key: &str) -> anyhow::Result<()> {
         .await?;
     focused(browser, "amj-assignee-kind-user").await?;
     // Arrow keys move between radio buttons, and choose as they go.
-    type_keys(browser, Key::Down).await?;
+    browser.type_keys(Key::Down).await?;
     focused(browser, "amj-assignee-kind-asset").await?;
-    type_keys(browser, Key::Tab).await?;
+    browser.type_keys(Key::Tab).await?;
     focused(browser, "amj-assignee-key").await?;
-    type_keys(browser, key).await?;
-    type_keys(browser, Key::Enter).await
+    browser.type_keys(key).await?;
+    browser.type_keys(Key::Enter).await
 }
 
 async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> anyhow::Result<()> {
@@ -168,7 +157,7 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
         .wait_for_text("amj-seat-error", "0 free seats", WAIT)
         .await?;
     axe(browser, "refused seat").await?;
-    type_keys(browser, Key::Escape).await?;
+    browser.type_keys(Key::Escape).await?;
     focused(browser, "amj-assign-seat").await?;
 
     // Allow overuse: the seat is given, and the licence shows the breach.

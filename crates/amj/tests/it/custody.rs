@@ -2,26 +2,9 @@
 //! bulk (by key and by scanned serial), nesting, idempotency keys, "my assets", overdue, and
 //! concurrent check-outs that must leave one holder at a time.
 
-use crate::support::each_backend;
-use crate::support::join_all;
+use crate::support::{codes, each_backend, join_all};
 use amj_testkit::api::Api;
 use serde_json::{Value, json};
-
-fn codes(body: &Value) -> Vec<(String, String)> {
-    body["error"]["details"]
-        .as_array()
-        .map(|d| {
-            d.iter()
-                .map(|e| {
-                    (
-                        e["field"].as_str().unwrap().to_owned(),
-                        e["rule"].as_str().unwrap().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 /// The IT schema with Hardware (so Laptop, its subtype) checkoutable, and `n` laptops.
 async fn with_laptops(api: &Api, n: usize) -> amj_testkit::api::Catalog {

@@ -3,25 +3,9 @@
 //! attribute), reclaiming the seats of people Jira marks inactive, idempotency keys, and
 //! concurrent assignments that must never pass the entitlement.
 
-use crate::support::{each_backend, join_all};
+use crate::support::{codes, each_backend, join_all};
 use amj_testkit::api::Api;
 use serde_json::{Value, json};
-
-fn codes(body: &Value) -> Vec<(String, String)> {
-    body["error"]["details"]
-        .as_array()
-        .map(|d| {
-            d.iter()
-                .map(|e| {
-                    (
-                        e["field"].as_str().unwrap().to_owned(),
-                        e["rule"].as_str().unwrap().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 fn person(account: &str) -> Value {
     json!({"kind": "user", "accountId": account})

@@ -27,3 +27,20 @@ pub async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output>
     .await;
     results.into_iter().map(Option::unwrap).collect()
 }
+
+/// The (field, rule) of each detail of a problem body, in order: what a validation test asserts.
+pub fn codes(body: &serde_json::Value) -> Vec<(String, String)> {
+    body["error"]["details"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap_or_default().to_owned(),
+                        e["rule"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
