@@ -2,6 +2,7 @@
 
 use crate::attribute::AttributeDef;
 use crate::ids::AttributeId;
+use crate::schema::AssetKey;
 use crate::value::AttributeValues;
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +78,58 @@ pub enum HistoryEvent {
     SeatReleased {
         assignee: crate::licence::Assignee,
         note: String,
+    },
+    /// `quantity` of this item arrived at `location`; `level` is the location's quantity after.
+    StockReceived {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        location: AssetKey,
+        quantity: i64,
+        level: i64,
+        issue: Option<String>,
+        note: String,
+    },
+    /// `quantity` of this item left `location` for `to`.
+    StockIssued {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        location: AssetKey,
+        quantity: i64,
+        level: i64,
+        to: crate::licence::Assignee,
+        issue: Option<String>,
+        note: String,
+    },
+    /// `quantity` of this item came back from `from` into `location`.
+    StockReturned {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        location: AssetKey,
+        quantity: i64,
+        level: i64,
+        from: crate::licence::Assignee,
+        note: String,
+    },
+    /// `quantity` of this item went from one location to another.
+    StockMoved {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        from: AssetKey,
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        to: AssetKey,
+        quantity: i64,
+        note: String,
+    },
+    /// This item was counted at `location`: the books said `before`, the shelf had `after`.
+    StockCounted {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        location: AssetKey,
+        before: i64,
+        after: i64,
+        note: String,
+    },
+    /// The least `location` should hold of this item changed (0: no minimum).
+    StockMinimumChanged {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
+        location: AssetKey,
+        old: i64,
+        new: i64,
     },
 }
 

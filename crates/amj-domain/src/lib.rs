@@ -23,6 +23,7 @@ pub mod licence;
 pub mod report;
 pub mod schema;
 pub mod status;
+pub mod stock;
 pub mod validate;
 pub mod value;
 pub mod view;

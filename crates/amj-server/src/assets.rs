@@ -560,14 +560,16 @@ pub fn rows_to_errors(rows: Vec<(usize, ValidationErrors)>, bulk: bool) -> Valid
 }
 
 /// What an asset's body carries beside its own row: its check-out in force (`None` when it is
-/// in) and, for a licence with terms, its seats.
+/// in), for a licence with terms its seats, and for a stock item its totals.
 #[derive(Debug, Clone, Default)]
 pub struct Holdings {
     pub custody: Option<amj_domain::custody::Custody>,
     pub seats: Option<amj_domain::licence::SeatCounts>,
+    pub stock: Option<amj_domain::stock::StockCounts>,
 }
 
-/// The holdings of some assets: one read of check-outs and one of licences for all of them.
+/// The holdings of some assets: one read each of check-outs, licences and stock for all of
+/// them.
 pub async fn holdings(
     store: &Store,
     tenant: TenantId,
@@ -575,12 +577,14 @@ pub async fn holdings(
 ) -> Result<HashMap<AssetId, Holdings>, StoreError> {
     let mut custody = store.custody_of(tenant, ids).await?;
     let mut seats = store.seats_of(tenant, ids).await?;
+    let mut stock = store.stock_counts_of(tenant, ids).await?;
     Ok(ids
         .iter()
         .map(|id| {
             let found = Holdings {
                 custody: custody.remove(id),
                 seats: seats.remove(id),
+                stock: stock.remove(id),
             };
             (*id, found)
         })
@@ -640,6 +644,7 @@ pub fn asset_body(model: &SchemaModel, asset: &AssetRecord, holdings: Holdings) 
         retired: asset.retired_at.and_then(format_datetime),
         custody: holdings.custody,
         seats: holdings.seats,
+        stock: holdings.stock,
     }
 }
 

@@ -27,6 +27,8 @@ pub struct SchemaModel {
     pub custody: amj_domain::custody::CustodyPolicy,
     /// Which types are licences, and what counts as an installation.
     pub licences: amj_domain::licence::LicencePolicy,
+    /// Which types are counted stock, and of what kind.
+    pub stock: amj_domain::stock::StockPolicy,
 }
 
 impl SchemaModel {
@@ -496,6 +498,27 @@ impl Store {
             licensed_types: licensed.into_iter().map(|(t,)| TypeId(t)).collect(),
             installed_attribute: installed.map(AttributeId),
         };
+        let sql = Sql::new(
+            "SELECT type_id, kind FROM stock_type WHERE tenant_id = $1 AND schema_id = $2 \
+             ORDER BY type_id",
+        )
+        .arg(tenant.0)
+        .arg(id.0);
+        let stocked: Vec<(i64, String)> = self.db().fetch_all(&sql).await?;
+        let mut stock = amj_domain::stock::StockPolicy::default();
+        for (type_id, kind) in stocked {
+            let list = match amj_domain::stock::StockKind::parse(&kind) {
+                Some(amj_domain::stock::StockKind::Consumable) => &mut stock.consumable_types,
+                Some(amj_domain::stock::StockKind::Accessory) => &mut stock.accessory_types,
+                Some(amj_domain::stock::StockKind::Component) => &mut stock.component_types,
+                None => {
+                    return Err(StoreError::Corrupt(format!(
+                        "type {type_id} has stock kind {kind:?}"
+                    )));
+                }
+            };
+            list.push(TypeId(type_id));
+        }
         let custody = amj_domain::custody::CustodyPolicy {
             checkoutable_types: checkoutable.into_iter().map(|(t,)| TypeId(t)).collect(),
             checked_out_status: checked_out.map(StatusId),
@@ -515,6 +538,7 @@ impl Store {
                 .collect::<Result<_, _>>()?,
             custody,
             licences,
+            stock,
         });
         self.catalog.models.insert((tenant, id), Arc::clone(&model));
         Ok(model)

@@ -921,7 +921,9 @@ impl Store {
                             UNION SELECT l.asset_id FROM asset_loan l \
                             WHERE l.tenant_id = $1 AND l.issue_key = $2 \
                             UNION SELECT t.licence_id FROM licence_seat t \
-                            WHERE t.tenant_id = $1 AND t.issue_key = $2) \
+                            WHERE t.tenant_id = $1 AND t.issue_key = $2 \
+                            UNION SELECT m.item_id FROM stock_move m \
+                            WHERE m.tenant_id = $1 AND m.issue_key = $2 AND m.kind = 'issue') \
              ORDER BY s.schema_key, a.number LIMIT 1000",
         )
         .arg(tenant.0)

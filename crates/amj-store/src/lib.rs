@@ -19,6 +19,7 @@ pub(crate) mod query;
 pub(crate) mod rule_breaks;
 pub mod saved_views;
 pub(crate) mod sql;
+pub mod stock;
 pub mod tally;
 pub mod tenants;
 

@@ -116,6 +116,8 @@ pub struct HandedOutItemsBody {
     pub items: Vec<HandedOutBody>,
     /// Licence seats given for the issue (and not freed since).
     pub seats: Vec<IssueSeatBody>,
+    /// Stock issued for the issue, oldest first (at most 500).
+    pub stock: Vec<super::stock_api::MoveBody>,
 }
 
 /// A licence seat given for an issue.
@@ -1079,7 +1081,12 @@ pub async fn issue_hand_outs(
         .store
         .seats_for_issue(caller.tenant_id(), &key, 200)
         .await?;
+    let stock = state
+        .store
+        .stock_for_issue(caller.tenant_id(), &key)
+        .await?;
     Ok(Json(HandedOutItemsBody {
+        stock: stock.into_iter().map(super::stock_api::move_body).collect(),
         items: found.into_iter().map(handed_out_body).collect(),
         seats: seats
             .into_iter()

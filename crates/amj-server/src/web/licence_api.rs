@@ -176,7 +176,7 @@ pub struct LicenceListParams {
     pub limit: Option<usize>,
 }
 
-fn page_limit(limit: Option<usize>) -> ApiResult<usize> {
+pub(super) fn page_limit(limit: Option<usize>) -> ApiResult<usize> {
     let limit = limit.unwrap_or(100);
     if limit == 0 || limit > PAGE_MAX {
         return Err(AppError::Validation(ValidationErrors::single(
@@ -188,7 +188,7 @@ fn page_limit(limit: Option<usize>) -> ApiResult<usize> {
     Ok(limit)
 }
 
-fn bad_cursor() -> AppError {
+pub(super) fn bad_cursor() -> AppError {
     AppError::Validation(ValidationErrors::single(
         "cursor",
         rules::FORMAT,
@@ -376,7 +376,7 @@ pub async fn seats(
 }
 
 /// The issue a seat is for must exist and be visible to the caller; its key as Jira spells it.
-async fn resolve_issue(
+pub(super) async fn resolve_issue(
     state: &AppState,
     caller: &Caller,
     key: &str,

@@ -20,6 +20,7 @@ pub(crate) mod query_api;
 pub mod reports_api;
 pub(crate) mod resource;
 pub(crate) mod status;
+pub(crate) mod stock_api;
 pub mod ui;
 pub mod views_api;
 pub(crate) mod webhooks;
@@ -304,6 +305,14 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(licence_api::compliance))
         .routes(routes!(licence_api::reclaimable))
         .routes(routes!(licence_api::reclaim))
+        .routes(routes!(
+            stock_api::get_stock_policy,
+            stock_api::put_stock_policy
+        ))
+        .routes(routes!(stock_api::get_stock))
+        .routes(routes!(stock_api::move_stock, stock_api::stock_movements))
+        .routes(routes!(stock_api::put_stock_minimum))
+        .routes(routes!(stock_api::below_minimum))
         .routes(routes!(query_api::query_assets))
         .routes(routes!(query_api::validate_aql))
         .routes(routes!(views_api::list_views, views_api::create_view))

@@ -61,6 +61,7 @@ pub const FIT_SCHEME: &str = "forgeInvocationToken";
         (name = "issue links", description = "Links between assets and Jira issues"),
         (name = "custody", description = "Check-out and check-in: who holds an asset, since when, until when and for which issue; every verb takes an Idempotency-Key"),
         (name = "licences", description = "Licence seats: terms, seat assignments to people and assets, compliance per licence and per product, and reclaiming the seats of people who left; every verb takes an Idempotency-Key"),
+        (name = "stock", description = "Quantity-tracked items (consumables, accessories, components): levels per location, movements (receive, issue, return, move, count) that never take a quantity below zero, minimums and what is below them; movements take an Idempotency-Key"),
         (name = "query", description = "AQL, the asset query language: search, validate and complete"),
         (name = "saved views", description = "Saved views of the asset list: a query, its columns and sort, a person's own or shared with the site"),
         (name = "reports", description = "The dashboard's figures, from maintained counters: each slice carries the AQL of its assets"),
@@ -528,6 +529,10 @@ pub struct AssetBody {
     /// `seatsEntitled`, `seatsAssigned` and `seatsFree` compare these.
     #[schema(required = true)]
     pub seats: Option<amj_domain::licence::SeatCounts>,
+    /// For a stock item that has moved, its totals (on the shelves, issued, locations below
+    /// their minimum); `null` otherwise. AQL's `quantity` and `belowMinimum` compare these.
+    #[schema(required = true)]
+    pub stock: Option<amj_domain::stock::StockCounts>,
 }
 
 /// A page of assets.

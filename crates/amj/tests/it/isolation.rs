@@ -72,6 +72,12 @@ const BODIES: &[(&str, &str)] = &[
         r#"{"assignees":[{"kind":"user","accountId":"557058:thief"}]}"#,
     ),
     ("ReclaimRequest", r#"{"accountIds":["557058:thief"]}"#),
+    ("StockPolicy", r#"{"consumableTypes":[{type}]}"#),
+    (
+        "Movement",
+        r#"{"kind":"receive","location":"{key}","quantity":1}"#,
+    ),
+    ("MinimumDraft", r#"{"location":"{key}","minimum":1}"#),
     // Shared, so that an ordinary user is refused it too (the hardening test's rule).
     (
         "SavedViewDraft",

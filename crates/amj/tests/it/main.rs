@@ -26,6 +26,7 @@ mod requests;
 mod rotation;
 mod seed;
 mod simulator;
+mod stock;
 mod store_contract;
 mod support;
 mod views;

@@ -1329,6 +1329,62 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
     )
     .await;
 
+    // Stock: laptops counted as accessories, kept at the location IT-1.
+    let stock_policy = "/api/v1/schemas/{schema}/stock-policy";
+    c.ok("GET", stock_policy, &["IT"], None).await;
+    c.ok(
+        "PUT",
+        stock_policy,
+        &["IT"],
+        Some(json!({"accessoryTypes": [laptop["id"]]})),
+    )
+    .await;
+    let movements = "/api/v1/assets/{key}/stock/movements";
+    c.ok(
+        "POST",
+        movements,
+        &["IT-2"],
+        Some(json!({"kind": "receive", "location": "IT-1", "quantity": 3, "issue": "AM-1"})),
+    )
+    .await;
+    c.ok(
+        "POST",
+        movements,
+        &["IT-2"],
+        Some(json!({"kind": "issue", "location": "IT-1", "quantity": 1, "to": {"kind": "user", "accountId": someone}, "issue": "AM-1"})),
+    )
+    .await;
+    c.expect(
+        409,
+        "POST",
+        movements,
+        &["IT-2"],
+        "",
+        &admin,
+        Some(json!({"kind": "issue", "location": "IT-1", "quantity": 9, "to": {"kind": "user", "accountId": someone}})),
+    )
+    .await;
+    c.ok(
+        "PUT",
+        "/api/v1/assets/{key}/stock/minimum",
+        &["IT-2"],
+        Some(json!({"location": "IT-1", "minimum": 5})),
+    )
+    .await;
+    c.ok("GET", "/api/v1/assets/{key}/stock", &["IT-2"], None)
+        .await;
+    c.ok("GET", movements, &["IT-2"], None).await;
+    c.ok(
+        "GET",
+        "/api/v1/schemas/{schema}/stock/below-minimum",
+        &["IT"],
+        None,
+    )
+    .await;
+    c.ok("GET", "/api/v1/assets/{key}", &["IT-2"], None).await;
+    c.ok("GET", "/api/v1/custody/issues/{issueKey}", &["AM-1"], None)
+        .await;
+
     let errors = std::mem::take(&mut c.errors);
     assert!(
         errors.is_empty(),
