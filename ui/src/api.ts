@@ -88,6 +88,8 @@ export interface AssetSummary {
   custody?: Custody | null;
   /** For a licence with terms: its seats. */
   seats?: { entitled: number; assigned: number; free: number } | null;
+  /** For a stock item whose stock moved: its totals. */
+  stock?: StockCounts | null;
 }
 
 /** `AssetBody`: an asset with its values by attribute name. */
@@ -140,6 +142,19 @@ export type HistoryEntry = { id: number; at: string | null; actor: string } & (
   | { kind: "licence_changed"; terms: LicenceTerms }
   | { kind: "seat_assigned"; assignee: Assignee; issue: string | null; note: string }
   | { kind: "seat_released"; assignee: Assignee; note: string }
+  | { kind: "stock_received"; location: string; quantity: number; level: number }
+  | {
+      kind: "stock_issued";
+      location: string;
+      quantity: number;
+      level: number;
+      to: Assignee;
+      issue: string | null;
+    }
+  | { kind: "stock_returned"; location: string; quantity: number; level: number; from: Assignee }
+  | { kind: "stock_moved"; from: string; to: string; quantity: number }
+  | { kind: "stock_counted"; location: string; before: number; after: number }
+  | { kind: "stock_minimum_changed"; location: string; old: number; new: number }
   | { kind: string }
 );
 
@@ -271,6 +286,64 @@ export interface ReclaimableSeat {
   accountId: string;
   displayName: string;
   assignedAt: string;
+}
+
+export type StockKind = "consumable" | "accessory" | "component";
+
+export interface StockPolicy {
+  consumableTypes: number[];
+  accessoryTypes: number[];
+  componentTypes: number[];
+}
+
+export interface StockCounts {
+  /** On the shelves, all locations together. */
+  quantity: number;
+  /** Issued and not yet back (accessories and components). */
+  issued: number;
+  /** Locations holding less than their minimum. */
+  belowMinimum: number;
+}
+
+export interface StockLevel {
+  location: string;
+  locationLabel: string;
+  quantity: number;
+  minimum: number;
+  belowMinimum: boolean;
+}
+
+export interface ItemStock {
+  asset: string;
+  kind: StockKind;
+  counts: StockCounts;
+  levels: StockLevel[];
+  out: { assignee: Assignee; quantity: number; since: string }[];
+}
+
+/** One movement of an item's stock, as the API takes it. */
+export type Movement =
+  | { kind: "receive"; location: string; quantity: number; issue?: string; note?: string }
+  | {
+      kind: "issue";
+      location: string;
+      quantity: number;
+      to: Assignee;
+      issue?: string;
+      note?: string;
+    }
+  | { kind: "return"; location: string; quantity: number; from: Assignee; note?: string }
+  | { kind: "move"; from: string; to: string; quantity: number; note?: string }
+  | { kind: "count"; location: string; counted: number; note?: string };
+
+export interface BelowMinimum {
+  item: string;
+  itemLabel: string;
+  location: string;
+  locationLabel: string;
+  quantity: number;
+  minimum: number;
+  short: number;
 }
 
 export type AttributeKind =
@@ -984,6 +1057,34 @@ export class Api {
         { accountIds },
       )
     ).freed;
+  }
+
+  stockPolicy(schema: string): Promise<StockPolicy> {
+    return this.call("GET", `/api/v1/schemas/${path(schema)}/stock-policy`);
+  }
+
+  setStockPolicy(schema: string, policy: StockPolicy): Promise<StockPolicy> {
+    return this.call("PUT", `/api/v1/schemas/${path(schema)}/stock-policy`, policy);
+  }
+
+  stock(key: string): Promise<ItemStock> {
+    return this.call("GET", `/api/v1/assets/${path(key)}/stock`);
+  }
+
+  moveStock(key: string, movement: Movement): Promise<ItemStock> {
+    return this.call("POST", `/api/v1/assets/${path(key)}/stock/movements`, movement);
+  }
+
+  setStockMinimum(key: string, location: string, minimum: number): Promise<ItemStock> {
+    return this.call("PUT", `/api/v1/assets/${path(key)}/stock/minimum`, { location, minimum });
+  }
+
+  belowMinimum(
+    schema: string,
+    cursor: string | null = null,
+  ): Promise<{ items: BelowMinimum[]; nextCursor: string | null }> {
+    const query = cursor === null ? "" : `?cursor=${encodeURIComponent(cursor)}`;
+    return this.call("GET", `/api/v1/schemas/${path(schema)}/stock/below-minimum${query}`);
   }
 
   async history(key: string): Promise<HistoryEntry[]> {

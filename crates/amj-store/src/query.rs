@@ -14,7 +14,8 @@ use super::sql::Sql;
 use amj_domain::StorageClass;
 use amj_domain::ValidationErrors;
 use amj_domain::aql::{
-    AssetCond, Cmp, CustodyCond, Filter, LicenceCond, SortField, SortValue, TextCond, ValueCond,
+    AssetCond, Cmp, CustodyCond, Filter, LicenceCond, SortField, SortValue, StockCond, TextCond,
+    ValueCond,
 };
 use amj_domain::custody::NESTING_MAX;
 use amj_domain::ids::TenantId;
@@ -192,6 +193,7 @@ impl<'m> Compiler<'m> {
             }
             Filter::Custody(cond) => self.custody(sql, cond, asset),
             Filter::Licence(cond) => self.licence(sql, cond, asset),
+            Filter::Stock(cond) => self.stock(sql, cond, asset),
             Filter::Text(terms) => {
                 if terms.is_empty() {
                     sql.push("1 = 1");
@@ -473,6 +475,30 @@ impl<'m> Compiler<'m> {
                     ),
                     cmp,
                 );
+            }
+        }
+        sql.push(")");
+    }
+
+    /// A condition on a stock item's totals, driven from `stock_item` (one row per item that
+    /// moved): stock items are few next to the assets they are among.
+    fn stock(&self, sql: &mut Sql, cond: &StockCond, asset: &str) {
+        let s = self.alias("s");
+        sql.push(&format!(
+            "{asset}.id IN (SELECT {s}.asset_id FROM stock_item {s} WHERE {s}.tenant_id = "
+        ))
+        .bind(self.tenant.0);
+        match cond {
+            StockCond::Stocked => {}
+            StockCond::Quantity(cmp) => {
+                sql.push(" AND ");
+                cmp_sql(sql, &format!("{s}.quantity"), cmp);
+            }
+            StockCond::BelowMinimum(true) => {
+                sql.push(&format!(" AND {s}.below_minimum > 0"));
+            }
+            StockCond::BelowMinimum(false) => {
+                sql.push(&format!(" AND {s}.below_minimum = 0"));
             }
         }
         sql.push(")");

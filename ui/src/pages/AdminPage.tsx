@@ -20,6 +20,7 @@ import { describe } from "../messages";
 import { keyMove, moveItem, possibleParents } from "../reorder";
 import { CustodySettings } from "./CustodySettings";
 import { LicenceSettings } from "./LicenceSettings";
+import { StockSettings } from "./StockSettings";
 
 interface Props {
   api: Api;
@@ -150,6 +151,7 @@ export function AdminPage({ api, host, formats }: Props) {
                 onChanged={changed}
               />
               <LicenceSettings api={api} schema={schema} types={types} onChanged={changed} />
+              <StockSettings api={api} schema={schema} types={types} onChanged={changed} />
             </>
           )}
           <TokensSection api={api} formats={formats} onChange={done} />

@@ -24,6 +24,7 @@ import { accountIdsOf, actorLabel, usePeople } from "../people";
 import { AssetForm } from "./AssetForm";
 
 type LicencePanelComponent = typeof import("../components/Licence").LicencePanel;
+type StockPanelComponent = typeof import("../components/Stock").StockPanel;
 
 /** Whether `typeId` or one of its ancestors is named in `named`. */
 function inherits(types: AssetType[], typeId: number, named: number[]): boolean {
@@ -74,9 +75,14 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
   const [tab, setTab] = useState<Tab>("attributes");
   // Who holds it; `null` until known, "failed" if it could not be read (the rest still shows).
   const [custody, setCustody] = useState<AssetCustody | "failed" | null>(null);
-  // The schema's licence types, and the licence panel (a chunk of its own) once one is shown.
-  const [licensed, setLicensed] = useState<{ schema: string; types: number[] } | null>(null);
+  // The schema's licence and stock types, and each panel (a chunk of its own) once one is shown.
+  const [licensed, setLicensed] = useState<{
+    schema: string;
+    types: number[];
+    stocked: number[];
+  } | null>(null);
   const [licencePanel, setLicencePanel] = useState<{ panel: LicencePanelComponent } | null>(null);
+  const [stockPanel, setStockPanel] = useState<{ panel: StockPanelComponent } | null>(null);
   // After an in-place edit closes, focus returns to that attribute's Edit button.
   const refocus = useRef<string | null>(null);
 
@@ -136,16 +142,19 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
     if (schema === null || licensed?.schema === schema) {
       return;
     }
-    api
-      .licencePolicy(schema)
-      .then((policy) =>
-        setLicensed({
-          schema,
-          types: Array.isArray(policy.licensedTypes) ? policy.licensedTypes : [],
-        }),
-      )
-      // Without the policy the asset still shows; only its licence panel is missing.
-      .catch(() => setLicensed({ schema, types: [] }));
+    // Without a policy the asset still shows; only its licence or stock panel is missing.
+    Promise.all([
+      api.licencePolicy(schema).catch(() => null),
+      api.stockPolicy(schema).catch(() => null),
+    ]).then(([licences, stock]) =>
+      setLicensed({
+        schema,
+        types: Array.isArray(licences?.licensedTypes) ? licences.licensedTypes : [],
+        stocked: [stock?.consumableTypes, stock?.accessoryTypes, stock?.componentTypes].flatMap(
+          (list) => (Array.isArray(list) ? list : []),
+        ),
+      }),
+    );
   }, [api, schema, licensed]);
   const isLicence =
     loaded !== null &&
@@ -153,6 +162,19 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
     licensed?.schema === loaded.asset.schema &&
     loaded.asset.type.id !== undefined &&
     inherits(catalog.types, loaded.asset.type.id, licensed.types);
+  const isStock =
+    loaded !== null &&
+    catalog !== null &&
+    licensed?.schema === loaded.asset.schema &&
+    loaded.asset.type.id !== undefined &&
+    inherits(catalog.types, loaded.asset.type.id, licensed.stocked);
+  useEffect(() => {
+    if (isStock && stockPanel === null) {
+      import("../components/Stock")
+        .then((m) => setStockPanel({ panel: m.StockPanel }))
+        .catch(() => setStockPanel(null));
+    }
+  }, [isStock, stockPanel]);
   useEffect(() => {
     if (isLicence && licencePanel === null) {
       import("../components/Licence")
@@ -361,6 +383,21 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
           disabled={asset.archived}
           onChanged={() => {
             // Only the history changes with a licence: the rest of the page stays as it is.
+            api
+              .history(asset.key)
+              .then((history) => setLoaded((l) => (l === null ? l : { ...l, history })))
+              .catch(() => {});
+          }}
+        />
+      )}
+      {isStock && stockPanel && (
+        <stockPanel.panel
+          api={api}
+          assetKey={asset.key}
+          formats={formats}
+          disabled={asset.archived}
+          onChanged={() => {
+            // Only the history changes with stock: the rest of the page stays as it is.
             api
               .history(asset.key)
               .then((history) => setLoaded((l) => (l === null ? l : { ...l, history })))
@@ -678,11 +715,45 @@ export function historyText(
         ? `Seat assigned to ${name}${issue}.`
         : `Seat of ${name} freed.`;
     }
+    case "stock_received":
+    case "stock_issued":
+    case "stock_returned":
+    case "stock_moved":
+    case "stock_counted":
+    case "stock_minimum_changed":
+      return stockHistoryText(e, holder);
     case "checked_in": {
       const note = e.note ? ` “${String(e.note)}”` : "";
       return `Checked in from ${holder(e.holder as Holder)}, ${String(e.condition)}.${note}`;
     }
     default:
       return entry.kind.replaceAll("_", " ");
+  }
+}
+
+/** A stock movement of the history in words. */
+function stockHistoryText(e: Record<string, unknown>, holder: (holder: Holder) => string): string {
+  const party = (value: unknown) => {
+    const who = value as { kind: string; accountId?: string; key?: string } | undefined;
+    return who?.kind === "user"
+      ? holder({ kind: "user", accountId: String(who.accountId) })
+      : String(who?.key);
+  };
+  const issue = e.issue ? `, for ${String(e.issue)}` : "";
+  const note = e.note ? ` “${String(e.note)}”` : "";
+  const at = (field: string) => String(e[field]);
+  switch (e.kind) {
+    case "stock_received":
+      return `Received ${at("quantity")} at ${at("location")} (now ${at("level")})${issue}.${note}`;
+    case "stock_issued":
+      return `Issued ${at("quantity")} from ${at("location")} to ${party(e.to)}${issue}.${note}`;
+    case "stock_returned":
+      return `${party(e.from)} returned ${at("quantity")} to ${at("location")}.${note}`;
+    case "stock_moved":
+      return `Moved ${at("quantity")} from ${at("from")} to ${at("to")}.${note}`;
+    case "stock_counted":
+      return `Counted ${at("after")} at ${at("location")} (the books said ${at("before")}).${note}`;
+    default:
+      return `Minimum at ${at("location")}: ${at("old")} → ${at("new")}.`;
   }
 }

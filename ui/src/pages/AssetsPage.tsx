@@ -544,6 +544,15 @@ export function AssetsPage({ api, host, formats, context }: Props) {
         >
           Licences
         </button>
+        <button
+          type="button"
+          id="amj-open-restock"
+          class="amj-tree-item"
+          aria-current={view === "restock" ? "page" : undefined}
+          onClick={() => showCustody("restock")}
+        >
+          Restock
+        </button>
         <TypeTree
           types={types}
           formats={formats}

@@ -6,6 +6,7 @@ import { describe } from "../messages";
 import { usePeople } from "../people";
 import type { CustodyList } from "../query";
 import { LicenceCompliance } from "./LicenceCompliance";
+import { Restock } from "./Restock";
 
 interface Props {
   api: Api;
@@ -16,7 +17,7 @@ interface Props {
   onOpen: (key: string) => void;
 }
 
-type HeldList = Exclude<CustodyList, "licences">;
+type HeldList = Exclude<CustodyList, "licences" | "restock">;
 
 const TITLES: Record<HeldList, string> = {
   mine: "My assets",
@@ -30,6 +31,13 @@ export function CustodyLists({ api, formats, list, schema, onOpen }: Props) {
       <p class="amj-subtle">Choose a schema to see its licences.</p>
     ) : (
       <LicenceCompliance api={api} schema={schema} formats={formats} onOpen={onOpen} />
+    );
+  }
+  if (list === "restock") {
+    return schema === null || schema === undefined ? (
+      <p class="amj-subtle">Choose a schema to see what to restock.</p>
+    ) : (
+      <Restock api={api} schema={schema} onOpen={onOpen} />
     );
   }
   return <HeldAssets api={api} formats={formats} list={list} onOpen={onOpen} />;

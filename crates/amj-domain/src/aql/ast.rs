@@ -163,12 +163,17 @@ pub enum Attr {
     SeatsAssigned,
     /// A licence's seats that can still be assigned, never below 0 (ours).
     SeatsFree,
+    /// A stock item's quantity on the shelves, all locations together (ours); empty on assets
+    /// whose stock never moved.
+    Quantity,
+    /// Whether any location holds less of a stock item than its minimum (ours).
+    BelowMinimum,
     Named(String),
 }
 
 impl Attr {
     /// The keyword attributes with their canonical spelling, which the printer uses.
-    pub const KEYWORDS: [(Attr, &'static str); 17] = [
+    pub const KEYWORDS: [(Attr, &'static str); 19] = [
         (Attr::ObjectType, "objectType"),
         (Attr::ObjectTypeId, "objectTypeId"),
         (Attr::ObjectSchema, "objectSchema"),
@@ -186,6 +191,8 @@ impl Attr {
         (Attr::SeatsEntitled, "seatsEntitled"),
         (Attr::SeatsAssigned, "seatsAssigned"),
         (Attr::SeatsFree, "seatsFree"),
+        (Attr::Quantity, "quantity"),
+        (Attr::BelowMinimum, "belowMinimum"),
     ];
 
     /// The keyword a bare word names, if any.

@@ -40,7 +40,7 @@ pub use error::{ErrorKind, ParseError};
 pub use parser::{MAX_DEPTH, MAX_QUERY_CHARS, parse};
 pub use plan::{
     AssetCond, Cmp, CustodyCond, Filter, LicenceCond, Order, Plan, SortField, SortKey, SortValue,
-    TextCond, ValueCond, search_document, search_terms, text_matches,
+    StockCond, TextCond, ValueCond, search_document, search_terms, text_matches,
 };
 pub use resolve::{Catalog, Context, attribute_names, resolve, suggest};
 

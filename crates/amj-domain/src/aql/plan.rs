@@ -67,6 +67,8 @@ pub enum Filter {
     Custody(CustodyCond),
     /// A condition on a licence's seats (issue 14): only assets with licence terms match.
     Licence(LicenceCond),
+    /// A condition on a stock item's totals (issue 14): only items whose stock moved match.
+    Stock(StockCond),
     /// Full-text search: every term is the start of a word of the asset's label or text values.
     /// Terms are lowercase runs of letters and digits (see [`search_terms`]).
     Text(Vec<String>),
@@ -102,6 +104,17 @@ pub enum LicenceCond {
     Assigned(Cmp<i64>),
     /// Entitled minus assigned, never below 0.
     Free(Cmp<i64>),
+}
+
+/// Conditions on a stock item's totals.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StockCond {
+    /// Its stock moved at all (it has totals).
+    Stocked,
+    /// On the shelves, all locations together.
+    Quantity(Cmp<i64>),
+    /// Some location holds less than its minimum (`true`), or none does (`false`).
+    BelowMinimum(bool),
 }
 
 /// Conditions on an asset's own columns.

@@ -19,7 +19,7 @@ use super::ast::{
 use super::error::{ErrorKind, ParseError};
 use super::plan::{
     AssetCond, Cmp, CustodyCond, Filter, LicenceCond, Order, Plan, SortField, SortKey, SortValue,
-    TextCond, ValueCond, search_terms,
+    StockCond, TextCond, ValueCond, search_terms,
 };
 use crate::ids::{AttributeId, StatusId, TypeId};
 use crate::value::{index_text, parse_date, parse_datetime};
@@ -405,6 +405,9 @@ impl<'a> Resolver<'a> {
             Terminal::Keyword(Attr::SeatsEntitled | Attr::SeatsAssigned | Attr::SeatsFree) => {
                 Filter::Licence(LicenceCond::Licensed)
             }
+            Terminal::Keyword(Attr::Quantity | Attr::BelowMinimum) => {
+                Filter::Stock(StockCond::Stocked)
+            }
             Terminal::Keyword(_) => Filter::Const(true),
             Terminal::Attributes(attributes) => Filter::Value {
                 attributes: attributes.iter().map(|a| a.id).collect(),
@@ -692,6 +695,48 @@ impl<'a> Resolver<'a> {
                     Attr::SeatsAssigned => LicenceCond::Assigned(cmp),
                     _ => LicenceCond::Free(cmp),
                 }))
+            }
+            Attr::Quantity => {
+                let mut numbers = Vec::new();
+                for value in values {
+                    let text = self.plain(value, "a number", value_span)?;
+                    let number = text.parse::<i64>().map_err(|_| {
+                        self.error(
+                            ErrorKind::TypeMismatch {
+                                attribute: "quantity".to_owned(),
+                                expected: "a whole number".to_owned(),
+                                found: describe_value(value),
+                            },
+                            value_span,
+                        )
+                    })?;
+                    numbers.push(number);
+                }
+                let cmp = self
+                    .cmp(op, numbers, "quantity", value_span)?
+                    .ok_or_else(|| self.unsupported(op, "quantity", value_span))?;
+                Ok(Filter::Stock(StockCond::Quantity(cmp)))
+            }
+            Attr::BelowMinimum => {
+                if !matches!(op, CompareOp::Eq | CompareOp::EqCase) || values.len() != 1 {
+                    return Err(self.unsupported(op, "belowMinimum", value_span));
+                }
+                let text = self.plain(values[0], "true or false", value_span)?;
+                let below = match text.to_ascii_lowercase().as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(self.error(
+                            ErrorKind::TypeMismatch {
+                                attribute: "belowMinimum".to_owned(),
+                                expected: "true or false".to_owned(),
+                                found: describe_value(values[0]),
+                            },
+                            value_span,
+                        ));
+                    }
+                };
+                Ok(Filter::Stock(StockCond::BelowMinimum(below)))
             }
             Attr::Named(_) => Err(self.error(
                 ErrorKind::Resolve("internal: a named attribute reached the keyword path".into()),

@@ -775,3 +775,40 @@ fn seat_keywords_resolve_to_licence_conditions() {
     let error = f.error("seatsFree like 3");
     assert!(error.contains("seatsFree"), "{error}");
 }
+
+#[test]
+fn stock_keywords_resolve_to_stock_conditions() {
+    let f = fixture();
+    let stocked = Filter::Stock(StockCond::Stocked);
+    assert_eq!(f.filter("quantity IS NOT EMPTY"), stocked);
+    assert_eq!(
+        f.filter("quantity < 5"),
+        Filter::Stock(StockCond::Quantity(Cmp::Lt(5)))
+    );
+    assert_eq!(
+        f.filter("Quantity IN (0, 1)"),
+        Filter::Stock(StockCond::Quantity(Cmp::In(vec![0, 1])))
+    );
+    assert_eq!(
+        f.filter("belowMinimum = true"),
+        Filter::Stock(StockCond::BelowMinimum(true))
+    );
+    assert_eq!(
+        f.filter("belowminimum = FALSE"),
+        Filter::Stock(StockCond::BelowMinimum(false))
+    );
+    // A negation leaves out assets whose stock never moved, as with any attribute.
+    assert_eq!(
+        f.filter("belowMinimum != true"),
+        Filter::And(vec![
+            stocked.clone(),
+            Filter::Not(Box::new(Filter::Stock(StockCond::BelowMinimum(true))))
+        ])
+    );
+    let error = f.error("belowMinimum = maybe");
+    assert!(error.contains("true or false"), "{error}");
+    let error = f.error("belowMinimum > true");
+    assert!(error.contains("belowMinimum"), "{error}");
+    let error = f.error("quantity = lots");
+    assert!(error.contains("whole number"), "{error}");
+}

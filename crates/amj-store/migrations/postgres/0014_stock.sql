@@ -21,6 +21,9 @@ CREATE TABLE stock_item (
     below_minimum BIGINT NOT NULL DEFAULT 0 CHECK (below_minimum >= 0)
 );
 
+-- AQL's stock conditions read a site's items from here.
+CREATE INDEX stock_item_by_site ON stock_item (tenant_id, schema_id, asset_id);
+
 -- How many of an item a location holds. The CHECK is the invariant itself: however movements
 -- race, a quantity never goes negative.
 CREATE TABLE stock_level (

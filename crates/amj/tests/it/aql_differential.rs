@@ -16,10 +16,11 @@ use crate::assets_api::Api;
 use crate::support::each_backend;
 use amj_domain::aql::{
     self, AssetCond, Context, CustodyCond, Filter, LicenceCond, Order, Plan, SortField, SortValue,
-    TextCond, ValueCond, index_text, search_document, text_matches,
+    StockCond, TextCond, ValueCond, index_text, search_document, text_matches,
 };
 use amj_domain::custody::{CheckoutDraft, Custody, Holder};
 use amj_domain::ids::{AttributeId, TenantId};
+use amj_domain::stock::StockCounts;
 use amj_domain::value::{format_date, format_datetime};
 use amj_domain::{SchemaKey, TextPattern, Value};
 use amj_server::query::{QueryRequest, answer_jql, catalog, list_request, run_plan};
@@ -59,6 +60,8 @@ struct World {
     custody: Vec<Option<Custody>>,
     /// Each asset's licence (entitled, assigned) when it has terms.
     licences: Vec<Option<(i64, i64)>>,
+    /// Each stock item's totals when its stock moved.
+    stock: Vec<Option<StockCounts>>,
 }
 
 /// A sort value; one key only ever holds one variant.
@@ -231,6 +234,17 @@ impl World {
                         LicenceCond::Entitled(cmp) => cmp.matches(&entitled),
                         LicenceCond::Assigned(cmp) => cmp.matches(&assigned),
                         LicenceCond::Free(cmp) => cmp.matches(&(entitled - assigned).max(0)),
+                    })
+                })
+                .collect(),
+            Filter::Stock(cond) => self
+                .stock
+                .iter()
+                .map(|stock| {
+                    stock.is_some_and(|s| match cond {
+                        StockCond::Stocked => true,
+                        StockCond::Quantity(cmp) => cmp.matches(&s.quantity),
+                        StockCond::BelowMinimum(below) => (s.below_minimum > 0) == *below,
                     })
                 })
                 .collect(),
@@ -1125,6 +1139,55 @@ async fn build(api: Api) -> Setup {
         }
     }
 
+    // Stock: a Cable type is consumable, kept at some hardware; some levels under a minimum.
+    let cable = api
+        .ok(
+            "POST",
+            "/api/v1/schemas/IT/types",
+            Some(json!({"name": "Cable", "icon": "box"})),
+        )
+        .await["id"]
+        .clone();
+    api.ok(
+        "PUT",
+        "/api/v1/schemas/IT/stock-policy",
+        Some(json!({"consumableTypes": [cable]})),
+    )
+    .await;
+    for i in 0..8_usize {
+        let item = api
+            .ok(
+                "POST",
+                "/api/v1/schemas/IT/assets",
+                Some(json!({"type": "Cable", "attributes": {"Name": format!("Cable {i}")}})),
+            )
+            .await["key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if i == 7 {
+            continue; // never moved: no totals
+        }
+        for (j, (location, _)) in candidates.iter().enumerate().take(1 + i % 3) {
+            let movements = format!("/api/v1/assets/{item}/stock/movements");
+            let quantity = (i * 3 + j) % 5;
+            let receive = if quantity == 0 {
+                json!({"kind": "count", "location": location, "counted": 0})
+            } else {
+                json!({"kind": "receive", "location": location, "quantity": quantity})
+            };
+            api.ok("POST", &movements, Some(receive)).await;
+            if (i + j) % 2 == 0 {
+                api.ok(
+                    "PUT",
+                    &format!("/api/v1/assets/{item}/stock/minimum"),
+                    Some(json!({"location": location, "minimum": 3})),
+                )
+                .await;
+            }
+        }
+    }
+
     // Read back what the store holds: the evaluator's input.
     let model = store
         .schema_model_by_key(tenant.id, &SchemaKey::parse("IT").unwrap())
@@ -1182,6 +1245,14 @@ async fn build(api: Api) -> Setup {
         14,
         "every licence is read back"
     );
+    let mut totals = store.stock_counts_of(tenant.id, &ids).await.unwrap();
+    assert_eq!(totals.len(), 7, "every moved item's totals are read back");
+    assert!(
+        totals.values().any(|t| t.below_minimum > 0)
+            && totals.values().any(|t| t.below_minimum == 0),
+        "some items are below a minimum and some are not: {totals:?}"
+    );
+    let stock = ids.iter().map(|id| totals.remove(id)).collect();
     let world = World {
         model: model.clone(),
         assets,
@@ -1189,6 +1260,7 @@ async fn build(api: Api) -> Setup {
         links,
         custody,
         licences,
+        stock,
     };
     Setup {
         api,
@@ -1584,6 +1656,13 @@ fn atoms(s: &Setup) -> Vec<String> {
         "seatsFree = 0",
         "seatsFree in (1, 2, 3)",
         "seatsFree != 0",
+        "quantity > 3",
+        "quantity is empty",
+        "quantity is not empty",
+        "quantity in (0, 4)",
+        "belowMinimum = true",
+        "belowMinimum = false",
+        "belowMinimum != true",
         "not object having brokenRule(\"Serial number\") and \"Serial number\" is not empty",
         "Name like o",
         "Name like \"a_b\"",
