@@ -13,8 +13,8 @@ use amj_domain::ids::{AttributeId, SchemaId, StatusId, TenantId, TypeId};
 use amj_domain::report::ReportSettings;
 use amj_domain::value::parse_date;
 use amj_domain::{
-    AssetTypeDraft, AttributeDraft, AttributeKind, AttributeValues, SchemaDraft, SchemaKey,
-    StatusCategory, Value,
+    AssetKey, AssetTypeDraft, AttributeDraft, AttributeKind, AttributeValues, SchemaDraft,
+    SchemaKey, StatusCategory, Value,
 };
 use amj_store::links::IssueRef;
 use amj_store::{InstallRequest, Store, StoreError};
@@ -68,6 +68,10 @@ pub struct SeedPlan {
     /// from "Installed on"), each new licence's terms from its Seats and Expires, and a few of
     /// its seats given to `users`. One transaction per licence, so large plans leave it off.
     pub licences: bool,
+    /// Stock on a new schema: Consumable and Accessory types counted as stock, a few items
+    /// kept at the first locations with minimums (some below), and some accessories issued to
+    /// `users`. A few dozen transactions, so large plans leave it off.
+    pub stock: bool,
 }
 
 impl SeedPlan {
@@ -85,6 +89,7 @@ impl SeedPlan {
             actor: "app".to_owned(),
             checkouts_every: 0,
             licences: true,
+            stock: true,
         }
     }
 
@@ -94,6 +99,7 @@ impl SeedPlan {
             assets,
             link_every: 1000,
             licences: false,
+            stock: false,
             ..SeedPlan::demo()
         }
     }
@@ -1230,8 +1236,162 @@ pub async fn seed_site(
             );
         }
     }
+    if plan.stock && schema_created {
+        let users = if plan.users.is_empty() {
+            synthetic_users()
+        } else {
+            plan.users.clone()
+        };
+        seed_stock(store, tenant, schema_id, &generator.locations, &users, plan).await?;
+    }
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// Stock items and what the demo shows of them: (type, name, received at each of the first
+/// two locations, minimum at the first).
+const STOCK_ITEMS: &[(&str, &str, i64, i64)] = &[
+    ("Consumable", "Toner HP 305A black", 6, 4),
+    ("Consumable", "AA batteries, pack of 4", 20, 10),
+    ("Consumable", "A4 paper, ream", 3, 10),
+    ("Accessory", "Jabra Evolve2 65 headset", 8, 3),
+    ("Accessory", "USB-C charger 65 W", 5, 4),
+    ("Accessory", "USB-C to HDMI adapter", 12, 2),
+];
+
+/// The demo's stock: Consumable and Accessory types (created when missing) named in the
+/// schema's stock policy, the items of [`STOCK_ITEMS`] received at the first two locations
+/// with a minimum at the first, some consumables issued (used up) and some accessories lent
+/// to people, so that the restock list and an item's "out" have something in them.
+async fn seed_stock(
+    store: &Store,
+    tenant: TenantId,
+    schema: SchemaId,
+    locations: &[i64],
+    users: &[String],
+    plan: &SeedPlan,
+) -> anyhow::Result<()> {
+    use amj_domain::stock::{MinimumDraft, Movement, StockPolicy};
+    let (Some(first), Some(second)) = (locations.first(), locations.get(1)) else {
+        return Ok(());
+    };
+    let mut model = store
+        .schema_model(tenant, schema)
+        .await?
+        .context("the seeded schema vanished")?;
+    for (name, description) in [
+        (
+            "Consumable",
+            "Supplies that are used up: toner, batteries, paper.",
+        ),
+        (
+            "Accessory",
+            "Small gear lent to people and returned: headsets, chargers.",
+        ),
+    ] {
+        if find_type(&model, name).is_none() {
+            let draft = AssetTypeDraft {
+                name: name.to_owned(),
+                parent_id: None,
+                icon: "box".to_owned(),
+                description: description.to_owned(),
+                is_abstract: false,
+            };
+            store
+                .create_type(tenant, schema, &draft.normalized())
+                .await?;
+        }
+    }
+    model = store
+        .schema_model(tenant, schema)
+        .await?
+        .context("the seeded schema vanished")?;
+    let consumable = find_type(&model, "Consumable").context("type Consumable is missing")?;
+    let accessory = find_type(&model, "Accessory").context("type Accessory is missing")?;
+    let policy = StockPolicy {
+        consumable_types: vec![consumable],
+        accessory_types: vec![accessory],
+        component_types: Vec::new(),
+    };
+    store.set_stock_policy(tenant, schema, &policy).await?;
+    let model = store
+        .schema_model(tenant, schema)
+        .await?
+        .context("the seeded schema vanished")?;
+    let status = model
+        .statuses
+        .iter()
+        .find(|s| s.category == StatusCategory::InUse)
+        .or(model.statuses.first())
+        .context("the schema has no statuses")?
+        .id;
+    let news: Vec<NewAsset> = STOCK_ITEMS
+        .iter()
+        .map(|(type_name, name, _, _)| {
+            let type_id = if *type_name == "Consumable" {
+                consumable
+            } else {
+                accessory
+            };
+            let mut values = AttributeValues::default();
+            values.set(
+                label_attribute(&model, type_id)?,
+                vec![Value::Text((*name).to_owned())],
+            );
+            Ok(NewAsset {
+                type_id,
+                status_id: status,
+                label: (*name).to_owned(),
+                values,
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let items = store
+        .create_assets(tenant, &model, &news, &plan.actor)
+        .await?;
+    let key = |number: i64| AssetKey::new(model.schema.key.clone(), number);
+    for (n, (item, &(_, _, received, minimum))) in items.iter().zip(STOCK_ITEMS).enumerate() {
+        let mut moves = vec![
+            Movement::Receive {
+                location: key(*first),
+                quantity: received,
+                issue: None,
+                note: "Opening stock".to_owned(),
+            },
+            Movement::Receive {
+                location: key(*second),
+                quantity: received / 2 + 1,
+                issue: None,
+                note: "Opening stock".to_owned(),
+            },
+        ];
+        // Every other item hands some out from the first location, which may leave it below
+        // its minimum.
+        if n % 2 == 0 && !users.is_empty() {
+            moves.push(Movement::Issue {
+                location: key(*first),
+                quantity: (received / 3).max(1),
+                to: amj_domain::licence::Assignee::User {
+                    account_id: users[n % users.len()].clone(),
+                },
+                issue: None,
+                note: String::new(),
+            });
+        }
+        for movement in &moves {
+            store
+                .move_stock(tenant, &model, item.id, movement, &plan.actor, None)
+                .await?;
+        }
+        let draft = MinimumDraft {
+            location: key(*first),
+            minimum,
+        };
+        store
+            .set_stock_minimum(tenant, &model, item.id, &draft, &plan.actor)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Terms for each new licence (its product, entitled seats from Seats, expiry from Expires; the

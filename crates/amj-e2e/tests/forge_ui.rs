@@ -149,7 +149,12 @@ async fn the_asset_list_searches_and_opens_an_asset_as_forge_custom_ui() {
     };
     let stack = Stack::start().await.unwrap();
     let result = async {
-        stack.seeded_site("acme", &SeedPlan::demo()).await?;
+        // Without the stock items: the list counts the demo's round 60.
+        let plan = SeedPlan {
+            stock: false,
+            ..SeedPlan::demo()
+        };
+        stack.seeded_site("acme", &plan).await?;
         stack.sim.forge_upgrade("acme")?;
 
         let src = enter(&browser, &stack, "/sites/acme/apps/assets").await?;
@@ -585,6 +590,7 @@ async fn seed_linked(stack: &Stack, site: &str) -> anyhow::Result<amj_store::Ten
         .await?
         .expect("installed");
     let mut plan = SeedPlan::demo();
+    plan.stock = false;
     plan.issues = stack
         .sim
         .with_data(site, |d| d.issues.clone())

@@ -33,6 +33,9 @@ async fn all_assets(
     }
 }
 
+/// The demo's stock items (`seed::STOCK_ITEMS`).
+const STOCK_ITEMS: usize = 6;
+
 #[tokio::test]
 async fn demo_seed_creates_valid_linked_assets_and_is_reusable() {
     each_backend(|db| async move {
@@ -73,7 +76,33 @@ async fn demo_seed_creates_valid_linked_assets_and_is_reusable() {
             .unwrap()
             .unwrap();
         let assets = all_assets(&store, tenant, &model, Sort::Key).await;
-        assert_eq!(assets.len(), 60);
+        // The 60 and the demo's stock items, counted by location with minimums.
+        assert_eq!(assets.len(), 60 + STOCK_ITEMS);
+        let stocked: Vec<&AssetRecord> = assets
+            .iter()
+            .filter(|a| model.stock.kind_of(&model.types, a.type_id).is_some())
+            .collect();
+        assert_eq!(stocked.len(), STOCK_ITEMS);
+        let below = store
+            .below_minimum(tenant, &model, None, 100)
+            .await
+            .unwrap();
+        assert!(!below.is_empty(), "something is below its minimum");
+        let mut lent = 0;
+        for item in &stocked {
+            let stock = store
+                .item_stock(tenant, &model, item.id, item.type_id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(stock.levels.len(), 2, "{}: kept at two locations", item.key);
+            assert_eq!(
+                stock.counts.quantity,
+                stock.levels.iter().map(|l| l.quantity).sum::<i64>()
+            );
+            lent += stock.out.len();
+        }
+        assert!(lent > 0, "some accessories are out with people");
         let mut statuses = std::collections::HashSet::new();
         for asset in &assets {
             statuses.insert(asset.status_id);
@@ -116,7 +145,7 @@ async fn demo_seed_creates_valid_linked_assets_and_is_reusable() {
             .unwrap()
             .id;
         let by_serial = all_assets(&store, tenant, &model, Sort::Attribute(serial)).await;
-        assert_eq!(by_serial.len(), 60);
+        assert_eq!(by_serial.len(), 60 + STOCK_ITEMS);
         let serials: Vec<String> = by_serial
             .iter()
             .filter_map(|a| match a.values.get(serial).first() {
@@ -131,15 +160,21 @@ async fn demo_seed_creates_valid_linked_assets_and_is_reusable() {
         // Topping up a full site adds nothing; adding more extends the same schema.
         let again = seed_site(&store, tenant, &plan).await.unwrap();
         assert!(!again.schema_created);
-        assert_eq!((again.assets_before, again.assets_created), (60, 0));
+        assert_eq!(
+            (again.assets_before, again.assets_created),
+            (60 + STOCK_ITEMS as i64, 0)
+        );
         let mut more = SeedPlan::demo();
         more.assets = 30;
         more.existing = Existing::Add;
         let added = seed_site(&store, tenant, &more).await.unwrap();
-        assert_eq!((added.assets_before, added.assets_created), (60, 30));
+        assert_eq!(
+            (added.assets_before, added.assets_created),
+            (60 + STOCK_ITEMS as i64, 30)
+        );
         assert_eq!(
             store.count_assets(tenant, report.schema_id).await.unwrap(),
-            90
+            90 + STOCK_ITEMS as i64
         );
 
         // The same plan on another site gives the same data.
