@@ -317,5 +317,23 @@ async fn workflows(browser: &Browser, stack: &Stack, site: &str) -> anyhow::Resu
         .wait_for_text("amj-licence-summary", "seats assigned", WAIT)
         .await?;
     shoot(browser, "forge-licence").await?;
+
+    // Stock: what to restock, and an accessory with some out (the demo lends chargers).
+    browser.driver.find(By::Id("amj-back")).await?.click().await?;
+    open("amj-open-restock").await?;
+    browser
+        .wait_for_attribute("amj-restock", "data-state", "ready", WAIT)
+        .await?;
+    shoot(browser, "forge-restock").await?;
+    browser
+        .driver
+        .find(By::Css("#amj-restock-table [data-open]"))
+        .await?
+        .click()
+        .await?;
+    browser
+        .wait_for_text("amj-stock-summary", "on the shelves", WAIT)
+        .await?;
+    shoot(browser, "forge-stock").await?;
     Ok(())
 }
