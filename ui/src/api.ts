@@ -336,6 +336,16 @@ export type Movement =
   | { kind: "move"; from: string; to: string; quantity: number; note?: string }
   | { kind: "count"; location: string; counted: number; note?: string };
 
+/** Stock issued for a Jira issue (one movement). */
+export interface IssueStock {
+  item: string;
+  itemLabel: string;
+  location: string;
+  party?: Assignee;
+  quantity: number;
+  at: string;
+}
+
 export interface BelowMinimum {
   item: string;
   itemLabel: string;
@@ -955,12 +965,15 @@ export class Api {
 
   /** What was handed out for an issue (by its key): assets out now, then what came back, and
    *  the licence seats given for it. */
-  async handedOut(issueKey: string): Promise<{ items: HandedOut[]; seats: IssueSeat[] }> {
-    const found = await this.call<{ items: HandedOut[]; seats?: IssueSeat[] }>(
-      "GET",
-      `/api/v1/custody/issues/${path(issueKey)}`,
-    );
-    return { items: found.items, seats: found.seats ?? [] };
+  async handedOut(
+    issueKey: string,
+  ): Promise<{ items: HandedOut[]; seats: IssueSeat[]; stock: IssueStock[] }> {
+    const found = await this.call<{
+      items: HandedOut[];
+      seats?: IssueSeat[];
+      stock?: IssueStock[];
+    }>("GET", `/api/v1/custody/issues/${path(issueKey)}`);
+    return { items: found.items, seats: found.seats ?? [], stock: found.stock ?? [] };
   }
 
   custodyPolicy(schema: string): Promise<CustodyPolicy> {

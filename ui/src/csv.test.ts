@@ -77,5 +77,10 @@ describe("custody columns in the CSV", () => {
     expect(toCsv(["Key", "Seats entitled", "Seats assigned", "Seats free"], [licence, asset])).toBe(
       "Key,Seats entitled,Seats assigned,Seats free\r\nSW-1,5,7,0\r\nIT-1,,,\r\n",
     );
+    const toner = { ...licence, key: "IT-31", stock: { quantity: 4, issued: 0, belowMinimum: 1 } };
+    const cable = { ...toner, key: "IT-32", stock: { quantity: 9, issued: 2, belowMinimum: 0 } };
+    expect(toCsv(["Key", "Quantity", "Below minimum"], [toner, cable, asset])).toBe(
+      "Key,Quantity,Below minimum\r\nIT-31,4,yes\r\nIT-32,9,no\r\nIT-1,,\r\n",
+    );
   });
 });

@@ -32,6 +32,9 @@ export function cellValue(asset: AssetSummary, column: string): string {
     case "Seats assigned":
     case "Seats free":
       return seatText(asset, column);
+    case "Quantity":
+    case "Below minimum":
+      return stockText(asset, column);
     default:
       return valueText(asset.attributes?.[column]);
   }
@@ -69,4 +72,13 @@ export function seatText(asset: AssetSummary, column: string): string {
         ? seats.assigned
         : seats.free;
   return String(n);
+}
+
+/** A stock item's total for its column; empty for an asset whose stock never moved. */
+export function stockText(asset: AssetSummary, column: string): string {
+  const stock = asset.stock;
+  if (!stock) {
+    return "";
+  }
+  return column === "Quantity" ? String(stock.quantity) : stock.belowMinimum > 0 ? "yes" : "no";
 }

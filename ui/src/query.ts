@@ -59,7 +59,16 @@ export const CUSTODY_COLUMNS = ["Holder", "Due", "Checked out"] as const;
 /** A licence's seats, for lists of licences. */
 export const SEAT_COLUMNS = ["Seats entitled", "Seats assigned", "Seats free"] as const;
 
-const UNSORTABLE = new Set<string>(["Type", "Status", ...CUSTODY_COLUMNS, ...SEAT_COLUMNS]);
+/** A stock item's totals, for lists of stock (AQL's `quantity` and `belowMinimum`). */
+export const STOCK_COLUMNS = ["Quantity", "Below minimum"] as const;
+
+const UNSORTABLE = new Set<string>([
+  "Type",
+  "Status",
+  ...CUSTODY_COLUMNS,
+  ...SEAT_COLUMNS,
+  ...STOCK_COLUMNS,
+]);
 
 export function sortKeyOf(column: string): string | null {
   return SORT_KEYS[column] ?? (UNSORTABLE.has(column) ? null : column);

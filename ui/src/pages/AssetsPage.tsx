@@ -15,7 +15,7 @@ import { Lozenge } from "../components/Lozenge";
 import { PeopleValue } from "../components/PersonName";
 import { SavedViews } from "../components/SavedViews";
 import { StatusSelect } from "../components/StatusSelect";
-import { csvName, seatText, toCsv } from "../csv";
+import { csvName, seatText, stockText, toCsv } from "../csv";
 import { type Formats, valueText } from "../format";
 import { gridKey, keptRow } from "../grid";
 import { assetOfPath, assetPath, type Host, type HostHistory } from "../host/types";
@@ -39,6 +39,7 @@ import {
   nextSort,
   parseListPath,
   SEAT_COLUMNS,
+  STOCK_COLUMNS,
   saveColumns,
   sortKeyOf,
 } from "../query";
@@ -675,7 +676,9 @@ export function AssetsPage({ api, host, formats, context }: Props) {
                   "Updated",
                   ...CUSTODY_COLUMNS,
                   ...SEAT_COLUMNS,
-                  ...attributes,
+                  ...STOCK_COLUMNS,
+                  // A user attribute named like a built-in column is shadowed by it, as in AQL.
+                  ...attributes.filter((a) => !(STOCK_COLUMNS as readonly string[]).includes(a)),
                 ].map((name, i) => (
                   <div key={name}>
                     <input
@@ -1024,6 +1027,14 @@ function Cell({
     case "Seats assigned":
     case "Seats free":
       return <>{seatText(asset, column)}</>;
+    case "Quantity":
+      return <>{stockText(asset, column)}</>;
+    case "Below minimum":
+      return asset.stock && asset.stock.belowMinimum > 0 ? (
+        <span class="amj-lozenge amj-lozenge-danger">Below minimum</span>
+      ) : (
+        <>{stockText(asset, column)}</>
+      );
     default: {
       const value = asset.attributes?.[column];
       return people ? (

@@ -260,6 +260,16 @@ describe("the issue panel's hand-outs", () => {
                 assignedAt: "2026-12-03T10:00:00Z",
               },
             ],
+            stock: [
+              {
+                item: "IT-31",
+                itemLabel: "Toner",
+                location: "IT-1",
+                party: { kind: "user", accountId: "557058:ada" },
+                quantity: 3,
+                at: "2026-12-04T10:00:00Z",
+              },
+            ],
           },
         };
       }
@@ -283,6 +293,7 @@ describe("the issue panel's hand-outs", () => {
       "IT-3 Dock · Ada · out until 2020-01-01 Overdue",
       "IT-9 Laptop · Ada · back 2026-12-02T10:00:00Z (worn)",
       "IT-20 Acrobat · a seat for Ada",
+      "IT-31 Toner · 3 issued to Ada",
     ]);
     await act(() => (document.querySelector("[data-open='IT-3']") as HTMLElement).click());
     expect(host.opened).toEqual(["asset:IT-3"]);

@@ -9,6 +9,7 @@ import {
   asAql,
   type HandedOut,
   type IssueSeat,
+  type IssueStock,
   type LinkedAsset,
   type Schema,
 } from "../api";
@@ -63,6 +64,7 @@ export function IssuePanel({ api, host, issue, formats }: Props) {
   // What was checked out for this issue; "failed" if it could not be read (links still show).
   const [handedOut, setHandedOut] = useState<HandedOut[] | "failed" | null>(null);
   const [seats, setSeats] = useState<IssueSeat[]>([]);
+  const [stock, setStock] = useState<IssueStock[]>([]);
   useEffect(() => {
     let current = true;
     api
@@ -71,6 +73,7 @@ export function IssuePanel({ api, host, issue, formats }: Props) {
         if (current) {
           setHandedOut(found.items);
           setSeats(found.seats);
+          setStock(found.stock);
         }
       })
       .catch(() => current && setHandedOut("failed"));
@@ -81,7 +84,11 @@ export function IssuePanel({ api, host, issue, formats }: Props) {
   const people = usePeople(
     api,
     Array.isArray(handedOut)
-      ? holderAccounts([...handedOut.map((h) => h.custody.holder), ...seats.map((s) => s.assignee)])
+      ? holderAccounts([
+          ...handedOut.map((h) => h.custody.holder),
+          ...seats.map((s) => s.assignee),
+          ...stock.flatMap((s) => (s.party ? [s.party] : [])),
+        ])
       : [],
   );
 
@@ -252,7 +259,7 @@ export function IssuePanel({ api, host, issue, formats }: Props) {
           What was handed out for {issue.key} could not be read just now.
         </p>
       )}
-      {Array.isArray(handedOut) && handedOut.length + seats.length > 0 && (
+      {Array.isArray(handedOut) && handedOut.length + seats.length + stock.length > 0 && (
         <section aria-labelledby="amj-handed-out-heading">
           <h2 id="amj-handed-out-heading" class="amj-compact">
             Handed out for {issue.key}
@@ -304,6 +311,25 @@ export function IssuePanel({ api, host, issue, formats }: Props) {
                   {seat.licence}
                 </button>{" "}
                 {seat.label} · a seat for <HolderText holder={seat.assignee} people={people} />
+              </li>
+            ))}
+            {stock.map((issued) => (
+              <li key={`stock:${issued.item}:${issued.at}`} data-key={issued.item}>
+                <button
+                  type="button"
+                  class="amj-link-button"
+                  data-open={issued.item}
+                  onClick={() => host.openAsset(issued.item)}
+                >
+                  {issued.item}
+                </button>{" "}
+                {issued.itemLabel} · {issued.quantity} issued
+                {issued.party && (
+                  <>
+                    {" "}
+                    to <HolderText holder={issued.party} people={people} />
+                  </>
+                )}
               </li>
             ))}
           </ul>
