@@ -19,6 +19,7 @@ pub mod custody;
 pub mod error;
 pub mod history;
 pub mod ids;
+pub mod kit;
 pub mod licence;
 pub mod report;
 pub mod schema;

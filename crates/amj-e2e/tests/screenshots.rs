@@ -319,7 +319,12 @@ async fn workflows(browser: &Browser, stack: &Stack, site: &str) -> anyhow::Resu
     shoot(browser, "forge-licence").await?;
 
     // Stock: what to restock, and an accessory with some out (the demo lends chargers).
-    browser.driver.find(By::Id("amj-back")).await?.click().await?;
+    browser
+        .driver
+        .find(By::Id("amj-back"))
+        .await?
+        .click()
+        .await?;
     open("amj-open-restock").await?;
     browser
         .wait_for_attribute("amj-restock", "data-state", "ready", WAIT)

@@ -320,170 +320,7 @@ impl Store {
         if let Some(idem) = idempotent {
             claim_key(&mut tx, tenant, idem.key, idem.request_hash, now).await?;
         }
-        let ids: Vec<i64> = items.iter().map(|(id, _)| id.0).collect();
-        let locked = lock_assets(&mut tx, tenant, model, &ids).await?;
-        if let Some((id, _)) = items.iter().find(|(id, _)| !locked.contains_key(&id.0)) {
-            return Err(StoreError::NotFound {
-                code: "asset_not_found",
-                message: format!("asset {} does not exist", id.0),
-            });
-        }
-        // Only the site's own assets, which `locked` holds, are looked at from here on.
-        let current = custody_rows(&mut tx, &ids).await?;
-        if tx.is_postgres() && items.iter().any(|(_, d)| d.holder.asset().is_some()) {
-            // Carrier chains span rows this write does not lock: two check-outs that would close
-            // a loop (A onto B, B onto A) take turns on the site's carrier lock instead.
-            let lock = Sql::new("SELECT pg_advisory_xact_lock($1)")
-                .arg(CARRIER_LOCK.wrapping_shl(32) ^ tenant.0);
-            tx.execute(&lock).await?;
-        }
-        let mut taken = Vec::new();
-        for (id, _) in items {
-            if let (Some(row), Some(asset)) = (current.get(&id.0), locked.get(&id.0)) {
-                let key = AssetKey::new(model.schema.key.clone(), asset.number);
-                taken.push(format!(
-                    "{key} is already checked out to {}",
-                    describe(&row.holder()?)
-                ));
-            }
-        }
-        if !taken.is_empty() {
-            return Err(StoreError::Conflict {
-                code: "already_checked_out",
-                message: taken.join("; "),
-            });
-        }
-        // Holder assets, by number within the schema.
-        let numbers: Vec<i64> = items
-            .iter()
-            .filter_map(|(_, d)| d.holder.asset())
-            .filter(|k| k.schema == model.schema.key)
-            .map(|k| k.number)
-            .collect();
-        let holders = assets_by_number(&mut tx, tenant, model.schema.id, &numbers).await?;
-        let out_status = model.custody.out_status(&model.statuses);
-        let mut errors = Vec::new();
-        let mut seen = HashSet::new();
-        for (row, (id, draft)) in items.iter().enumerate() {
-            let Some(asset) = locked.get(&id.0) else {
-                return Err(StoreError::NotFound {
-                    code: "asset_not_found",
-                    message: format!("asset {} does not exist", id.0),
-                });
-            };
-            let key = AssetKey::new(model.schema.key.clone(), asset.number);
-            if !seen.insert(id.0) {
-                errors.push(invalid(
-                    row,
-                    "asset",
-                    rules::DUPLICATE_VALUE,
-                    format!("{key} is listed twice"),
-                ));
-                continue;
-            }
-            if let Err(e) = check_checkoutable(model, asset, &key) {
-                errors.push((row, e));
-                continue;
-            }
-            if let Some(holder_key) = draft.holder.asset() {
-                let found = (holder_key.schema == model.schema.key)
-                    .then(|| holders.get(&holder_key.number))
-                    .flatten();
-                match found {
-                    None => errors.push(invalid(
-                        row,
-                        "holder",
-                        rules::REFERENCE_TARGET,
-                        format!("Holder: {holder_key} is not an asset of this schema"),
-                    )),
-                    Some((_, true)) => errors.push(invalid(
-                        row,
-                        "holder",
-                        rules::REFERENCE_TARGET,
-                        format!("Holder: {holder_key} is archived"),
-                    )),
-                    Some((_, false)) => {}
-                }
-            }
-        }
-        if !errors.is_empty() {
-            return Err(StoreError::InvalidRows(errors));
-        }
-        let mut held = Vec::with_capacity(items.len());
-        let mut moves = Vec::new();
-        for (row, (id, draft)) in items.iter().enumerate() {
-            let Some(asset) = locked.get(&id.0) else {
-                continue;
-            };
-            let key = AssetKey::new(model.schema.key.clone(), asset.number);
-            let holder_asset = draft
-                .holder
-                .asset()
-                .and_then(|k| holders.get(&k.number))
-                .map(|(id, _)| *id);
-            if let (Holder::Asset { .. }, Some(carrier)) = (&draft.holder, holder_asset) {
-                // Earlier rows of this batch are already written, so a batch cannot build a loop.
-                let below = depth_below(&mut tx, asset.id).await?;
-                check_no_loop(&mut tx, asset.id, carrier, below)
-                    .await?
-                    .map_err(|message| {
-                        StoreError::InvalidRows(vec![invalid(row, "holder", rules::CYCLE, message)])
-                    })?;
-            }
-            let insert = Sql::new(
-                "INSERT INTO asset_custody (asset_id, tenant_id, schema_id, holder_kind, \
-                 holder_account, holder_asset_id, since, by_actor, due_day, issue_key, note) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .arg(asset.id)
-            .arg(tenant.0)
-            .arg(model.schema.id.0)
-            .arg(holder_kind(&draft.holder))
-            .arg(match &draft.holder {
-                Holder::User { account_id } => Some(account_id.as_str()),
-                _ => None,
-            })
-            .arg(holder_asset)
-            .arg(now)
-            .arg(actor)
-            .arg(draft.due.map(i64::from))
-            .arg(draft.issue.as_deref())
-            .arg(draft.note.as_str());
-            tx.execute(&insert).await.map_err(|e| match e {
-                StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                    StoreError::Conflict {
-                        code: "already_checked_out",
-                        message: format!("{key} was checked out by another request just now"),
-                    }
-                }
-                other => other,
-            })?;
-            let custody = Custody {
-                holder: draft.holder.clone(),
-                since: now,
-                by: actor.to_owned(),
-                due: draft.due,
-                issue: draft.issue.clone(),
-                note: draft.note.clone(),
-            };
-            moves.push((
-                asset,
-                out_status,
-                HistoryEvent::CheckedOut {
-                    holder: draft.holder.clone(),
-                    due: draft.due,
-                    issue: draft.issue.clone(),
-                    note: draft.note.clone(),
-                },
-            ));
-            held.push(Held {
-                asset_id: AssetId(asset.id),
-                key,
-                label: asset.label.clone(),
-                custody,
-            });
-        }
-        finish(&mut tx, tenant, model, moves, actor, now).await?;
+        let held = check_out_in(&mut tx, tenant, model, items, actor, now).await?;
         if let Some(idem) = idempotent {
             store_response(&mut tx, tenant, idem.key, (idem.render)(&held)?).await?;
         }
@@ -1048,6 +885,183 @@ fn check_checkoutable(
         ));
     }
     Ok(())
+}
+
+/// Checks assets out inside the caller's transaction (a verb's, or a kit's with its other
+/// parts): the rules of [`Store::check_out`], without its key and commit.
+pub(crate) async fn check_out_in(
+    tx: &mut Tx,
+    tenant: TenantId,
+    model: &SchemaModel,
+    items: &[(AssetId, CheckoutDraft)],
+    actor: &str,
+    now: i64,
+) -> Result<Vec<Held>, StoreError> {
+    let ids: Vec<i64> = items.iter().map(|(id, _)| id.0).collect();
+    let locked = lock_assets(tx, tenant, model, &ids).await?;
+    if let Some((id, _)) = items.iter().find(|(id, _)| !locked.contains_key(&id.0)) {
+        return Err(StoreError::NotFound {
+            code: "asset_not_found",
+            message: format!("asset {} does not exist", id.0),
+        });
+    }
+    // Only the site's own assets, which `locked` holds, are looked at from here on.
+    let current = custody_rows(tx, &ids).await?;
+    if tx.is_postgres() && items.iter().any(|(_, d)| d.holder.asset().is_some()) {
+        // Carrier chains span rows this write does not lock: two check-outs that would close
+        // a loop (A onto B, B onto A) take turns on the site's carrier lock instead.
+        let lock = Sql::new("SELECT pg_advisory_xact_lock($1)")
+            .arg(CARRIER_LOCK.wrapping_shl(32) ^ tenant.0);
+        tx.execute(&lock).await?;
+    }
+    let mut taken = Vec::new();
+    for (id, _) in items {
+        if let (Some(row), Some(asset)) = (current.get(&id.0), locked.get(&id.0)) {
+            let key = AssetKey::new(model.schema.key.clone(), asset.number);
+            taken.push(format!(
+                "{key} is already checked out to {}",
+                describe(&row.holder()?)
+            ));
+        }
+    }
+    if !taken.is_empty() {
+        return Err(StoreError::Conflict {
+            code: "already_checked_out",
+            message: taken.join("; "),
+        });
+    }
+    // Holder assets, by number within the schema.
+    let numbers: Vec<i64> = items
+        .iter()
+        .filter_map(|(_, d)| d.holder.asset())
+        .filter(|k| k.schema == model.schema.key)
+        .map(|k| k.number)
+        .collect();
+    let holders = assets_by_number(tx, tenant, model.schema.id, &numbers).await?;
+    let out_status = model.custody.out_status(&model.statuses);
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    for (row, (id, draft)) in items.iter().enumerate() {
+        let Some(asset) = locked.get(&id.0) else {
+            return Err(StoreError::NotFound {
+                code: "asset_not_found",
+                message: format!("asset {} does not exist", id.0),
+            });
+        };
+        let key = AssetKey::new(model.schema.key.clone(), asset.number);
+        if !seen.insert(id.0) {
+            errors.push(invalid(
+                row,
+                "asset",
+                rules::DUPLICATE_VALUE,
+                format!("{key} is listed twice"),
+            ));
+            continue;
+        }
+        if let Err(e) = check_checkoutable(model, asset, &key) {
+            errors.push((row, e));
+            continue;
+        }
+        if let Some(holder_key) = draft.holder.asset() {
+            let found = (holder_key.schema == model.schema.key)
+                .then(|| holders.get(&holder_key.number))
+                .flatten();
+            match found {
+                None => errors.push(invalid(
+                    row,
+                    "holder",
+                    rules::REFERENCE_TARGET,
+                    format!("Holder: {holder_key} is not an asset of this schema"),
+                )),
+                Some((_, true)) => errors.push(invalid(
+                    row,
+                    "holder",
+                    rules::REFERENCE_TARGET,
+                    format!("Holder: {holder_key} is archived"),
+                )),
+                Some((_, false)) => {}
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(StoreError::InvalidRows(errors));
+    }
+    let mut held = Vec::with_capacity(items.len());
+    let mut moves = Vec::new();
+    for (row, (id, draft)) in items.iter().enumerate() {
+        let Some(asset) = locked.get(&id.0) else {
+            continue;
+        };
+        let key = AssetKey::new(model.schema.key.clone(), asset.number);
+        let holder_asset = draft
+            .holder
+            .asset()
+            .and_then(|k| holders.get(&k.number))
+            .map(|(id, _)| *id);
+        if let (Holder::Asset { .. }, Some(carrier)) = (&draft.holder, holder_asset) {
+            // Earlier rows of this batch are already written, so a batch cannot build a loop.
+            let below = depth_below(tx, asset.id).await?;
+            check_no_loop(tx, asset.id, carrier, below)
+                .await?
+                .map_err(|message| {
+                    StoreError::InvalidRows(vec![invalid(row, "holder", rules::CYCLE, message)])
+                })?;
+        }
+        let insert = Sql::new(
+            "INSERT INTO asset_custody (asset_id, tenant_id, schema_id, holder_kind, \
+             holder_account, holder_asset_id, since, by_actor, due_day, issue_key, note) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .arg(asset.id)
+        .arg(tenant.0)
+        .arg(model.schema.id.0)
+        .arg(holder_kind(&draft.holder))
+        .arg(match &draft.holder {
+            Holder::User { account_id } => Some(account_id.as_str()),
+            _ => None,
+        })
+        .arg(holder_asset)
+        .arg(now)
+        .arg(actor)
+        .arg(draft.due.map(i64::from))
+        .arg(draft.issue.as_deref())
+        .arg(draft.note.as_str());
+        tx.execute(&insert).await.map_err(|e| match e {
+            StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                StoreError::Conflict {
+                    code: "already_checked_out",
+                    message: format!("{key} was checked out by another request just now"),
+                }
+            }
+            other => other,
+        })?;
+        let custody = Custody {
+            holder: draft.holder.clone(),
+            since: now,
+            by: actor.to_owned(),
+            due: draft.due,
+            issue: draft.issue.clone(),
+            note: draft.note.clone(),
+        };
+        moves.push((
+            asset,
+            out_status,
+            HistoryEvent::CheckedOut {
+                holder: draft.holder.clone(),
+                due: draft.due,
+                issue: draft.issue.clone(),
+                note: draft.note.clone(),
+            },
+        ));
+        held.push(Held {
+            asset_id: AssetId(asset.id),
+            key,
+            label: asset.label.clone(),
+            custody,
+        });
+    }
+    finish(tx, tenant, model, moves, actor, now).await?;
+    Ok(held)
 }
 
 /// Reads and locks the assets a verb acts on. Addressed by id alone (SQLite's planner would

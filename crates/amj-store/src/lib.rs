@@ -13,6 +13,7 @@ pub mod custody;
 mod db;
 pub mod forge;
 pub mod incidents;
+pub mod kit;
 pub mod licence;
 pub mod links;
 pub(crate) mod query;

@@ -439,6 +439,157 @@ fn split_keys(assignees: &[Assignee], ids: &[Option<i64>]) -> (Vec<String>, Vec<
     (accounts, ids.iter().flatten().copied().collect())
 }
 
+/// Assigns seats inside the caller's transaction (a verb's, or a kit's with its other parts):
+/// the rules of [`Store::assign_seats`], without its key and commit.
+pub(crate) async fn assign_seats_in(
+    tx: &mut Tx,
+    tenant: TenantId,
+    model: &SchemaModel,
+    id: AssetId,
+    draft: &SeatDraft,
+    actor: &str,
+    now: i64,
+) -> Result<(Licence, Vec<Seat>), StoreError> {
+    let (asset, key) = lock_licence(tx, tenant, model, id).await?;
+    if asset.retired_at.is_some() {
+        return Err(StoreError::Invalid(ValidationErrors::single(
+            "asset",
+            "retired",
+            format!("{key} is retired: its seats cannot be assigned"),
+        )));
+    }
+    let Resolved {
+        ids,
+        accounts,
+        asset_ids,
+        held,
+    } = resolve_seats(tx, tenant, model, id, &key, &draft.assignees).await?;
+    let account_refs: Vec<&str> = accounts.iter().map(String::as_str).collect();
+    let taken: Vec<String> = draft
+        .assignees
+        .iter()
+        .zip(&ids)
+        .filter(|(a, asset)| seat_of(a, **asset).is_some_and(|s| held.contains_key(&s)))
+        .map(|(a, _)| format!("{a} already holds a seat of {key}"))
+        .collect();
+    if !taken.is_empty() {
+        return Err(StoreError::Conflict {
+            code: "seat_already_assigned",
+            message: taken.join("; "),
+        });
+    }
+    let n = i64::try_from(draft.assignees.len())
+        .map_err(|_| StoreError::Corrupt("too many assignees".into()))?;
+    // The invariant, decided by the row itself: a concurrent assignment that committed first
+    // is counted here, whichever backend.
+    let take = Sql::new(
+        "UPDATE licence SET assigned = assigned + $3 WHERE asset_id = $1 AND tenant_id = $2 \
+         AND (allow_overuse OR assigned + $3 <= entitled)",
+    )
+    .arg(id.0)
+    .arg(tenant.0)
+    .arg(n);
+    if tx.execute(&take).await? == 0 {
+        let now_held = read_licence(tx, tenant, model, id)
+            .await?
+            .ok_or_else(|| no_terms(&key))?;
+        let free = (now_held.terms.entitled - now_held.assigned).max(0);
+        return Err(StoreError::Conflict {
+            code: "seats_exhausted",
+            message: format!(
+                "{key} has {free} free seat{} of {} entitled; {n} asked. Free seats, buy \
+                 more, or allow overuse",
+                if free == 1 { "" } else { "s" },
+                now_held.terms.entitled
+            ),
+        });
+    }
+    const PARAMS: usize = 9;
+    let rows: Vec<(&Assignee, Option<i64>)> =
+        draft.assignees.iter().zip(ids.iter().copied()).collect();
+    for chunk in rows.chunks(MAX_PARAMS / PARAMS) {
+        let mut sql = Sql::new(
+            "INSERT INTO licence_seat (tenant_id, licence_id, assignee_kind, \
+             assignee_account, assignee_asset_id, assigned_at, by_actor, issue_key, note) \
+             VALUES ",
+        );
+        for (i, (assignee, asset_id)) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            let (kind, account) = match assignee {
+                Assignee::User { account_id } => ("user", Some(account_id.clone())),
+                Assignee::Asset { .. } => ("asset", None),
+            };
+            sql.push("(")
+                .bind(tenant.0)
+                .push(", ")
+                .bind(id.0)
+                .push(", ")
+                .bind(kind)
+                .push(", ")
+                .bind(account)
+                .push(", ")
+                .bind(*asset_id)
+                .push(", ")
+                .bind(now)
+                .push(", ")
+                .bind(actor)
+                .push(", ")
+                .bind(draft.issue.clone())
+                .push(", ")
+                .bind(draft.note.as_str())
+                .push(")");
+        }
+        sql.one_off();
+        tx.execute(&sql).await.map_err(|e| match e {
+            StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                StoreError::Conflict {
+                    code: "seat_already_assigned",
+                    message: format!(
+                        "a seat of {key} was given to one of these just now by another request"
+                    ),
+                }
+            }
+            other => other,
+        })?;
+    }
+    let events = draft
+        .assignees
+        .iter()
+        .map(|a| {
+            (
+                asset.id,
+                HistoryEvent::SeatAssigned {
+                    assignee: a.clone(),
+                    issue: draft.issue.clone(),
+                    note: draft.note.clone(),
+                },
+            )
+        })
+        .collect();
+    super::assets::insert_events(tx, tenant, now, actor, &encode(events)?).await?;
+    let licence = read_licence(tx, tenant, model, id)
+        .await?
+        .ok_or_else(|| no_terms(&key))?;
+    let mut seats = Vec::with_capacity(draft.assignees.len());
+    let held = seats_held(tx, id, &account_refs, &asset_ids).await?;
+    for (assignee, asset_id) in draft.assignees.iter().zip(&ids) {
+        let seat = seat_of(assignee, *asset_id)
+            .and_then(|s| held.get(&s))
+            .ok_or_else(|| StoreError::Corrupt(format!("{assignee}: seat not written")))?;
+        seats.push(Seat {
+            id: *seat,
+            assignee: assignee.clone(),
+            assigned_at: now,
+            by: actor.to_owned(),
+            issue: draft.issue.clone(),
+            note: draft.note.clone(),
+        });
+    }
+    Ok((licence, seats))
+}
+
 impl Store {
     /// Replaces a schema's licence policy (validated by the caller against the model), bumping
     /// the catalog so every instance applies it from its next request.
@@ -571,144 +722,7 @@ impl Store {
         if let Some(idem) = idempotent {
             claim_key(&mut tx, tenant, idem.key, idem.request_hash, now).await?;
         }
-        let (asset, key) = lock_licence(&mut tx, tenant, model, id).await?;
-        if asset.retired_at.is_some() {
-            return Err(StoreError::Invalid(ValidationErrors::single(
-                "asset",
-                "retired",
-                format!("{key} is retired: its seats cannot be assigned"),
-            )));
-        }
-        let Resolved {
-            ids,
-            accounts,
-            asset_ids,
-            held,
-        } = resolve_seats(&mut tx, tenant, model, id, &key, &draft.assignees).await?;
-        let account_refs: Vec<&str> = accounts.iter().map(String::as_str).collect();
-        let taken: Vec<String> = draft
-            .assignees
-            .iter()
-            .zip(&ids)
-            .filter(|(a, asset)| seat_of(a, **asset).is_some_and(|s| held.contains_key(&s)))
-            .map(|(a, _)| format!("{a} already holds a seat of {key}"))
-            .collect();
-        if !taken.is_empty() {
-            return Err(StoreError::Conflict {
-                code: "seat_already_assigned",
-                message: taken.join("; "),
-            });
-        }
-        let n = i64::try_from(draft.assignees.len())
-            .map_err(|_| StoreError::Corrupt("too many assignees".into()))?;
-        // The invariant, decided by the row itself: a concurrent assignment that committed first
-        // is counted here, whichever backend.
-        let take = Sql::new(
-            "UPDATE licence SET assigned = assigned + $3 WHERE asset_id = $1 AND tenant_id = $2 \
-             AND (allow_overuse OR assigned + $3 <= entitled)",
-        )
-        .arg(id.0)
-        .arg(tenant.0)
-        .arg(n);
-        if tx.execute(&take).await? == 0 {
-            let now_held = read_licence(&mut tx, tenant, model, id)
-                .await?
-                .ok_or_else(|| no_terms(&key))?;
-            let free = (now_held.terms.entitled - now_held.assigned).max(0);
-            return Err(StoreError::Conflict {
-                code: "seats_exhausted",
-                message: format!(
-                    "{key} has {free} free seat{} of {} entitled; {n} asked. Free seats, buy \
-                     more, or allow overuse",
-                    if free == 1 { "" } else { "s" },
-                    now_held.terms.entitled
-                ),
-            });
-        }
-        const PARAMS: usize = 9;
-        let rows: Vec<(&Assignee, Option<i64>)> =
-            draft.assignees.iter().zip(ids.iter().copied()).collect();
-        for chunk in rows.chunks(MAX_PARAMS / PARAMS) {
-            let mut sql = Sql::new(
-                "INSERT INTO licence_seat (tenant_id, licence_id, assignee_kind, \
-                 assignee_account, assignee_asset_id, assigned_at, by_actor, issue_key, note) \
-                 VALUES ",
-            );
-            for (i, (assignee, asset_id)) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                let (kind, account) = match assignee {
-                    Assignee::User { account_id } => ("user", Some(account_id.clone())),
-                    Assignee::Asset { .. } => ("asset", None),
-                };
-                sql.push("(")
-                    .bind(tenant.0)
-                    .push(", ")
-                    .bind(id.0)
-                    .push(", ")
-                    .bind(kind)
-                    .push(", ")
-                    .bind(account)
-                    .push(", ")
-                    .bind(*asset_id)
-                    .push(", ")
-                    .bind(now)
-                    .push(", ")
-                    .bind(actor)
-                    .push(", ")
-                    .bind(draft.issue.clone())
-                    .push(", ")
-                    .bind(draft.note.as_str())
-                    .push(")");
-            }
-            sql.one_off();
-            tx.execute(&sql).await.map_err(|e| match e {
-                StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                    StoreError::Conflict {
-                        code: "seat_already_assigned",
-                        message: format!(
-                            "a seat of {key} was given to one of these just now by another request"
-                        ),
-                    }
-                }
-                other => other,
-            })?;
-        }
-        let events = draft
-            .assignees
-            .iter()
-            .map(|a| {
-                (
-                    asset.id,
-                    HistoryEvent::SeatAssigned {
-                        assignee: a.clone(),
-                        issue: draft.issue.clone(),
-                        note: draft.note.clone(),
-                    },
-                )
-            })
-            .collect();
-        super::assets::insert_events(&mut tx, tenant, now, actor, &encode(events)?).await?;
-        let licence = read_licence(&mut tx, tenant, model, id)
-            .await?
-            .ok_or_else(|| no_terms(&key))?;
-        let mut seats = Vec::with_capacity(draft.assignees.len());
-        let held = seats_held(&mut tx, id, &account_refs, &asset_ids).await?;
-        for (assignee, asset_id) in draft.assignees.iter().zip(&ids) {
-            let seat = seat_of(assignee, *asset_id)
-                .and_then(|s| held.get(&s))
-                .ok_or_else(|| StoreError::Corrupt(format!("{assignee}: seat not written")))?;
-            seats.push(Seat {
-                id: *seat,
-                assignee: assignee.clone(),
-                assigned_at: now,
-                by: actor.to_owned(),
-                issue: draft.issue.clone(),
-                note: draft.note.clone(),
-            });
-        }
-        let done = (licence, seats);
+        let done = assign_seats_in(&mut tx, tenant, model, id, draft, actor, now).await?;
         if let Some(idem) = idempotent {
             store_response(&mut tx, tenant, idem.key, (idem.render)(&done)?).await?;
         }

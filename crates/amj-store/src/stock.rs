@@ -710,6 +710,229 @@ impl MoveRow {
     }
 }
 
+/// Moves an item's stock inside the caller's transaction (a verb's, or a kit's with its other
+/// parts): the rules of [`Store::move_stock`], without its key and commit.
+pub(crate) async fn move_stock_in(
+    tx: &mut Tx,
+    tenant: TenantId,
+    model: &SchemaModel,
+    id: AssetId,
+    movement: &Movement,
+    actor: &str,
+    now: i64,
+) -> Result<ItemStock, StoreError> {
+    let schema = model.schema.id;
+    let (asset, key, kind) = lock_item(tx, tenant, model, id).await?;
+    movement.validate(&key, kind).map_err(StoreError::Invalid)?;
+    let mut named: Vec<&AssetKey> = movement.locations();
+    if let Some(Assignee::Asset { key }) = movement.party() {
+        named.push(key);
+    }
+    let found = named_assets(tx, tenant, model, &named).await?;
+    let mut errors = ValidationErrors::default();
+    let item = (asset.id, &key);
+    ensure_item(tx, tenant, schema, asset.id).await?;
+    let (record_row, event) = match movement {
+        Movement::Receive {
+            location,
+            quantity,
+            issue,
+            note,
+        } => {
+            let at = location_id(model, &found, "location", location, false, &mut errors);
+            let Some(at) = at else {
+                return Err(StoreError::Invalid(errors));
+            };
+            let level = put(tx, tenant, schema, asset.id, (at, location), *quantity, now).await?;
+            (
+                Record {
+                    kind: "receive",
+                    location: at,
+                    to_location: None,
+                    party: None,
+                    quantity: *quantity,
+                    level,
+                    issue: issue.as_deref(),
+                    note,
+                },
+                HistoryEvent::StockReceived {
+                    location: location.clone(),
+                    quantity: *quantity,
+                    level,
+                    issue: issue.clone(),
+                    note: note.clone(),
+                },
+            )
+        }
+        Movement::Issue {
+            location,
+            quantity,
+            to,
+            issue,
+            note,
+        } => {
+            let at = location_id(model, &found, "location", location, true, &mut errors);
+            let recipient = party_asset(model, &found, "to", to, &mut errors);
+            let Some(at) = at.filter(|_| errors.is_empty()) else {
+                return Err(StoreError::Invalid(errors));
+            };
+            let level = take(tx, item, (at, location), *quantity, now).await?;
+            if kind.comes_back() {
+                lend(tx, tenant, asset.id, to, recipient, *quantity, now).await?;
+            }
+            (
+                Record {
+                    kind: "issue",
+                    location: at,
+                    to_location: None,
+                    party: Some((to, recipient)),
+                    quantity: *quantity,
+                    level,
+                    issue: issue.as_deref(),
+                    note,
+                },
+                HistoryEvent::StockIssued {
+                    location: location.clone(),
+                    quantity: *quantity,
+                    level,
+                    to: to.clone(),
+                    issue: issue.clone(),
+                    note: note.clone(),
+                },
+            )
+        }
+        Movement::Return {
+            location,
+            quantity,
+            from,
+            note,
+        } => {
+            let at = location_id(model, &found, "location", location, false, &mut errors);
+            // The recipient may have been archived since: what it has out still comes back.
+            let recipient = match from {
+                Assignee::Asset { key: from_key } => (from_key.schema == model.schema.key)
+                    .then(|| found.get(&from_key.number).map(|n| n.id))
+                    .flatten()
+                    .or_else(|| {
+                        errors.push(
+                            "from",
+                            rules::REFERENCE_TARGET,
+                            format!("{from_key} is not an asset of this schema"),
+                        );
+                        None
+                    }),
+                Assignee::User { .. } => None,
+            };
+            let Some(at) = at.filter(|_| errors.is_empty()) else {
+                return Err(StoreError::Invalid(errors));
+            };
+            take_back(tx, item, from, recipient, *quantity).await?;
+            let level = put(tx, tenant, schema, asset.id, (at, location), *quantity, now).await?;
+            (
+                Record {
+                    kind: "return",
+                    location: at,
+                    to_location: None,
+                    party: Some((from, recipient)),
+                    quantity: *quantity,
+                    level,
+                    issue: None,
+                    note,
+                },
+                HistoryEvent::StockReturned {
+                    location: location.clone(),
+                    quantity: *quantity,
+                    level,
+                    from: from.clone(),
+                    note: note.clone(),
+                },
+            )
+        }
+        Movement::Move {
+            from,
+            to,
+            quantity,
+            note,
+        } => {
+            let source = location_id(model, &found, "from", from, true, &mut errors);
+            let target = location_id(model, &found, "to", to, false, &mut errors);
+            let (Some(source), Some(target)) = (source, target) else {
+                return Err(StoreError::Invalid(errors));
+            };
+            let level = take(tx, item, (source, from), *quantity, now).await?;
+            put(tx, tenant, schema, asset.id, (target, to), *quantity, now).await?;
+            (
+                Record {
+                    kind: "move",
+                    location: source,
+                    to_location: Some(target),
+                    party: None,
+                    quantity: *quantity,
+                    level,
+                    issue: None,
+                    note,
+                },
+                HistoryEvent::StockMoved {
+                    from: from.clone(),
+                    to: to.clone(),
+                    quantity: *quantity,
+                    note: note.clone(),
+                },
+            )
+        }
+        Movement::Count {
+            location,
+            counted,
+            note,
+        } => {
+            let at = location_id(model, &found, "location", location, true, &mut errors);
+            let Some(at) = at else {
+                return Err(StoreError::Invalid(errors));
+            };
+            let (before, _) = level_at(tx, asset.id, at).await?;
+            if *counted > before {
+                put(
+                    tx,
+                    tenant,
+                    schema,
+                    asset.id,
+                    (at, location),
+                    counted - before,
+                    now,
+                )
+                .await?;
+            } else if *counted < before {
+                take(tx, item, (at, location), before - counted, now).await?;
+            } else if before == 0 {
+                // A count of nothing where nothing was kept still records the location.
+                put(tx, tenant, schema, asset.id, (at, location), 0, now).await?;
+            }
+            (
+                Record {
+                    kind: "count",
+                    location: at,
+                    to_location: None,
+                    party: None,
+                    quantity: *counted,
+                    level: *counted,
+                    issue: None,
+                    note,
+                },
+                HistoryEvent::StockCounted {
+                    location: location.clone(),
+                    before,
+                    after: *counted,
+                    note: note.clone(),
+                },
+            )
+        }
+    };
+    record(tx, tenant, asset.id, record_row, actor, now).await?;
+    retotal(tx, asset.id).await?;
+    history(tx, tenant, asset.id, event, actor, now).await?;
+    read_stock(tx, tenant, model, asset.id, kind).await
+}
+
 impl Store {
     /// Replaces a schema's stock policy (validated by the caller against the model), bumping
     /// the catalog so every instance applies it from its next request.
@@ -771,247 +994,11 @@ impl Store {
         idempotent: Option<&Idempotent<'_, ItemStock>>,
     ) -> Result<ItemStock, StoreError> {
         let now = now_millis();
-        let schema = model.schema.id;
         let mut tx = self.db().begin_write().await?;
         if let Some(idem) = idempotent {
             claim_key(&mut tx, tenant, idem.key, idem.request_hash, now).await?;
         }
-        let (asset, key, kind) = lock_item(&mut tx, tenant, model, id).await?;
-        movement.validate(&key, kind).map_err(StoreError::Invalid)?;
-        let mut named: Vec<&AssetKey> = movement.locations();
-        if let Some(Assignee::Asset { key }) = movement.party() {
-            named.push(key);
-        }
-        let found = named_assets(&mut tx, tenant, model, &named).await?;
-        let mut errors = ValidationErrors::default();
-        let item = (asset.id, &key);
-        ensure_item(&mut tx, tenant, schema, asset.id).await?;
-        let (record_row, event) = match movement {
-            Movement::Receive {
-                location,
-                quantity,
-                issue,
-                note,
-            } => {
-                let at = location_id(model, &found, "location", location, false, &mut errors);
-                let Some(at) = at else {
-                    return Err(StoreError::Invalid(errors));
-                };
-                let level = put(
-                    &mut tx,
-                    tenant,
-                    schema,
-                    asset.id,
-                    (at, location),
-                    *quantity,
-                    now,
-                )
-                .await?;
-                (
-                    Record {
-                        kind: "receive",
-                        location: at,
-                        to_location: None,
-                        party: None,
-                        quantity: *quantity,
-                        level,
-                        issue: issue.as_deref(),
-                        note,
-                    },
-                    HistoryEvent::StockReceived {
-                        location: location.clone(),
-                        quantity: *quantity,
-                        level,
-                        issue: issue.clone(),
-                        note: note.clone(),
-                    },
-                )
-            }
-            Movement::Issue {
-                location,
-                quantity,
-                to,
-                issue,
-                note,
-            } => {
-                let at = location_id(model, &found, "location", location, true, &mut errors);
-                let recipient = party_asset(model, &found, "to", to, &mut errors);
-                let Some(at) = at.filter(|_| errors.is_empty()) else {
-                    return Err(StoreError::Invalid(errors));
-                };
-                let level = take(&mut tx, item, (at, location), *quantity, now).await?;
-                if kind.comes_back() {
-                    lend(&mut tx, tenant, asset.id, to, recipient, *quantity, now).await?;
-                }
-                (
-                    Record {
-                        kind: "issue",
-                        location: at,
-                        to_location: None,
-                        party: Some((to, recipient)),
-                        quantity: *quantity,
-                        level,
-                        issue: issue.as_deref(),
-                        note,
-                    },
-                    HistoryEvent::StockIssued {
-                        location: location.clone(),
-                        quantity: *quantity,
-                        level,
-                        to: to.clone(),
-                        issue: issue.clone(),
-                        note: note.clone(),
-                    },
-                )
-            }
-            Movement::Return {
-                location,
-                quantity,
-                from,
-                note,
-            } => {
-                let at = location_id(model, &found, "location", location, false, &mut errors);
-                // The recipient may have been archived since: what it has out still comes back.
-                let recipient = match from {
-                    Assignee::Asset { key: from_key } => (from_key.schema == model.schema.key)
-                        .then(|| found.get(&from_key.number).map(|n| n.id))
-                        .flatten()
-                        .or_else(|| {
-                            errors.push(
-                                "from",
-                                rules::REFERENCE_TARGET,
-                                format!("{from_key} is not an asset of this schema"),
-                            );
-                            None
-                        }),
-                    Assignee::User { .. } => None,
-                };
-                let Some(at) = at.filter(|_| errors.is_empty()) else {
-                    return Err(StoreError::Invalid(errors));
-                };
-                take_back(&mut tx, item, from, recipient, *quantity).await?;
-                let level = put(
-                    &mut tx,
-                    tenant,
-                    schema,
-                    asset.id,
-                    (at, location),
-                    *quantity,
-                    now,
-                )
-                .await?;
-                (
-                    Record {
-                        kind: "return",
-                        location: at,
-                        to_location: None,
-                        party: Some((from, recipient)),
-                        quantity: *quantity,
-                        level,
-                        issue: None,
-                        note,
-                    },
-                    HistoryEvent::StockReturned {
-                        location: location.clone(),
-                        quantity: *quantity,
-                        level,
-                        from: from.clone(),
-                        note: note.clone(),
-                    },
-                )
-            }
-            Movement::Move {
-                from,
-                to,
-                quantity,
-                note,
-            } => {
-                let source = location_id(model, &found, "from", from, true, &mut errors);
-                let target = location_id(model, &found, "to", to, false, &mut errors);
-                let (Some(source), Some(target)) = (source, target) else {
-                    return Err(StoreError::Invalid(errors));
-                };
-                let level = take(&mut tx, item, (source, from), *quantity, now).await?;
-                put(
-                    &mut tx,
-                    tenant,
-                    schema,
-                    asset.id,
-                    (target, to),
-                    *quantity,
-                    now,
-                )
-                .await?;
-                (
-                    Record {
-                        kind: "move",
-                        location: source,
-                        to_location: Some(target),
-                        party: None,
-                        quantity: *quantity,
-                        level,
-                        issue: None,
-                        note,
-                    },
-                    HistoryEvent::StockMoved {
-                        from: from.clone(),
-                        to: to.clone(),
-                        quantity: *quantity,
-                        note: note.clone(),
-                    },
-                )
-            }
-            Movement::Count {
-                location,
-                counted,
-                note,
-            } => {
-                let at = location_id(model, &found, "location", location, true, &mut errors);
-                let Some(at) = at else {
-                    return Err(StoreError::Invalid(errors));
-                };
-                let (before, _) = level_at(&mut tx, asset.id, at).await?;
-                if *counted > before {
-                    put(
-                        &mut tx,
-                        tenant,
-                        schema,
-                        asset.id,
-                        (at, location),
-                        counted - before,
-                        now,
-                    )
-                    .await?;
-                } else if *counted < before {
-                    take(&mut tx, item, (at, location), before - counted, now).await?;
-                } else if before == 0 {
-                    // A count of nothing where nothing was kept still records the location.
-                    put(&mut tx, tenant, schema, asset.id, (at, location), 0, now).await?;
-                }
-                (
-                    Record {
-                        kind: "count",
-                        location: at,
-                        to_location: None,
-                        party: None,
-                        quantity: *counted,
-                        level: *counted,
-                        issue: None,
-                        note,
-                    },
-                    HistoryEvent::StockCounted {
-                        location: location.clone(),
-                        before,
-                        after: *counted,
-                        note: note.clone(),
-                    },
-                )
-            }
-        };
-        record(&mut tx, tenant, asset.id, record_row, actor, now).await?;
-        retotal(&mut tx, asset.id).await?;
-        history(&mut tx, tenant, asset.id, event, actor, now).await?;
-        let stock = read_stock(&mut tx, tenant, model, asset.id, kind).await?;
+        let stock = move_stock_in(&mut tx, tenant, model, id, movement, actor, now).await?;
         if let Some(idem) = idempotent {
             store_response(&mut tx, tenant, idem.key, (idem.render)(&stock)?).await?;
         }

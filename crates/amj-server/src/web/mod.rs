@@ -12,6 +12,7 @@ pub(crate) mod error;
 pub(crate) mod extract;
 pub(crate) mod forge_events;
 pub(crate) mod health;
+pub(crate) mod kit_api;
 pub(crate) mod licence_api;
 pub(crate) mod lifecycle;
 pub mod openapi;
@@ -313,6 +314,13 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(stock_api::move_stock, stock_api::stock_movements))
         .routes(routes!(stock_api::put_stock_minimum))
         .routes(routes!(stock_api::below_minimum))
+        .routes(routes!(kit_api::list_kits, kit_api::create_kit))
+        .routes(routes!(
+            kit_api::get_kit,
+            kit_api::update_kit,
+            kit_api::delete_kit
+        ))
+        .routes(routes!(kit_api::check_out_kit))
         .routes(routes!(query_api::query_assets))
         .routes(routes!(query_api::validate_aql))
         .routes(routes!(views_api::list_views, views_api::create_view))

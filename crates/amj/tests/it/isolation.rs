@@ -78,6 +78,11 @@ const BODIES: &[(&str, &str)] = &[
         r#"{"kind":"receive","location":"{key}","quantity":1}"#,
     ),
     ("MinimumDraft", r#"{"location":"{key}","minimum":1}"#),
+    (
+        "KitDraft",
+        r#"{"name":"stolen","parts":[{"kind":"asset","typeId":{type}}]}"#,
+    ),
+    ("KitCheckout", r#"{"accountId":"557058:thief"}"#),
     // Shared, so that an ordinary user is refused it too (the hardening test's rule).
     (
         "SavedViewDraft",
@@ -132,6 +137,7 @@ pub fn attacked_routes() -> Vec<Route> {
                     ("{id}", "attributes") => "{attribute}",
                     ("{id}", "tokens") => "{token}",
                     ("{id}", "views") => "{view}",
+                    ("{id}", "kits") => "{kit}",
                     ("{schema}" | "{key}" | "{issue}" | "{issueKey}", _) => segment,
                     (other, _) if other.starts_with('{') => {
                         panic!("teach the isolation test to fill {other} in {template}")
@@ -273,6 +279,7 @@ struct Victim {
     issues: Vec<i64>,
     tokens: Vec<i64>,
     views: Vec<i64>,
+    kits: Vec<i64>,
 }
 
 /// Everything the victim site can see of itself, to compare before and after the attack.
@@ -287,6 +294,7 @@ async fn snapshot(api: &Api) -> Value {
         );
         for path in [
             format!("/api/v1/schemas/{key}/views"),
+            format!("/api/v1/schemas/{key}/kits"),
             format!("/api/v1/reports/{key}/counts"),
             format!("/api/v1/reports/{key}/settings"),
         ] {
@@ -379,6 +387,29 @@ async fn no_route_returns_or_changes_another_sites_data() {
                 .await;
             views.push(view["id"].as_i64().unwrap());
         }
+        // A kit of laptops (checkoutable for it), which an attacker must neither see nor use.
+        let laptop_type = alpha.ok("GET", "/api/v1/schemas/IT", None).await["types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == "Laptop")
+            .unwrap()["id"]
+            .clone();
+        alpha
+            .ok(
+                "PUT",
+                "/api/v1/schemas/IT/custody-policy",
+                Some(json!({"checkoutableTypes": [laptop_type]})),
+            )
+            .await;
+        let kit = alpha
+            .ok(
+                "POST",
+                "/api/v1/schemas/IT/kits",
+                Some(json!({"name": "alpha kit", "parts": [{"kind": "asset", "typeId": laptop_type}]})),
+            )
+            .await;
+        let kits = vec![kit["id"].as_i64().unwrap()];
         let it = alpha.ok("GET", "/api/v1/schemas/IT", None).await;
         let ax = alpha.ok("GET", "/api/v1/schemas/AX", None).await;
         let ids = |schema: &Value, list: &str| -> Vec<i64> {
@@ -415,6 +446,7 @@ async fn no_route_returns_or_changes_another_sites_data() {
             issues: vec![linked["issue"]["id"].as_i64().unwrap(), 10002],
             tokens: vec![token["id"].as_i64().unwrap()],
             views,
+            kits,
         };
         let before = snapshot(&alpha).await;
 
@@ -503,6 +535,7 @@ async fn no_route_returns_or_changes_another_sites_data() {
                     .replace("{issueKey}", "AM-1")
                     .replace("{token}", &victim.tokens[0].to_string())
                     .replace("{view}", &victim.views[attacker % victim.views.len()].to_string())
+                    .replace("{kit}", &victim.kits[attacker % victim.kits.len()].to_string())
             };
             let path = fill(template);
             let body = body

@@ -16,6 +16,7 @@ mod forge;
 mod hardening;
 mod isolation;
 mod jira_client;
+mod kits;
 mod licences;
 mod lifecycle;
 mod openapi;

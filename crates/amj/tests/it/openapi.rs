@@ -1385,6 +1385,39 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
     c.ok("GET", "/api/v1/custody/issues/{issueKey}", &["AM-1"], None)
         .await;
 
+    // Kits: one of laptops, handed out with IT-2 picked by hand, then deleted.
+    let kits = "/api/v1/schemas/{schema}/kits";
+    let kit_parts = json!([{"kind": "asset", "typeId": laptop["id"]}]);
+    let kit = c
+        .ok(
+            "POST",
+            kits,
+            &["IT"],
+            Some(json!({"name": "Starter", "parts": kit_parts})),
+        )
+        .await;
+    let kit_id = kit["id"].to_string();
+    let one_kit = "/api/v1/schemas/{schema}/kits/{id}";
+    c.ok("GET", kits, &["IT"], None).await;
+    c.ok("GET", one_kit, &["IT", &kit_id], None).await;
+    c.ok(
+        "PUT",
+        one_kit,
+        &["IT", &kit_id],
+        Some(json!({"name": "Starter kit", "description": "Day one", "parts": kit_parts})),
+    )
+    .await;
+    c.ok(
+        "POST",
+        "/api/v1/schemas/{schema}/kits/{id}/checkout",
+        &["IT", &kit_id],
+        Some(
+            json!({"accountId": someone, "issue": "AM-1", "picks": [{"part": 0, "asset": "IT-2"}]}),
+        ),
+    )
+    .await;
+    c.ok("DELETE", one_kit, &["IT", &kit_id], None).await;
+
     let errors = std::mem::take(&mut c.errors);
     assert!(
         errors.is_empty(),
