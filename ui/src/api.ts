@@ -346,6 +346,38 @@ export interface IssueStock {
   at: string;
 }
 
+/** One part of a kit. */
+export type KitPart =
+  | { kind: "asset"; typeId: number }
+  | { kind: "seat"; licence: string }
+  | { kind: "stock"; item: string; location: string; quantity: number };
+
+export interface KitDraft {
+  name: string;
+  description: string;
+  parts: KitPart[];
+}
+
+export interface Kit extends KitDraft {
+  id: number;
+}
+
+/** Handing a kit to a person; asset parts not picked by hand are picked by rule. */
+export interface KitCheckout {
+  accountId: string;
+  due?: string | null;
+  issue?: string;
+  note?: string;
+  picks?: { part: number; asset: string }[];
+}
+
+export interface KitHandout {
+  kit: string;
+  assets: { asset: string; label: string; custody: Custody }[];
+  seats: string[];
+  stock: { item: string; quantity: number }[];
+}
+
 export interface BelowMinimum {
   item: string;
   itemLabel: string;
@@ -1098,6 +1130,26 @@ export class Api {
   ): Promise<{ items: BelowMinimum[]; nextCursor: string | null }> {
     const query = cursor === null ? "" : `?cursor=${encodeURIComponent(cursor)}`;
     return this.call("GET", `/api/v1/schemas/${path(schema)}/stock/below-minimum${query}`);
+  }
+
+  async kits(schema: string): Promise<Kit[]> {
+    return (await this.call<{ items: Kit[] }>("GET", `/api/v1/schemas/${path(schema)}/kits`)).items;
+  }
+
+  createKit(schema: string, draft: KitDraft): Promise<Kit> {
+    return this.call("POST", `/api/v1/schemas/${path(schema)}/kits`, draft);
+  }
+
+  updateKit(schema: string, id: number, draft: KitDraft): Promise<Kit> {
+    return this.call("PUT", `/api/v1/schemas/${path(schema)}/kits/${id}`, draft);
+  }
+
+  async deleteKit(schema: string, id: number): Promise<void> {
+    await this.call("DELETE", `/api/v1/schemas/${path(schema)}/kits/${id}`);
+  }
+
+  checkOutKit(schema: string, id: number, checkout: KitCheckout): Promise<KitHandout> {
+    return this.call("POST", `/api/v1/schemas/${path(schema)}/kits/${id}/checkout`, checkout);
   }
 
   async history(key: string): Promise<HistoryEntry[]> {

@@ -1242,7 +1242,31 @@ pub async fn seed_site(
         } else {
             plan.users.clone()
         };
-        seed_stock(store, tenant, schema_id, &generator.locations, &users, plan).await?;
+        let charger =
+            seed_stock(store, tenant, schema_id, &generator.locations, &users, plan).await?;
+        // A kit for new starters: a laptop and a monitor picked by rule, and a charger.
+        if let (Some(charger), Some(first)) = (charger, generator.locations.first()) {
+            let key = |n: i64| AssetKey::new(catalog.model.schema.key.clone(), n);
+            let draft = amj_domain::kit::KitDraft {
+                name: "New starter".to_owned(),
+                description: "A laptop, a monitor and a charger for a new colleague's first day"
+                    .to_owned(),
+                parts: vec![
+                    amj_domain::kit::KitPart::Asset {
+                        type_id: catalog.laptop,
+                    },
+                    amj_domain::kit::KitPart::Asset {
+                        type_id: catalog.monitor,
+                    },
+                    amj_domain::kit::KitPart::Stock {
+                        item: key(charger),
+                        location: key(*first),
+                        quantity: 1,
+                    },
+                ],
+            };
+            store.create_kit(tenant, schema_id, &draft).await?;
+        }
     }
     report.elapsed = started.elapsed();
     Ok(report)
@@ -1262,7 +1286,8 @@ const STOCK_ITEMS: &[(&str, &str, i64, i64)] = &[
 /// The demo's stock: Consumable and Accessory types (created when missing) named in the
 /// schema's stock policy, the items of [`STOCK_ITEMS`] received at the first two locations
 /// with a minimum at the first, some consumables issued (used up) and some accessories lent
-/// to people, so that the restock list and an item's "out" have something in them.
+/// to people, so that the restock list and an item's "out" have something in them. Answers
+/// the number of the charger, which the demo's kit hands out.
 async fn seed_stock(
     store: &Store,
     tenant: TenantId,
@@ -1270,10 +1295,10 @@ async fn seed_stock(
     locations: &[i64],
     users: &[String],
     plan: &SeedPlan,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<i64>> {
     use amj_domain::stock::{MinimumDraft, Movement, StockPolicy};
     let (Some(first), Some(second)) = (locations.first(), locations.get(1)) else {
-        return Ok(());
+        return Ok(None);
     };
     let mut model = store
         .schema_model(tenant, schema)
@@ -1391,7 +1416,10 @@ async fn seed_stock(
             .set_stock_minimum(tenant, &model, item.id, &draft, &plan.actor)
             .await?;
     }
-    Ok(())
+    Ok(items
+        .iter()
+        .find(|i| i.label == "USB-C charger 65 W")
+        .map(|i| i.key.number))
 }
 
 /// Terms for each new licence (its product, entitled seats from Seats, expiry from Expires; the

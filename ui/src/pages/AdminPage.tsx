@@ -19,6 +19,7 @@ import { TYPE_ICONS, TypeIcon } from "../icons";
 import { describe } from "../messages";
 import { keyMove, moveItem, possibleParents } from "../reorder";
 import { CustodySettings } from "./CustodySettings";
+import { KitSettings } from "./KitSettings";
 import { LicenceSettings } from "./LicenceSettings";
 import { StockSettings } from "./StockSettings";
 
@@ -152,6 +153,7 @@ export function AdminPage({ api, host, formats }: Props) {
               />
               <LicenceSettings api={api} schema={schema} types={types} onChanged={changed} />
               <StockSettings api={api} schema={schema} types={types} onChanged={changed} />
+              <KitSettings api={api} schema={schema} types={types} onChanged={changed} />
             </>
           )}
           <TokensSection api={api} formats={formats} onChange={done} />

@@ -554,6 +554,15 @@ export function AssetsPage({ api, host, formats, context }: Props) {
         >
           Restock
         </button>
+        <button
+          type="button"
+          id="amj-open-kits"
+          class="amj-tree-item"
+          aria-current={view === "kits" ? "page" : undefined}
+          onClick={() => showCustody("kits")}
+        >
+          Kits
+        </button>
         <TypeTree
           types={types}
           formats={formats}

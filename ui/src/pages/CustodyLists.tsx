@@ -5,6 +5,7 @@ import type { Formats } from "../format";
 import { describe } from "../messages";
 import { usePeople } from "../people";
 import type { CustodyList } from "../query";
+import { Kits } from "./Kits";
 import { LicenceCompliance } from "./LicenceCompliance";
 import { Restock } from "./Restock";
 
@@ -17,7 +18,7 @@ interface Props {
   onOpen: (key: string) => void;
 }
 
-type HeldList = Exclude<CustodyList, "licences" | "restock">;
+type HeldList = Exclude<CustodyList, "licences" | "restock" | "kits">;
 
 const TITLES: Record<HeldList, string> = {
   mine: "My assets",
@@ -31,6 +32,13 @@ export function CustodyLists({ api, formats, list, schema, onOpen }: Props) {
       <p class="amj-subtle">Choose a schema to see its licences.</p>
     ) : (
       <LicenceCompliance api={api} schema={schema} formats={formats} onOpen={onOpen} />
+    );
+  }
+  if (list === "kits") {
+    return schema === null || schema === undefined ? (
+      <p class="amj-subtle">Choose a schema to see its kits.</p>
+    ) : (
+      <Kits api={api} schema={schema} />
     );
   }
   if (list === "restock") {

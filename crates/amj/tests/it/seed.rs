@@ -103,6 +103,9 @@ async fn demo_seed_creates_valid_linked_assets_and_is_reusable() {
             lent += stock.out.len();
         }
         assert!(lent > 0, "some accessories are out with people");
+        let kits = store.kits(tenant, report.schema_id).await.unwrap();
+        assert_eq!(kits.len(), 1, "the demo's kit for new starters");
+        assert_eq!(kits[0].parts.len(), 3);
         let mut statuses = std::collections::HashSet::new();
         for asset in &assets {
             statuses.insert(asset.status_id);
