@@ -251,10 +251,13 @@ pub struct IssueChange {
     /// For `move`: the target project key.
     #[serde(default)]
     project: String,
+    /// For `transition`: the status to move to, by name.
+    #[serde(default)]
+    status: String,
 }
 
-/// Changes a simulated issue (`delete`, or `move` to another project) and sends the webhook
-/// Jira would send for it.
+/// Changes a simulated issue (`delete`, `move` to another project, or `transition` to another
+/// status) and sends the webhook or Forge event Jira would send for it.
 pub async fn issue_action(
     State(sim): State<Sim>,
     headers: HeaderMap,
@@ -283,6 +286,17 @@ pub async fn issue_action(
                 "move needs a project key of letters".into(),
             );
         }
+        "transition" => match crate::data::workflow_status(&change.status) {
+            Some(status) => sim.transition_issue(&site, &key, status.name).await,
+            None => {
+                let names: Vec<&str> = crate::data::WORKFLOW.iter().map(|s| s.name).collect();
+                return problem(
+                    &headers,
+                    StatusCode::BAD_REQUEST,
+                    format!("transition needs a status: one of {}", names.join(", ")),
+                );
+            }
+        },
         other => {
             return problem(
                 &headers,

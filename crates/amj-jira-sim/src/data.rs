@@ -26,6 +26,86 @@ pub struct Issue {
     pub assignee: Option<String>,
 }
 
+/// A status of the simulated workflow, as Jira's REST API describes one: its id, its name, and
+/// its category, which is what apps key on (names are each site's own; categories are Jira's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkflowStatus {
+    pub id: &'static str,
+    pub name: &'static str,
+    /// `new`, `indeterminate` or `done`.
+    pub category: &'static str,
+}
+
+/// Every project's workflow here: a service-request flow with approval and rejection, any
+/// status reachable from any other (Jira's default "all transitions" workflow).
+pub const WORKFLOW: &[WorkflowStatus] = &[
+    WorkflowStatus {
+        id: "10000",
+        name: "To Do",
+        category: "new",
+    },
+    WorkflowStatus {
+        id: "3",
+        name: "In Progress",
+        category: "indeterminate",
+    },
+    WorkflowStatus {
+        id: "10002",
+        name: "Approved",
+        category: "indeterminate",
+    },
+    WorkflowStatus {
+        id: "10001",
+        name: "Done",
+        category: "done",
+    },
+    WorkflowStatus {
+        id: "10003",
+        name: "Declined",
+        category: "done",
+    },
+];
+
+/// The changelog of a move from status `from` to `to`, as Jira sends it with "issue updated":
+/// one `status` item with both ids and names.
+pub fn status_change(from: &str, to: &WorkflowStatus) -> Value {
+    json!({"items": [{
+        "field": "status", "fieldtype": "jira", "fieldId": "status",
+        "from": workflow_status(from).map(|s| s.id), "fromString": from,
+        "to": to.id, "toString": to.name,
+    }]})
+}
+
+/// The workflow status named `name` (any case).
+pub fn workflow_status(name: &str) -> Option<&'static WorkflowStatus> {
+    WORKFLOW.iter().find(|s| s.name.eq_ignore_ascii_case(name))
+}
+
+/// A status as Jira's REST API returns it, with its category (id, key and name as Jira has
+/// them: 2 `new` "To Do", 4 `indeterminate` "In Progress", 3 `done` "Done").
+pub fn status_json(name: &str, base_url: &str) -> Value {
+    let Some(status) = workflow_status(name) else {
+        return json!({"name": name});
+    };
+    let (category_id, category_name, colour) = match status.category {
+        "new" => (2, "To Do", "blue-gray"),
+        "indeterminate" => (4, "In Progress", "yellow"),
+        _ => (3, "Done", "green"),
+    };
+    json!({
+        "self": format!("{base_url}/rest/api/3/status/{}", status.id),
+        "id": status.id,
+        "name": status.name,
+        "statusCategory": {
+            "self": format!("{base_url}/rest/api/3/statuscategory/{category_id}"),
+            "id": category_id,
+            "key": status.category,
+            "name": category_name,
+            "colorName": colour,
+        },
+    })
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct SiteData {
     pub users: Vec<User>,
@@ -159,7 +239,7 @@ impl SiteData {
             "fields": {
                 "summary": issue.summary,
                 "project": {"id": project_id(&issue.project_key), "key": issue.project_key},
-                "status": {"name": issue.status},
+                "status": status_json(&issue.status, base_url),
                 "assignee": issue.assignee.as_deref().and_then(|a| self.user(a)).map(|u| user_json(u, base_url)),
             }
         })
@@ -461,6 +541,34 @@ mod tests {
         assert_ne!(seed("globex").users[0].account_id, a.users[0].account_id);
         assert_eq!(a.issue("am-2").unwrap().id, "10002");
         assert_eq!(a.search_users("wei").len(), 1);
+    }
+
+    #[test]
+    fn statuses_carry_their_category_and_changes_their_ids() {
+        let todo = status_json("To Do", "https://acme.example.com");
+        assert_eq!(todo["statusCategory"]["key"], "new");
+        assert_eq!(todo["statusCategory"]["id"], 2);
+        assert_eq!(
+            status_json("approved", "x")["statusCategory"]["key"],
+            "indeterminate"
+        );
+        assert_eq!(
+            status_json("Declined", "x")["statusCategory"]["key"],
+            "done"
+        );
+        assert_eq!(status_json("Limbo", "x"), json!({"name": "Limbo"}));
+        let done = workflow_status("done").unwrap();
+        assert_eq!(
+            status_change("In Progress", done)["items"][0],
+            json!({"field": "status", "fieldtype": "jira", "fieldId": "status",
+                   "from": "3", "fromString": "In Progress", "to": "10001", "toString": "Done"})
+        );
+        let data = seed("acme");
+        let issue = data.issue("AM-1").unwrap();
+        assert_eq!(
+            data.issue_json(issue, "x")["fields"]["status"]["statusCategory"]["key"],
+            "new"
+        );
     }
 
     #[test]

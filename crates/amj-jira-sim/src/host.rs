@@ -107,6 +107,9 @@ struct IssueView {
     layout: Layout,
     key: String,
     summary: String,
+    status: String,
+    /// The workflow's statuses, for the transition form, and whether the issue is in it.
+    statuses: Vec<(&'static str, bool)>,
     /// `(name, frame)` of each issue glance.
     glances: Vec<(String, Frame)>,
 }
@@ -257,9 +260,41 @@ pub async fn issue_view(
         layout: Layout::new(&sim, &site, &issue.key),
         key: issue.key,
         summary: issue.summary,
+        statuses: crate::data::WORKFLOW
+            .iter()
+            .map(|s| (s.name, s.name == issue.status))
+            .collect(),
+        status: issue.status,
         glances,
     };
     render(StatusCode::OK, &page)
+}
+
+#[derive(serde::Deserialize)]
+pub struct TransitionForm {
+    status: String,
+}
+
+/// The issue page's "Transition" form: moves the issue as an agent would, sends "issue updated"
+/// to the app, and shows the issue again.
+pub async fn issue_transition(
+    State(sim): State<Sim>,
+    Path((site, key)): Path<(String, String)>,
+    axum::Form(form): axum::Form<TransitionForm>,
+) -> Response {
+    match sim.transition_issue(&site, &key, &form.status).await {
+        Ok(_) => {
+            axum::response::Redirect::to(&format!("/sites/{}/browse/{}", enc(&site), enc(&key)))
+                .into_response()
+        }
+        Err(e) => render(
+            StatusCode::BAD_REQUEST,
+            &Message {
+                message: &e.to_string(),
+                back: false,
+            },
+        ),
+    }
 }
 
 pub async fn general_page(

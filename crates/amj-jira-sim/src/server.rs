@@ -61,6 +61,10 @@ fn router(sim: Sim) -> Router {
         .route("/sites/{site}", get(crate::host::site_home))
         .route("/sites/{site}/browse/{key}", get(crate::host::issue_view))
         .route(
+            "/sites/{site}/browse/{key}/transition",
+            post(crate::host::issue_transition),
+        )
+        .route(
             "/sites/{site}/apps/{module}",
             get(crate::host::general_page),
         )

@@ -28,6 +28,8 @@ pub enum SimError {
     InvalidDescriptor(String),
     #[error("site {site:?} has no user with accountId {account_id:?}")]
     UnknownUser { site: String, account_id: String },
+    #[error("the workflow has no status {0:?}")]
+    UnknownStatus(String),
 }
 
 /// A simulated Jira Cloud site, as Jira sees it.
@@ -937,6 +939,17 @@ impl Sim {
         if let Some(map) = issue.as_object_mut() {
             map.remove("changelog");
         }
+        self.issue_updated(name, issue, changelog).await
+    }
+
+    /// Sends "issue updated" with its changelog the way the site's app gets it: a Forge event
+    /// (`avi:jira:updated:issue`) or a Connect webhook (`jira:issue_updated`).
+    async fn issue_updated(
+        &self,
+        name: &str,
+        issue: serde_json::Value,
+        changelog: serde_json::Value,
+    ) -> Result<Vec<u16>, SimError> {
         if self.runs_forge(name) {
             let statuses = self
                 .forge_deliver_event(
@@ -950,6 +963,41 @@ impl Sim {
         }
         self.send_webhook_with(name, "jira:issue_updated", &issue, Some(changelog), 5)
             .await
+    }
+
+    /// Moves a simulated issue to another status of the workflow ([`crate::data::WORKFLOW`]),
+    /// as an agent does in Jira, and sends "issue updated" with the status change in its
+    /// changelog (ids and names, from and to), as Jira sends it. A transition to the status the
+    /// issue is in changes nothing and sends nothing.
+    pub async fn transition_issue(
+        &self,
+        name: &str,
+        key: &str,
+        status: &str,
+    ) -> Result<Vec<u16>, SimError> {
+        let site = self.site(name)?;
+        let to = crate::data::workflow_status(status)
+            .ok_or_else(|| SimError::UnknownStatus(status.to_owned()))?;
+        let changed = self
+            .with_data(name, |d| {
+                let issue = d
+                    .issues
+                    .iter_mut()
+                    .find(|i| i.key.eq_ignore_ascii_case(key))?;
+                if issue.status == to.name {
+                    return Some(None);
+                }
+                let old = std::mem::replace(&mut issue.status, to.name.to_owned());
+                let issue = issue.clone();
+                let json = d.issue_json(&issue, &site.base_url);
+                Some(Some((json, crate::data::status_change(&old, to))))
+            })
+            .flatten()
+            .ok_or_else(|| SimError::UnknownSite(format!("{name}/{key}")))?;
+        match changed {
+            Some((issue, changelog)) => self.issue_updated(name, issue, changelog).await,
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Names of the sites where the app is installed.

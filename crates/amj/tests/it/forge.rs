@@ -1674,3 +1674,53 @@ async fn applied_forge_events_are_pruned_after_a_week_and_pending_ones_stay() {
     })
     .await;
 }
+
+/// A status change on a Forge site reaches the remote as `avi:jira:updated:issue`, with the
+/// issue's new status and its category, and the change in the changelog (ids and names).
+#[tokio::test]
+async fn a_transition_on_a_forge_site_sends_the_status_change_with_its_category() {
+    let sim = Sim::start().await.unwrap();
+    let (remote, seen) = scripted_remote(Vec::new()).await;
+    sim.register_app(&format!("{remote}/atlassian-connect.json"))
+        .await
+        .unwrap();
+    sim.add_site("acme");
+    sim.forge_install("acme", None).unwrap();
+    let statuses = sim
+        .transition_issue("acme", "AM-1", "approved")
+        .await
+        .unwrap();
+    assert_eq!(statuses, [204]);
+    let event = seen.lock().unwrap()[0].clone();
+    assert_eq!(event["eventType"], "avi:jira:updated:issue");
+    assert_eq!(event["issue"]["key"], "AM-1");
+    let status = &event["issue"]["fields"]["status"];
+    assert_eq!(
+        (&status["name"], &status["statusCategory"]["key"]),
+        (&json!("Approved"), &json!("indeterminate"))
+    );
+    assert_eq!(
+        event["changelog"]["items"][0],
+        json!({"field": "status", "fieldtype": "jira", "fieldId": "status",
+               "from": "10000", "fromString": "To Do", "to": "10002", "toString": "Approved"})
+    );
+    // Already there: nothing changes and nothing is sent. An unknown status is refused.
+    assert!(
+        sim.transition_issue("acme", "AM-1", "Approved")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(sim.transition_issue("acme", "AM-1", "Limbo").await.is_err());
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    let declined = sim
+        .transition_issue("acme", "AM-1", "Declined")
+        .await
+        .unwrap();
+    assert_eq!(declined, [204]);
+    let event = seen.lock().unwrap()[1].clone();
+    assert_eq!(
+        event["issue"]["fields"]["status"]["statusCategory"]["key"],
+        "done"
+    );
+}

@@ -660,12 +660,42 @@ async fn changing_simulated_issues_sends_the_webhooks_jira_sends() {
             .status(),
         404
     );
+    // A transition, from the control API and from the issue page's form.
+    let moved: serde_json::Value = post(
+        "/_sim/sites/acme/issues/AM-1/transition".into(),
+        "status=Approved",
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(moved["webhookStatuses"], serde_json::json!([204]));
+    assert_eq!(
+        post(
+            "/_sim/sites/acme/issues/AM-1/transition".into(),
+            "status=Limbo"
+        )
+        .await
+        .unwrap()
+        .status(),
+        400
+    );
+    let page = post("/sites/acme/browse/AM-1/transition".into(), "status=Done")
+        .await
+        .unwrap();
+    assert!(page.status().is_success(), "the form shows the issue again");
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("<strong id=\"sim-issue-status\">Done</strong>"),
+        "{html}"
+    );
     let hooks: Vec<_> = sim
         .calls()
         .into_iter()
         .filter(|c| c.method == "WEBHOOK")
         .collect();
-    assert_eq!(hooks.len(), 2);
+    assert_eq!(hooks.len(), 4);
     assert!(hooks.iter().all(|c| c.status == 204));
     app.stop().await;
     db.cleanup().await;
