@@ -346,6 +346,13 @@ export interface IssueStock {
   at: string;
 }
 
+/** What "My assets" shows: check-outs, licence seats and lent stock. */
+export interface MyAssets {
+  items: HeldAsset[];
+  seats: { licence: string; label: string; assignedAt: string }[];
+  stock: { item: string; label: string; quantity: number; since: string }[];
+}
+
 /** One part of a kit. */
 export type KitPart =
   | { kind: "asset"; typeId: number }
@@ -983,8 +990,13 @@ export class Api {
   }
 
   /** What the signed-in person holds, in every schema (with what rides on it). */
-  async myAssets(): Promise<HeldAsset[]> {
-    return (await this.call<{ items: HeldAsset[] }>("GET", "/api/v1/custody/mine")).items;
+  /** What the signed-in person has: check-outs, licence seats and lent stock. */
+  async myAssets(): Promise<MyAssets> {
+    const found = await this.call<Partial<MyAssets> & { items: HeldAsset[] }>(
+      "GET",
+      "/api/v1/custody/mine",
+    );
+    return { items: found.items, seats: found.seats ?? [], stock: found.stock ?? [] };
   }
 
   /** Check-outs past their due day, most overdue first. */

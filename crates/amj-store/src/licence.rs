@@ -1069,3 +1069,34 @@ async fn free_seats(
     }
     Ok(())
 }
+
+impl Store {
+    /// The seats a person holds, in every schema, oldest first: their licences.
+    pub async fn seats_of_person(
+        &self,
+        tenant: TenantId,
+        account_id: &str,
+        limit: usize,
+    ) -> Result<Vec<AccountSeat>, StoreError> {
+        let sql = Sql::new(
+            "SELECT sc.schema_key, a.number, a.label, s.assigned_at FROM licence_seat s \
+             JOIN asset a ON a.id = s.licence_id JOIN asset_schema sc ON sc.id = a.schema_id \
+             WHERE s.tenant_id = $1 AND s.assignee_account = $2 ORDER BY s.id LIMIT $3",
+        )
+        .arg(tenant.0)
+        .arg(account_id)
+        .arg(i64::try_from(limit).unwrap_or(i64::MAX));
+        let rows: Vec<(String, i64, String, i64)> = self.db().fetch_all(&sql).await?;
+        rows.into_iter()
+            .map(|(schema, number, licence_label, assigned_at)| {
+                Ok(AccountSeat {
+                    licence: AssetKey::parse(&format!("{schema}-{number}"))
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    licence_label,
+                    account_id: account_id.to_owned(),
+                    assigned_at,
+                })
+            })
+            .collect()
+    }
+}

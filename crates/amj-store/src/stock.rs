@@ -1177,3 +1177,44 @@ impl Store {
         Ok(out)
     }
 }
+
+/// Accessories and components out with a person, with their item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonStock {
+    pub item: AssetKey,
+    pub item_label: String,
+    pub quantity: i64,
+    pub since: i64,
+}
+
+impl Store {
+    /// What a person has out of stock (accessories lent, components never go to people), in
+    /// every schema, oldest first.
+    pub async fn stock_out_of_person(
+        &self,
+        tenant: TenantId,
+        account_id: &str,
+        limit: usize,
+    ) -> Result<Vec<PersonStock>, StoreError> {
+        let sql = Sql::new(
+            "SELECT s.schema_key, a.number, a.label, o.quantity, o.since FROM stock_out o \
+             JOIN asset a ON a.id = o.item_id JOIN asset_schema s ON s.id = a.schema_id \
+             WHERE o.tenant_id = $1 AND o.assignee_account = $2 ORDER BY o.since, o.id LIMIT $3",
+        )
+        .arg(tenant.0)
+        .arg(account_id)
+        .arg(i64::try_from(limit).unwrap_or(i64::MAX));
+        let rows: Vec<(String, i64, String, i64, i64)> = self.db().fetch_all(&sql).await?;
+        rows.into_iter()
+            .map(|(schema, number, item_label, quantity, since)| {
+                Ok(PersonStock {
+                    item: AssetKey::parse(&format!("{schema}-{number}"))
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    item_label,
+                    quantity,
+                    since,
+                })
+            })
+            .collect()
+    }
+}

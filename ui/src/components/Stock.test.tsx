@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { Api, type ItemStock } from "../api";
 import { formats } from "../format";
 import { historyText } from "../pages/AssetDetail";
+import { CustodyLists } from "../pages/CustodyLists";
 import { Restock } from "../pages/Restock";
 import { custodyOfPath, custodyPath } from "../query";
 import { mountRoot, until } from "../testing/dom";
@@ -173,6 +174,41 @@ describe("stock", () => {
     await act(() => ($("[aria-label='Return from IT-9']") as HTMLButtonElement).click());
     expect(($("#amj-stock-verb-return") as HTMLInputElement).checked).toBe(true);
     expect(($("#amj-stock-asset") as HTMLInputElement).value).toBe("IT-9");
+  });
+
+  it("shows seats held and stock lent in My assets", async () => {
+    const host = fakeHost((request) =>
+      request.path === "/api/v1/custody/mine"
+        ? {
+            status: 200,
+            body: {
+              items: [],
+              seats: [{ licence: "SW-3", label: "Acrobat", assignedAt: "2026-12-01T09:00:00Z" }],
+              stock: [
+                { item: "IT-31", label: "Headset", quantity: 2, since: "2026-12-02T09:00:00Z" },
+              ],
+            },
+          }
+        : { status: 200, body: { items: [] } },
+    );
+    const opened: string[] = [];
+    await act(() =>
+      render(
+        <CustodyLists
+          api={new Api(host)}
+          formats={formats("en-US", "UTC")}
+          list="mine"
+          onOpen={(k) => opened.push(k)}
+        />,
+        root,
+      ),
+    );
+    await until(() => $("#amj-my-stock") !== null);
+    expect($("#amj-custody-empty")).toBeNull();
+    expect($("#amj-my-seats [data-asset='SW-3']").textContent).toContain("Acrobat");
+    expect($("#amj-my-stock [data-asset='IT-31']").textContent).toContain("Headset2");
+    await act(() => ($("[data-open='IT-31']") as HTMLButtonElement).click());
+    expect(opened).toEqual(["IT-31"]);
   });
 
   it("lists what to restock with how many to order", async () => {

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { Api, HeldAsset } from "../api";
+import type { Api, HeldAsset, MyAssets } from "../api";
 import { HolderText, holderAccounts, isOverdue } from "../components/Custody";
 import type { Formats } from "../format";
 import { describe } from "../messages";
@@ -67,6 +67,8 @@ function HeldAssets({
   onOpen: (key: string) => void;
 }) {
   const [items, setItems] = useState<HeldAsset[] | null>(null);
+  // "My assets" only: the seats and stock the person has besides check-outs.
+  const [extras, setExtras] = useState<Pick<MyAssets, "seats" | "stock">>({ seats: [], stock: [] });
   const [next, setNext] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
@@ -82,7 +84,12 @@ function HeldAssets({
     setFailure(null);
     const load =
       list === "mine"
-        ? api.myAssets().then((found) => ({ items: found, nextCursor: null }))
+        ? api.myAssets().then((found) => {
+            if (current) {
+              setExtras({ seats: found.seats, stock: found.stock });
+            }
+            return { items: found.items, nextCursor: null };
+          })
         : api.overdue();
     load
       .then((page) => {
@@ -138,11 +145,13 @@ function HeldAssets({
         </div>
       )}
       {items === null && !failure && <p class="amj-subtle">Loading…</p>}
-      {items !== null && items.length === 0 && (
-        <p class="amj-subtle" id="amj-custody-empty">
-          {list === "mine" ? "You hold no assets." : "Nothing is overdue."}
-        </p>
-      )}
+      {items !== null &&
+        items.length === 0 &&
+        (list !== "mine" || extras.seats.length + extras.stock.length === 0) && (
+          <p class="amj-subtle" id="amj-custody-empty">
+            {list === "mine" ? "You hold no assets." : "Nothing is overdue."}
+          </p>
+        )}
       {items !== null && items.length > 0 && (
         <table class="amj-table" id="amj-custody-table">
           <caption class="amj-visually-hidden">{TITLES[list]}</caption>
@@ -183,6 +192,66 @@ function HeldAssets({
                   )}
                 </td>
                 <td>{item.custody.issue ?? <span class="amj-subtle">—</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {list === "mine" && items !== null && extras.seats.length > 0 && (
+        <table class="amj-table" id="amj-my-seats">
+          <caption>Licence seats</caption>
+          <thead>
+            <tr>
+              <th scope="col">Licence</th>
+              <th scope="col">Since</th>
+            </tr>
+          </thead>
+          <tbody>
+            {extras.seats.map((seat) => (
+              <tr key={seat.licence} data-asset={seat.licence}>
+                <td>
+                  <button
+                    type="button"
+                    class="amj-link-button"
+                    data-open={seat.licence}
+                    onClick={() => onOpen(seat.licence)}
+                  >
+                    {seat.licence}
+                  </button>{" "}
+                  {seat.label}
+                </td>
+                <td>{formats.dateTime(seat.assignedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {list === "mine" && items !== null && extras.stock.length > 0 && (
+        <table class="amj-table" id="amj-my-stock">
+          <caption>Lent to you</caption>
+          <thead>
+            <tr>
+              <th scope="col">Item</th>
+              <th scope="col">Quantity</th>
+              <th scope="col">Since</th>
+            </tr>
+          </thead>
+          <tbody>
+            {extras.stock.map((lent) => (
+              <tr key={lent.item} data-asset={lent.item}>
+                <td>
+                  <button
+                    type="button"
+                    class="amj-link-button"
+                    data-open={lent.item}
+                    onClick={() => onOpen(lent.item)}
+                  >
+                    {lent.item}
+                  </button>{" "}
+                  {lent.label}
+                </td>
+                <td>{lent.quantity}</td>
+                <td>{formats.dateTime(lent.since)}</td>
               </tr>
             ))}
           </tbody>

@@ -47,6 +47,40 @@ pub struct HeldItemsBody {
     pub items: Vec<HeldBody>,
 }
 
+/// What the signed-in person has: assets checked out to them (and what rides on them), the
+/// licence seats they hold, and the accessories lent to them.
+#[derive(Serialize, ToSchema)]
+pub struct MyAssetsBody {
+    pub items: Vec<HeldBody>,
+    pub seats: Vec<MySeatBody>,
+    pub stock: Vec<MyStockBody>,
+}
+
+/// A licence seat the person holds.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MySeatBody {
+    #[schema(example = "SW-3")]
+    pub licence: String,
+    pub label: String,
+    #[serde(with = "amj_domain::custody::instant")]
+    #[schema(value_type = String, format = DateTime)]
+    pub assigned_at: i64,
+}
+
+/// Stock lent to the person and not yet back.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MyStockBody {
+    #[schema(example = "IT-31")]
+    pub item: String,
+    pub label: String,
+    pub quantity: i64,
+    #[serde(with = "amj_domain::custody::instant")]
+    #[schema(value_type = String, format = DateTime)]
+    pub since: i64,
+}
+
 /// A page of the overdue list.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -970,30 +1004,57 @@ pub async fn asset_custody(
 }
 
 /// What the signed-in person holds, in every schema: checked out to them, or riding on
-/// something checked out to them (the dock on their laptop).
+/// something checked out to them (the dock on their laptop); and the licence seats they hold
+/// and the accessories lent to them.
 #[utoipa::path(
     get,
     path = "/api/v1/custody/mine",
     tag = "custody",
     responses(
-        (status = 200, description = "The caller's assets, at most 500", body = HeldItemsBody),
+        (status = 200, description = "The caller's assets, seats and stock, at most 500 of each", body = MyAssetsBody),
         (status = 400, response = super::openapi::BadRequest)
     )
 )]
 pub async fn my_assets(
     State(state): State<AppState>,
     caller: Caller,
-) -> ApiResult<Json<HeldItemsBody>> {
+) -> ApiResult<Json<MyAssetsBody>> {
     let account = caller.account_id().ok_or_else(|| AppError::BadRequest {
         code: "no_user",
         message: "\"my assets\" needs a signed-in Jira user; API tokens act for no one".into(),
     })?;
+    let tenant = caller.tenant_id();
     let held = state
         .store
-        .held_by_person(caller.tenant_id(), &account, LIST_MAX)
+        .held_by_person(tenant, &account, LIST_MAX)
         .await?;
-    Ok(Json(HeldItemsBody {
+    let seats = state
+        .store
+        .seats_of_person(tenant, &account, LIST_MAX)
+        .await?;
+    let stock = state
+        .store
+        .stock_out_of_person(tenant, &account, LIST_MAX)
+        .await?;
+    Ok(Json(MyAssetsBody {
         items: held.into_iter().map(held_body).collect(),
+        seats: seats
+            .into_iter()
+            .map(|s| MySeatBody {
+                licence: s.licence.to_string(),
+                label: s.licence_label,
+                assigned_at: s.assigned_at,
+            })
+            .collect(),
+        stock: stock
+            .into_iter()
+            .map(|s| MyStockBody {
+                item: s.item.to_string(),
+                label: s.item_label,
+                quantity: s.quantity,
+                since: s.since,
+            })
+            .collect(),
     }))
 }
 

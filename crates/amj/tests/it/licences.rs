@@ -289,6 +289,16 @@ async fn terms_seats_and_compliance() {
             assert_eq!(kinds.iter().filter(|k| *k == kind).count(), count, "{kind}: {kinds:?}");
         }
 
+        // "My assets" lists the seats the signed-in person holds.
+        let me = api.site.admin_account_id.clone();
+        let mine = api.ok("GET", "/api/v1/custody/mine", None).await;
+        assert_eq!(mine["seats"], json!([]));
+        api.ok("PUT", &format!("/api/v1/assets/{acrobat}/licence"), Some(terms("Acrobat Pro", 5))).await;
+        api.ok("POST", &format!("/api/v1/assets/{acrobat}/seats"), Some(json!({"assignees": [person(&me)]}))).await;
+        let mine = api.ok("GET", "/api/v1/custody/mine", None).await;
+        let seats: Vec<(&str, &str)> = mine["seats"].as_array().unwrap().iter().map(|s| (s["licence"].as_str().unwrap(), s["label"].as_str().unwrap())).collect();
+        assert_eq!(seats, [(acrobat.as_str(), "Acrobat 2026")]);
+
         api.stop().await;
     })
     .await;

@@ -230,6 +230,14 @@ async fn levels_movements_minimums_and_what_an_issue_was_given() {
         let back = moved(&api, &headset, json!({"kind": "return", "location": floor, "quantity": 1, "from": person(&people[1]), "note": "spare"})).await.1;
         assert_eq!(back["counts"], json!({"quantity": 4, "issued": 0, "belowMinimum": 0}));
         assert_eq!(back["out"], json!([]));
+        // "My assets" lists what is lent to the signed-in person.
+        let me = api.site.admin_account_id.clone();
+        moved(&api, &headset, json!({"kind": "issue", "location": floor, "quantity": 2, "to": person(&me)})).await;
+        let mine = api.ok("GET", "/api/v1/custody/mine", None).await;
+        let lent: Vec<(&str, &str, i64)> = mine["stock"].as_array().unwrap().iter().map(|s| (s["item"].as_str().unwrap(), s["label"].as_str().unwrap(), s["quantity"].as_i64().unwrap())).collect();
+        assert_eq!(lent, [(headset.as_str(), "Jabra Evolve", 2)]);
+        moved(&api, &headset, json!({"kind": "return", "location": floor, "quantity": 2, "from": person(&me)})).await;
+        assert_eq!(api.ok("GET", "/api/v1/custody/mine", None).await["stock"], json!([]));
         let memory = asset(&api, "Memory", "16 GB DDR5").await;
         moved(&api, &memory, json!({"kind": "receive", "location": store, "quantity": 2})).await;
         let (status, body) = moved(&api, &memory, json!({"kind": "issue", "location": store, "quantity": 1, "to": person(&people[1])})).await;
