@@ -22,6 +22,7 @@ pub mod ids;
 pub mod kit;
 pub mod licence;
 pub mod report;
+pub mod request;
 pub mod schema;
 pub mod status;
 pub mod stock;
