@@ -353,6 +353,14 @@ export interface MyAssets {
   stock: { item: string; label: string; quantity: number; since: string }[];
 }
 
+/** How an issue's status approves or rejects the requests made from it. */
+export interface ApprovalPolicy {
+  project: string;
+  approveCategory: "indeterminate" | "done" | null;
+  approveStatuses: string[];
+  rejectStatuses: string[];
+}
+
 /** One part of a kit. */
 export type KitPart =
   | { kind: "asset"; typeId: number }
@@ -1142,6 +1150,23 @@ export class Api {
   ): Promise<{ items: BelowMinimum[]; nextCursor: string | null }> {
     const query = cursor === null ? "" : `?cursor=${encodeURIComponent(cursor)}`;
     return this.call("GET", `/api/v1/schemas/${path(schema)}/stock/below-minimum${query}`);
+  }
+
+  async requestPolicy(schema: string): Promise<ApprovalPolicy | null> {
+    return (
+      await this.call<{ policy: ApprovalPolicy | null }>(
+        "GET",
+        `/api/v1/schemas/${path(schema)}/request-policy`,
+      )
+    ).policy;
+  }
+
+  async setRequestPolicy(schema: string, policy: ApprovalPolicy | null): Promise<void> {
+    if (policy === null) {
+      await this.call("DELETE", `/api/v1/schemas/${path(schema)}/request-policy`);
+    } else {
+      await this.call("PUT", `/api/v1/schemas/${path(schema)}/request-policy`, policy);
+    }
   }
 
   async kits(schema: string): Promise<Kit[]> {

@@ -132,6 +132,19 @@ impl ApprovalPolicy {
         errors.into_result(())
     }
 
+    /// Trimmed, statuses without duplicates (any case), as stored.
+    pub fn normalized(mut self) -> Self {
+        self.project = self.project.trim().to_owned();
+        for list in [&mut self.approve_statuses, &mut self.reject_statuses] {
+            let mut seen = std::collections::HashSet::new();
+            list.retain_mut(|s| {
+                *s = s.trim().to_owned();
+                seen.insert(s.to_lowercase())
+            });
+        }
+        self
+    }
+
     /// What `issue`'s status says. A rejecting status wins over an approving category (a
     /// "Declined" status in the Done category rejects even when Done approves).
     pub fn verdict(&self, issue: &IssueStatus, ever_approved: bool) -> Verdict {

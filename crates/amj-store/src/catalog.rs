@@ -29,6 +29,8 @@ pub struct SchemaModel {
     pub licences: amj_domain::licence::LicencePolicy,
     /// Which types are counted stock, and of what kind.
     pub stock: amj_domain::stock::StockPolicy,
+    /// How an issue's status approves or rejects requests made from it; `None` until set.
+    pub requests: Option<amj_domain::request::ApprovalPolicy>,
 }
 
 impl SchemaModel {
@@ -473,13 +475,21 @@ impl Store {
         let sql = Sql::new(&text).arg(tenant.0).arg(id.0);
         let attributes: Vec<AttributeRow> = self.db().fetch_all(&sql).await?;
         let sql = Sql::new(
-            "SELECT checked_out_status_id, available_status_id, installed_attribute_id \
-             FROM asset_schema WHERE tenant_id = $1 AND id = $2",
+            "SELECT checked_out_status_id, available_status_id, installed_attribute_id, \
+             request_policy FROM asset_schema WHERE tenant_id = $1 AND id = $2",
         )
         .arg(tenant.0)
         .arg(id.0);
-        let (checked_out, available, installed): (Option<i64>, Option<i64>, Option<i64>) =
+        type PolicyRow = (Option<i64>, Option<i64>, Option<i64>, Option<String>);
+        let (checked_out, available, installed, request_policy): PolicyRow =
             self.db().fetch_one(&sql).await?;
+        let requests = request_policy
+            .map(|text| {
+                serde_json::from_str(&text).map_err(|e| {
+                    StoreError::Corrupt(format!("schema {} request policy: {e}", id.0))
+                })
+            })
+            .transpose()?;
         let sql = Sql::new(
             "SELECT type_id FROM custody_type WHERE tenant_id = $1 AND schema_id = $2 \
              ORDER BY type_id",
@@ -539,6 +549,7 @@ impl Store {
             custody,
             licences,
             stock,
+            requests,
         });
         self.catalog.models.insert((tenant, id), Arc::clone(&model));
         Ok(model)

@@ -17,6 +17,7 @@ pub mod kit;
 pub mod licence;
 pub mod links;
 pub(crate) mod query;
+pub mod request;
 pub(crate) mod rule_breaks;
 pub mod saved_views;
 pub(crate) mod sql;

@@ -21,6 +21,7 @@ import { keyMove, moveItem, possibleParents } from "../reorder";
 import { CustodySettings } from "./CustodySettings";
 import { KitSettings } from "./KitSettings";
 import { LicenceSettings } from "./LicenceSettings";
+import { RequestSettings } from "./RequestSettings";
 import { StockSettings } from "./StockSettings";
 
 interface Props {
@@ -154,6 +155,7 @@ export function AdminPage({ api, host, formats }: Props) {
               <LicenceSettings api={api} schema={schema} types={types} onChanged={changed} />
               <StockSettings api={api} schema={schema} types={types} onChanged={changed} />
               <KitSettings api={api} schema={schema} types={types} onChanged={changed} />
+              <RequestSettings api={api} schema={schema} onChanged={changed} />
             </>
           )}
           <TokensSection api={api} formats={formats} onChange={done} />

@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod pages;
 pub(crate) mod query_api;
 pub mod reports_api;
+pub(crate) mod request_api;
 pub(crate) mod resource;
 pub(crate) mod status;
 pub(crate) mod stock_api;
@@ -321,6 +322,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             kit_api::delete_kit
         ))
         .routes(routes!(kit_api::check_out_kit))
+        .routes(routes!(
+            request_api::get_request_policy,
+            request_api::put_request_policy,
+            request_api::delete_request_policy
+        ))
         .routes(routes!(query_api::query_assets))
         .routes(routes!(query_api::validate_aql))
         .routes(routes!(views_api::list_views, views_api::create_view))

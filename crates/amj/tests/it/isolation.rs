@@ -83,6 +83,10 @@ const BODIES: &[(&str, &str)] = &[
         r#"{"name":"stolen","parts":[{"kind":"asset","typeId":{type}}]}"#,
     ),
     ("KitCheckout", r#"{"accountId":"557058:thief"}"#),
+    (
+        "ApprovalPolicy",
+        r#"{"project":"AM","approveStatuses":["Stolen"]}"#,
+    ),
     // Shared, so that an ordinary user is refused it too (the hardening test's rule).
     (
         "SavedViewDraft",

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod alert_rules_agree;
+mod approvals;
 mod aql_api;
 mod aql_differential;
 mod asset_store_contract;

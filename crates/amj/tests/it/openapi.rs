@@ -1418,6 +1418,19 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
     .await;
     c.ok("DELETE", one_kit, &["IT", &kit_id], None).await;
 
+    // The request approval policy: unset, set, read back, cleared.
+    let request_policy = "/api/v1/schemas/{schema}/request-policy";
+    c.ok("GET", request_policy, &["IT"], None).await;
+    c.ok(
+        "PUT",
+        request_policy,
+        &["IT"],
+        Some(json!({"project": "AM", "approveCategory": "done", "rejectStatuses": ["Declined"]})),
+    )
+    .await;
+    c.ok("GET", request_policy, &["IT"], None).await;
+    c.ok("DELETE", request_policy, &["IT"], None).await;
+
     let errors = std::mem::take(&mut c.errors);
     assert!(
         errors.is_empty(),
