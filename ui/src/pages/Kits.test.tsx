@@ -127,12 +127,22 @@ describe("kits", () => {
     await act(() => $("#amj-kit-submit").click());
     await until(() => !$("#amj-kit-error").hidden);
     expect($("#amj-kit-error").textContent).toBe("Part 1: no Laptop is available.");
+    // The laptop part, picked by hand.
+    expect(document.querySelector("label[for='amj-kit-pick-0']")?.textContent).toContain("Laptop");
+    expect(document.querySelector("#amj-kit-pick-1")).toBeNull();
+    await type("#amj-kit-pick-0", "it-9");
     await act(() => $("#amj-kit-submit").click());
     await until(() => $("#amj-kit-form") === null);
     expect($("#amj-kits-status").textContent).toBe("Handed New starter to Ada: a seat of IT-5.");
     expect(document.activeElement).toBe($("[data-hand-out='7']"));
     const sent = host.calls.filter((c) => c.method === "POST").at(-1);
-    expect(sent?.body).toEqual({ accountId: "557058:ada", due: null, issue: "AM-1", note: "" });
+    expect(sent?.body).toEqual({
+      accountId: "557058:ada",
+      due: null,
+      issue: "AM-1",
+      note: "",
+      picks: [{ part: 0, asset: "IT-9" }],
+    });
   });
 
   it("lets an admin define a kit part by part, with the server's refusal by part", async () => {

@@ -16,16 +16,20 @@ function HandOutForm({
   api,
   schema,
   kit,
+  types,
   onDone,
   onCancel,
 }: {
   api: Api;
   schema: string;
   kit: Kit;
+  types: AssetType[];
   onDone: (message: string) => void;
   onCancel: () => void;
 }) {
   const [person, setPerson] = useState("");
+  // Asset keys picked by hand, by part index; an empty one is picked by rule.
+  const [picks, setPicks] = useState<Record<number, string>>({});
   const [due, setDue] = useState("");
   const [issue, setIssue] = useState("");
   const [note, setNote] = useState("");
@@ -37,6 +41,13 @@ function HandOutForm({
       due: due || null,
       ...(issue.trim() ? { issue: issue.trim().toUpperCase() } : {}),
       note: note.trim(),
+      ...(Object.values(picks).some((k) => k.trim())
+        ? {
+            picks: Object.entries(picks)
+              .filter(([, key]) => key.trim())
+              .map(([part, key]) => ({ part: Number(part), asset: key.trim().toUpperCase() })),
+          }
+        : {}),
     });
     onDone(handoutText(handout, people.get(person)?.name ?? person));
   });
@@ -72,6 +83,29 @@ function HandOutForm({
           />
         )}
       </Field>
+      {kit.parts.map((part, i) =>
+        part.kind === "asset" ? (
+          <Field
+            key={`pick-${i}`}
+            id={`amj-kit-pick-${i}`}
+            label={`${partText(part, types)}: asset key (optional; else the first available)`}
+            error={undefined}
+          >
+            {(a) => (
+              <input
+                {...a}
+                type="text"
+                placeholder="IT-42"
+                value={picks[i] ?? ""}
+                onInput={(e) => {
+                  const key = e.currentTarget.value;
+                  setPicks((current) => ({ ...current, [i]: key }));
+                }}
+              />
+            )}
+          </Field>
+        ) : null,
+      )}
       <Field id="amj-kit-due" label="Due back (optional)" error={errors.fields.due}>
         {(a) => (
           <input {...a} type="date" value={due} onInput={(e) => setDue(e.currentTarget.value)} />
@@ -177,6 +211,7 @@ export function Kits({ api, schema }: Props) {
                   api={api}
                   schema={schema}
                   kit={kit}
+                  types={types}
                   onDone={(message) => {
                     setStatus(message);
                     close();
