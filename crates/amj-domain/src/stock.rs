@@ -108,12 +108,6 @@ impl StockPolicy {
         out
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.consumable_types.is_empty()
-            && self.accessory_types.is_empty()
-            && self.component_types.is_empty()
-    }
-
     /// Sorted, without duplicates: the form it is stored and answered in.
     pub fn normalized(mut self) -> Self {
         for list in [
@@ -269,16 +263,6 @@ impl Movement {
             | Movement::Return { note, .. }
             | Movement::Move { note, .. }
             | Movement::Count { note, .. } => note,
-        }
-    }
-
-    pub fn verb(&self) -> &'static str {
-        match self {
-            Movement::Receive { .. } => "receive",
-            Movement::Issue { .. } => "issue",
-            Movement::Return { .. } => "return",
-            Movement::Move { .. } => "move",
-            Movement::Count { .. } => "count",
         }
     }
 

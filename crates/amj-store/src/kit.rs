@@ -153,10 +153,9 @@ async fn pick_available(
 
 /// A part's refusal, named by the part: the verb's own errors say which asset and why.
 fn in_part(part: usize, error: StoreError) -> StoreError {
-    match error {
-        StoreError::Invalid(errors) => StoreError::Invalid(ValidationErrors(
+    let named = |errors: Vec<amj_domain::FieldError>| {
+        StoreError::Invalid(ValidationErrors(
             errors
-                .0
                 .into_iter()
                 .map(|mut e| {
                     e.message = format!("Part {}: {}", part + 1, e.message);
@@ -164,25 +163,17 @@ fn in_part(part: usize, error: StoreError) -> StoreError {
                     e
                 })
                 .collect(),
-        )),
-        StoreError::InvalidRows(rows) => StoreError::Invalid(ValidationErrors(
-            rows.into_iter()
-                .flat_map(|(_, errors)| errors.0)
-                .map(|mut e| {
-                    e.message = format!("Part {}: {}", part + 1, e.message);
-                    e.field = format!("parts[{part}]");
-                    e
-                })
-                .collect(),
-        )),
-        StoreError::Conflict { code, message } => StoreError::Conflict {
-            code,
-            message: format!("Part {}: {message}", part + 1),
-        },
-        StoreError::NotFound { code, message } => StoreError::Conflict {
-            code,
-            message: format!("Part {}: {message}", part + 1),
-        },
+        ))
+    };
+    match error {
+        StoreError::Invalid(errors) => named(errors.0),
+        StoreError::InvalidRows(rows) => named(rows.into_iter().flat_map(|(_, e)| e.0).collect()),
+        StoreError::Conflict { code, message } | StoreError::NotFound { code, message } => {
+            StoreError::Conflict {
+                code,
+                message: format!("Part {}: {message}", part + 1),
+            }
+        }
         other => other,
     }
 }

@@ -177,6 +177,13 @@ fn below_body(b: BelowMinimum) -> BelowBody {
     }
 }
 
+fn not_stock(key: &amj_domain::AssetKey) -> AppError {
+    AppError::Unprocessable {
+        code: "not_stock",
+        message: format!("{key}: its type is not a stock type (see the schema's stock settings)"),
+    }
+}
+
 fn stock_kind(
     model: &amj_store::catalog::SchemaModel,
     asset: &amj_store::assets::AssetRecord,
@@ -184,13 +191,7 @@ fn stock_kind(
     model
         .stock
         .kind_of(&model.types, asset.type_id)
-        .ok_or_else(|| AppError::Unprocessable {
-            code: "not_stock",
-            message: format!(
-                "{}: its type is not a stock type (see the schema's stock settings)",
-                asset.key
-            ),
-        })
+        .ok_or_else(|| not_stock(&asset.key))
 }
 
 fn cursor(text: Option<&str>) -> ApiResult<Option<i64>> {
@@ -270,15 +271,11 @@ pub async fn get_stock(
         ..
     }: SiteAsset,
 ) -> ApiResult<Json<StockBody>> {
-    stock_kind(&model, &asset)?;
     let stock = state
         .store
         .item_stock(caller.tenant_id(), &model, asset.id, asset.type_id)
         .await?
-        .ok_or_else(|| AppError::Unprocessable {
-            code: "not_stock",
-            message: format!("{}: its type is not a stock type", asset.key),
-        })?;
+        .ok_or_else(|| not_stock(&asset.key))?;
     Ok(Json(stock_body(&asset.key, &stock)))
 }
 
