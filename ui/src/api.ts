@@ -361,6 +361,46 @@ export interface ApprovalPolicy {
   rejectStatuses: string[];
 }
 
+/** What a request asks for: an asset of a type, or a kit. */
+export type Wanted = { kind: "type"; typeId: number } | { kind: "kit"; kit: number };
+
+export type RequestState = "pending" | "approved" | "fulfilled" | "released";
+
+export type ReleaseWhy =
+  | "rejected"
+  | "closed"
+  | "cancelled"
+  | "issue_deleted"
+  | "unapproved"
+  | "picked_other";
+
+/** One step of a request's path. */
+export type RequestEvent =
+  | { kind: "requested"; what: string; accountId: string; note: string }
+  | { kind: "approved"; status: string }
+  | { kind: "reserved"; assets: string[] }
+  | { kind: "none_free" }
+  | { kind: "unapproved"; status: string }
+  | { kind: "released"; why: ReleaseWhy; status: string | null; note: string }
+  | { kind: "fulfilled"; assets: string[] };
+
+/** A request made on an issue, approved by the issue's workflow. */
+export interface AssetRequest {
+  id: number;
+  schema: string;
+  issue: string;
+  wanted: Wanted;
+  what: string;
+  accountId: string;
+  note: string;
+  state: RequestState;
+  issueStatus: string;
+  reserved: { part: number; asset: string; label: string }[];
+  createdAt: string;
+  createdBy: string;
+  history?: { at: string; actor: string; event: RequestEvent }[];
+}
+
 /** One part of a kit. */
 export type KitPart =
   | { kind: "asset"; typeId: number }
@@ -1187,6 +1227,50 @@ export class Api {
 
   checkOutKit(schema: string, id: number, checkout: KitCheckout): Promise<KitHandout> {
     return this.call("POST", `/api/v1/schemas/${path(schema)}/kits/${id}/checkout`, checkout);
+  }
+
+  /** Asks, on an issue, for an asset of a type or a kit, for a person. */
+  createRequest(
+    schema: string,
+    draft: { issue: string; wanted: Wanted; accountId: string; note: string },
+  ): Promise<AssetRequest> {
+    return this.call("POST", `/api/v1/schemas/${path(schema)}/requests`, draft);
+  }
+
+  /** A schema's requests in `states`, oldest first: the fulfilment queue. */
+  requests(
+    schema: string,
+    states: RequestState[],
+    cursor: string | null = null,
+  ): Promise<{ items: AssetRequest[]; nextCursor?: string }> {
+    const query = new URLSearchParams({ state: states.join(",") });
+    if (cursor !== null) {
+      query.set("cursor", cursor);
+    }
+    return this.call("GET", `/api/v1/schemas/${path(schema)}/requests?${query}`);
+  }
+
+  /** The requests made on an issue, newest first, each with its path. */
+  async issueRequests(issueKey: string): Promise<AssetRequest[]> {
+    return (
+      await this.call<{ items: AssetRequest[] }>("GET", `/api/v1/issues/${path(issueKey)}/requests`)
+    ).items;
+  }
+
+  fulfilRequest(
+    schema: string,
+    id: number,
+    fulfilment: { due?: string | null; note?: string; picks?: { part: number; asset: string }[] },
+  ): Promise<AssetRequest> {
+    return this.call("POST", `/api/v1/schemas/${path(schema)}/requests/${id}/fulfil`, fulfilment);
+  }
+
+  cancelRequest(schema: string, id: number, note: string): Promise<AssetRequest> {
+    return this.call("POST", `/api/v1/schemas/${path(schema)}/requests/${id}/cancel`, { note });
+  }
+
+  recheckRequest(schema: string, id: number): Promise<AssetRequest> {
+    return this.call("POST", `/api/v1/schemas/${path(schema)}/requests/${id}/recheck`);
   }
 
   async history(key: string): Promise<HistoryEntry[]> {

@@ -1267,6 +1267,16 @@ pub async fn seed_site(
             };
             store.create_kit(tenant, schema_id, &draft).await?;
         }
+        // Requests asked on the simulator's AM issues are approved by its workflow.
+        let policy = amj_domain::request::ApprovalPolicy {
+            project: "AM".to_owned(),
+            approve_category: None,
+            approve_statuses: vec!["Approved".to_owned()],
+            reject_statuses: vec!["Declined".to_owned()],
+        };
+        store
+            .set_request_policy(tenant, schema_id, Some(&policy))
+            .await?;
     }
     report.elapsed = started.elapsed();
     Ok(report)

@@ -131,6 +131,21 @@ pub enum HistoryEvent {
         old: i64,
         new: i64,
     },
+    /// Set aside for request `request`, approved on `issue`, for the person `account_id`:
+    /// nothing else may check it out until the request is fulfilled or released.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
+    Reserved {
+        request: i64,
+        issue: String,
+        account_id: String,
+    },
+    /// The reservation for `request` ended without a hand-out (`why`: the issue rejected it,
+    /// was closed, deleted or left its approving status, or the request was cancelled).
+    Unreserved {
+        request: i64,
+        issue: String,
+        why: crate::request::Why,
+    },
 }
 
 /// One `AttributeChanged` per attribute of `attributes` whose API form differs, in the order of

@@ -12,6 +12,7 @@
 use crate::custody::is_account_id;
 use crate::error::{ValidationErrors, rules};
 use crate::ids::TypeId;
+use crate::kit::KitPick;
 use serde::{Deserialize, Serialize};
 
 /// Longest note on a request, in characters.
@@ -174,6 +175,90 @@ impl ApprovalPolicy {
     }
 }
 
+impl ApprovalPolicy {
+    /// Why a rejecting verdict releases: a rejecting status by name, or closed some other way.
+    pub fn why_released(&self, issue: &IssueStatus) -> Why {
+        if self
+            .reject_statuses
+            .iter()
+            .any(|s| s.trim().eq_ignore_ascii_case(issue.status.trim()))
+        {
+            Why::Rejected
+        } else {
+            Why::Closed
+        }
+    }
+}
+
+/// Why a request (or its reservation) ended without a hand-out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Why {
+    /// The issue entered a rejecting status.
+    Rejected,
+    /// The issue was done without approving the request.
+    Closed,
+    /// Someone cancelled the request.
+    Cancelled,
+    /// The issue was deleted.
+    IssueDeleted,
+    /// The issue left its approving status before the hand-out: the request waits again.
+    Unapproved,
+    /// The hand-out gave the person another asset, picked by hand.
+    PickedOther,
+}
+
+impl Why {
+    /// In words, for history lines and the issue panel.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Why::Rejected => "the issue rejected it",
+            Why::Closed => "the issue was closed without approving it",
+            Why::Cancelled => "it was cancelled",
+            Why::IssueDeleted => "the issue was deleted",
+            Why::Unapproved => "the issue left its approving status",
+            Why::PickedOther => "another asset was handed out instead",
+        }
+    }
+}
+
+/// One step of a request's path, as the issue's history shows it (the asset's history has
+/// its own events: reserved, unreserved, checked out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+pub enum RequestEvent {
+    /// Asked for, from the issue: `what` in words ("a Laptop", "the kit New starter").
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
+    Requested {
+        what: String,
+        account_id: String,
+        note: String,
+    },
+    /// The issue entered `status`, which approves it.
+    Approved { status: String },
+    /// Set aside for the person.
+    Reserved { assets: Vec<String> },
+    /// Approved, but nothing matching was free to set aside; the next check tries again, and
+    /// the hand-out may pick whatever is free then.
+    NoneFree,
+    /// The issue left its approving status (now `status`): back to pending, reservation freed.
+    Unapproved { status: String },
+    /// Ended without a hand-out.
+    Released {
+        why: Why,
+        status: Option<String>,
+        note: String,
+    },
+    /// Handed out: these assets were checked out to the person for the issue.
+    Fulfilled { assets: Vec<String> },
+}
+
 /// A Jira project key: a capital, then capitals, digits or underscores.
 fn is_project_key(text: &str) -> bool {
     let mut bytes = text.bytes();
@@ -262,6 +347,8 @@ pub enum Wanted {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RequestDraft {
+    /// The issue it is asked on (`IT-12`): its workflow approves it.
+    pub issue: String,
     pub wanted: Wanted,
     /// Whom it is for, by Atlassian accountId.
     pub account_id: String,
@@ -272,6 +359,13 @@ pub struct RequestDraft {
 impl RequestDraft {
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut errors = ValidationErrors::default();
+        if self.issue.trim().is_empty() {
+            errors.push(
+                "issue",
+                rules::REQUIRED,
+                "Issue: name the issue, like IT-12",
+            );
+        }
         if !is_account_id(&self.account_id) {
             errors.push(
                 "accountId",
@@ -279,6 +373,90 @@ impl RequestDraft {
                 "For: a person is named by their Atlassian accountId",
             );
         }
+        if self.note.chars().count() > NOTE_MAX {
+            errors.push(
+                "note",
+                rules::MAX_LENGTH,
+                format!("Note: must be at most {NOTE_MAX} characters"),
+            );
+        }
+        errors.into_result(())
+    }
+}
+
+/// Handing an approved request out: by default what it reserved.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fulfilment {
+    /// The day it is due back, `YYYY-MM-DD` (UTC), if any.
+    #[serde(default, with = "crate::custody::day")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub due: Option<i32>,
+    #[serde(default)]
+    pub note: String,
+    /// Assets picked by hand instead of the reserved ones: part 0 for a request of a type, a
+    /// kit's asset part otherwise.
+    #[serde(default)]
+    pub picks: Vec<KitPick>,
+}
+
+impl Fulfilment {
+    /// `asset_parts`: the parts that take an asset (`[0]` for a type, the kit's asset parts).
+    pub fn validate(&self, asset_parts: &[usize], today: i32) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        if let Some(due) = self.due
+            && due < today
+        {
+            errors.push("due", rules::MIN, "Due: must be today or later");
+        }
+        if self.note.chars().count() > NOTE_MAX {
+            errors.push(
+                "note",
+                rules::MAX_LENGTH,
+                format!("Note: must be at most {NOTE_MAX} characters"),
+            );
+        }
+        let mut parts = std::collections::HashSet::new();
+        let mut assets = std::collections::HashSet::new();
+        for (i, pick) in self.picks.iter().enumerate() {
+            if !asset_parts.contains(&pick.part) {
+                errors.push(
+                    format!("picks[{i}]"),
+                    rules::REFERENCE_TARGET,
+                    format!("Pick: part {} does not take an asset", pick.part + 1),
+                );
+            } else if !parts.insert(pick.part) {
+                errors.push(
+                    format!("picks[{i}]"),
+                    rules::DUPLICATE_VALUE,
+                    format!("Pick: part {} is picked twice", pick.part + 1),
+                );
+            }
+            if !assets.insert(pick.asset.to_string()) {
+                errors.push(
+                    format!("picks[{i}]"),
+                    rules::DUPLICATE_VALUE,
+                    format!("Pick: {} is picked twice", pick.asset),
+                );
+            }
+        }
+        errors.into_result(())
+    }
+}
+
+/// Cancelling a request, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cancellation {
+    #[serde(default)]
+    pub note: String,
+}
+
+impl Cancellation {
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
         if self.note.chars().count() > NOTE_MAX {
             errors.push(
                 "note",
@@ -397,6 +575,7 @@ mod tests {
         assert_eq!(settle(Fulfilled, false, Verdict::Reject), Step::Nothing);
         assert_eq!(settle(Released, false, Verdict::Approve), Step::Nothing);
         let draft = RequestDraft {
+            issue: "IT-1".into(),
             wanted: Wanted::Type { type_id: TypeId(1) },
             account_id: "Ada".into(),
             note: String::new(),

@@ -24,6 +24,35 @@ pub struct Issue {
     pub project_key: String,
     pub status: String,
     pub assignee: Option<String>,
+    /// When it last changed, in ms since 1970: Jira's `updated`, which apps read to order
+    /// what they learn about an issue.
+    pub updated: i64,
+}
+
+/// When the seeded issues last changed: 2026-12-01 09:00 UTC, so every run sees the same.
+pub const SEEDED_AT: i64 = 1_796_115_600_000;
+
+/// A time as Jira writes one in issue fields: `2026-12-01T09:00:00.000+0000`.
+pub fn jira_time(millis: i64) -> String {
+    let days = millis.div_euclid(86_400_000);
+    let ms = millis.rem_euclid(86_400_000);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}+0000",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
 }
 
 /// A status of the simulated workflow, as Jira's REST API describes one: its id, its name, and
@@ -195,6 +224,7 @@ pub fn seed(site: &str) -> SiteData {
                 project_key: (*project).to_owned(),
                 status: (*status).to_owned(),
                 assignee: users.get(i % users.len()).map(|u| u.account_id.clone()),
+                updated: SEEDED_AT,
             }
         })
         .collect();
@@ -240,6 +270,7 @@ impl SiteData {
                 "summary": issue.summary,
                 "project": {"id": project_id(&issue.project_key), "key": issue.project_key},
                 "status": status_json(&issue.status, base_url),
+                "updated": jira_time(issue.updated),
                 "assignee": issue.assignee.as_deref().and_then(|a| self.user(a)).map(|u| user_json(u, base_url)),
             }
         })
@@ -530,6 +561,14 @@ fn parse_clause(clause: &str, index: &[IndexedValue]) -> Result<Clause, String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_written_as_jira_writes_them() {
+        assert_eq!(jira_time(SEEDED_AT), "2026-12-01T09:00:00.000+0000");
+        assert_eq!(jira_time(0), "1970-01-01T00:00:00.000+0000");
+        assert_eq!(jira_time(951_782_400_123), "2000-02-29T00:00:00.123+0000");
+        assert_eq!(jira_time(-1), "1969-12-31T23:59:59.999+0000");
+    }
 
     #[test]
     fn seeding_is_deterministic_and_realistic() {

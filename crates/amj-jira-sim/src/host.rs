@@ -803,6 +803,7 @@ mod tests {
                 project_key: "AM".into(),
                 status: "<i>Open</i>".into(),
                 assignee: None,
+                updated: crate::data::SEEDED_AT,
             });
         })
         .unwrap();

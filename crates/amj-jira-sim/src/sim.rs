@@ -988,6 +988,11 @@ impl Sim {
                     return Some(None);
                 }
                 let old = std::mem::replace(&mut issue.status, to.name.to_owned());
+                // Later than any earlier change, even within one millisecond.
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+                issue.updated = now.max(issue.updated + 1);
                 let issue = issue.clone();
                 let json = d.issue_json(&issue, &site.base_url);
                 Some(Some((json, crate::data::status_change(&old, to))))

@@ -158,6 +158,38 @@ pub mod payload {
         pub summary: String,
     }
 
+    /// `GET /rest/api/3/issue/{id}?fields=status,project,updated`: what settles its requests.
+    #[derive(Debug, Deserialize)]
+    pub struct IssueState {
+        pub key: String,
+        pub fields: IssueStateFields,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub struct IssueStateFields {
+        pub status: IssueStatusField,
+        pub project: ProjectField,
+        /// When the issue last changed, as Jira writes it: `2026-12-07T17:30:00.000+0000`.
+        pub updated: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct IssueStatusField {
+        pub name: String,
+        pub status_category: StatusCategoryField,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub struct StatusCategoryField {
+        pub key: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    pub struct ProjectField {
+        pub key: String,
+    }
+
     /// One user of `GET /rest/api/3/user/search`. Jira documents `active` and `displayName` as
     /// always present for the accounts the search returns.
     #[derive(Debug, Deserialize)]

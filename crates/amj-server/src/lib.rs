@@ -13,5 +13,6 @@ pub mod jira;
 pub mod ops;
 pub mod query;
 pub mod reports;
+pub mod requests;
 pub mod timefmt;
 pub mod web;

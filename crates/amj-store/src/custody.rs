@@ -930,6 +930,27 @@ pub(crate) async fn check_out_in(
             message: taken.join("; "),
         });
     }
+    // Assets set aside for an approved request go to its person only, by its fulfilment
+    // (which frees the reservation in this same transaction before it checks out).
+    let reserved = super::request::reservations_of(tx, &ids).await?;
+    if !reserved.is_empty() {
+        let message = reserved
+            .iter()
+            .filter_map(|(asset, request, issue)| {
+                locked.get(asset).map(|a| {
+                    format!(
+                        "{} is reserved for request #{request} on {issue}",
+                        AssetKey::new(model.schema.key.clone(), a.number)
+                    )
+                })
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(StoreError::Conflict {
+            code: "asset_reserved",
+            message,
+        });
+    }
     // Holder assets, by number within the schema.
     let numbers: Vec<i64> = items
         .iter()

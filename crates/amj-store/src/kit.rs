@@ -107,9 +107,9 @@ async fn asset_of(
 }
 
 /// The first available asset of `type_id` (or a subtype) not yet chosen: in an "Available"
-/// status, neither archived nor retired, and not checked out. On PostgreSQL an asset another
-/// kit is taking right now is skipped rather than waited for.
-async fn pick_available(
+/// status, neither archived nor retired, not checked out and not reserved for a request. On
+/// PostgreSQL an asset another kit is taking right now is skipped rather than waited for.
+pub(crate) async fn pick_available(
     tx: &mut Tx,
     tenant: TenantId,
     model: &SchemaModel,
@@ -138,7 +138,8 @@ async fn pick_available(
         .bind(false)
         .push(
             " AND a.retired_at IS NULL AND NOT EXISTS \
-             (SELECT 1 FROM asset_custody c WHERE c.asset_id = a.id)",
+             (SELECT 1 FROM asset_custody c WHERE c.asset_id = a.id) AND NOT EXISTS \
+             (SELECT 1 FROM asset_reservation r WHERE r.asset_id = a.id)",
         );
     if !chosen.is_empty() {
         sql.push(" AND a.id NOT IN ")
@@ -149,6 +150,21 @@ async fn pick_available(
         sql.push(" FOR UPDATE SKIP LOCKED");
     }
     Ok(tx.fetch_optional::<(i64,)>(&sql).await?.map(|(id,)| id))
+}
+
+/// A kit read inside a transaction (a request's fulfilment).
+pub(crate) async fn kit_in(
+    tx: &mut Tx,
+    tenant: TenantId,
+    schema: SchemaId,
+    id: i64,
+) -> Result<Option<Kit>, StoreError> {
+    let sql = Sql::new(&format!("{KIT_SELECT} AND id = $3"))
+        .arg(tenant.0)
+        .arg(schema.0)
+        .arg(id);
+    let row: Option<KitRow> = tx.fetch_optional(&sql).await?;
+    row.map(KitRow::into_kit).transpose()
 }
 
 /// A part's refusal, named by the part: the verb's own errors say which asset and why.
@@ -301,137 +317,145 @@ impl Store {
         if let Some(idem) = idempotent {
             claim_key(&mut tx, tenant, idem.key, idem.request_hash, now).await?;
         }
-        let person = Assignee::User {
-            account_id: draft.account_id.clone(),
-        };
-        let note = if draft.note.trim().is_empty() {
-            format!("Kit {}", kit.name)
-        } else {
-            format!("Kit {}: {}", kit.name, draft.note.trim())
-        };
-        let mut chosen: Vec<i64> = Vec::new();
-        let mut handout = KitHandout {
-            assets: Vec::new(),
-            seats: Vec::new(),
-            stock: Vec::new(),
-        };
-        for (part, piece) in kit.parts.iter().enumerate() {
-            match piece {
-                KitPart::Asset { type_id } => {
-                    let type_name = model
-                        .asset_type(*type_id)
-                        .map_or_else(|| format!("type {}", type_id.0), |t| t.name.clone());
-                    let id = match draft.pick_for(part) {
-                        Some(key) => match asset_of(&mut tx, tenant, model, key).await? {
-                            Some((id, asset_type, false))
-                                if model
-                                    .types
-                                    .descendants_and_self(*type_id)
-                                    .contains(&TypeId(asset_type)) =>
-                            {
-                                id
-                            }
-                            Some((_, _, false)) => {
-                                return Err(part_error(
-                                    part,
-                                    rules::REFERENCE_TARGET,
-                                    format!("Part {}: {key} is not a {type_name}", part + 1),
-                                ));
-                            }
-                            _ => {
-                                return Err(part_error(
-                                    part,
-                                    rules::REFERENCE_TARGET,
-                                    format!(
-                                        "Part {}: {key} is not an asset of this schema in use",
-                                        part + 1
-                                    ),
-                                ));
-                            }
-                        },
-                        None => pick_available(&mut tx, tenant, model, *type_id, &chosen)
-                            .await?
-                            .ok_or_else(|| StoreError::Conflict {
-                                code: "kit_part_unavailable",
-                                message: format!(
-                                    "Part {}: no {type_name} is available (in an Available \
-                                     status and not checked out)",
-                                    part + 1
-                                ),
-                            })?,
-                    };
-                    chosen.push(id);
-                    let checkout = CheckoutDraft {
-                        holder: Holder::User {
-                            account_id: draft.account_id.clone(),
-                        },
-                        due: draft.due,
-                        issue: draft.issue.clone(),
-                        note: note.clone(),
-                    };
-                    let held = check_out_in(
-                        &mut tx,
-                        tenant,
-                        model,
-                        &[(AssetId(id), checkout)],
-                        actor,
-                        now,
-                    )
-                    .await
-                    .map_err(|e| in_part(part, e))?;
-                    handout.assets.extend(held);
-                }
-                KitPart::Seat { licence } => {
-                    let Some((id, _, _)) = asset_of(&mut tx, tenant, model, licence).await? else {
-                        return Err(part_error(
-                            part,
-                            rules::REFERENCE_TARGET,
-                            format!(
-                                "Part {}: {licence} is not an asset of this schema",
-                                part + 1
-                            ),
-                        ));
-                    };
-                    let seat = SeatDraft {
-                        assignees: vec![person.clone()],
-                        issue: draft.issue.clone(),
-                        note: note.clone(),
-                    };
-                    assign_seats_in(&mut tx, tenant, model, AssetId(id), &seat, actor, now)
-                        .await
-                        .map_err(|e| in_part(part, e))?;
-                    handout.seats.push(licence.clone());
-                }
-                KitPart::Stock {
-                    item,
-                    location,
-                    quantity,
-                } => {
-                    let Some((id, _, _)) = asset_of(&mut tx, tenant, model, item).await? else {
-                        return Err(part_error(
-                            part,
-                            rules::REFERENCE_TARGET,
-                            format!("Part {}: {item} is not an asset of this schema", part + 1),
-                        ));
-                    };
-                    let movement = Movement::Issue {
-                        location: location.clone(),
-                        quantity: *quantity,
-                        to: person.clone(),
-                        issue: draft.issue.clone(),
-                        note: note.clone(),
-                    };
-                    move_stock_in(&mut tx, tenant, model, AssetId(id), &movement, actor, now)
-                        .await
-                        .map_err(|e| in_part(part, e))?;
-                    handout.stock.push((item.clone(), *quantity));
-                }
-            }
-        }
+        let handout = check_out_kit_in(&mut tx, tenant, model, kit, draft, actor, now).await?;
         if let Some(idem) = idempotent {
             store_response(&mut tx, tenant, idem.key, (idem.render)(&handout)?).await?;
         }
         tx.commit().await?;
         Ok(handout)
     }
+}
+
+/// Hands a kit out inside the caller's transaction (the kit verb's, or a request's
+/// fulfilment): the rules of [`Store::check_out_kit`], without its key and commit.
+pub(crate) async fn check_out_kit_in(
+    tx: &mut Tx,
+    tenant: TenantId,
+    model: &SchemaModel,
+    kit: &Kit,
+    draft: &KitCheckout,
+    actor: &str,
+    now: i64,
+) -> Result<KitHandout, StoreError> {
+    let person = Assignee::User {
+        account_id: draft.account_id.clone(),
+    };
+    let note = if draft.note.trim().is_empty() {
+        format!("Kit {}", kit.name)
+    } else {
+        format!("Kit {}: {}", kit.name, draft.note.trim())
+    };
+    let mut chosen: Vec<i64> = Vec::new();
+    let mut handout = KitHandout {
+        assets: Vec::new(),
+        seats: Vec::new(),
+        stock: Vec::new(),
+    };
+    for (part, piece) in kit.parts.iter().enumerate() {
+        match piece {
+            KitPart::Asset { type_id } => {
+                let type_name = model
+                    .asset_type(*type_id)
+                    .map_or_else(|| format!("type {}", type_id.0), |t| t.name.clone());
+                let id = match draft.pick_for(part) {
+                    Some(key) => match asset_of(tx, tenant, model, key).await? {
+                        Some((id, asset_type, false))
+                            if model
+                                .types
+                                .descendants_and_self(*type_id)
+                                .contains(&TypeId(asset_type)) =>
+                        {
+                            id
+                        }
+                        Some((_, _, false)) => {
+                            return Err(part_error(
+                                part,
+                                rules::REFERENCE_TARGET,
+                                format!("Part {}: {key} is not a {type_name}", part + 1),
+                            ));
+                        }
+                        _ => {
+                            return Err(part_error(
+                                part,
+                                rules::REFERENCE_TARGET,
+                                format!(
+                                    "Part {}: {key} is not an asset of this schema in use",
+                                    part + 1
+                                ),
+                            ));
+                        }
+                    },
+                    None => pick_available(tx, tenant, model, *type_id, &chosen)
+                        .await?
+                        .ok_or_else(|| StoreError::Conflict {
+                            code: "kit_part_unavailable",
+                            message: format!(
+                                "Part {}: no {type_name} is available (in an Available \
+                                     status and not checked out)",
+                                part + 1
+                            ),
+                        })?,
+                };
+                chosen.push(id);
+                let checkout = CheckoutDraft {
+                    holder: Holder::User {
+                        account_id: draft.account_id.clone(),
+                    },
+                    due: draft.due,
+                    issue: draft.issue.clone(),
+                    note: note.clone(),
+                };
+                let held = check_out_in(tx, tenant, model, &[(AssetId(id), checkout)], actor, now)
+                    .await
+                    .map_err(|e| in_part(part, e))?;
+                handout.assets.extend(held);
+            }
+            KitPart::Seat { licence } => {
+                let Some((id, _, _)) = asset_of(tx, tenant, model, licence).await? else {
+                    return Err(part_error(
+                        part,
+                        rules::REFERENCE_TARGET,
+                        format!(
+                            "Part {}: {licence} is not an asset of this schema",
+                            part + 1
+                        ),
+                    ));
+                };
+                let seat = SeatDraft {
+                    assignees: vec![person.clone()],
+                    issue: draft.issue.clone(),
+                    note: note.clone(),
+                };
+                assign_seats_in(tx, tenant, model, AssetId(id), &seat, actor, now)
+                    .await
+                    .map_err(|e| in_part(part, e))?;
+                handout.seats.push(licence.clone());
+            }
+            KitPart::Stock {
+                item,
+                location,
+                quantity,
+            } => {
+                let Some((id, _, _)) = asset_of(tx, tenant, model, item).await? else {
+                    return Err(part_error(
+                        part,
+                        rules::REFERENCE_TARGET,
+                        format!("Part {}: {item} is not an asset of this schema", part + 1),
+                    ));
+                };
+                let movement = Movement::Issue {
+                    location: location.clone(),
+                    quantity: *quantity,
+                    to: person.clone(),
+                    issue: draft.issue.clone(),
+                    note: note.clone(),
+                };
+                move_stock_in(tx, tenant, model, AssetId(id), &movement, actor, now)
+                    .await
+                    .map_err(|e| in_part(part, e))?;
+                handout.stock.push((item.clone(), *quantity));
+            }
+        }
+    }
+    Ok(handout)
 }

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Api } from "../api";
+import { usePeople } from "../people";
 
 interface Props {
   id: string;
@@ -22,6 +23,9 @@ export function UserPicker({ id, api, value, multiple, describedBy, invalid, onC
     .map((v) => v.trim())
     .filter(Boolean);
   const [names, setNames] = useState<Record<string, string>>({});
+  // A value the form started with (the viewer, a stored attribute) is named by Jira too.
+  const known = usePeople(api, chosen);
+  const nameOf = (accountId: string) => names[accountId] ?? known.get(accountId)?.name ?? accountId;
   const [query, setQuery] = useState("");
   const [found, setFound] = useState<{ accountId: string; displayName: string }[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -66,11 +70,11 @@ export function UserPicker({ id, api, value, multiple, describedBy, invalid, onC
       <ul class="amj-chips" aria-label="Chosen people">
         {chosen.map((accountId) => (
           <li key={accountId}>
-            {names[accountId] ?? accountId}{" "}
+            {nameOf(accountId)}{" "}
             <button
               type="button"
               class="amj-button amj-subtle-button"
-              aria-label={`Remove ${names[accountId] ?? accountId}`}
+              aria-label={`Remove ${nameOf(accountId)}`}
               onClick={() => onChange(chosen.filter((c) => c !== accountId).join(", "))}
             >
               ×

@@ -204,7 +204,9 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
           loaded.asset.created.by,
           ...loaded.history.map((e) => e.actor),
           ...loaded.history.flatMap((e) => {
-            const who = (e as { assignee?: { accountId?: string } }).assignee?.accountId;
+            const who =
+              (e as { assignee?: { accountId?: string } }).assignee?.accountId ??
+              (e as { accountId?: string }).accountId;
             return who ? [who] : [];
           }),
           ...[...userAttributes].flatMap((name) => accountIdsOf(loaded.asset.attributes[name])),
@@ -726,6 +728,10 @@ export function historyText(
       const note = e.note ? ` “${String(e.note)}”` : "";
       return `Checked in from ${holder(e.holder as Holder)}, ${String(e.condition)}.${note}`;
     }
+    case "reserved":
+      return `Reserved for ${holder({ kind: "user", accountId: String(e.accountId) })}: request #${String(e.request)} on ${String(e.issue)}.`;
+    case "unreserved":
+      return `No longer reserved for request #${String(e.request)} on ${String(e.issue)}: ${String(e.why).replaceAll("_", " ")}.`;
     default:
       return entry.kind.replaceAll("_", " ");
   }

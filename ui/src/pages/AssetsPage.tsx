@@ -563,6 +563,15 @@ export function AssetsPage({ api, host, formats, context }: Props) {
         >
           Kits
         </button>
+        <button
+          type="button"
+          id="amj-open-requests"
+          class="amj-tree-item"
+          aria-current={view === "requests" ? "page" : undefined}
+          onClick={() => showCustody("requests")}
+        >
+          Requests
+        </button>
         <TypeTree
           types={types}
           formats={formats}

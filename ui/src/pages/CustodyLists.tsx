@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Api, HeldAsset, MyAssets } from "../api";
 import { HolderText, holderAccounts, isOverdue } from "../components/Custody";
+import { RequestQueue } from "../components/Requests";
 import type { Formats } from "../format";
 import { describe } from "../messages";
 import { usePeople } from "../people";
@@ -18,7 +19,7 @@ interface Props {
   onOpen: (key: string) => void;
 }
 
-type HeldList = Exclude<CustodyList, "licences" | "restock" | "kits">;
+type HeldList = Exclude<CustodyList, "licences" | "restock" | "kits" | "requests">;
 
 const TITLES: Record<HeldList, string> = {
   mine: "My assets",
@@ -39,6 +40,13 @@ export function CustodyLists({ api, formats, list, schema, onOpen }: Props) {
       <p class="amj-subtle">Choose a schema to see its kits.</p>
     ) : (
       <Kits api={api} schema={schema} />
+    );
+  }
+  if (list === "requests") {
+    return schema === null || schema === undefined ? (
+      <p class="amj-subtle">Choose a schema to see its requests.</p>
+    ) : (
+      <RequestQueue api={api} schema={schema} formats={formats} onOpen={onOpen} />
     );
   }
   if (list === "restock") {

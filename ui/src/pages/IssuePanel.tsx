@@ -15,6 +15,7 @@ import {
 } from "../api";
 import { HolderText, holderAccounts, holderLabel, isOverdue } from "../components/Custody";
 import { Lozenge } from "../components/Lozenge";
+import { IssueRequests } from "../components/Requests";
 import type { Formats } from "../format";
 import type { Host, IssueRef } from "../host/types";
 import { describe } from "../messages";
@@ -25,6 +26,8 @@ interface Props {
   host: Host;
   issue: IssueRef;
   formats?: Formats;
+  /** The viewer's accountId: a request is for them unless they choose someone else. */
+  me?: string | null;
 }
 
 type FormComponent = ComponentType<{
@@ -52,7 +55,7 @@ interface Failure {
  * unlink, all in place. After each change the list is read back from the server, so what is
  * shown is what Jira's badge counts.
  */
-export function IssuePanel({ api, host, issue, formats }: Props) {
+export function IssuePanel({ api, host, issue, formats, me = null }: Props) {
   const [creating, setCreating] = useState<Creating | null>(null);
   const [linked, setLinked] = useState<LinkedAsset[] | null>(null);
   const [busy, setBusy] = useState(false);
@@ -106,6 +109,7 @@ export function IssuePanel({ api, host, issue, formats }: Props) {
   useEffect(load, [load]);
   // Jira sizes a Connect iframe only when asked.
   useEffect(() => host.resize(), [host, linked, results, failure, searchError, handedOut]);
+  const resize = useCallback(() => host.resize(), [host]);
 
   const change = async (what: string, action: () => Promise<void>, done: string) => {
     setBusy(true);
@@ -386,6 +390,13 @@ export function IssuePanel({ api, host, issue, formats }: Props) {
       >
         Create an asset for this issue
       </button>
+      <IssueRequests
+        api={api}
+        issueKey={issue.key}
+        me={me}
+        {...(formats ? { formats } : {})}
+        onChange={resize}
+      />
       <output id="amj-glance-status" class="amj-subtle amj-status-line">
         {status}
       </output>
@@ -404,7 +415,13 @@ export function IssuePanel({ api, host, issue, formats }: Props) {
 /** The panel as a page: Jira says which issue it is on. */
 export function IssuePanelPage({ api, host, context, formats }: PageProps) {
   return context.issue ? (
-    <IssuePanel api={api} host={host} issue={context.issue} formats={formats} />
+    <IssuePanel
+      api={api}
+      host={host}
+      issue={context.issue}
+      formats={formats}
+      me={context.accountId}
+    />
   ) : (
     <p role="alert">This panel belongs on an issue; Jira did not say which one.</p>
   );

@@ -359,6 +359,18 @@ impl From<crate::issues::IssueError> for AppError {
     }
 }
 
+impl From<crate::requests::SettleError> for AppError {
+    fn from(e: crate::requests::SettleError) -> Self {
+        match e {
+            crate::requests::SettleError::Store(e) => e.into(),
+            crate::requests::SettleError::Jira(source) => AppError::Jira {
+                action: JiraAction::ReadIssue,
+                source,
+            },
+        }
+    }
+}
+
 impl From<AuthError> for AppError {
     fn from(e: AuthError) -> Self {
         AppError::Unauthorized(e)

@@ -5,7 +5,8 @@
 //! the handler only verifies, stores the event durably (deduplicated across retries) and
 //! answers; the work is done afterwards by [`spawn_worker`], from the database, so a crash
 //! between the answer and the work loses nothing. Effects match the Connect webhooks: links of
-//! deleted issues are dropped, moved issues are followed.
+//! deleted issues are dropped (and their requests released), moved issues are followed, and an
+//! updated issue's requests are settled against its status (`crate::requests`).
 
 use super::AppState;
 use super::error::AppError;
@@ -153,6 +154,8 @@ enum WorkError {
     #[error("{0}")]
     Retry(#[from] amj_store::StoreError),
     #[error("{0}")]
+    Jira(String),
+    #[error("{0}")]
     Invalid(String),
 }
 
@@ -174,6 +177,7 @@ async fn apply(state: &AppState, event: &ForgeEvent) -> Result<(), WorkError> {
                 .store
                 .apply_issue_deleted(tenant, &delivery, id)
                 .await?;
+            state.store.release_requests_of_issue(tenant, id).await?;
         }
         "avi:jira:updated:issue" => {
             let issue: IssueEvent = serde_json::from_value(inner(&body).clone())
@@ -197,6 +201,18 @@ async fn apply(state: &AppState, event: &ForgeEvent) -> Result<(), WorkError> {
                 .store
                 .apply_issue_updated(tenant, &delivery, &IssueRef { id, key, summary })
                 .await?;
+            // Requests on the issue are settled against its status now (read from Jira).
+            let site = state
+                .store
+                .tenant(tenant)
+                .await?
+                .ok_or_else(|| WorkError::Invalid("the event's site is gone".into()))?;
+            crate::requests::settle_issue(&state.jira, &state.store, &site, id)
+                .await
+                .map_err(|e| match e {
+                    crate::requests::SettleError::Store(e) => WorkError::Retry(e),
+                    other => WorkError::Jira(other.to_string()),
+                })?;
         }
         "avi:forge:installed:app" => {
             state
@@ -249,6 +265,9 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
                                 Ok(())
                             }
                             Err(WorkError::Retry(e)) => Err((e.to_string(), RETRY_AFTER_MS)),
+                            // Jira could not be read (busy, or down): the event is kept and
+                            // tried again, so a request is never left unsettled.
+                            Err(WorkError::Jira(e)) => Err((e, RETRY_AFTER_MS)),
                         };
                         if let Err(e) = state.store.finish_forge_event(event.id, outcome).await {
                             tracing::warn!(id = event.id, error = %e, "could not record a Forge event's outcome; it will be taken again");

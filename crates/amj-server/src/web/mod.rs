@@ -327,6 +327,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             request_api::put_request_policy,
             request_api::delete_request_policy
         ))
+        .routes(routes!(
+            request_api::list_requests,
+            request_api::create_request
+        ))
+        .routes(routes!(request_api::get_request))
+        .routes(routes!(request_api::fulfil_request))
+        .routes(routes!(request_api::cancel_request))
+        .routes(routes!(request_api::recheck_request))
+        .routes(routes!(request_api::issue_requests))
         .routes(routes!(query_api::query_assets))
         .routes(routes!(query_api::validate_aql))
         .routes(routes!(views_api::list_views, views_api::create_view))

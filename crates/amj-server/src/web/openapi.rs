@@ -49,7 +49,7 @@ pub const FIT_SCHEME: &str = "forgeInvocationToken";
     modifiers(&SecuritySchemes),
     components(
         schemas(Problem, ProblemDetail, FieldError),
-        responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unprocessable, Unavailable)
+        responses(BadRequest, Unauthorized, Forbidden, NotFound, Conflict, Unprocessable, BadGateway, Unavailable)
     ),
     tags(
         (name = "meta", description = "Who is calling, and this document"),
@@ -299,6 +299,11 @@ pub struct Conflict(pub Problem);
 /// The request cannot be used as sent: an `Idempotency-Key` already used for another request.
 #[derive(ToResponse)]
 pub struct Unprocessable(pub Problem);
+
+/// Jira answered, but not usefully: it refused the app's credentials for the site, or sent
+/// something the app cannot read.
+#[derive(ToResponse)]
+pub struct BadGateway(pub Problem);
 
 /// The database, or Jira (for a permission check or an issue), cannot be reached; retry.
 #[derive(ToResponse)]

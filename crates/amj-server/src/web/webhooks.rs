@@ -1,8 +1,9 @@
 //! Jira webhooks. Authentication is URL-bound (exact qsh); a bad token gets 401, never a 5xx, so
 //! Jira does not retry a request that can never succeed.
 //!
-//! `jira:issue_deleted` drops the issue's asset links; `jira:issue_updated` refreshes the cached
-//! issue key and summary (a move to another project changes the key, the id stays). Deliveries
+//! `jira:issue_deleted` drops the issue's asset links and releases its requests;
+//! `jira:issue_updated` refreshes the cached issue key and summary (a move to another project
+//! changes the key, the id stays) and settles the issue's requests against its status. Deliveries
 //! are idempotent on `X-Atlassian-Webhook-Identifier`: Jira retries with the same identifier, and
 //! a retry is acknowledged without being applied twice.
 
@@ -109,6 +110,10 @@ pub async fn issue_deleted(
         .store
         .apply_issue_deleted(auth.tenant.id, &delivery, id)
         .await?;
+    state
+        .store
+        .release_requests_of_issue(auth.tenant.id, id)
+        .await?;
     log_outcome(
         "jira:issue_deleted",
         &auth.tenant.client_key,
@@ -131,6 +136,14 @@ pub async fn issue_updated(
         .store
         .apply_issue_updated(auth.tenant.id, &delivery, &issue)
         .await?;
+    // Settled on every delivery, retries included (settling is idempotent). When Jira cannot
+    // be read, a 503 makes Jira deliver the webhook again rather than leave requests unsettled.
+    crate::requests::settle_issue(&state.jira, &state.store, &auth.tenant, issue.id)
+        .await
+        .map_err(|e| {
+            tracing::warn!(tenant = %auth.tenant.client_key, issue_id = issue.id, error = %e, "could not settle the issue's requests; Jira will retry the webhook");
+            AppError::from(e)
+        })?;
     log_outcome(
         "jira:issue_updated",
         &auth.tenant.client_key,

@@ -87,6 +87,12 @@ const BODIES: &[(&str, &str)] = &[
         "ApprovalPolicy",
         r#"{"project":"AM","approveStatuses":["Stolen"]}"#,
     ),
+    (
+        "RequestDraft",
+        r#"{"issue":"AM-1","wanted":{"kind":"type","typeId":{type}},"accountId":"557058:thief"}"#,
+    ),
+    ("Fulfilment", r#"{"note":"stolen"}"#),
+    ("Cancellation", r#"{"note":"stolen"}"#),
     // Shared, so that an ordinary user is refused it too (the hardening test's rule).
     (
         "SavedViewDraft",
@@ -142,6 +148,7 @@ pub fn attacked_routes() -> Vec<Route> {
                     ("{id}", "tokens") => "{token}",
                     ("{id}", "views") => "{view}",
                     ("{id}", "kits") => "{kit}",
+                    ("{id}", "requests") => "{request}",
                     ("{schema}" | "{key}" | "{issue}" | "{issueKey}", _) => segment,
                     (other, _) if other.starts_with('{') => {
                         panic!("teach the isolation test to fill {other} in {template}")
@@ -284,6 +291,7 @@ struct Victim {
     tokens: Vec<i64>,
     views: Vec<i64>,
     kits: Vec<i64>,
+    requests: Vec<i64>,
 }
 
 /// Everything the victim site can see of itself, to compare before and after the attack.
@@ -299,6 +307,7 @@ async fn snapshot(api: &Api) -> Value {
         for path in [
             format!("/api/v1/schemas/{key}/views"),
             format!("/api/v1/schemas/{key}/kits"),
+            format!("/api/v1/schemas/{key}/requests"),
             format!("/api/v1/reports/{key}/counts"),
             format!("/api/v1/reports/{key}/settings"),
         ] {
@@ -414,6 +423,22 @@ async fn no_route_returns_or_changes_another_sites_data() {
             )
             .await;
         let kits = vec![kit["id"].as_i64().unwrap()];
+        alpha
+            .ok(
+                "PUT",
+                "/api/v1/schemas/IT/request-policy",
+                Some(json!({"project": "AM", "approveStatuses": ["Approved"]})),
+            )
+            .await;
+        let person = alpha.site.admin_account_id.clone();
+        let asked = alpha
+            .ok(
+                "POST",
+                "/api/v1/schemas/IT/requests",
+                Some(json!({"issue": "AM-1", "wanted": {"kind": "type", "typeId": laptop_type}, "accountId": person, "note": "alpha request"})),
+            )
+            .await;
+        let requests = vec![asked["id"].as_i64().unwrap()];
         let it = alpha.ok("GET", "/api/v1/schemas/IT", None).await;
         let ax = alpha.ok("GET", "/api/v1/schemas/AX", None).await;
         let ids = |schema: &Value, list: &str| -> Vec<i64> {
@@ -451,6 +476,7 @@ async fn no_route_returns_or_changes_another_sites_data() {
             tokens: vec![token["id"].as_i64().unwrap()],
             views,
             kits,
+            requests,
         };
         let before = snapshot(&alpha).await;
 
@@ -540,6 +566,7 @@ async fn no_route_returns_or_changes_another_sites_data() {
                     .replace("{token}", &victim.tokens[0].to_string())
                     .replace("{view}", &victim.views[attacker % victim.views.len()].to_string())
                     .replace("{kit}", &victim.kits[attacker % victim.kits.len()].to_string())
+                    .replace("{request}", &victim.requests[0].to_string())
             };
             let path = fill(template);
             let body = body

@@ -1431,6 +1431,53 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
     c.ok("GET", request_policy, &["IT"], None).await;
     c.ok("DELETE", request_policy, &["IT"], None).await;
 
+    // Requests: AM-2 is In Progress, which approves at once; fulfilled, and one cancelled.
+    c.ok(
+        "PUT",
+        request_policy,
+        &["IT"],
+        Some(json!({"project": "AM", "approveCategory": "indeterminate"})),
+    )
+    .await;
+    c.ok(
+        "POST",
+        "/api/v1/assets/{key}/checkin",
+        &["IT-2"],
+        Some(json!({"condition": "good"})),
+    )
+    .await;
+    let requests = "/api/v1/schemas/{schema}/requests";
+    let ask = json!({"issue": "AM-2", "wanted": {"kind": "type", "typeId": laptop["id"]}, "accountId": someone, "note": "new starter"});
+    let asked = c.ok("POST", requests, &["IT"], Some(ask.clone())).await;
+    let request_id = asked["id"].to_string();
+    c.ok("GET", requests, &["IT"], None).await;
+    let one_request = "/api/v1/schemas/{schema}/requests/{id}";
+    c.ok("GET", one_request, &["IT", &request_id], None).await;
+    c.ok(
+        "POST",
+        "/api/v1/schemas/{schema}/requests/{id}/recheck",
+        &["IT", &request_id],
+        None,
+    )
+    .await;
+    c.ok(
+        "POST",
+        "/api/v1/schemas/{schema}/requests/{id}/fulfil",
+        &["IT", &request_id],
+        Some(json!({"note": "handed over"})),
+    )
+    .await;
+    let second = c.ok("POST", requests, &["IT"], Some(ask)).await["id"].to_string();
+    c.ok(
+        "POST",
+        "/api/v1/schemas/{schema}/requests/{id}/cancel",
+        &["IT", &second],
+        Some(json!({"note": "duplicate"})),
+    )
+    .await;
+    c.ok("GET", "/api/v1/issues/{issue}/requests", &["AM-2"], None)
+        .await;
+
     let errors = std::mem::take(&mut c.errors);
     assert!(
         errors.is_empty(),

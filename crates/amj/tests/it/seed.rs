@@ -106,6 +106,16 @@ async fn demo_seed_creates_valid_linked_assets_and_is_reusable() {
         let kits = store.kits(tenant, report.schema_id).await.unwrap();
         assert_eq!(kits.len(), 1, "the demo's kit for new starters");
         assert_eq!(kits[0].parts.len(), 3);
+        let fresh = store
+            .schema_model(tenant, report.schema_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            fresh.requests.as_ref().map(|p| p.project.as_str()),
+            Some("AM"),
+            "requests on the simulator's AM issues are approved by its workflow"
+        );
         let mut statuses = std::collections::HashSet::new();
         for asset in &assets {
             statuses.insert(asset.status_id);

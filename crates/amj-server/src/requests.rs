@@ -1,0 +1,126 @@
+//! Settling requests against their issue's workflow (issue 14, item 6). An issue event is a
+//! cue, not the news: the issue's status is read from Jira as it is now, with Jira's
+//! `updated` time, and each live request on it is settled against that read
+//! (`Store::settle_request`). Repeated cues settle to the same place; a cue handled late reads
+//! the current status anyway, and a read older than one already applied changes nothing.
+
+use crate::jira::payload::IssueState;
+use crate::jira::{JiraClient, JiraError};
+use amj_domain::request::{IssueStatus, StatusCategoryKey};
+use amj_store::request::Settled;
+use amj_store::{Store, StoreError, Tenant};
+use time::OffsetDateTime;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+
+/// Jira's timestamps: `2026-12-07T17:30:00.000+0000`.
+const JIRA_TIME: &[BorrowedFormatItem<'_>] = format_description!(
+    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond][offset_hour sign:mandatory][offset_minute]"
+);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettleError {
+    #[error("Jira could not be asked for the issue's status")]
+    Jira(#[source] JiraError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The issue's status as Jira has it now, with Jira's `updated` (ms); `None` when Jira has no
+/// such issue (deleted: its own event releases its requests).
+pub async fn read_status(
+    jira: &JiraClient,
+    tenant: &Tenant,
+    issue_id: i64,
+) -> Result<Option<(IssueStatus, String, i64)>, SettleError> {
+    let path = format!("/rest/api/3/issue/{issue_id}?fields=status,project,updated");
+    let issue: IssueState = match jira.get(tenant, &path).await {
+        Ok(issue) => issue,
+        Err(JiraError::Status { status: 404, .. }) => return Ok(None),
+        Err(e) => return Err(SettleError::Jira(e)),
+    };
+    let category =
+        StatusCategoryKey::parse(&issue.fields.status.status_category.key).ok_or_else(|| {
+            SettleError::Jira(JiraError::Unexpected(format!(
+                "status category {:?}",
+                issue.fields.status.status_category.key
+            )))
+        })?;
+    let seen = parse_jira_time(&issue.fields.updated).ok_or_else(|| {
+        SettleError::Jira(JiraError::Unexpected(format!(
+            "updated {:?}",
+            issue.fields.updated
+        )))
+    })?;
+    Ok(Some((
+        IssueStatus {
+            project: issue.fields.project.key,
+            status: issue.fields.status.name,
+            category,
+        },
+        issue.key,
+        seen,
+    )))
+}
+
+/// Milliseconds since 1970 of a Jira timestamp.
+pub fn parse_jira_time(text: &str) -> Option<i64> {
+    let at = OffsetDateTime::parse(text, JIRA_TIME).ok()?;
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+/// Settles every live request on the issue against its status now. Asks Jira nothing when the
+/// issue has none (most issue events). Returns how many requests moved.
+pub async fn settle_issue(
+    jira: &JiraClient,
+    store: &Store,
+    tenant: &Tenant,
+    issue_id: i64,
+) -> Result<usize, SettleError> {
+    let live = store.live_requests_of_issue(tenant.id, issue_id).await?;
+    if live.is_empty() {
+        return Ok(0);
+    }
+    let Some((status, key, seen)) = read_status(jira, tenant, issue_id).await? else {
+        tracing::info!(
+            issue_id,
+            "the issue of live requests is gone from Jira; its deletion event releases them"
+        );
+        return Ok(0);
+    };
+    let mut moved = 0;
+    for (id, schema) in live {
+        let Some(model) = store.schema_model(tenant.id, schema).await? else {
+            continue;
+        };
+        match store
+            .settle_request(tenant.id, &model, id, &status, &key, seen)
+            .await?
+        {
+            Settled::Took(amj_domain::request::Step::Nothing) | Settled::Stale => {}
+            Settled::Took(step) => {
+                tracing::info!(request = id, issue = %key, status = %status.status, ?step, "request settled");
+                moved += 1;
+            }
+        }
+    }
+    Ok(moved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jira_times_read_to_milliseconds() {
+        assert_eq!(
+            parse_jira_time("2022-03-07T10:00:00.000+0000"),
+            Some(1_646_647_200_000)
+        );
+        assert_eq!(
+            parse_jira_time("2022-03-07T11:00:00.250+0100"),
+            Some(1_646_647_200_250)
+        );
+        assert_eq!(parse_jira_time("2022-03-07"), None);
+    }
+}
