@@ -223,7 +223,8 @@ async fn pages(browser: &Browser, stack: &Stack, site: &str, prefix: &str) -> an
 }
 
 /// The IT asset workflows for the README: a lent laptop, "Overdue", a licence over its
-/// entitlement, and the compliance view, in Forge (light and dark). Kept apart from the pages
+/// entitlement, the compliance view, stock, and a request approved in Jira (the issue's side
+/// and the queue), in Forge (light and dark). Kept apart from the pages
 /// above so that regenerating them leaves the other images alone:
 /// `cargo test -p amj-e2e --test screenshots workflows -- --ignored`.
 #[tokio::test]
@@ -340,5 +341,66 @@ async fn workflows(browser: &Browser, stack: &Stack, site: &str) -> anyhow::Resu
         .wait_for_text("amj-stock-summary", "on the shelves", WAIT)
         .await?;
     shoot(browser, "forge-stock").await?;
+
+    // A request for a laptop on AM-1, approved by the issue's workflow: the issue's side, and
+    // the admins' queue.
+    browser
+        .enter(stack, &format!("/sites/{site}/browse/AM-1"))
+        .await?;
+    browser
+        .wait_for_attribute("amj-requests", "data-state", "ready", WAIT)
+        .await?;
+    open("amj-request-open").await?;
+    let what = amj_e2e::wait_for(WAIT, || async {
+        browser.driver.find(By::Id("amj-request-what")).await.ok()
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("the request form never opened"))?;
+    thirtyfour::components::SelectElement::new(&what)
+        .await?
+        .select_by_visible_text("Laptop")
+        .await?;
+    browser
+        .driver
+        .find(By::Id("amj-request-note"))
+        .await?
+        .send_keys("For the new designer, from Monday")
+        .await?;
+    open("amj-request-submit").await?;
+    browser
+        .wait_for_text("amj-requests-status", "Requested a Laptop", WAIT)
+        .await?;
+    stack.sim.transition_issue(site, "AM-1", "Approved").await?;
+    amj_e2e::wait_until("the request to be approved", WAIT, || async {
+        if browser
+            .enter(stack, &format!("/sites/{site}/browse/AM-1"))
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        browser
+            .wait_for_attribute("amj-requests", "data-state", "ready", WAIT)
+            .await
+            .is_ok()
+            && browser
+                .driver
+                .find(By::Css("#amj-request-list li[data-state='approved']"))
+                .await
+                .is_ok()
+    })
+    .await?;
+    shoot(browser, "forge-request").await?;
+    browser
+        .enter(stack, &format!("/sites/{site}/apps/assets"))
+        .await?;
+    browser
+        .wait_for_attribute("amj-assets", "data-state", "ready", WAIT)
+        .await?;
+    open("amj-open-requests").await?;
+    browser
+        .wait_for_attribute("amj-request-queue", "data-state", "ready", WAIT)
+        .await?;
+    shoot(browser, "forge-requests").await?;
     Ok(())
 }

@@ -62,6 +62,13 @@ pub enum Settled {
     Stale,
 }
 
+/// An issue as a route names it: by id (stable when it moves) or by key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestIssueRef<'a> {
+    Id(i64),
+    Key(&'a str),
+}
+
 /// The issue a request is made on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestIssue {
@@ -872,19 +879,28 @@ impl Store {
         with_reserved(db, model, rows).await
     }
 
-    /// An issue's requests, in every schema of the site, newest first, with each one's path.
+    /// An issue's requests (the issue by id, or by key), in every schema of the site, newest
+    /// first, with each one's path.
     pub async fn requests_of_issue(
         &self,
         tenant: TenantId,
-        issue_key: &str,
+        issue: &RequestIssueRef<'_>,
     ) -> Result<Vec<(Request, Vec<RequestEntry>)>, StoreError> {
         let db = self.db();
-        let sql = Sql::new(&format!(
-            "SELECT {REQUEST_COLUMNS} FROM asset_request WHERE tenant_id = $1 \
-             AND issue_key = $2 ORDER BY id DESC LIMIT 100"
-        ))
-        .arg(tenant.0)
-        .arg(issue_key.to_uppercase());
+        let sql = match issue {
+            RequestIssueRef::Id(id) => Sql::new(&format!(
+                "SELECT {REQUEST_COLUMNS} FROM asset_request WHERE tenant_id = $1 \
+                 AND issue_id = $2 ORDER BY id DESC LIMIT 100"
+            ))
+            .arg(tenant.0)
+            .arg(*id),
+            RequestIssueRef::Key(key) => Sql::new(&format!(
+                "SELECT {REQUEST_COLUMNS} FROM asset_request WHERE tenant_id = $1 \
+                 AND issue_key = $2 ORDER BY id DESC LIMIT 100"
+            ))
+            .arg(tenant.0)
+            .arg(key.to_uppercase()),
+        };
         let rows: Vec<RequestRow> = db.fetch_all(&sql).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {

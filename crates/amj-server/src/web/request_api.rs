@@ -16,7 +16,7 @@ use amj_domain::request::{
 };
 use amj_domain::{ValidationErrors, rules};
 use amj_store::catalog::SchemaModel;
-use amj_store::request::{Request, RequestEntry, RequestIssue, WithHistory};
+use amj_store::request::{Request, RequestEntry, RequestIssue, RequestIssueRef, WithHistory};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -639,12 +639,12 @@ pub async fn recheck_request(
 }
 
 /// The requests made on an issue, in every schema, newest first, each with its path. The
-/// issue is named by its key.
+/// issue is named by its key or its id.
 #[utoipa::path(
     get,
     path = "/api/v1/issues/{issue}/requests",
     tag = "requests",
-    params(("issue" = String, Path, description = "The issue's key, such as HR-12")),
+    params(("issue" = String, Path, description = "The issue's key, such as HR-12, or its id")),
     responses(
         (status = 200, description = "The issue's requests", body = IssueRequestsBody),
         (status = 400, response = super::openapi::BadRequest)
@@ -656,16 +656,20 @@ pub async fn issue_requests(
     Path(issue): Path<String>,
 ) -> ApiResult<Json<IssueRequestsBody>> {
     let key = issue.trim().to_uppercase();
-    if !amj_domain::custody::is_issue_key(&key) {
-        return Err(AppError::Validation(ValidationErrors::single(
-            "issue",
-            rules::FORMAT,
-            format!("issue: {issue:?} is not an issue key such as HR-12"),
-        )));
-    }
+    let by = match key.parse::<i64>() {
+        Ok(id) => RequestIssueRef::Id(id),
+        Err(_) if amj_domain::custody::is_issue_key(&key) => RequestIssueRef::Key(&key),
+        Err(_) => {
+            return Err(AppError::Validation(ValidationErrors::single(
+                "issue",
+                rules::FORMAT,
+                format!("issue: {issue:?} is not an issue key such as HR-12, or an issue id"),
+            )));
+        }
+    };
     let found = state
         .store
-        .requests_of_issue(caller.tenant_id(), &key)
+        .requests_of_issue(caller.tenant_id(), &by)
         .await?;
     let mut items = Vec::with_capacity(found.len());
     for (request, history) in found {

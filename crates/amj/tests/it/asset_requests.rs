@@ -268,6 +268,17 @@ async fn a_request_is_approved_by_its_issue_reserved_and_fulfilled() {
         // Done after the hand-out: it stays fulfilled.
         move_issue(&api, "AM-1", "Done").await;
         let on_issue = api.ok("GET", "/api/v1/issues/AM-1/requests", None).await;
+        let by_id = api.ok("GET", "/api/v1/issues/10001/requests", None).await;
+        assert_eq!(on_issue, by_id, "the issue by key or by id");
+        let (status, _) = api
+            .call(
+                "GET",
+                "/api/v1/issues/not%20a%20key/requests",
+                &api.admin,
+                None,
+            )
+            .await;
+        assert_eq!(status, 400);
         let item = &on_issue["items"][0];
         assert_eq!(item["state"], "fulfilled");
         assert_eq!(
