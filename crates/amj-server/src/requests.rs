@@ -107,6 +107,56 @@ pub async fn settle_issue(
     Ok(moved)
 }
 
+/// How long a live request may go without its issue being read before the sweep reads it.
+pub const SWEEP_AFTER_MS: i64 = 60 * 60 * 1000;
+
+/// How often the sweep looks.
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Re-reads the issues of live requests not read since `before`, a page at a time: the
+/// backstop for an event that never came (Jira drops webhooks it cannot deliver after its
+/// retries). Returns how many issues were read; a site or an issue that fails is logged and
+/// left for the next sweep.
+pub async fn sweep(jira: &JiraClient, store: &Store, before: i64) -> Result<usize, StoreError> {
+    let due = store.issues_unchecked_since(before, 200).await?;
+    let mut read = 0;
+    for (tenant, issue_id) in due {
+        let Some(site) = store.tenant(tenant).await? else {
+            continue;
+        };
+        if !site.installed {
+            continue;
+        }
+        match settle_issue(jira, store, &site, issue_id).await {
+            Ok(_) => read += 1,
+            Err(e) => {
+                tracing::warn!(tenant = %site.client_key, issue_id, error = %e, "could not re-read the issue of live requests; the next sweep tries again");
+            }
+        }
+    }
+    Ok(read)
+}
+
+/// Runs [`sweep`] every [`SWEEP_EVERY`] until the store closes.
+pub fn spawn_sweeper(jira: JiraClient, store: Store) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(SWEEP_EVERY);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if store.is_closed() {
+                return;
+            }
+            let before = amj_store::now_millis() - SWEEP_AFTER_MS;
+            match sweep(&jira, &store, before).await {
+                Ok(0) => {}
+                Ok(read) => tracing::info!(read, "re-read the issues of live requests"),
+                Err(e) => tracing::warn!(error = %e, "could not look for live requests to re-read"),
+            }
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -431,9 +431,9 @@ impl Store {
         }
         let insert = Sql::new(&format!(
             "INSERT INTO asset_request (tenant_id, schema_id, issue_id, issue_key, wanted, what, \
-             account_id, note, state, ever_approved, issue_status, issue_seen, created_at, \
-             created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, '', \
-             0, $10, $11, $10) RETURNING {REQUEST_COLUMNS}"
+             account_id, note, state, ever_approved, issue_status, issue_seen, checked_at, \
+             created_at, created_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             'pending', $9, '', 0, 0, $10, $11, $10) RETURNING {REQUEST_COLUMNS}"
         ))
         .arg(tenant.0)
         .arg(model.schema.id.0)
@@ -487,6 +487,27 @@ impl Store {
             .collect())
     }
 
+    /// Issues with live requests the app has not read since `before` (ms), across sites,
+    /// least recently read first: what the sweep re-reads, in case an event was lost.
+    pub async fn issues_unchecked_since(
+        &self,
+        before: i64,
+        limit: u32,
+    ) -> Result<Vec<(TenantId, i64)>, StoreError> {
+        let sql = Sql::new(
+            "SELECT tenant_id, issue_id, MIN(checked_at) AS oldest FROM asset_request \
+             WHERE state IN ('pending', 'approved') AND checked_at < $1 \
+             GROUP BY tenant_id, issue_id ORDER BY oldest LIMIT $2",
+        )
+        .arg(before)
+        .arg(i64::from(limit));
+        let rows: Vec<(i64, i64, i64)> = self.db().fetch_all(&sql).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(tenant, issue, _)| (TenantId(tenant), issue))
+            .collect())
+    }
+
     /// Settles one request against its issue's status as read from Jira at `seen` (Jira's
     /// `updated`, ms): the domain's [`settle`] decides, this applies it. A read older than
     /// the one last applied is stale and changes nothing, so cues handled in any order end
@@ -511,6 +532,11 @@ impl Store {
             return Err(not_found(id));
         };
         if seen < row.issue_seen {
+            let checked = Sql::new("UPDATE asset_request SET checked_at = $2 WHERE id = $1")
+                .arg(row.id)
+                .arg(now);
+            tx.execute(&checked).await?;
+            tx.commit().await?;
             return Ok(Settled::Stale);
         }
         let state = row.state()?;
@@ -518,13 +544,14 @@ impl Store {
         let reserved = is_reserved(&mut tx, row.id).await?;
         let step = settle(state, reserved, verdict);
         let refresh = Sql::new(
-            "UPDATE asset_request SET issue_status = $2, issue_seen = $3, issue_key = $4 \
-             WHERE id = $1",
+            "UPDATE asset_request SET issue_status = $2, issue_seen = $3, issue_key = $4, \
+             checked_at = $5 WHERE id = $1",
         )
         .arg(row.id)
         .arg(issue.status.as_str())
         .arg(seen)
-        .arg(issue_key.to_uppercase());
+        .arg(issue_key.to_uppercase())
+        .arg(now);
         tx.execute(&refresh).await?;
         let wanted: Wanted = serde_json::from_str(&row.wanted)
             .map_err(|e| StoreError::Corrupt(format!("request {} wanted: {e}", row.id)))?;

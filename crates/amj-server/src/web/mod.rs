@@ -465,6 +465,8 @@ impl AppState {
         if state.forge.is_some() {
             forge_events::spawn_worker(state.clone());
         }
+        // The backstop for issue events that never came: live requests are re-read hourly.
+        crate::requests::spawn_sweeper(state.jira.clone(), state.store.clone());
         Ok(state)
     }
 }

@@ -22,6 +22,9 @@ CREATE TABLE asset_request (
     -- older than the one applied is stale and changes nothing, whatever order cues arrive in.
     issue_status TEXT NOT NULL,
     issue_seen INTEGER NOT NULL,
+    -- When the app last read the issue for it: the sweep re-reads live requests not read for
+    -- an hour, so a lost event leaves no request on a stale verdict for long.
+    checked_at INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     created_by TEXT NOT NULL,
     updated_at INTEGER NOT NULL
@@ -32,6 +35,8 @@ CREATE TABLE asset_request (
 CREATE INDEX asset_request_of_issue ON asset_request (tenant_id, issue_id);
 CREATE INDEX asset_request_by_key ON asset_request (tenant_id, issue_key, id);
 CREATE INDEX asset_request_queue ON asset_request (tenant_id, schema_id, state, id);
+CREATE INDEX asset_request_unchecked ON asset_request (checked_at)
+    WHERE state IN ('pending', 'approved');
 
 -- Assets set aside for an approved request. The primary key is the rule: an asset is reserved
 -- for one request at most. Check-outs and kit picks skip reserved assets.

@@ -621,3 +621,57 @@ async fn stale_and_repeated_reads_settle_to_the_newest_status() {
     })
     .await;
 }
+
+/// An event that never came (Jira gives up on a webhook it cannot deliver): the sweep re-reads
+/// the issues of live requests not read for a while, and settles them against what Jira says.
+#[tokio::test]
+async fn the_sweep_settles_requests_whose_event_was_lost() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        let s = setup(&api).await;
+        set_policy(&api).await;
+        let id = api
+            .ok(
+                "POST",
+                REQUESTS,
+                Some(ask("AM-6", s.laptop_type, &s.person)),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        // Approved in Jira without a word to the app.
+        api.sim
+            .with_data(&api.site.name, |d| {
+                let issue = d.issues.iter_mut().find(|i| i.key == "AM-6").unwrap();
+                issue.status = "Approved".into();
+                issue.updated += 1000;
+            })
+            .unwrap();
+        let store = &api.app.state.store;
+        let jira = &api.app.state.jira;
+        let now = amj_store::now_millis();
+        // Read a moment ago: not due yet.
+        let read = amj_server::requests::sweep(jira, store, now - 60_000)
+            .await
+            .unwrap();
+        assert_eq!(read, 0);
+        assert_eq!(request(&api, id).await["state"], "pending");
+        // Due: read, settled, reserved.
+        let read = amj_server::requests::sweep(jira, store, now + 1)
+            .await
+            .unwrap();
+        assert_eq!(read, 1);
+        let body = request(&api, id).await;
+        assert_eq!(body["state"], "approved", "{body}");
+        assert_eq!(body["reserved"][0]["asset"], s.laptops[0].as_str());
+        // Just read: the next sweep leaves it.
+        assert_eq!(
+            amj_server::requests::sweep(jira, store, now + 1)
+                .await
+                .unwrap(),
+            0
+        );
+        api.stop().await;
+    })
+    .await;
+}
