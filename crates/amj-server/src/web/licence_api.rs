@@ -21,8 +21,8 @@ use utoipa::{IntoParams, ToSchema};
 
 type ApiResult<T> = Result<T, AppError>;
 
-/// Most rows a page of seats or licences returns.
-const PAGE_MAX: usize = 500;
+use super::shared::{PageParams, bad_cursor, page_limit, resolve_issue};
+
 /// Most accountIds one Jira user lookup takes.
 const JIRA_USERS_PAGE: usize = 50;
 /// Most people one reclaim frees.
@@ -159,41 +159,11 @@ pub struct ReclaimedBody {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct PageParams {
-    /// From the previous page's `nextCursor`.
-    pub cursor: Option<String>,
-    /// 1 to 500; 100 when absent.
-    pub limit: Option<usize>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub struct LicenceListParams {
     /// Only the licences of this product.
     pub product: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<usize>,
-}
-
-pub(super) fn page_limit(limit: Option<usize>) -> ApiResult<usize> {
-    let limit = limit.unwrap_or(100);
-    if limit == 0 || limit > PAGE_MAX {
-        return Err(AppError::Validation(ValidationErrors::single(
-            "limit",
-            rules::MAX,
-            format!("limit: must be 1 to {PAGE_MAX}"),
-        )));
-    }
-    Ok(limit)
-}
-
-pub(super) fn bad_cursor() -> AppError {
-    AppError::Validation(ValidationErrors::single(
-        "cursor",
-        rules::FORMAT,
-        "cursor: is not a cursor this API returned",
-    ))
 }
 
 fn require_licence_type(
@@ -373,32 +343,6 @@ pub async fn seats(
         items: seats.into_iter().map(seat_body).collect(),
         next_cursor,
     }))
-}
-
-/// The issue a seat is for must exist and be visible to the caller; its key as Jira spells it.
-pub(super) async fn resolve_issue(
-    state: &AppState,
-    caller: &Caller,
-    key: &str,
-) -> ApiResult<amj_store::links::IssueRef> {
-    match crate::issues::fetch_issue(
-        &state.jira,
-        &caller.tenant,
-        caller.issue_viewer(),
-        &serde_json::Value::String(key.to_owned()),
-    )
-    .await
-    {
-        Ok(issue) => Ok(issue),
-        Err(crate::issues::IssueError::NotFound(_)) => {
-            Err(AppError::Validation(ValidationErrors::single(
-                "issue",
-                rules::REFERENCE_TARGET,
-                format!("Issue: {key} does not exist, or you cannot see it"),
-            )))
-        }
-        Err(other) => Err(other.into()),
-    }
 }
 
 /// Assigns seats to people or assets, all or none. Past the entitlement (overuse not allowed)

@@ -21,6 +21,7 @@ pub(crate) mod query_api;
 pub mod reports_api;
 pub(crate) mod request_api;
 pub(crate) mod resource;
+pub(crate) mod shared;
 pub(crate) mod status;
 pub(crate) mod stock_api;
 pub mod ui;

@@ -8,8 +8,8 @@ use super::AppState;
 use super::caller::{ApiJson, Caller};
 use super::custody_api::{once, replay, today};
 use super::error::AppError;
-use super::licence_api::{bad_cursor, page_limit, resolve_issue};
 use super::resource::SiteSchema;
+use super::shared::{bad_cursor, page_limit, resolve_issue};
 use amj_domain::kit::KitPart;
 use amj_domain::request::{
     ApprovalPolicy, Cancellation, Fulfilment, RequestDraft, RequestEvent, RequestState, Wanted,
