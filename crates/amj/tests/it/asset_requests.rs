@@ -7,7 +7,9 @@ use crate::support::{codes, each_backend};
 use amj_domain::request::{IssueStatus, RequestState, StatusCategoryKey};
 use amj_store::request::Settled;
 use amj_testkit::api::{Api, Auth};
+use amj_testkit::wait::wait_until;
 use serde_json::{Value, json};
+use std::time::Duration;
 
 const REQUESTS: &str = "/api/v1/schemas/IT/requests";
 
@@ -671,6 +673,96 @@ async fn the_sweep_settles_requests_whose_event_was_lost() {
                 .unwrap(),
             0
         );
+        api.stop().await;
+    })
+    .await;
+}
+
+/// On Forge, issue events arrive through the durable queue: a transition settles the request
+/// when the worker gets to it, and a late, repeated delivery of an older event (its body still
+/// saying "To Do") changes nothing, because the app reads the issue's status from Jira.
+#[tokio::test]
+async fn forge_events_settle_requests_and_a_late_old_event_changes_nothing() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        let s = setup(&api).await;
+        set_policy(&api).await;
+        api.sim.forge_upgrade(&api.site.name).unwrap();
+        let admin = Auth::forge_page(&api.sim, &api.site.name, None);
+        let (status, asked) = api
+            .call(
+                "POST",
+                REQUESTS,
+                &admin,
+                Some(ask("AM-2", s.laptop_type, &s.person)),
+            )
+            .await;
+        assert_eq!(status, 200, "{asked}");
+        let id = asked["id"].as_i64().unwrap();
+        let read = |auth: Auth| {
+            let api = &api;
+            async move {
+                let (status, body) = api
+                    .call("GET", &format!("{REQUESTS}/{id}"), &auth, None)
+                    .await;
+                assert_eq!(status, 200, "{body}");
+                body
+            }
+        };
+        // The event the app will hear late: the issue as it was, still in progress.
+        let old = api
+            .sim
+            .with_data(&api.site.name, |d| {
+                let issue = d.issue("AM-2").unwrap().clone();
+                d.issue_json(&issue, &api.site.base_url)
+            })
+            .unwrap();
+        assert_eq!(
+            api.sim
+                .transition_issue(&api.site.name, "AM-2", "Approved")
+                .await
+                .unwrap(),
+            [204],
+            "delivered as a Forge event"
+        );
+        wait_until(Duration::from_secs(20), || async {
+            read(Auth::forge_page(&api.sim, &api.site.name, None)).await["state"] == "approved"
+        })
+        .await;
+        let approved = read(Auth::forge_page(&api.sim, &api.site.name, None)).await;
+        assert_eq!(approved["reserved"][0]["asset"], s.laptops[0].as_str());
+
+        // The old event, delivered now (twice): settled against Jira's current status.
+        for _ in 0..2 {
+            let statuses = api
+                .sim
+                .forge_deliver_event(
+                    &api.site.name,
+                    "avi:jira:updated:issue",
+                    json!({"issue": old, "timestamp": "2026-12-07T09:00:00.000Z"}),
+                    Duration::from_millis(10),
+                )
+                .await
+                .unwrap();
+            assert_eq!(statuses, [204]);
+        }
+        wait_until(Duration::from_secs(20), || async {
+            api.app.state.store.forge_event_backlog().await.unwrap() == (0, 0)
+        })
+        .await;
+        assert_eq!(
+            read(Auth::forge_page(&api.sim, &api.site.name, None)).await,
+            approved,
+            "nothing moved"
+        );
+        api.sim
+            .transition_issue(&api.site.name, "AM-2", "Declined")
+            .await
+            .unwrap();
+        wait_until(Duration::from_secs(20), || async {
+            read(Auth::forge_page(&api.sim, &api.site.name, None)).await["state"] == "released"
+        })
+        .await;
         api.stop().await;
     })
     .await;
