@@ -191,6 +191,8 @@ export interface AssetCustody {
   effectiveHolder: Holder | null;
   carriers: string[];
   loans: Loan[];
+  /** The approved request it is set aside for, if any: only that request's hand-out takes it. */
+  reservation?: { request: number; issue: string; accountId: string } | null;
 }
 
 /** An asset that is out, as the "my assets" and overdue lists show it. */

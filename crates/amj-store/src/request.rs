@@ -54,6 +54,14 @@ pub struct RequestEntry {
 /// A request with its path, oldest first: what a verb answers, so the caller reads what it did.
 pub type WithHistory = (Request, Vec<RequestEntry>);
 
+/// An asset's reservation: the request, its issue and its person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    pub request: i64,
+    pub issue_key: String,
+    pub account_id: String,
+}
+
 /// What a settle did: the step it took, or that the read was stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settled {
@@ -466,6 +474,27 @@ impl Store {
         }
         tx.commit().await?;
         Ok(request)
+    }
+
+    /// The request an asset is set aside for, if any.
+    pub async fn reservation_of(
+        &self,
+        tenant: TenantId,
+        asset: AssetId,
+    ) -> Result<Option<Reservation>, StoreError> {
+        let sql = Sql::new(
+            "SELECT q.id, q.issue_key, q.account_id FROM asset_reservation r \
+             JOIN asset_request q ON q.id = r.request_id \
+             WHERE r.asset_id = $1 AND r.tenant_id = $2",
+        )
+        .arg(asset.0)
+        .arg(tenant.0);
+        let row: Option<(i64, String, String)> = self.db().fetch_optional(&sql).await?;
+        Ok(row.map(|(request, issue_key, account_id)| Reservation {
+            request,
+            issue_key,
+            account_id,
+        }))
     }
 
     /// The live (pending or approved) requests on an issue: (id, schema), for settling.

@@ -146,6 +146,32 @@ describe("custody", () => {
     ]);
   });
 
+  it("says when an asset is reserved for a request", async () => {
+    const custody: AssetCustody = {
+      checkoutable: true,
+      custody: null,
+      effectiveHolder: null,
+      carriers: [],
+      loans: [],
+      reservation: { request: 3, issue: "AM-1", accountId: "557058:ada" },
+    };
+    await act(() =>
+      render(
+        <CustodyPanel
+          api={new Api(fakeHost(() => ({ status: 500, body: {} })))}
+          assetKey="IT-1"
+          custody={custody}
+          people={new Map([["557058:ada", { name: "Ada", avatar: null }]])}
+          formats={formats("en-US", "UTC")}
+          disabled={false}
+          onChanged={() => {}}
+        />,
+        root,
+      ),
+    );
+    expect($("#amj-custody-reserved").textContent).toContain("for Ada: request #3 on AM-1.");
+  });
+
   it("shows who has it, overdue, and checks in with a condition; Escape cancels", async () => {
     const custody: AssetCustody = {
       checkoutable: true,

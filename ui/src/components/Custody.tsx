@@ -126,6 +126,17 @@ export function CustodyPanel({
           Not checked out.
         </p>
       )}
+      {custody.reservation && (
+        <p id="amj-custody-reserved">
+          <span class="amj-lozenge amj-status-maintenance">Reserved</span> for{" "}
+          <HolderText
+            holder={{ kind: "user", accountId: custody.reservation.accountId }}
+            people={people}
+          />
+          : request #{custody.reservation.request} on {custody.reservation.issue}. It is handed out
+          from the Requests queue.
+        </p>
+      )}
       {custody.loans.length > 0 && (
         <details id="amj-loans">
           <summary>Past loans ({custody.loans.length})</summary>

@@ -215,6 +215,9 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
                 custody.custody?.holder,
                 custody.effectiveHolder,
                 ...custody.loans.map((l) => l.holder),
+                custody.reservation
+                  ? { kind: "user" as const, accountId: custody.reservation.accountId }
+                  : null,
               ])
             : []),
           ...holderAccounts(

@@ -121,6 +121,21 @@ pub struct AssetCustodyBody {
     pub carriers: Vec<String>,
     /// Its ended loans, newest first (at most 50).
     pub loans: Vec<Loan>,
+    /// The approved request it is set aside for; `null` when none. Only that request's
+    /// fulfilment checks it out.
+    #[schema(required = true)]
+    pub reservation: Option<ReservationBody>,
+}
+
+/// An asset set aside for an approved request.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReservationBody {
+    pub request: i64,
+    #[schema(example = "AM-12")]
+    pub issue: String,
+    /// Whom the request is for.
+    pub account_id: String,
 }
 
 /// How a loan ended.
@@ -987,6 +1002,15 @@ pub async fn asset_custody(
     let mut current = state.store.custody_of(tenant, &[asset.id]).await?;
     let effective = state.store.effective_holder(tenant, asset.id).await?;
     let loans = state.store.loans_of(tenant, asset.id, 50).await?;
+    let reservation = state
+        .store
+        .reservation_of(tenant, asset.id)
+        .await?
+        .map(|r| ReservationBody {
+            request: r.request,
+            issue: r.issue_key,
+            account_id: r.account_id,
+        });
     let (effective_holder, carriers) = match effective {
         Some((holder, chain)) => (
             Some(holder),
@@ -1000,6 +1024,7 @@ pub async fn asset_custody(
         effective_holder,
         carriers,
         loans,
+        reservation,
     }))
 }
 

@@ -214,6 +214,18 @@ async fn a_request_is_approved_by_its_issue_reserved_and_fulfilled() {
             body["error"]["message"].as_str().unwrap().contains("AM-1"),
             "{body}"
         );
+        let custody = api
+            .ok(
+                "GET",
+                &format!("/api/v1/assets/{}/custody", s.laptops[0]),
+                None,
+            )
+            .await;
+        assert_eq!(
+            custody["reservation"],
+            json!({"request": id, "issue": "AM-1", "accountId": s.person}),
+            "the asset says what it is set aside for"
+        );
 
         // Back to In Progress before anything was handed out: pending again, laptop freed;
         // approved again: reserved again.
@@ -221,6 +233,14 @@ async fn a_request_is_approved_by_its_issue_reserved_and_fulfilled() {
         let waiting = request(&api, id).await;
         assert_eq!(waiting["state"], "pending");
         assert_eq!(waiting["reserved"], json!([]));
+        let custody = api
+            .ok(
+                "GET",
+                &format!("/api/v1/assets/{}/custody", s.laptops[0]),
+                None,
+            )
+            .await;
+        assert_eq!(custody["reservation"], Value::Null);
         move_issue(&api, "AM-1", "Approved").await;
 
         // Re-checking (a repeated cue) changes nothing.
