@@ -94,6 +94,19 @@ describe("requests", () => {
       if (request.path === "/api/v1/schemas/IT/custody-policy") {
         return { status: 200, body: { checkoutableTypes: [1] } };
       }
+      if (request.path === "/api/v1/schemas/IT/request-policy") {
+        return {
+          status: 200,
+          body: {
+            policy: {
+              project: "AM",
+              approveCategory: null,
+              approveStatuses: ["Approved"],
+              rejectStatuses: [],
+            },
+          },
+        };
+      }
       if (request.path.startsWith("/api/v1/jira/users")) {
         return { status: 200, body: { items: PEOPLE } };
       }
@@ -152,6 +165,37 @@ describe("requests", () => {
     expect($("#amj-requests-status").textContent).toContain("Requested a Laptop (#4)");
     expect($("[data-request='4']").textContent).toContain("reserved IT-9 Laptop 9");
     expect($("[data-request='4'] [data-request-state]").textContent).toBe("Approved");
+  });
+
+  it("says when requests are not set up in the schema, and asks nothing", async () => {
+    const host = fakeHost((request) => {
+      if (request.path === "/api/v1/schemas") {
+        return { status: 200, body: { schemas: [{ key: "IT", name: "IT assets" }] } };
+      }
+      if (request.path === "/api/v1/schemas/IT/types") {
+        return { status: 200, body: { types: [HARDWARE, LAPTOP] } };
+      }
+      if (request.path === "/api/v1/schemas/IT/custody-policy") {
+        return { status: 200, body: { checkoutableTypes: [1] } };
+      }
+      if (request.path === "/api/v1/schemas/IT/request-policy") {
+        return { status: 200, body: { policy: null } };
+      }
+      return { status: 200, body: { items: [] } };
+    });
+    await act(() =>
+      render(<IssueRequests api={new Api(host)} issueKey="AM-1" me="557058:ada" />, root),
+    );
+    await until(() => $("#amj-requests")?.dataset.state === "ready");
+    await act(() => $("#amj-request-open").click());
+    await until(() => $("#amj-request-not-set-up") !== null);
+    await act(() => {
+      const what = $("#amj-request-what") as HTMLSelectElement;
+      what.value = "type:2";
+      what.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+    expect(($("#amj-request-submit") as HTMLButtonElement).disabled).toBe(true);
+    expect(host.calls.some((c) => c.method === "POST")).toBe(false);
   });
 
   it("hands an approved request out with one click from the queue", async () => {

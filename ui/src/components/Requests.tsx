@@ -88,6 +88,8 @@ interface Choice {
   schema: string;
   types: AssetType[];
   kits: Kit[];
+  /** Whether the schema's requests are approved by some project's issues. */
+  setUp: boolean;
 }
 
 /** The form that asks for an asset or a kit on the issue. */
@@ -111,10 +113,11 @@ function RequestForm({
   const [note, setNote] = useState("");
 
   const load = async (schemas: Schema[], schema: string) => {
-    const [types, policy, kits] = await Promise.all([
+    const [types, policy, kits, approval] = await Promise.all([
       api.types(schema),
       api.custodyPolicy(schema),
       api.kits(schema),
+      api.requestPolicy(schema),
     ]);
     const checkoutable = (t: AssetType) => {
       for (let at: AssetType | undefined = t, depth = 0; at && depth < 64; depth += 1) {
@@ -126,7 +129,13 @@ function RequestForm({
       }
       return false;
     };
-    setChoice({ schemas, schema, types: types.filter(checkoutable), kits });
+    setChoice({
+      schemas,
+      schema,
+      types: types.filter(checkoutable),
+      kits,
+      setUp: approval !== null && approval !== undefined,
+    });
     setWanted("");
   };
   useEffect(() => {
@@ -209,6 +218,12 @@ function RequestForm({
           </select>
         </div>
       )}
+      {!choice.setUp && (
+        <p id="amj-request-not-set-up" class="amj-subtle">
+          Requests are not set up in this schema yet: a site admin chooses, in the settings'
+          Requests section, which project's issues approve them.
+        </p>
+      )}
       <Field id="amj-request-what" label="What" error={whatError}>
         {(a) => (
           <select {...a} value={wanted} onChange={(e) => setWanted(e.currentTarget.value)}>
@@ -257,7 +272,7 @@ function RequestForm({
         type="submit"
         id="amj-request-submit"
         class="amj-button"
-        disabled={busy || wanted === ""}
+        disabled={busy || wanted === "" || !choice.setUp}
       >
         Request
       </button>{" "}

@@ -787,3 +787,92 @@ async fn forge_events_settle_requests_and_a_late_old_event_changes_nothing() {
     })
     .await;
 }
+
+/// Approvals racing for the last laptop reserve it once; a check-out racing a reservation
+/// never leaves the laptop both out and reserved.
+#[tokio::test]
+async fn concurrent_approvals_reserve_the_last_laptop_once() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        let s = setup(&api).await;
+        set_policy(&api).await;
+        // One laptop free: the other is out.
+        api.ok(
+            "POST",
+            &format!("/api/v1/assets/{}/checkout", s.laptops[1]),
+            Some(json!({"holder": {"kind": "user", "accountId": s.asker}})),
+        )
+        .await;
+        let mut ids = Vec::new();
+        for issue in ["AM-1", "AM-2", "AM-3", "AM-5", "AM-6"] {
+            ids.push(
+                api.ok("POST", REQUESTS, Some(ask(issue, s.laptop_type, &s.person)))
+                    .await["id"]
+                    .as_i64()
+                    .unwrap(),
+            );
+        }
+        let store = &api.app.state.store;
+        let tenant = store
+            .tenant_by_client_key(&api.site.client_key)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let model = store
+            .schema_model_by_key(tenant, &amj_domain::SchemaKey::parse("IT").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let approved = IssueStatus {
+            project: "AM".into(),
+            status: "Approved".into(),
+            category: StatusCategoryKey::Indeterminate,
+        };
+        let seen = amj_store::now_millis() + 10_000;
+        let settles = ids.iter().map(|id| {
+            let (model, approved) = (&model, &approved);
+            async move {
+                store
+                    .settle_request(tenant, model, *id, approved, "AM-1", seen)
+                    .await
+            }
+        });
+        // A direct check-out of the same laptop races them.
+        let path = format!("/api/v1/assets/{}/checkout", s.laptops[0]);
+        let checkout = api.call(
+            "POST",
+            &path,
+            &api.admin,
+            Some(json!({"holder": {"kind": "user", "accountId": s.asker}})),
+        );
+        let (outcomes, (status, body)) =
+            tokio::join!(crate::support::join_all(settles.collect()), checkout);
+        for outcome in outcomes {
+            outcome.unwrap();
+        }
+        let mut reserved = 0;
+        for id in &ids {
+            let body = request(&api, *id).await;
+            assert_eq!(body["state"], "approved");
+            reserved += body["reserved"].as_array().unwrap().len();
+        }
+        let custody = api
+            .ok(
+                "GET",
+                &format!("/api/v1/assets/{}/custody", s.laptops[0]),
+                None,
+            )
+            .await;
+        let out = !custody["custody"].is_null();
+        let held = !custody["reservation"].is_null();
+        assert!(!(out && held), "never both out and reserved: {custody}");
+        match status {
+            200 => assert_eq!((out, reserved), (true, 0), "the check-out won: {body}"),
+            409 => assert_eq!((out, reserved), (false, 1), "a request won: {body}"),
+            other => panic!("the check-out answered {other}: {body}"),
+        }
+        api.stop().await;
+    })
+    .await;
+}
