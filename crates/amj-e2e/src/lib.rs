@@ -314,6 +314,22 @@ impl Browser {
     }
 
     /// An attribute of the focused element ("" when it has none): where a keyboard user is.
+    /// Waits, up to `timeout`, for the element with `id` to have focus: where a keyboard user
+    /// is after an action.
+    pub async fn wait_for_focus(&self, id: &str, timeout: Duration) -> anyhow::Result<()> {
+        wait_until(&format!("{id} to have focus"), timeout, || async {
+            self.active_attribute("id").await.ok().as_deref() == Some(id)
+        })
+        .await
+    }
+
+    /// Fails, listing them, when axe finds violations in the frame; `what` names the view.
+    pub async fn ensure_axe_clean(&self, what: &str) -> anyhow::Result<()> {
+        let violations = self.axe_violations().await?;
+        anyhow::ensure!(violations.is_empty(), "axe, {what}: {violations:#?}");
+        Ok(())
+    }
+
     pub async fn active_attribute(&self, name: &str) -> anyhow::Result<String> {
         let value = self
             .driver

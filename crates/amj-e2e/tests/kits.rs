@@ -23,19 +23,6 @@ async fn hand_a_kit_to_a_new_starter() {
     .await;
 }
 
-async fn focused(browser: &Browser, id: &str) -> anyhow::Result<()> {
-    amj_e2e::wait_until(&format!("{id} to have focus"), WAIT, || async {
-        browser.active_attribute("id").await.ok().as_deref() == Some(id)
-    })
-    .await
-}
-
-async fn axe(browser: &Browser, what: &str) -> anyhow::Result<()> {
-    let violations = browser.axe_violations().await?;
-    anyhow::ensure!(violations.is_empty(), "axe, {what}: {violations:#?}");
-    Ok(())
-}
-
 async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> anyhow::Result<()> {
     let src = browser
         .enter(stack, &format!("/sites/{site}/apps/assets"))
@@ -50,15 +37,15 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
     browser
         .wait_for_attribute("amj-kits", "data-state", "ready", WAIT)
         .await?;
-    focused(browser, "amj-kits-title").await?;
+    browser.wait_for_focus("amj-kits-title", WAIT).await?;
     let list = browser.text_of("amj-kit-list").await;
     anyhow::ensure!(list.contains("New starter"), "kits: {list}");
-    axe(browser, "kits").await?;
+    browser.ensure_axe_clean("kits").await?;
 
     browser
         .press_css("[data-hand-out]", Key::Enter, WAIT)
         .await?;
-    focused(browser, "amj-kit-person").await?;
+    browser.wait_for_focus("amj-kit-person", WAIT).await?;
     browser.type_keys("Morgan").await?;
     amj_e2e::wait_until("Jira's people to be found", WAIT, || async {
         browser
@@ -76,8 +63,8 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
         browser.text_of("amj-kit-form").await.contains("Morgan Lee")
     })
     .await?;
-    focused(browser, "amj-kit-person").await?;
-    axe(browser, "hand-out form").await?;
+    browser.wait_for_focus("amj-kit-person", WAIT).await?;
+    browser.ensure_axe_clean("hand-out form").await?;
     browser.press_css("#amj-kit-issue", Key::End, WAIT).await?;
     browser.type_keys("am-1").await?;
     browser.type_keys(Key::Enter).await?;
@@ -93,6 +80,6 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
             .is_ok_and(|v| !v.is_empty())
     })
     .await?;
-    axe(browser, "after handing out").await?;
+    browser.ensure_axe_clean("after handing out").await?;
     Ok(())
 }

@@ -24,19 +24,6 @@ async fn assign_past_the_entitlement_and_see_the_breach() {
     .await;
 }
 
-async fn focused(browser: &Browser, id: &str) -> anyhow::Result<()> {
-    amj_e2e::wait_until(&format!("{id} to have focus"), WAIT, || async {
-        browser.active_attribute("id").await.ok().as_deref() == Some(id)
-    })
-    .await
-}
-
-async fn axe(browser: &Browser, what: &str) -> anyhow::Result<()> {
-    let violations = browser.axe_violations().await?;
-    anyhow::ensure!(violations.is_empty(), "axe, {what}: {violations:#?}");
-    Ok(())
-}
-
 /// "A of E seats assigned" in the licence's summary, as numbers.
 async fn seats(browser: &Browser) -> anyhow::Result<(u64, u64)> {
     let text = browser.text_of("amj-licence-summary").await;
@@ -54,16 +41,16 @@ async fn set_entitled(browser: &Browser, seats: u64, overuse: bool) -> anyhow::R
     browser
         .press_css("#amj-edit-licence", Key::Enter, WAIT)
         .await?;
-    focused(browser, "amj-licence-product").await?;
+    browser.wait_for_focus("amj-licence-product", WAIT).await?;
     browser.type_keys(Key::Tab).await?;
-    focused(browser, "amj-licence-entitled").await?;
+    browser.wait_for_focus("amj-licence-entitled", WAIT).await?;
     browser.type_keys(Key::End).await?;
     for _ in 0..12 {
         browser.type_keys(Key::Backspace).await?;
     }
     browser.type_keys(seats.to_string()).await?;
     browser.type_keys(Key::Tab).await?;
-    focused(browser, "amj-licence-overuse").await?;
+    browser.wait_for_focus("amj-licence-overuse", WAIT).await?;
     let ticked = browser
         .driver
         .find(By::Id("amj-licence-overuse"))
@@ -90,12 +77,16 @@ async fn assign_asset(browser: &Browser, key: &str) -> anyhow::Result<()> {
     browser
         .press_css("#amj-assign-seat", Key::Enter, WAIT)
         .await?;
-    focused(browser, "amj-assignee-kind-user").await?;
+    browser
+        .wait_for_focus("amj-assignee-kind-user", WAIT)
+        .await?;
     // Arrow keys move between radio buttons, and choose as they go.
     browser.type_keys(Key::Down).await?;
-    focused(browser, "amj-assignee-kind-asset").await?;
+    browser
+        .wait_for_focus("amj-assignee-kind-asset", WAIT)
+        .await?;
     browser.type_keys(Key::Tab).await?;
-    focused(browser, "amj-assignee-key").await?;
+    browser.wait_for_focus("amj-assignee-key", WAIT).await?;
     browser.type_keys(key).await?;
     browser.type_keys(Key::Enter).await
 }
@@ -116,10 +107,10 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
     browser
         .wait_for_attribute("amj-licences", "data-state", "ready", WAIT)
         .await?;
-    focused(browser, "amj-licences-title").await?;
+    browser.wait_for_focus("amj-licences-title", WAIT).await?;
     let table = browser.text_of("amj-compliance-table").await;
     anyhow::ensure!(table.contains("seats assigned"), "compliance: {table}");
-    axe(browser, "compliance view").await?;
+    browser.ensure_axe_clean("compliance view").await?;
     browser
         .press_css(
             "#amj-compliance-table [data-product] button",
@@ -146,7 +137,7 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
         .unwrap_or_default();
     let schema = licence.split('-').next().unwrap_or_default().to_owned();
     anyhow::ensure!(!schema.is_empty(), "the licence's key: {licence}");
-    axe(browser, "licence").await?;
+    browser.ensure_axe_clean("licence").await?;
 
     // Cut the entitlement to the seats in use: one more is refused, in words.
     let (assigned, _) = seats(browser).await?;
@@ -156,9 +147,9 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
     browser
         .wait_for_text("amj-seat-error", "0 free seats", WAIT)
         .await?;
-    axe(browser, "refused seat").await?;
+    browser.ensure_axe_clean("refused seat").await?;
     browser.type_keys(Key::Escape).await?;
-    focused(browser, "amj-assign-seat").await?;
+    browser.wait_for_focus("amj-assign-seat", WAIT).await?;
 
     // Allow overuse: the seat is given, and the licence shows the breach.
     set_entitled(browser, assigned, true).await?;
@@ -188,7 +179,7 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
             .is_ok()
     })
     .await?;
-    axe(browser, "over-used licence").await?;
+    browser.ensure_axe_clean("over-used licence").await?;
     browser.show_tab("history").await?;
     let history = browser.text_of("amj-detail-history").await;
     anyhow::ensure!(
@@ -223,6 +214,6 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
         },
     )
     .await?;
-    axe(browser, "compliance view after").await?;
+    browser.ensure_axe_clean("compliance view after").await?;
     Ok(())
 }

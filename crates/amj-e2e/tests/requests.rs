@@ -25,19 +25,6 @@ async fn request_a_laptop_approve_it_in_jira_and_hand_it_out() {
     .await;
 }
 
-async fn focused(browser: &Browser, id: &str) -> anyhow::Result<()> {
-    amj_e2e::wait_until(&format!("{id} to have focus"), WAIT, || async {
-        browser.active_attribute("id").await.ok().as_deref() == Some(id)
-    })
-    .await
-}
-
-async fn axe(browser: &Browser, what: &str) -> anyhow::Result<()> {
-    let violations = browser.axe_violations().await?;
-    anyhow::ensure!(violations.is_empty(), "axe, {what}: {violations:#?}");
-    Ok(())
-}
-
 /// Opens the issue view of AM-1 and waits for the panel's requests.
 async fn issue_panel(browser: &Browser, stack: &Stack, site: &str) -> anyhow::Result<String> {
     let src = browser
@@ -56,7 +43,7 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
     browser
         .press_css("#amj-request-open", Key::Enter, WAIT)
         .await?;
-    focused(browser, "amj-request-what").await?;
+    browser.wait_for_focus("amj-request-what", WAIT).await?;
     browser.type_keys("Laptop").await?;
     amj_e2e::wait_until("Laptop to be chosen", WAIT, || async {
         let Ok(select) = browser.driver.find(By::Id("amj-request-what")).await else {
@@ -72,7 +59,7 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
     .await?;
     let form = browser.text_of("amj-request-form").await;
     anyhow::ensure!(form.contains("Morgan Lee"), "for the viewer: {form}");
-    axe(browser, "the request form").await?;
+    browser.ensure_axe_clean("the request form").await?;
     browser
         .press_css("#amj-request-note", Key::End, WAIT)
         .await?;
@@ -81,13 +68,13 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
     browser
         .wait_for_text("amj-requests-status", "Requested a Laptop", WAIT)
         .await?;
-    focused(browser, "amj-request-open").await?;
+    browser.wait_for_focus("amj-request-open", WAIT).await?;
     browser
         .driver
         .find(By::Css("#amj-request-list li[data-state='pending']"))
         .await
         .map_err(|_| anyhow::anyhow!("the request waits for approval"))?;
-    axe(browser, "the pending request").await?;
+    browser.ensure_axe_clean("the pending request").await?;
 
     // An agent approves the issue in Jira: a laptop is reserved for the request.
     browser.driver.enter_default_frame().await?;
@@ -144,13 +131,15 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
     browser
         .wait_for_attribute("amj-request-queue", "data-state", "ready", WAIT)
         .await?;
-    focused(browser, "amj-request-queue-title").await?;
+    browser
+        .wait_for_focus("amj-request-queue-title", WAIT)
+        .await?;
     let queue = browser.text_of("amj-request-table").await;
     anyhow::ensure!(
         queue.contains("AM-1") && queue.contains(&reserved),
         "queue: {queue}"
     );
-    axe(browser, "the request queue").await?;
+    browser.ensure_axe_clean("the request queue").await?;
     browser.press_css("[data-fulfil]", Key::Enter, WAIT).await?;
     browser
         .wait_for_text(
@@ -159,7 +148,9 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
             WAIT,
         )
         .await?;
-    focused(browser, "amj-request-queue-title").await?;
+    browser
+        .wait_for_focus("amj-request-queue-title", WAIT)
+        .await?;
 
     // Morgan has it; it comes back through "My assets".
     browser
@@ -184,7 +175,9 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
         .wait_for_text("amj-custody-state", "Checked out to", WAIT)
         .await?;
     browser.press_css("#amj-checkin", Key::Enter, WAIT).await?;
-    focused(browser, "amj-checkin-condition").await?;
+    browser
+        .wait_for_focus("amj-checkin-condition", WAIT)
+        .await?;
     browser.type_keys(Key::Tab).await?;
     browser.type_keys(Key::Tab).await?;
     browser.type_keys(Key::Enter).await?;
@@ -202,7 +195,7 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
         matches!((back, out, set_aside), (Some(b), Some(o), Some(r)) if b < o && o < r),
         "the asset's history, newest first: {history}"
     );
-    axe(browser, "the asset's history").await?;
+    browser.ensure_axe_clean("the asset's history").await?;
 
     // The issue's side: the request's whole path, and the hand-out back.
     issue_panel(browser, stack, site).await?;
@@ -228,6 +221,6 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
         handed.contains(&reserved) && handed.contains("back"),
         "handed out for AM-1, and back: {handed}"
     );
-    axe(browser, "the fulfilled request").await?;
+    browser.ensure_axe_clean("the fulfilled request").await?;
     Ok(())
 }

@@ -24,19 +24,6 @@ async fn restock_an_item_below_its_minimum() {
     .await;
 }
 
-async fn focused(browser: &Browser, id: &str) -> anyhow::Result<()> {
-    amj_e2e::wait_until(&format!("{id} to have focus"), WAIT, || async {
-        browser.active_attribute("id").await.ok().as_deref() == Some(id)
-    })
-    .await
-}
-
-async fn axe(browser: &Browser, what: &str) -> anyhow::Result<()> {
-    let violations = browser.axe_violations().await?;
-    anyhow::ensure!(violations.is_empty(), "axe, {what}: {violations:#?}");
-    Ok(())
-}
-
 /// Replaces the focused field's text.
 async fn retype(browser: &Browser, text: &str) -> anyhow::Result<()> {
     browser.type_keys(Key::End).await?;
@@ -62,10 +49,10 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
     browser
         .wait_for_attribute("amj-restock", "data-state", "ready", WAIT)
         .await?;
-    focused(browser, "amj-restock-title").await?;
+    browser.wait_for_focus("amj-restock-title", WAIT).await?;
     let table = browser.text_of("amj-restock-table").await;
     anyhow::ensure!(table.contains("A4 paper"), "restock: {table}");
-    axe(browser, "restock list").await?;
+    browser.ensure_axe_clean("restock list").await?;
     browser
         .press_css("#amj-restock-table [data-open]", Key::Enter, WAIT)
         .await?;
@@ -84,43 +71,47 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
         .find_map(|w| w.split_once('-').map(|(s, _)| s.to_owned()))
         .unwrap_or_default();
     anyhow::ensure!(!schema.is_empty(), "the item's key");
-    axe(browser, "stock item").await?;
+    browser.ensure_axe_clean("stock item").await?;
 
     // Issuing more than the shelf holds is refused, in words.
     browser
         .press_css("#amj-move-stock", Key::Enter, WAIT)
         .await?;
-    focused(browser, "amj-stock-verb-issue").await?;
+    browser.wait_for_focus("amj-stock-verb-issue", WAIT).await?;
     browser.type_keys(Key::Tab).await?;
-    focused(browser, "amj-stock-location").await?;
+    browser.wait_for_focus("amj-stock-location", WAIT).await?;
     browser.type_keys(Key::Tab).await?;
-    focused(browser, "amj-stock-quantity").await?;
+    browser.wait_for_focus("amj-stock-quantity", WAIT).await?;
     retype(browser, "999").await?;
     browser.type_keys(Key::Tab).await?;
-    focused(browser, "amj-stock-party-user").await?;
+    browser.wait_for_focus("amj-stock-party-user", WAIT).await?;
     // Arrow keys move between radio buttons, and choose as they go.
     browser.type_keys(Key::Down).await?;
-    focused(browser, "amj-stock-party-asset").await?;
+    browser
+        .wait_for_focus("amj-stock-party-asset", WAIT)
+        .await?;
     browser.type_keys(Key::Tab).await?;
-    focused(browser, "amj-stock-asset").await?;
+    browser.wait_for_focus("amj-stock-asset", WAIT).await?;
     browser.type_keys(format!("{schema}-1")).await?;
     browser.type_keys(Key::Enter).await?;
     browser
         .wait_for_text("amj-stock-error", "999 asked", WAIT)
         .await?;
-    axe(browser, "refused issue").await?;
+    browser.ensure_axe_clean("refused issue").await?;
     browser.type_keys(Key::Escape).await?;
-    focused(browser, "amj-move-stock").await?;
+    browser.wait_for_focus("amj-move-stock", WAIT).await?;
 
     // Receiving enough clears the minimum.
     browser
         .press_css("#amj-move-stock", Key::Enter, WAIT)
         .await?;
-    focused(browser, "amj-stock-verb-issue").await?;
+    browser.wait_for_focus("amj-stock-verb-issue", WAIT).await?;
     browser.type_keys(Key::Up).await?;
-    focused(browser, "amj-stock-verb-receive").await?;
+    browser
+        .wait_for_focus("amj-stock-verb-receive", WAIT)
+        .await?;
     browser.type_keys(Key::Tab).await?;
-    focused(browser, "amj-stock-location").await?;
+    browser.wait_for_focus("amj-stock-location", WAIT).await?;
     browser.type_keys(Key::Tab).await?;
     retype(browser, "40").await?;
     browser.type_keys(Key::Enter).await?;
@@ -129,8 +120,8 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
         !levels.is_empty() && !levels.to_lowercase().contains("below minimum")
     })
     .await?;
-    focused(browser, "amj-move-stock").await?;
-    axe(browser, "restocked item").await?;
+    browser.wait_for_focus("amj-move-stock", WAIT).await?;
+    browser.ensure_axe_clean("restocked item").await?;
     browser.show_tab("history").await?;
     let history = browser.text_of("amj-detail-history").await;
     anyhow::ensure!(history.contains("Received 40 at"), "history: {history}");
@@ -146,6 +137,6 @@ async fn journey(browser: &Browser, stack: &Stack, site: &str, host: Host) -> an
     browser
         .wait_for_text("amj-restock-empty", "Nothing is below", WAIT)
         .await?;
-    axe(browser, "empty restock list").await?;
+    browser.ensure_axe_clean("empty restock list").await?;
     Ok(())
 }
