@@ -44,6 +44,23 @@ pub enum JiraError {
     Unexpected(String),
 }
 
+impl JiraError {
+    /// Whether trying again soon may help: Jira busy, failing or unreachable, or a Forge site
+    /// waiting for its next token. A refusal or an answer the app cannot read will not change
+    /// by itself.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            JiraError::Transport(_) | JiraError::NoSystemToken | JiraError::Store(_) => true,
+            JiraError::Status { status, .. } => *status == 429 || *status >= 500,
+            JiraError::Unauthorized
+            | JiraError::Signing(_)
+            | JiraError::BadBaseUrl(_)
+            | JiraError::HostNotAllowed(_)
+            | JiraError::Unexpected(_) => false,
+        }
+    }
+}
+
 /// The Jira REST payloads the app sends and reads, typed.
 pub mod payload {
     use serde::{Deserialize, Serialize};

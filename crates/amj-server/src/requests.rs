@@ -161,6 +161,34 @@ pub fn spawn_sweeper(jira: JiraClient, store: Store) -> tokio::task::JoinHandle<
 mod tests {
     use super::*;
 
+    /// Busy or unreachable is worth a retry soon (a 503 to Jira's webhook, a queued Forge
+    /// event); a refusal or an unreadable answer is not (the sweep reads again later).
+    #[test]
+    fn only_passing_failures_are_retried_soon() {
+        let status = |status| JiraError::Status {
+            status,
+            body: String::new(),
+        };
+        for transient in [
+            status(429),
+            status(500),
+            status(503),
+            JiraError::Transport("reset".into()),
+            JiraError::NoSystemToken,
+        ] {
+            assert!(transient.is_transient(), "{transient}");
+        }
+        for lasting in [
+            status(403),
+            status(404),
+            JiraError::Unauthorized,
+            JiraError::Unexpected("no status".into()),
+            JiraError::HostNotAllowed("evil.example".into()),
+        ] {
+            assert!(!lasting.is_transient(), "{lasting}");
+        }
+    }
+
     #[test]
     fn jira_times_read_to_milliseconds() {
         assert_eq!(

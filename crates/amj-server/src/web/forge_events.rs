@@ -211,7 +211,13 @@ async fn apply(state: &AppState, event: &ForgeEvent) -> Result<(), WorkError> {
                 .await
                 .map_err(|e| match e {
                     crate::requests::SettleError::Store(e) => WorkError::Retry(e),
-                    other => WorkError::Jira(other.to_string()),
+                    crate::requests::SettleError::Jira(e) if e.is_transient() => {
+                        WorkError::Jira(e.to_string())
+                    }
+                    // Retrying soon cannot help; the hourly sweep reads the issue again.
+                    crate::requests::SettleError::Jira(e) => WorkError::Invalid(format!(
+                        "the issue's requests could not be settled: {e}"
+                    )),
                 })?;
         }
         "avi:forge:installed:app" => {

@@ -136,14 +136,19 @@ pub async fn issue_updated(
         .store
         .apply_issue_updated(auth.tenant.id, &delivery, &issue)
         .await?;
-    // Settled on every delivery, retries included (settling is idempotent). When Jira cannot
-    // be read, a 503 makes Jira deliver the webhook again rather than leave requests unsettled.
-    crate::requests::settle_issue(&state.jira, &state.store, &auth.tenant, issue.id)
-        .await
-        .map_err(|e| {
+    // Settled on every delivery, retries included (settling is idempotent). When Jira is busy
+    // or unreachable, a 503 makes Jira deliver the webhook again rather than leave requests
+    // unsettled; a failure a retry cannot mend is logged, and the hourly sweep reads again.
+    match crate::requests::settle_issue(&state.jira, &state.store, &auth.tenant, issue.id).await {
+        Ok(_) => {}
+        Err(crate::requests::SettleError::Jira(e)) if !e.is_transient() => {
+            tracing::warn!(tenant = %auth.tenant.client_key, issue_id = issue.id, error = %e, "could not settle the issue's requests; the sweep tries again");
+        }
+        Err(e) => {
             tracing::warn!(tenant = %auth.tenant.client_key, issue_id = issue.id, error = %e, "could not settle the issue's requests; Jira will retry the webhook");
-            AppError::from(e)
-        })?;
+            return Err(AppError::from(e));
+        }
+    }
     log_outcome(
         "jira:issue_updated",
         &auth.tenant.client_key,
