@@ -1245,11 +1245,15 @@ export class Api {
     states: RequestState[],
     cursor: string | null = null,
   ): Promise<{ items: AssetRequest[]; nextCursor?: string }> {
-    const query = new URLSearchParams({ state: states.join(",") });
+    const query = new URLSearchParams();
+    if (states.length > 0) {
+      query.set("state", states.join(","));
+    }
     if (cursor !== null) {
       query.set("cursor", cursor);
     }
-    return this.call("GET", `/api/v1/schemas/${path(schema)}/requests?${query}`);
+    const text = query.toString();
+    return this.call("GET", `/api/v1/schemas/${path(schema)}/requests${text ? `?${text}` : ""}`);
   }
 
   /** The requests made on an issue, newest first, each with its path. */

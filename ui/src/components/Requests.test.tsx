@@ -247,4 +247,48 @@ describe("requests", () => {
     const sent = host.calls.find((c) => c.path.endsWith("/fulfil"));
     expect(sent?.body).toEqual({});
   });
+
+  it("shows every request on demand, a page at a time", async () => {
+    const page = (id: number, state: AssetRequest["state"]) => ({
+      ...APPROVED,
+      id,
+      state,
+      reserved: [],
+    });
+    const host = fakeHost((request) => {
+      if (request.path === "/api/v1/schemas/IT/requests") {
+        return {
+          status: 200,
+          body: { items: [page(1, "fulfilled"), page(2, "released")], nextCursor: "2" },
+        };
+      }
+      if (request.path === "/api/v1/schemas/IT/requests?cursor=2") {
+        return { status: 200, body: { items: [page(3, "pending")] } };
+      }
+      if (request.path.startsWith("/api/v1/schemas/IT/requests?state=pending")) {
+        return { status: 200, body: { items: [] } };
+      }
+      return { status: 200, body: { items: [] } };
+    });
+    await act(() =>
+      render(
+        <RequestQueue
+          api={new Api(host)}
+          schema="IT"
+          formats={formats("en-GB", "UTC")}
+          onOpen={() => {}}
+        />,
+        root,
+      ),
+    );
+    await until(() => $("#amj-request-queue-empty") !== null);
+    expect($("#amj-request-queue-more")).toBeNull();
+    await act(() => $("#amj-request-queue-all").click());
+    await until(() => $("[data-request='2']") !== null);
+    expect($("[data-request='1'] [data-request-state]").textContent).toBe("Handed out");
+    await act(() => $("#amj-request-queue-more").click());
+    await until(() => $("[data-request='3']") !== null);
+    expect(document.querySelectorAll("#amj-request-table tbody tr").length).toBe(3);
+    expect($("#amj-request-queue-more")).toBeNull();
+  });
 });

@@ -472,18 +472,35 @@ export function RequestQueue({
   const heading = useRef<HTMLHeadingElement>(null);
   const people = usePeople(api, accountsOf(requests ?? []));
 
+  // Waiting and approved ones by default; every request when asked (handed out, closed).
+  const [all, setAll] = useState(false);
+  const [next, setNext] = useState<string | null>(null);
+  const states: RequestState[] = all ? [] : ["pending", "approved"];
   const load = () =>
     api
-      .requests(schema, ["pending", "approved"])
+      .requests(schema, states)
       .then((page) => {
         setRequests(page.items);
+        setNext(page.nextCursor ?? null);
         setFailure(null);
       })
       .catch((error: unknown) => setFailure(describe(error)));
+  const more = async () => {
+    if (next === null) {
+      return;
+    }
+    try {
+      const page = await api.requests(schema, states, next);
+      setRequests((shown) => [...(shown ?? []), ...page.items]);
+      setNext(page.nextCursor ?? null);
+    } catch (error) {
+      setStatus(`Could not load more requests: ${describe(error)}`);
+    }
+  };
   useEffect(() => {
     setRequests(null);
     void load();
-  }, [api, schema]);
+  }, [api, schema, all]);
   useEffect(() => heading.current?.focus(), []);
 
   const act = async (request: AssetRequest, what: "fulfil" | "cancel" | "recheck") => {
@@ -530,9 +547,18 @@ export function RequestQueue({
         </p>
       )}
       {requests === null && !failure && <p class="amj-subtle">Loading…</p>}
+      <div class="amj-field amj-check">
+        <input
+          type="checkbox"
+          id="amj-request-queue-all"
+          checked={all}
+          onChange={(e) => setAll(e.currentTarget.checked)}
+        />
+        <label for="amj-request-queue-all">Show handed out and closed requests too</label>
+      </div>
       {requests !== null && requests.length === 0 && (
         <p class="amj-subtle" id="amj-request-queue-empty">
-          No requests are waiting.
+          {all ? "No requests yet." : "No requests are waiting."}
         </p>
       )}
       <output id="amj-request-queue-status" class="amj-status-line">
@@ -616,6 +642,16 @@ export function RequestQueue({
             ))}
           </tbody>
         </table>
+      )}
+      {next !== null && (
+        <button
+          type="button"
+          id="amj-request-queue-more"
+          class="amj-button amj-subtle-button"
+          onClick={() => void more()}
+        >
+          Show more
+        </button>
       )}
     </section>
   );
