@@ -209,20 +209,6 @@ pub enum Why {
     PickedOther,
 }
 
-impl Why {
-    /// In words, for history lines and the issue panel.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Why::Rejected => "the issue rejected it",
-            Why::Closed => "the issue was closed without approving it",
-            Why::Cancelled => "it was cancelled",
-            Why::IssueDeleted => "the issue was deleted",
-            Why::Unapproved => "the issue left its approving status",
-            Why::PickedOther => "another asset was handed out instead",
-        }
-    }
-}
-
 /// One step of a request's path, as the issue's history shows it (the asset's history has
 /// its own events: reserved, unreserved, checked out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

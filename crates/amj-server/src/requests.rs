@@ -78,6 +78,34 @@ pub async fn settle_issue(
     issue_id: i64,
 ) -> Result<usize, SettleError> {
     let live = store.live_requests_of_issue(tenant.id, issue_id).await?;
+    settle_live(jira, store, tenant, issue_id, live).await
+}
+
+/// As [`settle_issue`] for a site known by id (the Forge event worker): the site is read only
+/// when the issue has live requests, not for every issue event.
+pub async fn settle_issue_of(
+    jira: &JiraClient,
+    store: &Store,
+    tenant: amj_domain::ids::TenantId,
+    issue_id: i64,
+) -> Result<usize, SettleError> {
+    let live = store.live_requests_of_issue(tenant, issue_id).await?;
+    if live.is_empty() {
+        return Ok(0);
+    }
+    let Some(site) = store.tenant(tenant).await? else {
+        return Ok(0);
+    };
+    settle_live(jira, store, &site, issue_id, live).await
+}
+
+async fn settle_live(
+    jira: &JiraClient,
+    store: &Store,
+    tenant: &Tenant,
+    issue_id: i64,
+    live: Vec<(i64, amj_domain::ids::SchemaId)>,
+) -> Result<usize, SettleError> {
     if live.is_empty() {
         return Ok(0);
     }
@@ -86,6 +114,10 @@ pub async fn settle_issue(
             issue_id,
             "the issue of live requests is gone from Jira; its deletion event releases them"
         );
+        let now = amj_store::now_millis();
+        for (id, _) in live {
+            store.mark_checked(tenant.id, id, now).await?;
+        }
         return Ok(0);
     };
     let mut moved = 0;

@@ -516,6 +516,23 @@ impl Store {
             .collect())
     }
 
+    /// Records that a request's issue was read at `now` though nothing was settled (no rule,
+    /// or Jira no longer has the issue), so the sweep does not read it again every round.
+    pub async fn mark_checked(
+        &self,
+        tenant: TenantId,
+        id: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let sql =
+            Sql::new("UPDATE asset_request SET checked_at = $3 WHERE tenant_id = $1 AND id = $2")
+                .arg(tenant.0)
+                .arg(id)
+                .arg(now);
+        self.db().execute(&sql).await?;
+        Ok(())
+    }
+
     /// Issues with live requests the app has not read since `before` (ms), across sites,
     /// least recently read first: what the sweep re-reads, in case an event was lost.
     pub async fn issues_unchecked_since(
@@ -550,11 +567,13 @@ impl Store {
         issue_key: &str,
         seen: i64,
     ) -> Result<Settled, StoreError> {
+        let now = now_millis();
         let Some(policy) = &model.requests else {
-            // No rule (an admin removed it): requests stay as they are until one is set.
+            // No rule (an admin removed it): requests stay as they are until one is set; the
+            // issue was read all the same, so the sweep leaves it for an hour.
+            self.mark_checked(tenant, id, now).await?;
             return Ok(Settled::Took(Step::Nothing));
         };
-        let now = now_millis();
         let actor = WORKFLOW_ACTOR;
         let mut tx = self.db().begin_write().await?;
         let Some(row) = lock_request(&mut tx, tenant, Some(model.schema.id), id).await? else {
@@ -936,12 +955,12 @@ impl Store {
     }
 
     /// An issue's requests (the issue by id, or by key), in every schema of the site, newest
-    /// first, with each one's path.
+    /// first, each with its schema's key and its path.
     pub async fn requests_of_issue(
         &self,
         tenant: TenantId,
         issue: &RequestIssueRef<'_>,
-    ) -> Result<Vec<(Request, Vec<RequestEntry>)>, StoreError> {
+    ) -> Result<Vec<(amj_domain::SchemaKey, Request, Vec<RequestEntry>)>, StoreError> {
         let db = self.db();
         let sql = match issue {
             RequestIssueRef::Id(id) => Sql::new(&format!(
@@ -982,7 +1001,7 @@ impl Store {
             let id = row.id;
             let request = row.into_request(reserved)?;
             let entries = events_in(db, tenant, id).await?;
-            out.push((request, entries));
+            out.push((schema_key, request, entries));
         }
         Ok(out)
     }

@@ -202,12 +202,7 @@ async fn apply(state: &AppState, event: &ForgeEvent) -> Result<(), WorkError> {
                 .apply_issue_updated(tenant, &delivery, &IssueRef { id, key, summary })
                 .await?;
             // Requests on the issue are settled against its status now (read from Jira).
-            let site = state
-                .store
-                .tenant(tenant)
-                .await?
-                .ok_or_else(|| WorkError::Invalid("the event's site is gone".into()))?;
-            crate::requests::settle_issue(&state.jira, &state.store, &site, id)
+            crate::requests::settle_issue_of(&state.jira, &state.store, tenant, id)
                 .await
                 .map_err(|e| match e {
                     crate::requests::SettleError::Store(e) => WorkError::Retry(e),

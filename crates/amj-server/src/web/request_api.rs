@@ -517,9 +517,8 @@ pub async fn fulfil_request(
         .request(caller.tenant_id(), &model, id)
         .await?
         .ok_or_else(|| not_found(id))?;
-    let (parts, _) = wanted_parts(&state, &caller, &model, &request.wanted)
-        .await
-        .unwrap_or_default();
+    // A kit deleted (or a type no longer checkoutable) since the request: said as such.
+    let (parts, _) = wanted_parts(&state, &caller, &model, &request.wanted).await?;
     fulfilment
         .validate(&parts, today())
         .map_err(AppError::Validation)?;
@@ -671,15 +670,9 @@ pub async fn issue_requests(
         .store
         .requests_of_issue(caller.tenant_id(), &by)
         .await?;
-    let mut items = Vec::with_capacity(found.len());
-    for (request, history) in found {
-        let schema = state
-            .store
-            .schema_model(caller.tenant_id(), request.schema_id)
-            .await?
-            .map(|m| m.schema.key.to_string())
-            .unwrap_or_default();
-        items.push(request_body(&schema, request, Some(history)));
-    }
+    let items = found
+        .into_iter()
+        .map(|(schema, request, history)| request_body(schema.as_ref(), request, Some(history)))
+        .collect();
     Ok(Json(IssueRequestsBody { items }))
 }

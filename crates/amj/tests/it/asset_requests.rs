@@ -693,6 +693,32 @@ async fn the_sweep_settles_requests_whose_event_was_lost() {
                 .unwrap(),
             0
         );
+        // A request whose schema lost its rule is read once a round, not every sweep.
+        api.ok(
+            "POST",
+            REQUESTS,
+            Some(ask("AM-5", s.laptop_type, &s.person)),
+        )
+        .await;
+        api.ok("DELETE", "/api/v1/schemas/IT/request-policy", None)
+            .await;
+        let later = amj_store::now_millis() + 1;
+        // What the first sweep reads is stamped after `later`, so the second sees it as read.
+        while amj_store::now_millis() <= later {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            amj_server::requests::sweep(jira, store, later)
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            amj_server::requests::sweep(jira, store, later)
+                .await
+                .unwrap(),
+            0
+        );
         api.stop().await;
     })
     .await;
