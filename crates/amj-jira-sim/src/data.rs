@@ -32,6 +32,13 @@ pub struct Issue {
 /// When the seeded issues last changed: 2026-12-01 09:00 UTC, so every run sees the same.
 pub const SEEDED_AT: i64 = 1_796_115_600_000;
 
+/// Now, in ms since 1970.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// A time as Jira writes one in issue fields: `2026-12-01T09:00:00.000+0000`.
 pub fn jira_time(millis: i64) -> String {
     let days = millis.div_euclid(86_400_000);
@@ -145,6 +152,10 @@ pub struct SiteData {
     pub app_properties: BTreeMap<(String, String), Value>,
     /// (dashboard id, item id, property key) → value: where a placed gadget keeps its settings.
     pub dashboard_item_properties: BTreeMap<(String, String, String), Value>,
+    /// (issue id, field id) → value of a custom field of the app's Forge field types.
+    pub field_values: BTreeMap<(String, String), Value>,
+    /// Field id → the configuration of the field's one context (`contextConfig`'s submit).
+    pub field_configurations: BTreeMap<String, Value>,
     /// Account ids holding the ADMINISTER global permission: the site admin who installed the app,
     /// unless a test changes it. Seeded users are ordinary users.
     pub site_admins: BTreeSet<String>,
@@ -262,7 +273,7 @@ impl SiteData {
     }
 
     pub fn issue_json(&self, issue: &Issue, base_url: &str) -> Value {
-        json!({
+        let mut json = json!({
             "id": issue.id,
             "key": issue.key,
             "self": format!("{base_url}/rest/api/3/issue/{}", issue.id),
@@ -273,7 +284,13 @@ impl SiteData {
                 "updated": jira_time(issue.updated),
                 "assignee": issue.assignee.as_deref().and_then(|a| self.user(a)).map(|u| user_json(u, base_url)),
             }
-        })
+        });
+        for ((of, field), value) in &self.field_values {
+            if *of == issue.id {
+                json["fields"][field] = value.clone();
+            }
+        }
+        json
     }
 }
 
@@ -297,6 +314,22 @@ pub fn user_json(user: &User, base_url: &str) -> Value {
         "displayName": user.display_name, "emailAddress": user.email, "active": user.active,
         "avatarUrls": {"48x48": avatar, "32x32": avatar, "24x24": avatar, "16x16": avatar},
     })
+}
+
+/// A custom field of one of the app's Forge field types (`jira:customFieldType`). In Jira an admin
+/// creates fields of the type; the simulator creates one per type, named after it, when the
+/// manifest is deployed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForgeField {
+    /// The module key of its type in the manifest.
+    pub module_key: String,
+    pub name: String,
+    /// `customfield_10100`: what REST and the extension context call it.
+    pub id: String,
+    /// `10100`: JQL's `cf[10100]`.
+    pub number: u32,
+    /// Whether the type is a `collection: list`.
+    pub list: bool,
 }
 
 /// One issue-property value Jira indexes because the installed app declared it in
@@ -336,10 +369,15 @@ pub fn issue_index(descriptor: &Descriptor) -> Vec<IndexedValue> {
 /// `issue.property[<key>].<path> = X` or `… in (A, B)`, or an indexed value's alias with `=` or
 /// `in`; `ORDER BY` is accepted and ignored. Property clauses reach only the values in `index`, as
 /// in Jira. Anything else is a 400 with a message, as Jira answers.
+///
+/// The app's Forge custom fields are searchable by `cf[N]` or by name (quoted when it has
+/// spaces), with `=` and `in`: a list field matches when any of its values does, as Jira's
+/// exact-match searcher for string fields does.
 pub fn search<'a>(
     data: &'a SiteData,
     jql: &str,
     index: &[IndexedValue],
+    fields: &[ForgeField],
 ) -> Result<Vec<&'a Issue>, String> {
     let jql = jql.trim();
     let body = match jql.to_lowercase().find(" order by ") {
@@ -352,7 +390,7 @@ pub fn search<'a>(
     }
     let mut clauses = Vec::new();
     for clause in split_and(body) {
-        clauses.push(parse_clause(clause.trim(), index)?);
+        clauses.push(parse_clause(clause.trim(), index, fields)?);
     }
     Ok(data
         .issues
@@ -367,6 +405,10 @@ enum Clause {
     Text(String),
     Property {
         indexed: IndexedValue,
+        values: Vec<String>,
+    },
+    Field {
+        id: String,
         values: Vec<String>,
     },
 }
@@ -396,6 +438,18 @@ impl Clause {
                 found
                     .iter()
                     .any(|v| values.iter().any(|w| value_equals(indexed.kind, v, w)))
+            }
+            Clause::Field { id, values } => {
+                let Some(value) = data.field_values.get(&(issue.id.clone(), id.clone())) else {
+                    return false;
+                };
+                let mut found = Vec::new();
+                collect_at(value, &[], &mut found);
+                found.iter().any(|v| {
+                    values
+                        .iter()
+                        .any(|w| value_equals(ExtractionType::String, v, w))
+                })
             }
         }
     }
@@ -498,11 +552,47 @@ fn no_such_field(field: &str) -> String {
     format!("Field '{field}' does not exist or you do not have permission to view it.")
 }
 
-fn parse_clause(clause: &str, index: &[IndexedValue]) -> Result<Clause, String> {
-    let field_end = clause
-        .find(|c: char| c.is_whitespace() || c == '=' || c == '~' || c == '!')
-        .unwrap_or(clause.len());
+/// The app field a clause names: `cf[10100]`, `customfield_10100`, or its name.
+fn forge_field<'f>(raw: &str, fields: &'f [ForgeField]) -> Option<&'f ForgeField> {
+    let raw = unquote(raw);
+    let number = raw
+        .strip_prefix("cf[")
+        .and_then(|r| r.strip_suffix(']'))
+        .or_else(|| raw.strip_prefix("customfield_"))
+        .and_then(|n| n.parse::<u32>().ok());
+    fields.iter().find(|f| match number {
+        Some(n) => f.number == n,
+        None => f.name.eq_ignore_ascii_case(&raw),
+    })
+}
+
+fn parse_clause(
+    clause: &str,
+    index: &[IndexedValue],
+    fields: &[ForgeField],
+) -> Result<Clause, String> {
+    // A quoted field name ends at its closing quote.
+    let field_end = if let Some(rest) = clause.strip_prefix('"') {
+        rest.find('"').map_or(clause.len(), |at| at + 2)
+    } else {
+        clause
+            .find(|c: char| c.is_whitespace() || c == '=' || c == '~' || c == '!')
+            .unwrap_or(clause.len())
+    };
     let raw_field = &clause[..field_end];
+    if let Some(field) = forge_field(raw_field, fields) {
+        let rest = clause[field_end..].trim();
+        return match equality_operands(rest) {
+            Some(values) => Ok(Clause::Field {
+                id: field.id.clone(),
+                values: values?,
+            }),
+            None => Err(format!(
+                "The operator in {clause:?} is not supported by the simulator for '{}'; use = or in.",
+                field.name
+            )),
+        };
+    }
     let field = raw_field.to_lowercase();
     let field = field.as_str();
     let rest = clause[field_end..].trim();
@@ -614,7 +704,7 @@ mod tests {
     fn jql_subset() {
         let data = seed("acme");
         let keys = |jql: &str| {
-            search(&data, jql, &[])
+            search(&data, jql, &[], &[])
                 .unwrap()
                 .iter()
                 .map(|i| i.key.clone())
@@ -625,13 +715,53 @@ mod tests {
         assert_eq!(keys("project = OPS AND text ~ \"licence\""), ["OPS-3"]);
         assert_eq!(keys("text ~ \"office printer\" ORDER BY key"), ["AM-2"]);
         assert!(
-            search(&data, "assignee = me", &[])
+            search(&data, "assignee = me", &[], &[])
                 .unwrap_err()
                 .contains("does not exist")
         );
-        assert!(search(&data, "", &[]).unwrap_err().contains("unbounded"));
-        assert!(search(&data, "order by key", &[]).is_err());
-        assert!(search(&data, "project ~ AM", &[]).is_err());
+        assert!(
+            search(&data, "", &[], &[])
+                .unwrap_err()
+                .contains("unbounded")
+        );
+        assert!(search(&data, "order by key", &[], &[]).is_err());
+        assert!(search(&data, "project ~ AM", &[], &[]).is_err());
+    }
+
+    #[test]
+    fn jql_finds_issues_by_the_apps_custom_fields() {
+        let mut data = seed("acme");
+        let field = ForgeField {
+            module_key: "asset-field".into(),
+            name: "Assets".into(),
+            id: "customfield_10100".into(),
+            number: 10_100,
+            list: true,
+        };
+        let fields = [field.clone()];
+        data.field_values
+            .insert(("10001".into(), field.id.clone()), json!(["IT-1", "IT-2"]));
+        data.field_values
+            .insert(("10002".into(), field.id.clone()), json!(["IT-3"]));
+        let keys = |jql: &str| -> Vec<String> {
+            search(&data, jql, &[], &fields)
+                .unwrap()
+                .iter()
+                .map(|i| i.key.clone())
+                .collect()
+        };
+        assert_eq!(keys("cf[10100] = IT-2"), ["AM-1"]);
+        assert_eq!(keys("customfield_10100 = \"IT-3\""), ["AM-2"]);
+        assert_eq!(keys("Assets in (IT-1, IT-3)"), ["AM-1", "AM-2"]);
+        assert_eq!(keys("\"Assets\" = IT-1 AND project = AM"), ["AM-1"]);
+        assert!(keys("cf[10100] = IT-9").is_empty());
+        assert!(search(&data, "cf[10100] ~ IT", &[], &fields).is_err());
+        // Without the deployed type the field does not exist.
+        assert!(search(&data, "cf[10100] = IT-1", &[], &[]).is_err());
+        assert_eq!(
+            data.issue_json(&data.issues[0].clone(), "http://x")["fields"]["customfield_10100"],
+            json!(["IT-1", "IT-2"])
+        );
     }
 
     fn asset_index() -> Vec<IndexedValue> {
@@ -675,7 +805,7 @@ mod tests {
         set("10008", "assets", json!({"keys": ["it-42"]}));
         let index = asset_index();
         let keys = |jql: &str| {
-            search(&data, jql, &index)
+            search(&data, jql, &index, &[])
                 .unwrap()
                 .iter()
                 .map(|i| i.key.clone())
@@ -698,7 +828,7 @@ mod tests {
         assert_eq!(keys("issue.property[assets].owner.count = 3.0"), ["AM-2"]);
         assert!(keys("issue.property[assets].keys = \"IT-99\"").is_empty());
 
-        let error = |jql: &str| search(&data, jql, &index).unwrap_err();
+        let error = |jql: &str| search(&data, jql, &index, &[]).unwrap_err();
         assert_eq!(
             error("issue.property[other].keys = \"IT-42\""),
             "Field 'issue.property[other].keys' does not exist or you do not have permission to \
@@ -709,10 +839,10 @@ mod tests {
         assert!(error("issue.property[assets].keys ~ IT-42").contains("use = or in"));
         assert!(error("assetKeys != IT-42").contains("use = or in"));
         assert!(error("issue.property[notes].body = x").contains("indexed as text"));
-        let undeclared = search(&data, "issue.property[assets].keys = \"IT-42\"", &[]);
+        let undeclared = search(&data, "issue.property[assets].keys = \"IT-42\"", &[], &[]);
         assert!(undeclared.unwrap_err().contains("does not exist"));
         assert!(
-            search(&data, "assetKeys = IT-42", &[])
+            search(&data, "assetKeys = IT-42", &[], &[])
                 .unwrap_err()
                 .contains("does not exist")
         );

@@ -276,7 +276,7 @@ impl ForgeSigner {
                 app_version: "1.0.0",
                 environment: FitEnvironment {
                     kind: "PRODUCTION",
-                    id: "sim-production",
+                    id: crate::forge_host::SIM_FORGE_ENVIRONMENT,
                 },
                 module: FitModule {
                     kind: &invocation.module_type,

@@ -12,6 +12,9 @@ use serde::Serialize;
 /// The simulated Forge app's id: what `--forge-app-id` is set to against the simulator.
 pub const SIM_FORGE_APP: &str = "ari:cloud:ecosystem::app/5e1f0a7c-4d2b-4c3a-9f10-a11ce5a55e75";
 
+/// The simulated Forge app's one environment, as FITs and field type ids name it.
+pub const SIM_FORGE_ENVIRONMENT: &str = "sim-production";
+
 /// How long a system token lives by default. Real ones from scheduled triggers are valid for
 /// at least 2 hours; tests shorten it to watch expiry.
 pub const SYSTEM_TOKEN_TTL_SECS: i64 = 3 * 3600;

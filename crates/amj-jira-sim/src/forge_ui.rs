@@ -55,6 +55,25 @@ pub fn gadget_src(
     src
 }
 
+/// The iframe `src` of a Forge custom field's Custom UI: its edit view on an issue, or (no
+/// issue) its context configuration.
+pub fn field_src(
+    site: &str,
+    module_key: &str,
+    field_id: &str,
+    issue: Option<(&str, &str)>,
+) -> String {
+    let mut src = module_src(site, module_key, issue);
+    src.push(if issue.is_some() { '&' } else { '?' });
+    src.push_str(&format!("fieldId={}", enc(field_id)));
+    src.push_str(if issue.is_some() {
+        "&entryPoint=edit"
+    } else {
+        "&entryPoint=contextConfig"
+    });
+    src
+}
+
 /// Where the simulated Jira keeps a Forge gadget's `view.submit` payload: a dashboard item
 /// property of the placed gadget that the app never names (Jira keeps it for the app).
 pub fn forge_gadget_config_key(dashboard: &str, item: &str) -> (String, String, String) {
@@ -90,9 +109,13 @@ pub struct ModuleQuery {
     dashboard_id: Option<String>,
     #[serde(rename = "gadgetId")]
     gadget_id: Option<String>,
-    /// `edit`: the gadget's edit entry point.
+    /// `edit`: the gadget's edit entry point, or a field's edit view; `contextConfig`: a
+    /// field's context configuration.
     #[serde(rename = "entryPoint")]
     entry_point: Option<String>,
+    /// A custom field's id, for its edit view and context configuration.
+    #[serde(rename = "fieldId")]
+    field_id: Option<String>,
 }
 
 impl ModuleQuery {
@@ -115,6 +138,12 @@ fn module_type(sim: &Sim, module_key: &str) -> Option<&'static str> {
         .any(|(k, _, _)| k == module_key)
     {
         Some("jira:dashboardGadget")
+    } else if sim
+        .forge_fields()
+        .iter()
+        .any(|f| f.module_key == module_key)
+    {
+        Some("jira:customFieldType")
     } else {
         None
     }
@@ -167,6 +196,32 @@ fn gadget_extension(sim: &Sim, site: &str, query: &ModuleQuery) -> serde_json::V
     if query.entry_point.as_deref() == Some("edit") {
         extension["entryPoint"] = "edit".into();
     }
+    extension
+}
+
+/// A custom field's extension: the field, its value on the issue (`fieldValue`), the context's
+/// configuration, and where it is shown. **[unverified]**: Forge's docs list `fieldId`,
+/// `fieldType`, `fieldValue`, `issue`, `project` and `renderContext`; `entryPoint` and
+/// `configuration` are how the simulator tells the edit view from the context configuration and
+/// hands over the admin's settings, which Forge also passes to both views.
+fn field_extension(sim: &Sim, site: &str, query: &ModuleQuery) -> serde_json::Value {
+    let field_id = query.field_id.clone().unwrap_or_default();
+    let (value, configuration) = sim
+        .with_data(site, |d| {
+            let value = query
+                .issue()
+                .and_then(|(id, _)| d.field_values.get(&(id.to_owned(), field_id.clone())))
+                .cloned();
+            (value, d.field_configurations.get(&field_id).cloned())
+        })
+        .unwrap_or_default();
+    let mut extension = extension("jira:customFieldType", query.issue());
+    extension["fieldId"] = field_id.into();
+    extension["fieldType"] = "string".into();
+    extension["fieldValue"] = value.unwrap_or(serde_json::Value::Null);
+    extension["configuration"] = configuration.unwrap_or(serde_json::Value::Null);
+    extension["entryPoint"] = query.entry_point.clone().unwrap_or_default().into();
+    extension["renderContext"] = "issue-view".into();
     extension
 }
 
@@ -262,6 +317,8 @@ fn runtime_page(
             environment_type: "PRODUCTION",
             extension: if kind == "jira:dashboardGadget" {
                 gadget_extension(sim, site, query)
+            } else if kind == "jira:customFieldType" {
+                field_extension(sim, site, query)
             } else {
                 extension(kind, query.issue())
             },
@@ -487,9 +544,11 @@ const RUNTIME_JS: &str = r##"(function () {
       case "createHistory":
         return Promise.resolve(history);
       case "submit":
-        // A gadget's edit entry point: Jira keeps the payload as the gadget's configuration
-        // and shows the gadget again. Anything else is not submittable.
-        if (!runtime.context.extension || runtime.context.extension.entryPoint !== "edit") { return Promise.resolve(false); }
+        // A gadget's edit entry point (Jira keeps the payload as the gadget's configuration and
+        // shows the gadget again), a field's edit view (the payload is the value) or its context
+        // configuration ({configuration}). Anything else is not submittable.
+        var entry = runtime.context.extension && runtime.context.extension.entryPoint;
+        if (entry !== "edit" && entry !== "contextConfig") { return Promise.resolve(false); }
         return askParent({ call: "forgeSubmit", payload: payload });
       case "navigate":
         return askParent({ call: "forgeNavigate", location: payload || {}, type: payload && payload.type }).then(function (ok) {

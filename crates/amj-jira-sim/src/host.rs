@@ -112,6 +112,29 @@ struct IssueView {
     statuses: Vec<(&'static str, bool)>,
     /// `(name, frame)` of each issue glance.
     glances: Vec<(String, Frame)>,
+    /// The app's custom fields on the issue (Forge sites).
+    fields: Vec<FieldRow>,
+}
+
+/// A custom field on the issue view: its value as the type's formatter shows it, and, while
+/// someone edits it, the type's Custom UI edit view.
+struct FieldRow {
+    id: String,
+    name: String,
+    text: String,
+    edit_url: String,
+    /// The edit view's frame: `(src, where view.submit saves, where Jira goes after)`.
+    editing: Option<(String, String, String)>,
+}
+
+/// A custom field in the admin's field settings, with its context configuration view while the
+/// admin configures it.
+struct FieldConfigRow {
+    id: String,
+    name: String,
+    configuration: String,
+    configure_url: String,
+    editing: Option<(String, String, String)>,
 }
 
 #[derive(Template)]
@@ -152,6 +175,7 @@ struct AdminApps {
     layout: Layout,
     /// `(name, frame)` of each admin page.
     frames: Vec<(String, Frame)>,
+    fields: Vec<FieldConfigRow>,
 }
 
 /// The Custom UI iframe of the Forge module `key`.
@@ -232,12 +256,76 @@ pub async fn site_home(State(sim): State<Sim>, Path(site): Path<String>) -> Resp
     render(StatusCode::OK, &page)
 }
 
+/// Which field the issue view or the admin's field settings open for editing.
+#[derive(serde::Deserialize, Default)]
+pub struct EditQuery {
+    edit: Option<String>,
+}
+
+/// The formatter's text of a value: `value.join(', ')`.
+fn field_text(value: Option<&serde_json::Value>) -> String {
+    match value {
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
+
 pub async fn issue_view(
     State(sim): State<Sim>,
     Path((site, key)): Path<(String, String)>,
+    Query(query): Query<EditQuery>,
 ) -> Response {
-    let Some(Some(issue)) = sim.with_data(&site, |d| d.issue(&key).cloned()) else {
+    let Some(Some((issue, values))) = sim.with_data(&site, |d| {
+        let issue = d.issue(&key).cloned()?;
+        let values: Vec<(String, serde_json::Value)> = d
+            .field_values
+            .iter()
+            .filter(|((of, _), _)| *of == issue.id)
+            .map(|((_, field), v)| (field.clone(), v.clone()))
+            .collect();
+        Some((issue, values))
+    }) else {
         return not_found("No such issue.");
+    };
+    let issue_url = format!("/sites/{}/browse/{}", enc(&site), enc(&issue.key));
+    let fields = if sim.runs_forge(&site) {
+        sim.forge_fields()
+            .into_iter()
+            .map(|f| {
+                let value = values.iter().find(|(id, _)| *id == f.id).map(|(_, v)| v);
+                let editing = (query.edit.as_deref() == Some(f.id.as_str())).then(|| {
+                    (
+                        crate::forge_ui::field_src(
+                            &site,
+                            &f.module_key,
+                            &f.id,
+                            Some((&issue.id, &issue.key)),
+                        ),
+                        format!(
+                            "/sites/{}/_sim/fields/{}/value?issue={}",
+                            enc(&site),
+                            enc(&f.id),
+                            enc(&issue.key)
+                        ),
+                        issue_url.clone(),
+                    )
+                });
+                FieldRow {
+                    text: field_text(value),
+                    edit_url: format!("{issue_url}?edit={}", enc(&f.id)),
+                    id: f.id,
+                    name: f.name,
+                    editing,
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
     };
     let glances = if sim.runs_forge(&site) {
         sim.glance_modules()
@@ -266,6 +354,7 @@ pub async fn issue_view(
             .collect(),
         status: issue.status,
         glances,
+        fields,
     };
     render(StatusCode::OK, &page)
 }
@@ -351,7 +440,41 @@ fn page_at(
     render(StatusCode::OK, &page)
 }
 
-pub async fn admin_apps(State(sim): State<Sim>, Path(site): Path<String>) -> Response {
+pub async fn admin_apps(
+    State(sim): State<Sim>,
+    Path(site): Path<String>,
+    Query(query): Query<EditQuery>,
+) -> Response {
+    let configurations = sim
+        .with_data(&site, |d| d.field_configurations.clone())
+        .unwrap_or_default();
+    let admin_url = format!("/sites/{}/admin/apps", enc(&site));
+    let fields = if sim.runs_forge(&site) {
+        sim.forge_fields()
+            .into_iter()
+            .map(|f| FieldConfigRow {
+                configuration: configurations
+                    .get(&f.id)
+                    .map_or_else(|| "not configured".to_owned(), ToString::to_string),
+                configure_url: format!("{admin_url}?edit={}", enc(&f.id)),
+                editing: (query.edit.as_deref() == Some(f.id.as_str())).then(|| {
+                    (
+                        crate::forge_ui::field_src(&site, &f.module_key, &f.id, None),
+                        format!(
+                            "/sites/{}/_sim/fields/{}/configuration",
+                            enc(&site),
+                            enc(&f.id)
+                        ),
+                        admin_url.clone(),
+                    )
+                }),
+                id: f.id,
+                name: f.name,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let frames = sim
         .admin_pages()
         .into_iter()
@@ -367,6 +490,7 @@ pub async fn admin_apps(State(sim): State<Sim>, Path(site): Path<String>) -> Res
     let page = AdminApps {
         layout: Layout::new(&sim, &site, "Apps"),
         frames,
+        fields,
     };
     render(StatusCode::OK, &page)
 }
@@ -507,6 +631,41 @@ pub async fn gadget_config(
     }
 }
 
+#[derive(serde::Deserialize)]
+pub struct FieldValueQuery {
+    issue: String,
+}
+
+/// `POST /sites/{site}/_sim/fields/{field}/value?issue=KEY`: a field's edit view submitted
+/// (`view.submit(value)`): Jira checks and keeps the value and tells the app.
+pub async fn field_value(
+    State(sim): State<Sim>,
+    Path((site, field)): Path<(String, String)>,
+    Query(query): Query<FieldValueQuery>,
+    axum::Json(value): axum::Json<serde_json::Value>,
+) -> Response {
+    match sim
+        .set_field_value(&site, &query.issue, &field, &value)
+        .await
+    {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    }
+}
+
+/// `POST /sites/{site}/_sim/fields/{field}/configuration`: the context configuration view
+/// submitted (`view.submit({configuration})`).
+pub async fn field_configuration(
+    State(sim): State<Sim>,
+    Path((site, field)): Path<(String, String)>,
+    axum::Json(payload): axum::Json<serde_json::Value>,
+) -> Response {
+    match sim.set_field_configuration(&site, &field, &payload) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    }
+}
+
 /// A fresh context token for the bridge's `AP.context.getToken()`.
 pub async fn context_token(State(sim): State<Sim>, Path(site): Path<String>) -> Response {
     match sim.site(&site).and_then(|s| sim.context_token(&s, None)) {
@@ -591,6 +750,12 @@ pub async fn all_js() -> Response {
 
 const HOST_JS: &str = r#"(function () {
   "use strict";
+  // A value Jira refused, under the field, as Jira shows a validation error.
+  function showError(frame, text) {
+    var p = frame.parentNode.querySelector(".sim-field-error");
+    if (!p) { p = document.createElement("p"); p.className = "sim-field-error"; p.setAttribute("role", "alert"); frame.parentNode.appendChild(p); }
+    p.textContent = String(text || "Jira refused the value.");
+  }
   function frameOf(source) {
     var frames = document.querySelectorAll("iframe");
     for (var i = 0; i < frames.length; i++) { if (frames[i].contentWindow === source) { return frames[i]; } }
@@ -655,6 +820,14 @@ const HOST_JS: &str = r#"(function () {
       fetch("/sites/" + encodeURIComponent(frame.getAttribute("data-site")) + "/_sim/ap-request", {
         method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(msg.options || {})
       }).then(function (r) { return r.json(); }).then(reply, function () { reply({ status: 0, body: "" }); });
+    } else if (msg.call === "forgeSubmit" && frame.getAttribute("data-submit")) {
+      // view.submit from a field's edit view or context configuration: save, then leave it.
+      fetch(frame.getAttribute("data-submit"), {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(msg.payload === undefined ? null : msg.payload)
+      }).then(function (r) {
+        if (r.ok) { reply(true); location.href = frame.getAttribute("data-done"); return; }
+        return r.text().then(function (text) { reply(false); showError(frame, text); });
+      }, function () { reply(false); });
     } else if (msg.call === "forgeSubmit") {
       // view.submit from a gadget's edit entry point: save, then show the gadget again.
       var item = frame.getAttribute("data-item");
@@ -819,6 +992,7 @@ mod tests {
             issue_view(
                 State(sim.clone()),
                 Path((site.name.clone(), "AM-<b>".into())),
+                Query(EditQuery::default()),
             )
             .await,
         )

@@ -8,6 +8,7 @@
 
 pub mod control;
 pub mod data;
+pub mod fields;
 pub mod forge;
 pub mod forge_host;
 pub mod forge_ui;

@@ -46,6 +46,10 @@ pub fn answer(
     } else {
         Vec::new()
     };
+    let fields = sim.forge_fields();
+    let forge_app = sim
+        .forge_installation(&site.name)
+        .map(|_| crate::forge_host::SIM_FORGE_APP);
     let result = sim.with_data(&site.name, |data| match (method.as_str(), parts.as_slice()) {
         ("GET", ["api", "3", "myself"]) => match acting_as.and_then(|a| data.user(a)) {
             Some(user) => (StatusCode::OK, user_json(user, &site.base_url)),
@@ -54,6 +58,14 @@ pub fn answer(
                 json!({"accountId": app_user, "accountType": "app", "displayName": "Asset Management for Jira"}),
             ),
         },
+        // Jira's own fields are left out: the app looks only for its own.
+        ("GET", ["api", "3", "field"]) => (
+            StatusCode::OK,
+            Value::Array(match forge_app {
+                Some(app) => fields.iter().map(|f| crate::fields::field_json(f, app)).collect(),
+                None => Vec::new(),
+            }),
+        ),
         ("GET", ["api", "3", "serverInfo"]) => (StatusCode::OK, json!({"baseUrl": site.base_url, "deploymentType": "Cloud"})),
         ("GET", ["api", "3", "user"]) => {
             let id = query_param(query, "accountId").pop().unwrap_or_default();
@@ -77,7 +89,7 @@ pub fn answer(
             } else {
                 query_param(query, "jql").pop()
             };
-            match search(data, jql.as_deref().unwrap_or(""), &index) {
+            match search(data, jql.as_deref().unwrap_or(""), &index, &fields) {
                 Ok(issues) => {
                     let issues: Vec<Value> = issues
                         .into_iter()

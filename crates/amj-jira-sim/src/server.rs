@@ -90,6 +90,14 @@ fn router(sim: Sim) -> Router {
             "/sites/{site}/_sim/context-token",
             get(crate::host::context_token),
         )
+        .route(
+            "/sites/{site}/_sim/fields/{field}/value",
+            post(crate::host::field_value),
+        )
+        .route(
+            "/sites/{site}/_sim/fields/{field}/configuration",
+            post(crate::host::field_configuration),
+        )
         .route("/_sim", get(crate::control::page))
         .route("/_sim/log", get(crate::control::log))
         .route("/_sim/sites", post(crate::control::add_site))
@@ -171,6 +179,10 @@ async fn jira_rest(
             StatusCode::UNAUTHORIZED,
             serde_json::json!({"message": message}),
         ),
+        Ok(()) if is_app_field(&rest) => (
+            StatusCode::FORBIDDEN,
+            serde_json::json!({"errorMessages": ["Connect apps cannot access this REST resource."]}),
+        ),
         Ok(()) => crate::rest::answer(&sim, &site, None, &method, &rest, uri.query(), &body),
     };
     answer_app_call(&sim, name, &method, &uri, (status, body), verdict.err())
@@ -194,6 +206,25 @@ async fn forge_rest(
             serde_json::json!({"message": message}),
         ),
         Ok((name, user)) => match sim.site(name) {
+            Ok(site) if is_app_field(&rest) => {
+                let parts: Vec<&str> = rest.split('/').skip(4).collect();
+                let (status, body, event) = crate::fields::answer_app_field(
+                    &sim,
+                    &site.name,
+                    method.as_str(),
+                    &parts,
+                    uri.query(),
+                    &body,
+                );
+                if let Some((site, issue, changelog)) = event {
+                    // Jira answers first and sends the event after, as it does.
+                    let sim = sim.clone();
+                    tokio::spawn(async move {
+                        let _ = sim.send_issue_updated(&site, issue, changelog).await;
+                    });
+                }
+                (name.clone(), status, body)
+            }
             Ok(site) => {
                 let caller = user.as_deref();
                 let (status, body) =
@@ -208,6 +239,11 @@ async fn forge_rest(
         },
     };
     answer_app_call(&sim, name, &method, &uri, (status, body), verdict.err())
+}
+
+/// `api/{2,3}/app/field/…`: the custom field resources only the owning Forge app may call.
+fn is_app_field(rest: &str) -> bool {
+    rest.starts_with("api/3/app/field/") || rest.starts_with("api/2/app/field/")
 }
 
 /// Records the app's call as the site judged it, and answers it.

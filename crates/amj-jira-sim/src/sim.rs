@@ -30,6 +30,8 @@ pub enum SimError {
     UnknownUser { site: String, account_id: String },
     #[error("the workflow has no status {0:?}")]
     UnknownStatus(String),
+    #[error("{0}")]
+    InvalidValue(String),
 }
 
 /// A simulated Jira Cloud site, as Jira sees it.
@@ -108,6 +110,8 @@ struct Inner {
     data: Mutex<std::collections::HashMap<String, SiteData>>,
     /// Each site's Forge installation and system tokens.
     forge_sites: Mutex<std::collections::HashMap<String, crate::forge_host::ForgeSite>>,
+    /// The custom fields of the app's Forge field types, from its deployed manifest.
+    forge_fields: Mutex<Vec<crate::data::ForgeField>>,
     /// How long the system tokens Forge hands out live, in seconds of simulator time.
     pub(crate) forge_token_ttl: std::sync::atomic::AtomicI64,
 }
@@ -216,6 +220,7 @@ impl Sim {
                 app: Mutex::new(None),
                 data: Mutex::new(std::collections::HashMap::new()),
                 forge_sites: Mutex::new(std::collections::HashMap::new()),
+                forge_fields: Mutex::new(Vec::new()),
                 forge_token_ttl: std::sync::atomic::AtomicI64::new(
                     crate::forge_host::SYSTEM_TOKEN_TTL_SECS,
                 ),
@@ -287,6 +292,21 @@ impl Sim {
 
     pub(crate) fn inner_token_ttl(&self) -> &std::sync::atomic::AtomicI64 {
         &self.inner.forge_token_ttl
+    }
+
+    pub(crate) fn set_forge_fields(&self, fields: Vec<crate::data::ForgeField>) {
+        if let Ok(mut known) = self.inner.forge_fields.lock() {
+            *known = fields;
+        }
+    }
+
+    /// The custom fields of the app's Forge field types; none until a manifest is deployed.
+    pub fn forge_fields(&self) -> Vec<crate::data::ForgeField> {
+        self.inner
+            .forge_fields
+            .lock()
+            .map(|f| f.clone())
+            .unwrap_or_default()
     }
 
     pub fn app(&self) -> Option<AppTarget> {
@@ -939,12 +959,12 @@ impl Sim {
         if let Some(map) = issue.as_object_mut() {
             map.remove("changelog");
         }
-        self.issue_updated(name, issue, changelog).await
+        self.send_issue_updated(name, issue, changelog).await
     }
 
     /// Sends "issue updated" with its changelog the way the site's app gets it: a Forge event
     /// (`avi:jira:updated:issue`) or a Connect webhook (`jira:issue_updated`).
-    async fn issue_updated(
+    pub(crate) async fn send_issue_updated(
         &self,
         name: &str,
         issue: serde_json::Value,
@@ -989,10 +1009,7 @@ impl Sim {
                 }
                 let old = std::mem::replace(&mut issue.status, to.name.to_owned());
                 // Later than any earlier change, even within one millisecond.
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-                issue.updated = now.max(issue.updated + 1);
+                issue.updated = crate::data::now_millis().max(issue.updated + 1);
                 let issue = issue.clone();
                 let json = d.issue_json(&issue, &site.base_url);
                 Some(Some((json, crate::data::status_change(&old, to))))
@@ -1000,7 +1017,7 @@ impl Sim {
             .flatten()
             .ok_or_else(|| SimError::UnknownSite(format!("{name}/{key}")))?;
         match changed {
-            Some((issue, changelog)) => self.issue_updated(name, issue, changelog).await,
+            Some((issue, changelog)) => self.send_issue_updated(name, issue, changelog).await,
             None => Ok(Vec::new()),
         }
     }

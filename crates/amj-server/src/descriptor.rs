@@ -8,10 +8,10 @@ use amj_connect::descriptor::{
 };
 use amj_connect::forge::AppAri;
 use amj_connect::forge::manifest::{
-    App, AppConnect, ConnectLifecycle, ConnectModules, Enabled, Endpoint, EndpointAuth,
-    EntityPropertyModule, GadgetEdit, Licensing, Manifest, MigrationNote, Modules, Permissions,
-    PropertyValue, Remote, RemoteStorage, Resolver, Resource, Route, Runtime, ScheduledTrigger,
-    Trigger, UiModule,
+    App, AppConnect, ConnectLifecycle, ConnectModules, CustomFieldType, Enabled, Endpoint,
+    EndpointAuth, EntityPropertyModule, FieldContextConfig, FieldEdit, FieldFormatter, FieldView,
+    GadgetEdit, Licensing, Manifest, MigrationNote, Modules, Permissions, PropertyValue, Remote,
+    RemoteStorage, Resolver, Resource, Route, Runtime, ScheduledTrigger, Trigger, UiModule,
 };
 
 /// The issue entity property the app writes an issue's linked asset keys to, as
@@ -61,6 +61,14 @@ pub const GADGET: Page = Page {
     title: "Assets",
     connect_url: "/pages/gadget?dashboardId={dashboard.id}&dashboardItemId={dashboardItem.id}",
 };
+
+/// The Assets field (Forge only: `jira:customFieldType`): asset keys on an issue, picked within
+/// the AQL scope a Jira admin sets per field context. Connect has no equivalent for new work; its
+/// sites keep the issue panel's picker and the `assets` issue property.
+pub const ASSET_FIELD_KEY: &str = "asset-field";
+pub const ASSET_FIELD_NAME: &str = "Assets";
+pub const ASSET_FIELD_DESCRIPTION: &str =
+    "Assets from Asset Management for Jira, picked by key within a scope an admin sets.";
 
 /// What Jira's gadget directory shows people choosing a gadget.
 pub const GADGET_DESCRIPTION: &str = "One chart of your assets: by type, status or location, what falls due, or data quality. \
@@ -222,6 +230,10 @@ pub fn forge_manifest(
         "read:jira-work",
         "write:jira-work",
         "read:jira-user",
+        // The Assets field: correcting a value that left its scope (`PUT /app/field/{id}/value`)
+        // and reading the scope an admin set per context.
+        "write:app-data:jira",
+        "read:custom-field-contextual-configuration:jira",
     ]
     .map(str::to_owned)
     .to_vec();
@@ -304,6 +316,29 @@ pub fn forge_manifest(
                 interval: "hour",
             }],
             connect_to_forge_migration: migration,
+            custom_field_type: vec![CustomFieldType {
+                key: ASSET_FIELD_KEY.to_owned(),
+                name: ASSET_FIELD_NAME.to_owned(),
+                description: ASSET_FIELD_DESCRIPTION.to_owned(),
+                kind: "string",
+                collection: "list",
+                view: FieldView {
+                    formatter: FieldFormatter {
+                        expression: "value != null ? value.join(', ') : ''".to_owned(),
+                    },
+                    experience: vec!["issue-view", "portal-view"],
+                },
+                edit: FieldEdit {
+                    resource: FORGE_UI_RESOURCE.to_owned(),
+                    experience: vec!["issue-view", "issue-create", "portal-request"],
+                },
+                context_config: FieldContextConfig {
+                    resource: FORGE_UI_RESOURCE.to_owned(),
+                },
+                resolver: Resolver {
+                    endpoint: FORGE_UI_ENDPOINT.to_owned(),
+                },
+            }],
             // The same indexed values as the Connect descriptor's `jiraEntityProperties`, one
             // module per property, so JQL works alike on both platforms.
             entity_property: descriptor

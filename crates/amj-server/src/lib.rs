@@ -4,6 +4,7 @@
 //! It links neither the Jira simulator, nor clap, nor the bench tools: those belong to the `amj`
 //! binary crate and `amj-bench`.
 
+pub mod asset_field;
 pub mod assets;
 pub mod auth;
 pub mod config;

@@ -90,6 +90,55 @@ pub struct Modules {
     pub endpoint: Vec<Endpoint>,
     #[serde(rename = "jira:entityProperty", skip_serializing_if = "Vec::is_empty")]
     pub entity_property: Vec<EntityPropertyModule>,
+    #[serde(rename = "jira:customFieldType", skip_serializing_if = "Vec::is_empty")]
+    pub custom_field_type: Vec<CustomFieldType>,
+}
+
+/// `jira:customFieldType`: a field type a Jira admin adds to issues, with per-context settings
+/// (`contextConfig`). A type rather than a fixed `jira:customField` because only a type has
+/// contexts, and the Assets field's scope is set per context.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomFieldType {
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    /// The value's type: `string` for asset keys.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `list`: several values, each searchable in JQL.
+    pub collection: &'static str,
+    /// How Jira shows a value where the app does not render (lists, exports, the issue view):
+    /// a Jira expression over `value`.
+    pub view: FieldView,
+    pub edit: FieldEdit,
+    pub context_config: FieldContextConfig,
+    pub resolver: Resolver,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldView {
+    pub formatter: FieldFormatter,
+    pub experience: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldFormatter {
+    pub expression: String,
+}
+
+/// The Custom UI Jira shows to change a value; `view.submit(value)` saves it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldEdit {
+    pub resource: String,
+    pub experience: Vec<&'static str>,
+}
+
+/// The Custom UI a Jira admin sees in the field's context settings; `view.submit({configuration})`
+/// saves it, and Jira hands it to the edit view and to the app's REST reads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldContextConfig {
+    pub resource: String,
 }
 
 /// `jira:entityProperty`: the issue property values Jira indexes for JQL. Jira indexes nothing an
@@ -267,6 +316,11 @@ impl Manifest {
                 .iter()
                 .map(|e| ("jira:entityProperty", e.key.as_str())),
         );
+        keys.extend(
+            m.custom_field_type
+                .iter()
+                .map(|f| ("jira:customFieldType", f.key.as_str())),
+        );
         keys.extend(self.resources.iter().map(|r| ("resource", r.key.as_str())));
         if let Some(connect) = &self.connect_modules {
             keys.extend(
@@ -328,6 +382,19 @@ impl Manifest {
             }
             if !resources.contains(&module.resource.as_str()) {
                 problems.push(format!("{} uses an undeclared resource", module.key));
+            }
+        }
+        for field in &m.custom_field_type {
+            if !endpoints.contains(&field.resolver.endpoint.as_str()) {
+                problems.push(format!(
+                    "{} resolves through an undeclared endpoint",
+                    field.key
+                ));
+            }
+            for resource in [&field.edit.resource, &field.context_config.resource] {
+                if !resources.contains(&resource.as_str()) {
+                    problems.push(format!("{} uses an undeclared resource", field.key));
+                }
             }
         }
         let triggers = m

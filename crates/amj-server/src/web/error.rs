@@ -248,7 +248,7 @@ impl AppError {
             ),
             JiraError::Store(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
+                "store_unavailable",
                 format!("the app could not read its Jira credentials to {doing}; retry shortly"),
             ),
             JiraError::Signing(_) => (

@@ -134,6 +134,21 @@ fn dedupe_key(installation_id: &str, event_type: &str, body: &Value) -> String {
 #[derive(Debug, Deserialize)]
 struct IssueEvent {
     issue: EventIssue,
+    /// What changed (`avi:jira:updated:issue`): the Assets field is reviewed when it did.
+    #[serde(default)]
+    changelog: Option<EventChangelog>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EventChangelog {
+    #[serde(default)]
+    items: Vec<ChangeItem>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChangeItem {
+    #[serde(default, rename = "fieldId")]
+    field_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -197,10 +212,16 @@ async fn apply(state: &AppState, event: &ForgeEvent) -> Result<(), WorkError> {
                 .fields
                 .and_then(|f| f.summary)
                 .ok_or_else(|| WorkError::Invalid("the issue has no summary".into()))?;
+            let changed: Vec<String> = issue
+                .changelog
+                .map(|c| c.items.into_iter().filter_map(|i| i.field_id).collect())
+                .unwrap_or_default();
+            let issue = IssueRef { id, key, summary };
             state
                 .store
-                .apply_issue_updated(tenant, &delivery, &IssueRef { id, key, summary })
+                .apply_issue_updated(tenant, &delivery, &issue)
                 .await?;
+            review_asset_fields(state, tenant, &issue, &changed).await?;
             // Requests on the issue are settled against its status now (read from Jira).
             crate::requests::settle_issue_of(&state.jira, &state.store, tenant, id)
                 .await
@@ -243,6 +264,45 @@ async fn apply(state: &AppState, event: &ForgeEvent) -> Result<(), WorkError> {
                 "Forge event of a kind the app does not use; ignored"
             );
         }
+    }
+    Ok(())
+}
+
+/// The Assets field after a change to it: keys outside the scope removed, its assets linked
+/// (`crate::asset_field`), and the issue property that JQL's `assetKeys` reads rewritten.
+async fn review_asset_fields(
+    state: &AppState,
+    tenant: TenantId,
+    issue: &IssueRef,
+    changed: &[String],
+) -> Result<(), WorkError> {
+    use crate::asset_field::FieldError;
+    let review = crate::asset_field::review_issue(
+        &state.jira,
+        &state.store,
+        state.config.forge_app.as_ref(),
+        tenant,
+        issue,
+        changed,
+    )
+    .await
+    .map_err(|e| match e {
+        FieldError::Store(e) => WorkError::Retry(e),
+        FieldError::Jira(e) if e.is_transient() => WorkError::Jira(e.to_string()),
+        other => WorkError::Invalid(format!("the Assets field could not be reviewed: {other}")),
+    })?;
+    if review.linked > 0
+        && let Some(site) = state.store.tenant(tenant).await?
+    {
+        crate::issues::sync_issue_property(
+            &state.jira,
+            &state.store,
+            &state.config.app_key,
+            &site,
+            issue.id,
+            &issue.key,
+        )
+        .await;
     }
     Ok(())
 }

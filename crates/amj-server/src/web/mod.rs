@@ -10,6 +10,7 @@ pub mod connection_api;
 pub(crate) mod custody_api;
 pub(crate) mod error;
 pub(crate) mod extract;
+pub(crate) mod field_api;
 pub(crate) mod forge_events;
 pub(crate) mod health;
 pub(crate) mod kit_api;
@@ -338,6 +339,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(request_api::recheck_request))
         .routes(routes!(request_api::issue_requests))
         .routes(routes!(query_api::query_assets))
+        .routes(routes!(field_api::candidates))
         .routes(routes!(query_api::validate_aql))
         .routes(routes!(views_api::list_views, views_api::create_view))
         .routes(routes!(views_api::update_view, views_api::delete_view))

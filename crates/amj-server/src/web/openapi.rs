@@ -64,6 +64,7 @@ pub const FIT_SCHEME: &str = "forgeInvocationToken";
         (name = "stock", description = "Quantity-tracked items (consumables, accessories, components): levels per location, movements (receive, issue, return, move, count) that never take a quantity below zero, minimums and what is below them; movements take an Idempotency-Key"),
         (name = "kits", description = "Kits: named bundles of assets (picked by rule or by hand), licence seats and stock, handed to a person in one action, all or nothing; the check-out takes an Idempotency-Key"),
         (name = "requests", description = "Requests approved in Jira: how an issue's workflow (a status category or statuses of a project) approves or rejects what people ask for from it"),
+        (name = "asset field", description = "The Assets field on Forge issues: what its edit view may offer, within the scope a Jira admin set on the field's context"),
         (name = "query", description = "AQL, the asset query language: search, validate and complete"),
         (name = "saved views", description = "Saved views of the asset list: a query, its columns and sort, a person's own or shared with the site"),
         (name = "reports", description = "The dashboard's figures, from maintained counters: each slice carries the AQL of its assets"),

@@ -143,7 +143,7 @@ async fn check_out_and_in_with_policy_nesting_and_history() {
         // Searched with what the app's descriptor declares, as Jira indexes it.
         let index = api.sim.issue_property_index();
         let jql = api.sim.with_data(&api.site.name, |d| {
-            amj_jira_sim::data::search(d, "assetsHandedOut = IT-1", &index)
+            amj_jira_sim::data::search(d, "assetsHandedOut = IT-1", &index, &[])
                 .unwrap()
                 .iter()
                 .map(|i| i.key.clone())

@@ -108,6 +108,7 @@ const QUERY_VALUES: &[(&str, &str)] = &[
     ("includeArchived", "true"),
     ("sort", "label"),
     ("jql", "project%20%3D%20AM"),
+    ("field", "customfield_10100"),
 ];
 
 /// One attack: a method, a path with placeholders, and a body.

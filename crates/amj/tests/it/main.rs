@@ -8,6 +8,7 @@ mod alert_rules_agree;
 mod approvals;
 mod aql_api;
 mod aql_differential;
+mod asset_field;
 mod asset_requests;
 mod asset_store_contract;
 mod assets_api;

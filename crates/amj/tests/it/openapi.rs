@@ -629,6 +629,27 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
         None,
     )
     .await;
+    // The Assets field is Forge's: on this Connect site it has no scope.
+    c.expect(
+        409,
+        "GET",
+        "/api/v1/asset-field/candidates",
+        &[],
+        "?field=customfield_10100&q=lap",
+        &admin_auth,
+        None,
+    )
+    .await;
+    c.expect(
+        400,
+        "GET",
+        "/api/v1/asset-field/candidates",
+        &[],
+        "?field=summary",
+        &admin_auth,
+        None,
+    )
+    .await;
     let someone = format!("?accountIds={},557058:nobody", c.api.site.admin_account_id);
     c.expect(
         200,

@@ -1,0 +1,256 @@
+//! The Assets field on Forge (issue 14, item 9), on both backends: the edit view's candidates
+//! come from the scope a Jira admin set on the field's context (read from Jira, not the
+//! browser), and a value changed past the edit view (Forge's validation cannot ask us) is put
+//! back within the scope by the app after the issue-updated event, once, with the field's
+//! assets linked to the issue so JQL finds it by the field and by `assetKeys`.
+
+use crate::support::each_backend;
+use amj_server::descriptor::{Listing, app_descriptor, forge_manifest};
+use amj_testkit::api::{Api, Auth};
+use amj_testkit::wait::wait_until;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const CANDIDATES: &str = "/api/v1/asset-field/candidates";
+
+/// Deploys the app's Forge manifest to the simulator (as `forge deploy` does), which creates the
+/// Assets field; answers its id.
+fn deploy(api: &Api) -> String {
+    let config = &api.app.state.config;
+    let manifest = forge_manifest(
+        &app_descriptor(config),
+        config.base_url_str(),
+        config
+            .forge_app
+            .as_ref()
+            .expect("test apps are Forge remotes"),
+        &Listing::Forge,
+    );
+    api.sim.deploy_forge_manifest(&manifest);
+    let fields = api.sim.forge_fields();
+    assert_eq!(fields.len(), 1, "{fields:?}");
+    fields[0].id.clone()
+}
+
+fn keys_of(page: &Value) -> Vec<String> {
+    page["page"]["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a page of candidates: {page}"))
+        .iter()
+        .map(|a| a["key"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn field_value(api: &Api, issue: &str, field: &str) -> Option<Value> {
+    api.sim
+        .with_data(&api.site.name, |d| {
+            let id = d.issue(issue).unwrap().id.clone();
+            d.field_values.get(&(id, field.to_owned())).cloned()
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn candidates_follow_the_admins_scope_read_from_jira() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        api.it_schema().await;
+        let one = api.laptop("Laptop alpha", "SN-1").await["key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let two = api.laptop("Laptop beta", "SN-2").await["key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let berlin = api
+            .ok(
+                "POST",
+                "/api/v1/schemas/IT/assets",
+                Some(json!({"type": "Location", "attributes": {"Name": "Berlin"}})),
+            )
+            .await["key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        api.sim.forge_upgrade(&api.site.name).unwrap();
+        let field = deploy(&api);
+        let person = Auth::forge_page(&api.sim, &api.site.name, None);
+        let ask = |query: String| {
+            let api = &api;
+            let person = person.clone();
+            async move {
+                api.call("GET", &format!("{CANDIDATES}{query}"), &person, None)
+                    .await
+            }
+        };
+
+        // No scope yet: the edit view says so rather than offering everything.
+        let (status, body) = ask(format!("?field={field}&issue=10001")).await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["error"]["code"], "field_not_configured");
+
+        api.sim
+            .set_field_configuration(
+                &api.site.name,
+                &field,
+                &json!({"configuration": {"schema": "IT", "aql": "objectType = Laptop"}}),
+            )
+            .unwrap();
+        let (status, all) = ask(format!("?field={field}&issue=10001")).await;
+        assert_eq!(status, 200, "{all}");
+        assert_eq!(
+            all["scope"],
+            json!({"schema": "IT", "aql": "objectType = Laptop"})
+        );
+        assert_eq!(keys_of(&all), [one.clone(), two.clone()], "labels in order");
+        assert!(
+            !keys_of(&all).contains(&berlin),
+            "the location is out of scope"
+        );
+        let (_, typed) = ask(format!("?field={field}&issue=10001&q=beta")).await;
+        assert_eq!(keys_of(&typed), [two.as_str()]);
+        let (_, by_key) = ask(format!("?field={field}&q={}", one.to_lowercase())).await;
+        assert_eq!(keys_of(&by_key), [one.as_str()], "a key in any case");
+        // What was typed cannot widen the scope: it is a quoted value, never AQL.
+        let (_, sneaky) = ask(format!(
+            "?field={field}&q=%22%20OR%20objectType%20%3D%20Location%20OR%20label%20%3D%20%22"
+        ))
+        .await;
+        assert!(keys_of(&sneaky).is_empty(), "{sneaky}");
+
+        // The admin's query is wrong: named as the admin's, not the person's.
+        api.sim
+            .set_field_configuration(
+                &api.site.name,
+                &field,
+                &json!({"configuration": {"schema": "IT", "aql": "objectType = "}}),
+            )
+            .unwrap();
+        let (status, body) = ask(format!("?field={field}")).await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(body["error"]["code"], "field_scope_invalid");
+
+        // Bad input from the caller.
+        for query in [
+            "?field=summary".to_owned(),
+            format!("?field={field}&limit=0"),
+            format!("?field={field}&limit=51"),
+            "?q=x".to_owned(),
+        ] {
+            let (status, body) = ask(query.clone()).await;
+            assert_eq!(status, 400, "{query}: {body}");
+        }
+        api.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_value_outside_the_scope_is_put_back_within_it_once() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        api.it_schema().await;
+        let laptop = api.laptop("Laptop alpha", "SN-1").await["key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let berlin = api
+            .ok(
+                "POST",
+                "/api/v1/schemas/IT/assets",
+                Some(json!({"type": "Location", "attributes": {"Name": "Berlin"}})),
+            )
+            .await["key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        api.sim.forge_upgrade(&api.site.name).unwrap();
+        let field = deploy(&api);
+        api.sim
+            .set_field_configuration(
+                &api.site.name,
+                &field,
+                &json!({"configuration": {"schema": "IT", "aql": "objectType = Laptop"}}),
+            )
+            .unwrap();
+        let puts = || {
+            api.sim
+                .calls()
+                .iter()
+                .filter(|c| c.method == "PUT" && c.path.ends_with(&format!("{field}/value")))
+                .count()
+        };
+
+        // Someone saves the laptop, a location and a key of no asset (a script, or an old
+        // scope): Jira keeps it, and tells the app.
+        let statuses = api
+            .sim
+            .set_field_value(
+                &api.site.name,
+                "AM-1",
+                &field,
+                &json!([laptop, berlin, "IT-999"]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(statuses, [204], "delivered as a Forge event");
+        wait_until(Duration::from_secs(20), || async {
+            field_value(&api, "AM-1", &field) == Some(json!([laptop]))
+        })
+        .await;
+        // The app's own write made another event; reviewing it changes nothing more.
+        wait_until(Duration::from_secs(20), || async {
+            api.app.state.store.forge_event_backlog().await.unwrap() == (0, 0)
+        })
+        .await;
+        assert_eq!(puts(), 1, "one correction, no loop");
+        assert_eq!(field_value(&api, "AM-1", &field), Some(json!([laptop])));
+
+        // The laptop is linked to the issue, and JQL finds the issue by the field and by the
+        // issue property the links write.
+        let (status, linked) = api
+            .call("GET", "/api/v1/issues/10001/assets", &api.admin, None)
+            .await;
+        assert_eq!(status, 200, "{linked}");
+        assert_eq!(linked["items"][0]["key"], laptop.as_str(), "{linked}");
+        let index = api.sim.issue_property_index();
+        let fields = api.sim.forge_fields();
+        let found = |jql: String| {
+            api.sim
+                .with_data(&api.site.name, |d| {
+                    amj_jira_sim::data::search(d, &jql, &index, &fields)
+                        .unwrap()
+                        .iter()
+                        .map(|i| i.key.clone())
+                        .collect::<Vec<_>>()
+                })
+                .unwrap()
+        };
+        assert_eq!(found(format!("cf[10100] = \"{laptop}\"")), ["AM-1"]);
+        assert_eq!(
+            found(format!("Assets in (\"{laptop}\", \"IT-7\")")),
+            ["AM-1"]
+        );
+        assert!(found(format!("cf[10100] = \"{berlin}\"")).is_empty());
+        wait_until(Duration::from_secs(20), || async {
+            found(format!("assetKeys = \"{laptop}\"")) == ["AM-1"]
+        })
+        .await;
+
+        // A value within the scope is left alone.
+        let before = puts();
+        api.sim
+            .set_field_value(&api.site.name, "AM-2", &field, &json!([laptop]))
+            .await
+            .unwrap();
+        wait_until(Duration::from_secs(20), || async {
+            api.app.state.store.forge_event_backlog().await.unwrap() == (0, 0)
+        })
+        .await;
+        assert_eq!(puts(), before);
+        assert_eq!(field_value(&api, "AM-2", &field), Some(json!([laptop])));
+        api.stop().await;
+    })
+    .await;
+}
