@@ -586,6 +586,18 @@ export interface QueryPage {
   totalExact: boolean | null;
 }
 
+/** The Assets field's scope, as a Jira admin set it on the field's context. */
+export interface FieldScope {
+  schema: string;
+  aql?: string;
+}
+
+/** `CandidatesBody`: what the Assets field may offer here. */
+export interface FieldCandidates {
+  scope: FieldScope;
+  page: QueryPage;
+}
+
 /** One bar or slice of a dashboard chart, with the AQL that lists its assets. */
 export interface Slice {
   id: number;
@@ -741,6 +753,15 @@ export class Api {
   query(aql: string, options: QueryOptions | number = {}): Promise<QueryPage> {
     const { schema, limit, cursor } = typeof options === "number" ? { limit: options } : options;
     return this.call("POST", "/api/v1/assets/query", { aql, schema, limit, cursor });
+  }
+
+  /** The assets the Assets field `field` may hold on `issue` that match what was typed. */
+  fieldCandidates(field: string, issue: string | null, typed: string): Promise<FieldCandidates> {
+    const query = new URLSearchParams({ field, q: typed, limit: "20" });
+    if (issue) {
+      query.set("issue", issue);
+    }
+    return this.call("GET", `/api/v1/asset-field/candidates?${query}`);
   }
 
   /** Checks the query as typed; `position` is the caret's UTF-8 byte offset. */

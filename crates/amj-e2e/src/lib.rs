@@ -512,10 +512,22 @@ impl Stack {
             configure(config);
         })
         .await;
-        // Jira installs from the descriptor; so does the simulator.
+        // Jira installs from the descriptor; so does the simulator. Forge learns what only its
+        // manifest declares (the Assets field type) when the app is deployed.
         let app = sim
             .register_app(&format!("{}/atlassian-connect.json", running.base_url))
             .await?;
+        let config = &running.state.config;
+        let forge_app = config
+            .forge_app
+            .as_ref()
+            .context("test apps are Forge remotes")?;
+        sim.deploy_forge_manifest(&amj_server::descriptor::forge_manifest(
+            &amj_server::descriptor::app_descriptor(config),
+            config.base_url_str(),
+            forge_app,
+            &amj_server::descriptor::Listing::Forge,
+        ));
         Ok(Stack {
             sim,
             app,

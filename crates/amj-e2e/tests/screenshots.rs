@@ -402,5 +402,51 @@ async fn workflows(browser: &Browser, stack: &Stack, site: &str) -> anyhow::Resu
         .wait_for_attribute("amj-request-queue", "data-state", "ready", WAIT)
         .await?;
     shoot(browser, "forge-requests").await?;
+
+    // The Assets field on AM-2, scoped to laptops, while an agent picks one.
+    let field = stack
+        .sim
+        .forge_fields()
+        .first()
+        .map(|f| f.id.clone())
+        .ok_or_else(|| anyhow::anyhow!("the manifest's field type is deployed"))?;
+    stack.sim.set_field_configuration(
+        site,
+        &field,
+        &serde_json::json!({"configuration": {"schema": "IT", "aql": "objectType = Laptop"}}),
+    )?;
+    browser.driver.enter_default_frame().await?;
+    browser
+        .driver
+        .goto(&format!(
+            "{}/sites/{site}/browse/AM-2?edit={field}",
+            stack.sim.base_url()
+        ))
+        .await?;
+    let frame = amj_e2e::wait_for(WAIT, || async {
+        browser
+            .driver
+            .find(By::Css(format!("#sim-field-{field} iframe")))
+            .await
+            .ok()
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("the field's edit view never showed"))?;
+    frame.enter_frame().await?;
+    browser
+        .wait_for_attribute("amj-field-edit", "data-state", "ready", WAIT)
+        .await?;
+    let add = amj_e2e::wait_for(WAIT, || async {
+        browser
+            .driver
+            .find(By::Css("#amj-field-offers li button"))
+            .await
+            .ok()
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("no laptop was offered"))?;
+    add.click().await?;
+    browser.driver.enter_default_frame().await?;
+    shoot(browser, "forge-asset-field").await?;
     Ok(())
 }

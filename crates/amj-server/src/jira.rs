@@ -188,6 +188,10 @@ pub mod payload {
         pub project: ProjectField,
         /// When the issue last changed, as Jira writes it: `2026-12-07T17:30:00.000+0000`.
         pub updated: String,
+        /// The custom fields asked for with the others (the Assets field: a list of keys or
+        /// `null`), by id.
+        #[serde(flatten)]
+        pub custom: std::collections::BTreeMap<String, serde_json::Value>,
     }
 
     #[derive(Debug, Deserialize)]

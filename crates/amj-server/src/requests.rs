@@ -26,14 +26,40 @@ pub enum SettleError {
     Store(#[from] StoreError),
 }
 
-/// The issue's status as Jira has it now, with Jira's `updated` (ms); `None` when Jira has no
-/// such issue (deleted: its own event releases its requests).
+/// An issue as its requests are settled against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueRead {
+    pub status: IssueStatus,
+    pub key: String,
+    /// Jira's `updated`, in ms: orders what is learnt about the issue.
+    pub seen: i64,
+    /// The keys its Assets fields hold (Forge): an approved request reserves one of these
+    /// first when it fits. A portal customer or an agent names the very laptop this way.
+    pub assets: Vec<String>,
+}
+
+/// The issue's status as Jira has it now, with Jira's `updated` (ms) and the keys in its
+/// Assets fields; `None` when Jira has no such issue (deleted: its own event releases its
+/// requests).
 pub async fn read_status(
     jira: &JiraClient,
     tenant: &Tenant,
     issue_id: i64,
-) -> Result<Option<(IssueStatus, String, i64)>, SettleError> {
-    let path = format!("/rest/api/3/issue/{issue_id}?fields=status,project,updated");
+) -> Result<Option<IssueRead>, SettleError> {
+    // Our field type's fields on the site (none on Connect). The module key is checked, not the
+    // app id: a value is only ever a preference among assets that qualify anyway.
+    let fields = crate::asset_field::field_ids(jira, tenant, None)
+        .await
+        .map_err(SettleError::Jira)?;
+    let mut wanted = String::from("status,project,updated");
+    for field in fields
+        .iter()
+        .filter(|f| crate::asset_field::valid_field_id(f))
+    {
+        wanted.push(',');
+        wanted.push_str(field);
+    }
+    let path = format!("/rest/api/3/issue/{issue_id}?fields={wanted}");
     let issue: IssueState = match jira.get(tenant, &path).await {
         Ok(issue) => issue,
         Err(JiraError::Status { status: 404, .. }) => return Ok(None),
@@ -52,15 +78,23 @@ pub async fn read_status(
             issue.fields.updated
         )))
     })?;
-    Ok(Some((
-        IssueStatus {
+    let assets = fields
+        .iter()
+        .filter_map(|f| issue.fields.custom.get(f))
+        .filter_map(serde_json::Value::as_array)
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    Ok(Some(IssueRead {
+        status: IssueStatus {
             project: issue.fields.project.key,
             status: issue.fields.status.name,
             category,
         },
-        issue.key,
+        key: issue.key,
         seen,
-    )))
+        assets,
+    }))
 }
 
 /// Milliseconds since 1970 of a Jira timestamp.
@@ -109,7 +143,7 @@ async fn settle_live(
     if live.is_empty() {
         return Ok(0);
     }
-    let Some((status, key, seen)) = read_status(jira, tenant, issue_id).await? else {
+    let Some(read) = read_status(jira, tenant, issue_id).await? else {
         tracing::info!(
             issue_id,
             "the issue of live requests is gone from Jira; its deletion event releases them"
@@ -120,13 +154,31 @@ async fn settle_live(
         }
         return Ok(0);
     };
+    let IssueRead {
+        status,
+        key,
+        seen,
+        assets,
+    } = read;
+    let preferred: Vec<amj_domain::schema::AssetKey> =
+        assets.iter().filter_map(|k| k.parse().ok()).collect();
     let mut moved = 0;
     for (id, schema) in live {
         let Some(model) = store.schema_model(tenant.id, schema).await? else {
             continue;
         };
         match store
-            .settle_request(tenant.id, &model, id, &status, &key, seen)
+            .settle_request(
+                tenant.id,
+                &model,
+                id,
+                &amj_store::request::IssueSight {
+                    status: &status,
+                    key: &key,
+                    seen,
+                    preferred: &preferred,
+                },
+            )
             .await?
         {
             Settled::Took(amj_domain::request::Step::Nothing) | Settled::Stale => {}

@@ -109,12 +109,16 @@ async fn asset_of(
 /// The first available asset of `type_id` (or a subtype) not yet chosen: in an "Available"
 /// status, neither archived nor retired, not checked out and not reserved for a request. On
 /// PostgreSQL an asset another kit is taking right now is skipped rather than waited for.
+///
+/// `preferred` assets come first when they qualify (the ones an issue's Assets field names),
+/// then the lowest-numbered.
 pub(crate) async fn pick_available(
     tx: &mut Tx,
     tenant: TenantId,
     model: &SchemaModel,
     type_id: TypeId,
     chosen: &[i64],
+    preferred: &[i64],
 ) -> Result<Option<i64>, StoreError> {
     let types = model.types.descendants_and_self(type_id);
     let available: Vec<i64> = model
@@ -145,7 +149,13 @@ pub(crate) async fn pick_available(
         sql.push(" AND a.id NOT IN ")
             .bind_list(chosen.iter().copied());
     }
-    sql.push(" ORDER BY a.number LIMIT 1");
+    sql.push(" ORDER BY ");
+    if !preferred.is_empty() {
+        sql.push("CASE WHEN a.id IN ")
+            .bind_list(preferred.iter().copied())
+            .push(" THEN 0 ELSE 1 END, ");
+    }
+    sql.push("a.number LIMIT 1");
     if tx.is_postgres() {
         sql.push(" FOR UPDATE SKIP LOCKED");
     }
@@ -385,7 +395,7 @@ pub(crate) async fn check_out_kit_in(
                             ));
                         }
                     },
-                    None => pick_available(tx, tenant, model, *type_id, &chosen)
+                    None => pick_available(tx, tenant, model, *type_id, &chosen, &[])
                         .await?
                         .ok_or_else(|| StoreError::Conflict {
                             code: "kit_part_unavailable",

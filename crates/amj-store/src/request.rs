@@ -62,6 +62,17 @@ pub struct Reservation {
     pub account_id: String,
 }
 
+/// What was read of a request's issue, to settle the request against.
+#[derive(Debug, Clone, Copy)]
+pub struct IssueSight<'a> {
+    pub status: &'a IssueStatus,
+    pub key: &'a str,
+    /// Jira's `updated` of the read, in ms: an older read than one applied changes nothing.
+    pub seen: i64,
+    /// Assets the issue names (its Assets field): reserved first when they fit and are free.
+    pub preferred: &'a [AssetKey],
+}
+
 /// What a settle did: the step it took, or that the read was stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settled {
@@ -302,15 +313,44 @@ fn asset_parts(wanted: &Wanted, kit_parts: Option<&[KitPart]>) -> Vec<(usize, Ty
 
 /// Sets aside one available asset per asset part, all or none. `None` when some part found
 /// nothing free (nothing is reserved then).
+/// The ids of the schema's assets among `keys`; keys of other schemas or of no asset are left
+/// out.
+async fn asset_ids_of(
+    tx: &mut Tx,
+    tenant: TenantId,
+    model: &SchemaModel,
+    keys: &[AssetKey],
+) -> Result<Vec<i64>, StoreError> {
+    let numbers: Vec<i64> = keys
+        .iter()
+        .filter(|k| k.schema == model.schema.key)
+        .map(|k| k.number)
+        .collect();
+    if numbers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new("SELECT id FROM asset WHERE tenant_id = ");
+    sql.bind(tenant.0)
+        .push(" AND schema_id = ")
+        .bind(model.schema.id.0)
+        .push(" AND number IN ")
+        .bind_list(numbers.iter().copied());
+    let rows: Vec<(i64,)> = tx.fetch_all(&sql).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
 async fn reserve(
     tx: &mut Tx,
     tenant: TenantId,
     model: &SchemaModel,
     row: &RequestRow,
     wanted: &Wanted,
+    preferred: &[AssetKey],
     now: i64,
-    actor: &str,
 ) -> Result<Option<Vec<String>>, StoreError> {
+    // Only the workflow reserves.
+    let actor = WORKFLOW_ACTOR;
+    let preferred = asset_ids_of(tx, tenant, model, preferred).await?;
     let kit = match wanted {
         Wanted::Kit { kit } => kit_in(tx, tenant, model.schema.id, *kit).await?,
         Wanted::Type { .. } => None,
@@ -319,7 +359,7 @@ async fn reserve(
     let mut chosen: Vec<(usize, i64)> = Vec::new();
     for (part, type_id) in parts {
         let taken: Vec<i64> = chosen.iter().map(|(_, id)| *id).collect();
-        match pick_available(tx, tenant, model, type_id, &taken).await? {
+        match pick_available(tx, tenant, model, type_id, &taken, &preferred).await? {
             Some(id) => chosen.push((part, id)),
             None => return Ok(None),
         }
@@ -563,10 +603,14 @@ impl Store {
         tenant: TenantId,
         model: &SchemaModel,
         id: i64,
-        issue: &IssueStatus,
-        issue_key: &str,
-        seen: i64,
+        sight: &IssueSight<'_>,
     ) -> Result<Settled, StoreError> {
+        let IssueSight {
+            status: issue,
+            key: issue_key,
+            seen,
+            ..
+        } = *sight;
         let now = now_millis();
         let Some(policy) = &model.requests else {
             // No rule (an admin removed it): requests stay as they are until one is set; the
@@ -613,7 +657,7 @@ impl Store {
                     };
                     log(&mut tx, tenant, row.id, now, actor, &approved).await?;
                 }
-                match reserve(&mut tx, tenant, model, &row, &wanted, now, actor).await? {
+                match reserve(&mut tx, tenant, model, &row, &wanted, sight.preferred, now).await? {
                     Some(assets) => {
                         let event = RequestEvent::Reserved { assets };
                         log(&mut tx, tenant, row.id, now, actor, &event).await?;
@@ -819,7 +863,7 @@ impl Store {
             Wanted::Type { type_id } => {
                 let asset = match chosen.first() {
                     Some((_, asset)) => *asset,
-                    None => pick_available(&mut tx, tenant, model, *type_id, &[])
+                    None => pick_available(&mut tx, tenant, model, *type_id, &[], &[])
                         .await?
                         .ok_or_else(|| {
                             let name = model

@@ -781,11 +781,23 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", prepared.bind))?;
     let base = prepared.state.config.base_url_str().to_owned();
     let store = prepared.state.store.clone();
+    // The demo's Jira is also its Forge: deploying the manifest creates the Assets field there.
+    let manifest = prepared.state.config.forge_app.as_ref().map(|app| {
+        amj_server::descriptor::forge_manifest(
+            &amj_server::descriptor::app_descriptor(&prepared.state.config),
+            &base,
+            app,
+            &amj_server::descriptor::Listing::Forge,
+        )
+    });
     let running = RunningApp::spawn(listener, prepared.state);
     let app = sim
         .register_app(&format!("{base}/atlassian-connect.json"))
         .await
         .context("the simulated Jira refused the app")?;
+    if let Some(manifest) = &manifest {
+        sim.deploy_forge_manifest(manifest);
+    }
     // Two sites on the Connect version and one already moved to Forge, side by side: the same
     // data model, two hosts.
     for site in ["acme", "globex", "initech"] {
@@ -807,6 +819,20 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     // site's first Forge call joins it to its data.
     sim.forge_upgrade("initech")
         .context("moving the simulated site initech to Forge")?;
+    // Its Assets field offers laptops, as a Jira admin would set it in the field's context
+    // (the context configuration view submits `{configuration}`).
+    let scope = amj_server::asset_field::FieldScope {
+        schema: "IT".to_owned(),
+        aql: Some("objectType = Laptop".to_owned()),
+    };
+    let submit = serde_json::Value::Object(serde_json::Map::from_iter([(
+        "configuration".to_owned(),
+        serde_json::to_value(scope)?,
+    )]));
+    for field in sim.forge_fields() {
+        sim.set_field_configuration("initech", &field.id, &submit)
+            .context("setting the demo's Assets field scope")?;
+    }
     println!("Asset Management for Jira is running inside a simulated Jira.");
     println!();
     println!("  Open {}/sites/acme", sim.base_url());
@@ -825,6 +851,9 @@ pub async fn run_demo(args: DemoArgs) -> anyhow::Result<()> {
     println!(
         "         initech runs the Forge version, moved from Connect: {}/sites/initech",
         sim.base_url()
+    );
+    println!(
+        "         its issues have the Assets field (Edit it under Details), scoped to laptops."
     );
     println!(
         "  assets: each site has a schema \"IT\" with laptops, servers, monitors, licences and locations."

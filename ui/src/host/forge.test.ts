@@ -164,6 +164,41 @@ describe("the Forge host", () => {
     );
   });
 
+  it("gives the Assets field its value and configuration, and view.submit for both views", async () => {
+    const editing = fakeBridge({
+      moduleKey: "asset-field",
+      extension: {
+        type: "jira:customFieldType",
+        issue: { id: 10001, key: "AM-1" },
+        fieldId: "customfield_10100",
+        fieldValue: ["IT-1"],
+        configuration: { schema: "IT" },
+        entryPoint: "edit",
+      },
+    });
+    const context = await forgeHost(editing).context();
+    expect(context.page).toBe("field-edit");
+    expect(context.issue).toEqual({ id: "10001", key: "AM-1" });
+    expect(context.field?.id).toBe("customfield_10100");
+    expect(context.field?.value).toEqual(["IT-1"]);
+    await context.field?.submit(["IT-2"]);
+    expect(editing.view.submit).toHaveBeenCalledWith(["IT-2"]);
+
+    const configuring = fakeBridge({
+      moduleKey: "asset-field",
+      extension: {
+        type: "jira:customFieldType",
+        fieldId: "customfield_10100",
+        entryPoint: "contextConfig",
+      },
+    });
+    const config = await forgeHost(configuring).context();
+    expect(config.page).toBe("field-config");
+    expect(config.field?.configuration).toBeNull();
+    // Other modules carry no field.
+    expect((await forgeHost(fakeBridge()).context()).field).toBeUndefined();
+  });
+
   it("gives a gadget its saved configuration, its entry point, and view.submit to save", async () => {
     const placed = fakeBridge({
       moduleKey: "assets-gadget",

@@ -64,8 +64,13 @@ export interface ForgeContext {
     issue?: { id?: string | number; key?: string };
     /** `jira:dashboardGadget`: its saved configuration (`{}` before the first submit). */
     gadgetConfiguration?: unknown;
-    /** `"edit"` when Jira opened the gadget's edit entry point. */
+    /** `"edit"` when Jira opened the gadget's edit entry point or a field's edit view;
+     *  `"contextConfig"` for a field's context configuration. */
     entryPoint?: string;
+    /** `jira:customFieldType`: the field, its value on the issue, the context's settings. */
+    fieldId?: string;
+    fieldValue?: unknown;
+    configuration?: unknown;
   };
 }
 
@@ -75,6 +80,7 @@ const MODULES: Record<string, PageName> = {
   "assets-admin": "admin",
   "issue-assets": "issue-panel",
   "assets-gadget": "gadget",
+  "asset-field": "field-edit",
 };
 
 export function forgePage(moduleKey: string): PageName | null {
@@ -121,7 +127,22 @@ export function forgeHost(bridge: ForgeBridge): Host {
     platform: "forge",
     async context(): Promise<HostContext> {
       const context = await readContext();
-      const page = forgePage(context.moduleKey);
+      let page = forgePage(context.moduleKey);
+      const extension = context.extension;
+      const field =
+        extension.type === "jira:customFieldType" && typeof extension.fieldId === "string"
+          ? {
+              id: extension.fieldId,
+              value: extension.fieldValue ?? null,
+              configuration: extension.configuration ?? null,
+              async submit(payload: unknown) {
+                await bridge.view.submit(payload);
+              },
+            }
+          : undefined;
+      if (field && extension.entryPoint === "contextConfig") {
+        page = "field-config";
+      }
       if (context.extension.type === "jira:dashboardGadget") {
         const extension = context.extension;
         gadget = {
@@ -158,6 +179,7 @@ export function forgeHost(bridge: ForgeBridge): Host {
           issue?.id !== undefined && issue.key !== undefined
             ? { id: String(issue.id), key: issue.key }
             : null,
+        ...(field ? { field } : {}),
       };
     },
     async request(request: ApiRequest): Promise<ApiResponse> {

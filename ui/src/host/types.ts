@@ -7,7 +7,13 @@
 export type Platform = "connect" | "forge";
 
 /** The product's pages; each host module (Connect URL, Forge module key) maps to one. */
-export type PageName = "issue-panel" | "assets" | "admin" | "gadget";
+export type PageName =
+  | "issue-panel"
+  | "assets"
+  | "admin"
+  | "gadget"
+  | "field-edit"
+  | "field-config";
 
 export interface IssueRef {
   id: string;
@@ -27,6 +33,19 @@ export interface HostContext {
   timeZone: string;
   /** The issue an issue-view module was opened on. */
   issue: IssueRef | null;
+  /** The Assets field (Forge only): its edit view or its context configuration. */
+  field?: HostField;
+}
+
+/**
+ * A Forge custom field's view: its id, its value on the issue, the context's configuration, and
+ * `submit`, which hands Jira the new value (edit) or `{configuration}` (context configuration).
+ */
+export interface HostField {
+  id: string;
+  value: unknown;
+  configuration: unknown;
+  submit(payload: unknown): Promise<void>;
 }
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -120,8 +139,15 @@ export function assetOfPath(path: string): string | null {
 }
 
 /** Connect module URLs name the page in a meta tag the boot page carries. */
+const PAGE_NAMES: readonly PageName[] = [
+  "issue-panel",
+  "assets",
+  "admin",
+  "gadget",
+  "field-edit",
+  "field-config",
+];
+
 export function pageName(value: string | null | undefined): PageName | null {
-  return value === "issue-panel" || value === "assets" || value === "admin" || value === "gadget"
-    ? value
-    : null;
+  return PAGE_NAMES.find((p) => p === value) ?? null;
 }

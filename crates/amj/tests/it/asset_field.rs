@@ -254,3 +254,86 @@ async fn a_value_outside_the_scope_is_put_back_within_it_once() {
     })
     .await;
 }
+
+/// The field feeds the request flow: a request approved on an issue whose Assets field names a
+/// laptop reserves that laptop (when it fits and is free), not merely the first one free.
+#[tokio::test]
+async fn an_approved_request_reserves_the_laptop_the_field_names() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        let catalog = api.it_schema().await;
+        api.ok(
+            "PUT",
+            "/api/v1/schemas/IT/custody-policy",
+            Some(json!({"checkoutableTypes": [catalog.hardware]})),
+        )
+        .await;
+        api.ok(
+            "PUT",
+            "/api/v1/schemas/IT/request-policy",
+            Some(json!({"project": "AM", "approveStatuses": ["Approved"], "rejectStatuses": ["Declined"]})),
+        )
+        .await;
+        let mut laptops = Vec::new();
+        for (name, serial) in [("Laptop 1", "SN-1"), ("Laptop 2", "SN-2"), ("Laptop 3", "SN-3")] {
+            laptops.push(
+                api.laptop(name, serial).await["key"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+        api.sim.forge_upgrade(&api.site.name).unwrap();
+        let field = deploy(&api);
+        api.sim
+            .set_field_configuration(
+                &api.site.name,
+                &field,
+                &json!({"configuration": {"schema": "IT", "aql": "objectType = Laptop"}}),
+            )
+            .unwrap();
+        // The customer named the second laptop on the request.
+        api.sim
+            .set_field_value(&api.site.name, "AM-2", &field, &json!([laptops[1]]))
+            .await
+            .unwrap();
+        let person = api.sim.site_users(&api.site.name).unwrap()[0]
+            .account_id
+            .clone();
+        let admin = Auth::forge_page(&api.sim, &api.site.name, None);
+        let ask = json!({"issue": "AM-2", "wanted": {"kind": "type", "typeId": catalog.laptop}, "accountId": person});
+        let (status, asked) = api
+            .call("POST", "/api/v1/schemas/IT/requests", &admin, Some(ask))
+            .await;
+        assert_eq!(status, 200, "{asked}");
+        let id = asked["id"].as_i64().unwrap();
+        api.sim
+            .transition_issue(&api.site.name, "AM-2", "Approved")
+            .await
+            .unwrap();
+        let read = || async {
+            let (status, body) = api
+                .call(
+                    "GET",
+                    &format!("/api/v1/schemas/IT/requests/{id}"),
+                    &Auth::forge_page(&api.sim, &api.site.name, None),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+            body
+        };
+        wait_until(Duration::from_secs(20), || async {
+            read().await["state"] == "approved"
+        })
+        .await;
+        let approved = read().await;
+        assert_eq!(
+            approved["reserved"][0]["asset"],
+            laptops[1].as_str(),
+            "{approved}"
+        );
+        api.stop().await;
+    })
+    .await;
+}

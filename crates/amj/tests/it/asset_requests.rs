@@ -5,7 +5,7 @@
 
 use crate::support::{codes, each_backend};
 use amj_domain::request::{IssueStatus, RequestState, StatusCategoryKey};
-use amj_store::request::Settled;
+use amj_store::request::{IssueSight, Settled};
 use amj_testkit::api::{Api, Auth};
 use amj_testkit::wait::wait_until;
 use serde_json::{Value, json};
@@ -613,12 +613,32 @@ async fn stale_and_repeated_reads_settle_to_the_newest_status() {
         // Newest first: approved at t+2, then the older "To Do" read at t+1 arrives late.
         for _ in 0..3 {
             store
-                .settle_request(tenant, &model, id, &approved, "AM-6", base + 2)
+                .settle_request(
+                    tenant,
+                    &model,
+                    id,
+                    &IssueSight {
+                        status: &approved,
+                        key: "AM-6",
+                        seen: base + 2,
+                        preferred: &[],
+                    },
+                )
                 .await
                 .unwrap();
         }
         let stale = store
-            .settle_request(tenant, &model, id, &todo, "AM-6", base + 1)
+            .settle_request(
+                tenant,
+                &model,
+                id,
+                &IssueSight {
+                    status: &todo,
+                    key: "AM-6",
+                    seen: base + 1,
+                    preferred: &[],
+                },
+            )
             .await
             .unwrap();
         assert_eq!(stale, Settled::Stale);
@@ -633,7 +653,17 @@ async fn stale_and_repeated_reads_settle_to_the_newest_status() {
         // A newer read decides.
         let declined = at("Declined", StatusCategoryKey::Done);
         store
-            .settle_request(tenant, &model, id, &declined, "AM-6", base + 3)
+            .settle_request(
+                tenant,
+                &model,
+                id,
+                &IssueSight {
+                    status: &declined,
+                    key: "AM-6",
+                    seen: base + 3,
+                    preferred: &[],
+                },
+            )
             .await
             .unwrap();
         let request_now = store.request(tenant, &model, id).await.unwrap().unwrap();
@@ -860,7 +890,17 @@ async fn concurrent_approvals_reserve_the_last_laptop_once() {
             let (model, approved) = (&model, &approved);
             async move {
                 store
-                    .settle_request(tenant, model, *id, approved, "AM-1", seen)
+                    .settle_request(
+                        tenant,
+                        model,
+                        *id,
+                        &IssueSight {
+                            status: approved,
+                            key: "AM-1",
+                            seen,
+                            preferred: &[],
+                        },
+                    )
                     .await
             }
         });
