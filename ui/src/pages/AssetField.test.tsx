@@ -44,6 +44,13 @@ const laptops = [
 
 function candidates(request: ApiRequest) {
   const url = new URL(request.path, "https://x");
+  if (url.pathname === "/api/v1/assets/query") {
+    const items = [{ key: "IT-9", id: 9, label: "Old laptop" }];
+    return {
+      status: 200,
+      body: { schema: "IT", items, nextCursor: null, total: 1, totalExact: true },
+    };
+  }
   if (url.pathname !== "/api/v1/asset-field/candidates") {
     return { status: 404, body: { error: { code: "not_found", message: request.path } } };
   }
@@ -91,9 +98,12 @@ describe("the Assets field", () => {
       );
     });
     await until(() => $("#amj-field-offers") !== null);
-    expect($("#amj-field-chosen").textContent).toContain("IT-9");
+    // The saved key is named, looked up in the scope's schema.
+    await until(() => $("#amj-field-chosen").textContent?.includes("Old laptop") === true);
+    const lookup = host.calls.find((c) => c.path === "/api/v1/assets/query");
+    expect(lookup?.body).toEqual({ aql: 'Key IN ("IT-9")', schema: "IT", limit: 100 });
     // The issue goes with the question: its context decides the scope.
-    expect(host.calls[0]?.path).toContain("issue=10001");
+    expect(host.calls.find((c) => c.path.includes("candidates"))?.path).toContain("issue=10001");
     const search = $("#amj-field-search") as HTMLInputElement;
     search.value = "beta";
     await act(() => {

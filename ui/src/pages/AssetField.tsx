@@ -45,6 +45,9 @@ export function AssetFieldEdit({ api, host, context }: PageProps) {
   const [chosen, setChosen] = useState<string[]>(() => fieldKeys(field?.value));
   const [typed, setTyped] = useState("");
   const [offers, setOffers] = useState<AssetSummary[] | null>(null);
+  // Names of the chosen assets: from what was offered, and for the saved value, looked up once.
+  const [labels, setLabels] = useState<Record<string, string>>({});
+  const [scope, setScope] = useState<FieldScope | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [saveError, setSaveError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -61,7 +64,15 @@ export function AssetFieldEdit({ api, host, context }: PageProps) {
         .then((found) => {
           if (current) {
             setOffers(found.page.items);
+            setScope(found.scope);
             setProblem(null);
+            setLabels((known) => {
+              const next = { ...known };
+              for (const a of found.page.items) {
+                next[a.key] = a.label;
+              }
+              return next;
+            });
           }
         })
         .catch((error: unknown) => {
@@ -76,6 +87,31 @@ export function AssetFieldEdit({ api, host, context }: PageProps) {
       clearTimeout(timer);
     };
   }, [api, field, context.issue, typed]);
+
+  // The saved keys' names, once the scope (and so the schema) is known.
+  const saved = useRef(fieldKeys(field?.value));
+  useEffect(() => {
+    const keys = saved.current;
+    if (scope === null || keys.length === 0) {
+      return;
+    }
+    saved.current = [];
+    const list = keys.map((k) => JSON.stringify(k)).join(", ");
+    api
+      .query(`Key IN (${list})`, { schema: scope.schema, limit: MAX_VALUES })
+      .then((page) =>
+        setLabels((known) => {
+          const next = { ...known };
+          for (const a of page.items) {
+            next[a.key] = a.label;
+          }
+          return next;
+        }),
+      )
+      .catch(() => {
+        // Keys of another schema, or of no asset: they are shown by key alone.
+      });
+  }, [api, scope]);
 
   useEffect(() => {
     host.resize();
@@ -125,7 +161,7 @@ export function AssetFieldEdit({ api, host, context }: PageProps) {
         <ul id="amj-field-chosen" class="amj-linked" aria-label="Chosen assets">
           {chosen.map((key) => (
             <li key={key} data-key={key}>
-              {key}{" "}
+              <strong>{key}</strong> {labels[key] ?? ""}{" "}
               <button
                 type="button"
                 class="amj-button amj-subtle-button"
