@@ -23,6 +23,7 @@ const PAGES: Record<PageName, () => Promise<ComponentType<PageProps>>> = {
   assets: async () => (await import("./pages/AssetsPage")).AssetsPage,
   admin: async () => (await import("./pages/AdminPage")).AdminPage,
   gadget: async () => (await import("./pages/GadgetPage")).GadgetPage,
+  "field-view": async () => (await import("./pages/AssetField")).AssetFieldView,
   "field-edit": async () => (await import("./pages/AssetField")).AssetFieldEdit,
   "field-config": async () => (await import("./pages/AssetField")).AssetFieldConfig,
 };

@@ -437,7 +437,11 @@ impl Browser {
     /// Enters the app's frame of the Jira page the browser is on.
     pub async fn enter_frame(&self) -> anyhow::Result<String> {
         self.driver.enter_default_frame().await?;
-        let frame = self.driver.find(By::Css("iframe[data-site]")).await?;
+        // The module's frame, not a custom field's view of its value.
+        let frame = self
+            .driver
+            .find(By::Css("iframe[data-site]:not([data-field-view])"))
+            .await?;
         let src = frame.attr("src").await?.unwrap_or_default();
         frame.enter_frame().await?;
         Ok(src)

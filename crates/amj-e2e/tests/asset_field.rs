@@ -2,7 +2,8 @@
 //! to laptops in its context settings (the app's configuration view, whose query is run before
 //! it is saved); an agent edits the field on AM-1, finds only laptops, picks one and saves;
 //! Jira shows the key, the app links the laptop to the issue, and JQL finds the issue by the
-//! field. On Connect there is no such field: the issue panel and its issue property stay the
+//! field; a customer raises a request on the portal with their laptop in the field, and the
+//! new issue has it, linked. On Connect there is no such field: the issue panel and its issue property stay the
 //! way (issue 14, item 9). No axe violations.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -147,6 +148,11 @@ async fn journey(
     );
     let first = browser.driver.find(By::Css("#amj-field-offers li")).await?;
     let key = first.attr("data-key").await?.unwrap_or_default();
+    let offered = first.text().await?;
+    let label = offered
+        .split_once(key.as_str())
+        .map(|(_, label)| label.trim().to_owned())
+        .unwrap_or_default();
     anyhow::ensure!(key.starts_with("IT-"), "an asset is offered: {offers}");
     browser
         .press_css(
@@ -162,18 +168,37 @@ async fn journey(
         .press_css("#amj-field-save", Key::Enter, WAIT)
         .await?;
 
-    // Jira shows the value; the app links the laptop; JQL finds the issue by the field.
+    // Jira keeps the value and shows it with the app's view: the laptop's status and name.
     browser.driver.enter_default_frame().await?;
     amj_e2e::wait_until("Jira to show the value", WAIT, || async {
-        browser
-            .driver
-            .find(By::Css(format!("#{container} .sim-field-value")))
-            .await
-            .ok()
-            .is_some()
-            && browser.text_of(&container).await.contains(&key)
+        stack
+            .sim
+            .with_data(site, |d| {
+                d.field_values
+                    .get(&("10001".to_owned(), field.clone()))
+                    .cloned()
+            })
+            .flatten()
+            == Some(serde_json::json!([key]))
     })
     .await?;
+    let view = browser
+        .driver
+        .query(By::Css(format!("#{container} iframe[data-field-view]")))
+        .wait(WAIT, Duration::from_millis(50))
+        .first()
+        .await?;
+    view.enter_frame().await?;
+    browser
+        .wait_for_attribute("amj-field-view", "data-state", "ready", WAIT)
+        .await?;
+    let shown = browser.text_of("amj-field-view").await;
+    anyhow::ensure!(
+        !label.is_empty() && shown.contains(&key) && shown.contains(&label),
+        "the view names {key} as the offer did ({label:?}): {shown}"
+    );
+    browser.ensure_axe_clean("the field's view").await?;
+    browser.driver.enter_default_frame().await?;
     amj_e2e::wait_until("the laptop to be linked to AM-1", WAIT, || async {
         stack
             .state
@@ -194,5 +219,79 @@ async fn journey(
         .unwrap()
         .map_err(|e| anyhow::anyhow!(e))?;
     anyhow::ensure!(found == ["AM-1"], "JQL by the field: {found:?}");
+
+    // A customer raises a request on the portal and names their laptop on the form.
+    let container = format!("sim-portal-field-{field}");
+    enter_field_frame(
+        browser,
+        stack,
+        &format!("/sites/{site}/portal/AM"),
+        &container,
+    )
+    .await?;
+    browser
+        .wait_for_attribute("amj-field-edit", "data-state", "ready", WAIT)
+        .await?;
+    let first = browser
+        .driver
+        .query(By::Css("#amj-field-offers li"))
+        .wait(WAIT, Duration::from_millis(50))
+        .first()
+        .await?;
+    let mine = first.attr("data-key").await?.unwrap_or_default();
+    browser.ensure_axe_clean("the field on the portal").await?;
+    browser
+        .press_css(
+            &format!("#amj-field-offers li[data-key='{mine}'] button"),
+            Key::Enter,
+            WAIT,
+        )
+        .await?;
+    browser
+        .press_css("#amj-field-save", Key::Enter, WAIT)
+        .await?;
+    browser.driver.enter_default_frame().await?;
+    amj_e2e::wait_until("the form to hold the laptop", WAIT, || async {
+        browser.text_of(&container).await.contains(&mine)
+    })
+    .await?;
+    browser
+        .press_css("#sim-portal-summary", Key::End, WAIT)
+        .await?;
+    browser.type_keys("My laptop will not start").await?;
+    browser.type_keys(Key::Enter).await?;
+    let created = amj_e2e::wait_for(WAIT, || async {
+        let url = browser.driver.current_url().await.ok()?;
+        let key = url.path().rsplit('/').next()?.to_owned();
+        (url.path().contains("/browse/") && key != "AM-1").then_some(key)
+    })
+    .await
+    .map_err(|_| anyhow::anyhow!("the portal request was never raised"))?;
+    let id = stack
+        .sim
+        .with_data(site, |d| d.issue(&created).map(|i| i.id.clone()))
+        .flatten()
+        .ok_or_else(|| anyhow::anyhow!("{created} exists"))?;
+    anyhow::ensure!(
+        stack
+            .sim
+            .with_data(site, |d| d
+                .field_values
+                .get(&(id.clone(), field.clone()))
+                .cloned())
+            .flatten()
+            == Some(serde_json::json!([mine])),
+        "the new issue holds the customer's laptop"
+    );
+    let id: i64 = id.parse()?;
+    amj_e2e::wait_until("the laptop to be linked to the new issue", WAIT, || async {
+        stack
+            .state
+            .store
+            .assets_of_issue(tenant.id, id)
+            .await
+            .is_ok_and(|assets| assets.iter().any(|a| a.key() == mine))
+    })
+    .await?;
     Ok(())
 }

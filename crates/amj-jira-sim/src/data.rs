@@ -156,6 +156,9 @@ pub struct SiteData {
     pub field_values: BTreeMap<(String, String), Value>,
     /// Field id → the configuration of the field's one context (`contextConfig`'s submit).
     pub field_configurations: BTreeMap<String, Value>,
+    /// (project, field id) → the value chosen on the customer portal's request form, until the
+    /// request is raised.
+    pub portal_drafts: BTreeMap<(String, String), Value>,
     /// Account ids holding the ADMINISTER global permission: the site admin who installed the app,
     /// unless a test changes it. Seeded users are ordinary users.
     pub site_admins: BTreeSet<String>,
@@ -330,6 +333,9 @@ pub struct ForgeField {
     pub number: u32,
     /// Whether the type is a `collection: list`.
     pub list: bool,
+    /// Whether the type shows values with its own Custom UI (`view.resource`) on the issue
+    /// view, rather than its formatter's text.
+    pub view_resource: bool,
 }
 
 /// One issue-property value Jira indexes because the installed app declared it in
@@ -737,6 +743,7 @@ mod tests {
             id: "customfield_10100".into(),
             number: 10_100,
             list: true,
+            view_resource: false,
         };
         let fields = [field.clone()];
         data.field_values

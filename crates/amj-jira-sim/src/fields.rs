@@ -37,6 +37,7 @@ pub fn fields_of(manifest: &Manifest) -> Vec<ForgeField> {
                 id: format!("customfield_{number}"),
                 number,
                 list: t.collection == "list",
+                view_resource: t.view.resource.is_some(),
             }
         })
         .collect()
@@ -93,6 +94,39 @@ fn shown(value: Option<&Value>) -> Value {
         ),
         Some(other) => Value::String(other.as_str().unwrap_or_default().to_owned()),
     }
+}
+
+/// Writes a checked value of `field` on the issue with id `issue_id`: `None` when it changes
+/// nothing; otherwise the issue, its `updated` moved on, and the changelog of the change, as
+/// Jira sends them with "issue updated".
+fn write_value(
+    data: &mut crate::data::SiteData,
+    issue_id: &str,
+    field: &ForgeField,
+    value: Option<Value>,
+    base_url: &str,
+) -> Option<(Value, Value)> {
+    let at = (issue_id.to_owned(), field.id.clone());
+    let old = match &value {
+        Some(v) => data.field_values.insert(at, v.clone()),
+        None => data.field_values.remove(&at),
+    };
+    if old == value {
+        return None;
+    }
+    let issue = data.issues.iter_mut().find(|i| i.id == issue_id)?;
+    issue.updated = crate::data::now_millis().max(issue.updated + 1);
+    let issue = issue.clone();
+    let changelog = json!({"items": [{
+        "field": field.name,
+        "fieldId": field.id,
+        "fieldtype": "custom",
+        "from": null,
+        "fromString": shown(old.as_ref()),
+        "to": null,
+        "toString": shown(value.as_ref()),
+    }]});
+    Some((data.issue_json(&issue, base_url), changelog))
 }
 
 /// The field as `GET /rest/api/3/field` lists it. `schema.custom` names the app's type as Forge
@@ -152,28 +186,8 @@ impl Sim {
         let value = check_value(&field, value).map_err(SimError::InvalidValue)?;
         let changed = self
             .with_data(site, |d| {
-                let issue = d.issue(issue_key)?.clone();
-                let at = (issue.id.clone(), field.id.clone());
-                let old = match &value {
-                    Some(v) => d.field_values.insert(at, v.clone()),
-                    None => d.field_values.remove(&at),
-                };
-                if old == value {
-                    return Some(None);
-                }
-                let issue = d.issues.iter_mut().find(|i| i.id == issue.id)?;
-                issue.updated = crate::data::now_millis().max(issue.updated + 1);
-                let issue = issue.clone();
-                let changelog = json!({"items": [{
-                    "field": field.name,
-                    "fieldId": field.id,
-                    "fieldtype": "custom",
-                    "from": null,
-                    "fromString": shown(old.as_ref()),
-                    "to": null,
-                    "toString": shown(value.as_ref()),
-                }]});
-                Some(Some((d.issue_json(&issue, &record.base_url), changelog)))
+                let id = d.issue(issue_key)?.id.clone();
+                Some(write_value(d, &id, &field, value, &record.base_url))
             })
             .flatten()
             .ok_or_else(|| SimError::UnknownSite(format!("{site}/{issue_key}")))?;
@@ -181,6 +195,96 @@ impl Sim {
             Some((issue, changelog)) => self.send_issue_updated(site, issue, changelog).await,
             None => Ok(Vec::new()),
         }
+    }
+
+    /// A customer chose a value on the portal's request form (the edit view's `view.submit`
+    /// with `renderContext: portal-request`): kept with the form until the request is raised.
+    pub fn set_portal_draft(
+        &self,
+        site: &str,
+        project: &str,
+        field_id: &str,
+        value: &Value,
+    ) -> Result<(), SimError> {
+        let field = self
+            .forge_field(field_id)
+            .ok_or_else(|| SimError::InvalidValue(format!("no field {field_id:?}")))?;
+        let value = check_value(&field, value).map_err(SimError::InvalidValue)?;
+        let at = (project.to_ascii_uppercase(), field.id.clone());
+        self.with_data(site, |d| match value {
+            Some(v) => {
+                d.portal_drafts.insert(at, v);
+            }
+            None => {
+                d.portal_drafts.remove(&at);
+            }
+        })
+        .ok_or_else(|| SimError::UnknownSite(site.to_owned()))
+    }
+
+    /// A customer raises a request on the portal: a new issue in `project` with the summary and
+    /// the fields chosen on the form, and "issue created" to the app (a Forge event; Connect's
+    /// webhook goes only where the descriptor registered one). Answers the new key.
+    pub async fn raise_portal_request(
+        &self,
+        site: &str,
+        project: &str,
+        summary: &str,
+    ) -> Result<String, SimError> {
+        let record = self.site(site)?;
+        let project = project.to_ascii_uppercase();
+        let summary = summary.trim();
+        if summary.is_empty() {
+            return Err(SimError::InvalidValue(
+                "Summary: you must enter a summary.".into(),
+            ));
+        }
+        let (key, issue) = self
+            .with_data(site, |d| {
+                let id = d
+                    .issues
+                    .iter()
+                    .filter_map(|i| i.id.parse::<u64>().ok())
+                    .max()
+                    .unwrap_or(10_000)
+                    + 1;
+                let number = d.issues.iter().filter(|i| i.project_key == project).count() + 1;
+                let issue = crate::data::Issue {
+                    id: id.to_string(),
+                    key: format!("{project}-{number}"),
+                    summary: summary.to_owned(),
+                    project_key: project.clone(),
+                    status: "To Do".to_owned(),
+                    assignee: None,
+                    updated: crate::data::now_millis(),
+                };
+                let drafts: Vec<(String, Value)> = d
+                    .portal_drafts
+                    .iter()
+                    .filter(|((p, _), _)| *p == project)
+                    .map(|((_, field), v)| (field.clone(), v.clone()))
+                    .collect();
+                d.portal_drafts.retain(|(p, _), _| *p != project);
+                for (field, value) in drafts {
+                    d.field_values.insert((issue.id.clone(), field), value);
+                }
+                d.issues.push(issue.clone());
+                (issue.key.clone(), d.issue_json(&issue, &record.base_url))
+            })
+            .ok_or_else(|| SimError::UnknownSite(site.to_owned()))?;
+        if self.runs_forge(site) {
+            self.forge_deliver_event(
+                site,
+                "avi:jira:created:issue",
+                json!({"issue": issue}),
+                std::time::Duration::from_millis(50),
+            )
+            .await?;
+        } else {
+            self.send_webhook(site, "jira:issue_created", &issue, 5)
+                .await?;
+        }
+        Ok(key)
     }
 
     /// An admin saves the field's context configuration (`contextConfig`'s `view.submit`, whose
@@ -266,27 +370,10 @@ pub fn answer_app_field(
                 if let Some((missing, _)) = checked.iter().find(|(id, _)| d.issue(id).is_none()) {
                     return Err(format!("Issue {missing} does not exist."));
                 }
-                let mut events = Vec::new();
-                for (id, value) in checked {
-                    let at = (id.clone(), field.id.clone());
-                    let old = match &value {
-                        Some(v) => d.field_values.insert(at, v.clone()),
-                        None => d.field_values.remove(&at),
-                    };
-                    if old == value {
-                        continue;
-                    }
-                    if let Some(issue) = d.issues.iter_mut().find(|i| i.id == id) {
-                        issue.updated = crate::data::now_millis().max(issue.updated + 1);
-                        let issue = issue.clone();
-                        events.push((
-                            d.issue_json(&issue, &base_url),
-                            json!({"items": [{"field": field.name, "fieldId": field.id,
-                                "fieldtype": "custom", "fromString": shown(old.as_ref()),
-                                "toString": shown(value.as_ref())}]}),
-                        ));
-                    }
-                }
+                let events = checked
+                    .into_iter()
+                    .filter_map(|(id, value)| write_value(d, &id, &field, value, &base_url))
+                    .collect::<Vec<_>>();
                 Ok(events)
             });
             match written {
@@ -351,6 +438,7 @@ mod tests {
             id: "customfield_10100".into(),
             number: 10_100,
             list,
+            view_resource: true,
         }
     }
 

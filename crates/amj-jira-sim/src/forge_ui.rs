@@ -74,6 +74,26 @@ pub fn field_src(
     src
 }
 
+/// The iframe `src` of a Forge custom field's view of its value on an issue.
+pub fn field_view_src(site: &str, module_key: &str, field_id: &str, issue: (&str, &str)) -> String {
+    format!(
+        "{}&fieldId={}",
+        module_src(site, module_key, Some(issue)),
+        enc(field_id)
+    )
+}
+
+/// The iframe `src` of a Forge custom field's edit view on the customer portal's request form
+/// of `project` (no issue yet).
+pub fn portal_field_src(site: &str, module_key: &str, field_id: &str, project: &str) -> String {
+    format!(
+        "{}?fieldId={}&entryPoint=edit&renderContext=portal-request&projectKey={}",
+        module_src(site, module_key, None),
+        enc(field_id),
+        enc(project)
+    )
+}
+
 /// Where the simulated Jira keeps a Forge gadget's `view.submit` payload: a dashboard item
 /// property of the placed gadget that the app never names (Jira keeps it for the app).
 pub fn forge_gadget_config_key(dashboard: &str, item: &str) -> (String, String, String) {
@@ -116,6 +136,12 @@ pub struct ModuleQuery {
     /// A custom field's id, for its edit view and context configuration.
     #[serde(rename = "fieldId")]
     field_id: Option<String>,
+    /// Where a field's edit view is shown: `issue-view` (default) or `portal-request`.
+    #[serde(rename = "renderContext")]
+    render_context: Option<String>,
+    /// The project of a portal request form (a field's edit view without an issue).
+    #[serde(rename = "projectKey")]
+    project_key: Option<String>,
 }
 
 impl ModuleQuery {
@@ -206,22 +232,32 @@ fn gadget_extension(sim: &Sim, site: &str, query: &ModuleQuery) -> serde_json::V
 /// hands over the admin's settings, which Forge also passes to both views.
 fn field_extension(sim: &Sim, site: &str, query: &ModuleQuery) -> serde_json::Value {
     let field_id = query.field_id.clone().unwrap_or_default();
+    let project = query.project_key.clone().map(|p| p.to_ascii_uppercase());
     let (value, configuration) = sim
         .with_data(site, |d| {
-            let value = query
-                .issue()
-                .and_then(|(id, _)| d.field_values.get(&(id.to_owned(), field_id.clone())))
-                .cloned();
+            let value = match (query.issue(), &project) {
+                (Some((id, _)), _) => d.field_values.get(&(id.to_owned(), field_id.clone())),
+                (None, Some(project)) => d.portal_drafts.get(&(project.clone(), field_id.clone())),
+                (None, None) => None,
+            }
+            .cloned();
             (value, d.field_configurations.get(&field_id).cloned())
         })
         .unwrap_or_default();
     let mut extension = extension("jira:customFieldType", query.issue());
+    if let (None, Some(project)) = (query.issue(), &project) {
+        extension["project"] = serde_json::json!({"key": project});
+    }
     extension["fieldId"] = field_id.into();
     extension["fieldType"] = "string".into();
     extension["fieldValue"] = value.unwrap_or(serde_json::Value::Null);
     extension["configuration"] = configuration.unwrap_or(serde_json::Value::Null);
     extension["entryPoint"] = query.entry_point.clone().unwrap_or_default().into();
-    extension["renderContext"] = "issue-view".into();
+    extension["renderContext"] = query
+        .render_context
+        .clone()
+        .unwrap_or_else(|| "issue-view".to_owned())
+        .into();
     extension
 }
 

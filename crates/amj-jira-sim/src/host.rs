@@ -125,6 +125,8 @@ struct FieldRow {
     edit_url: String,
     /// The edit view's frame: `(src, where view.submit saves, where Jira goes after)`.
     editing: Option<(String, String, String)>,
+    /// The type's own view of the value (`view.resource`), shown when not editing.
+    view_src: Option<String>,
 }
 
 /// A custom field in the admin's field settings, with its context configuration view while the
@@ -315,7 +317,16 @@ pub async fn issue_view(
                         issue_url.clone(),
                     )
                 });
+                let view_src = f.view_resource.then(|| {
+                    crate::forge_ui::field_view_src(
+                        &site,
+                        &f.module_key,
+                        &f.id,
+                        (&issue.id, &issue.key),
+                    )
+                });
                 FieldRow {
+                    view_src,
                     text: field_text(value),
                     edit_url: format!("{issue_url}?edit={}", enc(&f.id)),
                     id: f.id,
@@ -628,6 +639,111 @@ pub async fn gadget_config(
     match stored {
         Some(()) => StatusCode::NO_CONTENT.into_response(),
         None => not_found("No such site."),
+    }
+}
+
+/// A field on the customer portal's request form: the value chosen so far, and the field's
+/// edit view, whose `view.submit` keeps the value with the form.
+struct PortalField {
+    id: String,
+    name: String,
+    text: String,
+    src: String,
+    submit: String,
+    done: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct Portal {
+    layout: Layout,
+    project: String,
+    fields: Vec<PortalField>,
+    error: Option<String>,
+}
+
+fn portal_page(sim: &Sim, site: &str, project: &str, error: Option<String>) -> Response {
+    let project = project.to_ascii_uppercase();
+    let Some(drafts) = sim.with_data(site, |d| d.portal_drafts.clone()) else {
+        return not_found("No such site.");
+    };
+    let portal_url = format!("/sites/{}/portal/{}", enc(site), enc(&project));
+    let fields = if sim.runs_forge(site) {
+        sim.forge_fields()
+            .into_iter()
+            .map(|f| PortalField {
+                text: field_text(drafts.get(&(project.clone(), f.id.clone()))),
+                src: crate::forge_ui::portal_field_src(site, &f.module_key, &f.id, &project),
+                submit: format!(
+                    "/sites/{}/_sim/portal/{}/fields/{}",
+                    enc(site),
+                    enc(&project),
+                    enc(&f.id)
+                ),
+                done: portal_url.clone(),
+                id: f.id,
+                name: f.name,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let page = Portal {
+        layout: Layout::new(sim, site, "Customer portal"),
+        project,
+        fields,
+        error,
+    };
+    render(status, &page)
+}
+
+/// `GET /sites/{site}/portal/{project}`: the customer portal's request form of a service
+/// project, with the app's fields whose types declare `portal-request`.
+pub async fn portal(
+    State(sim): State<Sim>,
+    Path((site, project)): Path<(String, String)>,
+) -> Response {
+    portal_page(&sim, &site, &project, None)
+}
+
+#[derive(serde::Deserialize)]
+pub struct PortalForm {
+    summary: String,
+}
+
+/// `POST /sites/{site}/portal/{project}`: raises the request and shows its issue.
+pub async fn portal_raise(
+    State(sim): State<Sim>,
+    Path((site, project)): Path<(String, String)>,
+    axum::Form(form): axum::Form<PortalForm>,
+) -> Response {
+    match sim
+        .raise_portal_request(&site, &project, &form.summary)
+        .await
+    {
+        Ok(key) => {
+            axum::response::Redirect::to(&format!("/sites/{}/browse/{}", enc(&site), enc(&key)))
+                .into_response()
+        }
+        Err(e) => portal_page(&sim, &site, &project, Some(e.to_string())),
+    }
+}
+
+/// `POST /sites/{site}/_sim/portal/{project}/fields/{field}`: a field's edit view submitted on
+/// the portal's form: the value waits with the form.
+pub async fn portal_field(
+    State(sim): State<Sim>,
+    Path((site, project, field)): Path<(String, String, String)>,
+    axum::Json(value): axum::Json<serde_json::Value>,
+) -> Response {
+    match sim.set_portal_draft(&site, &project, &field, &value) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     }
 }
 

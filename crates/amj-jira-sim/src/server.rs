@@ -98,6 +98,14 @@ fn router(sim: Sim) -> Router {
             "/sites/{site}/_sim/fields/{field}/configuration",
             post(crate::host::field_configuration),
         )
+        .route(
+            "/sites/{site}/portal/{project}",
+            get(crate::host::portal).post(crate::host::portal_raise),
+        )
+        .route(
+            "/sites/{site}/_sim/portal/{project}/fields/{field}",
+            post(crate::host::portal_field),
+        )
         .route("/_sim", get(crate::control::page))
         .route("/_sim/log", get(crate::control::log))
         .route("/_sim/sites", post(crate::control::add_site))

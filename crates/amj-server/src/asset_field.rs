@@ -270,26 +270,40 @@ struct IssueFieldValues {
     fields: serde_json::Map<String, serde_json::Value>,
 }
 
-/// After an issue changed: each of our fields the change touched (`changed`, field ids from the
-/// event's changelog) is read back from Jira, keys outside the scope are removed (the app's
-/// write, which Jira allows past the field's validation), and the assets it names are linked.
+/// Which of an issue's fields to review.
+#[derive(Debug, Clone, Copy)]
+pub enum Touched<'a> {
+    /// The fields an update's changelog names.
+    Changed(&'a [String]),
+    /// All of ours: a new issue, whose values came from the create screen or the portal.
+    Created,
+}
+
+/// After an issue changed or was created: each of our fields it touched is read back from
+/// Jira, keys outside the scope are removed (the app's write, which Jira allows past the
+/// field's validation), and the assets it names are linked.
 pub async fn review_issue(
     jira: &JiraClient,
     store: &Store,
     app: Option<&amj_connect::forge::AppAri>,
     tenant: TenantId,
     issue: &IssueRef,
-    changed: &[String],
+    touched: Touched<'_>,
 ) -> Result<Review, FieldError> {
     let mut review = Review::default();
-    if !changed.iter().any(|f| valid_field_id(f)) {
+    if let Touched::Changed(changed) = touched
+        && !changed.iter().any(|f| valid_field_id(f))
+    {
         return Ok(review);
     }
     let Some(site) = store.tenant(tenant).await? else {
         return Ok(review);
     };
     let ours = field_ids(jira, &site, app).await?;
-    let fields: Vec<&String> = changed.iter().filter(|f| ours.contains(f)).collect();
+    let fields: Vec<&String> = match touched {
+        Touched::Changed(changed) => changed.iter().filter(|f| ours.contains(f)).collect(),
+        Touched::Created => ours.iter().filter(|f| valid_field_id(f)).collect(),
+    };
     if fields.is_empty() {
         return Ok(review);
     }

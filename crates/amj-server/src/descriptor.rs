@@ -96,6 +96,10 @@ pub const ISSUE_EVENTS: [IssueEvent; 2] = [
     },
 ];
 
+/// Issue events only the Forge version follows: a new issue may carry the Assets field (from the
+/// create screen or the customer portal), which Connect has not.
+pub const FORGE_ONLY_ISSUE_EVENTS: [&str; 1] = ["avi:jira:created:issue"];
+
 /// Connect's lifecycle callbacks (also the migration listing's `connectModules`).
 pub const INSTALLED_PATH: &str = "/installed";
 pub const UNINSTALLED_PATH: &str = "/uninstalled";
@@ -296,7 +300,9 @@ pub fn forge_manifest(
                     endpoint: FORGE_EVENTS_ENDPOINT.to_owned(),
                     events: ISSUE_EVENTS
                         .iter()
-                        .map(|e| e.forge_event.to_owned())
+                        .map(|e| e.forge_event)
+                        .chain(FORGE_ONLY_ISSUE_EVENTS)
+                        .map(str::to_owned)
                         .collect(),
                 },
                 Trigger {
@@ -323,6 +329,7 @@ pub fn forge_manifest(
                 kind: "string",
                 collection: "list",
                 view: FieldView {
+                    resource: Some(FORGE_UI_RESOURCE.to_owned()),
                     formatter: FieldFormatter {
                         expression: "value != null ? value.join(', ') : ''".to_owned(),
                     },
@@ -456,8 +463,17 @@ mod tests {
                     "{key} is missing from the manifest"
                 );
             }
+            // Every webhook has its Forge event, and Forge follows new issues too (the Assets
+            // field, which Connect has not).
             let events = &manifest.modules.trigger[0].events;
-            assert_eq!(events.len(), modules.webhooks.len());
+            assert_eq!(
+                events.len(),
+                modules.webhooks.len() + FORGE_ONLY_ISSUE_EVENTS.len()
+            );
+            assert!(events.iter().any(|e| e == "avi:jira:created:issue"));
+            let field = &manifest.modules.custom_field_type[0];
+            assert_eq!((field.kind, field.collection), ("string", "list"));
+            assert_eq!(field.resolver.endpoint, FORGE_UI_ENDPOINT);
             // JQL by assets works on Forge too: the same property values are indexed.
             let indexed: Vec<(&str, &str, &str, Option<&str>)> = manifest
                 .modules

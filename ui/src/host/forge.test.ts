@@ -195,6 +195,16 @@ describe("the Forge host", () => {
     const config = await forgeHost(configuring).context();
     expect(config.page).toBe("field-config");
     expect(config.field?.configuration).toBeNull();
+    const viewing = fakeBridge({
+      moduleKey: "asset-field",
+      extension: {
+        type: "jira:customFieldType",
+        issue: { id: 10001, key: "AM-1" },
+        fieldId: "customfield_10100",
+        fieldValue: ["IT-1"],
+      },
+    });
+    expect((await forgeHost(viewing).context()).page).toBe("field-view");
     // Other modules carry no field.
     expect((await forgeHost(fakeBridge()).context()).field).toBeUndefined();
   });

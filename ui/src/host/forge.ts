@@ -80,7 +80,7 @@ const MODULES: Record<string, PageName> = {
   "assets-admin": "admin",
   "issue-assets": "issue-panel",
   "assets-gadget": "gadget",
-  "asset-field": "field-edit",
+  "asset-field": "field-view",
 };
 
 export function forgePage(moduleKey: string): PageName | null {
@@ -140,7 +140,10 @@ export function forgeHost(bridge: ForgeBridge): Host {
               },
             }
           : undefined;
-      if (field && extension.entryPoint === "contextConfig") {
+      // One resource for the field's three views: the entry point tells them apart.
+      if (field && extension.entryPoint === "edit") {
+        page = "field-edit";
+      } else if (field && extension.entryPoint === "contextConfig") {
         page = "field-config";
       }
       if (context.extension.type === "jira:dashboardGadget") {

@@ -12,6 +12,7 @@ export type PageName =
   | "assets"
   | "admin"
   | "gadget"
+  | "field-view"
   | "field-edit"
   | "field-config";
 
@@ -144,6 +145,7 @@ const PAGE_NAMES: readonly PageName[] = [
   "assets",
   "admin",
   "gadget",
+  "field-view",
   "field-edit",
   "field-config",
 ];

@@ -6,7 +6,14 @@ import { formats } from "../format";
 import type { ApiRequest, HostContext, HostField } from "../host/types";
 import { mountRoot, until } from "../testing/dom";
 import { fakeHost } from "../testing/fakeHost";
-import { AssetFieldConfig, AssetFieldEdit, fieldKeys, readScope } from "./AssetField";
+import {
+  AssetFieldConfig,
+  AssetFieldEdit,
+  AssetFieldView,
+  fieldKeys,
+  readScope,
+  schemaOf,
+} from "./AssetField";
 
 function field(
   value: unknown,
@@ -81,6 +88,51 @@ describe("the Assets field", () => {
     });
     expect(readScope({ aql: "x" })).toBeNull();
     expect(readScope(null)).toBeNull();
+    expect(schemaOf("IT-42")).toBe("IT");
+    expect(schemaOf("HW-2-7")).toBe("HW-2");
+    expect(schemaOf("IT-")).toBeNull();
+    expect(schemaOf("IT")).toBeNull();
+  });
+
+  it("shows the chosen assets with their status and name, each opening the asset", async () => {
+    const host = fakeHost((request) => {
+      const body = request.body as { aql: string; schema: string };
+      expect(body.schema).toBe("IT");
+      return {
+        status: 200,
+        body: {
+          schema: "IT",
+          items: [
+            {
+              key: "IT-1",
+              id: 1,
+              label: "Laptop alpha",
+              status: { name: "In use", category: "in_use" },
+            },
+          ],
+          nextCursor: null,
+          total: 1,
+          totalExact: true,
+        },
+      };
+    });
+    await act(() => {
+      render(
+        <AssetFieldView
+          api={new Api(host)}
+          host={host}
+          context={contextWith(field(["IT-1", "IT-404"]), "field-view")}
+          formats={formats("en-US", "UTC")}
+        />,
+        root,
+      );
+    });
+    await until(() => $("#amj-field-view")?.dataset.state === "ready");
+    expect((host.calls[0]?.body as { aql: string }).aql).toBe('Key IN ("IT-1", "IT-404")');
+    expect($("[data-key='IT-1']").textContent).toContain("Laptop alpha");
+    expect($("[data-key='IT-404']").textContent).toBe("IT-404 (no such asset)");
+    await act(() => ($("[data-open='IT-1']") as HTMLButtonElement).click());
+    expect(host.opened).toEqual(["asset:IT-1"]);
   });
 
   it("offers assets within the scope, adds and removes them, and submits the keys", async () => {

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { PageProps } from "../App";
 import { ApiError, type AssetSummary, type FieldScope, type Schema } from "../api";
 import { Field, FormError } from "../components/Form";
+import { Lozenge } from "../components/Lozenge";
 import { describe } from "../messages";
 
 /** Jira keeps at most this many values in a list field of an app's type. */
@@ -22,6 +23,105 @@ export function readScope(configuration: unknown): FieldScope | null {
     return null;
   }
   return typeof aql === "string" && aql.trim() !== "" ? { schema, aql } : { schema };
+}
+
+/** The schema of an asset key: what comes before its last dash (`IT` of `IT-42`). */
+export function schemaOf(key: string): string | null {
+  const at = key.lastIndexOf("-");
+  return at > 0 && /^\d+$/.test(key.slice(at + 1)) ? key.slice(0, at) : null;
+}
+
+/**
+ * The Assets field on the issue view: each chosen asset with its status and name, opening the
+ * asset in the app. Jira's own formatter (the keys, joined) serves lists and exports.
+ */
+export function AssetFieldView({ api, host, context }: PageProps) {
+  const keys = fieldKeys(context.field?.value);
+  const [assets, setAssets] = useState<Record<string, AssetSummary> | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const wanted = keys.join(",");
+  useEffect(() => {
+    const list = wanted === "" ? [] : wanted.split(",");
+    const bySchema = new Map<string, string[]>();
+    for (const key of list) {
+      const schema = schemaOf(key);
+      if (schema) {
+        bySchema.set(schema, [...(bySchema.get(schema) ?? []), key]);
+      }
+    }
+    let current = true;
+    Promise.all(
+      [...bySchema].map(([schema, some]) =>
+        api.query(`Key IN (${some.map((k) => JSON.stringify(k)).join(", ")})`, {
+          schema,
+          limit: MAX_VALUES,
+        }),
+      ),
+    )
+      .then((pages) => {
+        if (current) {
+          const found: Record<string, AssetSummary> = {};
+          for (const a of pages.flatMap((p) => p.items)) {
+            found[a.key] = a;
+          }
+          setAssets(found);
+        }
+      })
+      .catch((error: unknown) => {
+        if (current) {
+          setAssets({});
+          setFailure(describe(error));
+        }
+      });
+    return () => {
+      current = false;
+    };
+  }, [api, wanted]);
+  useEffect(() => {
+    host.resize();
+  }, [host, assets]);
+
+  if (keys.length === 0) {
+    return (
+      <p class="amj-subtle" id="amj-field-view" data-state="ready">
+        None
+      </p>
+    );
+  }
+  return (
+    <section id="amj-field-view" data-state={assets === null ? "loading" : "ready"}>
+      <h1 class="amj-visually-hidden">Assets</h1>
+      {failure && <p class="amj-subtle">The assets could not be read just now: {failure}</p>}
+      <ul class="amj-linked" aria-label="Assets">
+        {keys.map((key) => {
+          const asset = assets?.[key];
+          return (
+            <li key={key} data-key={key}>
+              {asset ? (
+                <>
+                  <Lozenge name={asset.status.name} category={asset.status.category} />{" "}
+                  <button
+                    type="button"
+                    class="amj-link-button"
+                    data-open={key}
+                    onClick={() => host.openAsset(key)}
+                  >
+                    {key}
+                  </button>{" "}
+                  {asset.label}
+                </>
+              ) : (
+                <>
+                  {key}
+                  {assets !== null && !failure && <span class="amj-subtle"> (no such asset)</span>}
+                </>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
 }
 
 /** Why there is nothing to offer, for the person choosing. */

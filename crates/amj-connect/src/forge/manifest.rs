@@ -116,8 +116,12 @@ pub struct CustomFieldType {
     pub resolver: Resolver,
 }
 
+/// How Jira shows a value: the Custom UI `resource` on the issue view, and the `formatter`'s
+/// text wherever the app does not render (lists, exports, search).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     pub formatter: FieldFormatter,
     pub experience: Vec<&'static str>,
 }
@@ -391,7 +395,10 @@ impl Manifest {
                     field.key
                 ));
             }
-            for resource in [&field.edit.resource, &field.context_config.resource] {
+            for resource in [&field.edit.resource, &field.context_config.resource]
+                .into_iter()
+                .chain(field.view.resource.as_ref())
+            {
                 if !resources.contains(&resource.as_str()) {
                     problems.push(format!("{} uses an undeclared resource", field.key));
                 }

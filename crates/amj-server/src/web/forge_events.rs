@@ -163,6 +163,23 @@ struct EventFields {
     summary: Option<String>,
 }
 
+/// The issue an event is about, with what links keep of it.
+fn issue_ref(issue: EventIssue) -> Result<IssueRef, WorkError> {
+    let id = issue
+        .id
+        .value()
+        .ok_or_else(|| WorkError::Invalid("the issue id is not a number".into()))?;
+    let key = issue
+        .key
+        .filter(|k| !k.trim().is_empty())
+        .ok_or_else(|| WorkError::Invalid("the issue has no key".into()))?;
+    let summary = issue
+        .fields
+        .and_then(|f| f.summary)
+        .ok_or_else(|| WorkError::Invalid("the issue has no summary".into()))?;
+    Ok(IssueRef { id, key, summary })
+}
+
 /// Why an event could not be applied: worth retrying, or never going to work.
 #[derive(Debug, thiserror::Error)]
 enum WorkError {
@@ -197,31 +214,23 @@ async fn apply(state: &AppState, event: &ForgeEvent) -> Result<(), WorkError> {
         "avi:jira:updated:issue" => {
             let issue: IssueEvent = serde_json::from_value(inner(&body).clone())
                 .map_err(|e| WorkError::Invalid(format!("not an issue event: {e}")))?;
-            let id = issue
-                .issue
-                .id
-                .value()
-                .ok_or_else(|| WorkError::Invalid("the issue id is not a number".into()))?;
-            let key = issue
-                .issue
-                .key
-                .filter(|k| !k.trim().is_empty())
-                .ok_or_else(|| WorkError::Invalid("the issue has no key".into()))?;
-            let summary = issue
-                .issue
-                .fields
-                .and_then(|f| f.summary)
-                .ok_or_else(|| WorkError::Invalid("the issue has no summary".into()))?;
             let changed: Vec<String> = issue
                 .changelog
                 .map(|c| c.items.into_iter().filter_map(|i| i.field_id).collect())
                 .unwrap_or_default();
-            let issue = IssueRef { id, key, summary };
+            let issue = issue_ref(issue.issue)?;
+            let id = issue.id;
             state
                 .store
                 .apply_issue_updated(tenant, &delivery, &issue)
                 .await?;
-            review_asset_fields(state, tenant, &issue, &changed).await?;
+            review_asset_fields(
+                state,
+                tenant,
+                &issue,
+                crate::asset_field::Touched::Changed(&changed),
+            )
+            .await?;
             // Requests on the issue are settled against its status now (read from Jira).
             crate::requests::settle_issue_of(&state.jira, &state.store, tenant, id)
                 .await
@@ -235,6 +244,18 @@ async fn apply(state: &AppState, event: &ForgeEvent) -> Result<(), WorkError> {
                         "the issue's requests could not be settled: {e}"
                     )),
                 })?;
+        }
+        "avi:jira:created:issue" => {
+            let issue: IssueEvent = serde_json::from_value(inner(&body).clone())
+                .map_err(|e| WorkError::Invalid(format!("not an issue event: {e}")))?;
+            // A new issue's Assets field came from the create screen or the portal.
+            review_asset_fields(
+                state,
+                tenant,
+                &issue_ref(issue.issue)?,
+                crate::asset_field::Touched::Created,
+            )
+            .await?;
         }
         "avi:forge:installed:app" => {
             state
@@ -274,7 +295,7 @@ async fn review_asset_fields(
     state: &AppState,
     tenant: TenantId,
     issue: &IssueRef,
-    changed: &[String],
+    touched: crate::asset_field::Touched<'_>,
 ) -> Result<(), WorkError> {
     use crate::asset_field::FieldError;
     let review = crate::asset_field::review_issue(
@@ -283,7 +304,7 @@ async fn review_asset_fields(
         state.config.forge_app.as_ref(),
         tenant,
         issue,
-        changed,
+        touched,
     )
     .await
     .map_err(|e| match e {

@@ -32,6 +32,25 @@ fn deploy(api: &Api) -> String {
     fields[0].id.clone()
 }
 
+/// What a Jira admin saves in the field's context settings: laptops of the IT schema.
+fn scope_to_laptops(api: &Api, field: &str) {
+    api.sim
+        .set_field_configuration(
+            &api.site.name,
+            field,
+            &json!({"configuration": {"schema": "IT", "aql": "objectType = Laptop"}}),
+        )
+        .unwrap();
+}
+
+/// A laptop's key.
+async fn laptop(api: &Api, name: &str, serial: &str) -> String {
+    api.laptop(name, serial).await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn keys_of(page: &Value) -> Vec<String> {
     page["page"]["items"]
         .as_array()
@@ -55,14 +74,8 @@ async fn candidates_follow_the_admins_scope_read_from_jira() {
     each_backend(|db| async move {
         let api = Api::start(&db).await;
         api.it_schema().await;
-        let one = api.laptop("Laptop alpha", "SN-1").await["key"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let two = api.laptop("Laptop beta", "SN-2").await["key"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let one = laptop(&api, "Laptop alpha", "SN-1").await;
+        let two = laptop(&api, "Laptop beta", "SN-2").await;
         let berlin = api
             .ok(
                 "POST",
@@ -90,13 +103,7 @@ async fn candidates_follow_the_admins_scope_read_from_jira() {
         assert_eq!(status, 409, "{body}");
         assert_eq!(body["error"]["code"], "field_not_configured");
 
-        api.sim
-            .set_field_configuration(
-                &api.site.name,
-                &field,
-                &json!({"configuration": {"schema": "IT", "aql": "objectType = Laptop"}}),
-            )
-            .unwrap();
+        scope_to_laptops(&api, &field);
         let (status, all) = ask(format!("?field={field}&issue=10001")).await;
         assert_eq!(status, 200, "{all}");
         assert_eq!(
@@ -151,10 +158,7 @@ async fn a_value_outside_the_scope_is_put_back_within_it_once() {
     each_backend(|db| async move {
         let api = Api::start(&db).await;
         api.it_schema().await;
-        let laptop = api.laptop("Laptop alpha", "SN-1").await["key"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let laptop = laptop(&api, "Laptop alpha", "SN-1").await;
         let berlin = api
             .ok(
                 "POST",
@@ -167,13 +171,7 @@ async fn a_value_outside_the_scope_is_put_back_within_it_once() {
             .to_owned();
         api.sim.forge_upgrade(&api.site.name).unwrap();
         let field = deploy(&api);
-        api.sim
-            .set_field_configuration(
-                &api.site.name,
-                &field,
-                &json!({"configuration": {"schema": "IT", "aql": "objectType = Laptop"}}),
-            )
-            .unwrap();
+        scope_to_laptops(&api, &field);
         let puts = || {
             api.sim
                 .calls()
@@ -276,22 +274,11 @@ async fn an_approved_request_reserves_the_laptop_the_field_names() {
         .await;
         let mut laptops = Vec::new();
         for (name, serial) in [("Laptop 1", "SN-1"), ("Laptop 2", "SN-2"), ("Laptop 3", "SN-3")] {
-            laptops.push(
-                api.laptop(name, serial).await["key"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned(),
-            );
+            laptops.push(laptop(&api, name, serial).await);
         }
         api.sim.forge_upgrade(&api.site.name).unwrap();
         let field = deploy(&api);
-        api.sim
-            .set_field_configuration(
-                &api.site.name,
-                &field,
-                &json!({"configuration": {"schema": "IT", "aql": "objectType = Laptop"}}),
-            )
-            .unwrap();
+        scope_to_laptops(&api, &field);
         // The customer named the second laptop on the request.
         api.sim
             .set_field_value(&api.site.name, "AM-2", &field, &json!([laptops[1]]))
@@ -332,6 +319,71 @@ async fn an_approved_request_reserves_the_laptop_the_field_names() {
             approved["reserved"][0]["asset"],
             laptops[1].as_str(),
             "{approved}"
+        );
+        api.stop().await;
+    })
+    .await;
+}
+
+/// A portal customer raises a request with the field chosen on the form: the new issue's value
+/// is checked as an edited one is (Jira sends "issue created", with no changelog), and what
+/// stays is linked to it.
+#[tokio::test]
+async fn a_portal_request_is_checked_and_linked_when_it_is_created() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        api.it_schema().await;
+        let laptop = laptop(&api, "Laptop alpha", "SN-1").await;
+        api.sim.forge_upgrade(&api.site.name).unwrap();
+        let field = deploy(&api);
+        scope_to_laptops(&api, &field);
+        // Jira checks the value's shape on the form, as for an issue.
+        assert!(
+            api.sim
+                .set_portal_draft(&api.site.name, "AM", &field, &json!("IT-1"))
+                .is_err()
+        );
+        api.sim
+            .set_portal_draft(&api.site.name, "AM", &field, &json!([laptop, "IT-404"]))
+            .unwrap();
+        assert!(
+            api.sim
+                .raise_portal_request(&api.site.name, "AM", "  ")
+                .await
+                .is_err(),
+            "a request needs a summary"
+        );
+        let key = api
+            .sim
+            .raise_portal_request(&api.site.name, "AM", "My laptop will not start")
+            .await
+            .unwrap();
+        assert_eq!(key, "AM-7");
+        wait_until(Duration::from_secs(20), || async {
+            field_value(&api, &key, &field) == Some(json!([laptop]))
+        })
+        .await;
+        let id = api
+            .sim
+            .with_data(&api.site.name, |d| d.issue(&key).unwrap().id.clone())
+            .unwrap();
+        wait_until(Duration::from_secs(20), || async {
+            let (_, linked) = api
+                .call(
+                    "GET",
+                    &format!("/api/v1/issues/{id}/assets"),
+                    &api.admin,
+                    None,
+                )
+                .await;
+            linked["items"][0]["key"] == laptop.as_str()
+        })
+        .await;
+        // The form starts empty again.
+        assert!(
+            api.sim
+                .with_data(&api.site.name, |d| d.portal_drafts.is_empty())
+                .unwrap()
         );
         api.stop().await;
     })
