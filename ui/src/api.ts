@@ -592,10 +592,17 @@ export interface FieldScope {
   aql?: string;
 }
 
-/** `CandidatesBody`: what the Assets field may offer here. */
-export interface FieldCandidates {
+/** An asset as the Assets field shows it (`FieldAssetBody`). */
+export interface FieldAsset {
+  key: string;
+  label: string;
+  status: { name: string | null; category: StatusCategory | null };
+}
+
+/** `FieldAssetsBody`: the field's scope here, and its assets asked for. */
+export interface FieldAssets {
   scope: FieldScope;
-  page: QueryPage;
+  items: FieldAsset[];
 }
 
 /** One bar or slice of a dashboard chart, with the AQL that lists its assets. */
@@ -756,12 +763,21 @@ export class Api {
   }
 
   /** The assets the Assets field `field` may hold on `issue` that match what was typed. */
-  fieldCandidates(field: string, issue: string | null, typed: string): Promise<FieldCandidates> {
+  fieldCandidates(field: string, issue: string | null, typed: string): Promise<FieldAssets> {
     const query = new URLSearchParams({ field, q: typed, limit: "20" });
     if (issue) {
       query.set("issue", issue);
     }
     return this.call("GET", `/api/v1/asset-field/candidates?${query}`);
+  }
+
+  /** Those of `keys` (the field's value) within the field's scope on `issue`, named. */
+  fieldAssets(field: string, issue: string | null, keys: string[]): Promise<FieldAssets> {
+    const query = new URLSearchParams({ field, keys: keys.join(",") });
+    if (issue) {
+      query.set("issue", issue);
+    }
+    return this.call("GET", `/api/v1/asset-field/assets?${query}`);
   }
 
   /** Checks the query as typed; `position` is the caret's UTF-8 byte offset. */

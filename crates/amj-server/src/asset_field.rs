@@ -223,6 +223,48 @@ pub async fn candidates(
     Ok(query::run(store, jira, tenant, current_user, &request).await?)
 }
 
+/// The assets among `keys` within the scope: a page of them (in key order), or `None` when no
+/// key could be one. A string that is not a key of the scope's schema is outside it without a
+/// query (it could not be one of its assets), so one stray value cannot stop the rest being
+/// checked.
+pub async fn among(
+    store: &Store,
+    jira: &JiraClient,
+    tenant: &Tenant,
+    scope: &FieldScope,
+    keys: &[String],
+) -> Result<Option<QueryResult>, FieldError> {
+    let candidates: Vec<String> = keys
+        .iter()
+        .filter_map(|k| {
+            k.trim()
+                .to_ascii_uppercase()
+                .parse::<amj_domain::schema::AssetKey>()
+                .ok()
+        })
+        .filter(|k| k.schema.as_str().eq_ignore_ascii_case(&scope.schema))
+        .map(|k| k.to_string())
+        .collect();
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    let list = candidates
+        .iter()
+        .map(|k| aql_literal(k))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let request = QueryRequest {
+        aql: scoped_aql(scope, &format!("Key IN ({list})")),
+        schema: Some(scope.schema.clone()),
+        limit: u32::try_from(candidates.len())
+            .unwrap_or(u32::MAX)
+            .clamp(1, 500),
+        cursor: None,
+        include_archived: false,
+    };
+    Ok(Some(query::run(store, jira, tenant, None, &request).await?))
+}
+
 /// Which of `keys` name assets within the scope, with their ids.
 pub async fn within_scope(
     store: &Store,
@@ -231,28 +273,16 @@ pub async fn within_scope(
     scope: &FieldScope,
     keys: &[String],
 ) -> Result<Vec<(String, amj_domain::ids::AssetId)>, FieldError> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list = keys
-        .iter()
-        .map(|k| aql_literal(k))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let request = QueryRequest {
-        aql: scoped_aql(scope, &format!("Key IN ({list})")),
-        schema: Some(scope.schema.clone()),
-        limit: u32::try_from(keys.len()).unwrap_or(u32::MAX).clamp(1, 500),
-        cursor: None,
-        include_archived: false,
-    };
-    let found = query::run(store, jira, tenant, None, &request).await?;
-    Ok(found
-        .page
-        .items
-        .iter()
-        .map(|a| (a.key.to_string(), a.id))
-        .collect())
+    // `None`: no key could be one of the scope's assets.
+    Ok(match among(store, jira, tenant, scope, keys).await? {
+        Some(found) => found
+            .page
+            .items
+            .iter()
+            .map(|a| (a.key.to_string(), a.id))
+            .collect(),
+        None => Vec::new(),
+    })
 }
 
 /// What reviewing an issue's Assets fields did.
@@ -319,6 +349,15 @@ pub async fn review_issue(
         Err(JiraError::Status { status: 404, .. }) => return Ok(review),
         Err(e) => return Err(e.into()),
     };
+    // Assets already linked to the issue were within the scope when they were chosen (or an
+    // agent linked them by hand): they stay, though a scope on status or holder may no longer
+    // match them (a laptop chosen "In stock" and since handed out). Only new keys are checked.
+    let linked: Vec<String> = store
+        .assets_of_issue(tenant, issue.id)
+        .await?
+        .iter()
+        .map(|a| a.key())
+        .collect();
     for field in fields {
         let keys: Vec<String> = match values.fields.get(field.as_str()) {
             Some(serde_json::Value::Array(items)) => items
@@ -330,14 +369,27 @@ pub async fn review_issue(
         if keys.is_empty() {
             continue;
         }
-        let kept = match scope(jira, &site, field, Some(issue.id)).await? {
-            Some(scope) => within_scope(store, jira, &site, &scope, &keys).await?,
-            // No scope: nothing can be chosen, so nothing stays.
-            None => Vec::new(),
+        let Some(scope) = scope(jira, &site, field, Some(issue.id)).await? else {
+            // No scope here (none set, the context removed, or Jira would not say): nothing
+            // is known to be out of it, so the value is left alone rather than cleared.
+            tracing::warn!(
+                issue = %issue.key,
+                field = %field,
+                "the Assets field has no scope for this issue; its value is left unchecked"
+            );
+            continue;
         };
+        let is_linked = |k: &str| linked.iter().any(|l| l.eq_ignore_ascii_case(k.trim()));
+        let new: Vec<String> = keys.iter().filter(|k| !is_linked(k)).cloned().collect();
+        let kept = within_scope(store, jira, &site, &scope, &new).await?;
         let kept_keys: Vec<String> = keys
             .iter()
-            .filter(|k| kept.iter().any(|(kept, _)| kept.eq_ignore_ascii_case(k)))
+            .filter(|k| {
+                is_linked(k)
+                    || kept
+                        .iter()
+                        .any(|(kept, _)| kept.eq_ignore_ascii_case(k.trim()))
+            })
             .cloned()
             .collect();
         if kept_keys.len() != keys.len() {

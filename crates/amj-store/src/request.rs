@@ -311,8 +311,6 @@ fn asset_parts(wanted: &Wanted, kit_parts: Option<&[KitPart]>) -> Vec<(usize, Ty
     }
 }
 
-/// Sets aside one available asset per asset part, all or none. `None` when some part found
-/// nothing free (nothing is reserved then).
 /// The ids of the schema's assets among `keys`; keys of other schemas or of no asset are left
 /// out.
 async fn asset_ids_of(
@@ -339,6 +337,8 @@ async fn asset_ids_of(
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
+/// Sets aside one available asset per asset part, all or none, those in `preferred` first.
+/// `None` when some part found nothing free (nothing is reserved then).
 async fn reserve(
     tx: &mut Tx,
     tenant: TenantId,

@@ -139,7 +139,6 @@ export function assetOfPath(path: string): string | null {
   }
 }
 
-/** Connect module URLs name the page in a meta tag the boot page carries. */
 const PAGE_NAMES: readonly PageName[] = [
   "issue-panel",
   "assets",
@@ -150,6 +149,8 @@ const PAGE_NAMES: readonly PageName[] = [
   "field-config",
 ];
 
+/** Connect module URLs name the page in a meta tag the boot page carries; Forge's module keys
+ *  map to one too (`forge.ts`). */
 export function pageName(value: string | null | undefined): PageName | null {
   return PAGE_NAMES.find((p) => p === value) ?? null;
 }

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { PageProps } from "../App";
-import { ApiError, type AssetSummary, type FieldScope, type Schema } from "../api";
+import { ApiError, type FieldAsset, type FieldScope, type Schema } from "../api";
 import { Field, FormError } from "../components/Form";
 import { Lozenge } from "../components/Lozenge";
 import { describe } from "../messages";
@@ -25,58 +25,39 @@ export function readScope(configuration: unknown): FieldScope | null {
   return typeof aql === "string" && aql.trim() !== "" ? { schema, aql } : { schema };
 }
 
-/** The schema of an asset key: what comes before its last dash (`IT` of `IT-42`). */
-export function schemaOf(key: string): string | null {
-  const at = key.lastIndexOf("-");
-  return at > 0 && /^\d+$/.test(key.slice(at + 1)) ? key.slice(0, at) : null;
-}
-
 /**
  * The Assets field on the issue view: each chosen asset with its status and name, opening the
  * asset in the app. Jira's own formatter (the keys, joined) serves lists and exports.
  */
 export function AssetFieldView({ api, host, context }: PageProps) {
-  const keys = fieldKeys(context.field?.value);
-  const [assets, setAssets] = useState<Record<string, AssetSummary> | null>(null);
+  const field = context.field;
+  const keys = fieldKeys(field?.value);
+  const [assets, setAssets] = useState<Record<string, FieldAsset> | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const wanted = keys.join(",");
+  const issue = context.issue?.id ?? null;
   useEffect(() => {
-    const list = wanted === "" ? [] : wanted.split(",");
-    const bySchema = new Map<string, string[]>();
-    for (const key of list) {
-      const schema = schemaOf(key);
-      if (schema) {
-        bySchema.set(schema, [...(bySchema.get(schema) ?? []), key]);
-      }
+    if (!field || wanted === "") {
+      return;
     }
     let current = true;
-    Promise.all(
-      [...bySchema].map(([schema, some]) =>
-        api.query(`Key IN (${some.map((k) => JSON.stringify(k)).join(", ")})`, {
-          schema,
-          limit: MAX_VALUES,
-        }),
-      ),
-    )
-      .then((pages) => {
+    api
+      .fieldAssets(field.id, issue, wanted.split(","))
+      .then((found) => {
         if (current) {
-          const found: Record<string, AssetSummary> = {};
-          for (const a of pages.flatMap((p) => p.items)) {
-            found[a.key] = a;
-          }
-          setAssets(found);
+          setAssets(Object.fromEntries(found.items.map((a) => [a.key, a])));
         }
       })
       .catch((error: unknown) => {
         if (current) {
           setAssets({});
-          setFailure(describe(error));
+          setFailure(candidatesProblem(error));
         }
       });
     return () => {
       current = false;
     };
-  }, [api, wanted]);
+  }, [api, field, issue, wanted]);
   useEffect(() => {
     host.resize();
   }, [host, assets]);
@@ -91,7 +72,7 @@ export function AssetFieldView({ api, host, context }: PageProps) {
   return (
     <section id="amj-field-view" data-state={assets === null ? "loading" : "ready"}>
       <h1 class="amj-visually-hidden">Assets</h1>
-      {failure && <p class="amj-subtle">The assets could not be read just now: {failure}</p>}
+      {failure && <p class="amj-subtle">{failure}</p>}
       <ul class="amj-linked" aria-label="Assets">
         {keys.map((key) => {
           const asset = assets?.[key];
@@ -113,7 +94,9 @@ export function AssetFieldView({ api, host, context }: PageProps) {
               ) : (
                 <>
                   {key}
-                  {assets !== null && !failure && <span class="amj-subtle"> (no such asset)</span>}
+                  {assets !== null && !failure && (
+                    <span class="amj-subtle"> (not among this field's assets)</span>
+                  )}
                 </>
               )}
             </li>
@@ -144,10 +127,9 @@ export function AssetFieldEdit({ api, host, context }: PageProps) {
   const field = context.field;
   const [chosen, setChosen] = useState<string[]>(() => fieldKeys(field?.value));
   const [typed, setTyped] = useState("");
-  const [offers, setOffers] = useState<AssetSummary[] | null>(null);
+  const [offers, setOffers] = useState<FieldAsset[] | null>(null);
   // Names of the chosen assets: from what was offered, and for the saved value, looked up once.
   const [labels, setLabels] = useState<Record<string, string>>({});
-  const [scope, setScope] = useState<FieldScope | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [saveError, setSaveError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -163,12 +145,11 @@ export function AssetFieldEdit({ api, host, context }: PageProps) {
         .fieldCandidates(field.id, context.issue?.id ?? null, typed)
         .then((found) => {
           if (current) {
-            setOffers(found.page.items);
-            setScope(found.scope);
+            setOffers(found.items);
             setProblem(null);
             setLabels((known) => {
               const next = { ...known };
-              for (const a of found.page.items) {
+              for (const a of found.items) {
                 next[a.key] = a.label;
               }
               return next;
@@ -188,30 +169,30 @@ export function AssetFieldEdit({ api, host, context }: PageProps) {
     };
   }, [api, field, context.issue, typed]);
 
-  // The saved keys' names, once the scope (and so the schema) is known.
+  // The saved keys' names, looked up once.
   const saved = useRef(fieldKeys(field?.value));
+  const issue = context.issue?.id ?? null;
   useEffect(() => {
     const keys = saved.current;
-    if (scope === null || keys.length === 0) {
+    if (!field || keys.length === 0) {
       return;
     }
     saved.current = [];
-    const list = keys.map((k) => JSON.stringify(k)).join(", ");
     api
-      .query(`Key IN (${list})`, { schema: scope.schema, limit: MAX_VALUES })
-      .then((page) =>
+      .fieldAssets(field.id, issue, keys)
+      .then((found) =>
         setLabels((known) => {
           const next = { ...known };
-          for (const a of page.items) {
+          for (const a of found.items) {
             next[a.key] = a.label;
           }
           return next;
         }),
       )
       .catch(() => {
-        // Keys of another schema, or of no asset: they are shown by key alone.
+        // The search says why it cannot list assets; keys alone still show what is chosen.
       });
-  }, [api, scope]);
+  }, [api, field, issue]);
 
   useEffect(() => {
     host.resize();
@@ -266,7 +247,11 @@ export function AssetFieldEdit({ api, host, context }: PageProps) {
                 type="button"
                 class="amj-button amj-subtle-button"
                 aria-label={`Remove ${key}`}
-                onClick={() => setChosen(chosen.filter((k) => k !== key))}
+                onClick={() => {
+                  setChosen(chosen.filter((k) => k !== key));
+                  // The button goes with the asset: the search keeps the focus.
+                  search.current?.focus();
+                }}
               >
                 Remove
               </button>
@@ -285,6 +270,16 @@ export function AssetFieldEdit({ api, host, context }: PageProps) {
           aria-describedby="amj-field-help"
           disabled={full}
           onInput={(e) => setTyped((e.target as HTMLInputElement).value)}
+          onKeyDown={(e) => {
+            // Enter takes the first asset offered; it does not save the field half chosen.
+            if (e.key === "Enter") {
+              e.preventDefault();
+              const first = offered[0];
+              if (first) {
+                add(first.key);
+              }
+            }
+          }}
         />
         <p id="amj-field-help" class="amj-subtle">
           {full
@@ -295,6 +290,11 @@ export function AssetFieldEdit({ api, host, context }: PageProps) {
       {problem && (
         <output class="amj-subtle" id="amj-field-problem">
           {problem}
+        </output>
+      )}
+      {offers !== null && !problem && (
+        <output class="amj-visually-hidden" id="amj-field-count">
+          {offered.length === 1 ? "1 asset offered" : `${offered.length} assets offered`}
         </output>
       )}
       {offered.length > 0 && (

@@ -246,12 +246,46 @@ async fn forge_caller(parts: &Parts, state: &AppState, fit: &str) -> Result<Call
                 .to_owned(),
         });
     }
-    Ok(Caller {
+    let field_module = invocation.module_key.as_deref() == Some(crate::descriptor::ASSET_FIELD_KEY);
+    let caller = Caller {
         tenant: Arc::clone(&invocation.tenant),
         credential: Credential::Jira {
             account_id: invocation.account_id.clone(),
         },
         forge: Some(invocation),
+    };
+    if field_module {
+        field_module_may_call(parts, state, &caller).await?;
+    }
+    Ok(caller)
+}
+
+/// The Assets field's views (view, edit, context configuration) reach only what they need:
+/// the field's own API, and, for the context configuration a Jira admin sees, the schema list
+/// and a query run. Their invocations may be a portal customer's, who must see nothing else of
+/// the app: no other asset, holder or setting.
+async fn field_module_may_call(
+    parts: &Parts,
+    state: &AppState,
+    caller: &Caller,
+) -> Result<(), AppError> {
+    let path = parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| parts.uri.path(), |o| o.0.path());
+    if path.starts_with("/api/v1/asset-field/") {
+        return Ok(());
+    }
+    let configuring = matches!(
+        (parts.method.as_str(), path),
+        ("GET", "/api/v1/schemas") | ("POST", "/api/v1/assets/query")
+    );
+    if configuring {
+        return caller.require_admin(state).await;
+    }
+    Err(AppError::Forbidden {
+        code: "field_view_only",
+        message: "the Assets field's views may call only the field's own API".to_owned(),
     })
 }
 

@@ -224,13 +224,15 @@ async fn apply(state: &AppState, event: &ForgeEvent) -> Result<(), WorkError> {
                 .store
                 .apply_issue_updated(tenant, &delivery, &issue)
                 .await?;
-            review_asset_fields(
+            // The field is reviewed and the requests settled whatever the other's outcome: a
+            // field the app cannot check must not hold an approval back, nor the reverse.
+            let reviewed = review_asset_fields(
                 state,
                 tenant,
                 &issue,
                 crate::asset_field::Touched::Changed(&changed),
             )
-            .await?;
+            .await;
             // Requests on the issue are settled against its status now (read from Jira).
             crate::requests::settle_issue_of(&state.jira, &state.store, tenant, id)
                 .await
@@ -244,6 +246,8 @@ async fn apply(state: &AppState, event: &ForgeEvent) -> Result<(), WorkError> {
                         "the issue's requests could not be settled: {e}"
                     )),
                 })?;
+            // A retry settles again, which changes nothing that is settled already.
+            reviewed?;
         }
         "avi:jira:created:issue" => {
             let issue: IssueEvent = serde_json::from_value(inner(&body).clone())
@@ -298,6 +302,7 @@ async fn review_asset_fields(
     touched: crate::asset_field::Touched<'_>,
 ) -> Result<(), WorkError> {
     use crate::asset_field::FieldError;
+    use crate::query::QueryError;
     let review = crate::asset_field::review_issue(
         &state.jira,
         &state.store,
@@ -308,8 +313,10 @@ async fn review_asset_fields(
     )
     .await
     .map_err(|e| match e {
-        FieldError::Store(e) => WorkError::Retry(e),
-        FieldError::Jira(e) if e.is_transient() => WorkError::Jira(e.to_string()),
+        FieldError::Store(e) | FieldError::Query(QueryError::Store(e)) => WorkError::Retry(e),
+        FieldError::Jira(e) | FieldError::Query(QueryError::Jira(e)) if e.is_transient() => {
+            WorkError::Jira(e.to_string())
+        }
         other => WorkError::Invalid(format!("the Assets field could not be reviewed: {other}")),
     })?;
     if review.linked > 0

@@ -340,6 +340,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(request_api::issue_requests))
         .routes(routes!(query_api::query_assets))
         .routes(routes!(field_api::candidates))
+        .routes(routes!(field_api::field_assets_of))
         .routes(routes!(query_api::validate_aql))
         .routes(routes!(views_api::list_views, views_api::create_view))
         .routes(routes!(views_api::update_view, views_api::delete_view))

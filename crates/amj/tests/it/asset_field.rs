@@ -7,6 +7,24 @@
 use crate::support::each_backend;
 use amj_server::descriptor::{Listing, app_descriptor, forge_manifest};
 use amj_testkit::api::{Api, Auth};
+
+/// An invocation from the Assets field's views by `account_id`, as Forge signs one.
+fn field_view(api: &Api, field: &str, account_id: &str) -> Auth {
+    let call = api
+        .sim
+        .forge_invoke_module(
+            &api.site.name,
+            amj_server::descriptor::ASSET_FIELD_KEY,
+            "jira:customFieldType",
+            Some(account_id),
+            json!({"type": "jira:customFieldType", "fieldId": field}),
+        )
+        .unwrap();
+    Auth::Forge {
+        fit: call.fit,
+        system_token: Some(call.system_token),
+    }
+}
 use amj_testkit::wait::wait_until;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -52,7 +70,7 @@ async fn laptop(api: &Api, name: &str, serial: &str) -> String {
 }
 
 fn keys_of(page: &Value) -> Vec<String> {
-    page["page"]["items"]
+    page["items"]
         .as_array()
         .unwrap_or_else(|| panic!("not a page of candidates: {page}"))
         .iter()
@@ -171,6 +189,16 @@ async fn a_value_outside_the_scope_is_put_back_within_it_once() {
             .to_owned();
         api.sim.forge_upgrade(&api.site.name).unwrap();
         let field = deploy(&api);
+        // Without a scope nothing is known to be out of it: the value is left alone.
+        api.sim
+            .set_field_value(&api.site.name, "AM-3", &field, &json!([berlin]))
+            .await
+            .unwrap();
+        wait_until(Duration::from_secs(20), || async {
+            api.app.state.store.forge_event_backlog().await.unwrap() == (0, 0)
+        })
+        .await;
+        assert_eq!(field_value(&api, "AM-3", &field), Some(json!([berlin])));
         scope_to_laptops(&api, &field);
         let puts = || {
             api.sim
@@ -180,15 +208,16 @@ async fn a_value_outside_the_scope_is_put_back_within_it_once() {
                 .count()
         };
 
-        // Someone saves the laptop, a location and a key of no asset (a script, or an old
-        // scope): Jira keeps it, and tells the app.
+        // Someone saves the laptop, a location, a key of no asset, a string that is no key and
+        // a key of another schema (a script, an import, an old scope): Jira keeps it, and
+        // tells the app.
         let statuses = api
             .sim
             .set_field_value(
                 &api.site.name,
                 "AM-1",
                 &field,
-                &json!([laptop, berlin, "IT-999"]),
+                &json!([laptop, berlin, "IT-999", "not a key", "HR-1"]),
             )
             .await
             .unwrap();
@@ -230,11 +259,35 @@ async fn a_value_outside_the_scope_is_put_back_within_it_once() {
             found(format!("Assets in (\"{laptop}\", \"IT-7\")")),
             ["AM-1"]
         );
-        assert!(found(format!("cf[10100] = \"{berlin}\"")).is_empty());
+        // AM-1's location was removed; AM-3's was saved before there was a scope.
+        assert_eq!(found(format!("cf[10100] = \"{berlin}\"")), ["AM-3"]);
         wait_until(Duration::from_secs(20), || async {
             found(format!("assetKeys = \"{laptop}\"")) == ["AM-1"]
         })
         .await;
+
+        // The scope narrows after the laptop was chosen: the laptop stays (it was within the
+        // scope when chosen, and is linked), while a newly added asset is checked.
+        let second = api.laptop("Laptop beta", "SN-2").await["key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        api.sim
+            .set_field_configuration(
+                &api.site.name,
+                &field,
+                &json!({"configuration": {"schema": "IT", "aql": "label = \"Nothing\""}}),
+            )
+            .unwrap();
+        api.sim
+            .set_field_value(&api.site.name, "AM-1", &field, &json!([laptop, second]))
+            .await
+            .unwrap();
+        wait_until(Duration::from_secs(20), || async {
+            field_value(&api, "AM-1", &field) == Some(json!([laptop]))
+        })
+        .await;
+        scope_to_laptops(&api, &field);
 
         // A value within the scope is left alone.
         let before = puts();
@@ -385,6 +438,113 @@ async fn a_portal_request_is_checked_and_linked_when_it_is_created() {
                 .with_data(&api.site.name, |d| d.portal_drafts.is_empty())
                 .unwrap()
         );
+        api.stop().await;
+    })
+    .await;
+}
+
+/// The field's views may be a portal customer's: their invocations reach the field's own API
+/// (which answers key, name and status, within the scope) and nothing else of the app; the
+/// schema list and a query run, which the context configuration needs, are a Jira admin's.
+#[tokio::test]
+async fn the_fields_views_reach_only_the_fields_api() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        api.it_schema().await;
+        let one = laptop(&api, "Laptop alpha", "SN-1").await;
+        let berlin = api
+            .ok(
+                "POST",
+                "/api/v1/schemas/IT/assets",
+                Some(json!({"type": "Location", "attributes": {"Name": "Berlin"}})),
+            )
+            .await["key"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        api.sim.forge_upgrade(&api.site.name).unwrap();
+        let field = deploy(&api);
+        scope_to_laptops(&api, &field);
+        let customer = api.sim.site_users(&api.site.name).unwrap()[3]
+            .account_id
+            .clone();
+        let admin = api.site.admin_account_id.clone();
+
+        let view = field_view(&api, &field, &customer);
+        let (status, shown) = api
+            .call(
+                "GET",
+                &format!("/api/v1/asset-field/assets?field={field}&issue=10001&keys={one},{berlin},nonsense"),
+                &view,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{shown}");
+        // Only what is within the scope, and only what the field shows.
+        assert_eq!(keys_of(&shown), [one.as_str()]);
+        let item = shown["items"][0].as_object().unwrap();
+        let mut fields: Vec<&str> = item.keys().map(String::as_str).collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["key", "label", "status"]);
+        let (status, offered) = api
+            .call(
+                "GET",
+                &format!("{CANDIDATES}?field={field}&issue=10001"),
+                &field_view(&api, &field, &customer),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{offered}");
+        assert!(offered["items"][0].get("custody").is_none(), "{offered}");
+
+        for (method, path, body, code) in [
+            ("GET", "/api/v1/whoami", None, "field_view_only"),
+            ("GET", "/api/v1/schemas/IT/assets", None, "field_view_only"),
+            ("GET", "/api/v1/custody/mine", None, "field_view_only"),
+            ("GET", "/api/v1/schemas", None, "admin_required"),
+            (
+                "POST",
+                "/api/v1/assets/query",
+                Some(json!({"aql": "objectId > 0", "schema": "IT"})),
+                "admin_required",
+            ),
+        ] {
+            let (status, refused) = api
+                .call(method, path, &field_view(&api, &field, &customer), body)
+                .await;
+            assert_eq!(status, 403, "{method} {path}: {refused}");
+            assert_eq!(refused["error"]["code"], code, "{method} {path}");
+        }
+        // The context configuration is a Jira admin's: the schemas and a query run.
+        for (method, path, body) in [
+            ("GET", "/api/v1/schemas", None),
+            (
+                "POST",
+                "/api/v1/assets/query",
+                Some(json!({"aql": "objectType = Laptop", "schema": "IT", "limit": 1})),
+            ),
+        ] {
+            let (status, answer) = api
+                .call(method, path, &field_view(&api, &field, &admin), body)
+                .await;
+            assert_eq!(status, 200, "{method} {path}: {answer}");
+        }
+        // Bad input.
+        for query in [
+            format!("?field={field}&keys="),
+            "?field=summary&keys=IT-1".to_owned(),
+            format!("?field={field}&keys={}", vec!["IT-1"; 101].join(",")),
+        ] {
+            let (status, body) = api
+                .call(
+                    "GET",
+                    &format!("/api/v1/asset-field/assets{query}"),
+                    &field_view(&api, &field, &admin),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 400, "{query}: {body}");
+        }
         api.stop().await;
     })
     .await;

@@ -109,6 +109,7 @@ const QUERY_VALUES: &[(&str, &str)] = &[
     ("sort", "label"),
     ("jql", "project%20%3D%20AM"),
     ("field", "customfield_10100"),
+    ("keys", "{key}"),
 ];
 
 /// One attack: a method, a path with placeholders, and a body.

@@ -650,6 +650,26 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
         None,
     )
     .await;
+    c.expect(
+        409,
+        "GET",
+        "/api/v1/asset-field/assets",
+        &[],
+        "?field=customfield_10100&keys=IT-1",
+        &admin_auth,
+        None,
+    )
+    .await;
+    c.expect(
+        400,
+        "GET",
+        "/api/v1/asset-field/assets",
+        &[],
+        "?field=customfield_10100&keys=",
+        &admin_auth,
+        None,
+    )
+    .await;
     let someone = format!("?accountIds={},557058:nobody", c.api.site.admin_account_id);
     c.expect(
         200,
