@@ -61,6 +61,25 @@ fn scope_to_laptops(api: &Api, field: &str) {
         .unwrap();
 }
 
+/// The Berlin location's key: an asset outside a laptops-only scope.
+async fn berlin(api: &Api) -> String {
+    api.ok(
+        "POST",
+        "/api/v1/schemas/IT/assets",
+        Some(json!({"type": "Location", "attributes": {"Name": "Berlin"}})),
+    )
+    .await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Moves the site to Forge and deploys the manifest there; answers the Assets field's id.
+fn on_forge(api: &Api) -> String {
+    api.sim.forge_upgrade(&api.site.name).unwrap();
+    deploy(api)
+}
+
 /// A laptop's key.
 async fn laptop(api: &Api, name: &str, serial: &str) -> String {
     api.laptop(name, serial).await["key"]
@@ -94,18 +113,8 @@ async fn candidates_follow_the_admins_scope_read_from_jira() {
         api.it_schema().await;
         let one = laptop(&api, "Laptop alpha", "SN-1").await;
         let two = laptop(&api, "Laptop beta", "SN-2").await;
-        let berlin = api
-            .ok(
-                "POST",
-                "/api/v1/schemas/IT/assets",
-                Some(json!({"type": "Location", "attributes": {"Name": "Berlin"}})),
-            )
-            .await["key"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        api.sim.forge_upgrade(&api.site.name).unwrap();
-        let field = deploy(&api);
+        let berlin = berlin(&api).await;
+        let field = on_forge(&api);
         let person = Auth::forge_page(&api.sim, &api.site.name, None);
         let ask = |query: String| {
             let api = &api;
@@ -177,18 +186,8 @@ async fn a_value_outside_the_scope_is_put_back_within_it_once() {
         let api = Api::start(&db).await;
         api.it_schema().await;
         let laptop = laptop(&api, "Laptop alpha", "SN-1").await;
-        let berlin = api
-            .ok(
-                "POST",
-                "/api/v1/schemas/IT/assets",
-                Some(json!({"type": "Location", "attributes": {"Name": "Berlin"}})),
-            )
-            .await["key"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        api.sim.forge_upgrade(&api.site.name).unwrap();
-        let field = deploy(&api);
+        let berlin = berlin(&api).await;
+        let field = on_forge(&api);
         // Without a scope nothing is known to be out of it: the value is left alone.
         api.sim
             .set_field_value(&api.site.name, "AM-3", &field, &json!([berlin]))
@@ -329,8 +328,7 @@ async fn an_approved_request_reserves_the_laptop_the_field_names() {
         for (name, serial) in [("Laptop 1", "SN-1"), ("Laptop 2", "SN-2"), ("Laptop 3", "SN-3")] {
             laptops.push(laptop(&api, name, serial).await);
         }
-        api.sim.forge_upgrade(&api.site.name).unwrap();
-        let field = deploy(&api);
+        let field = on_forge(&api);
         scope_to_laptops(&api, &field);
         // The customer named the second laptop on the request.
         api.sim
@@ -387,8 +385,7 @@ async fn a_portal_request_is_checked_and_linked_when_it_is_created() {
         let api = Api::start(&db).await;
         api.it_schema().await;
         let laptop = laptop(&api, "Laptop alpha", "SN-1").await;
-        api.sim.forge_upgrade(&api.site.name).unwrap();
-        let field = deploy(&api);
+        let field = on_forge(&api);
         scope_to_laptops(&api, &field);
         // Jira checks the value's shape on the form, as for an issue.
         assert!(
@@ -452,18 +449,8 @@ async fn the_fields_views_reach_only_the_fields_api() {
         let api = Api::start(&db).await;
         api.it_schema().await;
         let one = laptop(&api, "Laptop alpha", "SN-1").await;
-        let berlin = api
-            .ok(
-                "POST",
-                "/api/v1/schemas/IT/assets",
-                Some(json!({"type": "Location", "attributes": {"Name": "Berlin"}})),
-            )
-            .await["key"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        api.sim.forge_upgrade(&api.site.name).unwrap();
-        let field = deploy(&api);
+        let berlin = berlin(&api).await;
+        let field = on_forge(&api);
         scope_to_laptops(&api, &field);
         let customer = api.sim.site_users(&api.site.name).unwrap()[3]
             .account_id
