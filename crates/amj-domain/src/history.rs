@@ -56,6 +56,22 @@ pub enum HistoryEvent {
         issue: Option<String>,
         note: String,
     },
+    /// Booked for a person over `[start, end)` by booking `booking`.
+    #[cfg_attr(feature = "openapi", schema(rename_all = "camelCase"))]
+    Booked {
+        booking: i64,
+        account_id: String,
+        #[serde(with = "crate::custody::instant")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+        start: i64,
+        #[serde(with = "crate::custody::instant")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+        end: i64,
+    },
+    /// Booking `booking` was called off before pickup.
+    BookingCancelled {
+        booking: i64,
+    },
     /// Given back by `holder` (the one it was checked out to) in `condition`.
     CheckedIn {
         holder: crate::custody::Holder,
@@ -297,6 +313,20 @@ mod tests {
             ),
             (HistoryEvent::Archived, json!({"kind": "archived"})),
             (HistoryEvent::Restored, json!({"kind": "restored"})),
+            (
+                HistoryEvent::Booked {
+                    booking: 7,
+                    account_id: "557058:abc".into(),
+                    start: 1_900_000_000_000,
+                    end: 1_900_086_400_000,
+                },
+                json!({"kind": "booked", "booking": 7, "accountId": "557058:abc",
+                    "start": "2030-03-17T17:46:40Z", "end": "2030-03-18T17:46:40Z"}),
+            ),
+            (
+                HistoryEvent::BookingCancelled { booking: 7 },
+                json!({"kind": "booking_cancelled", "booking": 7}),
+            ),
         ];
         for (event, expected) in cases {
             assert_eq!(serde_json::to_value(&event).unwrap(), expected);

@@ -15,6 +15,7 @@
 pub mod aql;
 pub mod asset_type;
 pub mod attribute;
+pub mod booking;
 pub mod custody;
 pub mod error;
 pub mod history;

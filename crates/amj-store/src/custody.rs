@@ -27,6 +27,8 @@ const CARRIER_LOCK: i64 = 0x6361_7272;
 /// minutes; a day covers a retry queue that waited out an outage.
 pub const IDEMPOTENCY_TTL_MILLIS: i64 = 24 * 60 * 60 * 1000;
 
+const DAY_MILLIS: i64 = 24 * 60 * 60 * 1000;
+
 /// A check-out that ended, as the asset's loans and an issue's hand-outs list it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -345,100 +347,7 @@ impl Store {
         if let Some(idem) = idempotent {
             claim_key(&mut tx, tenant, idem.key, idem.request_hash, now).await?;
         }
-        let ids: Vec<i64> = items.iter().map(|(id, _)| id.0).collect();
-        let locked = lock_assets(&mut tx, tenant, model, &ids).await?;
-        let current = custody_rows(&mut tx, &ids).await?;
-        let mut errors = Vec::new();
-        let mut seen = HashSet::new();
-        for (row, (id, _)) in items.iter().enumerate() {
-            let Some(asset) = locked.get(&id.0) else {
-                return Err(StoreError::NotFound {
-                    code: "asset_not_found",
-                    message: format!("asset {} does not exist", id.0),
-                });
-            };
-            let key = AssetKey::new(model.schema.key.clone(), asset.number);
-            if !seen.insert(id.0) {
-                errors.push(invalid(
-                    row,
-                    "asset",
-                    rules::DUPLICATE_VALUE,
-                    format!("{key} is listed twice"),
-                ));
-            } else if !current.contains_key(&id.0) {
-                errors.push(invalid(
-                    row,
-                    "asset",
-                    "not_checked_out",
-                    format!("{key} is not checked out"),
-                ));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(StoreError::InvalidRows(errors));
-        }
-        let available = model.custody.available_status(&model.statuses);
-        let mut loans = Vec::with_capacity(items.len());
-        let mut moves = Vec::new();
-        for (id, draft) in items {
-            let (Some(asset), Some(row)) = (locked.get(&id.0), current.get(&id.0)) else {
-                continue;
-            };
-            let custody = row.custody()?;
-            let insert = Sql::new(
-                "INSERT INTO asset_loan (tenant_id, schema_id, asset_id, holder_kind, \
-                 holder_account, holder_asset_id, since, by_actor, due_day, issue_key, note, \
-                 returned_at, returned_by, return_condition, return_note) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            )
-            .arg(tenant.0)
-            .arg(model.schema.id.0)
-            .arg(asset.id)
-            .arg(row.holder_kind.as_str())
-            .arg(row.holder_account.as_deref())
-            .arg(row.holder_asset_id)
-            .arg(row.since)
-            .arg(row.by_actor.as_str())
-            .arg(row.due_day)
-            .arg(row.issue_key.as_deref())
-            .arg(row.note.as_str())
-            .arg(now)
-            .arg(actor)
-            .arg(condition_name(draft.condition))
-            .arg(draft.note.as_str());
-            tx.execute(&insert).await?;
-            let delete = Sql::new("DELETE FROM asset_custody WHERE asset_id = $1").arg(asset.id);
-            tx.execute(&delete).await?;
-            // Back to available only from an "in use" status, where check-outs put it: a status
-            // someone chose while it was out (in repair, retired) is theirs to change.
-            let in_use = model
-                .status(StatusId(asset.status_id))
-                .is_some_and(|s| s.category == amj_domain::StatusCategory::InUse);
-            let to = (draft.condition != Condition::Lost && in_use)
-                .then_some(available)
-                .flatten();
-            moves.push((
-                asset,
-                to,
-                HistoryEvent::CheckedIn {
-                    holder: custody.holder.clone(),
-                    condition: draft.condition,
-                    issue: custody.issue.clone(),
-                    note: draft.note.clone(),
-                },
-            ));
-            loans.push((
-                AssetKey::new(model.schema.key.clone(), asset.number),
-                Loan {
-                    custody,
-                    returned_at: now,
-                    returned_by: actor.to_owned(),
-                    condition: draft.condition,
-                    return_note: draft.note.clone(),
-                },
-            ));
-        }
-        finish(&mut tx, tenant, model, moves, actor, now).await?;
+        let loans = check_in_in(&mut tx, tenant, model, items, actor, now).await?;
         if let Some(idem) = idempotent {
             store_response(&mut tx, tenant, idem.key, (idem.render)(&loans)?).await?;
         }
@@ -852,7 +761,7 @@ impl LoanRow {
 }
 
 /// Whether an asset may be checked out at all: live, of a checkoutable type, not retired.
-fn check_checkoutable(
+pub(crate) fn check_checkoutable(
     model: &SchemaModel,
     asset: &Locked,
     key: &AssetKey,
@@ -949,6 +858,35 @@ pub(crate) async fn check_out_in(
         return Err(StoreError::Conflict {
             code: "asset_reserved",
             message,
+        });
+    }
+    // A booking holds its asset over its range: a check-out may not take the asset from under
+    // one that has begun, nor keep it past the start of one to come (a due day before that
+    // booking's start day lets it through; no due day never does). A pickup has already moved
+    // its own booking on, so only other bookings are seen here.
+    let ahead = super::booking::booked_ahead(tx, &ids, now).await?;
+    let mut clashes = Vec::new();
+    for (id, draft) in items {
+        let Some(asset) = locked.get(&id.0) else {
+            continue;
+        };
+        let due_start = draft.due.map(|d| i64::from(d) * DAY_MILLIS);
+        for booked in ahead.iter().filter(|b| b.asset_id == id.0) {
+            if booked.starts_at <= now || due_start.is_none_or(|due| booked.starts_at < due) {
+                clashes.push(format!(
+                    "{} is booked from {} (booking #{}): pick that booking up, or set a due \
+                     date before it",
+                    AssetKey::new(model.schema.key.clone(), asset.number),
+                    booked.zone().describe(booked.starts_at),
+                    booked.booking_id
+                ));
+            }
+        }
+    }
+    if !clashes.is_empty() {
+        return Err(StoreError::Conflict {
+            code: "asset_booked",
+            message: clashes.join("; "),
         });
     }
     // Holder assets, by number within the schema.
@@ -1083,6 +1021,115 @@ pub(crate) async fn check_out_in(
     }
     finish(tx, tenant, model, moves, actor, now).await?;
     Ok(held)
+}
+
+/// Checks assets in inside the caller's transaction (the verb's, or a booking's return): the
+/// rules of [`Store::check_in`], without its key and commit. A booking that was picked up lets
+/// go of each asset that comes back, however it comes back, and is returned with its last.
+pub(crate) async fn check_in_in(
+    tx: &mut Tx,
+    tenant: TenantId,
+    model: &SchemaModel,
+    items: &[(AssetId, CheckinDraft)],
+    actor: &str,
+    now: i64,
+) -> Result<Vec<(AssetKey, Loan)>, StoreError> {
+    let ids: Vec<i64> = items.iter().map(|(id, _)| id.0).collect();
+    let locked = lock_assets(tx, tenant, model, &ids).await?;
+    let current = custody_rows(tx, &ids).await?;
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    for (row, (id, _)) in items.iter().enumerate() {
+        let Some(asset) = locked.get(&id.0) else {
+            return Err(StoreError::NotFound {
+                code: "asset_not_found",
+                message: format!("asset {} does not exist", id.0),
+            });
+        };
+        let key = AssetKey::new(model.schema.key.clone(), asset.number);
+        if !seen.insert(id.0) {
+            errors.push(invalid(
+                row,
+                "asset",
+                rules::DUPLICATE_VALUE,
+                format!("{key} is listed twice"),
+            ));
+        } else if !current.contains_key(&id.0) {
+            errors.push(invalid(
+                row,
+                "asset",
+                "not_checked_out",
+                format!("{key} is not checked out"),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(StoreError::InvalidRows(errors));
+    }
+    let available = model.custody.available_status(&model.statuses);
+    let mut loans = Vec::with_capacity(items.len());
+    let mut moves = Vec::new();
+    for (id, draft) in items {
+        let (Some(asset), Some(row)) = (locked.get(&id.0), current.get(&id.0)) else {
+            continue;
+        };
+        let custody = row.custody()?;
+        let insert = Sql::new(
+            "INSERT INTO asset_loan (tenant_id, schema_id, asset_id, holder_kind, \
+             holder_account, holder_asset_id, since, by_actor, due_day, issue_key, note, \
+             returned_at, returned_by, return_condition, return_note) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .arg(tenant.0)
+        .arg(model.schema.id.0)
+        .arg(asset.id)
+        .arg(row.holder_kind.as_str())
+        .arg(row.holder_account.as_deref())
+        .arg(row.holder_asset_id)
+        .arg(row.since)
+        .arg(row.by_actor.as_str())
+        .arg(row.due_day)
+        .arg(row.issue_key.as_deref())
+        .arg(row.note.as_str())
+        .arg(now)
+        .arg(actor)
+        .arg(condition_name(draft.condition))
+        .arg(draft.note.as_str());
+        tx.execute(&insert).await?;
+        let delete = Sql::new("DELETE FROM asset_custody WHERE asset_id = $1").arg(asset.id);
+        tx.execute(&delete).await?;
+        // Back to available only from an "in use" status, where check-outs put it: a status
+        // someone chose while it was out (in repair, retired) is theirs to change.
+        let in_use = model
+            .status(StatusId(asset.status_id))
+            .is_some_and(|s| s.category == amj_domain::StatusCategory::InUse);
+        let to = (draft.condition != Condition::Lost && in_use)
+            .then_some(available)
+            .flatten();
+        moves.push((
+            asset,
+            to,
+            HistoryEvent::CheckedIn {
+                holder: custody.holder.clone(),
+                condition: draft.condition,
+                issue: custody.issue.clone(),
+                note: draft.note.clone(),
+            },
+        ));
+        loans.push((
+            AssetKey::new(model.schema.key.clone(), asset.number),
+            Loan {
+                custody,
+                returned_at: now,
+                returned_by: actor.to_owned(),
+                condition: draft.condition,
+                return_note: draft.note.clone(),
+            },
+        ));
+    }
+    finish(tx, tenant, model, moves, actor, now).await?;
+    super::booking::release_returned(tx, &ids, actor, now).await?;
+    Ok(loans)
 }
 
 /// Reads and locks the assets a verb acts on. Addressed by id alone (SQLite's planner would

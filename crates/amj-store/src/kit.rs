@@ -144,7 +144,16 @@ pub(crate) async fn pick_available(
             " AND a.retired_at IS NULL AND NOT EXISTS \
              (SELECT 1 FROM asset_custody c WHERE c.asset_id = a.id) AND NOT EXISTS \
              (SELECT 1 FROM asset_reservation r WHERE r.asset_id = a.id)",
-        );
+        )
+        // Nor one someone has booked and not yet picked up: picking by rule never takes an
+        // asset from a booking, however far ahead.
+        .push(
+            " AND NOT EXISTS (SELECT 1 FROM booking_asset ba JOIN booking b \
+             ON b.id = ba.booking_id WHERE ba.asset_id = a.id AND NOT ba.released \
+             AND b.state = 'booked' AND ba.ends_at > ",
+        )
+        .bind(super::now_millis())
+        .push(")");
     if !chosen.is_empty() {
         sql.push(" AND a.id NOT IN ")
             .bind_list(chosen.iter().copied());

@@ -8,6 +8,7 @@
 pub mod api_tokens;
 pub mod assets;
 pub mod auth_history;
+pub mod booking;
 pub mod catalog;
 pub mod custody;
 mod db;

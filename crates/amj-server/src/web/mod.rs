@@ -4,6 +4,7 @@
 
 pub mod api;
 pub(crate) mod assets_api;
+pub(crate) mod booking_api;
 pub(crate) mod caller;
 pub(crate) mod catalog_api;
 pub mod connection_api;
@@ -324,6 +325,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
             kit_api::delete_kit
         ))
         .routes(routes!(kit_api::check_out_kit))
+        .routes(routes!(
+            booking_api::list_bookings,
+            booking_api::create_booking
+        ))
+        .routes(routes!(booking_api::get_booking))
+        .routes(routes!(booking_api::cancel_booking))
+        .routes(routes!(booking_api::pick_up))
+        .routes(routes!(booking_api::return_booking))
+        .routes(routes!(booking_api::availability))
         .routes(routes!(
             request_api::get_request_policy,
             request_api::put_request_policy,

@@ -63,6 +63,7 @@ pub const FIT_SCHEME: &str = "forgeInvocationToken";
         (name = "licences", description = "Licence seats: terms, seat assignments to people and assets, compliance per licence and per product, and reclaiming the seats of people who left; every verb takes an Idempotency-Key"),
         (name = "stock", description = "Quantity-tracked items (consumables, accessories, components): levels per location, movements (receive, issue, return, move, count) that never take a quantity below zero, minimums and what is below them; movements take an Idempotency-Key"),
         (name = "kits", description = "Kits: named bundles of assets (picked by rule or by hand), licence seats and stock, handed to a person in one action, all or nothing; the check-out takes an Idempotency-Key"),
+        (name = "bookings", description = "Bookings: assets or a kit reserved for a person over a time range (never two at once), the calendars that list them, what is free when, and pickup (a check-out) and return (a check-in, in parts for a kit); verbs take an Idempotency-Key"),
         (name = "requests", description = "Requests approved in Jira: how an issue's workflow (a status category or statuses of a project) approves or rejects what people ask for from it"),
         (name = "asset field", description = "The Assets field on Forge issues: what its edit view may offer, within the scope a Jira admin set on the field's context"),
         (name = "query", description = "AQL, the asset query language: search, validate and complete"),

@@ -84,6 +84,11 @@ const BODIES: &[(&str, &str)] = &[
     ),
     ("KitCheckout", r#"{"accountId":"557058:thief"}"#),
     (
+        "BookingDraft",
+        r#"{"accountId":"557058:thief","start":"2031-01-05","end":"2031-01-20","assets":["{key}"]}"#,
+    ),
+    ("BookingReturn", r#"{"condition":"good"}"#),
+    (
         "ApprovalPolicy",
         r#"{"project":"AM","approveStatuses":["Stolen"]}"#,
     ),
@@ -110,6 +115,8 @@ const QUERY_VALUES: &[(&str, &str)] = &[
     ("jql", "project%20%3D%20AM"),
     ("field", "customfield_10100"),
     ("keys", "{key}"),
+    ("from", "2031-01-01"),
+    ("to", "2031-02-01"),
 ];
 
 /// One attack: a method, a path with placeholders, and a body.
@@ -150,6 +157,7 @@ pub fn attacked_routes() -> Vec<Route> {
                     ("{id}", "tokens") => "{token}",
                     ("{id}", "views") => "{view}",
                     ("{id}", "kits") => "{kit}",
+                    ("{id}", "bookings") => "{booking}",
                     ("{id}", "requests") => "{request}",
                     ("{schema}" | "{key}" | "{issue}" | "{issueKey}", _) => segment,
                     (other, _) if other.starts_with('{') => {
@@ -294,6 +302,7 @@ struct Victim {
     views: Vec<i64>,
     kits: Vec<i64>,
     requests: Vec<i64>,
+    bookings: Vec<i64>,
 }
 
 /// Everything the victim site can see of itself, to compare before and after the attack.
@@ -310,6 +319,7 @@ async fn snapshot(api: &Api) -> Value {
             format!("/api/v1/schemas/{key}/views"),
             format!("/api/v1/schemas/{key}/kits"),
             format!("/api/v1/schemas/{key}/requests"),
+            format!("/api/v1/schemas/{key}/bookings?from=2030-12-01&to=2031-12-01"),
             format!("/api/v1/reports/{key}/counts"),
             format!("/api/v1/reports/{key}/settings"),
         ] {
@@ -441,6 +451,14 @@ async fn no_route_returns_or_changes_another_sites_data() {
             )
             .await;
         let requests = vec![asked["id"].as_i64().unwrap()];
+        let booked = alpha
+            .ok(
+                "POST",
+                "/api/v1/schemas/IT/bookings",
+                Some(json!({"accountId": person, "start": "2031-01-10", "end": "2031-01-12", "assets": ["IT-2"], "note": "alpha booking"})),
+            )
+            .await;
+        let bookings = vec![booked["id"].as_i64().unwrap()];
         let it = alpha.ok("GET", "/api/v1/schemas/IT", None).await;
         let ax = alpha.ok("GET", "/api/v1/schemas/AX", None).await;
         let ids = |schema: &Value, list: &str| -> Vec<i64> {
@@ -479,6 +497,7 @@ async fn no_route_returns_or_changes_another_sites_data() {
             views,
             kits,
             requests,
+            bookings,
         };
         let before = snapshot(&alpha).await;
 
@@ -569,6 +588,7 @@ async fn no_route_returns_or_changes_another_sites_data() {
                     .replace("{view}", &victim.views[attacker % victim.views.len()].to_string())
                     .replace("{kit}", &victim.kits[attacker % victim.kits.len()].to_string())
                     .replace("{request}", &victim.requests[0].to_string())
+                    .replace("{booking}", &victim.bookings[0].to_string())
             };
             let path = fill(template);
             let body = body

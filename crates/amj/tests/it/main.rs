@@ -13,6 +13,7 @@ mod asset_requests;
 mod asset_store_contract;
 mod assets_api;
 mod bad_input;
+mod bookings;
 mod cli;
 mod custody;
 mod forge;

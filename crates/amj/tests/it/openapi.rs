@@ -1519,6 +1519,109 @@ async fn real_requests_and_responses_match_the_documented_schemas() {
     c.ok("GET", "/api/v1/issues/{issue}/requests", &["AM-2"], None)
         .await;
 
+    // Bookings: a fresh laptop booked from now, refused twice (overlap, bad input), listed,
+    // searched, picked up and returned; a second booking cancelled.
+    let loaner = c
+        .ok(
+            "POST",
+            "/api/v1/schemas/{schema}/assets",
+            &["IT"],
+            Some(json!({"type": "Laptop", "attributes": {"Name": "Loaner", "Serial number": "LOAN-1"}})),
+        )
+        .await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let soon =
+        |offset: i64| amj_domain::value::format_datetime(amj_store::now_millis() + offset).unwrap();
+    let day = 24 * 60 * 60 * 1000;
+    let bookings = "/api/v1/schemas/{schema}/bookings";
+    let draft = json!({"accountId": someone, "start": soon(0), "end": soon(day),
+        "assets": [loaner], "timeZone": "Europe/Berlin", "issue": "AM-1", "note": "Trip"});
+    let booking = c
+        .expect(
+            201,
+            "POST",
+            bookings,
+            &["IT"],
+            "",
+            &admin,
+            Some(draft.clone()),
+        )
+        .await;
+    let booking_id = booking["id"].to_string();
+    c.expect(409, "POST", bookings, &["IT"], "", &admin, Some(draft))
+        .await;
+    c.expect(
+        400,
+        "POST",
+        bookings,
+        &["IT"],
+        "",
+        &admin,
+        Some(json!({"accountId": "nobody", "start": "soon", "end": "later", "assets": []})),
+    )
+    .await;
+    let window = format!(
+        "?from={}&to={}&timeZone=Europe/Berlin",
+        soon(-day),
+        soon(2 * day)
+    );
+    c.expect(200, "GET", bookings, &["IT"], &window, &admin, None)
+        .await;
+    c.expect(400, "GET", bookings, &["IT"], "?from=x&to=y", &admin, None)
+        .await;
+    c.expect(
+        200,
+        "GET",
+        "/api/v1/schemas/{schema}/availability",
+        &["IT"],
+        &format!(
+            "{window}&typeId={}&aql=Name%20IS%20NOT%20EMPTY",
+            laptop["id"]
+        ),
+        &admin,
+        None,
+    )
+    .await;
+    let one_booking = "/api/v1/schemas/{schema}/bookings/{id}";
+    c.ok("GET", one_booking, &["IT", &booking_id], None).await;
+    c.expect(404, "GET", one_booking, &["IT", "999999"], "", &admin, None)
+        .await;
+    c.ok(
+        "POST",
+        "/api/v1/schemas/{schema}/bookings/{id}/pickup",
+        &["IT", &booking_id],
+        None,
+    )
+    .await;
+    c.ok(
+        "POST",
+        "/api/v1/schemas/{schema}/bookings/{id}/return",
+        &["IT", &booking_id],
+        Some(json!({"assets": [loaner], "condition": "good", "note": "back"})),
+    )
+    .await;
+    let later = c
+        .expect(
+            201,
+            "POST",
+            bookings,
+            &["IT"],
+            "",
+            &admin,
+            Some(json!({"accountId": someone, "start": soon(3 * day), "end": soon(4 * day), "assets": [loaner]})),
+        )
+        .await["id"]
+        .to_string();
+    c.ok(
+        "POST",
+        "/api/v1/schemas/{schema}/bookings/{id}/cancel",
+        &["IT", &later],
+        None,
+    )
+    .await;
+
     let errors = std::mem::take(&mut c.errors);
     assert!(
         errors.is_empty(),
