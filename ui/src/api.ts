@@ -435,6 +435,78 @@ export interface KitHandout {
   stock: { item: string; quantity: number }[];
 }
 
+/** A booking's state as stored, and as read against the clock. */
+export type BookingState = "booked" | "picked_up" | "returned" | "cancelled";
+export type BookingPhase =
+  | "upcoming"
+  | "ready"
+  | "missed"
+  | "out"
+  | "late"
+  | "returned"
+  | "cancelled";
+
+/**
+ * Booking assets, or a kit, for a person. Times are local (`2030-03-03T09:00`) or dates in
+ * `timeZone`, or RFC 3339; a date alone as the end means the end of that day.
+ */
+export interface BookingDraft {
+  accountId: string;
+  start: string;
+  end: string;
+  assets?: string[];
+  kit?: number;
+  timeZone?: string;
+  issue?: string;
+  note?: string;
+}
+
+export interface Booking {
+  id: number;
+  accountId: string;
+  start: string;
+  end: string;
+  timeZone: string;
+  state: BookingState;
+  phase: BookingPhase;
+  kit: { id: number; name: string } | null;
+  issue: string | null;
+  note: string;
+  assets: {
+    key: string;
+    label: string;
+    typeId: number;
+    part: number | null;
+    returnedAt: string | null;
+  }[];
+  createdAt: string;
+  createdBy: string;
+  pickedUpAt: string | null;
+  pickedUpBy: string | null;
+  closedAt: string | null;
+  closedBy: string | null;
+}
+
+/** Which bookings, or which free assets, over a window read in `timeZone`. */
+export interface BookingWindow {
+  from: string;
+  to: string;
+  timeZone?: string;
+  typeId?: number;
+  location?: string;
+  aql?: string;
+  asset?: string;
+  accountId?: string;
+  limit?: number;
+}
+
+export interface FreeAsset {
+  key: string;
+  label: string;
+  typeId: number;
+  status: string;
+}
+
 export interface BelowMinimum {
   item: string;
   itemLabel: string;
@@ -715,6 +787,17 @@ export interface SavedViewDraft {
 }
 
 const path = encodeURIComponent;
+
+/** A booking window as query parameters, leaving out what is not set. */
+function windowQuery(window: BookingWindow): URLSearchParams {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(window)) {
+    if (value !== undefined && value !== "") {
+      query.set(name, String(value));
+    }
+  }
+  return query;
+}
 
 /** Typed calls to our REST API, through whichever host the page runs in. */
 export class Api {
@@ -1266,6 +1349,44 @@ export class Api {
 
   checkOutKit(schema: string, id: number, checkout: KitCheckout): Promise<KitHandout> {
     return this.call("POST", `/api/v1/schemas/${path(schema)}/kits/${id}/checkout`, checkout);
+  }
+
+  /** The bookings that overlap a window, by start (at most `limit`; `truncated` says so). */
+  bookings(
+    schema: string,
+    window: BookingWindow,
+  ): Promise<{ items: Booking[]; from: string; to: string; truncated: boolean }> {
+    return this.call("GET", `/api/v1/schemas/${path(schema)}/bookings?${windowQuery(window)}`);
+  }
+
+  /** Assets free over a window: booked by nobody, not reserved, not out past its start. */
+  async availability(schema: string, window: BookingWindow): Promise<FreeAsset[]> {
+    const body = await this.call<{ items: FreeAsset[] }>(
+      "GET",
+      `/api/v1/schemas/${path(schema)}/availability?${windowQuery(window)}`,
+    );
+    return body.items;
+  }
+
+  book(schema: string, draft: BookingDraft): Promise<Booking> {
+    return this.call("POST", `/api/v1/schemas/${path(schema)}/bookings`, draft);
+  }
+
+  pickUpBooking(schema: string, id: number): Promise<Booking> {
+    return this.call("POST", `/api/v1/schemas/${path(schema)}/bookings/${id}/pickup`);
+  }
+
+  /** Takes back `assets` (all still out when empty) in `condition`. */
+  returnBooking(
+    schema: string,
+    id: number,
+    back: { assets?: string[]; condition: Condition; note?: string },
+  ): Promise<Booking> {
+    return this.call("POST", `/api/v1/schemas/${path(schema)}/bookings/${id}/return`, back);
+  }
+
+  cancelBooking(schema: string, id: number): Promise<Booking> {
+    return this.call("POST", `/api/v1/schemas/${path(schema)}/bookings/${id}/cancel`);
   }
 
   /** Asks, on an issue, for an asset of a type or a kit, for a person. */

@@ -5,14 +5,17 @@
 export interface Formats {
   dateTime(iso: string | null): string;
   count(value: number): string;
+  /** The viewer's IANA zone (UTC when the host gave none that is valid), for calendars. */
+  timeZone: string;
 }
 
 export function formats(locale: string, timeZone: string): Formats {
   const safeLocale = supported(locale) ? locale : "en-US";
+  const zone = validZone(timeZone) ? timeZone : "UTC";
   const dateTime = new Intl.DateTimeFormat(safeLocale, {
     dateStyle: "medium",
     timeStyle: "short",
-    timeZone: validZone(timeZone) ? timeZone : "UTC",
+    timeZone: zone,
   });
   const count = new Intl.NumberFormat(safeLocale);
   return {
@@ -24,6 +27,7 @@ export function formats(locale: string, timeZone: string): Formats {
       return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
     },
     count: (value) => count.format(value),
+    timeZone: zone,
   };
 }
 

@@ -180,7 +180,14 @@ export function dashboardOfPath(path: string): string | null {
 
 /** The custody lists (and licence compliance) the asset page shows besides the list and the
  *  dashboard. */
-export type CustodyList = "mine" | "overdue" | "licences" | "restock" | "kits" | "requests";
+export type CustodyList =
+  | "mine"
+  | "overdue"
+  | "licences"
+  | "restock"
+  | "kits"
+  | "requests"
+  | "bookings";
 
 export function custodyPath(list: CustodyList): string {
   return `/custody/${list}`;
@@ -188,6 +195,6 @@ export function custodyPath(list: CustodyList): string {
 
 /** Which custody list a path shows, or `null` when it shows none. */
 export function custodyOfPath(path: string): CustodyList | null {
-  const match = /^\/custody\/(mine|overdue|licences|restock|kits|requests)\/?$/.exec(path);
+  const match = /^\/custody\/(mine|overdue|licences|restock|kits|requests|bookings)\/?$/.exec(path);
   return match ? (match[1] as CustodyList) : null;
 }

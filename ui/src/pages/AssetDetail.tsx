@@ -25,6 +25,7 @@ import { AssetForm } from "./AssetForm";
 
 type LicencePanelComponent = typeof import("../components/Licence").LicencePanel;
 type StockPanelComponent = typeof import("../components/Stock").StockPanel;
+type BookingsPanelComponent = typeof import("../components/Bookings").AssetBookings;
 
 /** Whether `typeId` or one of its ancestors is named in `named`. */
 function inherits(types: AssetType[], typeId: number, named: number[]): boolean {
@@ -43,6 +44,8 @@ interface Props {
   api: Api;
   assetKey: string;
   formats: Formats;
+  /** The signed-in person, whom a booking is for unless another is chosen. */
+  viewer?: string | null;
   onBack: () => void;
   /** Shows a linked issue in Jira (through the host: the page cannot navigate Jira itself). */
   onOpenIssue: (key: string) => void;
@@ -58,7 +61,15 @@ interface Loaded {
 }
 
 /** One asset: its values, the Jira issues it is linked to, and what changed. */
-export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpenAsset }: Props) {
+export function AssetDetail({
+  api,
+  assetKey,
+  formats,
+  viewer = null,
+  onBack,
+  onOpenIssue,
+  onOpenAsset,
+}: Props) {
   const [loaded, setLoaded] = useState<Loaded | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [attempt, setAttempt] = useState(0);
@@ -82,6 +93,9 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
     stocked: number[];
   } | null>(null);
   const [licencePanel, setLicencePanel] = useState<{ panel: LicencePanelComponent } | null>(null);
+  const [bookingsPanel, setBookingsPanel] = useState<{ panel: BookingsPanelComponent } | null>(
+    null,
+  );
   const [stockPanel, setStockPanel] = useState<{ panel: StockPanelComponent } | null>(null);
   // After an in-place edit closes, focus returns to that attribute's Edit button.
   const refocus = useRef<string | null>(null);
@@ -175,6 +189,15 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
         .catch(() => setStockPanel(null));
     }
   }, [isStock, stockPanel]);
+  // Bookings are for assets that can be checked out: their panel's code comes with the first.
+  const bookable = custody !== null && custody !== "failed" && custody.checkoutable;
+  useEffect(() => {
+    if (bookable && bookingsPanel === null) {
+      import("../components/Bookings")
+        .then((m) => setBookingsPanel({ panel: m.AssetBookings }))
+        .catch(() => setBookingsPanel(null));
+    }
+  }, [bookable, bookingsPanel]);
   useEffect(() => {
     if (isLicence && licencePanel === null) {
       import("../components/Licence")
@@ -378,6 +401,19 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
             }}
           />
         )
+      )}
+      {bookable && bookingsPanel && (
+        <bookingsPanel.panel
+          api={api}
+          assetKey={asset.key}
+          formats={formats}
+          viewer={viewer}
+          disabled={asset.archived || Boolean(asset.retired)}
+          onChanged={() => {
+            setLoaded(null);
+            setAttempt((n) => n + 1);
+          }}
+        />
       )}
       {isLicence && licencePanel && (
         <licencePanel.panel
@@ -596,6 +632,7 @@ export function AssetDetail({ api, assetKey, formats, onBack, onOpenIssue, onOpe
                         .join(", ")
                     : valueText(value),
                 (holder) => holderLabel(holder, names),
+                (iso) => formats.dateTime(iso),
               )}
             </li>
           ))}
@@ -683,6 +720,7 @@ export function historyText(
   entry: HistoryEntry,
   text: (value: unknown) => string = valueText,
   holder: (holder: Holder) => string = (h) => (h.kind === "user" ? "someone" : h.key),
+  when: (iso: string) => string = (iso) => iso,
 ): string {
   const e = entry as HistoryEntry & Record<string, unknown>;
   switch (entry.kind) {
@@ -731,6 +769,10 @@ export function historyText(
       const note = e.note ? ` “${String(e.note)}”` : "";
       return `Checked in from ${holder(e.holder as Holder)}, ${String(e.condition)}.${note}`;
     }
+    case "booked":
+      return `Booked for ${holder({ kind: "user", accountId: String(e.accountId) })}: ${when(String(e.start))} – ${when(String(e.end))} (booking #${String(e.booking)}).`;
+    case "booking_cancelled":
+      return `Booking #${String(e.booking)} cancelled.`;
     case "reserved":
       return `Reserved for ${holder({ kind: "user", accountId: String(e.accountId) })}: request #${String(e.request)} on ${String(e.issue)}.`;
     case "unreserved":

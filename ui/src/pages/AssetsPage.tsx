@@ -50,7 +50,7 @@ interface Props {
   api: Api;
   host: Host;
   formats: Formats;
-  context?: { locale: string };
+  context?: { locale: string; accountId?: string | null };
 }
 
 type DashboardComponent = ComponentType<import("./Dashboard").DashboardProps>;
@@ -438,6 +438,7 @@ export function AssetsPage({ api, host, formats, context }: Props) {
             api={api}
             assetKey={open}
             formats={formats}
+            viewer={context?.accountId ?? null}
             onBack={() => show(null)}
             onOpenIssue={(key) => host.openIssue(key)}
             onOpenAsset={(key) => show(key)}
@@ -565,6 +566,15 @@ export function AssetsPage({ api, host, formats, context }: Props) {
         </button>
         <button
           type="button"
+          id="amj-open-bookings"
+          class="amj-tree-item"
+          aria-current={view === "bookings" ? "page" : undefined}
+          onClick={() => showCustody("bookings")}
+        >
+          Bookings
+        </button>
+        <button
+          type="button"
           id="amj-open-requests"
           class="amj-tree-item"
           aria-current={view === "requests" ? "page" : undefined}
@@ -593,6 +603,7 @@ export function AssetsPage({ api, host, formats, context }: Props) {
               formats={formats}
               list={view}
               schema={list.schema}
+              viewer={context?.accountId ?? null}
               onOpen={(key) => show(key)}
             />
           ) : (

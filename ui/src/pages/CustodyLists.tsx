@@ -6,6 +6,7 @@ import type { Formats } from "../format";
 import { describe } from "../messages";
 import { usePeople } from "../people";
 import type { CustodyList } from "../query";
+import { Bookings } from "./Bookings";
 import { Kits } from "./Kits";
 import { LicenceCompliance } from "./LicenceCompliance";
 import { Restock } from "./Restock";
@@ -16,10 +17,12 @@ interface Props {
   list: CustodyList;
   /** The schema the page shows, for licence compliance. */
   schema?: string | null;
+  /** The signed-in person, whom a booking is for unless another is chosen. */
+  viewer?: string | null;
   onOpen: (key: string) => void;
 }
 
-type HeldList = Exclude<CustodyList, "licences" | "restock" | "kits" | "requests">;
+type HeldList = Exclude<CustodyList, "licences" | "restock" | "kits" | "requests" | "bookings">;
 
 const TITLES: Record<HeldList, string> = {
   mine: "My assets",
@@ -27,7 +30,20 @@ const TITLES: Record<HeldList, string> = {
 };
 
 /** The lists beside the asset list and the dashboard, in one chunk fetched on demand. */
-export function CustodyLists({ api, formats, list, schema, onOpen }: Props) {
+export function CustodyLists({ api, formats, list, schema, viewer, onOpen }: Props) {
+  if (list === "bookings") {
+    return schema === null || schema === undefined ? (
+      <p class="amj-subtle">Choose a schema to see its bookings.</p>
+    ) : (
+      <Bookings
+        api={api}
+        schema={schema}
+        formats={formats}
+        viewer={viewer ?? null}
+        onOpen={onOpen}
+      />
+    );
+  }
   if (list === "licences") {
     return schema === null || schema === undefined ? (
       <p class="amj-subtle">Choose a schema to see its licences.</p>
