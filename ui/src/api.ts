@@ -155,6 +155,8 @@ export type HistoryEntry = { id: number; at: string | null; actor: string } & (
   | { kind: "stock_moved"; from: string; to: string; quantity: number }
   | { kind: "stock_counted"; location: string; before: number; after: number }
   | { kind: "stock_minimum_changed"; location: string; old: number; new: number }
+  | { kind: "booked"; booking: number; accountId: string; start: string; end: string }
+  | { kind: "booking_cancelled"; booking: number }
   | { kind: string }
 );
 

@@ -64,9 +64,14 @@ describe("booking calendars", () => {
     expect(verbs({ phase: "returned" })).toEqual([]);
   });
 
-  it("suggests the next whole hour as a local input value", () => {
-    const now = new Date("2031-03-30T00:10:00Z");
-    expect(nextHour(now, "Europe/Berlin")).toBe("2031-03-30T03:00");
-    expect(nextHour(now, "UTC", 1)).toBe("2031-03-31T01:00");
+  it("suggests the next whole hour of the wall clock as a local input value", () => {
+    const now = new Date("2031-03-29T23:10:00Z");
+    // 00:10 in Berlin (winter time): 01:00; a day later the same wall-clock hour, although
+    // that day summer time starts at 02:00.
+    expect(nextHour(now, "Europe/Berlin")).toBe("2031-03-30T01:00");
+    expect(nextHour(now, "Europe/Berlin", 1)).toBe("2031-03-31T01:00");
+    // India is UTC+5:30: 04:40 there, so 05:00, not 05:30.
+    expect(nextHour(now, "Asia/Kolkata")).toBe("2031-03-30T05:00");
+    expect(nextHour(new Date("2031-12-31T23:30:00Z"), "UTC")).toBe("2032-01-01T00:00");
   });
 });

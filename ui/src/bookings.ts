@@ -8,22 +8,35 @@ import type { Booking, BookingPhase } from "./api";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
+const wallFormats = new Map<string, Intl.DateTimeFormat>();
 
-/** The local day an instant falls on in `timeZone`. */
-export function localDay(at: string | Date, timeZone: string): string {
-  let format = dayFormats.get(timeZone);
+/** The wall-clock fields of an instant in `timeZone`, read part by part (a locale's date
+ *  pattern is not a format to rely on). */
+function wallClock(at: Date, timeZone: string): Record<string, string> {
+  let format = wallFormats.get(timeZone);
   if (!format) {
-    // en-CA writes dates as YYYY-MM-DD.
-    format = new Intl.DateTimeFormat("en-CA", {
+    format = new Intl.DateTimeFormat("en-US", {
       timeZone,
       year: "numeric",
       month: "2-digit",
       day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
     });
-    dayFormats.set(timeZone, format);
+    wallFormats.set(timeZone, format);
   }
-  return format.format(typeof at === "string" ? new Date(at) : at);
+  const fields: Record<string, string> = {};
+  for (const part of format.formatToParts(at)) {
+    fields[part.type] = part.value;
+  }
+  return fields;
+}
+
+/** The local day an instant falls on in `timeZone`. */
+export function localDay(at: string | Date, timeZone: string): string {
+  const f = wallClock(typeof at === "string" ? new Date(at) : at, timeZone);
+  return `${f.year}-${f.month}-${f.day}`;
 }
 
 /** `count` consecutive days from `first` (calendar days: no zone is involved). */
@@ -126,18 +139,18 @@ export function verbs(booking: Pick<Booking, "phase">): BookingVerb[] {
   }
 }
 
-/** The next whole hour from `now` as a `datetime-local` value in `timeZone`. */
+/**
+ * The next whole hour of the wall clock in `timeZone` (plus `addDays` calendar days) as a
+ * `datetime-local` value: counted on the wall clock, so a zone half an hour off UTC gets :00,
+ * and a day later is the same time of day across a change to summer time.
+ */
 export function nextHour(now: Date, timeZone: string, addDays = 0): string {
-  const at = new Date(Math.ceil(now.getTime() / 3_600_000) * 3_600_000 + addDays * DAY_MS);
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(at);
-  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? "00";
-  return `${part("year")}-${part("month")}-${part("day")}T${part("hour")}:${part("minute")}`;
+  const f = wallClock(now, timeZone);
+  const wall = Date.UTC(
+    Number(f.year),
+    Number(f.month) - 1,
+    Number(f.day) + addDays,
+    Number(f.hour) + 1,
+  );
+  return new Date(wall).toISOString().slice(0, 16);
 }

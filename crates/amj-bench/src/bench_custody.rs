@@ -32,17 +32,13 @@ pub fn percentile(times: &mut [Duration], p: usize) -> Duration {
     times[(times.len() * p / 100).min(times.len() - 1)]
 }
 
-pub async fn run_custody_bench(
-    store: Store,
-    client_key: &str,
-    samples: usize,
-    open: u64,
-) -> anyhow::Result<Vec<CustodyTiming>> {
-    let tenant = store
-        .tenant_by_client_key(client_key)
-        .await?
-        .with_context(|| format!("no site {client_key:?}: seed it with `amj bench seed` first"))?
-        .id;
+/// The site's first schema with something to lend: a site seeded before custody existed gets
+/// laptops and monitors made lendable, as the seed does now. Answers the model and the
+/// lendable types.
+pub async fn lendable_model(
+    store: &Store,
+    tenant: amj_domain::ids::TenantId,
+) -> anyhow::Result<(std::sync::Arc<amj_store::catalog::SchemaModel>, Vec<TypeId>)> {
     let schemas = store.list_schemas(tenant).await?;
     let schema = schemas.first().context("the site has no schema")?;
     let mut model = store
@@ -78,6 +74,21 @@ pub async fn run_custody_bench(
         .filter(|t| model.custody.is_checkoutable(&model.types, t.id))
         .map(|t| t.id)
         .collect();
+    Ok((model, lendable))
+}
+
+pub async fn run_custody_bench(
+    store: Store,
+    client_key: &str,
+    samples: usize,
+    open: u64,
+) -> anyhow::Result<Vec<CustodyTiming>> {
+    let tenant = store
+        .tenant_by_client_key(client_key)
+        .await?
+        .with_context(|| format!("no site {client_key:?}: seed it with `amj bench seed` first"))?
+        .id;
+    let (model, lendable) = lendable_model(&store, tenant).await?;
     // Live, not retired, not out: what can be lent.
     let available = Filter::And(vec![
         Filter::Asset(AssetCond::TypeIn(lendable)),

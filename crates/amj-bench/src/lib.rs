@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bench_aql;
+pub mod bench_bookings;
 pub mod bench_custody;
 pub mod bench_fit;
 pub mod bench_licences;

@@ -1265,7 +1265,8 @@ pub async fn seed_site(
                     },
                 ],
             };
-            store.create_kit(tenant, schema_id, &draft).await?;
+            let kit = store.create_kit(tenant, schema_id, &draft).await?;
+            seed_bookings(store, tenant, schema_id, catalog.laptop, kit.id, &users).await?;
         }
         // Requests asked on the simulator's AM issues are approved by its workflow.
         let policy = amj_domain::request::ApprovalPolicy {
@@ -1280,6 +1281,86 @@ pub async fn seed_site(
     }
     report.elapsed = started.elapsed();
     Ok(report)
+}
+
+/// The demo's bookings, so that "Bookings" and a laptop's page have something in them: a loaner
+/// laptop ready for pickup now, one booked for next week, and the new-starter kit for the week
+/// after, each on assets free then.
+async fn seed_bookings(
+    store: &Store,
+    tenant: TenantId,
+    schema_id: SchemaId,
+    laptop: TypeId,
+    kit: i64,
+    users: &[String],
+) -> anyhow::Result<()> {
+    const HOUR: i64 = 60 * 60 * 1000;
+    let model = store
+        .schema_model(tenant, schema_id)
+        .await?
+        .context("the seeded schema vanished")?;
+    let now = amj_store::now_millis() / HOUR * HOUR;
+    let person = |n: usize| users.get(n % users.len().max(1)).cloned();
+    let plans = [
+        (
+            now - HOUR,
+            now + 2 * 24 * HOUR,
+            false,
+            "Trip to the Berlin office",
+        ),
+        (
+            now + 7 * 24 * HOUR,
+            now + 9 * 24 * HOUR,
+            false,
+            "Conference",
+        ),
+        (
+            now + 14 * 24 * HOUR,
+            now + 19 * 24 * HOUR,
+            true,
+            "New starter, first week",
+        ),
+    ];
+    for (n, (start, end, as_kit, note)) in plans.into_iter().enumerate() {
+        let Some(account_id) = person(n) else {
+            return Ok(());
+        };
+        let free = store
+            .available(
+                tenant,
+                &model,
+                &amj_store::booking::AvailabilityQuery {
+                    start,
+                    end,
+                    zone: amj_domain::booking::Zone::utc(),
+                    types: vec![laptop],
+                    filter: None,
+                    limit: 1,
+                },
+            )
+            .await?;
+        let Some(asset) = free.first() else {
+            continue;
+        };
+        let plan = amj_domain::booking::BookingPlan {
+            account_id,
+            start,
+            end,
+            zone: amj_domain::booking::Zone::utc(),
+            assets: if as_kit {
+                Vec::new()
+            } else {
+                vec![asset.key.clone()]
+            },
+            kit: as_kit.then_some(kit),
+            issue: None,
+            note: note.to_owned(),
+        };
+        store
+            .create_booking(tenant, &model, &plan, "app", None)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Stock items and what the demo shows of them: (type, name, received at each of the first

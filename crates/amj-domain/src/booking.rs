@@ -85,9 +85,17 @@ impl Zone {
         if let Some(millis) = parse_datetime(text) {
             return Some(millis);
         }
+        // An offset RFC 3339 does not take (no seconds, `+05:00[Asia/Kolkata]`) still wins.
+        if let Ok(at) = text.parse::<jiff::Timestamp>() {
+            return Some(at.as_millisecond());
+        }
+        // jiff's civil parser would read and drop an offset it cannot honour (`Z` aside): a
+        // time with any offset or zone left here is refused, never read as local.
+        let (_, time) = text.split_once(['T', 't', ' '])?;
+        if time.contains(['+', '-', 'Z', 'z', '[']) {
+            return None;
+        }
         let local: jiff::civil::DateTime = text.parse().ok()?;
-        // A civil date-time with an offset or zone in it would have been RFC 3339 above; jiff's
-        // civil parser refuses those, so nothing here is read twice.
         let zoned = local.to_zoned(self.tz.clone()).ok()?;
         Some(zoned.timestamp().as_millisecond())
     }
@@ -457,11 +465,28 @@ mod tests {
         // 02:30 on 27 October happens twice: the first (summer time) is meant.
         let twice = zone.instant("2030-10-27T02:30", false).unwrap();
         assert_eq!(twice, at("2030-10-27T00:30:00Z"));
-        // An explicit offset wins over the zone.
+        // An explicit offset wins over the zone, also in forms RFC 3339 does not take; an
+        // offset that cannot be honoured is refused, never read as local time.
         assert_eq!(
             zone.instant("2030-03-31T09:00:00Z", false),
             Some(at("2030-03-31T09:00:00Z"))
         );
+        assert_eq!(
+            zone.instant("2030-03-31T09:00+05:00", false),
+            Some(at("2030-03-31T04:00:00Z"))
+        );
+        assert_eq!(
+            zone.instant("2030-03-31T09:00:00+05:30[Asia/Kolkata]", false),
+            Some(at("2030-03-31T03:30:00Z"))
+        );
+        for odd in [
+            "2030-03-31T09:00-",
+            "2030-03-31T09:00[Europe/Paris]",
+            "09:00",
+            "2030-03-31T",
+        ] {
+            assert_eq!(zone.instant(odd, false), None, "{odd}");
+        }
     }
 
     #[test]

@@ -96,6 +96,9 @@ pub struct BookingQuery<'a> {
 pub struct AvailabilityQuery<'a> {
     pub start: i64,
     pub end: i64,
+    /// The zone the search is read in: an asset out until a due day is free from the next
+    /// local day.
+    pub zone: Zone,
     /// Types asked for (with their subtypes); none: every checkoutable type.
     pub types: Vec<TypeId>,
     pub filter: Option<&'a Filter>,
@@ -250,27 +253,58 @@ fn bookable_types(model: &SchemaModel, asked: &[TypeId]) -> Vec<i64> {
         .collect()
 }
 
-/// Appends the conditions that make asset `a` free over `[start, end)`: live, no booking that
-/// holds it then, not set aside for a request, and not out past the start (out with no due
-/// day, or due on a day that starts after the booking does; the same line a check-out draws).
-fn free_between(sql: &mut Sql, start: i64, end: i64) {
+/// Where a range starts, as the rules of being free read it.
+struct Span {
+    start: i64,
+    end: i64,
+    /// The range's first local day (days since 1970-01-01): a loan due before it is back.
+    first_day: i64,
+    now: i64,
+    /// Today (UTC), the day overdue is counted from.
+    today: i64,
+}
+
+impl Span {
+    fn new(start: i64, end: i64, zone: &Zone, now: i64) -> Span {
+        Span {
+            start,
+            end,
+            first_day: zone
+                .day_of(start)
+                .map_or(start.div_euclid(DAY_MILLIS), i64::from),
+            now,
+            today: now.div_euclid(DAY_MILLIS),
+        }
+    }
+}
+
+/// Appends the conditions that make asset `a` free over a span: live; no booking holds it then
+/// (a booking missed, never picked up and over, holds nothing); not set aside for a request;
+/// and not out past the start: out with no due day, due on or after the span's first local
+/// day, or overdue (no one can say when it comes back). A check-out draws the same line the
+/// other way.
+fn free_between(sql: &mut Sql, span: &Span) {
     sql.push(" AND a.archived = ")
         .bind(false)
         .push(
             " AND a.retired_at IS NULL AND NOT EXISTS (SELECT 1 FROM booking_asset ba \
+             JOIN booking b ON b.id = ba.booking_id \
              WHERE ba.asset_id = a.id AND NOT ba.released AND ba.starts_at < ",
         )
-        .bind(end)
+        .bind(span.end)
         .push(" AND ba.ends_at > ")
-        .bind(start)
+        .bind(span.start)
+        .push(" AND (ba.ends_at > ")
+        .bind(span.now)
         .push(
-            ") AND NOT EXISTS (SELECT 1 FROM asset_reservation r WHERE r.asset_id = a.id) \
+            " OR b.state <> 'booked')) \
+             AND NOT EXISTS (SELECT 1 FROM asset_reservation r WHERE r.asset_id = a.id) \
              AND NOT EXISTS (SELECT 1 FROM asset_custody c WHERE c.asset_id = a.id \
-             AND (c.due_day IS NULL OR c.due_day * ",
+             AND (c.due_day IS NULL OR c.due_day >= ",
         )
-        .bind(DAY_MILLIS)
-        .push(" > ")
-        .bind(start)
+        .bind(span.first_day)
+        .push(" OR c.due_day < ")
+        .bind(span.today)
         .push("))");
 }
 
@@ -334,10 +368,21 @@ async fn booking_in(
     model: &SchemaModel,
     id: i64,
 ) -> Result<Option<Booking>, StoreError> {
+    booking_read(tx, tenant, model, id, true).await
+}
+
+/// Reads a booking inside a write, locking it on PostgreSQL when `lock` says so.
+async fn booking_read(
+    tx: &mut Tx,
+    tenant: TenantId,
+    model: &SchemaModel,
+    id: i64,
+    lock: bool,
+) -> Result<Option<Booking>, StoreError> {
     let sql = Sql::new(&format!(
         "SELECT {BOOKING_COLUMNS} FROM booking b WHERE b.id = $1 AND b.tenant_id = $2 \
          AND b.schema_id = $3{}",
-        tx.for_update()
+        if lock { tx.for_update() } else { "" }
     ))
     .arg(id)
     .arg(tenant.0)
@@ -366,6 +411,25 @@ pub(crate) async fn booked_ahead(
             .bind(now)
             .push(" ORDER BY ba.starts_at");
         out.extend(tx.fetch_all::<BookedAhead>(&sql).await?);
+    }
+    Ok(out)
+}
+
+/// The end of the picked-up booking still holding each of `ids`: inside a pickup, its own
+/// booking (moved on in the same transaction, the asset not yet out).
+pub(crate) async fn picked_up_until(
+    tx: &mut Tx,
+    ids: &[i64],
+) -> Result<HashMap<i64, i64>, StoreError> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let mut sql = Sql::new(
+            "SELECT ba.asset_id, ba.ends_at FROM booking_asset ba JOIN booking b \
+             ON b.id = ba.booking_id WHERE ba.asset_id IN ",
+        );
+        sql.bind_list(chunk.iter().copied())
+            .push(" AND NOT ba.released AND b.state = 'picked_up'");
+        out.extend(tx.fetch_all::<(i64, i64)>(&sql).await?);
     }
     Ok(out)
 }
@@ -450,8 +514,9 @@ fn conflict(code: &'static str, message: String) -> StoreError {
 
 impl Store {
     /// Books assets (or one free asset per asset part of a kit) for a person over the plan's
-    /// range, all or none. Refused (409) when an asset is booked then, out past the start, or
-    /// set aside for a request; (422) when an asset cannot be checked out at all.
+    /// range, all or none. Refused (409) when an asset is booked then, out past the start
+    /// (or overdue), or set aside for a request; per row (`InvalidRows`) when an asset is not
+    /// of the schema or cannot be checked out at all.
     pub async fn create_booking(
         &self,
         tenant: TenantId,
@@ -556,6 +621,17 @@ impl Store {
                 .map(|n| AssetKey::new(model.schema.key.clone(), *n).to_string())
                 .unwrap_or_else(|| format!("asset {id}"))
         };
+        // A booking missed (never picked up, and over) holds nothing: its rows let go, so the
+        // constraint does not hold a range no one will use against this one.
+        let mut missed = Sql::new("UPDATE booking_asset SET released = ");
+        missed
+            .bind(true)
+            .push(" WHERE NOT released AND ends_at <= ")
+            .bind(now)
+            .push(" AND asset_id IN ")
+            .bind_list(ids.iter().copied())
+            .push(" AND booking_id IN (SELECT id FROM booking WHERE state = 'booked')");
+        tx.execute(&missed).await?;
         // Booked then by someone else: named with the booking that holds it.
         let mut clash = Sql::new(
             "SELECT ba.asset_id, ba.booking_id, ba.starts_at, ba.ends_at, b.time_zone \
@@ -576,16 +652,28 @@ impl Store {
         let mut out = Sql::new("SELECT asset_id, due_day FROM asset_custody WHERE asset_id IN ");
         out.bind_list(ids.iter().copied());
         let outs: Vec<(i64, Option<i64>)> = tx.fetch_all(&out).await?;
+        let span = Span::new(plan.start, plan.end, &plan.zone, now);
+        let day = |d: i64| {
+            i32::try_from(d)
+                .ok()
+                .and_then(amj_domain::value::format_date)
+                .unwrap_or_else(|| d.to_string())
+        };
         let mut refusals: Vec<String> = outs
             .into_iter()
-            .filter(|(_, due)| due.is_none_or(|d| d * DAY_MILLIS > plan.start))
-            .map(|(id, due)| match due.and_then(|d| i32::try_from(d).ok()) {
-                Some(day) => format!(
-                    "{} is checked out until {}, after the booking starts",
+            .filter_map(|(id, due)| match due {
+                None => Some(format!("{} is checked out with no due date", key_of(id))),
+                Some(d) if d < span.today => Some(format!(
+                    "{} is overdue (due {}): it cannot be promised until it is back",
                     key_of(id),
-                    amj_domain::value::format_date(day).unwrap_or_default()
-                ),
-                None => format!("{} is checked out with no due date", key_of(id)),
+                    day(d)
+                )),
+                Some(d) if d >= span.first_day => Some(format!(
+                    "{} is checked out until {}, when the booking has begun",
+                    key_of(id),
+                    day(d)
+                )),
+                Some(_) => None,
             })
             .collect();
         let reserved = super::request::reservations_of(&mut tx, &ids).await?;
@@ -649,6 +737,15 @@ impl Store {
         }
         tx.commit().await?;
         Ok(booking)
+    }
+
+    /// The site's bookings that were not cancelled, in every schema (the bench's top-up).
+    pub async fn booking_count(&self, tenant: TenantId) -> Result<u64, StoreError> {
+        let sql =
+            Sql::new("SELECT COUNT(*) FROM booking WHERE tenant_id = $1 AND state <> 'cancelled'")
+                .arg(tenant.0);
+        let (count,): (i64,) = self.db().fetch_one(&sql).await?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     pub async fn booking(
@@ -726,7 +823,7 @@ impl Store {
             sql.push(")");
         }
         sql.push(" ORDER BY b.starts_at, b.id LIMIT ")
-            .bind(i64::try_from(query.limit.min(LIST_MAX)).unwrap_or(0));
+            .bind(i64::try_from(query.limit.min(LIST_MAX + 1)).unwrap_or(0));
         let rows: Vec<BookingRow> = self.db().fetch_all(&sql).await?;
         if rows.is_empty() {
             return Ok(Vec::new());
@@ -759,7 +856,10 @@ impl Store {
             .bind(model.schema.id.0)
             .push(" AND a.type_id IN ")
             .bind_list(types.iter().copied());
-        free_between(&mut sql, query.start, query.end);
+        free_between(
+            &mut sql,
+            &Span::new(query.start, query.end, &query.zone, now_millis()),
+        );
         if let Some(filter) = query.filter {
             let compiler = Compiler::new(tenant, model, self.db().is_postgres());
             sql.push(" AND ");
@@ -828,7 +928,8 @@ impl Store {
 
     /// Hands a booking's assets to its person: a check-out of each (of the kit, seats and stock
     /// included, when it was booked as one), due on the booking's last local day. Refused
-    /// (409) before a day ahead of its start, after its end, or when it is not booked.
+    /// (409) before a day ahead of its start, after its end, or when it is not booked; by the
+    /// check-out's own rules (archived, retired, no longer checkoutable) otherwise.
     pub async fn pick_up_booking(
         &self,
         tenant: TenantId,
@@ -980,6 +1081,14 @@ impl Store {
         if let Some(idem) = idempotent {
             claim_key(&mut tx, tenant, idem.key, idem.request_hash, now).await?;
         }
+        // Its assets are locked before the booking, in the order every check-in takes them
+        // (asset, then the booking it lets go of), so a return and a plain check-in of the
+        // same asset never wait on each other in a circle.
+        let peek = booking_read(&mut tx, tenant, model, id, false)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        let held_ids: Vec<i64> = peek.assets.iter().map(|a| a.asset_id.0).collect();
+        lock_assets(&mut tx, tenant, model, &held_ids).await?;
         let booking = booking_in(&mut tx, tenant, model, id)
             .await?
             .ok_or_else(|| not_found(id))?;
@@ -1104,7 +1213,21 @@ async fn pick_free(
         .bind(model.schema.id.0)
         .push(" AND a.type_id IN ")
         .bind_list(types.iter().copied());
-    free_between(&mut sql, plan.start, plan.end);
+    free_between(
+        &mut sql,
+        &Span::new(plan.start, plan.end, &plan.zone, now_millis()),
+    );
+    // A kit is picked from assets fit to hand out: none under repair, whatever their dates.
+    let maintenance: Vec<i64> = model
+        .statuses
+        .iter()
+        .filter(|s| s.category == amj_domain::StatusCategory::Maintenance)
+        .map(|s| s.id.0)
+        .collect();
+    if !maintenance.is_empty() {
+        sql.push(" AND a.status_id NOT IN ")
+            .bind_list(maintenance.iter().copied());
+    }
     if !taken.is_empty() {
         sql.push(" AND a.id NOT IN ")
             .bind_list(taken.iter().copied());

@@ -27,8 +27,6 @@ const CARRIER_LOCK: i64 = 0x6361_7272;
 /// minutes; a day covers a retry queue that waited out an outage.
 pub const IDEMPOTENCY_TTL_MILLIS: i64 = 24 * 60 * 60 * 1000;
 
-const DAY_MILLIS: i64 = 24 * 60 * 60 * 1000;
-
 /// A check-out that ended, as the asset's loans and an issue's hand-outs list it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -861,18 +859,30 @@ pub(crate) async fn check_out_in(
         });
     }
     // A booking holds its asset over its range: a check-out may not take the asset from under
-    // one that has begun, nor keep it past the start of one to come (a due day before that
-    // booking's start day lets it through; no due day never does). A pickup has already moved
-    // its own booking on, so only other bookings are seen here.
+    // one that has begun, nor keep it into one to come. A plain check-out's due day must come
+    // before that booking's first local day (the loan may be kept all of its due day); a
+    // pickup's own booking, moved on to picked up in this transaction, ends where the next
+    // one may start, which the overlap constraint already holds.
     let ahead = super::booking::booked_ahead(tx, &ids, now).await?;
+    let picking_up = super::booking::picked_up_until(tx, &ids).await?;
     let mut clashes = Vec::new();
     for (id, draft) in items {
         let Some(asset) = locked.get(&id.0) else {
             continue;
         };
-        let due_start = draft.due.map(|d| i64::from(d) * DAY_MILLIS);
         for booked in ahead.iter().filter(|b| b.asset_id == id.0) {
-            if booked.starts_at <= now || due_start.is_none_or(|due| booked.starts_at < due) {
+            let clash = if booked.starts_at <= now {
+                true
+            } else if let Some(until) = picking_up.get(&id.0) {
+                *until > booked.starts_at
+            } else {
+                let first_day = booked.zone().day_of(booked.starts_at);
+                match (draft.due, first_day) {
+                    (Some(due), Some(day)) => due >= day,
+                    _ => true,
+                }
+            };
+            if clash {
                 clashes.push(format!(
                     "{} is booked from {} (booking #{}): pick that booking up, or set a due \
                      date before it",

@@ -226,6 +226,9 @@ pub enum BenchCommand {
     /// Time check-out, check-in, "my assets" and the overdue list on a seeded site, after
     /// topping its open check-outs up to --open.
     Custody(BenchCustodyArgs),
+    /// Time the availability search and booking calendars on a seeded site, after topping its
+    /// bookings up to --bookings.
+    Bookings(BenchBookingsArgs),
     /// Time a licence's compliance view with --seats seats in use, the per-product view, and
     /// assigning and freeing a seat, on a seeded site.
     Licences(BenchLicencesArgs),
@@ -291,6 +294,16 @@ pub struct BenchCustodyArgs {
     /// transaction; a quarter of them overdue).
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
     pub open: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchBookingsArgs {
+    #[command(flatten)]
+    pub site: BenchPageArgs,
+    /// Bookings to have before timing: laptops and monitors booked for 1 to 7 days over the
+    /// coming year, one transaction each (a clash is skipped).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    pub bookings: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -994,6 +1007,20 @@ pub async fn run_bench(command: BenchCommand) -> anyhow::Result<()> {
                 &site.tenant,
                 samples,
                 args.open,
+            )
+            .await?;
+            print!("{}", amj_bench::bench_custody::markdown(&timings));
+            Ok(())
+        }
+        BenchCommand::Bookings(args) => {
+            let site = &args.site;
+            let store = bench_store(&site.database_url, site.secret_key_file.as_deref()).await?;
+            let samples = usize::try_from(site.samples).unwrap_or(200);
+            let timings = amj_bench::bench_bookings::run_bookings_bench(
+                store,
+                &site.tenant,
+                samples,
+                args.bookings,
             )
             .await?;
             print!("{}", amj_bench::bench_custody::markdown(&timings));

@@ -65,9 +65,11 @@ export function BookingForm({
     });
     onDone(booking);
   });
-  // Per-asset refusals ("items[0].asset") belong to the whole form.
+  // Refusals of no field shown here (an asset's, "items[0].asset"; the zone) belong to the
+  // whole form, so that none goes unseen.
+  const shown = ["accountId", "start", "end", "issue", "note"];
   const assetError = Object.entries(errors.fields)
-    .filter(([field]) => field.startsWith("items[") || field === "assets" || field === "kit")
+    .filter(([field]) => !shown.includes(field))
     .map(([, message]) => message)
     .join(" ");
   const what = kit ? `kit ${kit.name}` : assets.join(", ");
@@ -170,7 +172,7 @@ function ReturnForm({
   const [chosen, setChosen] = useState<string[]>(out.map((a) => a.key));
   const [condition, setCondition] = useState<Condition>("good");
   const [note, setNote] = useState("");
-  const prefix = `amj-booking-${booking.id}-return`;
+  const prefix = `amj-booking-${booking.id}-back`;
   useEffect(() => document.getElementById(`${prefix}-condition`)?.focus(), [prefix]);
   const { errors, busy, submit } = useSubmit(async () => {
     onDone(await api.returnBooking(schema, booking.id, { assets: chosen, condition, note }));
@@ -276,12 +278,15 @@ export function BookingList({
 }) {
   const [returning, setReturning] = useState<number | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
+  // One verb at a time: a second press while the first is on its way would be refused.
+  const [acting, setActing] = useState<number | null>(null);
   const act = async (booking: Booking, verb: BookingVerb) => {
     setFailure(null);
     if (verb === "return") {
       setReturning(booking.id);
       return;
     }
+    setActing(booking.id);
     try {
       const done =
         verb === "pickup"
@@ -290,6 +295,8 @@ export function BookingList({
       onChanged(`Booking #${done.id}: ${phaseLabel(done.phase).toLowerCase()}.`);
     } catch (error) {
       setFailure(`Booking #${booking.id}: ${describe(error)}`);
+    } finally {
+      setActing(null);
     }
   };
   if (bookings.length === 0) {
@@ -328,6 +335,7 @@ export function BookingList({
                 id={`amj-booking-${b.id}-${verb}`}
                 class="amj-button amj-subtle-button"
                 aria-label={`${VERB_LABELS[verb]} #${b.id}`}
+                disabled={acting !== null}
                 onClick={() => void act(b, verb)}
               >
                 {VERB_LABELS[verb]}

@@ -410,8 +410,17 @@ export function AssetDetail({
           viewer={viewer}
           disabled={asset.archived || Boolean(asset.retired)}
           onChanged={() => {
-            setLoaded(null);
-            setAttempt((n) => n + 1);
+            // In place, so the bookings section (its status line, its focus) stays: a pickup
+            // or return moves the asset's custody, status and history.
+            api
+              .custody(asset.key)
+              .then(setCustody)
+              .catch(() => {});
+            Promise.all([api.asset(asset.key), api.history(asset.key)])
+              .then(([fresh, history]) =>
+                setLoaded((l) => (l === null ? l : { ...l, asset: fresh, history })),
+              )
+              .catch(() => {});
           }}
         />
       )}

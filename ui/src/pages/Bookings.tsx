@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { Api, AssetType, Booking, FreeAsset, Kit } from "../api";
 import { daysFrom, localDay, phaseLabel, phaseLozenge, timeline } from "../bookings";
 import { BookingForm, BookingList } from "../components/Bookings";
@@ -51,9 +51,14 @@ export function Bookings({ api, schema, formats, viewer, onOpen }: Props) {
   const [shown, setShown] = useState<Shown | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [booking, setBooking] = useState<{ assets: string[]; kit?: Kit } | null>(null);
+  // What is being booked, and the button that opened the form (focus goes back to it).
+  const [booking, setBooking] = useState<{ assets: string[]; kit?: Kit; opener: string } | null>(
+    null,
+  );
   const [kitChoice, setKitChoice] = useState("");
   const [status, setStatus] = useState("");
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
 
   useEffect(() => {
     api
@@ -126,8 +131,14 @@ export function Bookings({ api, schema, formats, viewer, onOpen }: Props) {
   const nextDay = (day: string) => daysFrom(day, 2)[1] ?? day;
 
   return (
-    <section id="amj-bookings" aria-labelledby="amj-bookings-title">
-      <h1 id="amj-bookings-title">Bookings</h1>
+    <section
+      id="amj-bookings"
+      aria-labelledby="amj-bookings-title"
+      data-state={busy ? "loading" : shown ? "ready" : "loading"}
+    >
+      <h1 id="amj-bookings-title" ref={heading} tabIndex={-1}>
+        Bookings
+      </h1>
       <form
         id="amj-bookings-search"
         class="amj-search-row"
@@ -198,6 +209,7 @@ export function Bookings({ api, schema, formats, viewer, onOpen }: Props) {
       )}
       {booking && (
         <BookingForm
+          key={booking.kit ? `kit-${booking.kit.id}` : booking.assets.join(",")}
           api={api}
           schema={schema}
           assets={booking.assets}
@@ -210,8 +222,14 @@ export function Bookings({ api, schema, formats, viewer, onOpen }: Props) {
           onDone={(made) => {
             setBooking(null);
             changed(`Booked: #${made.id}, ${made.assets.map((a) => a.key).join(", ")}.`);
+            // The asset booked is no longer free, so its button goes: the heading takes focus.
+            setTimeout(() => heading.current?.focus(), 0);
           }}
-          onCancel={() => setBooking(null)}
+          onCancel={() => {
+            const opener = booking.opener;
+            setBooking(null);
+            setTimeout(() => document.getElementById(opener)?.focus(), 0);
+          }}
         />
       )}
       {shown && (
@@ -234,7 +252,9 @@ export function Bookings({ api, schema, formats, viewer, onOpen }: Props) {
                     class="amj-button amj-subtle-button"
                     id={`amj-bookings-book-${a.key}`}
                     aria-label={`Book ${a.key}`}
-                    onClick={() => setBooking({ assets: [a.key] })}
+                    onClick={() =>
+                      setBooking({ assets: [a.key], opener: `amj-bookings-book-${a.key}` })
+                    }
                   >
                     Book…
                   </button>
@@ -268,7 +288,7 @@ export function Bookings({ api, schema, formats, viewer, onOpen }: Props) {
                 onClick={() => {
                   const kit = kits.find((k) => String(k.id) === kitChoice);
                   if (kit) {
-                    setBooking({ assets: [], kit });
+                    setBooking({ assets: [], kit, opener: "amj-bookings-book-kit" });
                   }
                 }}
               >

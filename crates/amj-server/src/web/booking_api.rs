@@ -235,7 +235,7 @@ fn invalid(field: &str, rule: &'static str, message: impl Into<String>) -> AppEr
 
 /// Reads a window (`from`, `to` in `zone`): both times, `to` after `from`, at most
 /// [`WINDOW_MAX_DAYS`] apart.
-fn window(from: &str, to: &str, zone: Option<&str>) -> ApiResult<(i64, i64)> {
+fn window(from: &str, to: &str, zone: Option<&str>) -> ApiResult<(i64, i64, Zone)> {
     let zone = match zone {
         None => Zone::utc(),
         Some(name) => Zone::parse(name).ok_or_else(|| {
@@ -266,7 +266,7 @@ fn window(from: &str, to: &str, zone: Option<&str>) -> ApiResult<(i64, i64)> {
             format!("to: the window spans at most {WINDOW_MAX_DAYS} days"),
         ));
     }
-    Ok((start, end))
+    Ok((start, end, zone))
 }
 
 fn limit(asked: Option<usize>, default: usize, max: usize) -> ApiResult<usize> {
@@ -401,7 +401,7 @@ pub async fn list_bookings(
     SiteSchema { caller, model }: SiteSchema,
     ApiQuery(params): ApiQuery<BookingListParams>,
 ) -> ApiResult<Json<BookingsBody>> {
-    let (from, to) = window(&params.from, &params.to, params.time_zone.as_deref())?;
+    let (from, to, _) = window(&params.from, &params.to, params.time_zone.as_deref())?;
     let limit = limit(params.limit, LIST_DEFAULT, amj_store::booking::LIST_MAX)?;
     let asset = match &params.asset {
         Some(key) => {
@@ -484,7 +484,7 @@ pub async fn availability(
     SiteSchema { caller, model }: SiteSchema,
     ApiQuery(params): ApiQuery<AvailabilityParams>,
 ) -> ApiResult<Json<AvailabilityBody>> {
-    let (from, to) = window(&params.from, &params.to, params.time_zone.as_deref())?;
+    let (from, to, zone) = window(&params.from, &params.to, params.time_zone.as_deref())?;
     let limit = limit(params.limit, FREE_DEFAULT, FREE_MAX)?;
     let types = type_filter(&model, params.type_id)?.unwrap_or_default();
     let filter = asset_filter(
@@ -504,6 +504,7 @@ pub async fn availability(
             &AvailabilityQuery {
                 start: from,
                 end: to,
+                zone,
                 types,
                 filter: filter.as_ref(),
                 limit,
@@ -557,7 +558,7 @@ pub async fn create_booking(
 ) -> ApiResult<Response> {
     let path = format!("/api/v1/schemas/{}/bookings", model.schema.key);
     if let Some(response) = replay(&state, &caller, &headers, &path, &draft).await? {
-        return Ok(response);
+        return Ok(created(response));
     }
     let mut plan = draft
         .plan(amj_store::now_millis())
@@ -566,7 +567,7 @@ pub async fn create_booking(
     if let Some(key) = &draft.issue {
         plan.issue = Some(resolve_issue(&state, &caller, key).await?.key);
     }
-    let mut response = once(
+    let response = once(
         &state,
         &caller,
         &headers,
@@ -582,10 +583,15 @@ pub async fn create_booking(
         },
     )
     .await?;
+    Ok(created(response))
+}
+
+/// A booking made, first time or replayed: the stored response is the verb's 200.
+fn created(mut response: Response) -> Response {
     if response.status() == StatusCode::OK {
         *response.status_mut() = StatusCode::CREATED;
     }
-    Ok(response)
+    response
 }
 
 #[utoipa::path(
@@ -652,6 +658,7 @@ pub async fn cancel_booking(
     params(super::openapi::SchemaItemPath, ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and request answer the first response again")),
     responses(
         (status = 200, description = "The picked-up booking", body = BookingBody),
+        (status = 400, response = super::openapi::BadRequest),
         (status = 403, response = super::openapi::Forbidden),
         (status = 404, response = super::openapi::NotFound),
         (status = 409, response = super::openapi::Conflict),

@@ -767,6 +767,111 @@ async fn the_database_itself_refuses_overlapping_bookings() {
             amj_store::Db::Postgres(pool) => { sqlx::query(clear).bind(end).execute(pool).await.unwrap(); }
         }
         attempt(start, end, true).await.unwrap();
+
+        // A booking missed (its end passed, never picked up) holds nothing: moved into the past
+        // here, as the clock would move it, a booking over the same hours of today is made.
+        let missed_start = now() - 3 * HOUR;
+        let moved = "UPDATE booking SET starts_at = $1, ends_at = $2 WHERE id = $3";
+        let moved_rows = "UPDATE booking_asset SET starts_at = $1, ends_at = $2 WHERE booking_id = $3";
+        let id = first["id"].as_i64().unwrap();
+        for sql in [moved, moved_rows] {
+            match store.db() {
+                amj_store::Db::Sqlite(pool) => { sqlx::query(sql).bind(missed_start).bind(missed_start + HOUR).bind(id).execute(pool).await.unwrap(); }
+                amj_store::Db::Postgres(pool) => { sqlx::query(sql).bind(missed_start).bind(missed_start + HOUR).bind(id).execute(pool).await.unwrap(); }
+            }
+        }
+        assert_eq!(api.ok("GET", &format!("{BOOKINGS}/{id}"), None).await["phase"], "missed");
+        let from = format_datetime(missed_start - HOUR).unwrap();
+        let free = api
+            .ok("GET", &format!("/api/v1/schemas/IT/availability?from={from}&to={}", at(DAY)), None)
+            .await;
+        assert_eq!(free["items"][0]["key"], "IT-1", "a missed booking holds nothing: {free}");
+        let (status, body) = book(
+            &api,
+            json!({"accountId": ada, "start": from, "end": at(DAY), "assets": ["IT-1"]}),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        api.stop().await;
+    })
+    .await;
+}
+
+/// Due days are local days: in Tokyo a booking that ends at 08:00 is picked up although the
+/// next one starts at 08:00 the same morning (UTC midnight lies between), and a plain loan due
+/// on the first local day of a booking to come is refused while one due the day before is not.
+#[tokio::test]
+async fn hand_overs_follow_local_days_east_of_utc() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        laptops(&api, 2).await;
+        let people = people(&api);
+        let tokyo = Zone::parse("Asia/Tokyo").unwrap();
+        // The first 08:00 in Tokyo at least two hours away.
+        let today = tokyo.day_of(now()).unwrap();
+        let eight = (today..today + 3)
+            .map(|d| {
+                let date = amj_domain::value::format_date(d).unwrap();
+                tokyo.instant(&format!("{date}T08:00"), false).unwrap()
+            })
+            .find(|t| *t > now() + 2 * HOUR)
+            .unwrap();
+        let rfc = |t: i64| format_datetime(t).unwrap();
+        let (status, first) = book(
+            &api,
+            json!({"accountId": people[0], "start": at(-HOUR), "end": rfc(eight),
+                   "assets": ["IT-1"], "timeZone": "Asia/Tokyo"}),
+        )
+        .await;
+        assert_eq!(status, 201, "{first}");
+        let (status, next) = book(
+            &api,
+            json!({"accountId": people[1], "start": rfc(eight), "end": rfc(eight + 4 * HOUR),
+                   "assets": ["IT-1"], "timeZone": "Asia/Tokyo"}),
+        )
+        .await;
+        assert_eq!(status, 201, "{next}");
+        let picked = api
+            .ok("POST", &format!("{BOOKINGS}/{}/pickup", first["id"]), None)
+            .await;
+        assert_eq!(picked["state"], "picked_up");
+        let due =
+            api.ok("GET", "/api/v1/assets/IT-1/custody", None).await["custody"]["due"].clone();
+        let eight_day = tokyo.day_of(eight).unwrap();
+        assert_eq!(due, amj_domain::value::format_date(eight_day).unwrap());
+
+        // IT-2 is booked from 08:00 on that day: a loan due that day would keep it into the
+        // booking; due the day before, it is back in time.
+        book(
+            &api,
+            json!({"accountId": people[1], "start": rfc(eight), "end": rfc(eight + 4 * HOUR),
+                   "assets": ["IT-2"], "timeZone": "Asia/Tokyo"}),
+        )
+        .await;
+        let lend = |due: i32| {
+            let api = &api;
+            let person = people[0].clone();
+            async move {
+                api.call(
+                    "POST",
+                    "/api/v1/assets/IT-2/checkout",
+                    &api.admin,
+                    Some(json!({"holder": {"kind": "user", "accountId": person},
+                                "due": amj_domain::value::format_date(due).unwrap()})),
+                )
+                .await
+            }
+        };
+        let (status, body) = lend(eight_day).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (409, Some("asset_booked")),
+            "{body}"
+        );
+        if eight_day > Zone::utc().day_of(now()).unwrap() {
+            let (status, body) = lend(eight_day - 1).await;
+            assert_eq!(status, 200, "{body}");
+        }
         api.stop().await;
     })
     .await;
