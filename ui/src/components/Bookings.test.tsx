@@ -5,6 +5,7 @@ import { Api, type Booking } from "../api";
 import { formats } from "../format";
 import type { ApiRequest } from "../host/types";
 import { historyText } from "../pages/AssetDetail";
+import { Bookings } from "../pages/Bookings";
 import { mountRoot, until } from "../testing/dom";
 import { fakeHost } from "../testing/fakeHost";
 import { AssetBookings } from "./Bookings";
@@ -150,5 +151,111 @@ describe("bookings", () => {
     await until(() => document.querySelector("#amj-booking-4-return") !== null);
     expect($("#amj-booking-4").getAttribute("data-phase")).toBe("out");
     expect(changed).toBe(2);
+  });
+});
+
+describe("the bookings page", () => {
+  const root = mountRoot();
+
+  it("finds what is free, lays bookings out by day and books in the viewer's zone", async () => {
+    const free = [{ key: "IT-5", label: "Laptop 5", typeId: 2, status: "Available" }];
+    const listed = [
+      {
+        ...booking(4, "upcoming", "booked"),
+        start: "2031-03-04T23:00:00Z",
+        end: "2031-03-06T23:00:00Z",
+      },
+    ];
+    const host = fakeHost((request) => {
+      if (request.path.startsWith("/api/v1/schemas/IT/types")) {
+        return { status: 200, body: { types: [{ id: 2, name: "Laptop", parentId: null }] } };
+      }
+      if (request.path.startsWith("/api/v1/schemas/IT/kits")) {
+        return { status: 200, body: { items: [] } };
+      }
+      if (request.path.startsWith("/api/v1/schemas/IT/availability?")) {
+        return { status: 200, body: { items: free, from: "", to: "" } };
+      }
+      if (request.method === "GET" && request.path.startsWith("/api/v1/schemas/IT/bookings?")) {
+        return { status: 200, body: { items: listed, from: "", to: "", truncated: false } };
+      }
+      if (request.method === "POST" && request.path === "/api/v1/schemas/IT/bookings") {
+        return { status: 201, body: { ...booking(9, "upcoming", "booked"), id: 9 } };
+      }
+      return { status: 200, body: { users: [] } };
+    });
+    await act(() =>
+      render(
+        <Bookings
+          api={new Api(host)}
+          schema="IT"
+          formats={formats("en-GB", "Europe/Berlin")}
+          viewer="557058:ada"
+          onOpen={() => {}}
+        />,
+        root,
+      ),
+    );
+    await until(() => $("#amj-bookings").getAttribute("data-state") === "ready");
+    expect(document.activeElement?.id).toBe("amj-bookings-title");
+    // Searched in the viewer's zone, a week from today.
+    const searched = host.calls.find((c) => c.path.includes("/availability?"))?.path ?? "";
+    expect(searched).toContain("timeZone=Europe%2FBerlin");
+    // The booking covers the 5th and 6th in Berlin (23:00 UTC is the next local day).
+    await type("#amj-bookings-from", "2031-03-04");
+    await type("#amj-bookings-to", "2031-03-07");
+    await act(() => ($("#amj-bookings-search") as HTMLFormElement).requestSubmit());
+    await until(() => document.querySelectorAll("#amj-bookings-timeline tbody td").length === 4);
+    const cells = [...document.querySelectorAll("#amj-bookings-timeline tbody td")].map((td) =>
+      td.hasAttribute("data-booked"),
+    );
+    expect(cells).toEqual([false, true, true, false]);
+
+    // Book the free laptop over the days shown; focus goes back to the heading.
+    await act(() => $("#amj-bookings-book-IT-5").click());
+    expect(($("#amj-bookings-book-start") as HTMLInputElement).value).toBe("2031-03-04T00:00");
+    expect(($("#amj-bookings-book-end") as HTMLInputElement).value).toBe("2031-03-08T00:00");
+    await act(() => ($("#amj-bookings-book-form") as HTMLFormElement).requestSubmit());
+    await until(() => $("#amj-bookings-status").textContent?.startsWith("Booked: #9") ?? false);
+    const made = host.calls.find((c) => c.method === "POST");
+    expect(made?.body).toMatchObject({ assets: ["IT-5"], timeZone: "Europe/Berlin" });
+    await until(() => document.activeElement?.id === "amj-bookings-title");
+  });
+});
+
+describe("an asset's calendar", () => {
+  const root = mountRoot();
+
+  it("shows the next four weeks of the asset, day by day", async () => {
+    const now = Date.now();
+    const today = {
+      ...booking(5, "ready", "booked"),
+      start: new Date(now - 3_600_000).toISOString(),
+      end: new Date(now + 36 * 3_600_000).toISOString(),
+    };
+    const host = fakeHost((request) =>
+      request.path.startsWith("/api/v1/schemas/IT/bookings?")
+        ? { status: 200, body: { items: [today], from: "", to: "", truncated: false } }
+        : { status: 200, body: { users: [] } },
+    );
+    await act(() =>
+      render(
+        <AssetBookings
+          api={new Api(host)}
+          assetKey="IT-3"
+          formats={formats("en-GB", "UTC")}
+          viewer={null}
+          disabled={false}
+          onChanged={() => {}}
+        />,
+        root,
+      ),
+    );
+    await until(() => document.querySelector("#amj-asset-calendar") !== null);
+    const cells = [...document.querySelectorAll("#amj-asset-calendar tbody td")];
+    expect(cells).toHaveLength(28);
+    expect(cells[0]?.hasAttribute("data-booked")).toBe(true);
+    expect(cells[3]?.hasAttribute("data-booked")).toBe(false);
+    expect(cells[0]?.textContent).toContain("#5");
   });
 });

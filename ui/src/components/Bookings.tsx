@@ -1,6 +1,16 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Api, Booking, Condition } from "../api";
-import { type BookingVerb, nextHour, phaseLabel, phaseLozenge, verbs } from "../bookings";
+import {
+  type BookingVerb,
+  daysFrom,
+  localDay,
+  nextHour,
+  phaseLabel,
+  phaseLozenge,
+  type TimelineRow,
+  timeline,
+  verbs,
+} from "../bookings";
 import type { Formats } from "../format";
 import { describe } from "../messages";
 import { type Person, usePeople } from "../people";
@@ -363,9 +373,80 @@ export function BookingList({
   );
 }
 
+const dayLabel = new Intl.DateTimeFormat(undefined, {
+  weekday: "short",
+  day: "numeric",
+  timeZone: "UTC",
+});
+
+/**
+ * Days across, booked assets down: each cell holds the bookings that cover that local day,
+ * as lozenges in their phase's colour, with the person and phase written out for screen
+ * readers. It scrolls sideways in a narrow frame or on a phone.
+ */
+export function Timeline({
+  id,
+  rows,
+  days,
+  people,
+  timeZone,
+}: {
+  id: string;
+  rows: TimelineRow[];
+  days: string[];
+  people: ReadonlyMap<string, Person>;
+  timeZone: string;
+}) {
+  return (
+    <div class="amj-table-scroll">
+      <table id={id} class="amj-table amj-timeline">
+        <caption class="amj-visually-hidden">Booked assets by day, in {timeZone}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Asset</th>
+            {days.map((day) => (
+              <th scope="col" key={day}>
+                {dayLabel.format(new Date(`${day}T00:00:00Z`))}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.key}>
+              <th scope="row">
+                {row.key} {row.label}
+              </th>
+              {row.days.map((here, i) => (
+                <td key={days[i]} data-booked={here.length > 0 ? "true" : undefined}>
+                  {here.map((b) => (
+                    <span
+                      key={b.id}
+                      class={`amj-lozenge ${phaseLozenge(b.phase)}`}
+                      title={`#${b.id} ${people.get(b.accountId)?.name ?? ""}`}
+                    >
+                      #{b.id}
+                      <span class="amj-visually-hidden">
+                        {" "}
+                        {people.get(b.accountId)?.name ?? "someone"}, {phaseLabel(b.phase)}
+                      </span>
+                    </span>
+                  ))}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 /** How far an asset's page looks back and ahead for its bookings. */
 const ASSET_BACK_DAYS = 7;
 const ASSET_AHEAD_DAYS = 120;
+/** The asset's calendar strip: the next four weeks, day by day. */
+const CALENDAR_DAYS = 28;
 
 /**
  * An asset's bookings (a week back, four months ahead) and the form to book it. Booking,
@@ -414,12 +495,30 @@ export function AssetBookings({
     onChanged();
   };
   const names = usePeople(api, Array.isArray(bookings) ? bookings.map((b) => b.accountId) : []);
+  // The next four weeks of this asset, day by day, when anything is booked in them.
+  const calendarDays = daysFrom(localDay(new Date(), formats.timeZone), CALENDAR_DAYS);
+  const calendar = Array.isArray(bookings)
+    ? timeline(
+        bookings.filter((b) => b.phase !== "cancelled"),
+        calendarDays,
+        formats.timeZone,
+      ).filter((row) => row.key === assetKey && row.days.some((d) => d.length > 0))
+    : [];
   return (
     <section id="amj-asset-bookings" aria-labelledby="amj-asset-bookings-title">
       <h2 id="amj-asset-bookings-title">Bookings</h2>
       <output class="amj-subtle amj-status-line" id="amj-asset-bookings-status">
         {status}
       </output>
+      {calendar.length > 0 && (
+        <Timeline
+          id="amj-asset-calendar"
+          rows={calendar}
+          days={calendarDays}
+          people={names}
+          timeZone={formats.timeZone}
+        />
+      )}
       {bookings === "failed" ? (
         <p class="amj-subtle">The bookings could not be read just now.</p>
       ) : bookings === null ? (

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import type { Api, AssetType, Booking, FreeAsset, Kit } from "../api";
-import { daysFrom, localDay, phaseLabel, phaseLozenge, timeline } from "../bookings";
-import { BookingForm, BookingList } from "../components/Bookings";
+import { daysFrom, localDay, timeline } from "../bookings";
+import { BookingForm, BookingList, Timeline } from "../components/Bookings";
 import { Field } from "../components/Form";
 import type { Formats } from "../format";
 import { describe } from "../messages";
@@ -119,11 +119,6 @@ export function Bookings({ api, schema, formats, viewer, onOpen }: Props) {
     : [];
   const rows = shown ? timeline(shown.bookings, days, formats.timeZone) : [];
   const people = usePeople(api, shown ? shown.bookings.map((b) => b.accountId) : []);
-  const dayLabel = new Intl.DateTimeFormat(undefined, {
-    weekday: "short",
-    day: "numeric",
-    timeZone: "UTC",
-  });
   const changed = (message: string) => {
     setStatus(message);
     void show(shown?.search ?? search);
@@ -300,49 +295,13 @@ export function Bookings({ api, schema, formats, viewer, onOpen }: Props) {
           {rows.length === 0 ? (
             <p class="amj-subtle">Nothing is booked over those days.</p>
           ) : (
-            <div class="amj-table-scroll">
-              <table id="amj-bookings-timeline" class="amj-table amj-timeline">
-                <caption class="amj-visually-hidden">
-                  Booked assets by day, in {formats.timeZone}
-                </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Asset</th>
-                    {days.map((day) => (
-                      <th scope="col" key={day}>
-                        {dayLabel.format(new Date(`${day}T00:00:00Z`))}
-                      </th>
-                    ))}
-                  </tr>
-                </thead>
-                <tbody>
-                  {rows.map((row) => (
-                    <tr key={row.key}>
-                      <th scope="row">
-                        {row.key} {row.label}
-                      </th>
-                      {row.days.map((here, i) => (
-                        <td key={days[i]} data-booked={here.length > 0 ? "true" : undefined}>
-                          {here.map((b) => (
-                            <span
-                              key={b.id}
-                              class={`amj-lozenge ${phaseLozenge(b.phase)}`}
-                              title={`#${b.id} ${people.get(b.accountId)?.name ?? ""}`}
-                            >
-                              #{b.id}
-                              <span class="amj-visually-hidden">
-                                {" "}
-                                {people.get(b.accountId)?.name ?? "someone"}, {phaseLabel(b.phase)}
-                              </span>
-                            </span>
-                          ))}
-                        </td>
-                      ))}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Timeline
+              id="amj-bookings-timeline"
+              rows={rows}
+              days={days}
+              people={people}
+              timeZone={formats.timeZone}
+            />
           )}
           <h2>Agenda</h2>
           {shown.truncated && (
