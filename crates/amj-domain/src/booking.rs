@@ -72,8 +72,10 @@ impl Zone {
         &self.name
     }
 
-    /// The instant `text` names: an RFC 3339 time (its offset wins over the zone), a local
-    /// `YYYY-MM-DDTHH:MM[:SS]` in this zone, or a date alone. A date alone is the start of that
+    /// The instant `text` names: a time with an offset (RFC 3339, or forms it does not take
+    /// such as `2030-03-03T09:00+05:00` or `…+05:30[Asia/Kolkata]`; the offset wins over the
+    /// zone), a local `YYYY-MM-DDTHH:MM[:SS]` in this zone, or a date alone. A local time with
+    /// an offset or zone that cannot be honoured is refused, never read as local. A date alone is the start of that
     /// day as the start of a range, and the end of that day (the next day's start) as its end,
     /// so "3–7 March" books all of the 7th. A local time that summer time skips (02:30 on the
     /// day clocks go forward) moves forward by the gap; one that occurs twice is the first.

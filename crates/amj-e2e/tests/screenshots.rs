@@ -342,6 +342,22 @@ async fn workflows(browser: &Browser, stack: &Stack, site: &str) -> anyhow::Resu
         .await?;
     shoot(browser, "forge-stock").await?;
 
+    // Bookings: what is free this week, the demo's bookings on the timeline and the agenda.
+    browser
+        .driver
+        .find(By::Id("amj-back"))
+        .await?
+        .click()
+        .await?;
+    open("amj-open-bookings").await?;
+    browser
+        .wait_for_attribute("amj-bookings", "data-state", "ready", WAIT)
+        .await?;
+    browser
+        .wait_for_text("amj-bookings", "Trip to the Berlin office", WAIT)
+        .await?;
+    shoot(browser, "forge-bookings").await?;
+
     // A request for a laptop on AM-1, approved by the workflow: the side, and
     // the admins' queue.
     browser

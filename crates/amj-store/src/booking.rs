@@ -72,7 +72,8 @@ pub struct BookedAsset {
     pub part: Option<i64>,
     /// When it came back; set once it has.
     pub returned_at: Option<i64>,
-    /// Whether the booking has let go of it (cancelled, or returned).
+    /// Whether the booking has let go of it: cancelled, returned, or missed (over without a
+    /// pickup, let go when another booking of the asset is made).
     pub released: bool,
 }
 
@@ -260,29 +261,42 @@ struct Span {
     /// The range's first local day (days since 1970-01-01): a loan due before it is back.
     first_day: i64,
     now: i64,
-    /// Today (UTC), the day overdue is counted from.
+    /// Today in the same zone: a loan due before it is overdue.
     today: i64,
 }
 
 impl Span {
     fn new(start: i64, end: i64, zone: &Zone, now: i64) -> Span {
+        let day = |at: i64| zone.day_of(at).map_or(at.div_euclid(DAY_MILLIS), i64::from);
         Span {
             start,
             end,
-            first_day: zone
-                .day_of(start)
-                .map_or(start.div_euclid(DAY_MILLIS), i64::from),
+            first_day: day(start),
             now,
-            today: now.div_euclid(DAY_MILLIS),
+            today: day(now),
+        }
+    }
+
+    /// Whether a loan in force lets the asset be booked over this span: one a picked-up booking
+    /// made is back by that booking's end, an instant (a same-day turnaround); any other by its
+    /// due day, which must come before the span's first local day and not be past (overdue:
+    /// no one can say when it comes back). Never for a span that has begun: the asset is out.
+    fn lets_through(&self, due: Option<i64>, picked_up_until: Option<i64>) -> bool {
+        if self.start <= self.now {
+            return false;
+        }
+        match (picked_up_until, due) {
+            (Some(until), _) => until <= self.start && until > self.now,
+            (None, Some(day)) => day < self.first_day && day >= self.today,
+            (None, None) => false,
         }
     }
 }
 
 /// Appends the conditions that make asset `a` free over a span: live; no booking holds it then
 /// (a booking missed, never picked up and over, holds nothing); not set aside for a request;
-/// and not out past the start: out with no due day, due on or after the span's first local
-/// day, or overdue (no one can say when it comes back). A check-out draws the same line the
-/// other way.
+/// and any loan in force lets it through ([`Span::lets_through`], the same rule in SQL). A
+/// check-out draws the same line the other way.
 fn free_between(sql: &mut Sql, span: &Span) {
     sql.push(" AND a.archived = ")
         .bind(false)
@@ -299,13 +313,28 @@ fn free_between(sql: &mut Sql, span: &Span) {
         .push(
             " OR b.state <> 'booked')) \
              AND NOT EXISTS (SELECT 1 FROM asset_reservation r WHERE r.asset_id = a.id) \
-             AND NOT EXISTS (SELECT 1 FROM asset_custody c WHERE c.asset_id = a.id \
-             AND (c.due_day IS NULL OR c.due_day >= ",
+             AND NOT EXISTS (SELECT 1 FROM asset_custody c WHERE c.asset_id = a.id",
+        );
+    if span.start > span.now {
+        sql.push(
+            " AND NOT EXISTS (SELECT 1 FROM booking_asset pa JOIN booking pb \
+             ON pb.id = pa.booking_id WHERE pa.asset_id = a.id AND NOT pa.released \
+             AND pb.state = 'picked_up' AND pa.ends_at <= ",
+        )
+        .bind(span.start)
+        .push(" AND pa.ends_at > ")
+        .bind(span.now)
+        .push(
+            ") AND NOT (c.due_day IS NOT NULL AND NOT EXISTS (SELECT 1 FROM booking_asset qa \
+             JOIN booking qb ON qb.id = qa.booking_id WHERE qa.asset_id = a.id \
+             AND NOT qa.released AND qb.state = 'picked_up') AND c.due_day < ",
         )
         .bind(span.first_day)
-        .push(" OR c.due_day < ")
+        .push(" AND c.due_day >= ")
         .bind(span.today)
-        .push("))");
+        .push(")");
+    }
+    sql.push(")");
 }
 
 fn overlap_error(
@@ -623,15 +652,39 @@ impl Store {
         };
         // A booking missed (never picked up, and over) holds nothing: its rows let go, so the
         // constraint does not hold a range no one will use against this one.
-        let mut missed = Sql::new("UPDATE booking_asset SET released = ");
-        missed
-            .bind(true)
-            .push(" WHERE NOT released AND ends_at <= ")
+        // Their bookings are locked first, as a cancel locks its booking before its rows, so
+        // the two never wait on each other's rows in a circle.
+        let mut lapsed = Sql::new(
+            "SELECT DISTINCT b.id FROM booking b JOIN booking_asset ba ON ba.booking_id = b.id \
+             WHERE b.tenant_id = ",
+        );
+        lapsed
+            .bind(tenant.0)
+            .push(" AND b.state = 'booked' AND NOT ba.released AND ba.ends_at <= ")
             .bind(now)
-            .push(" AND asset_id IN ")
+            .push(" AND ba.asset_id IN ")
             .bind_list(ids.iter().copied())
-            .push(" AND booking_id IN (SELECT id FROM booking WHERE state = 'booked')");
-        tx.execute(&missed).await?;
+            .push(" ORDER BY b.id");
+        let lapsed: Vec<(i64,)> = tx.fetch_all(&lapsed).await?;
+        if !lapsed.is_empty() {
+            let lapsed: Vec<i64> = lapsed.into_iter().map(|(id,)| id).collect();
+            if tx.is_postgres() {
+                let mut lock = Sql::new("SELECT id FROM booking WHERE id IN ");
+                lock.bind_list(lapsed.iter().copied())
+                    .push(" ORDER BY id FOR UPDATE");
+                tx.fetch_all::<(i64,)>(&lock).await?;
+            }
+            let mut missed = Sql::new("UPDATE booking_asset SET released = ");
+            missed
+                .bind(true)
+                .push(" WHERE NOT released AND ends_at <= ")
+                .bind(now)
+                .push(" AND asset_id IN ")
+                .bind_list(ids.iter().copied())
+                .push(" AND booking_id IN ")
+                .bind_list(lapsed.iter().copied());
+            tx.execute(&missed).await?;
+        }
         // Booked then by someone else: named with the booking that holds it.
         let mut clash = Sql::new(
             "SELECT ba.asset_id, ba.booking_id, ba.starts_at, ba.ends_at, b.time_zone \
@@ -653,6 +706,7 @@ impl Store {
         out.bind_list(ids.iter().copied());
         let outs: Vec<(i64, Option<i64>)> = tx.fetch_all(&out).await?;
         let span = Span::new(plan.start, plan.end, &plan.zone, now);
+        let picked_up = picked_up_until(&mut tx, &ids).await?;
         let day = |d: i64| {
             i32::try_from(d)
                 .ok()
@@ -661,19 +715,24 @@ impl Store {
         };
         let mut refusals: Vec<String> = outs
             .into_iter()
-            .filter_map(|(id, due)| match due {
-                None => Some(format!("{} is checked out with no due date", key_of(id))),
-                Some(d) if d < span.today => Some(format!(
+            .filter(|(id, due)| !span.lets_through(*due, picked_up.get(id).copied()))
+            .map(|(id, due)| match (picked_up.get(&id), due) {
+                (Some(until), _) => format!(
+                    "{} is out on a booking until {}, after this one starts",
+                    key_of(id),
+                    plan.zone.describe(*until)
+                ),
+                (None, None) => format!("{} is checked out with no due date", key_of(id)),
+                (None, Some(d)) if d < span.today => format!(
                     "{} is overdue (due {}): it cannot be promised until it is back",
                     key_of(id),
                     day(d)
-                )),
-                Some(d) if d >= span.first_day => Some(format!(
+                ),
+                (None, Some(d)) => format!(
                     "{} is checked out until {}, when the booking has begun",
                     key_of(id),
                     day(d)
-                )),
-                Some(_) => None,
+                ),
             })
             .collect();
         let reserved = super::request::reservations_of(&mut tx, &ids).await?;
@@ -769,7 +828,9 @@ impl Store {
     }
 
     /// The bookings over a window, by start: an asset's or a person's calendar, a type's, or
-    /// (through an AQL filter on the location attribute) a location's timeline.
+    /// (through an AQL filter on the location attribute) a location's timeline. At most
+    /// `limit` rows, and never more than [`LIST_MAX`] + 1, so that a caller asking for one more
+    /// than it shows can tell the list was cut.
     pub async fn bookings(
         &self,
         tenant: TenantId,
@@ -943,6 +1004,12 @@ impl Store {
         if let Some(idem) = idempotent {
             claim_key(&mut tx, tenant, idem.key, idem.request_hash, now).await?;
         }
+        // Assets before the booking, the order a return and every check-in take them.
+        let peek = booking_read(&mut tx, tenant, model, id, false)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        let held_ids: Vec<i64> = peek.assets.iter().map(|a| a.asset_id.0).collect();
+        lock_assets(&mut tx, tenant, model, &held_ids).await?;
         let booking = booking_in(&mut tx, tenant, model, id)
             .await?
             .ok_or_else(|| not_found(id))?;

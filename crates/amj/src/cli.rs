@@ -296,6 +296,7 @@ pub struct BenchCustodyArgs {
     pub open: u64,
 }
 
+/// `amj bench bookings`: the site to time on, and how many bookings it should have first.
 #[derive(Debug, Clone, Args)]
 pub struct BenchBookingsArgs {
     #[command(flatten)]

@@ -151,6 +151,7 @@ describe("bookings", () => {
     await until(() => document.querySelector("#amj-booking-4-return") !== null);
     expect($("#amj-booking-4").getAttribute("data-phase")).toBe("out");
     expect(changed).toBe(2);
+    await until(() => document.activeElement?.id === "amj-booking-4-return");
   });
 });
 

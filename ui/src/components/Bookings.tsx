@@ -290,6 +290,15 @@ export function BookingList({
   const [failure, setFailure] = useState<string | null>(null);
   // One verb at a time: a second press while the first is on its way would be refused.
   const [acting, setActing] = useState<number | null>(null);
+  // After a pickup its button goes: focus moves to the Return button once the list has it.
+  const [refocus, setRefocus] = useState<string | null>(null);
+  useEffect(() => {
+    const target = refocus ? document.getElementById(refocus) : null;
+    if (target) {
+      target.focus();
+      setRefocus(null);
+    }
+  }, [bookings, refocus]);
   const act = async (booking: Booking, verb: BookingVerb) => {
     setFailure(null);
     if (verb === "return") {
@@ -302,6 +311,9 @@ export function BookingList({
         verb === "pickup"
           ? await api.pickUpBooking(schema, booking.id)
           : await api.cancelBooking(schema, booking.id);
+      if (verb === "pickup") {
+        setRefocus(`amj-booking-${done.id}-return`);
+      }
       onChanged(`Booking #${done.id}: ${phaseLabel(done.phase).toLowerCase()}.`);
     } catch (error) {
       setFailure(`Booking #${booking.id}: ${describe(error)}`);

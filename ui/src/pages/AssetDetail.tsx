@@ -99,6 +99,9 @@ export function AssetDetail({
   const [stockPanel, setStockPanel] = useState<{ panel: StockPanelComponent } | null>(null);
   // After an in-place edit closes, focus returns to that attribute's Edit button.
   const refocus = useRef<string | null>(null);
+  // The asset the page shows now, for answers that arrive after another was opened.
+  const shownKeyRef = useRef(assetKey);
+  shownKeyRef.current = assetKey;
 
   useEffect(() => {
     let current = true;
@@ -412,15 +415,19 @@ export function AssetDetail({
           onChanged={() => {
             // In place, so the bookings section (its status line, its focus) stays: a pickup
             // or return moves the asset's custody, status and history.
+            // Only while this asset is still the one shown: another may have been opened.
+            const key = asset.key;
             api
-              .custody(asset.key)
-              .then(setCustody)
-              .catch(() => {});
-            Promise.all([api.asset(asset.key), api.history(asset.key)])
+              .custody(key)
+              .then((found) => shownKeyRef.current === key && setCustody(found))
+              .catch(() => shownKeyRef.current === key && setCustody("failed"));
+            Promise.all([api.asset(key), api.history(key)])
               .then(([fresh, history]) =>
-                setLoaded((l) => (l === null ? l : { ...l, asset: fresh, history })),
+                setLoaded((l) =>
+                  l === null || l.asset.key !== key ? l : { ...l, asset: fresh, history },
+                ),
               )
-              .catch(() => {});
+              .catch(() => setAttempt((n) => n + 1));
           }}
         />
       )}

@@ -1,7 +1,8 @@
 //! `/api/v1/schemas/{schema}/bookings…` and `/availability`: booking assets (or a kit) for a
 //! person over a time range, the calendars and timelines that list bookings, the search for
 //! what is free, and the verbs that move a booking on: pickup (a check-out), return (a
-//! check-in, whole or in part) and cancel. Verbs take an `Idempotency-Key`.
+//! check-in, whole or in part) and cancel. Booking, pickup and return take an
+//! `Idempotency-Key`; a cancel needs none (a second one is a 409 that says it is cancelled).
 //!
 //! Times are read in the caller's time zone (`timeZone`, the person's Jira profile zone, which
 //! the front end sends), so "3–7 March" means those days where the person is.
@@ -179,6 +180,8 @@ pub struct AvailabilityParams {
     pub from: String,
     /// The range's end, the same forms; a date alone is the end of that day.
     pub to: String,
+    /// The IANA zone dates and local times are read in (`UTC` when absent). It also says the
+    /// range's first local day: an asset out on a loan due before that day is free.
     pub time_zone: Option<String>,
     /// Assets of this type or its subtypes; every checkoutable type when absent.
     pub type_id: Option<i64>,

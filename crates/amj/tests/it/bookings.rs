@@ -876,3 +876,99 @@ async fn hand_overs_follow_local_days_east_of_utc() {
     })
     .await;
 }
+
+/// How a loan in force and a booking to come meet: a loan due on the booking's first day keeps
+/// the asset into it (refused both ways), one due the day before does not; a picked-up booking
+/// that ends at noon lets the asset be booked again that afternoon (a same-day turnaround); and
+/// a retried booking answers as the first did.
+#[tokio::test]
+async fn loans_and_bookings_meet_on_local_days_and_instants() {
+    each_backend(|db| async move {
+        let api = Api::start(&db).await;
+        laptops(&api, 3).await;
+        let people = people(&api);
+        let utc = Zone::utc();
+        let d = utc.day_of(now()).unwrap() + 3;
+        let date = |day: i32| amj_domain::value::format_date(day).unwrap();
+        let lend = |key: &'static str, due: i32| {
+            let api = &api;
+            let person = people[0].clone();
+            async move {
+                api.call(
+                    "POST",
+                    &format!("/api/v1/assets/{key}/checkout"),
+                    &api.admin,
+                    Some(json!({"holder": {"kind": "user", "accountId": person}, "due": date(due)})),
+                )
+                .await
+            }
+        };
+        // IT-1 booked from 13:00 on day D (UTC): a loan due D is refused, due D-1 is not.
+        book(
+            &api,
+            json!({"accountId": people[1], "start": format!("{}T13:00", date(d)),
+                   "end": format!("{}T17:00", date(d)), "assets": ["IT-1"]}),
+        )
+        .await;
+        let (status, body) = lend("IT-1", d).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (409, Some("asset_booked")), "{body}");
+        let (status, body) = lend("IT-1", d - 1).await;
+        assert_eq!(status, 200, "{body}");
+
+        // IT-2 is out until day D: a booking from D is refused, one from D+1 is made, and the
+        // search agrees.
+        let (status, body) = lend("IT-2", d).await;
+        assert_eq!(status, 200, "{body}");
+        let over = |from: i32| {
+            json!({"accountId": people[1], "start": date(from), "end": date(from),
+                   "assets": ["IT-2"]})
+        };
+        let (status, body) = book(&api, over(d)).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (409, Some("asset_unavailable")), "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("IT-2 is checked out until"));
+        let free = |from: i32| {
+            let api = &api;
+            async move {
+                api.ok(
+                    "GET",
+                    &format!("/api/v1/schemas/IT/availability?from={}&to={}", date(from), date(from)),
+                    None,
+                )
+                .await["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a["key"].as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert!(!free(d).await.contains(&"IT-2".to_owned()));
+        assert!(free(d + 1).await.contains(&"IT-2".to_owned()));
+        let (status, body) = book(&api, over(d + 1)).await;
+        assert_eq!(status, 201, "{body}");
+
+        // A same-day turnaround: IT-3 picked up until two hours from now is bookable from then.
+        let (_, first) = book(
+            &api,
+            json!({"accountId": people[0], "start": at(-HOUR), "end": at(2 * HOUR), "assets": ["IT-3"]}),
+        )
+        .await;
+        api.ok("POST", &format!("{BOOKINGS}/{}/pickup", first["id"]), None).await;
+        let then = format!("from={}&to={}", at(2 * HOUR), at(4 * HOUR));
+        let found = api.ok("GET", &format!("/api/v1/schemas/IT/availability?{then}"), None).await;
+        assert!(found.to_string().contains("IT-3"), "free once the pickup's booking ends: {found}");
+        let found = api
+            .ok("GET", &format!("/api/v1/schemas/IT/availability?from={}&to={}", at(HOUR), at(4 * HOUR)), None)
+            .await;
+        assert!(!found.to_string().contains("IT-3"), "not while it is out: {found}");
+        let later = json!({"accountId": people[1], "start": at(2 * HOUR), "end": at(4 * HOUR), "assets": ["IT-3"]});
+        let key = [("Idempotency-Key", "turnaround-1")];
+        let (status, made, _) = api.app.call_with("POST", BOOKINGS, &api.admin, Some(later.clone()), &key).await;
+        assert_eq!(status, 201, "{made}");
+        let (status, again, headers) = api.app.call_with("POST", BOOKINGS, &api.admin, Some(later), &key).await;
+        assert_eq!((status, again["id"].clone()), (201, made["id"].clone()), "a retry answers as the first");
+        assert_eq!(headers.get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+        api.stop().await;
+    })
+    .await;
+}
