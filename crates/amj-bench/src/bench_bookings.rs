@@ -42,29 +42,40 @@ async fn filter_of(
         .filter)
 }
 
-/// Up to `n` asset keys matching `aql`, for the bench's locations and assets.
+/// Up to `n` asset keys matching `aql`, page by page (a page holds at most 500), so that the
+/// bench's bookings spread over as many assets as a real site's would.
 async fn keys_of(
     store: &Store,
     tenant: TenantId,
     model: &SchemaModel,
     aql: &str,
-    n: u32,
+    n: usize,
 ) -> anyhow::Result<Vec<(AssetId, AssetKey)>> {
     let filter = filter_of(store, tenant, &model.schema, aql).await?;
-    let request = QueryRequest {
-        aql: aql.to_owned(),
-        schema: Some(model.schema.key.to_string()),
-        limit: n,
-        cursor: None,
-        include_archived: false,
-    };
-    let plan = amj_domain::aql::Plan {
-        filter,
-        order: amj_domain::aql::Order::Key,
-        descending: false,
-    };
-    let (page, _) = run_plan(store, tenant, model, plan, &request).await?;
-    Ok(page.items.into_iter().map(|a| (a.id, a.key)).collect())
+    let mut out = Vec::new();
+    let mut cursor = None;
+    while out.len() < n {
+        let request = QueryRequest {
+            aql: aql.to_owned(),
+            schema: Some(model.schema.key.to_string()),
+            limit: 500,
+            cursor: cursor.take(),
+            include_archived: false,
+        };
+        let plan = amj_domain::aql::Plan {
+            filter: filter.clone(),
+            order: amj_domain::aql::Order::Key,
+            descending: false,
+        };
+        let (page, _) = run_plan(store, tenant, model, plan, &request).await?;
+        out.extend(page.items.into_iter().map(|a| (a.id, a.key)));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    out.truncate(n);
+    Ok(out)
 }
 
 /// Tops the site's bookings up to `bookings`, then times each search `samples` times after a
@@ -117,7 +128,7 @@ pub async fn run_bookings_bench(
         tenant,
         &model,
         &format!("{lendable_aql} AND status != Retired"),
-        50_000,
+        100_000,
     )
     .await?;
     anyhow::ensure!(

@@ -763,6 +763,16 @@ impl Store {
         .arg(now)
         .arg(actor);
         let (booking_id,): (i64,) = tx.fetch_one(&insert).await?;
+        let extent = Sql::new(
+            "INSERT INTO booking_extent (tenant_id, schema_id, longest) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id, schema_id) DO UPDATE SET longest = CASE \
+             WHEN excluded.longest > booking_extent.longest THEN excluded.longest \
+             ELSE booking_extent.longest END",
+        )
+        .arg(tenant.0)
+        .arg(model.schema.id.0)
+        .arg(plan.end - plan.start);
+        tx.execute(&extent).await?;
         let mut events = Vec::with_capacity(chosen.len());
         for (asset, part) in &chosen {
             let row = Sql::new(
@@ -837,6 +847,16 @@ impl Store {
         model: &SchemaModel,
         query: &BookingQuery<'_>,
     ) -> Result<Vec<Booking>, StoreError> {
+        // The longest booking of the schema bounds how far before the window one may start.
+        let extent =
+            Sql::new("SELECT longest FROM booking_extent WHERE tenant_id = $1 AND schema_id = $2")
+                .arg(tenant.0)
+                .arg(model.schema.id.0);
+        let longest: i64 = self
+            .db()
+            .fetch_optional::<(i64,)>(&extent)
+            .await?
+            .map_or(0, |(l,)| l);
         let mut sql = Sql::new(&format!(
             "SELECT {BOOKING_COLUMNS} FROM booking b WHERE b.tenant_id = "
         ));
@@ -847,18 +867,21 @@ impl Store {
             .bind(query.to)
             .push(" AND b.ends_at > ")
             .bind(query.from)
-            // No booking is longer than a year, so the start index's range is bounded too.
+            // No booking of the schema is longer than its extent, so the start index's range
+            // is bounded too: a week's view of week-long bookings scans two weeks.
             .push(" AND b.starts_at >= ")
-            .bind(
-                query
-                    .from
-                    .saturating_sub(amj_domain::booking::SPAN_MAX_MILLIS),
-            );
+            .bind(query.from.saturating_sub(longest));
         if !query.include_cancelled {
             sql.push(" AND b.state <> 'cancelled'");
         }
         if let Some(account) = query.account {
             sql.push(" AND b.account_id = ").bind(account);
+        }
+        if let Some(asset) = query.asset {
+            // An asset's calendar starts from its own few bookings, not the schema's window.
+            sql.push(" AND b.id IN (SELECT booking_id FROM booking_asset WHERE asset_id = ")
+                .bind(asset.0)
+                .push(")");
         }
         if query.asset.is_some() || query.types.is_some() || query.filter.is_some() {
             sql.push(
