@@ -17,6 +17,8 @@ interface Props {
 
 /** The longest window the page shows at once: a timeline wider than a month does not read. */
 const DAYS_MAX = 31;
+/** Free assets listed before "Show all": enough to choose from, leaving the timeline in view. */
+const FREE_SHOWN = 8;
 
 interface Search {
   typeId: string;
@@ -56,6 +58,7 @@ export function Bookings({ api, schema, formats, viewer, onOpen }: Props) {
     null,
   );
   const [kitChoice, setKitChoice] = useState("");
+  const [allFree, setAllFree] = useState(false);
   const [status, setStatus] = useState("");
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
@@ -136,7 +139,7 @@ export function Bookings({ api, schema, formats, viewer, onOpen }: Props) {
       </h1>
       <form
         id="amj-bookings-search"
-        class="amj-search-row"
+        class="amj-filter-row"
         noValidate
         onSubmit={(event) => {
           event.preventDefault();
@@ -236,7 +239,7 @@ export function Bookings({ api, schema, formats, viewer, onOpen }: Props) {
             </p>
           ) : (
             <ul class="amj-linked" id="amj-bookings-free" aria-label="Free assets">
-              {shown.free.map((a) => (
+              {(allFree ? shown.free : shown.free.slice(0, FREE_SHOWN)).map((a) => (
                 <li key={a.key}>
                   <button type="button" class="amj-link-button" onClick={() => onOpen(a.key)}>
                     {a.key}
@@ -257,8 +260,18 @@ export function Bookings({ api, schema, formats, viewer, onOpen }: Props) {
               ))}
             </ul>
           )}
+          {!allFree && shown.free.length > FREE_SHOWN && (
+            <button
+              type="button"
+              id="amj-bookings-all-free"
+              class="amj-button amj-subtle-button"
+              onClick={() => setAllFree(true)}
+            >
+              Show all {shown.free.length} free
+            </button>
+          )}
           {kits.length > 0 && (
-            <div class="amj-search-row">
+            <div class="amj-filter-row">
               <Field id="amj-bookings-kit" label="Or book a kit" error={undefined}>
                 {(a) => (
                   <select
