@@ -423,6 +423,25 @@ async fn booking_read(
     Ok(assemble(model, vec![row], assets)?.pop())
 }
 
+/// Locks a booking for a verb that moves its assets: the assets first, then the booking, the
+/// order every check-in takes them (asset, then the booking it lets go of), so a pickup or a
+/// return and a plain check-in of the same asset never wait on each other in a circle.
+async fn lock_booking(
+    tx: &mut Tx,
+    tenant: TenantId,
+    model: &SchemaModel,
+    id: i64,
+) -> Result<Booking, StoreError> {
+    let peek = booking_read(tx, tenant, model, id, false)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let held: Vec<i64> = peek.assets.iter().map(|a| a.asset_id.0).collect();
+    lock_assets(tx, tenant, model, &held).await?;
+    booking_in(tx, tenant, model, id)
+        .await?
+        .ok_or_else(|| not_found(id))
+}
+
 /// Bookings not yet picked up that hold any of `ids` after `now`, for a check-out's look ahead.
 pub(crate) async fn booked_ahead(
     tx: &mut Tx,
@@ -1027,15 +1046,7 @@ impl Store {
         if let Some(idem) = idempotent {
             claim_key(&mut tx, tenant, idem.key, idem.request_hash, now).await?;
         }
-        // Assets before the booking, the order a return and every check-in take them.
-        let peek = booking_read(&mut tx, tenant, model, id, false)
-            .await?
-            .ok_or_else(|| not_found(id))?;
-        let held_ids: Vec<i64> = peek.assets.iter().map(|a| a.asset_id.0).collect();
-        lock_assets(&mut tx, tenant, model, &held_ids).await?;
-        let booking = booking_in(&mut tx, tenant, model, id)
-            .await?
-            .ok_or_else(|| not_found(id))?;
+        let booking = lock_booking(&mut tx, tenant, model, id).await?;
         let zone = Zone::parse(&booking.time_zone).ok_or_else(|| {
             StoreError::Corrupt(format!("booking {id} has zone {:?}", booking.time_zone))
         })?;
@@ -1171,17 +1182,7 @@ impl Store {
         if let Some(idem) = idempotent {
             claim_key(&mut tx, tenant, idem.key, idem.request_hash, now).await?;
         }
-        // Its assets are locked before the booking, in the order every check-in takes them
-        // (asset, then the booking it lets go of), so a return and a plain check-in of the
-        // same asset never wait on each other in a circle.
-        let peek = booking_read(&mut tx, tenant, model, id, false)
-            .await?
-            .ok_or_else(|| not_found(id))?;
-        let held_ids: Vec<i64> = peek.assets.iter().map(|a| a.asset_id.0).collect();
-        lock_assets(&mut tx, tenant, model, &held_ids).await?;
-        let booking = booking_in(&mut tx, tenant, model, id)
-            .await?
-            .ok_or_else(|| not_found(id))?;
+        let booking = lock_booking(&mut tx, tenant, model, id).await?;
         if booking.state != BookingState::PickedUp {
             return Err(conflict(
                 "booking_not_out",
