@@ -1284,8 +1284,9 @@ pub async fn seed_site(
 }
 
 /// The demo's bookings, so that "Bookings" and a laptop's page have something in them: a loaner
-/// laptop ready for pickup now, one booked for next week, and the new-starter kit for the week
-/// after, each on assets free then.
+/// laptop ready for pickup now and one booked for next week, on laptops free then. No kit is
+/// booked: a kit picks the lowest-numbered laptop, and a booking ahead refuses a check-out with
+/// no due day, which would greet the demo's first check-out.
 async fn seed_bookings(
     store: &Store,
     tenant: TenantId,
@@ -1314,17 +1315,13 @@ async fn seed_bookings(
             false,
             "Conference",
         ),
-        (
-            now + 14 * 24 * HOUR,
-            now + 19 * 24 * HOUR,
-            true,
-            "New starter, first week",
-        ),
     ];
     for (n, (start, end, as_kit, note)) in plans.into_iter().enumerate() {
         let Some(account_id) = person(n) else {
             return Ok(());
         };
+        // The last of the first fifty: the lowest-numbered free laptops stay unbooked, so "the
+        // first available" (a kit, a demo's first check-out) is not refused for a booking.
         let free = store
             .available(
                 tenant,
@@ -1335,11 +1332,11 @@ async fn seed_bookings(
                     zone: amj_domain::booking::Zone::utc(),
                     types: vec![laptop],
                     filter: None,
-                    limit: 1,
+                    limit: 50,
                 },
             )
             .await?;
-        let Some(asset) = free.first() else {
+        let Some(asset) = free.last() else {
             continue;
         };
         let plan = amj_domain::booking::BookingPlan {

@@ -132,26 +132,41 @@ impl Browser {
         if listening.is_err() {
             bail!("chromedriver did not listen on port {port}");
         }
-        let profile = std::env::temp_dir().join(format!("amj-e2e-profile-{}", random_tag()));
-        let mut caps = DesiredCapabilities::chrome();
-        caps.set_binary(&chromium.to_string_lossy())?;
-        for arg in [
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--window-size=1280,900",
-        ] {
-            caps.add_arg(arg)?;
-        }
-        caps.add_arg(&format!("--user-data-dir={}", profile.display()))?;
-        let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps)
-            .await
-            .context("cannot open a Chromium session")?;
+        // Under load, Chromium can be slow to answer chromedriver's first session request, and
+        // the request fails before any test code runs (seen once in CI). A second try, with a
+        // fresh profile, is what a person would do; three tries at most.
+        let mut tries = 0;
+        let (driver, profile) = loop {
+            tries += 1;
+            let profile = std::env::temp_dir().join(format!("amj-e2e-profile-{}", random_tag()));
+            let mut caps = DesiredCapabilities::chrome();
+            caps.set_binary(&chromium.to_string_lossy())?;
+            for arg in [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--window-size=1280,900",
+            ] {
+                caps.add_arg(arg)?;
+            }
+            caps.add_arg(&format!("--user-data-dir={}", profile.display()))?;
+            match WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await {
+                Ok(driver) => break (driver, profile),
+                Err(e) if tries < 3 => {
+                    eprintln!("opening a Chromium session failed (try {tries} of 3): {e}");
+                    let _ = std::fs::remove_dir_all(&profile);
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => {
+                    return Err(anyhow::Error::new(e).context("cannot open a Chromium session"));
+                }
+            }
+        };
         Ok(Some(Browser {
             driver,
             processes: BrowserProcesses {

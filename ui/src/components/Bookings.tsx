@@ -410,7 +410,13 @@ export function Timeline({
   timeZone: string;
 }) {
   return (
-    <div class="amj-table-scroll">
+    // Focusable, so that the keyboard can scroll it sideways (a region that scrolls must be).
+    <section
+      class="amj-table-scroll"
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region needs keyboard access
+      tabIndex={0}
+      aria-label={`Bookings by day, in ${timeZone}`}
+    >
       <table id={id} class="amj-table amj-timeline">
         <caption class="amj-visually-hidden">Booked assets by day, in {timeZone}</caption>
         <thead>
@@ -450,7 +456,7 @@ export function Timeline({
           ))}
         </tbody>
       </table>
-    </div>
+    </section>
   );
 }
 
